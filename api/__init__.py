@@ -1,0 +1,1 @@
+"""The staff-facing HTTP API (FastAPI)."""

@@ -1,0 +1,52 @@
+"""One place where domain errors become HTTP answers, each a clear JSON body."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from shouwang.domain.errors import Conflict, InvalidInput, NotFound, ShouwangError
+
+
+class NotAuthenticated(ShouwangError):
+    pass
+
+
+class Forbidden(ShouwangError):
+    pass
+
+
+def _body(code: str, message: str, **extra: object) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse(_body("conflict", str(exc)), status_code=409)
+
+    @app.exception_handler(InvalidInput)
+    async def invalid(_: Request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse(_body("invalid", str(exc)), status_code=422)
+
+    @app.exception_handler(NotAuthenticated)
+    async def unauthenticated(_: Request, exc: NotAuthenticated) -> JSONResponse:
+        return JSONResponse(_body("not_authenticated", str(exc)), status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse(_body("forbidden", str(exc)), status_code=403)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+        ]
+        return JSONResponse(_body("invalid_request", "the request is not valid", problems=problems),
+                            status_code=422)

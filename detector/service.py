@@ -1,0 +1,237 @@
+"""The detector service: its own MQTT subscription, a tracker per home, a tick that judges."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from detector.base import Detector
+from detector.context import Context
+from detector.explain import SIGN_WORDS, clock_time
+from detector.signs import HomeState, SignReader
+from gateway import topics
+from gateway.decode import decode_readings
+from gateway.validate import Limits, Validator
+from shouwang.clock import Clock
+from shouwang.domain.alerts import Alert, AlertKind, AlertState
+from shouwang.domain.model import StoredReading
+from shouwang.metrics import Metrics
+from shouwang.mqtt import Message, MqttClient
+from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
+from shouwang.storage.ports import ReadingStore
+from shouwang.storage.state import StateStore
+from shouwang.storage.status import HouseholdStatus
+
+log = logging.getLogger(__name__)
+JUDGED_KINDS = frozenset(AlertKind)
+
+
+def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz: ZoneInfo,
+                   now: float) -> str:
+    if ctx is None or not ctx.household.is_active:
+        return "household no longer monitored"
+    if ctx.is_away(now):
+        return f"household marked away until {clock_time(ctx.household.away_until or now, tz)}"
+    if home is None:
+        return "condition ended"
+    if alert.kind is AlertKind.NO_WATER and home.last_water_at and home.last_water_at > alert.since:
+        return f"water drawn again at {clock_time(home.last_water_at, tz, now=now)}"
+    if alert.kind is AlertKind.INACTIVITY and home.last_sign_at:
+        kind = SIGN_WORDS[home.last_sign_kind.value] if home.last_sign_kind else "activity"
+        return f"life resumed at {clock_time(home.last_sign_at, tz, now=now)} ({kind})"
+    if alert.kind is AlertKind.HUB_OFFLINE and home.hub_last_seen_at:
+        return f"hub heard again at {clock_time(home.hub_last_seen_at, tz, now=now)}"
+    return "condition ended"
+
+
+class DetectorService:
+    def __init__(
+        self,
+        *,
+        mqtt: MqttSettings,
+        settings: DetectorSettings,
+        gateway: GatewaySettings,
+        detector: Detector,
+        readings: ReadingStore,
+        state: StateStore,
+        clock: Clock,
+        metrics: Metrics,
+        tz: ZoneInfo,
+        on_alert: Callable[[Alert], None] | None = None,
+        client_id: str = "detector",
+    ) -> None:
+        self._prefix = mqtt.topic_prefix
+        self._settings = settings
+        self._detector = detector
+        self._readings = readings
+        self._state = state
+        self._clock = clock
+        self._metrics = metrics
+        self._tz = tz
+        self._on_alert = on_alert
+        self._signs = SignReader(
+            standby_w=settings.standby_w,
+            switch_step_w=settings.switch_step_w,
+            min_flow_m3_per_h=settings.min_flow_m3_per_h,
+        )
+        self._validator = Validator(
+            Limits(max_age_s=gateway.max_age_days * 86400, max_future_s=gateway.max_future_s)
+        )
+        self.homes: dict[str, HomeState] = {}
+        self._contexts: dict[str, Context] = {}
+        self._hubs: dict[str, str] = {}
+        self._dirty: set[str] = set()
+        self._started_at = clock.now()
+        self._queue: queue.Queue[Message] = queue.Queue()
+        self._stop = threading.Event()
+        self._client = MqttClient(
+            mqtt,
+            client_id=f"{mqtt.client_id_prefix}-{client_id}",
+            subscriptions=[topics.hub_subscription(self._prefix)],
+            on_message=self._queue.put,
+            persistent_session=True,
+        )
+        self._thread = threading.Thread(target=self._work, name="detector", daemon=True)
+        self.ticks = 0
+
+    def start(self) -> None:
+        self._refresh_contexts()
+        self.warm_up()
+        self._thread.start()
+        self._client.start()
+
+    def stop(self) -> None:
+        self._client.stop()
+        self._stop.set()
+        self._thread.join(30)
+
+    def warm_up(self) -> None:
+        """Rebuild each home's recent state from stored readings after a (re)start."""
+        s = self._settings
+        window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
+        now = self._clock.now()
+        count = 0
+        for household_id in self._contexts:
+            for reading in self._readings.query(
+                household_id=household_id, start=now - window, end=now + 1
+            ):
+                self._observe(reading)
+                count += 1
+        log.info("detector.warmed_up households=%d readings=%d", len(self._contexts), count)
+
+    def _observe(self, reading: StoredReading) -> None:
+        home = self.homes.get(reading.household_id)
+        if home is None:
+            home = self.homes[reading.household_id] = HomeState(reading.household_id)
+        for sign in self._signs.read(home, reading):
+            self._detector.learn_one(sign)
+        self._dirty.add(reading.household_id)
+
+    def _refresh_contexts(self) -> None:
+        registry = self._state.registry
+        hubs_by_home: dict[str, list] = {}  # type: ignore[type-arg]
+        for hub in registry.hubs():
+            hubs_by_home.setdefault(hub.household_id, []).append(hub)
+        self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
+        self._contexts = {
+            h.id: Context(h, tuple(hubs_by_home.get(h.id, ())),
+                          max(h.monitoring_since or self._started_at, self._started_at))
+            for h in registry.households()
+            if hubs_by_home.get(h.id)
+        }
+
+    def _work(self) -> None:
+        next_tick = self._clock.now()
+        while not self._stop.is_set():
+            wait_s = max(0.0, (next_tick - self._clock.now()) / self._clock.speed)
+            messages = self._take(timeout_s=min(wait_s, 1.0))
+            if messages:
+                try:
+                    self._handle(messages)
+                except Exception:
+                    log.exception("detector.handle_failed messages=%d", len(messages))
+            if self._clock.now() >= next_tick:
+                try:
+                    self.tick(self._clock.now())
+                except Exception:
+                    log.exception("detector.tick_failed")
+                next_tick = self._clock.now() + self._settings.tick_s
+
+    def _take(self, *, timeout_s: float, most: int = 5000) -> list[Message]:
+        try:
+            messages = [self._queue.get(timeout=timeout_s)]
+        except queue.Empty:
+            return []
+        while len(messages) < most:
+            try:
+                messages.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return messages
+
+    def _handle(self, messages: list[Message]) -> None:
+        decoded = []
+        for message in messages:
+            try:
+                topic = topics.parse(message.topic, self._prefix)
+            except topics.TopicError:
+                continue  # the gateway dead-letters it; the detector only ignores it
+            if isinstance(topic, topics.ReadingTopic):
+                decoded.extend(decode_readings(topic, message.payload)[0])
+        if not decoded:
+            return
+        verdict = self._validator.judge(decoded, hubs=self._hubs, now=self._clock.now())
+        for reading in verdict.accepted:
+            self._observe(reading)
+
+    def tick(self, now: float) -> None:
+        """Judge every household now: open new alerts, clear those whose condition ended."""
+        started = time.perf_counter()
+        self._refresh_contexts()
+        findings = self._detector.assess(now, self.homes, self._contexts)
+        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
+        found = set()
+        for finding in findings:
+            key = (finding.household_id, finding.kind)
+            found.add(key)
+            if key in unresolved:
+                continue
+            alert = self._state.alerts.open(finding, now=now)
+            if alert is None:
+                continue
+            self._metrics.alerts_opened.labels(kind=alert.kind.value).inc()
+            log.info("detector.alert_opened id=%s household=%s kind=%s why=%r",
+                     alert.id, alert.household_id, alert.kind, alert.explanation)
+            if self._on_alert is not None:
+                self._on_alert(alert)
+        for key, alert in unresolved.items():
+            if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:
+                continue
+            household_id = alert.household_id
+            reason = cleared_reason(alert, self.homes.get(household_id),
+                                    self._contexts.get(household_id), self._tz, now)
+            if self._state.alerts.clear(household_id, alert.kind, reason=reason, now=now):
+                log.info("detector.alert_cleared id=%s household=%s reason=%r",
+                         alert.id, household_id, reason)
+                if self._on_alert is not None:
+                    self._on_alert(alert)
+        self._save_status(now)
+        self.ticks += 1
+        log.debug("detector.tick households=%d findings=%d ms=%.1f", len(self._contexts),
+                  len(findings), 1000 * (time.perf_counter() - started))
+
+    def _save_status(self, now: float) -> None:
+        dirty, self._dirty = self._dirty, set()
+        statuses = []
+        for household_id in dirty:
+            home = self.homes[household_id]
+            statuses.append(HouseholdStatus(
+                household_id, home.last_sign_at,
+                home.last_sign_kind.value if home.last_sign_kind else None,
+                home.last_door_at, home.hub_last_seen_at, now,
+            ))
+        self._state.status.save([s for s in statuses if s.household_id in self._contexts])

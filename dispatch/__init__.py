@@ -1,0 +1,1 @@
+"""Who gets an alert, the escalation ladder, and delivery with retries."""

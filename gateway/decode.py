@@ -1,0 +1,141 @@
+"""Payloads of the MQTT contract v1: JSON object or array of up to 1,000 readings.
+
+Each item is judged on its own, so one malformed reading never costs the good ones beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.topics import ReadingTopic
+from shouwang.domain.model import HubPresence, Reading, SensorKind
+
+MAX_BATCH = 1000
+PRESENCE_STATES = frozenset({"online", "offline"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One refused item: the category is counted, the reason is shown to people."""
+
+    category: str
+    reason: str
+    item: str
+    hub_id: str | None = None
+    sensor: str | None = None
+
+
+class DecodeError(ValueError):
+    def __init__(self, category: str, reason: str) -> None:
+        super().__init__(reason)
+        self.category = category
+        self.reason = reason
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _number(item: dict[str, Any], key: str, *, required: bool) -> float | None:
+    raw = item.get(key)
+    if raw is None:
+        if required:
+            raise DecodeError("bad_value", f"'{key}' is missing")
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise DecodeError("bad_value", f"'{key}' must be a number, got {_short(raw, 40)}")
+    value = float(raw)
+    if not math.isfinite(value):
+        raise DecodeError("bad_value", f"'{key}' must be finite, got {raw}")
+    return value
+
+
+def parse_ts(raw: Any) -> float:
+    """UNIX seconds (number) or an RFC 3339 string with an offset."""
+    if isinstance(raw, bool):
+        raise DecodeError("bad_timestamp", "'ts' must be UNIX seconds or an RFC 3339 string")
+    if isinstance(raw, int | float):
+        ts = float(raw)
+    elif isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise DecodeError("bad_timestamp", f"'ts' {_short(raw, 40)} is not RFC 3339") from None
+        if parsed.tzinfo is None:
+            raise DecodeError("bad_timestamp", f"'ts' {raw} has no UTC offset; add Z or +08:00")
+        ts = parsed.timestamp()
+    elif raw is None:
+        raise DecodeError("bad_timestamp", "'ts' is missing")
+    else:
+        raise DecodeError("bad_timestamp", "'ts' must be UNIX seconds or an RFC 3339 string")
+    if not math.isfinite(ts):
+        raise DecodeError("bad_timestamp", f"'ts' must be finite, got {raw}")
+    return ts
+
+
+def decode_item(topic: ReadingTopic, item: Any) -> Reading:
+    if not isinstance(item, dict):
+        raise DecodeError("malformed", f"a reading must be a JSON object, got {_short(item, 40)}")
+    claimed = item.get("hub_id")
+    if claimed is not None and claimed != topic.hub_id:
+        raise DecodeError(
+            "hub_mismatch", f"reading claims hub {_short(claimed, 64)} but came on {topic.hub_id}'s topic"
+        )
+    ts = parse_ts(item.get("ts"))
+    value = _number(item, "value", required=True)
+    assert value is not None
+    if topic.kind is SensorKind.DOOR:
+        if value not in (0.0, 1.0):
+            raise DecodeError("bad_value", f"door value must be 1 (open) or 0 (closed), got {value}")
+    elif value < 0:
+        raise DecodeError("bad_value", f"{topic.kind} register cannot be negative, got {value}")
+    power = _number(item, "power_w", required=False)
+    if power is not None and (power < 0 or topic.kind is not SensorKind.ELECTRICITY):
+        raise DecodeError("bad_value", "'power_w' must be >= 0 and only on electricity")
+    seq = item.get("seq")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
+        raise DecodeError("bad_value", f"'seq' must be a non-negative integer, got {_short(seq, 40)}")
+    reset = item.get("reset", False)
+    if not isinstance(reset, bool):
+        raise DecodeError("bad_value", "'reset' must be true or false")
+    return Reading(topic.hub_id, topic.sensor, topic.kind, ts, value, power, seq, reset)
+
+
+def decode_readings(topic: ReadingTopic, payload: bytes) -> tuple[list[Reading], list[Rejection]]:
+    """Every good reading in the payload, and a rejection for each bad one."""
+    try:
+        document = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [], [Rejection("malformed", f"payload is not JSON: {exc}", _short(payload.decode(
+            "utf-8", "replace")))]
+    items = document if isinstance(document, list) else [document]
+    if len(items) > MAX_BATCH:
+        return [], [Rejection("too_many", f"{len(items)} readings in one message; at most {MAX_BATCH}",
+                              f"[{len(items)} items]")]
+    good: list[Reading] = []
+    bad: list[Rejection] = []
+    for item in items:
+        try:
+            good.append(decode_item(topic, item))
+        except DecodeError as exc:
+            bad.append(Rejection(exc.category, exc.reason, _short(item)))
+    return good, bad
+
+
+def decode_presence(hub_id: str, payload: bytes) -> HubPresence:
+    try:
+        document = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DecodeError("malformed", f"status is not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("state") not in PRESENCE_STATES:
+        raise DecodeError("bad_value", 'status must be {"state": "online" | "offline", ...}')
+    ts = parse_ts(document["ts"]) if document.get("ts") is not None else None
+    battery = _number(document, "battery", required=False)
+    if battery is not None and not 0.0 <= battery <= 1.0:
+        raise DecodeError("bad_value", f"battery must be between 0 and 1, got {battery}")
+    return HubPresence(hub_id, str(document["state"]), ts, battery)

@@ -1,0 +1,225 @@
+"""The gateway service: MQTT messages in, batches of readings out to the reading store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+from gateway import topics
+from gateway.decode import DecodeError, Rejection, decode_presence, decode_readings
+from gateway.validate import Limits, Validator, unknown_hub_reason
+from shouwang.clock import Clock
+from shouwang.domain.model import Reading, StoredReading
+from shouwang.metrics import Metrics
+from shouwang.mqtt import Message, MqttClient
+from shouwang.settings import GatewaySettings, MqttSettings
+from shouwang.storage.dead_letters import DeadLetter
+from shouwang.storage.ports import ReadingStore
+from shouwang.storage.state import StateStore
+
+log = logging.getLogger(__name__)
+_STOP = object()
+WRITE_ATTEMPTS = 6
+
+
+@dataclass
+class _Batch:
+    readings: list[Reading] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+
+
+class HubDirectory:
+    """hub id → household id, refreshed from the registry now and then (and on a miss)."""
+
+    def __init__(self, state: StateStore, *, refresh_s: float) -> None:
+        self._state = state
+        self._refresh_s = refresh_s
+        self._loaded_at = float("-inf")
+        self._missed_at = float("-inf")
+        self.hubs: dict[str, str] = {}
+
+    def current(self) -> dict[str, str]:
+        if time.monotonic() - self._loaded_at > self._refresh_s:
+            self.reload()
+        return self.hubs
+
+    def knows(self, hub_id: str) -> bool:
+        if hub_id in self.current():
+            return True
+        if time.monotonic() - self._missed_at > 2.0:  # a newly registered hub, at most every 2 s
+            self._missed_at = time.monotonic()
+            self.reload()
+        return hub_id in self.hubs
+
+    def reload(self) -> None:
+        self.hubs = {hub.id: hub.household_id for hub in self._state.registry.hubs()}
+        self._loaded_at = time.monotonic()
+
+
+class Gateway:
+    """Subscribes to every hub topic; one worker thread validates and writes in batches."""
+
+    def __init__(
+        self,
+        *,
+        mqtt: MqttSettings,
+        settings: GatewaySettings,
+        readings: ReadingStore,
+        state: StateStore,
+        clock: Clock,
+        metrics: Metrics,
+        client_id: str = "gateway",
+    ) -> None:
+        self._prefix = mqtt.topic_prefix
+        self._settings = settings
+        self._readings = readings
+        self._state = state
+        self._clock = clock
+        self._metrics = metrics
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
+        self._validator = Validator(
+            Limits(max_age_s=settings.max_age_days * 86400, max_future_s=settings.max_future_s)
+        )
+        subscription = topics.hub_subscription(self._prefix)
+        if mqtt.shared_group:
+            subscription = f"$share/{mqtt.shared_group}/{subscription}"
+        self._client = MqttClient(
+            mqtt,
+            client_id=f"{mqtt.client_id_prefix}-{client_id}",
+            subscriptions=[subscription],
+            on_message=self._queue.put,
+            persistent_session=True,
+        )
+        self._worker = threading.Thread(target=self._work, name="gateway", daemon=True)
+        self.stored = 0
+
+    def start(self) -> None:
+        self._directory.reload()
+        self._worker.start()
+        self._client.start()
+
+    def stop(self) -> None:
+        self._client.stop()
+        self._queue.put(_STOP)
+        self._worker.join(30)
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """True once every received message has been processed (for tests and shutdown)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._queue.unfinished_tasks == 0:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def _work(self) -> None:
+        stopping = False
+        while not stopping:
+            try:
+                first = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            messages = [first]
+            deadline = time.monotonic() + self._settings.flush_interval_s
+            while len(messages) < self._settings.batch_size and time.monotonic() < deadline:
+                try:
+                    messages.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            if _STOP in messages:
+                stopping = True
+                messages = [m for m in messages if m is not _STOP]
+            try:
+                self._process([m for m in messages if isinstance(m, Message)])
+            except Exception:
+                self._metrics.ingest_errors.inc()
+                log.exception("gateway.batch_failed messages=%d", len(messages))
+            finally:
+                for _ in range(len(messages) + (1 if stopping else 0)):
+                    self._queue.task_done()
+            self._metrics.ingest_queue.set(self._queue.qsize())
+
+    def _process(self, messages: list[Message]) -> None:
+        now = self._clock.now()
+        batch = _Batch()
+        for message in messages:
+            self._metrics.messages.inc()
+            self._decode(message, batch, now)
+        verdict = self._validator.judge(batch.readings, hubs=self._directory.current(), now=now)
+        if verdict.accepted:
+            self._write(verdict.accepted, batch, now)
+        self._metrics.readings_duplicate.inc(verdict.duplicates)
+        for rejection in verdict.rejected:
+            topic = topics.reading_topic(self._prefix, rejection.hub_id or "?", rejection.sensor or "?")
+            batch.letters.append(self._letter(now, topic, rejection.hub_id, rejection))
+        if batch.letters:
+            self._state.dead_letters.add(batch.letters)
+
+    def _write(self, accepted: list[StoredReading], batch: _Batch, now: float) -> None:
+        """Write, retrying a failing store; after that, keep the readings as dead letters."""
+        pause = 0.1
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self.stored += self._readings.write(accepted)
+                self._metrics.readings_accepted.inc(len(accepted))
+                return
+            except Exception as exc:  # the store's own errors vary by adapter
+                self._metrics.ingest_errors.inc()
+                log.warning("gateway.store_failed attempt=%d readings=%d error=%r",
+                            attempt, len(accepted), exc)
+                time.sleep(pause)
+                pause = min(5.0, pause * 2)
+        for r in accepted:
+            batch.letters.append(self._letter(
+                now, topics.reading_topic(self._prefix, r.hub_id, r.sensor), r.hub_id,
+                Rejection("store_failed", "the reading store refused the batch; replay from here",
+                          json.dumps({"ts": r.ts, "value": r.value, "power_w": r.power_w,
+                                      "seq": r.seq}))))
+
+    def _decode(self, message: Message, batch: _Batch, now: float) -> None:
+        hub_id = topics.hub_id_from(message.topic, self._prefix)
+        try:
+            topic = topics.parse(message.topic, self._prefix)
+        except topics.TopicError as exc:
+            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
+                "bad_topic", str(exc), message.payload[:200].decode("utf-8", "replace"))))
+            return
+        if isinstance(topic, topics.StatusTopic):
+            self._presence(message, topic, batch, now)
+            return
+        if not self._directory.knows(topic.hub_id):
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
+                "unknown_hub", unknown_hub_reason(topic.hub_id),
+                message.payload[:200].decode("utf-8", "replace"))))
+            return
+        good, bad = decode_readings(topic, message.payload)
+        batch.readings.extend(good)
+        for rejection in bad:
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, rejection))
+
+    def _presence(self, message: Message, topic: topics.StatusTopic, batch: _Batch, now: float) -> None:
+        try:
+            presence = decode_presence(topic.hub_id, message.payload)
+        except DecodeError as exc:
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
+                exc.category, exc.reason, message.payload[:200].decode("utf-8", "replace"))))
+            return
+        if presence.ts is None:
+            presence = type(presence)(presence.hub_id, presence.state, now, presence.battery)
+        if not self._state.registry.record_presence(presence):
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
+                "unknown_hub", unknown_hub_reason(topic.hub_id),
+                message.payload[:200].decode("utf-8", "replace"))))
+
+    def _letter(self, now: float, topic: str, hub_id: str | None, rejection: Rejection) -> DeadLetter:
+        self._metrics.readings_rejected.labels(reason=rejection.category).inc()
+        log.warning(
+            "gateway.rejected reason=%s hub=%s topic=%s detail=%r payload=%.120s",
+            rejection.category, hub_id, topic, rejection.reason, rejection.item,
+        )
+        return DeadLetter(now, topic, hub_id, rejection.reason, rejection.item)

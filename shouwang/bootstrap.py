@@ -1,0 +1,175 @@
+"""The composition root: build every part from Settings, and start and stop them in order."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from api.context import ApiContext
+from detector.base import Detector
+from detector.rules import FixedRules
+from detector.service import DetectorService
+from dispatch.channels import MqttSender, Sender, WebhookSender
+from dispatch.service import Dispatcher
+from gateway.service import Gateway
+from shouwang.broker import EmbeddedBroker, choose_port
+from shouwang.clock import Clock, SystemClock
+from shouwang.domain.delivery import Channel
+from shouwang.domain.errors import ShouwangError
+from shouwang.metrics import Metrics
+from shouwang.mqtt import MqttClient
+from shouwang.settings import Settings
+from shouwang.storage.ports import ReadingStore
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+from shouwang.storage.state import StateStore
+
+log = logging.getLogger(__name__)
+
+
+def ensure_secret(settings: Settings) -> str:
+    """The configured secret, or one generated once and kept beside the data (mode 0600)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.storage.data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def open_readings(settings: Settings) -> ReadingStore:
+    storage = settings.storage
+    if storage.readings == "influx":
+        from shouwang.storage.readings_influx import InfluxReadingStore
+
+        if not storage.influx_url or storage.influx_token is None:
+            raise ShouwangError("readings=influx needs SHOUWANG_STORAGE__INFLUX_URL and _TOKEN")
+        return InfluxReadingStore(url=storage.influx_url,
+                                  token=storage.influx_token.get_secret_value(),
+                                  org=storage.influx_org, bucket=storage.influx_bucket)
+    return SqliteReadingStore(storage.readings_file())
+
+
+def make_detector(settings: Settings) -> Detector:
+    return FixedRules(settings.detector, ZoneInfo(settings.timezone))
+
+
+@dataclass
+class System:
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    state: StateStore
+    readings: ReadingStore
+    app: FastAPI
+    broker: EmbeddedBroker | None = None
+    gateway: Gateway | None = None
+    detector: DetectorService | None = None
+    dispatcher: Dispatcher | None = None
+    dispatch_client: MqttClient | None = None
+    webhooks: WebhookSender | None = None
+    _stoppers: list = field(default_factory=list)  # type: ignore[type-arg]
+
+    def start_broker(self, *, pick_free_port: bool = False) -> None:
+        m = self.settings.mqtt
+        if not m.embedded:
+            return
+        port = choose_port(m.embedded_host, m.embedded_port, what="MQTT broker",
+                           setting="SHOUWANG_MQTT__EMBEDDED_PORT", pick_free=pick_free_port)
+        self.settings.mqtt.embedded_port = port
+        self.broker = EmbeddedBroker(m.embedded_host, port, password_file=m.embedded_password_file)
+        self.broker.start()
+        self._stoppers.append(self.broker.stop)
+
+    def start_services(self) -> None:
+        """Gateway, detector and dispatch, each with its own broker connection."""
+        s = self.settings
+        self.gateway = Gateway(mqtt=s.mqtt, settings=s.gateway, readings=self.readings,
+                               state=self.state, clock=self.clock, metrics=self.metrics)
+        self.gateway.start()
+        self._stoppers.append(self.gateway.stop)
+        self.dispatch_client = MqttClient(s.mqtt, client_id=f"{s.mqtt.client_id_prefix}-dispatch")
+        self.dispatch_client.start()
+        self._stoppers.append(self.dispatch_client.stop)
+        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s)
+        self._stoppers.append(self.webhooks.close)
+        senders: dict[Channel, Sender] = {
+            Channel.WEBHOOK: self.webhooks,
+            Channel.MQTT: MqttSender(self.dispatch_client, prefix=s.mqtt.topic_prefix),
+        }
+        self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
+                                     metrics=self.metrics, senders=senders,
+                                     api_url=s.api.public_url)
+        self.dispatcher.start()
+        self._stoppers.append(self.dispatcher.stop)
+        self.detector = DetectorService(
+            mqtt=s.mqtt, settings=s.detector, gateway=s.gateway, detector=make_detector(s),
+            readings=self.readings, state=self.state, clock=self.clock, metrics=self.metrics,
+            tz=ZoneInfo(s.timezone), on_alert=self.dispatcher.wake,
+        )
+        self.detector.start()
+        self._stoppers.append(self.detector.stop)
+
+    def add_stopper(self, stop: object) -> None:
+        self._stoppers.append(stop)
+
+    def stop(self) -> None:
+        """Stop in reverse order of starting; a failure to stop one part does not stop the rest."""
+        while self._stoppers:
+            stopper = self._stoppers.pop()
+            try:
+                stopper()
+            except Exception:
+                log.exception("system.stop_failed part=%r", stopper)
+        self.readings.close()
+        self.state.close()
+
+
+def build(settings: Settings, *, clock: Clock | None = None) -> System:
+    """Everything, built but not started."""
+    ensure_secret(settings)
+    clock = clock or SystemClock()
+    metrics = Metrics()
+    state = StateStore.open(settings.storage.state_database_url())
+    readings = open_readings(settings)
+    app = create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
+                                metrics=metrics))
+    return System(settings=settings, clock=clock, metrics=metrics, state=state,
+                  readings=readings, app=app)
+
+
+class ApiServer:
+    """uvicorn on a thread, for `run` (beside the other services) and for end-to-end tests."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                                     lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 15.0) -> None:
+        self._thread.start()
+        waited = threading.Event()
+        for _ in range(int(timeout_s / 0.05)):
+            if self._server.started:
+                return
+            waited.wait(0.05)
+        raise ShouwangError(f"the API did not start on {self.url}")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)

@@ -1,0 +1,124 @@
+"""The embedded MQTT broker (amqtt), run on its own thread and event loop.
+
+It is the one-machine default, not the scale path: amqtt speaks MQTT 3.1.1 only and has no
+shared subscriptions. Its listener is bound explicitly, never amqtt's 0.0.0.0 default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+from amqtt.broker import Broker
+
+from shouwang.domain.errors import ShouwangError
+
+log = logging.getLogger(__name__)
+
+
+class PortInUse(ShouwangError):
+    pass
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def choose_port(host: str, wanted: int, *, what: str, setting: str, pick_free: bool) -> int:
+    """`wanted` if free; otherwise a free port (saying so) or a clear error."""
+    if wanted == 0:
+        return free_port(host)
+    if port_is_free(host, wanted):
+        return wanted
+    if not pick_free:
+        raise PortInUse(
+            f"port {wanted} on {host} is taken (is another {what} running?); "
+            f"choose another with {setting}=PORT, or 0 for any free port"
+        )
+    port = free_port(host)
+    log.warning("port.taken what=%s wanted=%s using=%s setting=%s", what, wanted, port, setting)
+    return port
+
+
+class EmbeddedBroker:
+    """amqtt on 127.0.0.1 (or a chosen interface), inside this process."""
+
+    def __init__(self, host: str, port: int, *, password_file: Path | None = None) -> None:
+        self.host = host
+        self.port = port
+        self._password_file = password_file
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="mqtt-broker", daemon=True)
+
+    def _config(self) -> dict[str, Any]:
+        auth: dict[str, Any]
+        if self._password_file is None:
+            auth = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
+        else:
+            auth = {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False},
+                "amqtt.plugins.authentication.FileAuthPlugin": {
+                    "password_file": str(self._password_file)
+                },
+            }
+        return {
+            "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
+            "plugins": auth,
+        }
+
+    def start(self, timeout_s: float = 15.0) -> None:
+        self._thread.start()
+        if not self._ready.wait(timeout_s):
+            raise ShouwangError(f"embedded MQTT broker did not start within {timeout_s}s")
+        if self._error is not None:
+            raise ShouwangError(
+                f"embedded MQTT broker could not listen on {self.host}:{self.port}: {self._error}"
+            ) from self._error
+        log.info("broker.started host=%s port=%s", self.host, self.port)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        finally:
+            loop.close()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        broker = Broker(self._config())
+        try:
+            await broker.start()
+        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        await self._stop.wait()
+        await broker.shutdown()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._loop is not None and self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout_s)
+        log.info("broker.stopped host=%s port=%s", self.host, self.port)

@@ -1,0 +1,41 @@
+"""The `shouwang` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from shouwang.commands import registry, run, simulate
+from shouwang.domain.errors import ShouwangError
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="shouwang",
+        description="Shouwang (守望): watching over elders who live alone.",
+    )
+    top.add_argument("--settings", type=Path, metavar="FILE",
+                     help="a TOML settings file (environment variables SHOUWANG_* still win)")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.add_parser(commands)
+    simulate.add_parser(commands)
+    registry.add_parsers(commands)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except ShouwangError as exc:
+        print(f"shouwang: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

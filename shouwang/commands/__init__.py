@@ -1,0 +1,1 @@
+"""The `shouwang` subcommands; each loads settings, configures logging, builds, runs."""

@@ -1,0 +1,1 @@
+"""The domain model: pure types and rules, standard library only."""

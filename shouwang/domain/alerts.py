@@ -1,0 +1,129 @@
+"""Alerts and their lifecycle: open → acknowledged → resolved, as pure transitions."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from shouwang.domain.errors import AlertAlreadyResolved, Conflict
+
+
+class AlertKind(enum.StrEnum):
+    INACTIVITY = "inactivity"
+    NO_WATER = "no_water"
+    HUB_OFFLINE = "hub_offline"
+    WATER_RUNNING = "water_running"
+    GAS_RUNNING = "gas_running"
+
+
+class AlertState(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Severity(enum.StrEnum):
+    URGENT = "urgent"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+class Outcome(enum.StrEnum):
+    ELDER_FINE = "elder_fine"
+    NEEDED_HELP = "needed_help"
+    HOSPITALISED = "hospitalised"
+    DIED = "died"
+    WAS_AWAY = "was_away"
+    DEVICE_FAULT = "device_fault"
+    FALSE_ALARM = "false_alarm"
+    # Only the system sets this: life resumed, the hub came back or the flow stopped
+    # before anyone acknowledged the alert.
+    CLEARED_ITSELF = "cleared_itself"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a detector concluded about one household at one moment."""
+
+    household_id: str
+    kind: AlertKind
+    severity: Severity
+    since: float
+    explanation: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    household_id: str
+    kind: AlertKind
+    state: AlertState
+    severity: Severity
+    opened_at: float
+    since: float
+    explanation: str
+    escalation_level: int = 0
+    notified_level: int = -1
+    next_escalation_at: float | None = None
+    acknowledged_at: float | None = None
+    acknowledged_by: int | None = None
+    resolved_at: float | None = None
+    resolved_by: int | None = None
+    outcome: Outcome | None = None
+    note: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.state is AlertState.RESOLVED
+
+
+def acknowledge(alert: Alert, *, staff_id: int, now: float) -> Alert:
+    """Someone is on it: escalation stops. Acknowledging twice is harmless."""
+    if alert.is_resolved:
+        raise AlertAlreadyResolved(alert.id)
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return alert
+    return dataclasses.replace(
+        alert,
+        state=AlertState.ACKNOWLEDGED,
+        acknowledged_at=now,
+        acknowledged_by=staff_id,
+        next_escalation_at=None,
+    )
+
+
+def resolve(
+    alert: Alert, *, staff_id: int | None, outcome: Outcome, note: str | None, now: float
+) -> Alert:
+    """Close the alert with what was found; only the system may say it cleared itself."""
+    if alert.is_resolved:
+        raise AlertAlreadyResolved(alert.id)
+    if outcome is Outcome.CLEARED_ITSELF and staff_id is not None:
+        raise Conflict("outcome 'cleared_itself' is set by the system; choose what you found")
+    return dataclasses.replace(
+        alert,
+        state=AlertState.RESOLVED,
+        resolved_at=now,
+        resolved_by=staff_id,
+        outcome=outcome,
+        note=note,
+        next_escalation_at=None,
+    )
+
+
+def clears_itself(alert: Alert) -> bool:
+    """Only an alert nobody has taken yet resolves itself when its condition ends."""
+    return alert.state is AlertState.OPEN
+
+
+def escalate(alert: Alert, *, waits_s: tuple[float, ...], now: float) -> Alert:
+    """Climb one rung; the next rung is due after the ladder's next wait, if any."""
+    if alert.state is not AlertState.OPEN:
+        raise Conflict(f"alert {alert.id} is {alert.state}; only open alerts escalate")
+    level = alert.escalation_level + 1
+    next_at = now + waits_s[level] if level < len(waits_s) else None
+    return dataclasses.replace(alert, escalation_level=level, next_escalation_at=next_at)

@@ -1,0 +1,142 @@
+"""Households, hubs, grids, staff and readings: the nouns of Shouwang."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Tier(enum.IntEnum):
+    """The five risk colours; the hotter the colour, the lower the number."""
+
+    RED = 1
+    ORANGE = 2
+    YELLOW = 3
+    BLUE = 4
+    GREEN = 5
+
+    @property
+    def colour(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str | int) -> Tier:
+        """Accept a colour name ("red"), its tier number (1) or a numeric string ("1")."""
+        if isinstance(text, int) or (isinstance(text, str) and text.strip().isdigit()):
+            number = int(text)
+            try:
+                return cls(number)
+            except ValueError:
+                raise ValueError(f"tier must be 1-5, got {number}") from None
+        name = str(text).strip().upper()
+        try:
+            return cls[name]
+        except KeyError:
+            colours = ", ".join(t.colour for t in cls)
+            raise ValueError(f"unknown colour {text!r}; use one of {colours}") from None
+
+
+class SensorKind(enum.StrEnum):
+    WATER = "water"
+    ELECTRICITY = "electricity"
+    GAS = "gas"
+    DOOR = "door"
+
+    @property
+    def is_register(self) -> bool:
+        """Water, gas and electricity report cumulative registers; a door reports its state."""
+        return self is not SensorKind.DOOR
+
+
+class Role(enum.StrEnum):
+    GRID_MEMBER = "grid_member"
+    GRID_HEAD = "grid_head"
+    CASEWORKER = "caseworker"
+    DUTY_LEADER = "duty_leader"
+    ADMIN = "admin"
+
+    @property
+    def sees_everything(self) -> bool:
+        return self in (Role.DUTY_LEADER, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    id: str
+    tier: Tier
+    grid_id: str
+    caseworker_id: int | None = None
+    alias: str | None = None
+    address: str | None = None
+    away_until: float | None = None
+    monitoring_since: float | None = None
+    retired_at: float | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.retired_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Hub:
+    id: str
+    household_id: str
+    report_interval_s: float = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    id: int
+    username: str
+    name: str
+    role: Role
+    grid_ids: frozenset[str] = field(default_factory=frozenset)
+    phone: str | None = None
+    webhook_url: str | None = None
+    notify_mqtt: bool = True
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measurement from a hub, as the contract defines it."""
+
+    hub_id: str
+    sensor: str
+    kind: SensorKind
+    ts: float
+    value: float
+    power_w: float | None = None
+    seq: int | None = None
+    reset: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReading:
+    """A validated reading with the household it belongs to."""
+
+    household_id: str
+    hub_id: str
+    sensor: str
+    ts: float
+    value: float
+    power_w: float | None = None
+    seq: int | None = None
+
+    @property
+    def kind(self) -> SensorKind:
+        return SensorKind(self.sensor.split(".", 1)[0])
+
+
+@dataclass(frozen=True, slots=True)
+class HubPresence:
+    hub_id: str
+    state: str
+    ts: float | None
+    battery: float | None = None

@@ -1,0 +1,220 @@
+"""The one way Shouwang talks MQTT: paho-mqtt (v2 callbacks) behind a small adapter.
+
+Callbacks do almost nothing: they turn a paho message into our `Message` and hand it on.
+Publishing keeps a bounded window of unacknowledged QoS 1 messages and checks every return
+code, because paho refuses (and a careless caller loses) messages past 65,535 in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+
+from shouwang.domain.errors import ShouwangError
+from shouwang.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(ShouwangError):
+    pass
+
+
+class PublishFailed(ShouwangError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+MessageHandler = Callable[[Message], None]
+
+
+class MqttClient:
+    """A connected paho client that re-subscribes after every reconnect."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        client_id: str,
+        subscriptions: Sequence[str] = (),
+        on_message: MessageHandler | None = None,
+        will: Will | None = None,
+        persistent_session: bool = False,
+        max_inflight: int | None = None,
+    ) -> None:
+        self._settings = settings
+        self._subscriptions = list(subscriptions)
+        self._handler = on_message
+        self._connected = threading.Event()
+        self._first_result: str | None = None
+        self._window_size = max_inflight or settings.max_inflight
+        self._inflight: deque[paho.MQTTMessageInfo] = deque()
+        self._publish_lock = threading.Lock()
+        self.client_id = client_id
+        v5 = settings.protocol == "5"
+        self._v5 = v5
+        kwargs: dict[str, Any] = {
+            "callback_api_version": CallbackAPIVersion.VERSION2,
+            "client_id": client_id,
+            "protocol": MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+        }
+        if not v5:
+            kwargs["clean_session"] = not persistent_session
+        self._persistent = persistent_session
+        client = paho.Client(**kwargs)
+        host, port, username, password, tls = settings.endpoint()
+        self._host, self._port = host, port
+        if username:
+            client.username_pw_set(username, password)
+        if tls:
+            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        client.max_inflight_messages_set(max_inflight or settings.max_inflight)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self._client = client
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        """Connect (and keep reconnecting in the background); fail clearly if nobody answers."""
+        properties = None
+        if self._v5 and self._persistent:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = 24 * 3600
+        try:
+            self._client.connect(
+                self._host,
+                self._port,
+                keepalive=self._settings.keepalive_s,
+                clean_start=not self._persistent if self._v5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
+                properties=properties,
+            )
+        except OSError as exc:
+            raise BrokerUnavailable(
+                f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); "
+                "start it, or unset SHOUWANG_MQTT__URL to use the embedded broker"
+            ) from exc
+        self._client.loop_start()
+        if not self._connected.wait(timeout_s):
+            self._client.loop_stop()
+            reason = self._first_result or "no answer"
+            raise BrokerUnavailable(
+                f"MQTT broker at {self._host}:{self._port} refused {self.client_id}: {reason}"
+            )
+
+    def abort(self) -> None:
+        """Drop the connection without saying goodbye, as a hub losing power does (the broker
+        then publishes our Last Will)."""
+        self._client.loop_stop()
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+        self._connected.clear()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._connected.clear()
+
+    def publish(
+        self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False,
+        timeout_s: float = 30.0,
+    ) -> None:
+        """Publish, waiting for room in the in-flight window; raise if paho refuses."""
+        with self._publish_lock:
+            if qos > 0 and len(self._inflight) >= self._window_size:
+                self._wait_for_room(self._window_size - 1, timeout_s)
+            info = self._client.publish(topic, payload, qos=qos, retain=retain)
+            if info.rc is MQTTErrorCode.MQTT_ERR_NO_CONN and qos > 0:
+                pass  # paho keeps it and sends it after reconnecting
+            elif info.rc is not MQTTErrorCode.MQTT_ERR_SUCCESS:
+                raise PublishFailed(f"{self.client_id}: publish to {topic} refused: {info.rc.name}")
+            if qos > 0:
+                self._inflight.append(info)
+
+    def drain(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every QoS 1 message published so far is acknowledged."""
+        with self._publish_lock:
+            try:
+                self._wait_for_room(0, timeout_s)
+            except PublishFailed:
+                return False
+            return True
+
+    def _wait_for_room(self, keep: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        pause = 0.0005
+        while True:
+            while self._inflight and self._inflight[0].is_published():
+                self._inflight.popleft()
+            if len(self._inflight) <= keep:
+                return
+            if time.monotonic() > deadline:
+                raise PublishFailed(
+                    f"{self.client_id}: broker has not acknowledged {len(self._inflight)} "
+                    f"messages for {timeout_s}s"
+                )
+            time.sleep(pause)
+            pause = min(0.01, pause * 2)
+
+    # paho callbacks: translate and hand on, nothing more ---------------------
+    def _on_connect(
+        self, client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            self._first_result = str(reason)
+            log.warning("mqtt.connect_refused client=%s reason=%s", self.client_id, reason)
+            return
+        for topic in self._subscriptions:
+            client.subscribe(topic, qos=1)
+        self._connected.set()
+        log.info("mqtt.connected client=%s broker=%s:%s", self.client_id, self._host, self._port)
+
+    def _on_disconnect(
+        self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if self._connected.is_set():
+            level = logging.INFO if reason == 0 else logging.WARNING
+            log.log(level, "mqtt.disconnected client=%s reason=%s", self.client_id, reason)
+        self._connected.clear()
+
+    def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
+        if self._handler is None:
+            return
+        try:
+            self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain)))
+        except Exception:  # never let a handler bug kill paho's network thread
+            log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, msg.topic)

@@ -1,0 +1,75 @@
+"""Households from the spreadsheets communities already keep, validated row by row.
+
+Columns (header row required; order free): id, colour, grid, hub — required;
+alias, address, grid_name, caseworker (a username), report_interval_s — optional.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from shouwang.domain.errors import InvalidInput
+from shouwang.domain.model import Tier
+
+REQUIRED = ("id", "colour", "grid", "hub")
+OPTIONAL = ("alias", "address", "grid_name", "caseworker", "report_interval_s")
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRow:
+    line: int
+    id: str
+    tier: Tier
+    grid_id: str
+    hub_id: str
+    alias: str | None = None
+    address: str | None = None
+    grid_name: str | None = None
+    caseworker: str | None = None
+    report_interval_s: float = 900.0
+
+
+def parse(text: str) -> list[HouseholdRow]:
+    """Every row, or InvalidInput listing every problem with its line number."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InvalidInput(f"the CSV header lacks {', '.join(missing)}; it needs "
+                           f"{', '.join(REQUIRED)} and may have {', '.join(OPTIONAL)}")
+    unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
+    if unknown:
+        raise InvalidInput(f"unknown CSV columns {', '.join(unknown)}")
+    rows, problems, seen = [], [], {}
+    for line, raw in enumerate(reader, start=2):
+        record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            row = _row(line, record)
+        except (InvalidInput, ValueError) as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
+        for key, value in (("household", row.id), ("hub", row.hub_id)):
+            if (key, value) in seen:
+                problems.append(f"line {line}: {key} {value} repeats line {seen[(key, value)]}")
+            seen[(key, value)] = line
+        rows.append(row)
+    if problems:
+        raise InvalidInput("nothing imported; fix these rows:\n  " + "\n  ".join(problems))
+    return rows
+
+
+def _row(line: int, r: dict[str, str]) -> HouseholdRow:
+    for column in REQUIRED:
+        if not r.get(column):
+            raise InvalidInput(f"'{column}' is empty")
+    interval = float(r["report_interval_s"]) if r.get("report_interval_s") else 900.0
+    if not 10 <= interval <= 3600:
+        raise InvalidInput(f"report_interval_s must be 10-3600 seconds, got {interval}")
+    return HouseholdRow(
+        line=line, id=r["id"], tier=Tier.parse(r["colour"]), grid_id=r["grid"], hub_id=r["hub"],
+        alias=r.get("alias") or None, address=r.get("address") or None,
+        grid_name=r.get("grid_name") or None, caseworker=r.get("caseworker") or None,
+        report_interval_s=interval,
+    )

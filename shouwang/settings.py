@@ -1,0 +1,238 @@
+"""All of Shouwang's settings: one class, nested groups, `SHOUWANG_` environment variables.
+
+Precedence: explicit arguments, then environment (`SHOUWANG_MQTT__URL=...`), then the optional
+TOML settings file, then the defaults below. Build it once in `main()` and pass it down.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from shouwang.domain.errors import UnsafeSettings
+from shouwang.domain.model import Tier
+
+WEAK_SECRETS = frozenset({"", "secret", "changeme", "change-me", "shouwang", "password", "demo"})
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class MqttSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="External broker, e.g. mqtt://user:pass@10.0.0.5:1883 (mqtts:// for TLS). "
+        "Unset: start the embedded broker.",
+    )
+    embedded_host: str = "127.0.0.1"
+    embedded_port: int = Field(default=1883, ge=0, le=65535)
+    embedded_password_file: Path | None = Field(
+        default=None, description="amqtt password file; without it the embedded broker is anonymous"
+    )
+    topic_prefix: str = "shouwang/v1"
+    client_id_prefix: str = "shouwang"
+    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    shared_group: str | None = Field(
+        default=None, description="MQTT 5 shared-subscription group so several gateways split the load"
+    )
+    keepalive_s: int = Field(default=30, ge=5)
+    max_inflight: int = Field(default=1000, ge=1, le=65535)
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+    @field_validator("url")
+    @classmethod
+    def _url_scheme(cls, url: str | None) -> str | None:
+        if url is not None and urlsplit(url).scheme not in ("mqtt", "mqtts", "tcp"):
+            raise ValueError("mqtt url must look like mqtt://host:1883 or mqtts://host:8883")
+        return url
+
+    def endpoint(self) -> tuple[str, int, str | None, str | None, bool]:
+        """Host, port, username, password and TLS for the broker the services connect to."""
+        if self.url is None:
+            host = "127.0.0.1" if self.embedded_host in ("0.0.0.0", "::") else self.embedded_host
+            return host, self.embedded_port, None, None, False
+        parts = urlsplit(self.url)
+        tls = parts.scheme == "mqtts"
+        port = parts.port or (8883 if tls else 1883)
+        return parts.hostname or "127.0.0.1", port, parts.username, parts.password, tls
+
+
+class StorageSettings(BaseModel):
+    data_dir: Path = Path("shouwang-data")
+    state_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the state store; default sqlite in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    readings: Literal["sqlite", "influx"] = "sqlite"
+    readings_path: Path | None = None
+    influx_url: str | None = None
+    influx_token: SecretStr | None = None
+    influx_org: str = "shouwang"
+    influx_bucket: str = "readings"
+
+    def state_database_url(self) -> str:
+        return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    def readings_file(self) -> Path:
+        return self.readings_path or self.data_dir / "readings.db"
+
+
+class GatewaySettings(BaseModel):
+    batch_size: int = Field(default=1000, ge=1)
+    flush_interval_s: float = Field(default=0.25, gt=0)
+    max_age_days: float = Field(default=31.0, gt=0, description="older readings are refused")
+    max_future_s: float = Field(default=300.0, ge=0, description="clock skew tolerated ahead")
+    registry_refresh_s: float = Field(default=30.0, gt=0)
+
+
+class DetectorSettings(BaseModel):
+    algorithm: Literal["fixed"] = "fixed"
+    tick_s: float = Field(default=60.0, gt=0, description="clock seconds between assessments")
+    inactivity_h: float = Field(default=12.0, gt=0)
+    no_water_h: float = Field(default=12.0, gt=0)
+    hub_offline_after_s: float = Field(
+        default=2700.0, gt=0, description="hub silent this long (3 missed 15-minute reports)"
+    )
+    water_run_max_min: float = Field(default=60.0, gt=0)
+    gas_run_max_min: float = Field(default=120.0, gt=0)
+    standby_w: float = Field(
+        default=150.0, ge=0, description="power above this is a person (fridge and router are not)"
+    )
+    switch_step_w: float = Field(
+        default=100.0, gt=0, description="a jump in power this large is an appliance switched by hand"
+    )
+    min_flow_m3_per_h: float = Field(
+        default=0.012, gt=0, description="register rising at least this fast counts as running"
+    )
+
+
+DEFAULT_LADDERS_MIN: dict[str, list[float]] = {
+    "red": [5, 15],
+    "orange": [10, 30],
+    "yellow": [15, 45],
+    "blue": [30, 90],
+    "green": [30, 90],
+}
+
+
+class DispatchSettings(BaseModel):
+    ladders_min: dict[str, list[float]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_LADDERS_MIN.items()},
+        description="per colour: minutes unacknowledged before the grid head, then the duty leader",
+    )
+    poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    retry_initial_s: float = Field(default=2.0, gt=0)
+    retry_max_s: float = Field(default=300.0, gt=0)
+    give_up_after_h: float = Field(default=24.0, gt=0)
+
+    @field_validator("ladders_min")
+    @classmethod
+    def _every_colour(cls, ladders: dict[str, list[float]]) -> dict[str, list[float]]:
+        merged = {k: list(v) for k, v in DEFAULT_LADDERS_MIN.items()} | ladders
+        for colour, waits in merged.items():
+            Tier.parse(colour)
+            if any(w <= 0 for w in waits):
+                raise ValueError(f"ladder waits for {colour} must be positive minutes")
+        return merged
+
+    def waits_s(self, tier: Tier) -> tuple[float, ...]:
+        return tuple(60.0 * w for w in self.ladders_min[tier.colour])
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    demo: bool = False
+    community: str = "示范社区"
+    timezone: str = "Asia/Shanghai"
+    secret_key: SecretStr | None = Field(
+        default=None, description="unset: generated once and kept in data_dir/secret_key"
+    )
+    log_level: str = "INFO"
+    log_json: bool = False
+    mqtt: MqttSettings = MqttSettings()
+    storage: StorageSettings = StorageSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    detector: DetectorSettings = DetectorSettings()
+    dispatch: DispatchSettings = DispatchSettings()
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @classmethod
+    def load(cls, file: Path | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment, an optional TOML file and explicit overrides."""
+        if file is None:
+            return cls(**overrides)
+        if not file.is_file():
+            raise UnsafeSettings(f"settings file {file} does not exist")
+
+        class FromFile(cls):  # type: ignore[valid-type,misc]
+            model_config = SettingsConfigDict(toml_file=file)
+
+        return FromFile(**overrides)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        problems = self.unsafe_reasons()
+        if problems and not self.demo:
+            raise UnsafeSettings(
+                "refusing unsafe settings (use --demo only for a local trial):\n  - "
+                + "\n  - ".join(problems)
+            )
+        return self
+
+    def unsafe_reasons(self) -> list[str]:
+        problems = []
+        m = self.mqtt
+        if m.embedded and not is_loopback(m.embedded_host) and m.embedded_password_file is None:
+            problems.append(
+                f"the embedded MQTT broker would accept anonymous clients on {m.embedded_host}; "
+                "set SHOUWANG_MQTT__EMBEDDED_PASSWORD_FILE or bind it to 127.0.0.1"
+            )
+        if self.secret_key is not None:
+            secret = self.secret_key.get_secret_value()
+            if secret.lower() in WEAK_SECRETS or len(secret) < 16:
+                problems.append(
+                    "SHOUWANG_SECRET_KEY is a default or shorter than 16 characters; "
+                    "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+                )
+        return problems

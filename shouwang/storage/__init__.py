@@ -1,0 +1,1 @@
+"""Storage: the ports Shouwang's services depend on, and their adapters."""

@@ -1,0 +1,359 @@
+"""Alerts, their deliveries and their trail in the state store.
+
+Every transition runs in one transaction with its audit entry and the deliveries it owes,
+so a crash can never leave an alert changed but unannounced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from shouwang.domain import alerts as lifecycle
+from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Outcome, Severity
+from shouwang.domain.delivery import Channel, Delivery, DeliveryEvent, DeliveryStatus
+from shouwang.domain.errors import Conflict, NotFound
+from shouwang.domain.model import Staff, Tier
+from shouwang.storage import audit as trail
+from shouwang.storage.audit import Actor
+from shouwang.storage.registry import visible_households
+from shouwang.storage.schema import alerts, deliveries, households
+
+DETECTOR = Actor("detector")
+DISPATCH = Actor("dispatch")
+_ALERT_FIELDS = [f.name for f in dataclasses.fields(Alert)]
+
+
+def _alert(row: Any) -> Alert:
+    values = {name: getattr(row, name) for name in _ALERT_FIELDS}
+    values["kind"] = AlertKind(values["kind"])
+    values["state"] = AlertState(values["state"])
+    values["severity"] = Severity(values["severity"])
+    values["outcome"] = Outcome(values["outcome"]) if values["outcome"] else None
+    values["details"] = dict(values["details"] or {})
+    return Alert(**values)
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=row.id,
+        alert_id=row.alert_id,
+        staff_id=row.staff_id,
+        channel=Channel(row.channel),
+        event=DeliveryEvent(row.event),
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        delivered_at=row.delivered_at,
+        last_error=row.last_error,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    state: AlertState | None = None
+    kind: AlertKind | None = None
+    tier: Tier | None = None
+    grid_id: str | None = None
+    household_id: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class AlertStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # reading ----------------------------------------------------------------
+    def get(self, alert_id: int, *, viewer: Staff | None = None) -> Alert:
+        query = select(alerts).where(alerts.c.id == alert_id)
+        if viewer is not None:
+            query = query.join(households, households.c.id == alerts.c.household_id).where(
+                visible_households(viewer)
+            )
+        with self._engine.connect() as db:
+            row = db.execute(query).first()
+        if row is None:
+            raise NotFound("alert", alert_id)
+        return _alert(row)
+
+    def list(self, filters: AlertFilter = AlertFilter(), *, viewer: Staff | None = None) -> list[Alert]:
+        query = select(alerts).join(households, households.c.id == alerts.c.household_id)
+        if viewer is not None:
+            query = query.where(visible_households(viewer))
+        if filters.state is not None:
+            query = query.where(alerts.c.state == filters.state.value)
+        if filters.kind is not None:
+            query = query.where(alerts.c.kind == filters.kind.value)
+        if filters.tier is not None:
+            query = query.where(households.c.tier == int(filters.tier))
+        if filters.grid_id is not None:
+            query = query.where(households.c.grid_id == filters.grid_id)
+        if filters.household_id is not None:
+            query = query.where(alerts.c.household_id == filters.household_id)
+        query = query.order_by(alerts.c.id.desc()).limit(filters.limit).offset(filters.offset)
+        with self._engine.connect() as db:
+            return [_alert(r) for r in db.execute(query)]
+
+    def unresolved(self) -> list[Alert]:
+        query = select(alerts).where(alerts.c.state != AlertState.RESOLVED.value)
+        with self._engine.connect() as db:
+            return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
+
+    def count_unresolved_by_tier(self) -> dict[Tier, int]:
+        query = (
+            select(households.c.tier, func.count())
+            .select_from(alerts.join(households, households.c.id == alerts.c.household_id))
+            .where(alerts.c.state != AlertState.RESOLVED.value)
+            .group_by(households.c.tier)
+        )
+        with self._engine.connect() as db:
+            return {Tier(t): n for t, n in db.execute(query)}
+
+    # transitions ------------------------------------------------------------
+    def open(self, finding: Finding, *, now: float) -> Alert | None:
+        """Store a new alert; None if this household already has one of this kind unresolved."""
+        try:
+            with self._engine.begin() as db:
+                alert_id = db.execute(
+                    insert(alerts).values(
+                        household_id=finding.household_id,
+                        kind=finding.kind.value,
+                        state=AlertState.OPEN.value,
+                        severity=finding.severity.value,
+                        opened_at=now,
+                        since=finding.since,
+                        explanation=finding.explanation,
+                        escalation_level=0,
+                        notified_level=-1,
+                        details=finding.details,
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+                trail.record(
+                    db, at=now, actor=DETECTOR, action="opened", entity="alert",
+                    entity_id=alert_id,
+                    details={"kind": finding.kind.value, "explanation": finding.explanation},
+                )
+        except IntegrityError:
+            return None
+        return self.get(int(alert_id))
+
+    def acknowledge(self, alert_id: int, *, staff: Staff, now: float) -> Alert:
+        current = self.get(alert_id)
+        changed = lifecycle.acknowledge(current, staff_id=staff.id, now=now)
+        if changed is current:
+            return current
+        actor = Actor(staff.username, staff.id)
+        with self._engine.begin() as db:
+            self._save(db, current, changed)
+            trail.record(db, at=now, actor=actor, action="acknowledged", entity="alert",
+                         entity_id=alert_id)
+            self._tell_recipients(db, changed, DeliveryEvent.ACKNOWLEDGED, now, skip=staff.id)
+        return changed
+
+    def resolve(
+        self, alert_id: int, *, staff: Staff, outcome: Outcome, note: str | None, now: float
+    ) -> Alert:
+        current = self.get(alert_id)
+        changed = lifecycle.resolve(current, staff_id=staff.id, outcome=outcome, note=note, now=now)
+        with self._engine.begin() as db:
+            self._save(db, current, changed)
+            trail.record(db, at=now, actor=Actor(staff.username, staff.id), action="resolved",
+                         entity="alert", entity_id=alert_id,
+                         details={"outcome": outcome.value, "note": note})
+            self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now, skip=staff.id)
+        return changed
+
+    def clear(self, household_id: str, kind: AlertKind, *, reason: str, now: float) -> Alert | None:
+        """The condition ended: an alert nobody has taken yet resolves itself."""
+        query = select(alerts).where(
+            alerts.c.household_id == household_id,
+            alerts.c.kind == kind.value,
+            alerts.c.state == AlertState.OPEN.value,
+        )
+        with self._engine.connect() as db:
+            row = db.execute(query).first()
+        if row is None:
+            return None
+        current = _alert(row)
+        changed = lifecycle.resolve(
+            current, staff_id=None, outcome=Outcome.CLEARED_ITSELF, note=reason, now=now
+        )
+        try:
+            with self._engine.begin() as db:
+                self._save(db, current, changed)
+                trail.record(db, at=now, actor=DETECTOR, action="cleared", entity="alert",
+                             entity_id=current.id, details={"reason": reason})
+                self._tell_recipients(db, changed, DeliveryEvent.CLEARED, now)
+        except Conflict:
+            return None  # someone acknowledged it meanwhile: now it is theirs to close
+        return changed
+
+    def due_for_escalation(self, now: float) -> list[Alert]:
+        query = select(alerts).where(
+            alerts.c.state == AlertState.OPEN.value, alerts.c.next_escalation_at <= now
+        )
+        with self._engine.connect() as db:
+            return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
+
+    def escalate(self, alert: Alert, *, waits_s: tuple[float, ...], now: float) -> Alert | None:
+        changed = lifecycle.escalate(alert, waits_s=waits_s, now=now)
+        try:
+            with self._engine.begin() as db:
+                self._save(db, alert, changed)
+                trail.record(db, at=now, actor=DISPATCH, action="escalated", entity="alert",
+                             entity_id=alert.id, details={"level": changed.escalation_level})
+        except Conflict:
+            return None
+        return changed
+
+    def needing_routing(self) -> list[Alert]:
+        query = select(alerts).where(
+            alerts.c.state != AlertState.RESOLVED.value,
+            alerts.c.notified_level < alerts.c.escalation_level,
+        )
+        with self._engine.connect() as db:
+            return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
+
+    def route(
+        self,
+        alert: Alert,
+        *,
+        recipients: dict[int, Sequence[tuple[int, Channel]]],
+        first_escalation_at: float | None,
+        now: float,
+    ) -> None:
+        """Queue deliveries for each newly reached rung (level → recipients) in one step."""
+        with self._engine.begin() as db:
+            values: dict[str, Any] = {"notified_level": alert.escalation_level}
+            if alert.notified_level < 0 and alert.state is AlertState.OPEN:
+                values["next_escalation_at"] = first_escalation_at
+            result = db.execute(
+                update(alerts)
+                .where(alerts.c.id == alert.id, alerts.c.notified_level == alert.notified_level)
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                return  # another dispatcher routed it first
+            for level in sorted(recipients):
+                event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
+                for staff_id, channel in recipients[level]:
+                    _queue(db, alert.id, staff_id, channel, event, now)
+                trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert",
+                             entity_id=alert.id,
+                             details={"level": level,
+                                      "recipients": [[s, c.value] for s, c in recipients[level]]})
+
+    def _save(self, db: Connection, before: Alert, after: Alert) -> None:
+        values = {
+            name: getattr(after, name)
+            for name in ("state", "escalation_level", "next_escalation_at", "acknowledged_at",
+                         "acknowledged_by", "resolved_at", "resolved_by", "outcome", "note")
+        }
+        values["state"] = after.state.value
+        values["outcome"] = after.outcome.value if after.outcome else None
+        result = db.execute(
+            update(alerts)
+            .where(
+                alerts.c.id == before.id,
+                alerts.c.state == before.state.value,
+                alerts.c.escalation_level == before.escalation_level,
+            )
+            .values(**values)
+        )
+        if result.rowcount == 0:
+            raise Conflict(f"alert {before.id} changed meanwhile; reload it and try again")
+
+    def _tell_recipients(
+        self, db: Connection, alert: Alert, event: DeliveryEvent, now: float, skip: int | None = None
+    ) -> None:
+        told = db.execute(
+            select(deliveries.c.staff_id, deliveries.c.channel)
+            .where(
+                deliveries.c.alert_id == alert.id,
+                deliveries.c.event.in_([DeliveryEvent.OPENED.value, DeliveryEvent.ESCALATED.value]),
+            )
+            .distinct()
+        ).all()
+        for staff_id, channel in told:
+            if staff_id != skip:
+                _queue(db, alert.id, staff_id, Channel(channel), event, now)
+
+    # deliveries -------------------------------------------------------------
+    def due_deliveries(self, now: float, *, limit: int = 200) -> list[Delivery]:
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.status == DeliveryStatus.PENDING.value,
+                deliveries.c.next_attempt_at <= now,
+            )
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as db:
+            return [_delivery(r) for r in db.execute(query)]
+
+    def deliveries(self, alert_id: int) -> list[Delivery]:
+        query = select(deliveries).where(deliveries.c.alert_id == alert_id)
+        with self._engine.connect() as db:
+            return [_delivery(r) for r in db.execute(query.order_by(deliveries.c.id))]
+
+    def mark_delivered(self, delivery: Delivery, *, now: float) -> None:
+        with self._engine.begin() as db:
+            db.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery.id)
+                .values(status=DeliveryStatus.DELIVERED.value, attempts=delivery.attempts + 1,
+                        delivered_at=now, last_error=None)
+            )
+            trail.record(db, at=now, actor=DISPATCH, action="delivered", entity="alert",
+                         entity_id=delivery.alert_id,
+                         details={"staff_id": delivery.staff_id, "channel": delivery.channel.value,
+                                  "event": delivery.event.value})
+
+    def mark_failed(
+        self, delivery: Delivery, *, error: str, retry_at: float | None, now: float
+    ) -> None:
+        """Record a failed attempt; `retry_at` None means give up."""
+        status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
+        with self._engine.begin() as db:
+            db.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery.id)
+                .values(status=status.value, attempts=delivery.attempts + 1,
+                        next_attempt_at=retry_at if retry_at is not None else now,
+                        last_error=error[:1000])
+            )
+            if retry_at is None:
+                trail.record(db, at=now, actor=DISPATCH, action="delivery_failed", entity="alert",
+                             entity_id=delivery.alert_id,
+                             details={"staff_id": delivery.staff_id,
+                                      "channel": delivery.channel.value, "error": error[:300]})
+
+    def count_failed_deliveries(self) -> int:
+        query = select(func.count()).where(deliveries.c.status == DeliveryStatus.FAILED.value)
+        with self._engine.connect() as db:
+            return int(db.execute(query).scalar_one())
+
+
+def _queue(
+    db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float
+) -> None:
+    db.execute(
+        insert(deliveries).values(
+            alert_id=alert_id,
+            staff_id=staff_id,
+            channel=channel.value,
+            event=event.value,
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )

@@ -1,0 +1,24 @@
+"""The interfaces services depend on; adapters implement them, tests may fake them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from shouwang.domain.model import StoredReading
+
+
+class ReadingStore(Protocol):
+    """Where every reading is kept: SQLite on one machine, InfluxDB 2 at scale."""
+
+    def write(self, readings: Sequence[StoredReading]) -> int:
+        """Store readings; return how many were new (duplicates are ignored)."""
+        ...
+
+    def query(
+        self, *, household_id: str, start: float, end: float, sensor: str | None = None
+    ) -> list[StoredReading]:
+        """A household's readings with start <= ts < end, oldest first."""
+        ...
+
+    def close(self) -> None: ...

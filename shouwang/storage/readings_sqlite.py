@@ -1,0 +1,81 @@
+"""The embedded time-series store: one SQLite file in WAL mode."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from shouwang.domain.model import StoredReading
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    household_id TEXT NOT NULL,
+    sensor TEXT NOT NULL,
+    ts REAL NOT NULL,
+    hub_id TEXT NOT NULL,
+    value REAL NOT NULL,
+    power_w REAL,
+    seq INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ux_readings ON readings (household_id, sensor, ts, hub_id);
+"""
+_COLUMNS = "household_id, hub_id, sensor, ts, value, power_w, seq"
+
+
+class SqliteReadingStore:
+    """Readings keyed by (household, sensor, ts, hub): a repeated message is stored once."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = path
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def write(self, readings: Sequence[StoredReading]) -> int:
+        db = self._db()
+        before = db.total_changes
+        with db:
+            db.executemany(
+                f"INSERT OR IGNORE INTO readings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.household_id, r.hub_id, r.sensor, r.ts, r.value, r.power_w, r.seq)
+                    for r in readings
+                ],
+            )
+        return db.total_changes - before
+
+    def query(
+        self, *, household_id: str, start: float, end: float, sensor: str | None = None
+    ) -> list[StoredReading]:
+        sql = f"SELECT {_COLUMNS} FROM readings WHERE household_id = ? AND ts >= ? AND ts < ?"
+        args: list[object] = [household_id, start, end]
+        if sensor is not None:
+            sql += " AND sensor = ?"
+            args.append(sensor)
+        rows = self._db().execute(sql + " ORDER BY ts", args).fetchall()
+        return [StoredReading(*row) for row in rows]
+
+    def count(self) -> int:
+        return int(self._db().execute("SELECT count(*) FROM readings").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()

@@ -1,0 +1,29 @@
+"""The state store: one engine, one repository per concept."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from shouwang.storage.alerts import AlertStore
+from shouwang.storage.audit import AuditTrail
+from shouwang.storage.database import connect
+from shouwang.storage.dead_letters import DeadLetterStore
+from shouwang.storage.registry import Registry
+from shouwang.storage.status import StatusStore
+
+
+class StateStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.registry = Registry(engine)
+        self.alerts = AlertStore(engine)
+        self.audit = AuditTrail(engine)
+        self.dead_letters = DeadLetterStore(engine)
+        self.status = StatusStore(engine)
+
+    @classmethod
+    def open(cls, url: str) -> StateStore:
+        return cls(connect(url))
+
+    def close(self) -> None:
+        self.engine.dispose()

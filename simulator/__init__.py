@@ -1,0 +1,1 @@
+"""Simulated homes: elders' daily routines, scripted incidents, hubs that speak MQTT v1."""

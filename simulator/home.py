@@ -1,0 +1,195 @@
+"""One simulated home and its hub: meters as cumulative registers, a door, reports per contract.
+
+The hub reports a meter at the end of every minute it moved and at least every
+`report_interval_s` when nothing happens; electricity also when power changes by 20 W or more;
+the door on every opening and closing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from simulator.incidents import Incident, IncidentKind
+from simulator.routine import MINUTE, Profile, local_midnight, plan_day
+
+POWER_REPORT_STEP_W = 20.0
+ROUTER_W = 8.0
+FRIDGE_W = 90.0
+TAP_LEFT_RUNNING_LPM = 2.0
+STOVE_LEFT_ON_M3H = 0.35
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A reading as the hub publishes it, or a presence change (`sensor == "status"`)."""
+
+    ts: float
+    sensor: str
+    payload: dict[str, object]
+
+
+@dataclass
+class _Day:
+    midnight: float
+    water_lpm: np.ndarray
+    gas_m3h: np.ndarray
+    power_w: np.ndarray
+    doors: list[tuple[float, float]]
+
+
+@dataclass
+class _Sensor:
+    value: float = 0.0
+    reported_at: float = float("-inf")
+    reported_power: float = -1.0
+    seq: int = 0
+
+
+@dataclass
+class SimulatedHome:
+    home_id: str
+    hub_id: str
+    profile: Profile
+    seed: int
+    tz: ZoneInfo
+    start: float
+    incidents: list[Incident] = field(default_factory=list)
+    report_interval_s: float = 900.0
+
+    def __post_init__(self) -> None:
+        self._t = self.start - self.start % MINUTE
+        self._days: dict[float, _Day] = {}
+        rng = np.random.default_rng(self.seed)
+        self._fridge_phase = float(rng.uniform(0, 35))
+        self._sensors = {
+            "water": _Sensor(round(float(rng.uniform(10, 300)), 3)),
+            "gas": _Sensor(round(float(rng.uniform(10, 200)), 3)),
+            "electricity": _Sensor(round(float(rng.uniform(500, 5000)), 1)),
+            "door": _Sensor(0.0),
+        }
+        self._buffer: list[Report] = []
+        self._frozen_power: float | None = None
+
+    @property
+    def now(self) -> float:
+        return self._t
+
+    def _day(self, ts: float) -> _Day:
+        midnight_dt = local_midnight(ts, self.tz)
+        midnight = midnight_dt.timestamp()
+        day = self._days.get(midnight)
+        if day is None:
+            rng = np.random.default_rng([self.seed, int(midnight)])
+            day = self._days[midnight] = self._build(midnight, plan_day(self.profile, midnight_dt, rng))
+            for old in [k for k in self._days if k < midnight - 86400]:
+                del self._days[old]
+        return day
+
+    def _build(self, midnight: float, plan: list) -> _Day:  # type: ignore[type-arg]
+        minutes = 1500  # a DST day can have 25 hours
+        water, gas, power = np.zeros(minutes), np.zeros(minutes), np.zeros(minutes)
+        doors: list[tuple[float, float]] = []
+        for a in plan:
+            if a.outing:
+                doors += [(a.start, 1.0), (a.start + 15, 0.0), (a.end, 1.0), (a.end + 15, 0.0)]
+                continue
+            first, last = int((a.start - midnight) // MINUTE), int((a.end - midnight) // MINUTE)
+            water[first:last] += a.water_lpm
+            gas[first:last] += a.gas_m3h
+            power[first:last] += a.power_w
+        return _Day(midnight, water, gas, power, sorted(doors))
+
+    def _incident(self, kind: IncidentKind, ts: float) -> Incident | None:
+        for incident in self.incidents:
+            if incident.kind is kind and incident.covers(ts):
+                return incident
+        return None
+
+    def advance(self, until: float) -> list[Report]:
+        """Every report the hub publishes up to `until`, minute by minute."""
+        out: list[Report] = []
+        while self._t + MINUTE <= until:
+            self._t += MINUTE
+            self._step(self._t, out)
+        return out
+
+    def _step(self, t: float, out: list[Report]) -> None:
+        day = self._day(t - 1)
+        i = int((t - 1 - day.midnight) // MINUTE)
+        fridge_on = ((t / MINUTE + self._fridge_phase) % 35) < 12
+        base = ROUTER_W + (FRIDGE_W if fridge_on else 0.0)
+        water, gas, power = day.water_lpm[i], day.gas_m3h[i], day.power_w[i]
+        doors = [(ts, v) for ts, v in day.doors if t - MINUTE < ts <= t]
+        away = self._incident(IncidentKind.AWAY, t)
+        down = self._incident(IncidentKind.INCAPACITATION, t)
+        if away or down:
+            water = gas = 0.0
+            power = 0.0 if away else self._freeze(power)
+            doors = [] if down else doors
+        if away:
+            doors = [(ts, v) for ts, v in ((away.start, 1.0), (away.start + 15, 0.0),
+                     ((away.end or 0), 1.0), ((away.end or 0) + 15, 0.0)) if t - MINUTE < ts <= t]
+        if self._incident(IncidentKind.TAP_RUNNING, t):
+            water += TAP_LEFT_RUNNING_LPM
+        if self._incident(IncidentKind.GAS_LEFT_ON, t):
+            gas += STOVE_LEFT_ON_M3H
+        reports: list[Report] = []
+        self._meter(t, "water", water / 1000.0, reports)
+        self._meter(t, "gas", gas / 60.0, reports)
+        self._electricity(t, base + power, reports)
+        self._door(t, doors, reports)
+        self._publish(t, reports, out)
+
+    def _freeze(self, power: float) -> float:
+        if self._frozen_power is None:
+            self._frozen_power = float(power)  # whatever was on stays on
+        return self._frozen_power
+
+    def _meter(self, t: float, name: str, used: float, reports: list[Report]) -> None:
+        sensor = self._sensors[name]
+        sensor.value = round(sensor.value + used, 6)
+        if used > 0 or t - sensor.reported_at >= self.report_interval_s:
+            reports.append(self._reading(t, name, sensor))
+
+    def _electricity(self, t: float, power_w: float, reports: list[Report]) -> None:
+        sensor = self._sensors["electricity"]
+        sensor.value = round(sensor.value + power_w * MINUTE / 3.6e6, 6)
+        due = t - sensor.reported_at >= self.report_interval_s
+        if due or abs(power_w - sensor.reported_power) >= POWER_REPORT_STEP_W:
+            sensor.reported_power = power_w
+            reports.append(self._reading(t, "electricity", sensor, power_w=power_w))
+
+    def _door(self, t: float, events: list[tuple[float, float]], reports: list[Report]) -> None:
+        sensor = self._sensors["door"]
+        for ts, value in events:
+            sensor.value = value
+            reports.append(self._reading(ts, "door", sensor))
+        if t - sensor.reported_at >= self.report_interval_s:
+            reports.append(self._reading(t, "door", sensor))
+
+    def _reading(self, ts: float, name: str, sensor: _Sensor, **extra: float) -> Report:
+        sensor.seq += 1
+        sensor.reported_at = ts
+        payload: dict[str, object] = {"ts": ts, "value": sensor.value, "seq": sensor.seq, **extra}
+        return Report(ts, name, payload)
+
+    def _publish(self, t: float, reports: list[Report], out: list[Report]) -> None:
+        lost = self._incident(IncidentKind.HUB_POWER_LOSS, t)
+        cut = self._incident(IncidentKind.NETWORK_OUTAGE, t)
+        was_down = self._incident(IncidentKind.HUB_POWER_LOSS, t - MINUTE)
+        if lost:
+            if not was_down:
+                out.append(Report(t, "status", {"state": "offline"}))
+            return
+        if was_down:
+            out.append(Report(t, "status", {"state": "online", "ts": t}))
+        if cut:
+            self._buffer.extend(reports)
+            return
+        if self._buffer:
+            out.extend(self._buffer)  # the backlog, replayed after the network returns
+            self._buffer = []
+        out.extend(reports)

@@ -1,0 +1,97 @@
+"""A seeded population of simulated homes, and the incidents scripted for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from shouwang.domain.model import Tier
+from simulator.home import SimulatedHome
+from simulator.incidents import Incident, IncidentKind
+from simulator.routine import Profile
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["秀英", "桂英", "玉兰", "淑珍", "凤英", "建国", "国华", "德明", "振华", "文华", "秀兰", "志明"]
+TIER_MIX = (Tier.RED, Tier.ORANGE, Tier.YELLOW, Tier.RED, Tier.BLUE, Tier.ORANGE,
+            Tier.GREEN, Tier.YELLOW, Tier.RED, Tier.BLUE, Tier.ORANGE, Tier.GREEN)
+
+
+@dataclass(frozen=True, slots=True)
+class SimHousehold:
+    home_id: str
+    hub_id: str
+    tier: Tier
+    grid_id: str
+    alias: str
+    address: str
+    profile: Profile
+    seed: int
+
+
+def population(n: int, *, seed: int, grids: tuple[str, ...] = ("g-01", "g-02"),
+               prefix: str = "sim") -> list[SimHousehold]:
+    rng = np.random.default_rng(seed)
+    homes = []
+    for i in range(n):
+        name = SURNAMES[int(rng.integers(len(SURNAMES)))] + GIVEN[int(rng.integers(len(GIVEN)))]
+        homes.append(SimHousehold(
+            home_id=f"{prefix}-{i + 1:04d}",
+            hub_id=f"h-{prefix}-{i + 1:04d}",
+            tier=TIER_MIX[i % len(TIER_MIX)],
+            grid_id=grids[i % len(grids)],
+            alias=name,
+            address=f"{i // 12 + 1}号楼 {i % 6 + 1}单元 {(i % 12) // 2 + 1}0{i % 2 + 1}",
+            profile=Profile.draw(rng),
+            seed=int(rng.integers(2**31)),
+        ))
+    return homes
+
+
+def build_homes(households: list[SimHousehold], *, start: float, tz: ZoneInfo,
+                incidents: list[Incident], report_interval_s: float = 900.0) -> list[SimulatedHome]:
+    return [
+        SimulatedHome(h.home_id, h.hub_id, h.profile, h.seed, tz, start,
+                      [i for i in incidents if i.home_id == h.home_id], report_interval_s)
+        for h in households
+    ]
+
+
+def demo_incidents(households: list[SimHousehold], *, now: float) -> list[Incident]:
+    """What the demo shows in its first minutes: a red elder down since last night, a tap
+    left running, a hub losing power, and a trip away."""
+    by_tier = {t: [h for h in households if h.tier is t] for t in Tier}
+    script = []
+    if by_tier[Tier.RED]:
+        script.append(Incident(by_tier[Tier.RED][0].home_id, IncidentKind.INCAPACITATION,
+                               now - 11.6 * 3600))
+    if by_tier[Tier.YELLOW]:
+        script.append(Incident(by_tier[Tier.YELLOW][0].home_id, IncidentKind.TAP_RUNNING,
+                               now + 600, now + 3 * 3600))
+    if by_tier[Tier.GREEN]:
+        script.append(Incident(by_tier[Tier.GREEN][0].home_id, IncidentKind.HUB_POWER_LOSS,
+                               now + 1200, now + 3 * 3600))
+    if len(by_tier[Tier.ORANGE]) > 1:
+        script.append(Incident(by_tier[Tier.ORANGE][1].home_id, IncidentKind.AWAY,
+                               now - 3 * 3600, now + 2 * 86400))
+    return script
+
+
+def parse_incident(text: str, *, now: float) -> Incident:
+    """"incapacitation:sim-0001:+2h" or "tap_running:sim-0003:+30m:2h" (start, duration)."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise ValueError(f"incident {text!r} must be KIND:HOME:+START[:DURATION]")
+    kind = IncidentKind(parts[0])
+    start = now + _offset(parts[2])
+    end = start + _offset(parts[3]) if len(parts) == 4 else None
+    return Incident(parts[1], kind, start, end)
+
+
+def _offset(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    body = text.strip()
+    if not body or body[-1] not in units:
+        raise ValueError(f"time offset {text!r} needs a unit: s, m, h or d (e.g. +90m)")
+    return float(body[:-1]) * units[body[-1]]

@@ -1,0 +1,141 @@
+"""Publishing simulated homes over MQTT, each hub as its own client with a Last Will."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import defaultdict
+
+from gateway.decode import MAX_BATCH
+from gateway.topics import reading_topic, status_topic
+from shouwang.clock import Clock
+from shouwang.mqtt import MqttClient, Will
+from shouwang.settings import MqttSettings
+from simulator.home import Report, SimulatedHome
+
+log = logging.getLogger(__name__)
+OFFLINE = json.dumps({"state": "offline"}).encode()
+
+
+class HubLink:
+    """One hub's connection: its own client id, Last Will and presence."""
+
+    def __init__(self, home: SimulatedHome, settings: MqttSettings, *, own_client: bool,
+                 shared: MqttClient | None) -> None:
+        self.home = home
+        self._settings = settings
+        self._prefix = settings.topic_prefix
+        self._own = own_client
+        self._shared = shared
+        self.client: MqttClient | None = None
+
+    def connect(self, now: float) -> None:
+        if self._own:
+            self.client = MqttClient(
+                self._settings, client_id=f"hub-{self.home.hub_id}",
+                will=Will(status_topic(self._prefix, self.home.hub_id), OFFLINE),
+                max_inflight=100,
+            )
+            self.client.start()
+        else:
+            self.client = self._shared
+        self._status({"state": "online", "ts": now, "battery": 1.0})
+
+    def _status(self, body: dict[str, object]) -> None:
+        assert self.client is not None
+        self.client.publish(status_topic(self._prefix, self.home.hub_id), json.dumps(body),
+                            qos=1, retain=True)
+
+    def send(self, reports: list[Report], *, batch: bool) -> int:
+        """Publish reports; in batch mode one array per sensor (a backlog). Returns messages."""
+        sent = 0
+        readings: dict[str, list[dict[str, object]]] = defaultdict(list)
+        for report in reports:
+            if report.sensor == "status":
+                sent += self._presence(report)
+            elif batch:
+                readings[report.sensor].append(report.payload)
+            else:
+                sent += self._publish(report.sensor, json.dumps(report.payload))
+        for sensor, items in readings.items():
+            for i in range(0, len(items), MAX_BATCH):
+                sent += self._publish(sensor, json.dumps(items[i:i + MAX_BATCH]))
+        return sent
+
+    def _publish(self, sensor: str, payload: str) -> int:
+        if self.client is None:
+            return 0
+        self.client.publish(reading_topic(self._prefix, self.home.hub_id, sensor), payload, qos=1)
+        return 1
+
+    def _presence(self, report: Report) -> int:
+        if report.payload.get("state") == "offline":
+            if self._own and self.client is not None:
+                self.client.abort()  # the broker publishes our Last Will
+                self.client = None
+            elif self.client is not None:
+                self._status(report.payload)
+            return 1
+        self.connect(report.ts)
+        return 1
+
+    def close(self) -> None:
+        if self._own and self.client is not None:
+            self.client.stop()
+
+
+class Simulation:
+    """Backfills history as batches, then publishes live on the clock until stopped."""
+
+    def __init__(self, homes: list[SimulatedHome], *, mqtt: MqttSettings, clock: Clock,
+                 own_clients_up_to: int = 200) -> None:
+        self.homes = homes
+        self._clock = clock
+        own = len(homes) <= own_clients_up_to
+        self._shared = None if own else MqttClient(mqtt, client_id="simulator")
+        self.links = [HubLink(h, mqtt, own_client=own, shared=self._shared) for h in homes]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.published = 0
+
+    def connect(self) -> None:
+        if self._shared is not None:
+            self._shared.start()
+        now = self._clock.now()
+        for link in self.links:
+            link.connect(now)
+
+    def backfill(self, until: float) -> int:
+        """Publish everything up to `until` as backlog arrays; returns messages sent."""
+        sent = sum(link.send(link.home.advance(until), batch=True) for link in self.links)
+        self.published += sent
+        log.info("simulator.backfilled homes=%d messages=%d", len(self.links), sent)
+        return sent
+
+    def step(self) -> int:
+        now = self._clock.now()
+        sent = sum(link.send(link.home.advance(now), batch=False) for link in self.links)
+        self.published += sent
+        return sent
+
+    def run(self, tick_wall_s: float = 0.1) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("simulator.step_failed")
+            self._stop.wait(tick_wall_s)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="simulator", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        for link in self.links:
+            link.close()
+        if self._shared is not None:
+            self._shared.stop()
