@@ -42,7 +42,7 @@ def register(state: StateStore, homes: list[SimHousehold], incidents: list[Incid
         registry.add_household(Household(
             home.home_id, home.tier, home.grid_id,
             caseworker_id=staff["chen.jing"].id if home.tier is Tier.RED else None,
-            alias=home.alias, address=home.address, away_until=away.get(home.home_id),
+            alias=home.alias, address=home.address, building=home.building, away_until=away.get(home.home_id),
             monitoring_since=monitoring_since,
         ), now=now)
         registry.add_hub(Hub(home.hub_id, home.home_id), now=now)

@@ -52,12 +52,13 @@ def import_households(state: StateStore, rows: list[HouseholdRow], *, now: float
             grids_added += 1
         caseworker_id = caseworkers.get(row.caseworker) if row.caseworker else None
         if row.id in known_homes:
-            registry.update_household(row.id, alias=row.alias, address=row.address, tier=row.tier,
+            registry.update_household(row.id, alias=row.alias, address=row.address,
+                                      building=row.building, tier=row.tier,
                                       grid_id=row.grid_id, caseworker_id=caseworker_id)
             updated += 1
         else:
             registry.add_household(Household(row.id, row.tier, row.grid_id, caseworker_id,
-                                             row.alias, row.address), now=now)
+                                             row.alias, row.address, row.building), now=now)
             added += 1
         if row.hub_id not in hub_owner:
             registry.add_hub(Hub(row.hub_id, row.id, row.report_interval_s), now=now)

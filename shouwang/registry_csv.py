@@ -1,7 +1,7 @@
 """Households from the spreadsheets communities already keep, validated row by row.
 
 Columns (header row required; order free): id, colour, grid, hub — required;
-alias, address, grid_name, caseworker (a username), report_interval_s — optional.
+alias, address, building, grid_name, caseworker (a username), report_interval_s — optional.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Tier
 
 REQUIRED = ("id", "colour", "grid", "hub")
-OPTIONAL = ("alias", "address", "grid_name", "caseworker", "report_interval_s")
+OPTIONAL = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class HouseholdRow:
     hub_id: str
     alias: str | None = None
     address: str | None = None
+    building: str | None = None
     grid_name: str | None = None
     caseworker: str | None = None
     report_interval_s: float = 900.0
@@ -70,6 +71,7 @@ def _row(line: int, r: dict[str, str]) -> HouseholdRow:
     return HouseholdRow(
         line=line, id=r["id"], tier=Tier.parse(r["colour"]), grid_id=r["grid"], hub_id=r["hub"],
         alias=r.get("alias") or None, address=r.get("address") or None,
+        building=r.get("building") or None,
         grid_name=r.get("grid_name") or None, caseworker=r.get("caseworker") or None,
         report_interval_s=interval,
     )

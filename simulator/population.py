@@ -26,6 +26,7 @@ class SimHousehold:
     grid_id: str
     alias: str
     address: str
+    building: str
     profile: Profile
     seed: int
 
@@ -43,6 +44,7 @@ def population(n: int, *, seed: int, grids: tuple[str, ...] = ("g-01", "g-02"),
             grid_id=grids[i % len(grids)],
             alias=name,
             address=f"{i // 12 + 1}号楼 {i % 6 + 1}单元 {(i % 12) // 2 + 1}0{i % 2 + 1}",
+            building=f"{i // 12 + 1}号楼",
             profile=Profile.draw(rng),
             seed=int(rng.integers(2**31)),
         ))

@@ -74,6 +74,7 @@ class Household:
     caseworker_id: int | None = None
     alias: str | None = None
     address: str | None = None
+    building: str | None = None
     away_until: float | None = None
     monitoring_since: float | None = None
     retired_at: float | None = None
@@ -132,6 +133,17 @@ class StoredReading:
     @property
     def kind(self) -> SensorKind:
         return SensorKind(self.sensor.split(".", 1)[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A staff member saw the elder: a sign of life the sensors could not give."""
+
+    household_id: str
+    at: float
+    staff_id: int | None = None
+    note: str | None = None
+    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

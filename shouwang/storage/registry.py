@@ -31,6 +31,7 @@ def _household(row: Any) -> Household:
         caseworker_id=row.caseworker_id,
         alias=row.alias,
         address=row.address,
+        building=row.building,
         away_until=row.away_until,
         monitoring_since=row.monitoring_since,
         retired_at=row.retired_at,
@@ -196,6 +197,7 @@ class Registry:
                         id=household.id,
                         alias=household.alias,
                         address=household.address,
+                        building=household.building,
                         tier=int(household.tier),
                         grid_id=household.grid_id,
                         caseworker_id=household.caseworker_id,
@@ -209,7 +211,7 @@ class Registry:
         return self.household(household.id)
 
     def update_household(self, household_id: str, **changes: Any) -> Household:
-        allowed = {"alias", "address", "tier", "grid_id", "caseworker_id", "away_until"}
+        allowed = {"alias", "address", "building", "tier", "grid_id", "caseworker_id", "away_until"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a household")

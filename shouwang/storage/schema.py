@@ -66,6 +66,7 @@ households = Table(
     Column("id", String(64), primary_key=True),
     Column("alias", String(200)),
     Column("address", String(500)),
+    Column("building", String(200)),
     Column("tier", Integer, nullable=False),
     Column("grid_id", String(64), ForeignKey("grids.id"), nullable=False),
     Column("caseworker_id", Integer, ForeignKey("staff.id")),
@@ -166,6 +167,18 @@ audit = Table(
     Column("details", JSON, nullable=False, default=dict),
 )
 Index("ix_audit_entity", audit.c.entity, audit.c.entity_id)
+
+visits = Table(
+    "visits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("at", Float, nullable=False),
+    Column("note", Text),
+    Column("recorded_at", Float, nullable=False),
+)
+Index("ix_visits_household_at", visits.c.household_id, visits.c.at)
 
 dead_letters = Table(
     "dead_letters",

@@ -10,6 +10,7 @@ from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
 from shouwang.storage.registry import Registry
 from shouwang.storage.status import StatusStore
+from shouwang.storage.visits import VisitStore
 
 
 class StateStore:
@@ -20,6 +21,7 @@ class StateStore:
         self.audit = AuditTrail(engine)
         self.dead_letters = DeadLetterStore(engine)
         self.status = StatusStore(engine)
+        self.visits = VisitStore(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

@@ -1,0 +1,124 @@
+"""Shared fixtures: real brokers (embedded amqtt, Mosquitto where present) and real databases."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shouwang.broker import EmbeddedBroker, free_port
+from shouwang.settings import MqttSettings
+
+MOSQUITTO = ("127.0.0.1", 1883)
+POSTGRES_URL = os.environ.get("SHOUWANG_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+EVAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "eval-data"
+OUR_PACKAGES = ("shouwang", "gateway", "detector", "dispatch", "api", "simulator")
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def embedded_broker() -> Iterator[EmbeddedBroker]:
+    broker = EmbeddedBroker("127.0.0.1", free_port())
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix of its own per test, so tests sharing a broker never hear each other."""
+    return f"t{uuid.uuid4().hex[:10]}/v1"
+
+
+@pytest.fixture
+def embedded_mqtt(embedded_broker: EmbeddedBroker, topic_prefix: str) -> MqttSettings:
+    return MqttSettings(embedded_port=embedded_broker.port, topic_prefix=topic_prefix,
+                        client_id_prefix=f"test-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture
+def mosquitto_mqtt(topic_prefix: str) -> MqttSettings:
+    if not reachable(*MOSQUITTO):
+        pytest.skip("Mosquitto is not running on 127.0.0.1:1883; tests against it were skipped")
+    return MqttSettings(url=f"mqtt://{MOSQUITTO[0]}:{MOSQUITTO[1]}", topic_prefix=topic_prefix,
+                        client_id_prefix=f"test-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(params=["embedded", "mosquitto"])
+def any_mqtt(request: pytest.FixtureRequest) -> MqttSettings:
+    """Each broker test runs on the embedded broker and again on Mosquitto where present."""
+    name = "embedded_mqtt" if request.param == "embedded" else "mosquitto_mqtt"
+    settings: MqttSettings = request.getfixturevalue(name)
+    return settings
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database per test, dropped afterwards."""
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg is not installed; PostgreSQL tests were skipped")
+    from sqlalchemy.engine import make_url
+
+    base = make_url(POSTGRES_URL)
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"shouwang_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=2) as db:
+            db.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL is not reachable at {base.host}:{base.port} ({exc}); skipped")
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_state_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+class _ExceptionCatcher(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in OUR_PACKAGES:
+            self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_logged_errors() -> Iterator[None]:
+    """Fail any test during which our code logged an error (say, a swallowed exception)."""
+    catcher = _ExceptionCatcher()
+    root = logging.getLogger()
+    root.addHandler(catcher)
+    try:
+        yield
+    finally:
+        root.removeHandler(catcher)
+    if catcher.records:
+        messages = "\n".join(catcher.format(r) if r.exc_info else r.getMessage()
+                             for r in catcher.records)
+        pytest.fail(f"our code logged errors:\n{messages}")
