@@ -31,5 +31,53 @@ SIGN_WORDS = {
     "electricity": "power",
     "gas": "gas",
     "door": "door",
+    "activity": "movement",
     "visit": "a visit",
 }
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+KIND_ORDER = ("water", "electricity", "gas", "door", "activity")
+
+
+def kinds_in_words(kinds: list[str]) -> str:
+    """["water", "electricity", "door"] → "water, power or door"."""
+    words = [SIGN_WORDS[k] for k in KIND_ORDER if k in kinds] or ["water", "power", "gas", "door"]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def weekday(ts: float, tz: ZoneInfo) -> str:
+    return WEEKDAYS[datetime.fromtimestamp(ts, tz).weekday()]
+
+
+def _clock_hour(hours: float) -> str:
+    minutes = round(hours * 60) % 1440
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def silence_words(*, why: str, kinds: str, since: float, now: float, expected: float,
+                  tz: ZoneInfo, last_door: float | None, learned_days: int, outing_h: float,
+                  wake_h: float, wake_limit_h: float, ceiling_h: float) -> str:
+    """Why a learned detector alerts on a silence, in words a grid worker understands.
+
+    `why` is "day", "night", "out" or "ceiling" (see `detector.judge`).
+    """
+    since_words = f"since {clock_time(since, tz, now=now)} ({duration(now - since)})"
+    uses = max(1, round(expected))
+    if why == "out":
+        text = (f"probably went out: the door was used at {clock_time(since, tz, now=now)} and "
+                f"there has been no {kinds} since ({duration(now - since)}), longer than this "
+                f"home's outings usually last (back within {duration(outing_h * 3600)})")
+    elif why == "night":
+        text = (f"not up yet: no {kinds} {since_words}; this home is usually up by "
+                f"{_clock_hour(wake_h)} and nearly always by {_clock_hour(wake_limit_h)}")
+    else:
+        text = (f"no {kinds} {since_words}; on a usual {weekday(now, tz)} this home shows about "
+                f"{uses} sign{'s' if uses != 1 else ''} of life in that time")
+    if why != "out" and last_door is not None:
+        text += f"; last door event {clock_time(last_door, tz, now=now)}"
+    if why == "ceiling":
+        text += f"; no silence may run past {duration(ceiling_h * 3600)}"
+    if learned_days < 7:
+        text += (f" (still learning this home: {learned_days} day{'s' if learned_days != 1 else ''}"
+                 " of history, so the community's usual rhythm counts too)")
+    return text

@@ -6,7 +6,7 @@ interval, water running over an hour, gas over two hours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from detector.context import Context
@@ -46,7 +46,8 @@ def hub_offline(
         welfare = ctx.household.tier <= Tier.ORANGE
         advice = "we cannot see this home: please check on the elder" if welfare else (
             "a device fault or power cut; arrange a repair")
-        last = f"since {clock_time(since, tz, now=now)}" if seen is not None else "since monitoring began"
+        last = (f"since {clock_time(since, tz, now=now)}" if seen is not None
+                else "since monitoring began")
         findings.append(Finding(
             ctx.household.id, AlertKind.HUB_OFFLINE,
             Severity.URGENT if welfare else Severity.WARNING, since,
@@ -79,12 +80,22 @@ class FixedRules:
 
     name = "fixed-12h"
 
-    def __init__(self, settings: DetectorSettings, tz: ZoneInfo) -> None:
+    def __init__(self, settings: DetectorSettings, tz: ZoneInfo, *, seed: int = 0) -> None:
         self._s = settings
         self._tz = tz
+        self.seed = seed
 
     def learn_one(self, sign: SignOfLife) -> None:
         return None
+
+    def learn(self, signs: Iterable[SignOfLife]) -> None:
+        return None
+
+    def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
+        return None
+
+    def history_days(self, household_id: str) -> int:
+        return 0
 
     def assess(
         self, now: float, homes: Mapping[str, HomeState], contexts: Mapping[str, Context]
@@ -98,8 +109,10 @@ class FixedRules:
     def assess_one(self, now: float, home: HomeState | None, ctx: Context) -> list[Finding]:
         s, tz = self._s, self._tz
         findings, heard = hub_offline(home, ctx, now, after_s=s.hub_offline_after_s, tz=tz)
-        findings += running(home, ctx, now, kind=SensorKind.WATER, limit_s=s.water_run_max_min * 60, tz=tz)
-        findings += running(home, ctx, now, kind=SensorKind.GAS, limit_s=s.gas_run_max_min * 60, tz=tz)
+        findings += running(home, ctx, now, kind=SensorKind.WATER,
+                            limit_s=s.water_run_max_min * 60, tz=tz)
+        findings += running(home, ctx, now, kind=SensorKind.GAS, limit_s=s.gas_run_max_min * 60,
+                            tz=tz)
         if not heard or ctx.is_away(now):
             return findings
         last_sign = home.last_sign_at if home else None

@@ -1,4 +1,10 @@
-"""The detector service: its own MQTT subscription, a tracker per home, a tick that judges."""
+"""The detector service: its own MQTT subscription, a tracker per home, a tick that judges.
+
+Each reading goes through the sign reader (signs of life, flow runs) to the detector, which also
+hears when it arrived; each tick the service reads new visits (a visit is a sign of life), asks
+the detector for findings, opens and clears alerts, and saves each household's status. The
+learned model is kept across restarts in a snapshot file (`detector.snapshot`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import cast
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from detector import snapshot
 from detector.base import Detector
 from detector.context import Context
 from detector.explain import SIGN_WORDS, clock_time
-from detector.signs import HomeState, SignReader
+from detector.learned import LearnedDetector
+from detector.signs import HomeState, SignKind, SignOfLife, SignReader
+from detector.table import HISTORY_DAYS
 from gateway import topics
 from gateway.decode import decode_readings
 from gateway.validate import Limits, Validator
@@ -27,7 +38,9 @@ from shouwang.storage.state import StateStore
 from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
-JUDGED_KINDS = frozenset(AlertKind)
+JUDGED_KINDS = frozenset(AlertKind) - {AlertKind.UNUSUAL_DAY}
+"""Kinds whose alerts clear themselves when the finding goes; a note waits for its visit."""
+SNAPSHOT_FILE = "detector-model.npz"
 
 
 def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz: ZoneInfo,
@@ -63,6 +76,7 @@ class DetectorService:
         tz: ZoneInfo,
         on_alert: Callable[[Alert], None] | None = None,
         client_id: str = "detector",
+        snapshot_dir: Path | None = None,
     ) -> None:
         self._prefix = mqtt.topic_prefix
         self._settings = settings
@@ -77,6 +91,7 @@ class DetectorService:
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
             min_flow_m3_per_h=settings.min_flow_m3_per_h,
+            tz=tz,
         )
         self._validator = Validator(
             Limits(max_age_s=gateway.max_age_days * 86400, max_future_s=gateway.max_future_s)
@@ -86,6 +101,10 @@ class DetectorService:
         self._hubs: dict[str, str] = {}
         self._dirty: set[str] = set()
         self._started_at = clock.now()
+        self._snapshot = snapshot_dir / SNAPSHOT_FILE if snapshot_dir is not None else None
+        self._snapshot_at = self._started_at
+        self._learned_until = float("-inf")
+        self._visit_cursor = 0
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._client = MqttClient(
@@ -108,28 +127,79 @@ class DetectorService:
         self._client.stop()
         self._stop.set()
         self._thread.join(30)
+        self.save_model(self._clock.now())
 
     def warm_up(self) -> None:
-        """Rebuild each home's recent state from stored readings after a (re)start."""
+        """Rebuild each home's state after a (re)start: the saved model, then stored readings.
+
+        With a snapshot, only readings since it was taken are learned from (older ones only
+        rebuild the trackers); without one, the learned detector learns from the stored history.
+        """
         s = self._settings
-        window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
         now = self._clock.now()
+        window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
+        saved_at = self._load_model()
+        if saved_at is not None:
+            self._learned_until = saved_at
+            window = max(window, now - saved_at + 3600)
+        elif isinstance(self._detector, LearnedDetector):
+            window = max(window, HISTORY_DAYS * 86400.0)
         count = 0
         for household_id in self._contexts:
             for reading in self._readings.query(
                 household_id=household_id, start=now - window, end=now + 1
             ):
-                self._observe(reading)
+                self._observe(reading, reading.ts)
                 count += 1
-        log.info("detector.warmed_up households=%d readings=%d", len(self._contexts), count)
+        self._learned_until = float("-inf")
+        self._read_visits()
+        log.info("detector.warmed_up households=%d readings=%d snapshot=%s",
+                 len(self._contexts), count, saved_at is not None)
 
-    def _observe(self, reading: StoredReading) -> None:
+    def _observe(self, reading: StoredReading, at: float) -> None:
         home = self.homes.get(reading.household_id)
         if home is None:
             home = self.homes[reading.household_id] = HomeState(reading.household_id)
         for sign in self._signs.read(home, reading):
-            self._detector.learn_one(sign)
+            if sign.ts > self._learned_until:
+                self._detector.learn_one(sign)
+        self._detector.observe(home, hub_id=reading.hub_id, at=at)
         self._dirty.add(reading.household_id)
+
+    def _read_visits(self) -> None:
+        """A recorded visit is a sign of life: the elder was seen."""
+        for visit in self._state.visits.since(self._visit_cursor):
+            self._visit_cursor = max(self._visit_cursor, visit.id or 0)
+            home = self.homes.setdefault(visit.household_id, HomeState(visit.household_id))
+            sign = SignOfLife(visit.household_id, visit.at, SignKind.VISIT, "visit")
+            home.note_sign(sign)
+            self._detector.learn_one(sign)
+            self._dirty.add(visit.household_id)
+
+    def _load_model(self) -> float | None:
+        if self._snapshot is None or not isinstance(self._detector, LearnedDetector):
+            return None
+        try:
+            header = snapshot.load(self._detector, self._snapshot)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("detector.snapshot_unreadable path=%s error=%r", self._snapshot, exc)
+            return None
+        if header is None:
+            return None
+        self._visit_cursor = int(header["visit_cursor"])
+        log.info("detector.snapshot_loaded path=%s households=%d", self._snapshot,
+                 len(self._detector.table))
+        return float(header["saved_at"])
+
+    def save_model(self, now: float) -> None:
+        """Save the learned model (if there is one to save and somewhere to put it)."""
+        if self._snapshot is None or not isinstance(self._detector, LearnedDetector):
+            return
+        try:
+            snapshot.save(self._detector, self._snapshot, now=now, visit_cursor=self._visit_cursor)
+        except OSError as exc:
+            log.warning("detector.snapshot_not_saved path=%s error=%r", self._snapshot, exc)
+        self._snapshot_at = now
 
     def _refresh_contexts(self) -> None:
         registry = self._state.registry
@@ -184,16 +254,20 @@ class DetectorService:
                 decoded.extend(decode_readings(topic, message.payload)[0])
         if not decoded:
             return
-        verdict = self._validator.judge(decoded, hubs=self._hubs, now=self._clock.now())
+        now = self._clock.now()
+        verdict = self._validator.judge(decoded, hubs=self._hubs, now=now)
         for reading in verdict.accepted:
-            self._observe(reading)
+            self._observe(reading, now)
 
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""
         started = time.perf_counter()
         self._refresh_contexts()
+        self._read_visits()
         findings = self._detector.assess(now, self.homes, self._contexts)
-        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
+        # AlertStore names a method `list`, which hides the builtin from mypy in its annotations.
+        alerts = cast("list[Alert]", self._state.alerts.unresolved())
+        unresolved = {(a.household_id, a.kind): a for a in alerts}
         found = set()
         for finding in findings:
             key = (finding.household_id, finding.kind)
@@ -220,6 +294,8 @@ class DetectorService:
                 if self._on_alert is not None:
                     self._on_alert(alert)
         self._save_status(now)
+        if now - self._snapshot_at >= self._settings.learned.snapshot_every_s:
+            self.save_model(now)
         self.ticks += 1
         log.debug("detector.tick households=%d findings=%d ms=%.1f", len(self._contexts),
                   len(findings), 1000 * (time.perf_counter() - started))
@@ -233,5 +309,6 @@ class DetectorService:
                 household_id, home.last_sign_at,
                 home.last_sign_kind.value if home.last_sign_kind else None,
                 home.last_door_at, home.hub_last_seen_at, now,
+                learned_days=self._detector.history_days(household_id),
             ))
         self._state.status.save([s for s in statuses if s.household_id in self._contexts])

@@ -1,19 +1,34 @@
 """Signs of life: uses only a person makes, read from each home's readings.
 
-Water or gas drawn (its register rose), electricity switched above the home's standby level
-(the fridge cycling all day is not a person), a door opened or closed. Alongside, the tracker
-keeps what the rules need: when each hub was last heard from and whether water or gas has
-been running without a break.
+Water or gas drawn (its register rose), an appliance switched (a step in `power_w`), a door
+opened or closed. The machines of a home switch themselves all day and night (the fridge's
+compressor, a water heater): each home learns which power steps recur at night, when people
+sleep, and from then on such steps are not a person. Until it has heard a few nights, a step
+counts only if it is large or crosses the fixed standby level. Alongside, the tracker keeps what
+the rules need: when each hub was last heard from and whether water or gas has been running
+without a break.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 
 from shouwang.domain.model import SensorKind, StoredReading
 
 _EPS = 1e-9
+RUN_GAP_S = 120.0
+"""Reports further apart than this cannot show that water ran in between (hubs report every
+minute a meter moves): a run is continuous only across closer reports, and a run starting after
+a longer gap is dated from one minute before the report that shows it."""
+NIGHT_H = (1, 5)
+"""Local hours when steps in power are taken to be machines switching themselves."""
+STEP_BIN_W = 10.0
+MACHINE_STEPS_PER_NIGHT = 1.0
+NIGHTS_TO_LEARN = 2.0
+NIGHT_MEMORY = 0.9
+MIN_STEP_W = 25.0
 
 
 class SignKind(enum.StrEnum):
@@ -21,7 +36,10 @@ class SignKind(enum.StrEnum):
     ELECTRICITY = "electricity"
     GAS = "gas"
     DOOR = "door"
+    ACTIVITY = "activity"
+    """Any other sign a recording has (a motion sensor, a cupboard contact): evaluation only."""
     VISIT = "visit"
+    """A member of staff saw the elder: a sign of life, though not part of the home's rhythm."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,10 @@ class HomeState:
     registers: dict[str, _Register] = field(default_factory=dict)
     power_w: dict[str, float] = field(default_factory=dict)
     doors: dict[str, float] = field(default_factory=dict)
+    night_steps: dict[int, float] = field(default_factory=dict)
+    """Decayed count of power steps per 10 W bin seen at night: the home's own machines."""
+    nights: float = 0.0
+    night_day: int = -1
 
     @property
     def hub_last_seen_at(self) -> float | None:
@@ -63,19 +85,23 @@ class HomeState:
         if self.last_sign_at is None or sign.ts >= self.last_sign_at:
             self.last_sign_at = sign.ts
             self.last_sign_kind = sign.kind
-        if sign.kind is SignKind.WATER and (self.last_water_at is None or sign.ts > self.last_water_at):
+        water = self.last_water_at
+        if sign.kind is SignKind.WATER and (water is None or sign.ts > water):
             self.last_water_at = sign.ts
-        if sign.kind is SignKind.DOOR and (self.last_door_at is None or sign.ts > self.last_door_at):
+        door = self.last_door_at
+        if sign.kind is SignKind.DOOR and (door is None or sign.ts > door):
             self.last_door_at = sign.ts
 
 
 class SignReader:
     """Turns one home's readings, in arrival order, into signs of life and flow runs."""
 
-    def __init__(self, *, standby_w: float, switch_step_w: float, min_flow_m3_per_h: float) -> None:
+    def __init__(self, *, standby_w: float, switch_step_w: float, min_flow_m3_per_h: float,
+                 tz: tzinfo = UTC) -> None:
         self.standby_w = standby_w
         self.switch_step_w = switch_step_w
         self.min_flow_m3_per_h = min_flow_m3_per_h
+        self.tz = tz
 
     def read(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
         seen = home.hub_seen_at.get(reading.hub_id)
@@ -120,7 +146,10 @@ class SignReader:
         drawn = reading.value - previous.value
         hours = max(reading.ts - previous.ts, 1.0) / 3600.0
         if drawn > _EPS and drawn / hours >= self.min_flow_m3_per_h:
-            since = home.runs.get(kind, (previous.ts, previous.ts))[0]
+            close = reading.ts - previous.ts <= RUN_GAP_S
+            run = home.runs.get(kind)
+            since = run[0] if run is not None and close else (
+                previous.ts if close else reading.ts - 60.0)
             home.runs[kind] = (since, reading.ts)
         else:
             home.runs.pop(kind, None)
@@ -135,9 +164,7 @@ class SignReader:
             home.power_w[reading.sensor] = reading.power_w
             if before is None:
                 return []
-            switched_on = before <= self.standby_w < reading.power_w
-            stepped = abs(reading.power_w - before) >= self.switch_step_w
-            if switched_on or stepped:
+            if self._by_hand(home, reading.ts, before, reading.power_w):
                 return [self._sign(home, reading, SignKind.ELECTRICITY)]
             return []
         if previous is None:
@@ -147,3 +174,29 @@ class SignReader:
         if average_w > self.standby_w:
             return [self._sign(home, reading, SignKind.ELECTRICITY)]
         return []
+
+    def _by_hand(self, home: HomeState, ts: float, before: float, after: float) -> bool:
+        """Whether a power step is a person switching something (see the module docstring)."""
+        step = abs(after - before)
+        moment = datetime.fromtimestamp(ts, self.tz)
+        if NIGHT_H[0] <= moment.hour < NIGHT_H[1]:
+            self._note_night_step(home, moment.toordinal(), step)
+        if home.nights < NIGHTS_TO_LEARN:
+            return before <= self.standby_w < after or step >= self.switch_step_w
+        if step < MIN_STEP_W:
+            return False
+        at = round(step / STEP_BIN_W)
+        machine = max(home.night_steps.get(b, 0.0) for b in (at - 1, at, at + 1))
+        return machine < MACHINE_STEPS_PER_NIGHT * home.nights
+
+    def _note_night_step(self, home: HomeState, night: int, step: float) -> None:
+        if night != home.night_day:
+            home.night_day = night
+            home.nights = home.nights * NIGHT_MEMORY + 1.0
+            for b in list(home.night_steps):
+                home.night_steps[b] *= NIGHT_MEMORY
+                if home.night_steps[b] < 0.05:
+                    del home.night_steps[b]
+        if step >= MIN_STEP_W:
+            b = round(step / STEP_BIN_W)
+            home.night_steps[b] = home.night_steps.get(b, 0.0) + 1.0

@@ -13,7 +13,7 @@ from dispatch import policy
 from dispatch.channels import DeliveryFailed, Sender
 from dispatch.message import notification
 from shouwang.clock import Clock
-from shouwang.domain.alerts import Alert
+from shouwang.domain.alerts import Alert, Severity
 from shouwang.domain.delivery import Channel, Delivery, backoff_s
 from shouwang.domain.errors import NotFound
 from shouwang.metrics import Metrics
@@ -88,7 +88,9 @@ class Dispatcher:
         levels = range(alert.notified_level + 1, alert.escalation_level + 1)
         plan = {level: policy.addresses(level, household, roster) for level in levels}
         waits = self._settings.waits_s(household.tier)
-        first = alert.opened_at + waits[0] if waits else None
+        # A note is for the next visit: it is told to the grid, never climbs the ladder.
+        note = alert.severity is Severity.NOTE
+        first = alert.opened_at + waits[0] if waits and not note else None
         self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now)
         for level, people in plan.items():
             log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.context import ApiContext
 from detector.base import Detector
+from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from detector.service import DetectorService
 from dispatch.channels import MqttSender, Sender, WebhookSender
@@ -61,7 +62,11 @@ def open_readings(settings: Settings) -> ReadingStore:
 
 
 def make_detector(settings: Settings) -> Detector:
-    return FixedRules(settings.detector, ZoneInfo(settings.timezone))
+    """The learned detector by default; the fixed 12-hour rules when configured."""
+    tz = ZoneInfo(settings.timezone)
+    if settings.detector.algorithm == "fixed":
+        return FixedRules(settings.detector, tz)
+    return LearnedDetector(settings.detector, tz)
 
 
 @dataclass
@@ -116,6 +121,7 @@ class System:
             mqtt=s.mqtt, settings=s.detector, gateway=s.gateway, detector=make_detector(s),
             readings=self.readings, state=self.state, clock=self.clock, metrics=self.metrics,
             tz=ZoneInfo(s.timezone), on_alert=self.dispatcher.wake,
+            snapshot_dir=s.storage.data_dir,
         )
         self.detector.start()
         self._stoppers.append(self.detector.stop)

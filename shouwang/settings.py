@@ -105,16 +105,107 @@ class GatewaySettings(BaseModel):
     registry_refresh_s: float = Field(default=30.0, gt=0)
 
 
+class LearnedSettings(BaseModel):
+    """The learned detector (see docs/detector.md for what each number does and why)."""
+
+    false_alerts_per_month: float = Field(
+        default=1.0, gt=0, le=30,
+        description="target false inactivity alerts per household-month the thresholds aim for",
+    )
+    min_silence_min: float = Field(
+        default=60.0, gt=0, description="absolute floor: no inactivity alert before this silence"
+    )
+    min_history_days: int = Field(
+        default=3, ge=1, description="days of history before a home's own limits are used"
+    )
+    history_half_life_days: float = Field(
+        default=28.0, gt=0, description="older days count half as much after this many days"
+    )
+    episode_gap_min: float = Field(
+        default=5.0, gt=0, description="signs of life closer than this are one use (an episode)"
+    )
+    day_prior_days: float = Field(default=3.0, gt=0, description="strength of the population prior")
+    week_prior_days: float = Field(
+        default=3.0, gt=0, description="strength of the home's own hour-of-day rate for weekdays"
+    )
+    jitter_min: float = Field(
+        default=30.0, ge=0, description="how much a home's timings wander from day to day"
+    )
+    day_parts_from_h: list[float] = Field(
+        default=[13.0], max_length=3,
+        description="clock hours where a new part of the day begins; silences starting in "
+        "each part are calibrated apart (none: one threshold for the whole day)",
+    )
+    tail: Literal["tail", "gumbel"] = Field(
+        default="tail", description="how daily maxima are extrapolated to the target rate"
+    )
+    threshold_prior_days: float = Field(
+        default=4.0, gt=0, description="days of history worth as much as the population threshold"
+    )
+    default_threshold: float = Field(
+        default=8.0, gt=0, description="expected uses missed before alerting, before any history"
+    )
+    min_threshold: float = Field(default=2.5, gt=0)
+    max_threshold: float = Field(default=60.0, gt=0)
+    out_share: float = Field(
+        default=0.3, ge=0, le=1, description="share of the false-alert budget spent on outings"
+    )
+    night_share: float = Field(
+        default=0.35, ge=0, le=1, description="share of the rest spent on the wake-up limit"
+    )
+    default_wake_limit_h: float = Field(
+        default=9.0, gt=4, le=12, description="not up by this clock hour alerts, before history"
+    )
+    min_lie_in_min: float = Field(
+        default=45.0, ge=0, description="the wake limit is at least this long after usual waking"
+    )
+    default_outing_h: float = Field(
+        default=4.0, gt=0, description="after a door and silence: hours before alerting, new homes"
+    )
+    min_outing_h: float = Field(default=1.5, gt=0)
+    dispersion: float = Field(default=2.0, gt=0, description="burstiness k of the surprise score")
+    run_margin: float = Field(
+        default=1.5, ge=1,
+        description="water or gas may run this much longer than its longest normal run",
+    )
+    water_run_min_min: float = Field(default=20.0, gt=0)
+    gas_run_min_min: float = Field(default=45.0, gt=0)
+    building_outage_min_homes: int = Field(
+        default=3, ge=2,
+        description="this many homes of a building going blind together are one event",
+    )
+    building_outage_window_min: float = Field(default=20.0, gt=0)
+    unusual_day_min_days: int = Field(
+        default=14, ge=5, description="days of history before the daily unusual-day note"
+    )
+    unusual_day_per_tick: int = Field(
+        default=500, ge=1, description="unusual-day checks done per tick at most (they queue)"
+    )
+    snapshot_every_s: float = Field(
+        default=3600.0, gt=0, description="clock seconds between saving the learned model"
+    )
+    seed: int = 0
+
+
 class DetectorSettings(BaseModel):
-    algorithm: Literal["fixed"] = "fixed"
+    algorithm: Literal["learned", "fixed"] = Field(
+        default="learned",
+        description="learned: each household's own rhythm (the default); fixed: the 12-hour rules",
+    )
     tick_s: float = Field(default=60.0, gt=0, description="clock seconds between assessments")
-    inactivity_h: float = Field(default=12.0, gt=0)
+    inactivity_h: float = Field(
+        default=12.0, gt=0, description="the fixed rule; also the ceiling no silence runs past"
+    )
     no_water_h: float = Field(default=12.0, gt=0)
     hub_offline_after_s: float = Field(
         default=2700.0, gt=0, description="hub silent this long (3 missed 15-minute reports)"
     )
-    water_run_max_min: float = Field(default=60.0, gt=0)
-    gas_run_max_min: float = Field(default=120.0, gt=0)
+    water_run_max_min: float = Field(
+        default=60.0, gt=0, description="the fixed limit; the learned limit never exceeds it"
+    )
+    gas_run_max_min: float = Field(
+        default=120.0, gt=0, description="the fixed limit; the learned limit never exceeds it"
+    )
     standby_w: float = Field(
         default=150.0, ge=0, description="power above this is a person (fridge and router are not)"
     )
@@ -124,6 +215,7 @@ class DetectorSettings(BaseModel):
     min_flow_m3_per_h: float = Field(
         default=0.012, gt=0, description="register rising at least this fast counts as running"
     )
+    learned: LearnedSettings = LearnedSettings()
 
 
 DEFAULT_LADDERS_MIN: dict[str, list[float]] = {

@@ -38,6 +38,8 @@ class _Day:
     gas_m3h: np.ndarray
     power_w: np.ndarray
     doors: list[tuple[float, float]]
+    outings: list[tuple[float, float]]
+    asleep: list[tuple[float, float]]
 
 
 @dataclass
@@ -72,26 +74,37 @@ class SimulatedHome:
         }
         self._buffer: list[Report] = []
         self._frozen_power: float | None = None
+        self._today: _Day | None = None
+        self._today_end = float("-inf")
+        self._by_kind = {k: [i for i in self.incidents if i.kind is k] for k in IncidentKind}
 
     @property
     def now(self) -> float:
         return self._t
 
     def _day(self, ts: float) -> _Day:
+        today = self._today
+        if today is not None and today.midnight <= ts < self._today_end:
+            return today
         midnight_dt = local_midnight(ts, self.tz)
         midnight = midnight_dt.timestamp()
         day = self._days.get(midnight)
         if day is None:
             rng = np.random.default_rng([self.seed, int(midnight)])
-            day = self._days[midnight] = self._build(midnight, plan_day(self.profile, midnight_dt, rng))
+            plan = plan_day(self.profile, midnight_dt, rng)
+            day = self._days[midnight] = self._build(midnight, plan)
             for old in [k for k in self._days if k < midnight - 86400]:
                 del self._days[old]
+        self._today = day
+        self._today_end = local_midnight(midnight + 27 * 3600, self.tz).timestamp()
         return day
 
     def _build(self, midnight: float, plan: list) -> _Day:  # type: ignore[type-arg]
         minutes = 1500  # a DST day can have 25 hours
         water, gas, power = np.zeros(minutes), np.zeros(minutes), np.zeros(minutes)
         doors: list[tuple[float, float]] = []
+        outings = [(a.start, a.end) for a in plan if a.outing]
+        asleep = [(a.start, a.end) for a in plan if a.label == "asleep"]
         for a in plan:
             if a.outing:
                 doors += [(a.start, 1.0), (a.start + 15, 0.0), (a.end, 1.0), (a.end + 15, 0.0)]
@@ -100,11 +113,22 @@ class SimulatedHome:
             water[first:last] += a.water_lpm
             gas[first:last] += a.gas_m3h
             power[first:last] += a.power_w
-        return _Day(midnight, water, gas, power, sorted(doors))
+        return _Day(midnight, water, gas, power, sorted(doors), outings, asleep)
+
+    def plan_at(self, ts: float) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """The outings and sleep spans of the local day containing `ts` (ground truth)."""
+        midnight = local_midnight(ts, self.tz).timestamp()
+        rng = np.random.default_rng([self.seed, int(midnight)])
+        day = self._build(midnight, plan_day(self.profile, local_midnight(ts, self.tz), rng))
+        return day.outings, day.asleep
+
+    def is_out(self, ts: float) -> bool:
+        """Whether the routine has the elder out of the home at `ts`."""
+        return any(a <= ts < b for a, b in self.plan_at(ts)[0])
 
     def _incident(self, kind: IncidentKind, ts: float) -> Incident | None:
-        for incident in self.incidents:
-            if incident.kind is kind and incident.covers(ts):
+        for incident in self._by_kind[kind]:
+            if incident.covers(ts):
                 return incident
         return None
 
@@ -125,6 +149,8 @@ class SimulatedHome:
         doors = [(ts, v) for ts, v in day.doors if t - MINUTE < ts <= t]
         away = self._incident(IncidentKind.AWAY, t)
         down = self._incident(IncidentKind.INCAPACITATION, t)
+        if not down:
+            self._frozen_power = None
         if away or down:
             water = gas = 0.0
             power = 0.0 if away else self._freeze(power)
@@ -150,12 +176,13 @@ class SimulatedHome:
 
     def _meter(self, t: float, name: str, used: float, reports: list[Report]) -> None:
         sensor = self._sensors[name]
-        sensor.value = round(sensor.value + used, 6)
+        sensor.value = round(sensor.value + float(used), 6)
         if used > 0 or t - sensor.reported_at >= self.report_interval_s:
             reports.append(self._reading(t, name, sensor))
 
     def _electricity(self, t: float, power_w: float, reports: list[Report]) -> None:
         sensor = self._sensors["electricity"]
+        power_w = float(power_w)
         sensor.value = round(sensor.value + power_w * MINUTE / 3.6e6, 6)
         due = t - sensor.reported_at >= self.report_interval_s
         if due or abs(power_w - sensor.reported_power) >= POWER_REPORT_STEP_W:

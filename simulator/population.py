@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,7 +14,8 @@ from simulator.incidents import Incident, IncidentKind
 from simulator.routine import Profile
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["秀英", "桂英", "玉兰", "淑珍", "凤英", "建国", "国华", "德明", "振华", "文华", "秀兰", "志明"]
+GIVEN = ["秀英", "桂英", "玉兰", "淑珍", "凤英", "建国",
+         "国华", "德明", "振华", "文华", "秀兰", "志明"]
 TIER_MIX = (Tier.RED, Tier.ORANGE, Tier.YELLOW, Tier.RED, Tier.BLUE, Tier.ORANGE,
             Tier.GREEN, Tier.YELLOW, Tier.RED, Tier.BLUE, Tier.ORANGE, Tier.GREEN)
 
@@ -60,14 +62,28 @@ def build_homes(households: list[SimHousehold], *, start: float, tz: ZoneInfo,
     ]
 
 
+DEMO_MORNING_H = 10.5
+"""The demo's clock starts at this local hour, so that whenever it is run it shows a morning."""
+
+
+def demo_clock_start(now: float, tz: ZoneInfo) -> float:
+    """The most recent local 10:30 at or before `now`: when the demo's fast clock begins."""
+    moment = datetime.fromtimestamp(now, tz)
+    start = moment.replace(hour=10, minute=30, second=0, microsecond=0)
+    if start > moment:
+        start -= timedelta(days=1)
+    return start.timestamp()
+
+
 def demo_incidents(households: list[SimHousehold], *, now: float) -> list[Incident]:
-    """What the demo shows in its first minutes: a red elder down since last night, a tap
-    left running, a hub losing power, and a trip away."""
+    """What the demo shows in its first minutes: a red elder down since 07:30 (the learned
+    detector sees this morning is far too quiet for her; the 12-hour rule would wait until
+    19:30), a tap left running, a hub losing power, and a trip away."""
     by_tier = {t: [h for h in households if h.tier is t] for t in Tier}
     script = []
     if by_tier[Tier.RED]:
         script.append(Incident(by_tier[Tier.RED][0].home_id, IncidentKind.INCAPACITATION,
-                               now - 11.6 * 3600))
+                               now - 3 * 3600))
     if by_tier[Tier.YELLOW]:
         script.append(Incident(by_tier[Tier.YELLOW][0].home_id, IncidentKind.TAP_RUNNING,
                                now + 600, now + 3 * 3600))

@@ -66,35 +66,48 @@ def _free(busy: list[tuple[float, float]], start: float, end: float) -> bool:
 
 
 def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[Activity]:
-    """The activities of one local calendar day (`day` is local midnight, tz-aware)."""
+    """The activities of one local calendar day (`day` is local midnight, tz-aware).
+
+    Besides uses, the plan carries `out` (an outing) and `asleep` spans (the night's sleep, split
+    at midnight, and the afternoon nap): the ground truth an evaluation labels as sleep. Nothing
+    is used while the elder is out or asleep, except the night-time toilet visits.
+    """
     wake = profile.wake_h + rng.normal(0, 0.35)
     sleep = profile.sleep_h + rng.normal(0, 0.4)
     plan: list[Activity] = []
-    outings: list[tuple[float, float]] = []
+    busy: list[tuple[float, float]] = []
 
-    def add(hour: float, minutes: float, label: str, **use: float) -> None:
+    def add(hour: float, minutes: float, label: str, *, water_lpm: float = 0.0,
+            gas_m3h: float = 0.0, power_w: float = 0.0) -> None:
         start = _at(day, hour)
         end = start + max(1.0, minutes) * MINUTE
-        if _free(outings, start, end):
-            plan.append(Activity(start, end, label, **use))
+        if _free(busy, start, end):
+            plan.append(Activity(start, end, label, water_lpm, gas_m3h, power_w))
 
     if rng.random() < profile.outing_prob:
         leave = rng.uniform(wake + 1.2, 10.5)
-        outings.append((_at(day, leave), _at(day, leave + rng.uniform(0.8, 2.5))))
+        busy.append((_at(day, leave), _at(day, leave + rng.uniform(0.8, 2.5))))
     if rng.random() < profile.afternoon_outing_prob:
         leave = rng.uniform(14.5, 16.5)
-        outings.append((_at(day, leave), _at(day, leave + rng.uniform(0.5, 1.5))))
-    for start, end in outings:
+        busy.append((_at(day, leave), _at(day, leave + rng.uniform(0.5, 1.5))))
+    for start, end in busy:
         plan.append(Activity(start, end, "out", outing=True))
 
     add(wake + 0.05, 1, "toilet", water_lpm=6.0)
     add(wake + 0.15, 3, "wash", water_lpm=1.5)
     add(wake + 0.3, 3, "kettle", power_w=1800.0, water_lpm=0.0)
-    stove = {"gas_m3h": 0.35} if profile.cooks_with_gas else {"power_w": 1200.0}
+    stove_gas, stove_w = (0.35, 0.0) if profile.cooks_with_gas else (0.0, 1200.0)
     for meal_h, minutes in ((wake + 0.5, 10), (11.6, 20), (17.7, 25)):
         hour = meal_h + rng.normal(0, 0.25)
-        add(hour, minutes * rng.uniform(0.7, 1.3), "cook", **stove)
+        add(hour, minutes * rng.uniform(0.7, 1.3), "cook", gas_m3h=stove_gas, power_w=stove_w)
         add(hour + minutes / 60 + 0.3, 4, "dishes", water_lpm=2.5)
+    nap_end = 13.0
+    if profile.nap:
+        nap_end = 12.9 + rng.uniform(0.7, 1.5)
+        nap = (_at(day, 12.9), _at(day, nap_end))
+        if _free(busy, *nap):
+            busy.append(nap)
+            plan.append(Activity(nap[0], nap[1], "asleep"))
     flushes = rng.poisson(profile.flushes_per_day)
     for hour in rng.uniform(wake + 0.5, sleep - 0.1, size=flushes):
         add(float(hour), 1, "toilet", water_lpm=6.0)
@@ -103,9 +116,6 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
     for hour in rng.uniform(wake + 1, sleep - 1, size=rng.poisson(3)):
         add(float(hour), 1, "tap", water_lpm=2.0)
         add(float(hour) + 0.02, 2, "kettle", power_w=1800.0)
-    nap_end = 13.0
-    if profile.nap:
-        nap_end = 12.9 + rng.uniform(0.7, 1.5)
     tv_start = max(nap_end + 0.2, sleep - profile.tv_h - rng.uniform(0, 1))
     add(tv_start, (sleep - tv_start - 0.2) * 60 * 0.5, "tv", power_w=110.0)
     add(19.0 + rng.uniform(0, 0.5), (sleep - 19.3) * 60, "tv", power_w=110.0)
@@ -113,6 +123,8 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
     if rng.random() < 1.0 / profile.shower_every_days:
         add(sleep - 1.3 + rng.normal(0, 0.2), 10, "shower", water_lpm=7.0, power_w=2000.0)
     add(sleep - 0.1, 1, "toilet", water_lpm=6.0)
+    plan.append(Activity(_at(day, 0.0), _at(day, wake), "asleep"))
+    plan.append(Activity(_at(day, sleep), _at(day, 24.0), "asleep"))
     return sorted(plan, key=lambda a: a.start)
 
 

@@ -15,7 +15,7 @@ from shouwang.clock import Clock, FastClock
 from shouwang.commands.common import load_settings
 from shouwang.demo import register
 from shouwang.settings import Settings
-from simulator.population import build_homes, demo_incidents, population
+from simulator.population import build_homes, demo_clock_start, demo_incidents, population
 from simulator.publisher import Simulation
 
 DEMO_DIR = "shouwang-demo-data"
@@ -44,7 +44,9 @@ def handle(args: argparse.Namespace) -> int:
     settings = load_settings(args, **overrides)
     if args.demo:
         shutil.rmtree(settings.storage.data_dir, ignore_errors=True)
-    clock: Clock | None = FastClock(time.time(), args.speed) if args.demo else None
+    tz = ZoneInfo(settings.timezone)
+    clock: Clock | None = (FastClock(demo_clock_start(time.time(), tz), args.speed)
+                           if args.demo else None)
     system = build(settings, clock=clock)
     stop = threading.Event()
     try:
@@ -99,7 +101,8 @@ def _banner(system: System, settings: Settings, tokens: dict[str, str]) -> None:
             f"  token for grid member 王芳 (grid g-01 only):      {tokens['wang.fang']}",
             f"  token for caseworker 陈静 (red households):       {tokens['chen.jing']}",
             "",
-            "  Within about a minute a red household's silence raises an alert that escalates:",
+            "  Within about a minute a red household's quiet morning raises an alert that escalates",
+            "  (the learned detector says why; see `explanation`):",
             f"    curl -H 'Authorization: Bearer {tokens['leader']}' {url}/alerts",
             f"    curl -X POST -H 'Authorization: Bearer {tokens['chen.jing']}' {url}/alerts/1/acknowledge",
         ]

@@ -16,6 +16,8 @@ class AlertKind(enum.StrEnum):
     HUB_OFFLINE = "hub_offline"
     WATER_RUNNING = "water_running"
     GAS_RUNNING = "gas_running"
+    UNUSUAL_DAY = "unusual_day"
+    """A low-severity note for the next visit: a day unlike the household's usual days."""
 
 
 class AlertState(enum.StrEnum):

@@ -99,6 +99,7 @@ household_status = Table(
     Column("last_door_at", Float),
     Column("hub_last_seen_at", Float),
     Column("updated_at", Float, nullable=False),
+    Column("learned_days", Integer),
 )
 
 alerts = Table(

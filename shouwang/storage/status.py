@@ -19,6 +19,8 @@ class HouseholdStatus:
     last_door_at: float | None
     hub_last_seen_at: float | None
     updated_at: float
+    learned_days: int | None = None
+    """Normal days of this household the detector has learned from (None: not reported)."""
 
 
 class StatusStore:
@@ -34,6 +36,7 @@ class StatusStore:
                 "last_door_at": s.last_door_at,
                 "hub_last_seen_at": s.hub_last_seen_at,
                 "updated_at": s.updated_at,
+                "learned_days": s.learned_days,
             }
             for s in statuses
         ]
@@ -55,7 +58,7 @@ class StatusStore:
         return {
             r.household_id: HouseholdStatus(
                 r.household_id, r.last_sign_at, r.last_sign_kind, r.last_door_at,
-                r.hub_last_seen_at, r.updated_at,
+                r.hub_last_seen_at, r.updated_at, r.learned_days,
             )
             for r in rows
         }

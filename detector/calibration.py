@@ -1,0 +1,98 @@
+"""Turning a target rate of false alerts into a threshold per household, from its own history.
+
+For each household we keep, per day, the largest normal silence it showed (in expected episodes
+Λ for silences at home; in hours for outings). An alert threshold θ is crossed on a normal day
+exactly when that day's maximum exceeds θ, so the false-alert rate per day is P(M > θ).
+
+Daily maxima are modelled with a Gumbel distribution (the extreme-value limit for maxima of
+light-tailed variables; Coles, *An Introduction to Statistical Modeling of Extreme Values*,
+2001, §3.1), fitted by L-moments, which are robust for the short samples we have (Hosking,
+"L-moments", J. R. Stat. Soc. B 52, 1990):
+
+    l1 = mean(x),  l2 = 2·b1 - b0,  b1 = (1/n) Σ_j (j / (n-1)) x_(j)  (x ascending, j from 0)
+    β = l2 / ln 2,  μ = l1 - γ·β                                      (γ = Euler's constant)
+
+and θ is the quantile exceeded with probability p per day:  θ = μ - β · ln(-ln(1 - p)).
+
+Real homes have heavier tails than a Gumbel fitted to a few weeks admits, so θ_own is never
+below the largest maximum seen: if days are exchangeable, a new day exceeds the largest of the
+last n with probability 1/(n+1) (a rank argument, as in conformal prediction), which for four
+weeks of history is about one day a month already.
+
+With n days of history the fitted θ_own is shrunk towards the population's θ_pop:
+θ = (n·θ_own + κ·θ_pop)/(n + κ), then held between an absolute floor and ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+EULER_GAMMA = 0.5772156649015329
+DAYS_PER_MONTH = 30.44
+MIN_DAYS_TO_FIT = 3
+
+
+def gumbel_fit(maxima: npt.ArrayLike) -> tuple[float, float]:
+    """(μ, β) of a Gumbel distribution fitted to `maxima` by L-moments."""
+    x = np.sort(np.asarray(maxima, dtype=np.float64))
+    n = x.size
+    if n < 2:
+        raise ValueError("a Gumbel fit needs at least two maxima")
+    b0 = float(x.mean())
+    b1 = float(np.sum(np.arange(n) / (n - 1) * x) / n)
+    beta = max((2 * b1 - b0) / math.log(2), 1e-9)
+    return b0 - EULER_GAMMA * beta, beta
+
+
+def gumbel_quantile(mu: float, beta: float, p_exceed: float) -> float:
+    """The value a Gumbel(μ, β) variable exceeds with probability `p_exceed`."""
+    p = min(max(p_exceed, 1e-12), 1 - 1e-12)
+    return mu - beta * math.log(-math.log(1.0 - p))
+
+
+def daily_probability(per_month: float) -> float:
+    """A rate per month as a probability per day."""
+    return min(per_month / DAYS_PER_MONTH, 0.5)
+
+
+def exponential_tail_quantile(maxima: npt.ArrayLike, p_exceed: float) -> float:
+    """The value exceeded with probability `p_exceed`, from an exponential tail above the median.
+
+    Peaks over threshold with a generalised Pareto tail of shape 0 (Coles 2001, §4.3): above
+    u = median(x), P(X > u + y) = ½ · exp(-y/σ), σ = mean(x - u | x > u), so
+    θ = u + σ · ln(½ / p). Unlike a Gumbel fitted to all the days, σ comes from the upper half
+    only, so a heavy upper tail makes θ larger rather than being averaged away.
+    """
+    x = np.asarray(maxima, dtype=np.float64)
+    u = float(np.median(x))
+    excess = x[x > u] - u
+    sigma = float(excess.mean()) if excess.size else 0.0
+    return u + sigma * math.log(0.5 / min(max(p_exceed, 1e-12), 0.5))
+
+
+def own_threshold(maxima: npt.ArrayLike, p_exceed: float, *, method: str = "tail") -> float:
+    """θ_own from a household's daily maxima, or NaN when there are too few days."""
+    values = np.asarray(maxima, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size < MIN_DAYS_TO_FIT:
+        return math.nan
+    if method == "gumbel":
+        mu, beta = gumbel_fit(values)
+        fitted = gumbel_quantile(mu, beta, p_exceed)
+    else:
+        fitted = exponential_tail_quantile(values, p_exceed)
+    return max(fitted, float(values.max()))
+
+
+def shrink(own: float, days: float, prior: float, strength: float) -> float:
+    """(n·own + κ·prior)/(n + κ); the prior alone when there is no own estimate."""
+    if not math.isfinite(own) or days <= 0:
+        return prior
+    return (days * own + strength * prior) / (days + strength)
+
+
+def clamp(value: float, floor: float, ceiling: float) -> float:
+    return min(max(value, floor), ceiling)

@@ -1,0 +1,1 @@
+"""Measuring detectors offline: simulated homes, recorded homes, any events file."""

@@ -1,0 +1,106 @@
+"""Judging every household's silence at once: numpy over the household table, no Python loop.
+
+A silence starts at the last sign of life (or when we began to listen), and never before the end
+of an announced absence or of a time we could not hear the home. Then, by what it is:
+
+- at home in the day: alerts when the expected uses missed, Λ, reach the household's threshold
+  for silences starting in that part of the day (by default: before or after 13:00);
+- through the night (started in the night window, or still running at 04:00): alerts when the
+  household is later up than its wake limit (`detector.nights`);
+- after a door with nothing since ("probably out"): alerts when it outlasts the household's
+  usual outings;
+
+never before the absolute floor, and always at the ceiling (the fixed rule's 12 hours). Homes
+marked away, blind (every hub silent) or retired are not judged.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from detector import nights
+from detector.localtime import local_hour, local_hours
+from detector.rhythm import expected_signs
+from detector.table import HouseholdTable
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+Rows = npt.NDArray[np.intp]
+
+
+class Why(enum.IntEnum):
+    DAY = 0
+    NIGHT = 1
+    OUT = 2
+    CEILING = 3
+
+
+@dataclass(frozen=True)
+class Silences:
+    """The households whose silence alerts now, with what the explanation needs."""
+
+    rows: Rows
+    start: Floats
+    elapsed_s: Floats
+    expected: Floats
+    threshold: Floats
+    why: npt.NDArray[np.int8]
+
+
+def silence_start(t: HouseholdTable, now: float) -> Floats:
+    """When each household's current silence began (see the module docstring)."""
+    n = len(t)
+    last = t.view("last_sign")
+    fallback = np.fmax(t.view("watching_since"), t.view("first_heard"))
+    start = np.where(np.isnan(last), fallback, last)
+    start = np.fmax(start, t.view("resumed_at"))
+    away = t.view("away_until")
+    ended = np.where(away <= now, away, np.nan)
+    start = np.fmax(start, ended)
+    return np.where(np.isnan(start), now, start)[:n]
+
+
+def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floor_s: float,
+             ceiling_s: float, parts_from_h: list[float]) -> Silences:
+    """Households whose silence alerts now among those `judged` (see module docstring)."""
+    start = silence_start(t, now)
+    elapsed = now - start
+    rows = np.flatnonzero(judged & (elapsed >= floor_s))
+    s = start[rows]
+    start_h = local_hours(s, tz) if rows.size else np.zeros(0)
+    now_h = np.full(rows.size, local_hour(now, tz))
+    expected = expected_signs(t.cum[rows], start_h, now_h) if rows.size else np.zeros(0)
+    out = t.out[rows] & ~np.isnan(t.last_sign[rows])
+    night = ~out & (nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows])
+                    | nights.crosses_mark(start_h, now_h))
+    clock = np.mod(start_h, 24.0)
+    bucket = sum((clock >= h).astype(np.intp) for h in parts_from_h) + np.zeros(rows.size, np.intp)
+    theta = t.threshold[rows, bucket].astype(np.float64)
+    gone = elapsed[rows]
+    why = np.full(rows.size, -1, dtype=np.int8)
+    why[~out & ~night & (expected >= theta)] = Why.DAY
+    deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
+    why[night & (now_h >= deadline)] = Why.NIGHT
+    why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT
+    why[gone >= ceiling_s] = Why.CEILING
+    alert = why >= 0
+    return Silences(rows[alert], s[alert], gone[alert], expected[alert], theta[alert],
+                    why[alert])
+
+
+def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float,
+                 other_life_s: float) -> Rows:
+    """Households with no water for `after_s` although other signs went on `other_life_s` after."""
+    last_water = t.view("last_water")
+    start = np.fmax(last_water, t.view("resumed_at"))
+    away = t.view("away_until")
+    start = np.fmax(start, np.where(away <= now, away, np.nan))
+    last = t.view("last_sign")
+    with np.errstate(invalid="ignore"):
+        silent = (now - start >= after_s) & (last - start >= other_life_s)
+    return np.flatnonzero(judged & silent & ~np.isnan(last_water))

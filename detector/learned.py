@@ -1,0 +1,272 @@
+"""The learned detector: each household's own rhythm, calibrated silences, plain-words reasons.
+
+It learns from every sign of life (`learn_one`), hears every reading's arrival (`observe`), and
+each tick judges all households at once (`assess`): silences at home against the household's
+rhythm, silences after a door against its outings, silent hubs (and whole buildings going dark
+together), water and gas running longer than the household's own longest normal use, and a
+daily note for days unlike the household's usual ones. See docs/detector.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from detector import flows, judge, nights, outages
+from detector.context import Context
+from detector.explain import KIND_ORDER, clock_time, duration, kinds_in_words, silence_words
+from detector.learning import KIND_CODES, Learner
+from detector.limits import Population, apply_prior
+from detector.localtime import day_of, local_hour
+from detector.rhythm import cumulative, shrunk_rates, surprise
+from detector.signs import HomeState, SignKind, SignOfLife
+from detector.table import HouseholdTable
+from shouwang.domain.alerts import AlertKind, Finding, Severity
+from shouwang.settings import DetectorSettings
+
+MIN_POPULATION = 3
+"""Households with history needed before their rhythm replaces the built-in prior."""
+OTHER_LIFE_AFTER_WATER_S = 3600.0
+NOTE_SHOWN_S = 86400.0
+CHUNK = 8192
+
+
+class LearnedDetector:
+    """Per-household learned inactivity detection, vectorised over households."""
+
+    name = "learned"
+
+    def __init__(self, settings: DetectorSettings, tz: ZoneInfo, *,
+                 seed: int | None = None) -> None:
+        self.settings = settings
+        self.tz = tz
+        self.seed = settings.learned.seed if seed is None else seed
+        self.table = HouseholdTable()
+        self.hubs = outages.HubTable()
+        self.population = Population()
+        self.ceiling_s = settings.inactivity_h * 3600.0
+        self.learner = Learner(self.table, tz, settings.learned, self.population,
+                               ceiling_s=self.ceiling_s)
+        self.notes: dict[int, tuple[float, Finding]] = {}
+        self._contexts: Mapping[str, Context] | None = None
+        self._context_of: dict[int, Context] = {}
+
+    def replace_state(self, table: HouseholdTable, hubs: outages.HubTable) -> None:
+        """Adopt a restored household table and hub table (see `detector.snapshot`)."""
+        self.table = self.learner.table = table
+        self.hubs = hubs
+        self.notes.clear()
+        self._contexts = None
+        self._context_of = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_contexts"] = None  # the service's mapping is not ours to keep
+        return state
+
+    # learning -------------------------------------------------------------------------
+    def row(self, household_id: str) -> int:
+        """The household's row, created from the population prior if new."""
+        i = self.table.find(household_id)
+        if i is None:
+            i = self.table.row(household_id)
+            self.learner.refresh(i)
+        return i
+
+    def learn_one(self, sign: SignOfLife) -> None:
+        self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
+
+    def learn(self, signs: Iterable[SignOfLife]) -> None:
+        """Learn from many signs (history), oldest first; the input is not changed."""
+        for sign in signs:
+            self.learn_one(sign)
+
+    def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
+        """A reading from `hub_id` arrived at clock time `at`; `home` is the tracker after it."""
+        t = self.table
+        i = self.row(home.household_id)
+        if not t.first_heard[i] <= at:
+            t.first_heard[i] = at
+        if at - t.heard_at[i] > t.hub_limit[i]:
+            t.resumed_at[i] = at  # we could not hear this home for a while
+        t.heard_at[i] = np.fmax(t.heard_at[i], at)
+        h = self.hubs.index.get(hub_id)
+        if h is None:
+            h = self.hubs.row(hub_id, i, float(t.hub_limit[i]))
+        self.hubs.heard_at[h] = np.fmax(self.hubs.heard_at[h], at)
+        flows.sync_runs(t, i, home, self.settings)
+
+    def history_days(self, household_id: str) -> int:
+        """Normal days learned so far for the household (0 if unknown)."""
+        i = self.table.find(household_id)
+        return 0 if i is None else int(self.table.learned_days[i])
+
+    # judging --------------------------------------------------------------------------
+    def assess(self, now: float, homes: Mapping[str, HomeState],
+               contexts: Mapping[str, Context]) -> list[Finding]:
+        self._sync_contexts(contexts)
+        self._refresh_population(now)
+        self._check_days(now)
+        t = self.table
+        n = len(t)
+        base = t.view("known") & t.view("active")
+        silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"), now)
+        blind = outages.blind_households(self.hubs, silent, n)
+        findings = self._hub_findings(silent, since, blind, now)
+        judged = base & ~blind & ~(t.view("away_until") > now)
+        findings += self._silences(judged, now)
+        findings += self._no_water(judged, now)
+        findings += flows.running(t, self.settings, judged=base & ~blind, now=now, tz=self.tz)
+        findings += [note for row, (until, note) in self.notes.items() if base[row]]
+        return findings
+
+    def _sync_contexts(self, contexts: Mapping[str, Context]) -> None:
+        if contexts is self._contexts:
+            return
+        self._contexts = contexts
+        after_s = self.settings.hub_offline_after_s
+        rows = np.array([self.row(hid) for hid in contexts], dtype=np.intp)
+        ctxs = list(contexts.values())
+        t = self.table
+        t.known[:] = False
+        t.known[rows] = True
+        t.active[rows] = [c.household.is_active for c in ctxs]
+        t.away_until[rows] = [c.household.away_until or math.nan for c in ctxs]
+        t.watching_since[rows] = [c.watching_since for c in ctxs]
+        t.tier[rows] = [int(c.household.tier) for c in ctxs]
+        limits = [max(after_s, 3 * min((h.report_interval_s for h in c.hubs), default=after_s))
+                  for c in ctxs]
+        t.hub_limit[rows] = limits
+        self.hubs.register((h.id, int(r), max(after_s, 3 * h.report_interval_s))
+                           for r, c in zip(rows, ctxs, strict=True) for h in c.hubs)
+        self._context_of = dict(zip(rows.tolist(), ctxs, strict=True))
+
+    def _refresh_population(self, now: float) -> None:
+        """Once a local day: the population's rhythm and limits become the prior for new homes."""
+        pop, t = self.population, self.table
+        day = day_of(local_hour(now, self.tz))
+        if day == pop.refreshed_day:
+            return
+        pop.refreshed_day = day
+        mature = t.view("learned_days") >= self.settings.learned.min_history_days
+        if int(mature.sum()) < MIN_POPULATION:
+            return
+        counts = t.view("counts")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
+        days = float(t.view("exposure")[mature].sum())
+        pop.day_prior = (counts + pop.day_prior) / (days + 1.0)
+        own = t.view("threshold_own")[mature]
+        for bucket in range(own.shape[1]):
+            if np.isfinite(own[:, bucket]).any():
+                pop.threshold[bucket] = float(np.nanmedian(own[:, bucket]))
+        for column, prior in (("outing_own_h", "outing_h"), ("wake_own_h", "wake_limit_h")):
+            values = t.view(column)[mature]
+            if np.isfinite(values).any():
+                setattr(pop, prior, float(np.nanmedian(values)))
+        pop.bed_h = nights.median_clock(t.view("bed_h")[mature])
+        pop.wake_h = nights.median_clock(t.view("wake_h")[mature])
+        pop.households = int(mature.sum())
+        s = self.settings.learned
+        for first in range(0, len(t), CHUNK):
+            rows = slice(first, min(first + CHUNK, len(t)))
+            rates = shrunk_rates(t.counts[rows], t.exposure[rows], pop.day_prior,
+                                 day_strength=s.day_prior_days, week_strength=s.week_prior_days,
+                                 jitter_h=s.jitter_min / 60.0)
+            t.cum[rows] = cumulative(rates)
+        apply_prior(t, np.arange(len(t)), s, pop, ceiling_s=self.ceiling_s)
+
+    def _check_days(self, now: float) -> None:
+        from detector.unusual import check_day  # scikit-learn loads only when a day is checked
+
+        queue = self.learner.to_check
+        for _ in range(min(len(queue), self.settings.learned.unusual_day_per_tick)):
+            item = queue.popleft()
+            note = check_day(self.table, item.row, item.day, item.features, self.tz)
+            if note is not None:
+                self.notes[item.row] = (now + NOTE_SHOWN_S, note)
+        for row in [r for r, (until, _) in self.notes.items() if until <= now]:
+            del self.notes[row]
+
+    def _hub_findings(self, silent: np.ndarray, since: np.ndarray, blind: np.ndarray,
+                      now: float) -> list[Finding]:
+        quiet: dict[int, list[int]] = {}
+        for h in np.flatnonzero(silent):
+            quiet.setdefault(int(self.hubs.household[h]), []).append(int(h))
+        findings, dark = [], []
+        for row, hubs in quiet.items():
+            ctx = self._context_of.get(row)
+            if ctx is None or not ctx.household.is_active:
+                continue
+            ids = [self.hubs.ids[h] for h in hubs]
+            if blind[row]:
+                dark.append((ctx, max(float(since[h]) for h in hubs), ids))
+            else:
+                findings.append(outages.hub_finding(ctx, ids, min(float(since[h]) for h in hubs),
+                                                    blind=False, now=now, tz=self.tz))
+        s = self.settings.learned
+        clusters = outages.building_clusters([(c, at) for c, at, _ in dark],
+                                             window_s=s.building_outage_window_min * 60,
+                                             min_homes=s.building_outage_min_homes)
+        grouped = {c.household.id for group in clusters for c, _ in group}
+        findings += [outages.building_finding(g, now=now, tz=self.tz) for g in clusters]
+        hold_s = s.building_outage_window_min * 60
+        for ctx, at, ids in dark:
+            i = self.table.find(ctx.household.id)
+            limit = float(self.table.hub_limit[i]) if i is not None else 0.0
+            if ctx.household.id in grouped:
+                continue
+            if ctx.household.building and now - at - limit < hold_s:
+                continue  # wait a little: the rest of the building may be going dark too
+            findings.append(outages.hub_finding(ctx, ids, at, blind=True, now=now, tz=self.tz))
+        return findings
+
+    def _silences(self, judged: np.ndarray, now: float) -> list[Finding]:
+        t = self.table
+        found = judge.inactive(t, now, judged=judged, tz=self.tz,
+                               floor_s=self.settings.learned.min_silence_min * 60,
+                               ceiling_s=self.ceiling_s,
+                               parts_from_h=self.settings.learned.day_parts_from_h)
+        findings = []
+        dispersion = self.settings.learned.dispersion
+        for k, row in enumerate(found.rows):
+            why = judge.Why(int(found.why[k])).name.lower()
+            last_door = float(t.last_door[row])
+            text = silence_words(
+                why=why, kinds=self._kinds(int(row)), since=float(found.start[k]), now=now,
+                expected=float(found.expected[k]), tz=self.tz,
+                last_door=last_door if math.isfinite(last_door) else None,
+                learned_days=int(t.learned_days[row]), outing_h=float(t.outing_h[row]),
+                wake_h=float(t.wake_h[row]), wake_limit_h=float(t.wake_limit_h[row]),
+                ceiling_h=self.settings.inactivity_h,
+            )
+            findings.append(Finding(
+                t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, float(found.start[k]), text,
+                {"why": why, "expected_signs": round(float(found.expected[k]), 2),
+                 "surprise": round(float(surprise(found.expected[k:k + 1], dispersion)[0]), 2),
+                 "threshold": round(float(found.threshold[k]), 2),
+                 "learned_days": int(t.learned_days[row]),
+                 "silence_s": float(found.elapsed_s[k])},
+            ))
+        return findings
+
+    def _kinds(self, row: int) -> str:
+        seen = int(self.table.kinds_seen[row])
+        return kinds_in_words([k for k in KIND_ORDER if seen & (1 << KIND_CODES[SignKind(k)])])
+
+    def _no_water(self, judged: np.ndarray, now: float) -> list[Finding]:
+        t, s = self.table, self.settings
+        rows = judge.water_silent(t, now, judged=judged, after_s=s.no_water_h * 3600,
+                                  other_life_s=OTHER_LIFE_AFTER_WATER_S)
+        findings = []
+        for row in rows:
+            since = float(np.fmax(t.last_water[row], t.resumed_at[row]))
+            findings.append(Finding(
+                t.ids[row], AlertKind.NO_WATER, Severity.URGENT, since,
+                f"no water drawn since {clock_time(since, self.tz, now=now)} "
+                f"({duration(now - since)}), though other signs of life went on until "
+                f"{clock_time(float(t.last_sign[row]), self.tz, now=now)}",
+            ))
+        return findings

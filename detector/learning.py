@@ -1,0 +1,229 @@
+"""Learning each household's rhythm from its signs of life, one sign and one day at a time.
+
+Per sign: merge it into the current episode or start a new one (closing the silence before it),
+keep the door logic, and count it for the local day in progress. The door logic: any use inside
+means the elder is in; each passage through the door (door events more than a few minutes
+apart) turns "in" to "probably out" and back, so a door after time at home is a departure and
+the next door a return.
+
+Each closed silence is sorted: an outing (kept for the outing limit, and taken off the day's
+hours at home), a night (its bedtime and wake-up kept for the wake limit), or a silence in the
+day (the largest of the morning's and of the afternoon's kept for the day thresholds).
+
+Per day, when the first sign of the next day arrives: if the day looks like a day at home,
+fold it into the rhythm (with exponential forgetting) and into the last weeks' history, and
+recalibrate the limits (`detector.limits`). A day with far fewer uses than usual teaches
+nothing: the household was probably away.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from detector import nights
+from detector.limits import Population, calibrate
+from detector.localtime import day_of, local_hour, weekday_of
+from detector.rhythm import cumulative, expected_one, shrunk_rates
+from detector.signs import SignKind
+from detector.table import BASE_HOURS, HISTORY_DAYS, KIND_COLUMNS, HouseholdTable
+from shouwang.settings import LearnedSettings
+
+KIND_CODES = {kind: code for code, kind in enumerate(SignKind)}
+KIND_INDEX = {SignKind(name): i for i, name in enumerate(KIND_COLUMNS)}
+MIN_DAY_FRACTION = 0.3
+"""A day with fewer uses than this share of the household's typical day was mostly away."""
+FIRST_SIGN_AFTER_H = 4.0
+DAYTIME_H = (7.0, 21.0)
+MIN_CALIBRATION_SILENCE_S = 600.0
+WAKE_FOLLOW_UP_H = 1.0
+DOOR_PASSAGE_S = 180.0
+"""Door events closer than this are one passage (opened, then closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayToCheck:
+    row: int
+    day: int
+    features: tuple[float, ...]
+
+
+def day_part(start_h: float, parts_from_h: list[float]) -> int:
+    """Which part of the day (0 = the morning) a silence starting at `start_h` belongs to."""
+    clock = start_h % 24
+    return sum(clock >= h for h in parts_from_h)
+
+
+class Learner:
+    """Updates the household table from signs of life (see the module docstring)."""
+
+    def __init__(self, table: HouseholdTable, tz: ZoneInfo, settings: LearnedSettings,
+                 population: Population, *, ceiling_s: float) -> None:
+        self.table = table
+        self.tz = tz
+        self.s = settings
+        self.population = population
+        self.ceiling_s = ceiling_s
+        self.to_check: deque[DayToCheck] = deque()
+        self._gap_s = settings.episode_gap_min * 60.0
+
+    # one sign -------------------------------------------------------------------------
+    def learn(self, i: int, ts: float, kind: SignKind) -> None:
+        t = self.table
+        if not t.last_sign[i] >= ts:
+            t.last_sign[i] = ts
+            t.last_kind[i] = KIND_CODES[kind]
+        t.kinds_seen[i] |= np.uint8(1 << KIND_CODES[kind])
+        if kind is SignKind.VISIT:
+            if not t.episode_end[i] > ts:
+                t.out[i] = False  # seen at home after the last use
+            return
+        end = float(t.episode_end[i])
+        if ts < end - 1.0:
+            return  # late (a backlog sensor by sensor): the silence is no longer open
+        hours = local_hour(ts, self.tz)
+        day = day_of(hours)
+        if day > t.day[i]:
+            self._new_day(i, day)
+        if not ts - end <= self._gap_s:
+            if not math.isnan(end):
+                self._silence_ended(i, end, ts, bool(t.out[i]))
+            t.episode_start[i] = ts
+            t.day_counts[i, int(hours % 24)] += 1
+            self._morning(i, hours - day * 24)
+        t.episode_end[i] = ts
+        if kind is SignKind.DOOR:
+            if not ts - t.last_door[i] <= DOOR_PASSAGE_S:
+                t.out[i] = not t.out[i]  # a passage: out if we thought her in, in if out
+            t.last_door[i] = ts
+        else:
+            t.out[i] = False
+            if kind is SignKind.WATER:
+                t.last_water[i] = ts
+        t.day_kinds[i, KIND_INDEX[kind]] += 1
+        hour_of_day = hours - day * 24
+        if math.isnan(t.day_first_h[i]) and hour_of_day >= FIRST_SIGN_AFTER_H:
+            t.day_first_h[i] = hour_of_day
+        t.day_last_h[i] = hour_of_day
+
+    def _morning(self, i: int, hour_of_day: float) -> None:
+        """Getting up: the first use after 04:00 that another follows within the hour (a
+        night-time trip to the toilet is followed by more sleep, not by breakfast)."""
+        t = self.table
+        if not math.isnan(t.day_sleep[i, 1]) or hour_of_day < nights.NIGHT_MARK_H:
+            return
+        candidate = float(t.day_morning_h[i])
+        if hour_of_day - candidate <= WAKE_FOLLOW_UP_H:
+            t.day_sleep[i, 1] = candidate
+        else:
+            t.day_morning_h[i] = hour_of_day
+
+    def _silence_ended(self, i: int, start: float, end: float, out: bool) -> None:
+        """Sort a closed silence (see the module docstring) and keep what calibration needs."""
+        t = self.table
+        start_h, end_h = local_hour(start, self.tz), local_hour(end, self.tz)
+        elsewhere = t.resumed_at[i] > start or t.away_until[i] > start
+        if out or elsewhere:
+            self._not_at_home(i, start_h, end_h)
+        length = end - start
+        if elsewhere or length >= self.ceiling_s:
+            t.day_partial[i] = True  # away, unseen or far too quiet: not a day to learn from
+            return
+        if length < MIN_CALIBRATION_SILENCE_S:
+            return
+        if out:
+            t.day_out_h[i] = max(float(t.day_out_h[i]), length / 3600.0)
+            return
+        day_start_h = t.day[i] * 24.0
+        quiet = min(end_h, day_start_h + DAYTIME_H[1]) - max(start_h, day_start_h + DAYTIME_H[0])
+        t.day_quiet_h[i] = max(float(t.day_quiet_h[i]), quiet)
+        if nights.is_bedtime(start_h, length) and math.isnan(t.day_sleep[i, 0]):
+            t.day_sleep[i, 0] = start_h % 24
+        crossed = bool(nights.crosses_mark(start_h, end_h))
+        if crossed or bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])):
+            return
+        bucket = day_part(start_h, self.s.day_parts_from_h)
+        score = expected_one(t.cum[i], start_h, end_h)
+        if score > t.day_top_score[i, bucket]:
+            t.day_top_score[i, bucket] = score
+            t.day_top[i, bucket] = (start_h - BASE_HOURS, end_h - BASE_HOURS)
+
+    def _not_at_home(self, i: int, start_h: float, end_h: float) -> None:
+        """Take a silence spent out (or unseen) off today's hours at home."""
+        t = self.table
+        hours = np.arange(24) + t.day[i] * 24.0
+        overlap = np.clip(np.minimum(end_h, hours + 1) - np.maximum(start_h, hours), 0.0, 1.0)
+        t.day_exposure[i] = np.maximum(t.day_exposure[i] - overlap, 0.0)
+
+    # one day --------------------------------------------------------------------------
+    def _new_day(self, i: int, day: int) -> None:
+        t = self.table
+        if t.day[i] >= 0 and not t.day_partial[i]:
+            self._fold(i)
+        t.day_partial[i] = t.day[i] < 0  # the first day we hear of is only part of a day
+        t.day[i] = day
+        t.day_counts[i] = 0.0
+        t.day_exposure[i] = 1.0
+        t.day_kinds[i] = 0
+        t.day_first_h[i] = np.nan
+        t.day_last_h[i] = np.nan
+        t.day_top[i] = np.nan
+        t.day_top_score[i] = -1.0
+        t.day_out_h[i] = 0.0
+        t.day_quiet_h[i] = 0.0
+        t.day_sleep[i] = np.nan
+        t.day_morning_h[i] = np.nan
+
+    def _typical_uses(self, i: int) -> float:
+        t = self.table
+        uses = t.ring_features[i, :, 2].astype(np.float64)
+        uses = uses[(t.ring_day[i] >= 0) & np.isfinite(uses)]
+        if uses.size >= 3:
+            return float(np.median(uses))
+        return float(self.population.day_prior.sum()) * 0.5
+
+    def _fold(self, i: int) -> None:
+        t = self.table
+        day = int(t.day[i])
+        uses = float(t.day_counts[i].sum())
+        features = (
+            float(t.day_first_h[i]), float(t.day_last_h[i]), uses,
+            *(float(k) for k in t.day_kinds[i]), float(t.day_quiet_h[i]),
+        )
+        if t.learned_days[i] >= self.s.unusual_day_min_days:
+            self.to_check.append(DayToCheck(i, day, features))
+        if uses < MIN_DAY_FRACTION * self._typical_uses(i):
+            return
+        if t.folded_day[i] >= 0:
+            decay = 0.5 ** ((day - t.folded_day[i]) / self.s.history_half_life_days)
+            t.counts[i] *= decay
+            t.exposure[i] *= decay
+            t.run_normal_s[i] *= decay
+        weekday = weekday_of(day)
+        t.counts[i, weekday * 24:(weekday + 1) * 24] += t.day_counts[i]
+        t.exposure[i, weekday * 24:(weekday + 1) * 24] += t.day_exposure[i]
+        slot = int(t.learned_days[i]) % HISTORY_DAYS
+        t.ring_day[i, slot] = day
+        t.ring_top[i, slot] = t.day_top[i]
+        t.ring_out_h[i, slot] = t.day_out_h[i] if t.day_out_h[i] > 0 else np.nan
+        t.ring_sleep[i, slot] = t.day_sleep[i]
+        if math.isnan(t.ring_sleep[i, slot, 1]):
+            t.ring_sleep[i, slot, 1] = t.day_first_h[i]
+        t.ring_features[i, slot] = features
+        t.learned_days[i] += 1
+        t.folded_day[i] = day
+        self.refresh(i)
+
+    def refresh(self, i: int) -> None:
+        """Recompute a household's rates from its counts, then its own limits."""
+        t = self.table
+        rates = shrunk_rates(t.counts[i:i + 1], t.exposure[i:i + 1], self.population.day_prior,
+                             day_strength=self.s.day_prior_days,
+                             week_strength=self.s.week_prior_days,
+                             jitter_h=self.s.jitter_min / 60.0)
+        t.cum[i] = cumulative(rates)[0]
+        calibrate(t, i, self.s, self.population, ceiling_s=self.ceiling_s)

@@ -1,0 +1,109 @@
+"""Each household's limits, from its last weeks of normal days and the population's prior.
+
+The false-alert budget (a rate per household-month, turned into a probability per day) is shared:
+`out_share` to outings, `night_share` of the rest to the wake limit, and what remains equally to
+the day thresholds (morning and afternoon). Each limit is the calibrated quantile of the
+matching daily maxima (`detector.calibration`): expected uses missed in the day's largest
+silence at home, hours of the longest outing, the clock time of getting up. Own limits are shrunk
+towards the population's (the median over households with history) or, before any, the
+configured defaults; then held between absolute floors and ceilings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from detector import calibration as cal
+from detector import nights
+from detector.rhythm import DEFAULT_DAY_PRIOR, Floats, expected_one
+from detector.table import BASE_HOURS, BUCKETS, HouseholdTable
+from shouwang.settings import LearnedSettings
+
+Rows = npt.NDArray[np.intp]
+
+
+@dataclass
+class Population:
+    """What all households together say: the prior for a home with little history."""
+
+    day_prior: Floats = field(default_factory=lambda: DEFAULT_DAY_PRIOR.copy())
+    threshold: Floats = field(default_factory=lambda: np.full(BUCKETS, np.nan))
+    outing_h: float = math.nan
+    wake_limit_h: float = math.nan
+    bed_h: float = math.nan
+    wake_h: float = math.nan
+    households: int = 0
+    refreshed_day: int = -1
+
+
+def budget(s: LearnedSettings) -> tuple[float, float, float]:
+    """Probabilities per day for (each day bucket, the night, outings)."""
+    p = cal.daily_probability(s.false_alerts_per_month)
+    out = p * s.out_share
+    night = (p - out) * s.night_share
+    return (p - out - night) / (len(s.day_parts_from_h) + 1), night, out
+
+
+def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
+              ceiling_s: float) -> None:
+    """A household's own limits from its history (see the module docstring)."""
+    valid = t.ring_day[i] >= 0
+    days = int(valid.sum())
+    tops = t.ring_top[i][valid].astype(np.float64) + BASE_HOURS
+    parts = len(s.day_parts_from_h) + 1
+    maxima = np.zeros((days, parts))
+    for d in range(days):
+        for part, (start_h, end_h) in enumerate(tops[d][:parts]):
+            if math.isfinite(start_h):
+                maxima[d, part] = expected_one(t.cum[i], start_h, end_h)
+    p_part, p_night, p_out = budget(s)
+    for part in range(parts):
+        t.threshold_own[i, part] = cal.own_threshold(maxima[:, part], p_part, method=s.tail)
+    outings = t.ring_out_h[i][valid].astype(np.float64)
+    outings = outings[np.isfinite(outings)]
+    t.outing_own_h[i] = cal.own_threshold(outings, p_out * days / max(outings.size, 1),
+                                          method=s.tail)
+    sleep = t.ring_sleep[i][valid].astype(np.float64)
+    bed, wake = sleep[np.isfinite(sleep[:, 0]), 0], sleep[np.isfinite(sleep[:, 1]), 1]
+    t.bed_h[i] = nights.median_clock(bed) if bed.size >= cal.MIN_DAYS_TO_FIT else np.nan
+    t.wake_h[i] = nights.median_clock(wake) if wake.size >= cal.MIN_DAYS_TO_FIT else np.nan
+    t.wake_own_h[i] = cal.own_threshold(wake, p_night * days / max(wake.size, 1), method=s.tail)
+    apply_prior(t, np.array([i]), s, pop, ceiling_s=ceiling_s)
+
+
+def _mix(own: Floats, days: Floats, prior: float | Floats, s: LearnedSettings) -> Floats:
+    trusted = np.isfinite(own) & (days >= s.min_history_days)
+    mixed = (days * np.nan_to_num(own) + s.threshold_prior_days * prior) / (
+        days + s.threshold_prior_days)
+    return np.where(trusted, mixed, prior)
+
+
+def _or(value: float | Floats, default: float) -> Floats:
+    return np.where(np.isfinite(value), value, default)
+
+
+def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population, *,
+                ceiling_s: float) -> None:
+    """Limits from own estimates shrunk to the population's (vectorised over `rows`)."""
+    days = t.learned_days[rows].astype(np.float64)
+    theta = _mix(t.threshold_own[rows].astype(np.float64), days[:, None],
+                 _or(pop.threshold, s.default_threshold), s)
+    t.threshold[rows] = np.clip(theta, s.min_threshold, s.max_threshold)
+    valid = t.ring_day[rows] >= 0
+    outing_days = (np.isfinite(t.ring_out_h[rows]) & valid).sum(axis=1).astype(np.float64)
+    outing = _mix(t.outing_own_h[rows].astype(np.float64), outing_days,
+                  _or(pop.outing_h, s.default_outing_h), s)
+    t.outing_h[rows] = np.clip(outing, s.min_outing_h, ceiling_s / 3600.0)
+    nights_seen = (np.isfinite(t.ring_sleep[rows, :, 1]) & valid).sum(axis=1).astype(np.float64)
+    wake = _or(t.wake_h[rows].astype(np.float64), float(_or(pop.wake_h, nights.DEFAULT_WAKE_H)))
+    t.wake_h[rows] = wake
+    t.bed_h[rows] = _or(t.bed_h[rows].astype(np.float64),
+                        float(_or(pop.bed_h, nights.DEFAULT_BED_H)))
+    limit = _mix(t.wake_own_h[rows].astype(np.float64), nights_seen,
+                 _or(pop.wake_limit_h, s.default_wake_limit_h), s)
+    floor = np.maximum(wake + s.min_lie_in_min / 60.0, nights.MIN_WAKE_LIMIT_H)
+    t.wake_limit_h[rows] = np.clip(limit, floor, nights.MAX_WAKE_LIMIT_H)

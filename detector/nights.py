@@ -1,0 +1,66 @@
+"""Nights: when a household goes to bed and gets up, and the rule "not up by now".
+
+A silence through the night is not judged by the uses it misses (the morning's busy hour would
+make a half-hour lie-in look alarming) but by the clock: it alerts once the household is later
+up than its calibrated wake limit, the time by which it has been up on all but about one day a
+month (see `detector.calibration`, applied to the daily wake-up times).
+
+A silence is a night silence when it starts in the household's night window (from an hour and a
+half before its usual bedtime to its usual wake-up time) or has run through 04:00. Clock hours
+are compared from noon, so that 23:00 comes before 01:00 and 06:00.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+
+NIGHT_MARK_H = 4.0
+"""A silence still running at 04:00 local has lasted through the night."""
+EVENING_BEFORE_BED_H = 1.5
+DEFAULT_BED_H = 21.5
+DEFAULT_WAKE_H = 6.5
+BED_SILENCE_H = 2.0
+"""Going to bed: the first silence of at least this long starting between 18:00 and 04:00."""
+MIN_WAKE_LIMIT_H = 4.5
+MAX_WAKE_LIMIT_H = 12.0
+
+
+def from_noon(clock_h: Floats | float) -> Floats:
+    """Clock hours re-counted from noon: 21:00 → 9, 01:00 → 13, 06:30 → 18.5."""
+    return np.mod(np.asarray(clock_h, dtype=np.float64) - 12.0, 24.0)
+
+
+def crosses_mark(start_h: Floats | float, end_h: Floats | float) -> npt.NDArray[np.bool_]:
+    """Whether [start, end] (local hours) contains a 04:00."""
+    start = np.asarray(start_h, dtype=np.float64)
+    first_mark = NIGHT_MARK_H + 24.0 * np.ceil((start - NIGHT_MARK_H) / 24.0)
+    return np.asarray(first_mark <= np.asarray(end_h, dtype=np.float64))
+
+
+def is_bedtime(start_h: float, length_s: float) -> bool:
+    """Whether a silence could be the night's going to bed (see BED_SILENCE_H)."""
+    clock = start_h % 24
+    return length_s >= BED_SILENCE_H * 3600 and (clock >= 18.0 or clock < NIGHT_MARK_H)
+
+
+def in_night_window(start_h: Floats | float, bed_h: Floats | float,
+                    wake_h: Floats | float) -> npt.NDArray[np.bool_]:
+    """Whether a silence starting at local hours `start_h` starts in the night window."""
+    start = from_noon(np.mod(start_h, 24.0))
+    evening = from_noon(bed_h) - EVENING_BEFORE_BED_H
+    return np.asarray((start >= evening) & (start < from_noon(wake_h)))
+
+
+def wake_deadline(start_h: Floats, limit_h: Floats) -> Floats:
+    """The first moment at or after `start_h` (local hours) whose clock reads `limit_h`."""
+    return np.asarray(limit_h + 24.0 * np.ceil((start_h - limit_h) / 24.0), dtype=np.float64)
+
+
+def median_clock(clock_h: Floats) -> float:
+    """The median of clock hours, taken from noon so that a night's hours stay together."""
+    values = np.asarray(clock_h, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    return float(np.mod(np.median(from_noon(values)) + 12.0, 24.0)) if values.size else np.nan

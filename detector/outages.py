@@ -1,0 +1,147 @@
+"""Silent hubs: a device problem, not a silent home; and a building's power cut as one event.
+
+A hub is silent when nothing has *arrived* from it for longer than its limit (a backlog replayed
+after a network outage is the hub speaking, whatever the readings' own times). A household whose
+every hub is silent is *blind*: its inactivity is not judged, and for red and orange homes the
+blindness itself is a welfare check. When several homes of one building go blind within a few
+minutes of each other, that is most likely a power cut or a network fault: one finding, on the
+building's most vulnerable household, names them all. So that the first homes to go quiet are
+not reported one by one, a blind home in a building is reported alone only once it has been
+blind for the building window too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from detector.context import Context
+from detector.explain import clock_time, duration
+from shouwang.domain.alerts import AlertKind, Finding, Severity
+from shouwang.domain.model import Tier
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass
+class HubTable:
+    """One row per hub: which household row it belongs to, its limit, when it was last heard."""
+
+    ids: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    household: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    limit_s: Floats = field(default_factory=lambda: np.zeros(0))
+    heard_at: Floats = field(default_factory=lambda: np.zeros(0))
+    registered: Bools = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def row(self, hub_id: str, household_row: int, limit_s: float) -> int:
+        i = self.index.get(hub_id)
+        if i is None:
+            i = self.index[hub_id] = len(self.ids)
+            self.ids.append(hub_id)
+            self.household = np.append(self.household, household_row)
+            self.limit_s = np.append(self.limit_s, limit_s)
+            self.heard_at = np.append(self.heard_at, np.nan)
+            self.registered = np.append(self.registered, False)
+        self.household[i] = household_row
+        self.limit_s[i] = limit_s
+        return i
+
+    def register(self, rows: Iterable[tuple[str, int, float]]) -> None:
+        """Mark exactly these hubs (id, household row, limit) as registered."""
+        self.registered[:] = False
+        for hub_id, household_row, limit_s in rows:
+            i = self.row(hub_id, household_row, limit_s)  # may grow the arrays
+            self.registered[i] = True
+
+
+def silent_hubs(hubs: HubTable, watching_since: Floats, now: float) -> tuple[Bools, Floats]:
+    """Which registered hubs are silent now, and since when."""
+    since = np.where(np.isnan(hubs.heard_at), watching_since[hubs.household], hubs.heard_at)
+    silent = hubs.registered & (now - since > hubs.limit_s)
+    return silent, since
+
+
+def blind_households(hubs: HubTable, silent: Bools, n: int) -> Bools:
+    """Households all of whose registered hubs are silent."""
+    total = np.bincount(hubs.household[hubs.registered], minlength=n)[:n]
+    quiet = np.bincount(hubs.household[silent], minlength=n)[:n]
+    blind: Bools = (total > 0) & (quiet == total)
+    return blind
+
+
+def _is_welfare(ctx: Context, now: float) -> bool:
+    return ctx.household.tier <= Tier.ORANGE and not ctx.is_away(now)
+
+
+def hub_finding(ctx: Context, hub_ids: list[str], since: float, *, blind: bool, now: float,
+                tz: ZoneInfo) -> Finding:
+    """One household's silent hub(s), in words."""
+    welfare = blind and _is_welfare(ctx, now)
+    if welfare:
+        advice = "we cannot see this home: please check on the elder"
+    elif blind:
+        advice = "a device fault or power cut; arrange a repair"
+    else:
+        advice = "the home's other hub still reports; arrange a repair"
+    names = ", ".join(hub_ids)
+    return Finding(
+        ctx.household.id, AlertKind.HUB_OFFLINE, Severity.URGENT if welfare else Severity.WARNING,
+        since,
+        f"hub {names} has sent nothing since {clock_time(since, tz, now=now)} "
+        f"({duration(now - since)}); {advice}",
+        {"hub_id": hub_ids[0], "hub_ids": hub_ids},
+    )
+
+
+def building_clusters(blind: list[tuple[Context, float]], *, window_s: float,
+                      min_homes: int) -> list[list[tuple[Context, float]]]:
+    """Groups of blind homes in one building that went quiet within `window_s` of each other."""
+    by_building: dict[str, list[tuple[Context, float]]] = {}
+    for ctx, since in blind:
+        if ctx.household.building:
+            by_building.setdefault(ctx.household.building, []).append((ctx, since))
+    clusters = []
+    for homes in by_building.values():
+        homes.sort(key=lambda item: item[1])
+        group = [homes[0]]
+        for item in homes[1:]:
+            if item[1] - group[-1][1] <= window_s:
+                group.append(item)
+                continue
+            if len(group) >= min_homes:
+                clusters.append(group)
+            group = [item]
+        if len(group) >= min_homes:
+            clusters.append(group)
+    return clusters
+
+
+def building_finding(group: list[tuple[Context, float]], *, now: float, tz: ZoneInfo) -> Finding:
+    """One finding for a building whose homes went blind together."""
+    contexts = [ctx for ctx, _ in group]
+    lead = min(contexts, key=lambda c: (int(c.household.tier), c.household.id))
+    since = min(since for _, since in group)
+    welfare = [c for c in contexts if _is_welfare(c, now)]
+    building = lead.household.building
+    text = (f"{len(group)} homes in {building} went silent together at about "
+            f"{clock_time(since, tz, now=now)} ({duration(now - since)}): most likely a power cut "
+            f"or network fault in the building, one event")
+    if welfare:
+        welfare.sort(key=lambda c: (int(c.household.tier), c.household.id))
+        names = "; ".join(f"{c.household.alias or c.household.id} ({c.household.address or '-'})"
+                          for c in welfare)
+        text += f". We cannot see these red or orange homes, please check on them: {names}"
+    else:
+        text += "; arrange a check of the building's power and network"
+    return Finding(
+        lead.household.id, AlertKind.HUB_OFFLINE, Severity.URGENT if welfare else Severity.WARNING,
+        since, text,
+        {"building": building, "households": sorted(c.household.id for c in contexts),
+         "hub_ids": [h.id for c in contexts for h in c.hubs]},
+    )
