@@ -22,7 +22,7 @@ from detector.explain import KIND_ORDER, clock_time, duration, kinds_in_words, s
 from detector.learning import KIND_CODES, Learner
 from detector.limits import Population, apply_prior
 from detector.localtime import day_of, local_hour
-from detector.rhythm import cumulative, shrunk_rates, surprise
+from detector.rhythm import cumulative, expected_signs, shrunk_rates, surprise
 from detector.signs import HomeState, SignKind, SignOfLife
 from detector.table import HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
@@ -77,6 +77,21 @@ class LearnedDetector:
             self.learner.refresh(i)
         return i
 
+    def add(self, household_ids: Iterable[str]) -> np.ndarray:
+        """Rows for many households at once; new ones start from the population prior."""
+        t = self.table
+        before = len(t)
+        rows = np.array([t.row(hid) for hid in household_ids], dtype=np.intp)
+        new = np.arange(before, len(t))
+        if new.size:
+            s = self.settings.learned
+            prior = shrunk_rates(t.counts[:1] * 0, t.exposure[:1] * 0, self.population.day_prior,
+                                 day_strength=s.day_prior_days, week_strength=s.week_prior_days,
+                                 jitter_h=s.jitter_min / 60.0)
+            t.cum[new] = cumulative(prior)[0]
+            apply_prior(t, new, s, self.population, ceiling_s=self.ceiling_s)
+        return rows
+
     def learn_one(self, sign: SignOfLife) -> None:
         self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
 
@@ -105,6 +120,14 @@ class LearnedDetector:
         i = self.table.find(household_id)
         return 0 if i is None else int(self.table.learned_days[i])
 
+    def silence_score(self, household_id: str, now: float) -> float:
+        """Λ: the uses the household would normally have shown during its current silence."""
+        i = self.row(household_id)
+        start = float(judge.silence_start(self.table, now)[i])
+        t = self.table
+        return float(expected_signs(t.cum[i:i + 1], np.array([local_hour(start, self.tz)]),
+                                    np.array([local_hour(now, self.tz)]))[0])
+
     # judging --------------------------------------------------------------------------
     def assess(self, now: float, homes: Mapping[str, HomeState],
                contexts: Mapping[str, Context]) -> list[Finding]:
@@ -129,7 +152,7 @@ class LearnedDetector:
             return
         self._contexts = contexts
         after_s = self.settings.hub_offline_after_s
-        rows = np.array([self.row(hid) for hid in contexts], dtype=np.intp)
+        rows = self.add(contexts)
         ctxs = list(contexts.values())
         t = self.table
         t.known[:] = False
@@ -179,14 +202,16 @@ class LearnedDetector:
         apply_prior(t, np.arange(len(t)), s, pop, ceiling_s=self.ceiling_s)
 
     def _check_days(self, now: float) -> None:
-        from detector.unusual import check_day  # scikit-learn loads only when a day is checked
-
+        """Look at a budget of the finished days waiting; the notes stay shown for a day."""
         queue = self.learner.to_check
-        for _ in range(min(len(queue), self.settings.learned.unusual_day_per_tick)):
-            item = queue.popleft()
-            note = check_day(self.table, item.row, item.day, item.features, self.tz)
-            if note is not None:
-                self.notes[item.row] = (now + NOTE_SHOWN_S, note)
+        if queue:
+            from detector.unusual import check_day  # scikit-learn loads when a day is checked
+
+            for _ in range(min(len(queue), self.settings.learned.unusual_day_per_tick)):
+                item = queue.popleft()
+                note = check_day(self.table, item.row, item.day, item.features, self.tz)
+                if note is not None:
+                    self.notes[item.row] = (now + NOTE_SHOWN_S, note)
         for row in [r for r, (until, _) in self.notes.items() if until <= now]:
             del self.notes[row]
 

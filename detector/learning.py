@@ -30,7 +30,14 @@ from detector.limits import Population, calibrate
 from detector.localtime import day_of, local_hour, weekday_of
 from detector.rhythm import cumulative, expected_one, shrunk_rates
 from detector.signs import SignKind
-from detector.table import BASE_HOURS, HISTORY_DAYS, KIND_COLUMNS, HouseholdTable
+from detector.table import (
+    BASE_HOURS,
+    HISTORY_DAYS,
+    KIND_COLUMNS,
+    QUIET_DAY,
+    UNSEEN_DAY,
+    HouseholdTable,
+)
 from shouwang.settings import LearnedSettings
 
 KIND_CODES = {kind: code for code, kind in enumerate(SignKind)}
@@ -81,6 +88,8 @@ class Learner:
         if kind is SignKind.VISIT:
             if not t.episode_end[i] > ts:
                 t.out[i] = False  # seen at home after the last use
+            if t.last_water[i] < ts:
+                t.last_water[i] = ts  # seen well: every silence starts again
             return
         end = float(t.episode_end[i])
         if ts < end - 1.0:
@@ -131,8 +140,8 @@ class Learner:
             self._not_at_home(i, start_h, end_h)
         length = end - start
         if elsewhere or length >= self.ceiling_s:
-            t.day_partial[i] = True  # away, unseen or far too quiet: not a day to learn from
-            return
+            t.day_flags[i] |= np.uint8(UNSEEN_DAY if elsewhere else QUIET_DAY)
+            return  # not a day to learn from
         if length < MIN_CALIBRATION_SILENCE_S:
             return
         if out:
@@ -165,6 +174,7 @@ class Learner:
         if t.day[i] >= 0 and not t.day_partial[i]:
             self._fold(i)
         t.day_partial[i] = t.day[i] < 0  # the first day we hear of is only part of a day
+        t.day_flags[i] = 0
         t.day[i] = day
         t.day_counts[i] = 0.0
         t.day_exposure[i] = 1.0
@@ -194,9 +204,10 @@ class Learner:
             float(t.day_first_h[i]), float(t.day_last_h[i]), uses,
             *(float(k) for k in t.day_kinds[i]), float(t.day_quiet_h[i]),
         )
-        if t.learned_days[i] >= self.s.unusual_day_min_days:
+        flags = int(t.day_flags[i])
+        if t.learned_days[i] >= self.s.unusual_day_min_days and not flags & UNSEEN_DAY:
             self.to_check.append(DayToCheck(i, day, features))
-        if uses < MIN_DAY_FRACTION * self._typical_uses(i):
+        if flags or uses < MIN_DAY_FRACTION * self._typical_uses(i):
             return
         if t.folded_day[i] >= 0:
             decay = 0.5 ** ((day - t.folded_day[i]) / self.s.history_half_life_days)

@@ -39,25 +39,37 @@ class HubTable:
     heard_at: Floats = field(default_factory=lambda: np.zeros(0))
     registered: Bools = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
-    def row(self, hub_id: str, household_row: int, limit_s: float) -> int:
-        i = self.index.get(hub_id)
-        if i is None:
-            i = self.index[hub_id] = len(self.ids)
+    def _extend(self, hub_ids: list[str]) -> None:
+        for hub_id in hub_ids:
+            self.index[hub_id] = len(self.ids)
             self.ids.append(hub_id)
-            self.household = np.append(self.household, household_row)
-            self.limit_s = np.append(self.limit_s, limit_s)
-            self.heard_at = np.append(self.heard_at, np.nan)
-            self.registered = np.append(self.registered, False)
+        k = len(hub_ids)
+        self.household = np.concatenate([self.household, np.zeros(k, dtype=np.intp)])
+        self.limit_s = np.concatenate([self.limit_s, np.zeros(k)])
+        self.heard_at = np.concatenate([self.heard_at, np.full(k, np.nan)])
+        self.registered = np.concatenate([self.registered, np.zeros(k, dtype=bool)])
+
+    def row(self, hub_id: str, household_row: int, limit_s: float) -> int:
+        """The hub's row, added if new (a hub heard before the registry named it)."""
+        if hub_id not in self.index:
+            self._extend([hub_id])
+        i = self.index[hub_id]
         self.household[i] = household_row
         self.limit_s[i] = limit_s
         return i
 
     def register(self, rows: Iterable[tuple[str, int, float]]) -> None:
         """Mark exactly these hubs (id, household row, limit) as registered."""
+        hubs = list(rows)
+        new = list(dict.fromkeys(h for h, _, _ in hubs if h not in self.index))
+        if new:
+            self._extend(new)
+        index = np.array([self.index[h] for h, _, _ in hubs], dtype=np.intp)
         self.registered[:] = False
-        for hub_id, household_row, limit_s in rows:
-            i = self.row(hub_id, household_row, limit_s)  # may grow the arrays
-            self.registered[i] = True
+        if index.size:
+            self.household[index] = [r for _, r, _ in hubs]
+            self.limit_s[index] = [limit for _, _, limit in hubs]
+            self.registered[index] = True
 
 
 def silent_hubs(hubs: HubTable, watching_since: Floats, now: float) -> tuple[Bools, Floats]:

@@ -13,8 +13,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import cast
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from detector import snapshot
@@ -105,6 +105,7 @@ class DetectorService:
         self._snapshot_at = self._started_at
         self._learned_until = float("-inf")
         self._visit_cursor = 0
+        self._contexts_at = float("-inf")
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._client = MqttClient(
@@ -118,7 +119,6 @@ class DetectorService:
         self.ticks = 0
 
     def start(self) -> None:
-        self._refresh_contexts()
         self.warm_up()
         self._thread.start()
         self._client.start()
@@ -137,6 +137,8 @@ class DetectorService:
         """
         s = self._settings
         now = self._clock.now()
+        self._refresh_contexts()
+        self._contexts_at = now
         window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
         saved_at = self._load_model()
         if saved_at is not None:
@@ -149,14 +151,15 @@ class DetectorService:
             for reading in self._readings.query(
                 household_id=household_id, start=now - window, end=now + 1
             ):
-                self._observe(reading, reading.ts)
+                self.observe(reading, reading.ts)
                 count += 1
         self._learned_until = float("-inf")
         self._read_visits()
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s",
                  len(self._contexts), count, saved_at is not None)
 
-    def _observe(self, reading: StoredReading, at: float) -> None:
+    def observe(self, reading: StoredReading, at: float) -> None:
+        """One accepted reading, arrived at clock time `at`: signs of life, tracker, detector."""
         home = self.homes.get(reading.household_id)
         if home is None:
             home = self.homes[reading.household_id] = HomeState(reading.household_id)
@@ -165,6 +168,10 @@ class DetectorService:
                 self._detector.learn_one(sign)
         self._detector.observe(home, hub_id=reading.hub_id, at=at)
         self._dirty.add(reading.household_id)
+
+    def history_days_of(self, household_id: str) -> int:
+        """Days of the household's history the detector has learned from."""
+        return self._detector.history_days(household_id)
 
     def _read_visits(self) -> None:
         """A recorded visit is a sign of life: the elder was seen."""
@@ -257,12 +264,14 @@ class DetectorService:
         now = self._clock.now()
         verdict = self._validator.judge(decoded, hubs=self._hubs, now=now)
         for reading in verdict.accepted:
-            self._observe(reading, now)
+            self.observe(reading, now)
 
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""
         started = time.perf_counter()
-        self._refresh_contexts()
+        if now - self._contexts_at >= self._settings.registry_refresh_s:
+            self._refresh_contexts()
+            self._contexts_at = now
         self._read_visits()
         findings = self._detector.assess(now, self.homes, self._contexts)
         # AlertStore names a method `list`, which hides the builtin from mypy in its annotations.

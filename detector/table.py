@@ -23,6 +23,7 @@ DAY_FEATURES = (
 KIND_COLUMNS = ("water", "electricity", "gas", "door", "activity")
 BUCKETS = 4
 """At most this many parts of the day whose silences are calibrated apart (by start time)."""
+QUIET_DAY, UNSEEN_DAY = 1, 2
 BASE_HOURS = 2600 * 168
 """Stored silences are local hours minus this whole number of weeks, so float32 keeps seconds."""
 
@@ -76,7 +77,9 @@ class HouseholdTable:
     # the local day in progress
     day: Any = _col(-1, dtype=np.int32)
     day_partial: Any = _col(True, dtype=np.bool_)
-    """The first day we hear of, or a day with a silence that was not normal: not learned."""
+    """The first day we hear of: only part of a day, neither learned nor judged."""
+    day_flags: Any = _col(0, dtype=np.uint8)
+    """QUIET_DAY: a silence ran past the ceiling; UNSEEN_DAY: away or blind for a while."""
     day_counts: Any = _col(0.0, (24,), np.float32)
     day_exposure: Any = _col(1.0, (24,), np.float32)
     day_kinds: Any = _col(0, (len(KIND_COLUMNS),), np.int16)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shouwang.commands import registry, run, simulate
+from shouwang.commands import evaluate, registry, run, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -21,6 +21,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(commands)
     simulate.add_parser(commands)
+    evaluate.add_parser(commands)
     registry.add_parsers(commands)
     return top
 

@@ -193,6 +193,11 @@ class DetectorSettings(BaseModel):
         description="learned: each household's own rhythm (the default); fixed: the 12-hour rules",
     )
     tick_s: float = Field(default=60.0, gt=0, description="clock seconds between assessments")
+    registry_refresh_s: float = Field(
+        default=60.0, gt=0,
+        description="clock seconds between re-reading households and hubs (away, tier, hubs); "
+        "raise it for very large registries (each re-read costs ~20 ms per 1,000 households)",
+    )
     inactivity_h: float = Field(
         default=12.0, gt=0, description="the fixed rule; also the ceiling no silence runs past"
     )
@@ -207,10 +212,14 @@ class DetectorSettings(BaseModel):
         default=120.0, gt=0, description="the fixed limit; the learned limit never exceeds it"
     )
     standby_w: float = Field(
-        default=150.0, ge=0, description="power above this is a person (fridge and router are not)"
+        default=150.0, ge=0,
+        description="power above this is a person (fridge and router are not), until the home's "
+        "own machines are learned",
     )
     switch_step_w: float = Field(
-        default=100.0, gt=0, description="a jump in power this large is an appliance switched by hand"
+        default=100.0, gt=0,
+        description="a jump in power this large is an appliance switched by hand (until the "
+        "home's own machines are learned)",
     )
     min_flow_m3_per_h: float = Field(
         default=0.012, gt=0, description="register rising at least this fast counts as running"

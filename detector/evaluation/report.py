@@ -1,0 +1,88 @@
+"""What `shouwang evaluate` prints and writes: tables per home and overall, JSON, a PNG chart."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+HEADER = ("home", "detector", "incidents", "median h", "p90 h", "missed", "false",
+          "in away", "in sleep", "hh-months", "false/hh-month")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}" if math.isfinite(value) else "inf"
+    return str(value)
+
+
+def _row(home: str, name: str, m: dict[str, Any]) -> tuple[str, ...]:
+    return (home, name, _cell(m["incidents"]), _cell(m["median_delay_h"]),
+            _cell(m["p90_delay_h"]), _cell(m["missed"]), _cell(m["false_alerts"]),
+            _cell(m["false_alerts_in_away"]), _cell(m["false_alerts_in_sleep"]),
+            _cell(m["household_months"]), _cell(m["false_alerts_per_household_month"]))
+
+
+def table(detectors: dict[str, dict[str, Any]], *, per_home: bool = True) -> str:
+    """A plain-text table: each home, then the pooled figures, for every detector."""
+    rows: list[tuple[str, ...]] = [HEADER]
+    names = list(detectors)
+    homes = list(detectors[names[0]]["homes"]) if names and per_home else []
+    for home in homes:
+        rows += [_row(home, n, detectors[n]["homes"][home]) for n in names]
+    rows += [_row("overall", n, detectors[n]) for n in names]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
+                       enumerate(zip(r, widths, strict=True))) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown(detectors: dict[str, dict[str, Any]], *, per_home: bool = True) -> str:
+    """The same table in Markdown, for docs/detector.md."""
+    names = list(detectors)
+    homes = list(detectors[names[0]]["homes"]) if names and per_home else []
+    rows = [_row(h, n, detectors[n]["homes"][h]) for h in homes for n in names]
+    rows += [_row("**overall**", n, detectors[n]) for n in names]
+    out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    return "\n".join(out + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                    encoding="utf-8")
+
+
+def write_chart(path: Path, datasets: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Median delay and false alerts per household-month, per dataset and detector."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = [(label, name, m) for label, dets in datasets.items() for name, m in dets.items()]
+    labels = list(datasets)
+    names = sorted({name for _, name, _ in groups})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    width = 0.8 / max(len(names), 1)
+    for k, name in enumerate(names):
+        delays = [datasets[lb][name]["median_delay_h"] or 0.0 for lb in labels]
+        rates = [datasets[lb][name]["false_alerts_per_household_month"] or 0.0 for lb in labels]
+        xs = [i + k * width for i in range(len(labels))]
+        axes[0].bar(xs, delays, width, label=name)
+        axes[1].bar(xs, rates, width, label=name)
+    for ax, title in zip(axes, ("median delay after a daytime incapacitation (h)",
+                                "false alerts per household-month"), strict=True):
+        ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(labels))], labels)
+        ax.set_title(title, fontsize=10)
+        ax.legend()
+    axes[0].axhline(3.0, color="grey", linestyle="--", linewidth=0.8)
+    axes[1].axhline(1.0, color="grey", linestyle="--", linewidth=0.8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

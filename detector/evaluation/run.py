@@ -1,0 +1,46 @@
+"""Evaluating detectors on the three kinds of homes, each to a {detector: [HomeResult]} map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from detector.base import Detector
+from detector.evaluation.recordings import Recording
+from detector.evaluation.replay import HomeResult, injection_moments, replay
+from detector.evaluation.simulated import Scenario, SimOutcome
+from detector.evaluation.simulated import run as run_simulated
+from detector.learned import LearnedDetector
+from detector.rules import FixedRules
+from shouwang.settings import DetectorSettings
+
+Factory = Callable[[ZoneInfo], Detector]
+
+
+def detectors(settings: DetectorSettings, *, seed: int) -> dict[str, Factory]:
+    """The detectors compared: the learned one and the fixed 12-hour rule used in practice."""
+    return {
+        "learned": lambda tz: LearnedDetector(settings, tz, seed=seed),
+        "fixed-12h": lambda tz: FixedRules(settings, tz, seed=seed),
+    }
+
+
+def recordings(factories: dict[str, Factory], homes: list[Recording], *, inject: int,
+               seed: int, learning_days: float, tick_s: float,
+               progress: Callable[[str], None] = lambda _: None,
+               ) -> dict[str, list[HomeResult]]:
+    """Every detector over every recorded home, with `inject` cuts per home."""
+    results: dict[str, list[HomeResult]] = {name: [] for name in factories}
+    for n, home in enumerate(homes):
+        moments = injection_moments(home, inject, seed=seed + n, learning_days=learning_days)
+        for name, make in factories.items():
+            progress(f"{home.home_id}: {name} ({len(home.ts):,} signs, {len(moments)} cuts)")
+            results[name].append(replay(lambda r, make=make: make(r.tz), home,  # type: ignore[misc]
+                                        learning_days=learning_days, injections=moments,
+                                        tick_s=tick_s))
+    return results
+
+
+def simulated(factories: dict[str, Factory], scenario: Scenario,
+              settings: DetectorSettings) -> SimOutcome:
+    return run_simulated(scenario, dict(factories), settings)

@@ -1,0 +1,167 @@
+"""`shouwang evaluate`: the learned detector and the 12-hour rule, side by side, measured.
+
+By default: the simulated population with seeded incidents, then the real recorded homes in
+`../shared/eval-data` (skipped, with a message, when absent). With `--events`: any recording in
+the CSV format of `detector.evaluation.recordings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from shouwang.commands.common import load_settings
+from shouwang.domain.errors import InvalidInput
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_parser(commands: Any) -> None:
+    p = commands.add_parser("evaluate", help="measure detectors on simulated and recorded homes",
+                            description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--events", type=Path, help="evaluate this events CSV (home_id,ts,kind,value)")
+    p.add_argument("--labels", type=Path,
+                   help="labelled spans for --events (home_id,start,end,label)")
+    p.add_argument("--timezone", help="time zone of naive times in --events (default: settings)")
+    p.add_argument("--inject", type=int, default=30,
+                   help="incapacitations injected per recorded home (default 30)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", type=Path, default=Path("shouwang-evaluation/evaluation.json"))
+    p.add_argument("--chart", type=Path, help="PNG chart (default: beside the JSON)")
+    p.add_argument("--learning-days", type=float, default=7.0,
+                   help="first days of each recording used only for learning (default 7)")
+    p.add_argument("--homes", type=int, default=40, help="simulated homes (default 40)")
+    p.add_argument("--days", type=int, default=56, help="simulated days (default 56)")
+    p.add_argument("--sim-learning-days", type=int, default=14)
+    p.add_argument("--no-simulated", action="store_true", help="skip the simulated population")
+    p.add_argument("--no-recorded", action="store_true", help="skip ../shared/eval-data")
+    p.add_argument("--eval-data", type=Path, help="where the recorded homes are")
+    p.add_argument("--tick-min", type=float, default=5.0, help="minutes between assessments")
+    p.set_defaults(handler=handle)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _eval_data(args: argparse.Namespace) -> Path | None:
+    candidates = [args.eval_data] if args.eval_data else [
+        PROJECT_ROOT.parent / "shared" / "eval-data", Path.cwd().parent / "shared" / "eval-data"]
+    return next((p.resolve() for p in candidates if p.is_dir()), None)
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    from detector.evaluation import run as evaluation
+
+    factories = evaluation.detectors(settings.detector, seed=args.seed)
+    _say(f"shouwang evaluate: detectors {', '.join(factories)}; seed {args.seed}")
+    results: dict[str, dict[str, list[Any]]] = {}
+    extras: dict[str, dict[str, float]] = {}
+    if args.events is not None:
+        results["events"] = _events(args, factories, settings)
+    else:
+        if not args.no_simulated:
+            results["simulated"], extras = _simulated(args, factories, settings)
+        if not args.no_recorded:
+            recorded = _recorded(args, factories)
+            if recorded is not None:
+                results["recorded"] = recorded
+    return _write(args, results, extras)
+
+
+def _progress(text: str) -> None:
+    print(f"  … {text}", file=sys.stderr, flush=True)
+
+
+def _events(args: argparse.Namespace, factories: dict[str, Any],
+            settings: Any) -> dict[str, list[Any]]:
+    from detector.evaluation import metrics, report
+    from detector.evaluation import run as evaluation
+    from detector.evaluation.recordings import RecordingError, read_events_csv
+
+    tz = ZoneInfo(args.timezone or settings.timezone)
+    try:
+        homes = read_events_csv(args.events, args.labels, tz)
+    except (RecordingError, OSError) as exc:
+        raise InvalidInput(str(exc)) from None
+    _say(f"\n{args.events}: {len(homes)} home(s), {args.inject} incapacitations injected per "
+         f"home. The first {args.learning_days:g} days of each are used only for learning; "
+         "incidents are injected and false alerts counted after them.")
+    results = evaluation.recordings(factories, homes, inject=args.inject, seed=args.seed,
+                                    learning_days=args.learning_days,
+                                    tick_s=args.tick_min * 60.0, progress=_progress)
+    _say(report.table(metrics.by_detector(results)))
+    return results
+
+
+def _recorded(args: argparse.Namespace, factories: dict[str, Any]) -> dict[str, list[Any]] | None:
+    from detector.evaluation import eval_data, metrics, report
+    from detector.evaluation import run as evaluation
+
+    root = _eval_data(args)
+    if root is None:
+        _say("\nRecorded homes: skipped, no ../shared/eval-data next to the project "
+             "(give --eval-data DIR to use another place).")
+        return None
+    _say(f"\nRecorded homes from {root}: {args.inject} incapacitations injected per home (every "
+         "sign cut after a random at-home moment, 07:00-21:00). The first "
+         f"{args.learning_days:g} days of each recording are used only for learning.")
+    results = evaluation.recordings(factories, eval_data.load_all(root), inject=args.inject,
+                                    seed=args.seed, learning_days=args.learning_days,
+                                    tick_s=args.tick_min * 60.0, progress=_progress)
+    _say(report.table(metrics.by_detector(results)))
+    return results
+
+
+def _simulated(args: argparse.Namespace, factories: dict[str, Any],
+               settings: Any) -> tuple[dict[str, list[Any]], dict[str, dict[str, float]]]:
+    from detector.evaluation import metrics, report
+    from detector.evaluation import run as evaluation
+    from detector.evaluation.simulated import Scenario
+
+    scenario = Scenario(homes=args.homes, days=args.days, learning_days=args.sim_learning_days,
+                        seed=args.seed, tick_s=args.tick_min * 60.0)
+    _say(f"\nSimulated population: {scenario.homes} homes, {scenario.days} days, seed "
+         f"{scenario.seed}. The first {scenario.learning_days} days are used only for learning; "
+         "then each home has two incapacitations at random at-home daytime moments, and some "
+         "have a trip away, hub outages, a tap left running or gas left on.")
+    started = time.perf_counter()
+    outcome = evaluation.simulated(factories, scenario, settings.detector)
+    _say(report.table(metrics.by_detector(outcome.homes), per_home=False))
+    for name, extra in outcome.extra.items():
+        _say(f"  {name}: " + ", ".join(f"{k} {v:g}" for k, v in extra.items()))
+    _say(f"  ({time.perf_counter() - started:.0f} s)")
+    return outcome.homes, outcome.extra
+
+
+def _write(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]],
+           extras: dict[str, dict[str, float]]) -> int:
+    from detector.evaluation import metrics, report
+
+    if not results:
+        _say("nothing evaluated")
+        return 1
+    datasets = {label: metrics.by_detector(r) for label, r in results.items()}
+    names = list(next(iter(results.values())))
+    overall = metrics.by_detector({n: [h for r in results.values() for h in r[n]] for n in names})
+    for name, extra in extras.items():
+        datasets["simulated"][name]["simulated"] = {
+            k: (v if math.isfinite(v) else None) for k, v in extra.items()}
+    if len(results) > 1:
+        _say("\nAll homes together:")
+        _say(report.table(overall, per_home=False))
+    data = {"seed": args.seed, "inject_per_home": args.inject,
+            "learning_days": {"recorded": args.learning_days, "simulated": args.sim_learning_days},
+            "detectors": overall,
+            "datasets": {label: {"detectors": d} for label, d in datasets.items()}}
+    report.write_json(args.json, data)
+    chart = args.chart or args.json.with_suffix(".png")
+    report.write_chart(chart, datasets)
+    _say(f"\nwrote {args.json} and {chart}")
+    return 0

@@ -1,0 +1,122 @@
+"""The detector service against real stores (SQLite): history, visits, status and restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from detector.service import DetectorService
+from shouwang.bootstrap import make_detector
+from shouwang.clock import Clock
+from shouwang.domain.alerts import AlertKind, AlertState
+from shouwang.domain.model import Grid, Household, Hub, StoredReading, Tier, Visit
+from shouwang.metrics import Metrics
+from shouwang.settings import Settings
+from shouwang.storage.audit import Actor
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+from shouwang.storage.state import StateStore
+from tests.unit.detector.helpers import START, TZ, at, simulated
+
+HOUSEHOLD, HUB = "sim-0001", "h-sim-0001"
+
+
+class StillClock:
+    speed = 1.0
+
+    def __init__(self, now: float) -> None:
+        self.t = now
+
+    def now(self) -> float:
+        return self.t
+
+    def wait(self, seconds: float, stop: object = None) -> bool:
+        self.t += seconds
+        return False
+
+
+@pytest.fixture
+def stores(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[StateStore, SqliteReadingStore]]:
+    state = StateStore.open(sqlite_url)
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    state.registry.add_grid(Grid("g-01", "east"))
+    state.registry.add_household(Household(HOUSEHOLD, Tier.RED, "g-01", monitoring_since=START),
+                                 now=START)
+    state.registry.add_hub(Hub(HUB, HOUSEHOLD), now=START)
+    households, events = simulated(1, 16, 21)
+    readings.write([reading for _, reading in events if reading.ts < at(15, 8.0)])
+    yield state, readings
+    readings.close()
+    state.close()
+
+
+def service(tmp_path: Path, state: StateStore, readings: SqliteReadingStore,
+            clock: Clock) -> DetectorService:
+    settings = Settings(storage={"data_dir": tmp_path}, timezone="Asia/Shanghai")
+    return DetectorService(mqtt=settings.mqtt, settings=settings.detector,
+                           gateway=settings.gateway, detector=make_detector(settings),
+                           readings=readings, state=state, clock=clock, metrics=Metrics(),
+                           tz=TZ, snapshot_dir=tmp_path)
+
+
+def heartbeat(svc: DetectorService, now: float) -> None:
+    """The hub still reports (its meters every 15 minutes) though nobody uses anything."""
+    svc.observe(StoredReading(HOUSEHOLD, HUB, "door", now, 0.0), now)
+
+
+def test_a_silent_morning_after_two_weeks_of_history_opens_an_explained_alert(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    clock = StillClock(at(15, 8.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    for minutes in range(0, 12 * 60, 15):
+        clock.t = at(15, 8.0) + minutes * 60
+        heartbeat(svc, clock.t)
+        svc.tick(clock.t)
+        if state.alerts.unresolved():
+            break
+    alerts = state.alerts.unresolved()
+    assert [a.kind for a in alerts] == [AlertKind.INACTIVITY]
+    assert clock.t < at(15, 8.0) + 8 * 3600
+    assert "this home shows about" in alerts[0].explanation
+    status = state.status.all()[HOUSEHOLD]
+    assert status.learned_days is not None and status.learned_days >= 10
+
+
+def test_a_visit_is_a_sign_of_life_that_clears_the_alert(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    readings.write([StoredReading(HOUSEHOLD, HUB, "door", at(15, 8.0) + k * 900, 0.0)
+                    for k in range(48)])  # the hub's heartbeats through a silent day
+    clock = StillClock(at(15, 20.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    heartbeat(svc, clock.t)
+    svc.tick(clock.t)
+    assert [a.kind for a in state.alerts.unresolved()] == [AlertKind.INACTIVITY]
+    state.visits.add(Visit(HOUSEHOLD, clock.t - 60), actor=Actor("test"), now=clock.t)
+    clock.t += 60
+    heartbeat(svc, clock.t)
+    svc.tick(clock.t)
+    assert state.alerts.unresolved() == []
+    cleared = state.alerts.list()[0]
+    assert cleared.state is AlertState.RESOLVED
+    assert cleared.note is not None and "(a visit)" in cleared.note
+
+
+def test_after_a_restart_the_model_comes_back_from_its_snapshot(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    clock = StillClock(at(15, 8.0))
+    first = service(tmp_path, state, readings, clock)
+    first.warm_up()
+    first.save_model(clock.t)
+    learned = first.history_days_of(HOUSEHOLD)
+    assert learned >= 10
+    readings.write([StoredReading(HOUSEHOLD, HUB, "door", at(15, 8.5), 0.0)])
+    second = service(tmp_path, state, readings, clock)
+    second.warm_up()
+    assert second.history_days_of(HOUSEHOLD) == learned
+    assert (tmp_path / "detector-model.npz").is_file()

@@ -1,0 +1,206 @@
+"""The learned detector's behaviour, one situation at a time, on a hand-made regular elder."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detector import snapshot
+from detector.context import Context
+from detector.learned import LearnedDetector
+from detector.signs import HomeState, SignKind, SignOfLife
+from shouwang.domain.alerts import AlertKind, Finding, Severity
+from shouwang.domain.model import SensorKind, Tier
+from shouwang.settings import DetectorSettings
+from tests.unit.detector.helpers import TZ, at, household, routine
+
+DAYS = 21  # learned; day 21 (a Monday) is the day under test
+
+
+def learned(*contexts: Context, days: int = DAYS) -> LearnedDetector:
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    for n, ctx in enumerate(contexts):
+        detector.learn(routine(ctx.household.id, days, seed=n))
+    return detector
+
+
+def sign(household_id: str, ts: float, kind: SignKind = SignKind.WATER) -> SignOfLife:
+    return SignOfLife(household_id, ts, kind, kind.value)
+
+
+def assess(detector: LearnedDetector, now: float, *contexts: Context,
+           hubs_heard: bool = True) -> list[Finding]:
+    if hubs_heard:
+        for ctx in contexts:
+            detector.observe(HomeState(ctx.household.id), hub_id=ctx.hubs[0].id, at=now)
+    return detector.assess(now, {}, {c.household.id: c for c in contexts})
+
+
+def first_alert(detector: LearnedDetector, ctx: Context, start: float, hours: float,
+                kind: AlertKind = AlertKind.INACTIVITY) -> tuple[float, Finding] | None:
+    for now in np.arange(start, start + hours * 3600 + 1, 600.0):
+        found = [f for f in assess(detector, float(now), ctx) if f.kind is kind]
+        if found:
+            return float(now), found[0]
+    return None
+
+
+def morning_until(detector: LearnedDetector, household_id: str, hour: float,
+                  last: SignKind = SignKind.WATER) -> None:
+    for h in (6.5, 6.6, 6.8, 7.5, 8.2):
+        if h < hour:
+            detector.learn_one(sign(household_id, at(DAYS, h), SignKind.ELECTRICITY))
+    detector.learn_one(sign(household_id, at(DAYS, hour), last))
+
+
+def test_a_morning_silence_alerts_within_hours_long_before_the_12_hour_rule() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    alert = first_alert(detector, ctx, at(DAYS, 9.0), 12)
+    assert alert is not None
+    assert at(DAYS, 10.0) <= alert[0] <= at(DAYS, 14.0)
+
+
+def test_the_explanation_says_what_is_missing_and_what_is_usual() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    alert = first_alert(detector, ctx, at(DAYS, 9.0), 12)
+    assert alert is not None
+    words = alert[1].explanation
+    assert words.startswith("no water or power since 09:00 (")
+    assert "on a usual Monday this home shows about" in words
+    assert alert[1].since == at(DAYS, 9.0)
+    assert alert[1].details["expected_signs"] >= alert[1].details["threshold"]
+
+
+def test_a_night_of_sleep_does_not_alert_but_not_getting_up_does() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    detector.learn_one(sign("h-1", at(DAYS - 1, 21.4)))
+    quiet_night = first_alert(detector, ctx, at(DAYS - 1, 21.5), 9.0)  # until 06:30
+    assert quiet_night is None
+    alert = first_alert(detector, ctx, at(DAYS, 6.5), 5)
+    assert alert is not None and alert[0] <= at(DAYS, 10.0)
+    assert alert[1].explanation.startswith("not up yet: no water or power since ")
+    assert "this home is usually up by 06:" in alert[1].explanation
+
+
+def test_a_door_then_silence_is_probably_out_and_alerts_later_than_a_silence_at_home() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    home, out = detector, copy.deepcopy(detector)
+    out.learn_one(sign("h-1", at(DAYS, 9.05), SignKind.DOOR))
+    out.learn_one(sign("h-1", at(DAYS, 9.06), SignKind.DOOR))
+    at_home = first_alert(home, ctx, at(DAYS, 9.0), 13)
+    gone = first_alert(out, ctx, at(DAYS, 9.0), 13)
+    assert at_home is not None and gone is not None
+    assert gone[0] > at_home[0]
+    assert gone[1].explanation.startswith("probably went out: the door was used at 09:03")
+
+
+def test_a_visit_is_a_sign_of_life() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    alert = first_alert(copy.deepcopy(detector), ctx, at(DAYS, 9.0), 12)
+    assert alert is not None
+    detector.learn_one(sign("h-1", alert[0] - 600, SignKind.VISIT))
+    assert [f for f in assess(detector, alert[0], ctx) if f.kind is AlertKind.INACTIVITY] == []
+
+
+def test_an_announced_absence_silences_inactivity_alerts() -> None:
+    away = household(away_until=at(DAYS + 2, 12.0))
+    detector = learned(away)
+    morning_until(detector, "h-1", 9.0)
+    assert first_alert(detector, away, at(DAYS, 9.0), 30) is None
+
+
+@pytest.mark.parametrize(("tier", "severity", "words"), [
+    (Tier.RED, Severity.URGENT, "we cannot see this home: please check on the elder"),
+    (Tier.GREEN, Severity.WARNING, "a device fault or power cut; arrange a repair"),
+])
+def test_a_silent_hub_is_a_device_problem_not_a_silent_home(tier: Tier, severity: Severity,
+                                                             words: str) -> None:
+    ctx = household(tier=tier)
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    detector.observe(HomeState("h-1"), hub_id="hub-h-1", at=at(DAYS, 9.0))
+    found = assess(detector, at(DAYS, 15.0), ctx, hubs_heard=False)
+    assert [f.kind for f in found] == [AlertKind.HUB_OFFLINE]
+    assert found[0].severity is severity
+    assert words in found[0].explanation
+
+
+def test_a_building_power_cut_is_one_event_not_one_per_home() -> None:
+    homes = [household(f"h-{n}", tier=Tier.RED if n == 3 else Tier.BLUE, building="3号楼")
+             for n in range(6)]
+    detector = learned(*homes, days=4)
+    for n, ctx in enumerate(homes):
+        detector.observe(HomeState(ctx.household.id), hub_id=ctx.hubs[0].id,
+                         at=at(4, 10.0) + 60 * n)
+    found = assess(detector, at(4, 11.5), *homes, hubs_heard=False)
+    assert len(found) == 1
+    assert found[0].household_id == "h-3"
+    assert found[0].details["households"] == [f"h-{n}" for n in range(6)]
+    assert found[0].explanation.startswith("6 homes in 3号楼 went silent together")
+
+
+def test_a_new_household_starts_from_the_population_prior() -> None:
+    ctx = household()
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    detector.learn_one(sign("h-1", at(0, 9.0)))
+    alert = first_alert(detector, ctx, at(0, 9.0), 12)
+    assert alert is not None
+    default = DetectorSettings().learned.default_threshold
+    assert alert[1].details["threshold"] == pytest.approx(default)
+    assert "still learning this home: 0 days of history" in alert[1].explanation
+
+
+def test_water_running_longer_than_the_homes_longest_normal_use_alerts_early() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    home = HomeState("h-1")
+    for day in range(DAYS - 5, DAYS):  # a ten-minute shower each evening
+        home.runs[SensorKind.WATER] = (at(day, 20.0), at(day, 20.0) + 600)
+        detector.observe(home, hub_id="hub-h-1", at=at(day, 20.2))
+        home.runs.clear()
+        detector.observe(home, hub_id="hub-h-1", at=at(day, 20.3))
+    home.runs[SensorKind.WATER] = (at(DAYS, 10.0), at(DAYS, 10.0) + 25 * 60)
+    detector.observe(home, hub_id="hub-h-1", at=at(DAYS, 10.45))
+    found = [f for f in detector.assess(at(DAYS, 10.45), {}, {"h-1": ctx})
+             if f.kind is AlertKind.WATER_RUNNING]
+    assert len(found) == 1
+    assert found[0].details["limit_s"] < DetectorSettings().water_run_max_min * 60
+    assert "this home's longest normal use lasts 10 m" in found[0].explanation
+
+
+def test_a_day_unlike_the_usual_days_leaves_a_note_not_an_emergency() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    for hour in (11.0, 11.1, 15.0):  # a strange, nearly silent day
+        detector.learn_one(sign("h-1", at(DAYS, hour)))
+    detector.learn_one(sign("h-1", at(DAYS + 1, 6.5)))  # the next day folds it
+    notes = [f for f in assess(detector, at(DAYS + 1, 6.6), ctx)
+             if f.kind is AlertKind.UNUSUAL_DAY]
+    assert len(notes) == 1
+    assert notes[0].severity is Severity.NOTE
+    assert notes[0].explanation.startswith("Monday looked unlike this home's usual days")
+
+
+def test_the_model_survives_a_restart_through_its_snapshot(tmp_path: Path) -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    path = tmp_path / "model.npz"
+    snapshot.save(detector, path, now=at(DAYS, 9.0), visit_cursor=7)
+    restored = LearnedDetector(DetectorSettings(), TZ)
+    header = snapshot.load(restored, path)
+    assert header is not None and header["visit_cursor"] == 7
+    assert first_alert(restored, ctx, at(DAYS, 9.0), 12) == first_alert(detector, ctx,
+                                                                        at(DAYS, 9.0), 12)
