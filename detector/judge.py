@@ -10,8 +10,9 @@ of an announced absence or of a time we could not hear the home. Then, by what i
 - after a door with nothing since ("probably out"): alerts when it outlasts the household's
   usual outings;
 
-never before the absolute floor, and always at the ceiling (the fixed rule's 12 hours). Homes
-marked away, blind (every hub silent) or retired are not judged.
+never before the absolute floor, and always at the ceiling (the fixed rule's 12 hours). A silence
+that has alerted goes on alerting until it ends, whatever its kind becomes (a day silence that
+runs into the night). Homes marked away, blind (every hub silent) or retired are not judged.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT
     why[gone >= ceiling_s] = Why.CEILING
+    held = (t.alert_since[rows] == s) & (why < 0)
+    why[held] = t.alert_why[rows][held]
     alert = why >= 0
     return Silences(rows[alert], s[alert], gone[alert], expected[alert], theta[alert],
                     why[alert])

@@ -254,6 +254,9 @@ class LearnedDetector:
                                floor_s=self.settings.learned.min_silence_min * 60,
                                ceiling_s=self.ceiling_s,
                                parts_from_h=self.settings.learned.day_parts_from_h)
+        t.alert_since[: len(t)] = np.nan
+        t.alert_since[found.rows] = found.start
+        t.alert_why[found.rows] = found.why
         findings = []
         dispersion = self.settings.learned.dispersion
         for k, row in enumerate(found.rows):

@@ -49,6 +49,9 @@ class HouseholdTable:
     episode_end: Any = _col(np.nan)
     out: Any = _col(False, dtype=np.bool_)
     """Probably out: the last sign was a door passage while we believed the elder inside."""
+    alert_since: Any = _col(np.nan)
+    """The start of the silence the household is being alerted about (it stays alerting)."""
+    alert_why: Any = _col(-1, dtype=np.int8)
     # hearing from the hubs (clock time of arrival)
     first_heard: Any = _col(np.nan)
     heard_at: Any = _col(np.nan)

@@ -57,8 +57,21 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
                     encoding="utf-8")
 
 
+def chart_groups(datasets: dict[str, dict[str, dict[str, Any]]],
+                 most_homes: int = 6) -> dict[str, dict[str, dict[str, Any]]]:
+    """What the chart shows: each dataset overall, and each home of a small one."""
+    groups: dict[str, dict[str, dict[str, Any]]] = {}
+    for label, detectors in datasets.items():
+        groups[label] = detectors
+        homes = list(next(iter(detectors.values()))["homes"])
+        if 1 < len(homes) <= most_homes:
+            for home in homes:
+                groups[home] = {n: m["homes"][home] for n, m in detectors.items()}
+    return groups
+
+
 def write_chart(path: Path, datasets: dict[str, dict[str, dict[str, Any]]]) -> None:
-    """Median delay and false alerts per household-month, per dataset and detector."""
+    """Median delay and false alerts per household-month, per group and detector."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -67,7 +80,7 @@ def write_chart(path: Path, datasets: dict[str, dict[str, dict[str, Any]]]) -> N
     groups = [(label, name, m) for label, dets in datasets.items() for name, m in dets.items()]
     labels = list(datasets)
     names = sorted({name for _, name, _ in groups})
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(max(11.0, 1.6 * len(labels) * 2), 4.2))
     width = 0.8 / max(len(names), 1)
     for k, name in enumerate(names):
         delays = [datasets[lb][name]["median_delay_h"] or 0.0 for lb in labels]
@@ -77,7 +90,8 @@ def write_chart(path: Path, datasets: dict[str, dict[str, dict[str, Any]]]) -> N
         axes[1].bar(xs, rates, width, label=name)
     for ax, title in zip(axes, ("median delay after a daytime incapacitation (h)",
                                 "false alerts per household-month"), strict=True):
-        ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(labels))], labels)
+        ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(labels))], labels,
+                      rotation=30, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.legend()
     axes[0].axhline(3.0, color="grey", linestyle="--", linewidth=0.8)

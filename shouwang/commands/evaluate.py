@@ -133,7 +133,7 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any],
          "have a trip away, hub outages, a tap left running or gas left on.")
     started = time.perf_counter()
     outcome = evaluation.simulated(factories, scenario, settings.detector)
-    _say(report.table(metrics.by_detector(outcome.homes), per_home=False))
+    _say(report.table(metrics.by_detector(outcome.homes)))
     for name, extra in outcome.extra.items():
         _say(f"  {name}: " + ", ".join(f"{k} {v:g}" for k, v in extra.items()))
     _say(f"  ({time.perf_counter() - started:.0f} s)")
@@ -162,6 +162,6 @@ def _write(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]],
             "datasets": {label: {"detectors": d} for label, d in datasets.items()}}
     report.write_json(args.json, data)
     chart = args.chart or args.json.with_suffix(".png")
-    report.write_chart(chart, datasets)
+    report.write_chart(chart, report.chart_groups(datasets))
     _say(f"\nwrote {args.json} and {chart}")
     return 0

@@ -204,3 +204,17 @@ def test_the_model_survives_a_restart_through_its_snapshot(tmp_path: Path) -> No
     assert header is not None and header["visit_cursor"] == 7
     assert first_alert(restored, ctx, at(DAYS, 9.0), 12) == first_alert(detector, ctx,
                                                                         at(DAYS, 9.0), 12)
+
+
+def test_an_alerting_silence_goes_on_alerting_until_a_sign_of_life() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    detector.learn_one(sign("h-1", at(DAYS, 16.0)))
+    alert = first_alert(detector, ctx, at(DAYS, 16.0), 8)
+    assert alert is not None and alert[0] < at(DAYS, 21.0)
+    for now in np.arange(alert[0], at(DAYS + 1, 9.0), 1800.0):
+        assert [f.kind for f in assess(detector, float(now), ctx)] == [AlertKind.INACTIVITY]
+    detector.learn_one(sign("h-1", at(DAYS + 1, 9.0)))
+    after = assess(detector, at(DAYS + 1, 9.1), ctx)
+    assert [f for f in after if f.kind is AlertKind.INACTIVITY] == []

@@ -1,0 +1,114 @@
+"""The evaluation: its CSV format, its replay with injected incapacitations, its command."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detector.evaluation.metrics import percentile, summarise
+from detector.evaluation.recordings import (
+    Recording,
+    RecordingError,
+    Span,
+    read_events_csv,
+    write_events_csv,
+    write_labels_csv,
+)
+from detector.evaluation.replay import HomeResult, injection_moments, replay
+from detector.learned import LearnedDetector
+from detector.rules import FixedRules
+from shouwang.cli import main
+from shouwang.settings import DetectorSettings
+from tests.unit.detector.helpers import TZ, at, routine
+
+
+def recording(days: int = 12) -> Recording:
+    signs = list(routine("flat-7", days, seed=4))
+    return Recording("flat-7", TZ, np.array([s.ts for s in signs]), [s.kind for s in signs],
+                     [Span(at(9, 9.0), at(9, 17.0), "away")])
+
+
+def test_a_recording_survives_the_documented_csv_format(tmp_path: Path) -> None:
+    original = recording()
+    write_events_csv(tmp_path / "events.csv", original)
+    write_labels_csv(tmp_path / "labels.csv", original)
+    [back] = read_events_csv(tmp_path / "events.csv", tmp_path / "labels.csv", TZ)
+    assert back.home_id == "flat-7"
+    assert np.allclose(back.ts, np.round(original.ts))
+    assert back.kinds == original.kinds
+    assert back.labels == original.labels
+
+
+def test_a_bad_row_is_refused_with_its_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("home_id,ts,kind,value\nflat-7,2024-03-04T08:00:00,kettle,1\n")
+    with pytest.raises(RecordingError, match=r"events.csv:2: kind 'kettle' must be one of"):
+        read_events_csv(path, None, TZ)
+
+
+def test_injection_moments_are_daytime_at_home_and_after_learning() -> None:
+    rec = recording()
+    for moment in injection_moments(rec, 20, seed=1, learning_days=7):
+        hour = (moment - at(0, 0)) / 3600 % 24
+        assert 7 <= hour < 21
+        assert moment >= rec.start + 7 * 86400
+        assert rec.label_at(moment) is None
+
+
+def test_the_learned_detector_finds_a_cut_stream_faster_than_the_12_hour_rule() -> None:
+    rec = recording()
+    moments = injection_moments(rec, 6, seed=2, learning_days=7)
+    settings = DetectorSettings()
+    learned = replay(lambda r: LearnedDetector(settings, r.tz), rec, learning_days=7,
+                     injections=moments)
+    fixed = replay(lambda r: FixedRules(settings, r.tz), rec, learning_days=7,
+                   injections=moments)
+    assert all(math.isfinite(d) for d in learned.delays_h + fixed.delays_h)
+    assert np.median(learned.delays_h) < np.median(fixed.delays_h) / 2
+    assert max(fixed.delays_h) <= 12.1
+
+
+def test_a_missed_incident_counts_as_the_longest_delay() -> None:
+    assert percentile([1.0, 2.0, math.inf], 50) == 2.0
+    assert percentile([1.0, math.inf, math.inf], 50) is None
+    result = HomeResult("h", "d", 1.0, [1.0, math.inf])
+    assert summarise([result])["missed"] == 1
+
+
+def test_shouwang_evaluate_reads_an_events_file_and_writes_json_and_a_chart(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rec = recording()
+    write_events_csv(tmp_path / "events.csv", rec)
+    write_labels_csv(tmp_path / "labels.csv", rec)
+    out = tmp_path / "result.json"
+    code = main(["evaluate", "--events", str(tmp_path / "events.csv"), "--labels",
+                 str(tmp_path / "labels.csv"), "--timezone", "Asia/Shanghai", "--inject", "4",
+                 "--seed", "3", "--json", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "The first 7 days of each are used only for learning" in printed
+    data = json.loads(out.read_text())
+    names = set(data["detectors"])
+    assert any("learned" in n for n in names) and any("12h" in n for n in names)
+    for entry in data["detectors"].values():
+        for key in ("median_delay_h", "p90_delay_h", "missed", "false_alerts",
+                    "false_alerts_per_household_month"):
+            assert key in entry
+        assert entry["incidents"] == 4
+    assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_without_recorded_homes_the_evaluation_says_so_and_goes_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sim.json"
+    code = main(["evaluate", "--homes", "2", "--days", "18", "--eval-data",
+                 str(tmp_path / "nowhere"), "--json", str(out)])
+    assert code == 0
+    assert "Recorded homes: skipped, no ../shared/eval-data" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    assert list(data["datasets"]) == ["simulated"]
+    assert data["detectors"]["learned"]["incidents"] == 4

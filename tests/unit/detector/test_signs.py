@@ -1,0 +1,56 @@
+"""Signs of life from readings: machines are not people; runs are continuous only when shown."""
+
+from __future__ import annotations
+
+from detector.signs import HomeState, SignKind, SignReader
+from shouwang.domain.model import SensorKind, StoredReading
+from tests.unit.detector.helpers import TZ, at
+
+
+def reader() -> SignReader:
+    return SignReader(standby_w=150.0, switch_step_w=100.0, min_flow_m3_per_h=0.012, tz=TZ)
+
+
+def power(home: HomeState, r: SignReader, ts: float, watts: float) -> list[SignKind]:
+    reading = StoredReading(home.household_id, "hub", "electricity", ts, 0.0, watts)
+    return [s.kind for s in r.read(home, reading)]
+
+
+def test_the_fridge_cycling_at_night_is_learned_as_a_machine_not_a_person() -> None:
+    r, home = reader(), HomeState("h-1")
+    for night in range(3):  # the compressor, 90 W on and off every half hour, 01:00-05:00
+        for k in range(8):
+            power(home, r, at(night, 1.0 + k / 2), 98.0 if k % 2 == 0 else 8.0)
+    # evening: the TV (110 W) is on; the fridge still cycles under it
+    assert power(home, r, at(3, 19.0), 118.0) == [SignKind.ELECTRICITY]  # TV switched on
+    assert power(home, r, at(3, 19.3), 208.0) == []  # the fridge, not a person
+    assert power(home, r, at(3, 19.6), 118.0) == []
+    assert power(home, r, at(3, 20.0), 158.0) == [SignKind.ELECTRICITY]  # a lamp, 40 W
+
+
+def test_before_any_night_is_heard_only_large_steps_count() -> None:
+    r, home = reader(), HomeState("h-1")
+    power(home, r, at(0, 19.0), 118.0)
+    assert power(home, r, at(0, 19.3), 208.0) == [SignKind.ELECTRICITY]  # crosses 150 W
+    assert power(home, r, at(0, 19.6), 248.0) == []  # 40 W: too small to be sure
+
+
+def water(home: HomeState, r: SignReader, ts: float, m3: float) -> list[SignKind]:
+    return [s.kind for s in r.read(home, StoredReading("h-1", "hub", "water", ts, m3))]
+
+
+def test_water_drawn_is_a_sign_and_a_run_lasts_while_reports_are_close() -> None:
+    r, home = reader(), HomeState("h-1")
+    water(home, r, at(0, 10.0), 1.0)
+    for minute in range(1, 6):  # a tap at 2 litres a minute, reported every minute
+        assert water(home, r, at(0, 10.0) + 60 * minute, 1.0 + 0.002 * minute) == [SignKind.WATER]
+    assert home.runs[SensorKind.WATER] == (at(0, 10.0), at(0, 10.0) + 300)
+
+
+def test_two_uses_minutes_apart_are_two_runs_not_one() -> None:
+    r, home = reader(), HomeState("h-1")
+    water(home, r, at(0, 10.0), 1.0)
+    water(home, r, at(0, 10.0) + 60, 1.006)  # a flush
+    water(home, r, at(0, 10.0) + 600, 1.012)  # another use nine minutes later
+    since, until = home.runs[SensorKind.WATER]
+    assert (since, until) == (at(0, 10.0) + 540, at(0, 10.0) + 600)
