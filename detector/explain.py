@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from detector.context import Context
+from detector.signs import HomeState
+from shouwang.domain.alerts import Alert, AlertKind
+
 
 def clock_time(ts: float, tz: ZoneInfo, *, now: float | None = None) -> str:
     """"07:40" today, "11-22 07:40" on another day."""
@@ -81,3 +85,22 @@ def silence_words(*, why: str, kinds: str, since: float, now: float, expected: f
         text += (f" (still learning this home: {learned_days} day{'s' if learned_days != 1 else ''}"
                  " of history, so the community's usual rhythm counts too)")
     return text
+
+
+def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz: ZoneInfo,
+                   now: float) -> str:
+    """Why an alert nobody took cleared itself, in words for the people it was sent to."""
+    if ctx is None or not ctx.household.is_active:
+        return "household no longer monitored"
+    if ctx.is_away(now):
+        return f"household marked away until {clock_time(ctx.household.away_until or now, tz)}"
+    if home is None:
+        return "condition ended"
+    if alert.kind is AlertKind.NO_WATER and home.last_water_at and home.last_water_at > alert.since:
+        return f"water drawn again at {clock_time(home.last_water_at, tz, now=now)}"
+    if alert.kind is AlertKind.INACTIVITY and home.last_sign_at:
+        kind = SIGN_WORDS[home.last_sign_kind.value] if home.last_sign_kind else "activity"
+        return f"life resumed at {clock_time(home.last_sign_at, tz, now=now)} ({kind})"
+    if alert.kind is AlertKind.HUB_OFFLINE and home.hub_last_seen_at:
+        return f"hub heard again at {clock_time(home.hub_last_seen_at, tz, now=now)}"
+    return "condition ended"

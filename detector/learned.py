@@ -54,6 +54,7 @@ class LearnedDetector:
         self.notes: dict[int, tuple[float, Finding]] = {}
         self._contexts: Mapping[str, Context] | None = None
         self._context_of: dict[int, Context] = {}
+        self.outages = outages.Outages(settings.learned, tz)
 
     def replace_state(self, table: HouseholdTable, hubs: outages.HubTable) -> None:
         """Adopt a restored household table and hub table (see `detector.snapshot`)."""
@@ -139,7 +140,8 @@ class LearnedDetector:
         base = t.view("known") & t.view("active")
         silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"), now)
         blind = outages.blind_households(self.hubs, silent, n)
-        findings = self._hub_findings(silent, since, blind, now)
+        findings = self.outages.findings(self.hubs, self.table, self._context_of, silent=silent,
+                                         since=since, blind=blind, now=now)
         judged = base & ~blind & ~(t.view("away_until") > now)
         findings += self._silences(judged, now)
         findings += self._no_water(judged, now)
@@ -179,8 +181,8 @@ class LearnedDetector:
         if int(mature.sum()) < MIN_POPULATION:
             return
         counts = t.view("counts")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
-        days = float(t.view("exposure")[mature].sum())
-        pop.day_prior = (counts + pop.day_prior) / (days + 1.0)
+        hours = t.view("exposure")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
+        pop.day_prior = (counts + pop.day_prior) / (hours + 1.0)  # per hour of day, at home
         own = t.view("threshold_own")[mature]
         for bucket in range(own.shape[1]):
             if np.isfinite(own[:, bucket]).any():
@@ -214,39 +216,6 @@ class LearnedDetector:
                     self.notes[item.row] = (now + NOTE_SHOWN_S, note)
         for row in [r for r, (until, _) in self.notes.items() if until <= now]:
             del self.notes[row]
-
-    def _hub_findings(self, silent: np.ndarray, since: np.ndarray, blind: np.ndarray,
-                      now: float) -> list[Finding]:
-        quiet: dict[int, list[int]] = {}
-        for h in np.flatnonzero(silent):
-            quiet.setdefault(int(self.hubs.household[h]), []).append(int(h))
-        findings, dark = [], []
-        for row, hubs in quiet.items():
-            ctx = self._context_of.get(row)
-            if ctx is None or not ctx.household.is_active:
-                continue
-            ids = [self.hubs.ids[h] for h in hubs]
-            if blind[row]:
-                dark.append((ctx, max(float(since[h]) for h in hubs), ids))
-            else:
-                findings.append(outages.hub_finding(ctx, ids, min(float(since[h]) for h in hubs),
-                                                    blind=False, now=now, tz=self.tz))
-        s = self.settings.learned
-        clusters = outages.building_clusters([(c, at) for c, at, _ in dark],
-                                             window_s=s.building_outage_window_min * 60,
-                                             min_homes=s.building_outage_min_homes)
-        grouped = {c.household.id for group in clusters for c, _ in group}
-        findings += [outages.building_finding(g, now=now, tz=self.tz) for g in clusters]
-        hold_s = s.building_outage_window_min * 60
-        for ctx, at, ids in dark:
-            i = self.table.find(ctx.household.id)
-            limit = float(self.table.hub_limit[i]) if i is not None else 0.0
-            if ctx.household.id in grouped:
-                continue
-            if ctx.household.building and now - at - limit < hold_s:
-                continue  # wait a little: the rest of the building may be going dark too
-            findings.append(outages.hub_finding(ctx, ids, at, blind=True, now=now, tz=self.tz))
-        return findings
 
     def _silences(self, judged: np.ndarray, now: float) -> list[Finding]:
         t = self.table

@@ -21,8 +21,10 @@ import numpy.typing as npt
 
 from detector.context import Context
 from detector.explain import clock_time, duration
+from detector.table import HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import Tier
+from shouwang.settings import LearnedSettings
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -134,10 +136,12 @@ def building_clusters(blind: list[tuple[Context, float]], *, window_s: float,
     return clusters
 
 
-def building_finding(group: list[tuple[Context, float]], *, now: float, tz: ZoneInfo) -> Finding:
-    """One finding for a building whose homes went blind together."""
+def building_finding(group: list[tuple[Context, float]], *, now: float, tz: ZoneInfo,
+                     lead: Context | None = None) -> Finding:
+    """One finding for a building whose homes went blind together, on its most vulnerable
+    household (or on `lead`, the one it was raised on before, so the alert stays put)."""
     contexts = [ctx for ctx, _ in group]
-    lead = min(contexts, key=lambda c: (int(c.household.tier), c.household.id))
+    lead = lead or min(contexts, key=lambda c: (int(c.household.tier), c.household.id))
     since = min(since for _, since in group)
     welfare = [c for c in contexts if _is_welfare(c, now)]
     building = lead.household.building
@@ -157,3 +161,73 @@ def building_finding(group: list[tuple[Context, float]], *, now: float, tz: Zone
         {"building": building, "households": sorted(c.household.id for c in contexts),
          "hub_ids": [h.id for c in contexts for h in c.hubs]},
     )
+
+
+class Outages:
+    """Silent hubs and dark buildings, remembered from one tick to the next."""
+
+    def __init__(self, settings: LearnedSettings, tz: ZoneInfo) -> None:
+        self.settings = settings
+        self.tz = tz
+        self.buildings: dict[str, tuple[str, set[str]]] = {}
+        """Building → (the household its outage finding is on, the homes in the outage)."""
+
+    def findings(self, hubs: HubTable, table: HouseholdTable, context_of: dict[int, Context], *,
+                 silent: Bools, since: Floats, blind: Bools, now: float) -> list[Finding]:
+        """Silent hubs: per household, or one finding per building going dark together."""
+        quiet: dict[int, list[int]] = {}
+        for h in np.flatnonzero(silent):
+            quiet.setdefault(int(hubs.household[h]), []).append(int(h))
+        findings, dark = [], []
+        for row, quiet_hubs in quiet.items():
+            ctx = context_of.get(row)
+            if ctx is None or not ctx.household.is_active:
+                continue
+            ids = [hubs.ids[h] for h in quiet_hubs]
+            if blind[row]:
+                dark.append((ctx, max(float(since[h]) for h in quiet_hubs), ids))
+            else:
+                findings.append(hub_finding(ctx, ids, min(float(since[h]) for h in quiet_hubs),
+                                            blind=False, now=now, tz=self.tz))
+        s = self.settings
+        grouped, events = self._building_events(dark, table, context_of, now)
+        findings += events
+        hold_s = s.building_outage_window_min * 60
+        for ctx, at, ids in dark:
+            i = table.find(ctx.household.id)
+            limit = float(table.hub_limit[i]) if i is not None else 0.0
+            if ctx.household.id in grouped:
+                continue
+            if ctx.household.building and now - at - limit < hold_s:
+                continue  # wait a little: the rest of the building may be going dark too
+            findings.append(hub_finding(ctx, ids, at, blind=True, now=now, tz=self.tz))
+        return findings
+
+    def _building_events(self, dark: list[tuple[Context, float, list[str]]],
+                         table: HouseholdTable, context_of: dict[int, Context],
+                         now: float) -> tuple[set[str], list[Finding]]:
+        """Buildings whose homes went dark together: one finding each, on the same household
+        for as long as any of its homes stays dark (they do not come back all at once)."""
+        s = self.settings
+        clusters = building_clusters([(c, at) for c, at, _ in dark],
+                                             window_s=s.building_outage_window_min * 60,
+                                             min_homes=s.building_outage_min_homes)
+        by_id = {c.household.id: (c, at) for c, at, _ in dark}
+        fresh = {str(g[0][0].household.building) for g in clusters}
+        for building, (_, members) in list(self.buildings.items()):
+            still = [by_id[m] for m in sorted(members) if m in by_id]
+            if not still:
+                del self.buildings[building]
+            elif building not in fresh:
+                clusters.append(still)
+        findings = []
+        for group in clusters:
+            building = str(group[0][0].household.building)
+            lead, members = self.buildings.get(building, (None, set()))
+            row = table.find(lead) if lead is not None else None
+            finding = building_finding(group, now=now, tz=self.tz,
+                                       lead=context_of.get(row) if row is not None else None)
+            self.buildings[building] = (finding.household_id,
+                                         members | {c.household.id for c, _ in group})
+            findings.append(finding)
+        return {c.household.id for g in clusters for c, _ in g}, findings

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from detector import snapshot
 from detector.base import Detector
 from detector.context import Context
-from detector.explain import SIGN_WORDS, clock_time
+from detector.explain import cleared_reason
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
@@ -41,24 +41,6 @@ log = logging.getLogger(__name__)
 JUDGED_KINDS = frozenset(AlertKind) - {AlertKind.UNUSUAL_DAY}
 """Kinds whose alerts clear themselves when the finding goes; a note waits for its visit."""
 SNAPSHOT_FILE = "detector-model.npz"
-
-
-def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz: ZoneInfo,
-                   now: float) -> str:
-    if ctx is None or not ctx.household.is_active:
-        return "household no longer monitored"
-    if ctx.is_away(now):
-        return f"household marked away until {clock_time(ctx.household.away_until or now, tz)}"
-    if home is None:
-        return "condition ended"
-    if alert.kind is AlertKind.NO_WATER and home.last_water_at and home.last_water_at > alert.since:
-        return f"water drawn again at {clock_time(home.last_water_at, tz, now=now)}"
-    if alert.kind is AlertKind.INACTIVITY and home.last_sign_at:
-        kind = SIGN_WORDS[home.last_sign_kind.value] if home.last_sign_kind else "activity"
-        return f"life resumed at {clock_time(home.last_sign_at, tz, now=now)} ({kind})"
-    if alert.kind is AlertKind.HUB_OFFLINE and home.hub_last_seen_at:
-        return f"hub heard again at {clock_time(home.hub_last_seen_at, tz, now=now)}"
-    return "condition ended"
 
 
 class DetectorService:

@@ -62,28 +62,44 @@ def build_homes(households: list[SimHousehold], *, start: float, tz: ZoneInfo,
     ]
 
 
-DEMO_MORNING_H = 10.5
-"""The demo's clock starts at this local hour, so that whenever it is run it shows a morning."""
+DEMO_NOON_H = 12.0
+"""The demo's clock starts at this local hour, whenever it is run, so that it shows a day."""
+DEMO_FALL_H = 8.0
+"""The demo's red elder falls at home soon after this local hour, after her breakfast."""
 
 
 def demo_clock_start(now: float, tz: ZoneInfo) -> float:
-    """The most recent local 10:30 at or before `now`: when the demo's fast clock begins."""
+    """The most recent local noon at or before `now`: when the demo's fast clock begins."""
     moment = datetime.fromtimestamp(now, tz)
-    start = moment.replace(hour=10, minute=30, second=0, microsecond=0)
+    start = moment.replace(hour=int(DEMO_NOON_H), minute=0, second=0, microsecond=0)
     if start > moment:
         start -= timedelta(days=1)
     return start.timestamp()
 
 
-def demo_incidents(households: list[SimHousehold], *, now: float) -> list[Incident]:
-    """What the demo shows in its first minutes: a red elder down since 07:30 (the learned
-    detector sees this morning is far too quiet for her; the 12-hour rule would wait until
-    19:30), a tap left running, a hub losing power, and a trip away."""
+def _fall_at_home(household: SimHousehold, ts: float, tz: ZoneInfo) -> float:
+    """`ts`, or the end of the outing the elder's routine has her on at `ts`."""
+    home = SimulatedHome(household.home_id, household.hub_id, household.profile, household.seed,
+                         tz, ts)
+    for start, end in home.plan_at(ts)[0]:
+        if start <= ts < end:
+            return end + 600.0
+    return ts
+
+
+def demo_incidents(households: list[SimHousehold], *, now: float,
+                   tz: ZoneInfo = ZoneInfo("Asia/Shanghai")) -> list[Incident]:
+    """What the demo shows in its first minutes: a red elder who fell at home after breakfast
+    (by noon the learned detector knows her morning has been far too quiet; the 12-hour rule
+    would wait until the evening), a tap left running, a hub losing power, and a trip away."""
     by_tier = {t: [h for h in households if h.tier is t] for t in Tier}
     script = []
     if by_tier[Tier.RED]:
-        script.append(Incident(by_tier[Tier.RED][0].home_id, IncidentKind.INCAPACITATION,
-                               now - 3 * 3600))
+        red = by_tier[Tier.RED][0]
+        morning = datetime.fromtimestamp(now, tz).replace(hour=int(DEMO_FALL_H), minute=0,
+                                                          second=0, microsecond=0)
+        fell = _fall_at_home(red, morning.timestamp(), tz)
+        script.append(Incident(red.home_id, IncidentKind.INCAPACITATION, min(fell, now - 3600)))
     if by_tier[Tier.YELLOW]:
         script.append(Incident(by_tier[Tier.YELLOW][0].home_id, IncidentKind.TAP_RUNNING,
                                now + 600, now + 3 * 3600))

@@ -80,7 +80,7 @@ def _demo(system: System, args: argparse.Namespace) -> tuple[Simulation, dict[st
     now = system.clock.now()
     start = now - args.history_days * 86400
     homes = population(args.homes, seed=args.seed)
-    incidents = demo_incidents(homes, now=now)
+    incidents = demo_incidents(homes, now=now, tz=ZoneInfo(system.settings.timezone))
     community = register(system.state, homes, incidents, monitoring_since=start, now=now)
     tz = ZoneInfo(system.settings.timezone)
     simulated = build_homes(homes, start=start, tz=tz, incidents=incidents)
@@ -101,8 +101,8 @@ def _banner(system: System, settings: Settings, tokens: dict[str, str]) -> None:
             f"  token for grid member 王芳 (grid g-01 only):      {tokens['wang.fang']}",
             f"  token for caseworker 陈静 (red households):       {tokens['chen.jing']}",
             "",
-            "  Within about a minute a red household's quiet morning raises an alert that escalates",
-            "  (the learned detector says why; see `explanation`):",
+            "  Within about a minute a red household's too quiet morning raises an alert that",
+            "  escalates (the learned detector says why; see `explanation`):",
             f"    curl -H 'Authorization: Bearer {tokens['leader']}' {url}/alerts",
             f"    curl -X POST -H 'Authorization: Bearer {tokens['chen.jing']}' {url}/alerts/1/acknowledge",
         ]

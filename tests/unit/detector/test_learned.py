@@ -218,3 +218,32 @@ def test_an_alerting_silence_goes_on_alerting_until_a_sign_of_life() -> None:
     detector.learn_one(sign("h-1", at(DAYS + 1, 9.0)))
     after = assess(detector, at(DAYS + 1, 9.1), ctx)
     assert [f for f in after if f.kind is AlertKind.INACTIVITY] == []
+
+
+def test_a_building_outage_stays_one_event_while_its_homes_come_back_one_by_one() -> None:
+    homes = [household(f"h-{n}", tier=Tier.RED if n == 0 else Tier.BLUE, building="3号楼")
+             for n in range(4)]
+    detector = learned(*homes, days=4)
+    for ctx in homes:
+        detector.observe(HomeState(ctx.household.id), hub_id=ctx.hubs[0].id, at=at(4, 10.0))
+    leads = {f.household_id for f in assess(detector, at(4, 12.0), *homes, hubs_heard=False)}
+    assert leads == {"h-0"}
+    for n, ctx in enumerate(homes):  # power returns; the hubs speak again one at a time
+        now = at(4, 13.0) + 600 * n
+        detector.observe(HomeState(ctx.household.id), hub_id=ctx.hubs[0].id, at=now)
+        found = [f for f in assess(detector, now, *homes, hubs_heard=False)
+                 if f.kind is AlertKind.HUB_OFFLINE]
+        leads |= {f.household_id for f in found}
+        assert len(found) <= 1
+    assert leads == {"h-0"}
+
+
+def test_the_population_prior_is_the_households_rhythm_pooled() -> None:
+    homes = [household(f"h-{n}") for n in range(4)]
+    detector = learned(*homes, days=8)
+    assess(detector, at(8, 12.0), *homes)
+    prior = detector.population.day_prior
+    own = np.diff(detector.table.cum[0].astype(np.float64)).reshape(7, 24).mean(axis=0)
+    assert detector.population.households == 4
+    assert prior[10] == pytest.approx(own[10], rel=0.35)  # about 1.4 uses an hour by day
+    assert prior[3] < 0.2 < prior[10]
