@@ -213,6 +213,9 @@ class Outages:
                                              window_s=s.building_outage_window_min * 60,
                                              min_homes=s.building_outage_min_homes)
         by_id = {c.household.id: (c, at) for c, at, _ in dark}
+        held = {c.household.id for g in clusters for c, _ in g}
+        clusters = [g for g in clusters if str(g[0][0].household.building) in self.buildings
+                    or self._settled(g, table, now)]  # let the rest of the building go dark too
         fresh = {str(g[0][0].household.building) for g in clusters}
         for building, (_, members) in list(self.buildings.items()):
             still = [by_id[m] for m in sorted(members) if m in by_id]
@@ -230,4 +233,12 @@ class Outages:
             self.buildings[building] = (finding.household_id,
                                          members | {c.household.id for c, _ in group})
             findings.append(finding)
-        return {c.household.id for g in clusters for c, _ in g}, findings
+        return held | {c.household.id for g in clusters for c, _ in g}, findings
+
+    def _settled(self, group: list[tuple[Context, float]], table: HouseholdTable,
+                 now: float) -> bool:
+        """Whether the first home of a group has been blind for the building window."""
+        ctx, first = min(group, key=lambda item: item[1])
+        i = table.find(ctx.household.id)
+        limit = float(table.hub_limit[i]) if i is not None else 0.0
+        return now - first - limit >= self.settings.building_outage_window_min * 60

@@ -59,12 +59,24 @@ class _Watch:
     detector: Detector
     active: set[tuple[str, AlertKind]] = field(default_factory=set)
     rose: list[tuple[float, Finding]] = field(default_factory=list)
+    fell: list[tuple[float, tuple[str, AlertKind]]] = field(default_factory=list)
 
     def tick(self, now: float, homes: dict[str, HomeState], contexts: dict[str, Context]) -> None:
         findings = self.detector.assess(now, homes, contexts)
         current = {(f.household_id, f.kind): f for f in findings}
         self.rose += [(now, f) for key, f in current.items() if key not in self.active]
+        self.fell += [(now, key) for key in self.active if key not in current]
         self.active = set(current)
+
+    def alerting_at(self, household_id: str, at: float) -> bool:
+        """Whether a welfare alert about the household was open at `at`."""
+        for kind in WELFARE:
+            key = (household_id, kind)
+            rises = [t for t, f in self.rose if (f.household_id, f.kind) == key and t <= at]
+            falls = [t for t, k in self.fell if k == key and t <= at]
+            if rises and (not falls or max(rises) > max(falls)):
+                return True
+        return False
 
 
 def _contexts(households: list[SimHousehold], incidents: list[Incident], start: float,
@@ -145,6 +157,10 @@ def _score(watch: _Watch, homes: list[SimulatedHome], plan: Schedule, first: flo
         result = HomeResult(home.home_id, watch.detector.name,
                             max(end - first - lost_s, 0.0) / 86400.0 / 30.44)
         for incident in down:
+            if watch.alerting_at(home.home_id, incident.start):
+                result.already_alerting += 1  # an alert was open when she fell: staff are coming
+                result.delays_h.append(0.0)
+                continue
             caught = [at for at, f in rose if f.kind in WELFARE
                       and incident.start <= at <= (incident.end or end)]
             result.delays_h.append((min(caught) - incident.start) / 3600.0 if caught else math.inf)
