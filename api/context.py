@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from api.ratelimit import LoginLimiter
 from shouwang.clock import Clock
 from shouwang.metrics import Metrics
 from shouwang.settings import Settings
@@ -19,6 +22,14 @@ class ApiContext:
     readings: ReadingStore
     clock: Clock
     metrics: Metrics
+    # Wall time for rate limits and stream lifetimes: the demo's fast clock must not shorten them.
+    wall: Callable[[], float] = time.monotonic
+    limiter: LoginLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        api = self.settings.api
+        object.__setattr__(self, "limiter", LoginLimiter(max_failures=api.login_max_failures,
+                                                         window_s=api.login_window_s))
 
     @property
     def tz(self) -> ZoneInfo:

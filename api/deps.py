@@ -1,18 +1,28 @@
-"""Dependencies as `Annotated` aliases, so a route's signature reads like prose."""
+"""Dependencies as `Annotated` aliases, so a route's signature reads like prose.
+
+The object-level checks live here too: `VisibleHousehold` is a household the caller looks after
+(another grid's is "not found", never "forbidden", so ids reveal nothing).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import ApiContext
-from api.errors import NotAuthenticated
-from shouwang.domain.model import Staff
+from api.errors import Forbidden, NotAuthenticated
+from shouwang.domain import access
+from shouwang.domain.alerts import Alert
+from shouwang.domain.errors import NotFound
+from shouwang.domain.model import Household, Staff
+from shouwang.storage.credentials import TokenInfo
 from shouwang.storage.state import StateStore
 
-_bearer = HTTPBearer(auto_error=False, description="a staff API token (`shouwang staff add` prints one)")
+_bearer = HTTPBearer(auto_error=False,
+                     description="a token from POST /auth/login, or a long-lived API token")
 
 
 def get_context(request: Request) -> ApiContext:
@@ -37,16 +47,102 @@ def get_now(context: Context) -> float:
 Now = Annotated[float, Depends(get_now)]
 
 
-def get_current_staff(
+@dataclass(frozen=True, slots=True)
+class Session:
+    staff: Staff
+    token: TokenInfo
+
+
+def get_session(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Staff:
+) -> Session:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("send 'Authorization: Bearer <token>'")
-    staff = context.state.registry.staff_for_token(credentials.credentials, now=context.clock.now())
-    if staff is None:
-        raise NotAuthenticated("the token is unknown, revoked or expired")
-    return staff
+        raise NotAuthenticated("send 'Authorization: Bearer <token>'; sign in at POST /auth/login")
+    found = context.state.credentials.authenticate(credentials.credentials,
+                                                   now=context.clock.now())
+    if found is None:
+        raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+    return Session(*found)
+
+
+CurrentSession = Annotated[Session, Depends(get_session)]
+
+
+def get_current_staff(session: CurrentSession) -> Staff:
+    return session.staff
 
 
 CurrentStaff = Annotated[Staff, Depends(get_current_staff)]
+
+
+def require(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise Forbidden(why)
+
+
+def get_registry_manager(staff: CurrentStaff) -> Staff:
+    require(access.manages_registry(staff), "only admins and duty leaders manage the registry")
+    return staff
+
+
+RegistryManager = Annotated[Staff, Depends(get_registry_manager)]
+
+
+def get_admin(staff: CurrentStaff) -> Staff:
+    require(access.manages_staff(staff), "only admins manage staff")
+    return staff
+
+
+Admin = Annotated[Staff, Depends(get_admin)]
+
+HouseholdId = Annotated[str, Path(min_length=1, max_length=64, examples=["sim-0001"])]
+
+
+def get_visible_household(household_id: HouseholdId, staff: CurrentStaff,
+                          state: StateDep) -> Household:
+    household = state.registry.household(household_id)
+    if not access.can_see(staff, household):
+        raise NotFound("household", household_id)
+    return household
+
+
+VisibleHousehold = Annotated[Household, Depends(get_visible_household)]
+
+
+def get_readable_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
+    require(access.can_see_readings(staff, household),
+            "volunteers do not see readings or alerts; ask the household's grid member")
+    return household
+
+
+ReadableHousehold = Annotated[Household, Depends(get_readable_household)]
+
+
+def get_cared_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
+    require(access.can_record_care(staff, household),
+            "volunteers record visits only; ask the household's grid member")
+    return household
+
+
+CaredHousehold = Annotated[Household, Depends(get_cared_household)]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    alert: Alert
+    household: Household
+
+
+def get_visible_alert(alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: CurrentStaff,
+                      state: StateDep) -> AlertView:
+    alert = state.alerts.get(alert_id)
+    household = state.registry.household(alert.household_id)
+    if not access.can_see(staff, household):
+        raise NotFound("alert", alert_id)
+    require(access.can_act_on_alerts(staff, household),
+            "volunteers do not see alerts; the household's grid member does")
+    return AlertView(alert, household)
+
+
+VisibleAlert = Annotated[AlertView, Depends(get_visible_alert)]

@@ -54,7 +54,7 @@ def handle(args: argparse.Namespace) -> int:
         settings.api.port = port
         if settings.api.public_url is None:
             settings.api.public_url = f"http://{settings.api.host}:{port}"
-        simulation, tokens = _demo(system, args) if args.demo else (None, {})
+        simulation, tokens, password = _demo(system, args) if args.demo else (None, {}, None)
         system.start_services()
         api = ApiServer(system.app, settings.api.host, port)
         api.start()
@@ -64,7 +64,7 @@ def handle(args: argparse.Namespace) -> int:
             simulation.backfill(system.clock.now())
             simulation.start()
             system.add_stopper(simulation.stop)
-        _banner(system, settings, tokens)
+        _banner(system, settings, tokens, password)
         stop.wait(args.duration)
     except KeyboardInterrupt:
         pass
@@ -74,7 +74,8 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(system: System, args: argparse.Namespace) -> tuple[Simulation, dict[str, str]]:
+def _demo(system: System,
+          args: argparse.Namespace) -> tuple[Simulation, dict[str, str], str]:
     now = system.clock.now()
     start = now - args.history_days * 86400
     homes = population(args.homes, seed=args.seed)
@@ -82,10 +83,12 @@ def _demo(system: System, args: argparse.Namespace) -> tuple[Simulation, dict[st
     community = register(system.state, homes, incidents, monitoring_since=start, now=now)
     tz = ZoneInfo(system.settings.timezone)
     simulated = build_homes(homes, start=start, tz=tz, incidents=incidents)
-    return Simulation(simulated, mqtt=system.settings.mqtt, clock=system.clock), community.tokens
+    simulation = Simulation(simulated, mqtt=system.settings.mqtt, clock=system.clock)
+    return simulation, community.tokens, community.password
 
 
-def _banner(system: System, settings: Settings, tokens: dict[str, str]) -> None:
+def _banner(system: System, settings: Settings, tokens: dict[str, str],
+            password: str | None) -> None:
     url = settings.api.public_url
     host, port = settings.mqtt.endpoint()[:2]
     broker = f"embedded MQTT broker on {host}:{port}" if settings.mqtt.embedded else f"MQTT {host}:{port}"
@@ -94,6 +97,9 @@ def _banner(system: System, settings: Settings, tokens: dict[str, str]) -> None:
     if tokens:
         lines += [
             f"  clock     demo time runs {system.clock.speed:g}× faster than real time",
+            "",
+            f"  web page  {url}/  sign in as leader, wang.fang, chen.jing or admin",
+            f"            demo password for every demo staff member: {password}",
             "",
             f"  token for the duty leader (sees every household): {tokens['leader']}",
             f"  token for grid member 王芳 (grid g-01 only):      {tokens['wang.fang']}",

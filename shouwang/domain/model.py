@@ -54,10 +54,16 @@ class Role(enum.StrEnum):
     CASEWORKER = "caseworker"
     DUTY_LEADER = "duty_leader"
     ADMIN = "admin"
+    VOLUNTEER = "volunteer"
 
     @property
     def sees_everything(self) -> bool:
         return self in (Role.DUTY_LEADER, Role.ADMIN)
+
+    @property
+    def sees_readings(self) -> bool:
+        """Volunteers visit and keep company; how a home uses water and power is not theirs."""
+        return self is not Role.VOLUNTEER
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,8 @@ class Staff:
     webhook_url: str | None = None
     notify_mqtt: bool = True
     active: bool = True
+    household_ids: frozenset[str] = field(default_factory=frozenset)
+    """For a volunteer: the households they visit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, HubPresence, Role, Staff, Tier
-from shouwang.storage.schema import api_tokens, grids, households, hubs, staff, staff_grids
+from shouwang.storage.registry_changes import RegistryChanges
+from shouwang.storage.schema import (
+    api_tokens,
+    grids,
+    households,
+    hubs,
+    staff,
+    staff_grids,
+    staff_households,
+)
 
 TOKEN_PREFIX = "sw_"
 
@@ -46,10 +55,12 @@ def visible_households(viewer: Staff) -> ColumnElement[bool]:
         return households.c.id.is_not(None)
     if viewer.role is Role.CASEWORKER:
         return households.c.caseworker_id == viewer.id
+    if viewer.role is Role.VOLUNTEER:
+        return households.c.id.in_(sorted(viewer.household_ids))
     return households.c.grid_id.in_(sorted(viewer.grid_ids))
 
 
-class Registry:
+class Registry(RegistryChanges):
     """Who and what Shouwang watches over, and who looks after them."""
 
     def __init__(self, engine: Engine) -> None:
@@ -65,9 +76,12 @@ class Registry:
                 db.execute(insert(grids).values(id=grid.id, name=grid.name))
         return grid
 
-    def grids(self) -> list[Grid]:
+    def grids(self, *, include_retired: bool = False) -> list[Grid]:
+        query = select(grids).order_by(grids.c.id)
+        if not include_retired:
+            query = query.where(grids.c.retired_at.is_(None))
         with self._engine.connect() as db:
-            rows = db.execute(select(grids).order_by(grids.c.id)).all()
+            rows = db.execute(query).all()
         return [Grid(id=r.id, name=r.name) for r in rows]
 
     # staff -----------------------------------------------------------------
@@ -124,6 +138,13 @@ class Registry:
                 )
             ):
                 memberships.setdefault(sid, set()).add(gid)
+            visiting: dict[int, set[str]] = {}
+            for sid, hid in db.execute(
+                select(staff_households.c.staff_id, staff_households.c.household_id).where(
+                    staff_households.c.staff_id.in_(ids)
+                )
+            ):
+                visiting.setdefault(sid, set()).add(hid)
         return [
             Staff(
                 id=r.id,
@@ -135,6 +156,7 @@ class Registry:
                 webhook_url=r.webhook_url,
                 notify_mqtt=bool(r.notify_mqtt),
                 active=bool(r.active),
+                household_ids=frozenset(visiting.get(r.id, ())),
             )
             for r in rows
         ]
@@ -156,7 +178,8 @@ class Registry:
         return self._staff_rows(staff.c.active.is_(True))
 
     def issue_token(
-        self, staff_id: int, *, name: str, now: float, ttl_s: float | None = None
+        self, staff_id: int, *, name: str, now: float, ttl_s: float | None = None,
+        kind: str = "api",
     ) -> str:
         """A new bearer token; only its hash is kept, so show it to the user once."""
         self.staff(staff_id)
@@ -169,6 +192,7 @@ class Registry:
                     name=name,
                     created_at=now,
                     expires_at=None if ttl_s is None else now + ttl_s,
+                    kind=kind,
                 )
             )
         return token
@@ -211,7 +235,8 @@ class Registry:
         return self.household(household.id)
 
     def update_household(self, household_id: str, **changes: Any) -> Household:
-        allowed = {"alias", "address", "building", "tier", "grid_id", "caseworker_id", "away_until"}
+        allowed = {"alias", "address", "building", "tier", "grid_id", "caseworker_id", "away_until",
+                   "monitoring_since"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a household")
@@ -273,8 +298,12 @@ class Registry:
                 raise Conflict(f"hub {hub.id} is already registered") from None
         return hub
 
-    def hubs(self, household_ids: Sequence[str] | None = None) -> list[Hub]:
+    def hubs(
+        self, household_ids: Sequence[str] | None = None, *, include_retired: bool = False
+    ) -> list[Hub]:
         query = select(hubs).order_by(hubs.c.id)
+        if not include_retired:
+            query = query.where(hubs.c.retired_at.is_(None))
         if household_ids is not None:
             query = query.where(hubs.c.household_id.in_(household_ids))
         with self._engine.connect() as db:
@@ -308,3 +337,4 @@ def _merge(current: Household, changes: dict[str, Any]) -> Household:
     if "tier" in values:
         values["tier"] = Tier(values["tier"])
     return dataclasses.replace(current, **values)
+
