@@ -37,12 +37,19 @@ def _info(r: Any) -> TokenInfo:
 
 
 class Credentials:
-    def __init__(self, engine: Engine, registry: Registry) -> None:
+    def __init__(self, engine: Engine, registry: Registry,
+                 hasher: PasswordHasher | None = None) -> None:
         self._engine = engine
         self._registry = registry
-        self._hasher = PasswordHasher()
-        # Verified when the username is unknown, so a miss costs as much as a wrong password.
-        self._decoy = self._hasher.hash("not-a-real-password")
+        self._hasher = hasher or PasswordHasher()
+        self._decoy_hash: str | None = None
+
+    @property
+    def _decoy(self) -> str:
+        """Verified when the username is unknown, so a miss costs as much as a wrong password."""
+        if self._decoy_hash is None:
+            self._decoy_hash = self._hasher.hash("not-a-real-password")
+        return self._decoy_hash
 
     def set_password(self, staff_id: int, password: str, *, actor: Actor, now: float) -> None:
         if len(password) < MIN_PASSWORD:
