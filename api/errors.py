@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound, ShouwangError
 
@@ -54,6 +55,16 @@ def install(app: FastAPI) -> None:
     async def too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
         return JSONResponse(_body("too_many_requests", str(exc)), status_code=429,
                             headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 400:
+            message = "the request body could not be read; send UTF-8 JSON"
+        return JSONResponse(_body(code, message), status_code=exc.status_code,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 
 from api.deps import Context, CurrentSession, CurrentStaff, Now, StateDep
 from api.errors import NotAuthenticated, TooManyAttempts
-from api.schemas.common import AUTHED, BY_ID, ErrorOut, when
+from api.schemas.common import AUTHED, BAD_BODY, BY_ID, INVALID, ErrorOut, when
 from api.schemas.staff import LoginIn, NewTokenOut, SessionOut, StaffOut, TokenIn, TokenOut
 from api.trail import actor, note
 from shouwang.domain import access
@@ -18,6 +18,8 @@ from shouwang.storage.credentials import API, SESSION
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 
 LOGIN_ERRORS: dict[int | str, dict[str, object]] = {
+    400: BAD_BODY,
+    422: INVALID,
     401: {"model": ErrorOut, "description": "wrong username or password"},
     429: {"model": ErrorOut, "description": "too many failed sign-ins; see Retry-After"},
 }

@@ -53,7 +53,10 @@ CONFLICT = _error("the request contradicts what is stored", "conflict",
                   "alert 12 is already resolved")
 INVALID = _error("a value cannot be used", "invalid", "'until' must be in the future")
 
-AUTHED: dict[int | str, dict[str, Any]] = {401: UNAUTHENTICATED, 403: FORBIDDEN, 422: INVALID}
+BAD_BODY = _error("the body is not readable JSON", "bad_request",
+                 "the request body could not be read; send UTF-8 JSON")
+AUTHED: dict[int | str, dict[str, Any]] = {400: BAD_BODY, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+                                           422: INVALID}
 BY_ID: dict[int | str, dict[str, Any]] = {**AUTHED, 404: NOT_FOUND}
 CHANGES: dict[int | str, dict[str, Any]] = {**BY_ID, 409: CONFLICT}
 
