@@ -17,7 +17,7 @@ const TEXT = {
     opened: "发出", acknowledged: "已确认", escalated: "已升级", cleared: "自动解除",
     assigned: "已指派", commented: "备注", by: "由", open: "未处理", noReadings: "志愿者不查看读数",
     elder_fine: "老人安好", needed_help: "需要帮助", hospitalised: "已送医", died: "已去世",
-    was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报",
+    was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
     water_running: "水长流", gas_running: "燃气长开", since: "自", hoursAgo: "小时前",
     minutesAgo: "分钟前", daysAgo: "天前", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
@@ -43,6 +43,7 @@ const TEXT = {
     noReadings: "Volunteers do not see readings",
     elder_fine: "elder fine", needed_help: "needed help", hospitalised: "hospitalised",
     died: "died", was_away: "was away", device_fault: "device fault", false_alarm: "false alarm",
+    cleared_itself: "cleared itself",
     inactivity: "no activity", no_water: "no water", hub_offline: "hub offline",
     water_running: "water running", gas_running: "gas left on", since: "since",
     hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
@@ -57,7 +58,7 @@ const OUTCOMES = ["elder_fine", "needed_help", "hospitalised", "was_away", "devi
 const app = {
   lang: localStorage.getItem("shouwang.lang") || "zh",
   token: sessionStorage.getItem("shouwang.token"),
-  me: null, homes: new Map(), alerts: new Map(), stream: null, lastEventId: null,
+  me: null, homes: new Map(), alerts: new Map(), stream: null, lastEventId: null, skew: 0,
   tz: document.querySelector('meta[name="shouwang-timezone"]').content || "Asia/Shanghai",
 };
 const $ = (id) => document.getElementById(id);
@@ -107,7 +108,7 @@ function clock(iso) {
 
 function ago(iso) {
   if (!iso) return t("never");
-  const minutes = Math.round((Date.now() - new Date(iso).getTime()) / 60000);
+  const minutes = Math.round((Date.now() + app.skew - new Date(iso).getTime()) / 60000);
   if (minutes < 2) return `${clock(iso)}（${t("justNow")}）`;
   if (minutes < 120) return `${clock(iso)}（${minutes} ${t("minutesAgo")}）`;
   if (minutes < 2880) return `${clock(iso)}（${Math.round(minutes / 60)} ${t("hoursAgo")}）`;
@@ -369,6 +370,9 @@ async function start() {
     app.me = await api("/auth/me");
   } catch (e) { show("signin"); return; }
   $("who").textContent = app.me.name;
+  // "How long ago" is measured on the server's clock (a demo's clock runs fast).
+  api("/health").then((h) => { app.skew = new Date(h.time).getTime() - Date.now(); })
+    .catch(() => {});
   follow();
   await route();
 }
