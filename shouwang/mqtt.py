@@ -18,8 +18,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from shouwang.domain.errors import ShouwangError
 from shouwang.settings import MqttSettings
@@ -54,6 +54,13 @@ class Will:
 MessageHandler = Callable[[Message], None]
 
 
+def _filter_of(subscription: str) -> str:
+    """The topic filter inside a subscription (`$share/group/filter` → `filter`)."""
+    if subscription.startswith("$share/"):
+        return subscription.split("/", 2)[2]
+    return subscription
+
+
 class MqttClient:
     """A connected paho client that re-subscribes after every reconnect."""
 
@@ -70,6 +77,7 @@ class MqttClient:
     ) -> None:
         self._settings = settings
         self._subscriptions = list(subscriptions)
+        self._filters = [_filter_of(s) for s in self._subscriptions]
         self._handler = on_message
         self._connected = threading.Event()
         self._first_result: str | None = None
@@ -112,7 +120,7 @@ class MqttClient:
         """Connect (and keep reconnecting in the background); fail clearly if nobody answers."""
         properties = None
         if self._v5 and self._persistent:
-            properties = Properties(PacketTypes.CONNECT)
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = 24 * 3600
         try:
             self._client.connect(
@@ -213,6 +221,11 @@ class MqttClient:
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
         if self._handler is None:
+            return
+        if not any(paho.topic_matches_sub(f, msg.topic) for f in self._filters):
+            # amqtt 0.12 sends a connecting client retained messages matching *other* clients'
+            # subscriptions; never pass on what we did not ask for.
+            log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, msg.topic)
             return
         try:
             self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain)))

@@ -43,7 +43,9 @@ def parse(text: str) -> list[HouseholdRow]:
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
     if unknown:
         raise InvalidInput(f"unknown CSV columns {', '.join(unknown)}")
-    rows, problems, seen = [], [], {}
+    rows: list[HouseholdRow] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
     for line, raw in enumerate(reader, start=2):
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         try:
