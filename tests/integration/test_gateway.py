@@ -95,6 +95,8 @@ def test_bad_messages_never_stop_ingest(
     assert "hub h-stranger is not registered" in reasons
     assert "radiation" in reasons
     assert "future" in reasons
+    assert state.dead_letters.count_by_category() == {
+        "malformed": 1, "unknown_hub": 1, "bad_topic": 1, "bad_timestamp": 1}
 
 
 def test_a_repeated_message_is_stored_once(
