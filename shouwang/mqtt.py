@@ -74,8 +74,10 @@ class MqttClient:
         will: Will | None = None,
         persistent_session: bool = False,
         max_inflight: int | None = None,
+        quiet: bool = False,
     ) -> None:
         self._settings = settings
+        self._level = logging.DEBUG if quiet else logging.INFO
         self._subscriptions = list(subscriptions)
         self._filters = [_filter_of(s) for s in self._subscriptions]
         self._handler = on_message
@@ -132,8 +134,8 @@ class MqttClient:
             )
         except OSError as exc:
             raise BrokerUnavailable(
-                f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); "
-                "start it, or unset SHOUWANG_MQTT__URL to use the embedded broker"
+                f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); is `shouwang run` "
+                "(with its embedded broker) running, or does SHOUWANG_MQTT__URL name the right broker?"
             ) from exc
         self._client.loop_start()
         if not self._connected.wait(timeout_s):
@@ -209,13 +211,13 @@ class MqttClient:
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
         self._connected.set()
-        log.info("mqtt.connected client=%s broker=%s:%s", self.client_id, self._host, self._port)
+        log.log(self._level, "mqtt.connected client=%s broker=%s:%s", self.client_id, self._host, self._port)
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if self._connected.is_set():
-            level = logging.INFO if reason == 0 else logging.WARNING
+            level = self._level if reason == 0 else logging.WARNING
             log.log(level, "mqtt.disconnected client=%s reason=%s", self.client_id, reason)
         self._connected.clear()
 

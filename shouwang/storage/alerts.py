@@ -108,6 +108,16 @@ class AlertStore:
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
 
+    def last_closed_by_staff(self) -> dict[tuple[str, AlertKind], float]:
+        """When staff last resolved an alert, per household and kind (they checked then)."""
+        query = (
+            select(alerts.c.household_id, alerts.c.kind, func.max(alerts.c.resolved_at))
+            .where(alerts.c.state == AlertState.RESOLVED.value, alerts.c.resolved_by.is_not(None))
+            .group_by(alerts.c.household_id, alerts.c.kind)
+        )
+        with self._engine.connect() as db:
+            return {(h, AlertKind(k)): float(at) for h, k, at in db.execute(query)}
+
     def count_unresolved_by_tier(self) -> dict[Tier, int]:
         query = (
             select(households.c.tier, func.count())

@@ -146,6 +146,11 @@ def test_an_incapacitated_elder_is_found_escalated_acknowledged_and_resolved(
     assert {d["staff_id"] for d in detail["deliveries"] if d["event"] == "opened"} == {
         c.system.state.registry.staff_by_username(n).id for n in ("member", "caseworker")}
 
+    resolved_at = c.system.clock.now()
+    wait_for(lambda: c.system.clock.now() > resolved_at + 3600, what="an hour after resolving")
+    reopened = [a for a in c.system.state.alerts.list() if a.kind is AlertKind.INACTIVITY and a.id != alert.id]
+    assert reopened == [], "the silence staff just checked was raised again at once"
+
 
 def test_life_resuming_before_anyone_acknowledges_resolves_the_alert_itself(
     recovers: Community,

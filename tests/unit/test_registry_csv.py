@@ -10,6 +10,11 @@ hh-2,3,g-02,h-2,,
 """
 
 
+def test_colours_may_be_written_in_chinese() -> None:
+    assert [r.tier for r in parse("id,colour,grid,hub\nhh-1,红色,g,h-1\nhh-2,绿,g,h-2\n")] == [
+        Tier.RED, Tier.GREEN]
+
+
 def test_rows_become_households_with_colours() -> None:
     rows = parse(GOOD)
     assert [(r.id, r.tier, r.hub_id, r.caseworker) for r in rows] == [
@@ -27,7 +32,8 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_imported() -> No
     message = str(refused.value)
     assert "line 2" in message and "purple" in message
     assert "line 3" in message and "grid" in message
-    assert "line 5: hub h-1 repeats line 4" in message
+    assert "line 4: hub h-1 repeats line 2" in message
+    assert "line 5: hub h-1 repeats line 2" in message
 
 
 def test_missing_and_unknown_columns_are_named() -> None:

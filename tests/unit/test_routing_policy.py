@@ -51,3 +51,12 @@ def test_channels_follow_what_each_person_set_up() -> None:
 def test_backoff_doubles_up_to_a_cap() -> None:
     waits = [backoff_s(n, initial_s=2, max_s=30) for n in range(1, 7)]
     assert waits == [2, 4, 8, 16, 30, 30]
+
+
+def test_gaps_in_coverage_are_named() -> None:
+    homes = [Household("hh-1", Tier.RED, "g-a"), Household("hh-2", Tier.BLUE, "g-z")]
+    gaps = policy.coverage_gaps(homes, [MEMBER_A, HEAD_A])
+    assert any("no duty leader" in g for g in gaps)
+    assert any("grid g-z has no grid member" in g for g in gaps)
+    assert any("1 red household(s) have no caseworker: hh-1" in g for g in gaps)
+    assert policy.coverage_gaps([Household("hh", Tier.BLUE, "g-a")], ROSTER) == []
