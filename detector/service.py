@@ -137,9 +137,13 @@ class DetectorService:
         for hub in registry.hubs():
             hubs_by_home.setdefault(hub.household_id, []).append(hub)
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
+        checked: dict[str, dict[AlertKind, float]] = {}
+        for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
+            checked.setdefault(household_id, {})[kind] = at
         self._contexts = {
             h.id: Context(h, tuple(hubs_by_home.get(h.id, ())),
-                          max(h.monitoring_since or self._started_at, self._started_at))
+                          max(h.monitoring_since or self._started_at, self._started_at),
+                          checked.get(h.id, {}))
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }

@@ -109,7 +109,7 @@ class EmbeddedBroker:
         broker = Broker(self._config())
         try:
             await broker.start()
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:
             self._error = exc
             self._ready.set()
             return

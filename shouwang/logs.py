@@ -26,8 +26,9 @@ def configure(level: str = "INFO", *, as_json: bool = False) -> None:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s %(message)s"))
+    handler.set_name("shouwang")
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "shouwang"] + [handler]
     root.setLevel(level.upper())
     for noisy in ("amqtt", "transitions", "httpx", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -125,6 +125,8 @@ class SimulatedHome:
         doors = [(ts, v) for ts, v in day.doors if t - MINUTE < ts <= t]
         away = self._incident(IncidentKind.AWAY, t)
         down = self._incident(IncidentKind.INCAPACITATION, t)
+        if not down:
+            self._frozen_power = None
         if away or down:
             water = gas = 0.0
             power = 0.0 if away else self._freeze(power)

@@ -69,10 +69,10 @@ def demo_incidents(households: list[SimHousehold], *, now: float) -> list[Incide
         script.append(Incident(by_tier[Tier.RED][0].home_id, IncidentKind.INCAPACITATION,
                                now - 11.6 * 3600))
     if by_tier[Tier.YELLOW]:
-        script.append(Incident(by_tier[Tier.YELLOW][0].home_id, IncidentKind.TAP_RUNNING,
+        script.append(Incident(by_tier[Tier.YELLOW][-1].home_id, IncidentKind.TAP_RUNNING,
                                now + 600, now + 3 * 3600))
     if by_tier[Tier.GREEN]:
-        script.append(Incident(by_tier[Tier.GREEN][0].home_id, IncidentKind.HUB_POWER_LOSS,
+        script.append(Incident(by_tier[Tier.GREEN][-1].home_id, IncidentKind.HUB_POWER_LOSS,
                                now + 1200, now + 3 * 3600))
     if len(by_tier[Tier.ORANGE]) > 1:
         script.append(Incident(by_tier[Tier.ORANGE][1].home_id, IncidentKind.AWAY,

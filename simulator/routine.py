@@ -72,11 +72,12 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
     plan: list[Activity] = []
     outings: list[tuple[float, float]] = []
 
-    def add(hour: float, minutes: float, label: str, **use: float) -> None:
+    def add(hour: float, minutes: float, label: str, *, water_lpm: float = 0.0,
+            gas_m3h: float = 0.0, power_w: float = 0.0) -> None:
         start = _at(day, hour)
         end = start + max(1.0, minutes) * MINUTE
         if _free(outings, start, end):
-            plan.append(Activity(start, end, label, **use))
+            plan.append(Activity(start, end, label, water_lpm, gas_m3h, power_w))
 
     if rng.random() < profile.outing_prob:
         leave = rng.uniform(wake + 1.2, 10.5)
@@ -89,11 +90,11 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
 
     add(wake + 0.05, 1, "toilet", water_lpm=6.0)
     add(wake + 0.15, 3, "wash", water_lpm=1.5)
-    add(wake + 0.3, 3, "kettle", power_w=1800.0, water_lpm=0.0)
-    stove = {"gas_m3h": 0.35} if profile.cooks_with_gas else {"power_w": 1200.0}
+    add(wake + 0.3, 3, "kettle", power_w=1800.0)
+    gas, electric = (0.35, 0.0) if profile.cooks_with_gas else (0.0, 1200.0)
     for meal_h, minutes in ((wake + 0.5, 10), (11.6, 20), (17.7, 25)):
         hour = meal_h + rng.normal(0, 0.25)
-        add(hour, minutes * rng.uniform(0.7, 1.3), "cook", **stove)
+        add(hour, minutes * rng.uniform(0.7, 1.3), "cook", gas_m3h=gas, power_w=electric)
         add(hour + minutes / 60 + 0.3, 4, "dishes", water_lpm=2.5)
     flushes = rng.poisson(profile.flushes_per_day)
     for hour in rng.uniform(wake + 0.5, sleep - 0.1, size=flushes):

@@ -87,14 +87,16 @@ class AlertLister:
         return listed, total
 
     def unresolved_by_household(self, household_ids: list[str]) -> dict[str, Alert]:
-        """The most urgent unresolved alert of each household (lowest severity rank, newest)."""
+        """Each household's alert that most needs someone: open before acknowledged, then the
+        most severe, then the newest."""
         rank = {"urgent": 0, "warning": 1, "note": 2}
         query = select(alerts).where(alerts.c.state != AlertState.RESOLVED.value,
                                      alerts.c.household_id.in_(household_ids))
         with self._engine.connect() as db:
             found = [_alert(r) for r in db.execute(query)]
         best: dict[str, Alert] = {}
-        for a in sorted(found, key=lambda a: (rank.get(a.severity.value, 9), -a.id)):
+        for a in sorted(found, key=lambda a: (a.state is not AlertState.OPEN,
+                                              rank.get(a.severity.value, 9), -a.id)):
             best.setdefault(a.household_id, a)
         return best
 

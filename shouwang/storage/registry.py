@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, HubPresence, Role, Staff, Tier
-from shouwang.storage.registry_changes import RegistryChanges
+from shouwang.storage.registry_changes import RegistryChanges, replace_links
 from shouwang.storage.schema import (
     api_tokens,
     grids,
@@ -160,6 +160,33 @@ class Registry(RegistryChanges):
             )
             for r in rows
         ]
+
+    def update_staff(self, staff_id: int, *, grid_ids: Iterable[str] | None = None,
+                     household_ids: Iterable[str] | None = None, **changes: Any) -> Staff:
+        """Change a staff member's details; `grid_ids`, when given, replaces their grids, and
+        `household_ids` the households a volunteer visits."""
+        allowed = {"name", "phone", "webhook_url", "notify_mqtt", "active", "role"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a staff member")
+        if isinstance(changes.get("role"), Role):
+            changes["role"] = changes["role"].value
+        self.staff(staff_id)
+        with self._engine.begin() as db:
+            if changes:
+                db.execute(update(staff).where(staff.c.id == staff_id).values(**changes))
+            if grid_ids is not None:
+                grid_ids = frozenset(grid_ids)
+                missing = sorted(grid_ids - set(db.execute(select(grids.c.id)).scalars()))
+                if missing:
+                    raise InvalidInput(f"grid {', '.join(missing)} does not exist; add it with `shouwang grids add`")
+                db.execute(staff_grids.delete().where(staff_grids.c.staff_id == staff_id))
+                for grid_id in sorted(grid_ids):
+                    db.execute(insert(staff_grids).values(staff_id=staff_id, grid_id=grid_id))
+            if household_ids is not None:
+                replace_links(db, staff_households, staff_households.c.household_id,
+                              households.c.id, "household", staff_id, set(household_ids))
+        return self.staff(staff_id)
 
     def staff(self, staff_id: int) -> Staff:
         found = self._staff_rows(staff.c.id == staff_id)

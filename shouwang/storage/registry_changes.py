@@ -10,15 +10,13 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
-from shouwang.domain.model import Grid, Household, Hub, Role, Staff
+from shouwang.domain.model import Grid, Household, Hub, Staff
 from shouwang.storage.schema import (
     api_tokens,
     grids,
     households,
     hubs,
     staff,
-    staff_grids,
-    staff_households,
 )
 
 
@@ -70,29 +68,6 @@ class RegistryChanges:
         """Every staff member, retired ones included."""
         return self._staff_rows()
 
-    def update_staff(self, staff_id: int, **changes: Any) -> Staff:
-        """Change a staff member's details, role, grids or (for volunteers) the homes they visit."""
-        allowed = {"name", "role", "phone", "webhook_url", "notify_mqtt", "grid_ids",
-                   "household_ids"}
-        unknown = set(changes) - allowed
-        if unknown:
-            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a staff member")
-        self.staff(staff_id)
-        grid_ids = changes.pop("grid_ids", None)
-        household_ids = changes.pop("household_ids", None)
-        if "role" in changes:
-            changes["role"] = Role(changes["role"]).value
-        with self._engine.begin() as db:
-            if changes:
-                db.execute(update(staff).where(staff.c.id == staff_id).values(**changes))
-            if grid_ids is not None:
-                _replace_links(db, staff_grids, staff_grids.c.grid_id, grids.c.id, "grid",
-                               staff_id, set(grid_ids))
-            if household_ids is not None:
-                _replace_links(db, staff_households, staff_households.c.household_id,
-                               households.c.id, "household", staff_id, set(household_ids))
-        return self.staff(staff_id)
-
     def retire_staff(self, staff_id: int, *, now: float) -> Staff:
         """They stop receiving alerts and every token of theirs stops working at once."""
         self.staff(staff_id)
@@ -139,7 +114,7 @@ class RegistryChanges:
 
 
 
-def _replace_links(db: Any, table: Any, column: Any, target: Any, what: str, staff_id: int,
+def replace_links(db: Any, table: Any, column: Any, target: Any, what: str, staff_id: int,
                    wanted: set[str]) -> None:
     known = set(db.execute(select(target).where(target.in_(sorted(wanted)))).scalars())
     missing = sorted(wanted - known)

@@ -191,6 +191,7 @@ dead_letters = Table(
     Column("received_at", Float, nullable=False),
     Column("topic", String(500), nullable=False),
     Column("hub_id", String(64)),
+    Column("category", String(32), nullable=False, default="rejected"),
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
 )
