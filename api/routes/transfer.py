@@ -85,8 +85,7 @@ def export_csv(table: Table, staff: RegistryManager, state: StateDep, now: Now) 
              summary="Add or update households and their hubs from CSV")
 def import_households_csv(body: CSV_BODY, staff: RegistryManager, state: StateDep,
                           now: Now) -> ImportReportOut:
-    rows = registry_csv.parse(body)
-    report = import_households(state, rows, now=now)
+    report = import_households(state, body, now=now)
     note(state, staff, "imported", "registry", "households", now=now,
          details={"added": report.added, "updated": report.updated})
     return ImportReportOut(added=report.added, updated=report.updated,
