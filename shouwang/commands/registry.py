@@ -57,6 +57,10 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--label", default="cli", help="what the token is for")
     p.set_defaults(handler=staff_token)
     staff.add_parser("list", help="list staff").set_defaults(handler=staff_list)
+    p = staff.add_parser("password", help="set a staff member's password for the web page")
+    p.add_argument("username")
+    p.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(handler=staff_password)
 
     homes = _actions(commands, "households", "households under watch")
     p = homes.add_parser(
@@ -161,6 +165,25 @@ def staff_token(args: argparse.Namespace) -> int:
     member = state.registry.staff_by_username(args.username)
     token = state.registry.issue_token(member.id, name=args.label, now=time.time())
     print(f"API token for {member.username} (shown once): {token}")
+    return 0
+
+
+def staff_password(args: argparse.Namespace) -> int:
+    import getpass
+    import sys
+
+    from shouwang.storage.audit import Actor
+
+    state = _state(args)
+    member = state.registry.staff_by_username(args.username)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"new password for {member.username}: ")
+        if getpass.getpass("again: ") != password:
+            raise InvalidInput("the two passwords differ; nothing changed")
+    state.credentials.set_password(member.id, password, actor=Actor("cli"), now=time.time())
+    print(f"password set for {member.username}; they sign in on the web page with it")
     return 0
 
 

@@ -165,10 +165,3 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
         finally:
             browser.close()
 
-
-def test_the_page_has_no_inline_script_and_a_strict_policy(running: Running) -> None:
-    import httpx
-
-    response = httpx.get(running.url + "/")
-    assert "script-src 'self'" in response.headers["content-security-policy"]
-    assert "<script>" not in response.text

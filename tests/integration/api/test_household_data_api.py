@@ -134,3 +134,13 @@ def test_the_live_feed_streams_alert_changes_the_viewer_may_see(community: Commu
     alerts = [json.loads(f.split("data: ", 1)[1]) for f in frames]
     assert {a["alert"]["id"] for a in alerts} == {east}
     assert [a["action"] for a in alerts] == ["opened", "acknowledged"]
+
+
+def test_the_page_is_served_with_a_strict_content_policy(community: Community) -> None:
+    page = community.client.get("/")
+    assert page.status_code == 200 and 'lang="zh-CN"' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text and "{{" not in page.text
+    assert community.client.get("/static/app.js").status_code == 200
+    api = community.client.get("/health")
+    assert api.headers["x-content-type-options"] == "nosniff"
