@@ -6,9 +6,11 @@ The object-level checks live here too: `VisibleHousehold` is a household the cal
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -25,7 +27,7 @@ _bearer = HTTPBearer(auto_error=False,
                      description="a token from POST /auth/login, or a long-lived API token")
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.context
     return context
 
@@ -33,14 +35,14 @@ def get_context(request: Request) -> ApiContext:
 Context = Annotated[ApiContext, Depends(get_context)]
 
 
-def get_state(context: Context) -> StateStore:
+async def get_state(context: Context) -> StateStore:
     return context.state
 
 
 StateDep = Annotated[StateStore, Depends(get_state)]
 
 
-def get_now(context: Context) -> float:
+async def get_now(context: Context) -> float:
     return context.clock.now()
 
 
@@ -53,27 +55,41 @@ class Session:
     token: TokenInfo
 
 
-def get_session(
+async def get_session(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Session:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send 'Authorization: Bearer <token>'; sign in at POST /auth/login")
-    found = context.state.credentials.authenticate(credentials.credentials,
-                                                   now=context.clock.now())
-    if found is None:
-        raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+    token, now = credentials.credentials, context.clock.now()
+    found = context.sessions.get(token)
+    if found is None or (found[1].expires_at is not None and found[1].expires_at <= now):
+        found = await anyio.to_thread.run_sync(
+            lambda: context.state.credentials.authenticate(token, now=now))
+        if found is None:
+            raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+        context.sessions.put(token, found)
     return Session(*found)
 
 
 CurrentSession = Annotated[Session, Depends(get_session)]
 
 
-def get_current_staff(session: CurrentSession) -> Staff:
+async def get_current_staff(session: CurrentSession) -> Staff:
     return session.staff
 
 
 CurrentStaff = Annotated[Staff, Depends(get_current_staff)]
+
+
+def forget_sessions_after_changes(request: Request, context: Context) -> Iterator[None]:
+    """On routes that change staff or tokens: drop remembered tokens once the change is made."""
+    yield
+    if request.method != "GET":
+        context.sessions.forget_all()
+
+
+ForgetsSessions = Depends(forget_sessions_after_changes)
 
 
 def require(allowed: bool, why: str) -> None:
@@ -81,7 +97,7 @@ def require(allowed: bool, why: str) -> None:
         raise Forbidden(why)
 
 
-def get_registry_manager(staff: CurrentStaff) -> Staff:
+async def get_registry_manager(staff: CurrentStaff) -> Staff:
     require(access.manages_registry(staff), "only admins and duty leaders manage the registry")
     return staff
 
@@ -89,7 +105,7 @@ def get_registry_manager(staff: CurrentStaff) -> Staff:
 RegistryManager = Annotated[Staff, Depends(get_registry_manager)]
 
 
-def get_admin(staff: CurrentStaff) -> Staff:
+async def get_admin(staff: CurrentStaff) -> Staff:
     require(access.manages_staff(staff), "only admins manage staff")
     return staff
 
@@ -110,7 +126,7 @@ def get_visible_household(household_id: HouseholdId, staff: CurrentStaff,
 VisibleHousehold = Annotated[Household, Depends(get_visible_household)]
 
 
-def get_readable_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
+async def get_readable_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
     require(access.can_see_readings(staff, household),
             "volunteers do not see readings or alerts; ask the household's grid member")
     return household
@@ -119,7 +135,7 @@ def get_readable_household(household: VisibleHousehold, staff: CurrentStaff) -> 
 ReadableHousehold = Annotated[Household, Depends(get_readable_household)]
 
 
-def get_cared_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
+async def get_cared_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
     require(access.can_record_care(staff, household),
             "volunteers record visits only; ask the household's grid member")
     return household
@@ -134,10 +150,11 @@ class AlertView:
     household: Household
 
 
-def get_visible_alert(alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: CurrentStaff,
+# A short read run on the event loop, as list_alerts is (see there).
+async def get_visible_alert(alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: CurrentStaff,
                       state: StateDep) -> AlertView:
-    alert = state.alerts.get(alert_id)
-    household = state.registry.household(alert.household_id)
+    listed = state.alert_list.one(alert_id)
+    alert, household = listed.alert, listed.household
     if not access.can_see(staff, household):
         raise NotFound("alert", alert_id)
     require(access.can_act_on_alerts(staff, household),

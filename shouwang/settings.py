@@ -174,6 +174,10 @@ class ApiSettings(BaseModel):
         default=300.0, gt=0, description="the window failed sign-ins are counted over (wall seconds)"
     )
     live_poll_s: float = Field(default=1.0, gt=0, description="how often the live feed looks")
+    auth_cache_s: float = Field(
+        default=10.0, ge=0, description="how long the API remembers a checked token (0: never); "
+        "a revocation made outside this API process takes effect within this"
+    )
     live_max_s: float = Field(
         default=300.0, gt=0, description="a live-feed stream ends after this; the page reconnects"
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from api.deps import Context, CurrentSession, CurrentStaff, Now, StateDep
+from api.deps import Context, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep
 from api.errors import NotAuthenticated, TooManyAttempts
 from api.schemas.common import AUTHED, BAD_BODY, BY_ID, INVALID, ErrorOut, when
 from api.schemas.staff import LoginIn, NewTokenOut, SessionOut, StaffOut, TokenIn, TokenOut
@@ -15,7 +15,7 @@ from shouwang.domain import access
 from shouwang.domain.errors import NotFound
 from shouwang.storage.credentials import API, SESSION
 
-router = APIRouter(prefix="/auth", tags=["sign-in"])
+router = APIRouter(prefix="/auth", tags=["sign-in"], dependencies=[ForgetsSessions])
 
 LOGIN_ERRORS: dict[int | str, dict[str, object]] = {
     400: BAD_BODY,

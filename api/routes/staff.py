@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from api.deps import Admin, CurrentStaff, Now, StateDep, require
+from api.deps import Admin, CurrentStaff, ForgetsSessions, Now, StateDep, require
 from api.schemas.common import AUTHED, BY_ID, CHANGES
 from api.schemas.staff import PasswordIn, StaffIn, StaffOut, StaffPatch
 from api.trail import actor, note
@@ -14,7 +14,7 @@ from shouwang.domain import access
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Staff
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+router = APIRouter(prefix="/staff", tags=["staff"], dependencies=[ForgetsSessions])
 SELF_FIELDS = frozenset({"name", "phone", "webhook_url", "notify_mqtt"})
 
 

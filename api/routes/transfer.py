@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
-from api.deps import Admin, Now, RegistryManager, StateDep
+from api.deps import Admin, ForgetsSessions, Now, RegistryManager, StateDep
 from api.schemas.common import AUTHED
 from api.schemas.households import ImportReportOut
 from api.trail import note
@@ -93,6 +93,7 @@ def import_households_csv(body: CSV_BODY, staff: RegistryManager, state: StateDe
 
 
 @router.post("/imports/staff", response_model=ImportReportOut, responses=AUTHED,
+             dependencies=[ForgetsSessions],
              summary="Add or update staff from CSV: username,name,role,grids,phone (admins)")
 def import_staff_csv(body: CSV_BODY, admin: Admin, state: StateDep, now: Now) -> ImportReportOut:
     reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))

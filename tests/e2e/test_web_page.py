@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.topics import reading_topic
 from shouwang.bootstrap import ApiServer, System, build
 from shouwang.broker import free_port
 from shouwang.clock import FastClock
-from gateway.topics import reading_topic
 from shouwang.demo import register
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
