@@ -82,6 +82,8 @@ class MqttClient:
         self._filters = [_filter_of(s) for s in self._subscriptions]
         self._handler = on_message
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._pending_subscriptions: set[int] = set()
         self._first_result: str | None = None
         self._window_size = max_inflight or settings.max_inflight
         self._inflight: deque[paho.MQTTMessageInfo] = deque()
@@ -112,6 +114,7 @@ class MqttClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     @property
@@ -138,7 +141,7 @@ class MqttClient:
                 "(with its embedded broker) running, or does SHOUWANG_MQTT__URL name the right broker?"
             ) from exc
         self._client.loop_start()
-        if not self._connected.wait(timeout_s):
+        if not (self._connected.wait(timeout_s) and self._subscribed.wait(timeout_s)):
             self._client.loop_stop()
             reason = self._first_result or "no answer"
             raise BrokerUnavailable(
@@ -208,10 +211,28 @@ class MqttClient:
             self._first_result = str(reason)
             log.warning("mqtt.connect_refused client=%s reason=%s", self.client_id, reason)
             return
+        self._subscribed.clear()
+        self._pending_subscriptions.clear()
         for topic in self._subscriptions:
-            client.subscribe(topic, qos=1)
+            result, mid = client.subscribe(topic, qos=1)
+            if result is MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+                self._pending_subscriptions.add(mid)
+        if not self._pending_subscriptions:
+            self._subscribed.set()
         self._connected.set()
         log.log(self._level, "mqtt.connected client=%s broker=%s:%s", self.client_id, self._host, self._port)
+
+    def _on_subscribe(
+        self, _client: paho.Client, _userdata: Any, mid: int, reasons: list[Any], _props: Any
+    ) -> None:
+        """Start-up waits for this: messages published before the broker has our subscription
+        would never reach us."""
+        for reason in reasons:
+            if reason.is_failure:
+                log.error("mqtt.subscribe_refused client=%s reason=%s", self.client_id, reason)
+        self._pending_subscriptions.discard(mid)
+        if not self._pending_subscriptions:
+            self._subscribed.set()
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any

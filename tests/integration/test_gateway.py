@@ -53,6 +53,12 @@ def hub(any_mqtt: MqttSettings) -> Iterator[MqttClient]:
     client.start()
     yield client
     client.stop()
+    # Leave no retained presence behind on a shared Mosquitto: an empty retained message clears it.
+    cleaner = MqttClient(any_mqtt, client_id=f"{any_mqtt.client_id_prefix}-cleaner")
+    cleaner.start()
+    cleaner.publish(f"{any_mqtt.topic_prefix}/hubs/h-1/status", b"", retain=True)
+    cleaner.drain()
+    cleaner.stop()
 
 
 def topic(mqtt: MqttSettings, sensor: str, hub_id: str = "h-1") -> str:
