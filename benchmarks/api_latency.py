@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -130,12 +131,27 @@ def serve(folder: Path, port: int, workers: int) -> None:
                 workers=workers, log_level="warning", access_log=False)
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server process and its worker processes (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 @dataclass
 class Result:
     name: str
     latencies_ms: list[float]
     errors: int
     seconds: float
+    server_cpu_s: float = 0.0
 
     def line(self) -> str:
         xs = sorted(self.latencies_ms)
@@ -148,7 +164,8 @@ class Result:
         rate = (len(xs) + self.errors) / self.seconds
         return (f"{self.name:<42} {rate:4.0f}/s n={len(xs):<5} p50 {pct(50):6.1f} ms  "
                 f"p90 {pct(90):6.1f}  p99 {pct(99):6.1f}  max {xs[-1]:6.1f}  "
-                f"mean {statistics.fmean(xs):6.1f}  errors {self.errors}")
+                f"mean {statistics.fmean(xs):6.1f}  errors {self.errors}  "
+                f"server CPU {1000 * self.server_cpu_s / (len(xs) + self.errors):4.1f} ms/request")
 
 
 Request = tuple[str, str, str]
@@ -181,8 +198,9 @@ class Connection:
 
 
 async def load(name: str, pool: asyncio.Queue[Connection], requests: list[Request],
-               rate: float) -> Result:
+               rate: float, server_pid: int) -> Result:
     """Send each request at its due time (open loop); latency counts from the due time."""
+    cpu_before = server_cpu_s(server_pid)
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter() + 0.05
@@ -204,10 +222,11 @@ async def load(name: str, pool: asyncio.Queue[Connection], requests: list[Reques
             errors += 1
 
     await asyncio.gather(*(one(i, *r) for i, r in enumerate(requests)))
-    return Result(name, latencies, errors, time.perf_counter() - start)
+    return Result(name, latencies, errors, time.perf_counter() - start,
+                  server_cpu_s(server_pid) - cpu_before)
 
 
-async def scenarios(port: int, folder: Path, tokens: dict[str, str], rate: float,
+async def scenarios(port: int, pid: int, folder: Path, tokens: dict[str, str], rate: float,
                     seconds: float, backlog: int) -> list[Result]:
     n = int(rate * seconds)
     leader, member = tokens["leader"], tokens["member"]
@@ -217,26 +236,27 @@ async def scenarios(port: int, folder: Path, tokens: dict[str, str], rate: float
     client: asyncio.Queue[Connection] = asyncio.Queue()
     for _ in range(CONNECTIONS):
         client.put_nowait(Connection("127.0.0.1", port))
-    await load("warm-up", client, [newest] * 100, 50)
-    results.append(await load("list alerts, newest 50 (leader)", client, [newest] * n, rate))
+    await load("warm-up", client, [newest] * 100, 50, pid)
+    results.append(await load("list alerts, newest 50 (leader)", client, [newest] * n, rate,
+                              pid))
     results.append(await load("list unresolved alerts (grid member)", client,
-                              [unresolved] * n, rate))
+                              [unresolved] * n, rate, pid))
     pool = open_alerts(folder, n, "no_water")
     results.append(await load("acknowledge (each a new alert)", client,
                               [("POST", f"/alerts/{a}/acknowledge", leader) for a in pool],
-                              rate))
+                              rate, pid))
     close_alerts(folder, pool)
     pool = open_alerts(folder, n // 4 + 1, "hub_offline")
     mixed = [("POST", f"/alerts/{pool[i // 4]}/acknowledge", leader) if i % 4 == 0
              else newest for i in range(n)]
-    results.append(await load("mixed: 3 lists to 1 acknowledge", client, mixed, rate))
+    results.append(await load("mixed: 3 lists to 1 acknowledge", client, mixed, rate, pid))
     close_alerts(folder, pool)
     if backlog:
         pool = open_alerts(folder, backlog, "water_running")
         results.append(await load(f"list unresolved, {backlog + OPEN_ALERTS} unresolved "
                                   "(leader)", client,
                                   [("GET", "/alerts?state=unresolved&limit=50", leader)] * n,
-                                  rate))
+                                  rate, pid))
         close_alerts(folder, pool)
     return results
 
@@ -278,8 +298,8 @@ def main() -> None:
             print(f"API: uvicorn, {args.workers} worker(s), SQLite state store; open-loop load at "
                   f"{args.rate:g} "
                   f"requests/s for {args.seconds:g} s per scenario; latency from the due time")
-            for result in asyncio.run(scenarios(port, folder, tokens, args.rate, args.seconds,
-                                                args.backlog)):
+            for result in asyncio.run(scenarios(port, server.pid, folder, tokens, args.rate,
+                                                args.seconds, args.backlog)):
                 print(result.line(), flush=True)
         finally:
             server.terminate()
