@@ -56,7 +56,7 @@ class Community:
 
 
 def start_community(tmp_path: Path, mqtt: MqttSettings, incident: Incident) -> Community:
-    settings = settings_for_test(tmp_path, mqtt, dispatch={"ladders_min": {"red": [5, 60]}},
+    settings = settings_for_test(tmp_path, mqtt, dispatch={"ladders_min": {"red": [5, 120]}},
                                  detector={"tick_s": 60})
     clock = FastClock(START, SPEED)
     system = build(settings, clock=clock)
@@ -128,7 +128,7 @@ def test_an_incapacitated_elder_is_found_escalated_acknowledged_and_resolved(
     assert acked.json()["state"] == "acknowledged"
     assert acked.json()["next_escalation_at"] is None
 
-    leader_due = alert.opened_at + 65 * 60
+    leader_due = alert.opened_at + 125 * 60
     wait_for(lambda: c.system.clock.now() > leader_due + 10 * 60, what="the leader's rung to pass")
     assert events(c.hooks, "leader", alert.id) == [], "escalation went on after acknowledgement"
     wait_for(lambda: "acknowledged" in events(c.hooks, "member", alert.id),
