@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from api.ratelimit import LoginLimiter
+from api.sessions import SessionCache
 from shouwang.clock import Clock
+from shouwang.domain.model import Staff
 from shouwang.metrics import Metrics
 from shouwang.settings import Settings
+from shouwang.storage.credentials import TokenInfo
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
 
@@ -19,6 +25,17 @@ class ApiContext:
     readings: ReadingStore
     clock: Clock
     metrics: Metrics
+    # Wall time for rate limits and stream lifetimes: the demo's fast clock must not shorten them.
+    wall: Callable[[], float] = time.monotonic
+    limiter: LoginLimiter = field(init=False)
+    sessions: SessionCache[tuple[Staff, TokenInfo]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        api = self.settings.api
+        object.__setattr__(self, "limiter", LoginLimiter(max_failures=api.login_max_failures,
+                                                         window_s=api.login_window_s))
+        object.__setattr__(self, "sessions", SessionCache(ttl_s=api.auth_cache_s,
+                                                          clock=self.wall))
 
     @property
     def tz(self) -> ZoneInfo:

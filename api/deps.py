@@ -1,21 +1,33 @@
-"""Dependencies as `Annotated` aliases, so a route's signature reads like prose."""
+"""Dependencies as `Annotated` aliases, so a route's signature reads like prose.
+
+The object-level checks live here too: `VisibleHousehold` is a household the caller looks after
+(another grid's is "not found", never "forbidden", so ids reveal nothing).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+import anyio
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.context import ApiContext
-from api.errors import NotAuthenticated
-from shouwang.domain.model import Staff
+from api.errors import Forbidden, NotAuthenticated
+from shouwang.domain import access
+from shouwang.domain.alerts import Alert
+from shouwang.domain.errors import NotFound
+from shouwang.domain.model import Household, Staff
+from shouwang.storage.credentials import TokenInfo
 from shouwang.storage.state import StateStore
 
-_bearer = HTTPBearer(auto_error=False, description="a staff API token (`shouwang staff add` prints one)")
+_bearer = HTTPBearer(auto_error=False,
+                     description="a token from POST /auth/login, or a long-lived API token")
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.context
     return context
 
@@ -23,30 +35,131 @@ def get_context(request: Request) -> ApiContext:
 Context = Annotated[ApiContext, Depends(get_context)]
 
 
-def get_state(context: Context) -> StateStore:
+async def get_state(context: Context) -> StateStore:
     return context.state
 
 
 StateDep = Annotated[StateStore, Depends(get_state)]
 
 
-def get_now(context: Context) -> float:
+async def get_now(context: Context) -> float:
     return context.clock.now()
 
 
 Now = Annotated[float, Depends(get_now)]
 
 
-def get_current_staff(
+@dataclass(frozen=True, slots=True)
+class Session:
+    staff: Staff
+    token: TokenInfo
+
+
+async def get_session(
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Staff:
+) -> Session:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("send 'Authorization: Bearer <token>'")
-    staff = context.state.registry.staff_for_token(credentials.credentials, now=context.clock.now())
-    if staff is None:
-        raise NotAuthenticated("the token is unknown, revoked or expired")
-    return staff
+        raise NotAuthenticated("send 'Authorization: Bearer <token>'; sign in at POST /auth/login")
+    token, now = credentials.credentials, context.clock.now()
+    found = context.sessions.get(token)
+    if found is None or (found[1].expires_at is not None and found[1].expires_at <= now):
+        found = await anyio.to_thread.run_sync(
+            lambda: context.state.credentials.authenticate(token, now=now))
+        if found is None:
+            raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+        context.sessions.put(token, found)
+    return Session(*found)
+
+
+CurrentSession = Annotated[Session, Depends(get_session)]
+
+
+async def get_current_staff(session: CurrentSession) -> Staff:
+    return session.staff
 
 
 CurrentStaff = Annotated[Staff, Depends(get_current_staff)]
+
+
+def forget_sessions_after_changes(request: Request, context: Context) -> Iterator[None]:
+    """On routes that change staff or tokens: drop remembered tokens once the change is made."""
+    yield
+    if request.method != "GET":
+        context.sessions.forget_all()
+
+
+ForgetsSessions = Depends(forget_sessions_after_changes)
+
+
+def require(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise Forbidden(why)
+
+
+async def get_registry_manager(staff: CurrentStaff) -> Staff:
+    require(access.manages_registry(staff), "only admins and duty leaders manage the registry")
+    return staff
+
+
+RegistryManager = Annotated[Staff, Depends(get_registry_manager)]
+
+
+async def get_admin(staff: CurrentStaff) -> Staff:
+    require(access.manages_staff(staff), "only admins manage staff")
+    return staff
+
+
+Admin = Annotated[Staff, Depends(get_admin)]
+
+HouseholdId = Annotated[str, Path(min_length=1, max_length=64, examples=["sim-0001"])]
+
+
+def get_visible_household(household_id: HouseholdId, staff: CurrentStaff,
+                          state: StateDep) -> Household:
+    household = state.registry.household(household_id)
+    if not access.can_see(staff, household):
+        raise NotFound("household", household_id)
+    return household
+
+
+VisibleHousehold = Annotated[Household, Depends(get_visible_household)]
+
+
+async def get_readable_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
+    require(access.can_see_readings(staff, household),
+            "volunteers do not see readings or alerts; ask the household's grid member")
+    return household
+
+
+ReadableHousehold = Annotated[Household, Depends(get_readable_household)]
+
+
+async def get_cared_household(household: VisibleHousehold, staff: CurrentStaff) -> Household:
+    require(access.can_record_care(staff, household),
+            "volunteers record visits only; ask the household's grid member")
+    return household
+
+
+CaredHousehold = Annotated[Household, Depends(get_cared_household)]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    alert: Alert
+    household: Household
+
+
+# A short read run on the event loop, as list_alerts is (see there).
+async def get_visible_alert(alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: CurrentStaff,
+                      state: StateDep) -> AlertView:
+    listed = state.alert_list.one(alert_id)
+    alert, household = listed.alert, listed.household
+    if not access.can_see(staff, household):
+        raise NotFound("alert", alert_id)
+    require(access.can_act_on_alerts(staff, household),
+            "volunteers do not see alerts; the household's grid member does")
+    return AlertView(alert, household)
+
+
+VisibleAlert = Annotated[AlertView, Depends(get_visible_alert)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound, ShouwangError
 
@@ -14,7 +15,14 @@ class NotAuthenticated(ShouwangError):
 
 
 class Forbidden(ShouwangError):
-    pass
+    """Your role may not do this; the message says who may."""
+
+
+class TooManyAttempts(ShouwangError):
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = max(1, int(retry_after_s + 0.999))
+        super().__init__(f"too many failed sign-ins; wait {self.retry_after_s} s and try again, "
+                         "or ask an admin to reset your password")
 
 
 def _body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -43,10 +51,25 @@ def install(app: FastAPI) -> None:
     async def forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return JSONResponse(_body("forbidden", str(exc)), status_code=403)
 
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        return JSONResponse(_body("too_many_requests", str(exc)), status_code=429,
+                            headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 400:
+            message = "the request body could not be read; send UTF-8 JSON"
+        return JSONResponse(_body(code, message), status_code=exc.status_code,
+                            headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
-        return JSONResponse(_body("invalid_request", "the request is not valid", problems=problems),
-                            status_code=422)
+        return JSONResponse(_body("invalid_request", "the request is not valid; see problems",
+                                  problems=problems), status_code=422)

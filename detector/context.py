@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from shouwang.domain.alerts import AlertKind
 from shouwang.domain.model import Household, Hub
 
 
@@ -13,6 +15,12 @@ class Context:
     hubs: tuple[Hub, ...]
     watching_since: float
     """When this detector could first have heard from the home (registration or start-up)."""
+    checked: Mapping[AlertKind, float] = field(default_factory=dict)
+    """When staff last closed an alert of each kind: someone checked then, so a new silence
+    (or run, or outage) counts from that moment instead of reopening the alert at once."""
+
+    def counted_from(self, kind: AlertKind, since: float) -> float:
+        return max(since, self.checked.get(kind, since))
 
     @property
     def tier(self) -> int:

@@ -53,13 +53,15 @@ def running(t: HouseholdTable, settings: DetectorSettings, *, judged: npt.NDArra
             now: float, tz: ZoneInfo) -> list[Finding]:
     """A finding for every run that has reached its household's limit."""
     limit, learned = limits_s(t, settings)
-    length = t.view("run_until") - t.view("run_since")
+    since_all = np.fmax(t.view("run_since"), t.view("checked")[:, 3:5])
+    since_all = np.where(np.isnan(t.view("run_since")), np.nan, since_all)
+    length = t.view("run_until") - since_all
     with np.errstate(invalid="ignore"):
         over = (length >= limit) & judged[:, None]
     findings = []
     for i, col in zip(*np.nonzero(over), strict=True):
         kind = RUN_KINDS[col]
-        since = float(t.run_since[i, col])
+        since = float(since_all[i, col])
         run_s = float(length[i, col])
         if learned[i, col]:
             usual = (f"this home's longest normal use lasts "

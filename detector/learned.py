@@ -24,7 +24,7 @@ from detector.limits import Population, apply_prior
 from detector.localtime import day_of, local_hour
 from detector.rhythm import cumulative, expected_signs, shrunk_rates, surprise
 from detector.signs import HomeState, SignKind, SignOfLife
-from detector.table import HouseholdTable
+from detector.table import CHECKED_KINDS, HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.settings import DetectorSettings
 
@@ -138,7 +138,8 @@ class LearnedDetector:
         t = self.table
         n = len(t)
         base = t.view("known") & t.view("active")
-        silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"), now)
+        silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"),
+                                            t.view("checked")[:, 2], now)
         blind = outages.blind_households(self.hubs, silent, n)
         findings = self.outages.findings(self.hubs, self.table, self._context_of, silent=silent,
                                          since=since, blind=blind, now=now)
@@ -168,6 +169,10 @@ class LearnedDetector:
         t.hub_limit[rows] = limits
         self.hubs.register((h.id, int(r), max(after_s, 3 * h.report_interval_s))
                            for r, c in zip(rows, ctxs, strict=True) for h in c.hubs)
+        t.checked[rows] = np.nan
+        for r, c in zip(rows, ctxs, strict=True):
+            if c.checked:
+                t.checked[r] = [c.checked.get(kind, np.nan) for kind in CHECKED_KINDS]
         self._context_of = dict(zip(rows.tolist(), ctxs, strict=True))
 
     def _refresh_population(self, now: float) -> None:

@@ -74,9 +74,12 @@ class HubTable:
             self.registered[index] = True
 
 
-def silent_hubs(hubs: HubTable, watching_since: Floats, now: float) -> tuple[Bools, Floats]:
-    """Which registered hubs are silent now, and since when."""
+def silent_hubs(hubs: HubTable, watching_since: Floats, checked: Floats,
+                now: float) -> tuple[Bools, Floats]:
+    """Which registered hubs are silent now, and since when (never before staff last closed an
+    outage alert of the household: they checked then)."""
     since = np.where(np.isnan(hubs.heard_at), watching_since[hubs.household], hubs.heard_at)
+    since = np.fmax(since, checked[hubs.household])
     silent = hubs.registered & (now - since > hubs.limit_s)
     return silent, since
 

@@ -19,15 +19,17 @@ from shouwang.settings import DetectorSettings
 OTHER_LIFE_AFTER_WATER_S = 3600.0
 
 
-def silence_start(last: float | None, home: HomeState | None, ctx: Context, now: float) -> float:
-    """When the silence began: the last sign, else when we began to listen; never while away."""
+def silence_start(last: float | None, home: HomeState | None, ctx: Context, now: float,
+                  kind: AlertKind = AlertKind.INACTIVITY) -> float:
+    """When the silence began: the last sign, else when we began to listen; never while away,
+    and never before staff last closed an alert of this kind."""
     if last is None:
         heard = home.first_seen_at if home and home.first_seen_at is not None else now
         last = max(ctx.watching_since, heard)
     away = ctx.household.away_until
     if away is not None and away < now:
         last = max(last, away)
-    return last
+    return ctx.counted_from(kind, last)
 
 
 def hub_offline(
@@ -38,7 +40,7 @@ def hub_offline(
     heard = False
     for hub in ctx.hubs:
         seen = home.hub_seen_at.get(hub.id) if home else None
-        since = seen if seen is not None else ctx.watching_since
+        since = ctx.counted_from(AlertKind.HUB_OFFLINE, seen if seen is not None else ctx.watching_since)
         limit = max(after_s, 3 * hub.report_interval_s)
         if now - since <= limit:
             heard = True
@@ -63,10 +65,11 @@ def running(
 ) -> list[Finding]:
     if home is None or kind not in home.runs:
         return []
+    alert = AlertKind.WATER_RUNNING if kind is SensorKind.WATER else AlertKind.GAS_RUNNING
     since, until = home.runs[kind]
+    since = ctx.counted_from(alert, since)
     if until - since < limit_s:
         return []
-    alert = AlertKind.WATER_RUNNING if kind is SensorKind.WATER else AlertKind.GAS_RUNNING
     return [Finding(
         ctx.household.id, alert, Severity.URGENT, since,
         f"{kind.value} has been running without a break since {clock_time(since, tz, now=now)} "
@@ -134,7 +137,7 @@ class FixedRules:
         it (otherwise it is the same silence as the inactivity rule's, and one alert is enough)."""
         if home is None or home.last_sign_at is None:
             return []
-        water_since = silence_start(home.last_water_at, home, ctx, now)
+        water_since = silence_start(home.last_water_at, home, ctx, now, AlertKind.NO_WATER)
         if now - water_since < self._s.no_water_h * 3600:
             return []
         if home.last_sign_at - water_since < OTHER_LIFE_AFTER_WATER_S:

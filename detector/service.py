@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 from zoneinfo import ZoneInfo
 
 from detector import snapshot
@@ -196,9 +195,13 @@ class DetectorService:
         for hub in registry.hubs():
             hubs_by_home.setdefault(hub.household_id, []).append(hub)
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
+        checked: dict[str, dict[AlertKind, float]] = {}
+        for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
+            checked.setdefault(household_id, {})[kind] = at
         self._contexts = {
             h.id: Context(h, tuple(hubs_by_home.get(h.id, ())),
-                          max(h.monitoring_since or self._started_at, self._started_at))
+                          max(h.monitoring_since or self._started_at, self._started_at),
+                          checked.get(h.id, {}))
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }
@@ -256,9 +259,7 @@ class DetectorService:
             self._contexts_at = now
         self._read_visits()
         findings = self._detector.assess(now, self.homes, self._contexts)
-        # AlertStore names a method `list`, which hides the builtin from mypy in its annotations.
-        alerts = cast("list[Alert]", self._state.alerts.unresolved())
-        unresolved = {(a.household_id, a.kind): a for a in alerts}
+        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
         found = set()
         for finding in findings:
             key = (finding.household_id, finding.kind)

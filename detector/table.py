@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from shouwang.domain.alerts import AlertKind
+
 HISTORY_DAYS = 28
 """Days of daily maxima and day features kept for calibration and the unusual-day note."""
 DAY_FEATURES = (
@@ -23,6 +25,8 @@ DAY_FEATURES = (
 KIND_COLUMNS = ("water", "electricity", "gas", "door", "activity")
 BUCKETS = 4
 """At most this many parts of the day whose silences are calibrated apart (by start time)."""
+CHECKED_KINDS = (AlertKind.INACTIVITY, AlertKind.NO_WATER, AlertKind.HUB_OFFLINE,
+                 AlertKind.WATER_RUNNING, AlertKind.GAS_RUNNING)
 QUIET_DAY, UNSEEN_DAY = 1, 2
 BASE_HOURS = 2600 * 168
 """Stored silences are local hours minus this whole number of weeks, so float32 keeps seconds."""
@@ -52,6 +56,8 @@ class HouseholdTable:
     alert_since: Any = _col(np.nan)
     """The start of the silence the household is being alerted about (it stays alerting)."""
     alert_why: Any = _col(-1, dtype=np.int8)
+    checked: Any = _col(np.nan, (len(CHECKED_KINDS),))
+    """When staff last closed an alert of each of CHECKED_KINDS: its condition counts from then."""
     # hearing from the hubs (clock time of arrival)
     first_heard: Any = _col(np.nan)
     heard_at: Any = _col(np.nan)

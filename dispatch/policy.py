@@ -47,3 +47,20 @@ def channels(staff: Staff) -> list[Channel]:
 
 def addresses(level: int, household: Household, roster: Sequence[Staff]) -> list[tuple[int, Channel]]:
     return [(s.id, c) for s in recipients(level, household, roster) for c in channels(s)]
+
+
+def coverage_gaps(households: Sequence[Household], roster: Sequence[Staff]) -> list[str]:
+    """What in the registry would leave an alert without its proper first recipient."""
+    gaps = []
+    if not any(s.active and s.role is Role.DUTY_LEADER for s in roster):
+        gaps.append("no duty leader is registered: escalations stop at the grid head "
+                    "(add one with `shouwang staff add ... --role duty_leader`)")
+    uncovered = sorted({h.grid_id for h in households if not _rung(0, h, roster)})
+    if uncovered:
+        gaps.append(f"grid {', '.join(uncovered)} has no grid member: its alerts go straight "
+                    "up the ladder (add one with `shouwang staff add ... --role grid_member --grid ...`)")
+    unclaimed = [h.id for h in households if h.tier is Tier.RED and h.caseworker_id is None]
+    if unclaimed:
+        shown = ", ".join(unclaimed[:5]) + (" …" if len(unclaimed) > 5 else "")
+        gaps.append(f"{len(unclaimed)} red household(s) have no caseworker: {shown}")
+    return gaps

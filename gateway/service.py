@@ -147,8 +147,8 @@ class Gateway:
     def _process(self, messages: list[Message]) -> None:
         now = self._clock.now()
         batch = _Batch()
+        self._metrics.messages.inc(len(messages))
         for message in messages:
-            self._metrics.messages.inc()
             self._decode(message, batch, now)
         verdict = self._validator.judge(batch.readings, hubs=self._directory.current(), now=now)
         if verdict.accepted:
@@ -159,6 +159,7 @@ class Gateway:
             batch.letters.append(self._letter(now, topic, rejection.hub_id, rejection))
         if batch.letters:
             self._state.dead_letters.add(batch.letters)
+            _log_rejections(batch.letters)
 
     def _write(self, accepted: list[StoredReading], batch: _Batch, now: float) -> None:
         """Write, retrying a failing store; after that, keep the readings as dead letters."""
@@ -218,8 +219,15 @@ class Gateway:
 
     def _letter(self, now: float, topic: str, hub_id: str | None, rejection: Rejection) -> DeadLetter:
         self._metrics.readings_rejected.labels(reason=rejection.category).inc()
-        log.warning(
-            "gateway.rejected reason=%s hub=%s topic=%s detail=%r payload=%.120s",
-            rejection.category, hub_id, topic, rejection.reason, rejection.item,
-        )
-        return DeadLetter(now, topic, hub_id, rejection.reason, rejection.item)
+        return DeadLetter(now, topic, hub_id, rejection.reason, rejection.item, category=rejection.category)
+
+
+def _log_rejections(letters: list[DeadLetter]) -> None:
+    """One line per hub and reason in a batch, so a hub replaying a bad backlog cannot flood the log."""
+    groups: dict[tuple[str | None, str], list[DeadLetter]] = {}
+    for letter in letters:
+        groups.setdefault((letter.hub_id, letter.category), []).append(letter)
+    for (hub_id, category), group in groups.items():
+        first = group[0]
+        log.warning("gateway.rejected reason=%s hub=%s count=%d topic=%s detail=%r payload=%.120s",
+                    category, hub_id, len(group), first.topic, first.reason, first.payload)

@@ -9,6 +9,7 @@ from gateway.decode import Rejection
 from shouwang.domain.model import Reading, StoredReading
 
 _REGISTER_TOLERANCE = 1e-6
+DUPLICATE = ("duplicate", "the same reading again")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class Validator:
         for reading in sorted(readings, key=lambda r: r.ts):
             household_id = hubs.get(reading.hub_id)
             problem = self._problem(reading, household_id, now)
-            if problem == "duplicate":
+            if problem is DUPLICATE:
                 duplicates += 1
                 continue
             if problem is not None:
@@ -72,7 +73,7 @@ class Validator:
 
     def _problem(
         self, reading: Reading, household_id: str | None, now: float
-    ) -> tuple[str, str] | str | None:
+    ) -> tuple[str, str] | None:
         if household_id is None:
             return "unknown_hub", unknown_hub_reason(reading.hub_id)
         if reading.ts < now - self._limits.max_age_s:
@@ -84,7 +85,7 @@ class Validator:
         key = (reading.hub_id, reading.sensor)
         last = self._last.get(key)
         if last is not None and reading.ts == last.ts:
-            return "duplicate"
+            return DUPLICATE
         if reading.kind.is_register and last is not None and not reading.reset:
             tolerance = _REGISTER_TOLERANCE * max(1.0, abs(last.value))
             if reading.ts > last.ts and reading.value < last.value - tolerance:

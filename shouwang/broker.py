@@ -101,6 +101,19 @@ class EmbeddedBroker:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._serve())
+            # amqtt leaves client handlers running after shutdown; end them before the loop closes
+            # so no connection is left to be collected on a closed loop.
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            # amqtt also leaves the transport of a client that vanished without DISCONNECT open;
+            # the selector loop keeps a registry of its transports, so close what is left.
+            for transport in list(getattr(loop, "_transports", {}).values()):
+                if transport is not None and not transport.is_closing():
+                    transport.close()
+            loop.run_until_complete(asyncio.sleep(0.05))  # let closed transports finish closing
+            loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             loop.close()
 
@@ -109,7 +122,7 @@ class EmbeddedBroker:
         broker = Broker(self._config())
         try:
             await broker.start()
-        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+        except BaseException as exc:
             self._error = exc
             self._ready.set()
             return

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from shouwang.commands import evaluate, registry, run, simulate
 from shouwang.domain.errors import ShouwangError
 
@@ -32,6 +34,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args)
     except ShouwangError as exc:
         print(f"shouwang: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        print(f"shouwang: invalid settings ({problems}); see the Settings section of README.md",
+              file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"shouwang: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

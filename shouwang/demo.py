@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from shouwang.domain.model import Grid, Household, Hub, Role, Staff, Tier
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
 from simulator.incidents import Incident, IncidentKind
 from simulator.population import SimHousehold
@@ -21,10 +24,15 @@ STAFF = (
 )
 
 
+DEMO = Actor("demo")
+
+
 @dataclass(frozen=True)
 class DemoCommunity:
     staff: dict[str, Staff]
     tokens: dict[str, str]
+    password: str
+    """Every demo staff member signs in on the web page with this password."""
 
 
 def register(state: StateStore, homes: list[SimHousehold], incidents: list[Incident], *,
@@ -37,6 +45,9 @@ def register(state: StateStore, homes: list[SimHousehold], incidents: list[Incid
         for username, name, role, grids in STAFF
     }
     tokens = {u: registry.issue_token(m.id, name="demo", now=now) for u, m in staff.items()}
+    password = "demo-" + secrets.token_hex(4)
+    for member in staff.values():
+        state.credentials.set_password(member.id, password, actor=DEMO, now=now)
     away = {i.home_id: i.end for i in incidents if i.kind is IncidentKind.AWAY}
     for home in homes:
         registry.add_household(Household(
@@ -46,4 +57,8 @@ def register(state: StateStore, homes: list[SimHousehold], incidents: list[Incid
             monitoring_since=monitoring_since,
         ), now=now)
         registry.add_hub(Hub(home.hub_id, home.home_id), now=now)
-    return DemoCommunity(staff, tokens)
+        # Monitoring starts only with consent: the demo elders agreed when monitoring began.
+        state.consent.record(Consent(home.home_id, home.alias, "self", sensing=True,
+                                     share_with_family=True, given_at=monitoring_since),
+                             actor=DEMO, now=now)
+    return DemoCommunity(staff, tokens, password)

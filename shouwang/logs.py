@@ -20,14 +20,27 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(body, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is now, not what it was when logging was configured."""
+
+    @property
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        return None
+
+
 def configure(level: str = "INFO", *, as_json: bool = False) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     if as_json:
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s %(message)s"))
+    handler.set_name("shouwang")
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if h.get_name() != "shouwang"] + [handler]
     root.setLevel(level.upper())
     for noisy in ("amqtt", "transitions", "httpx", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -18,8 +18,8 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from shouwang.domain.errors import ShouwangError
 from shouwang.settings import MqttSettings
@@ -54,6 +54,13 @@ class Will:
 MessageHandler = Callable[[Message], None]
 
 
+def _filter_of(subscription: str) -> str:
+    """The topic filter inside a subscription (`$share/group/filter` → `filter`)."""
+    if subscription.startswith("$share/"):
+        return subscription.split("/", 2)[2]
+    return subscription
+
+
 class MqttClient:
     """A connected paho client that re-subscribes after every reconnect."""
 
@@ -67,11 +74,16 @@ class MqttClient:
         will: Will | None = None,
         persistent_session: bool = False,
         max_inflight: int | None = None,
+        quiet: bool = False,
     ) -> None:
         self._settings = settings
+        self._level = logging.DEBUG if quiet else logging.INFO
         self._subscriptions = list(subscriptions)
+        self._filters = [_filter_of(s) for s in self._subscriptions]
         self._handler = on_message
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._pending_subscriptions: set[int] = set()
         self._first_result: str | None = None
         self._window_size = max_inflight or settings.max_inflight
         self._inflight: deque[paho.MQTTMessageInfo] = deque()
@@ -102,6 +114,7 @@ class MqttClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     @property
@@ -112,7 +125,7 @@ class MqttClient:
         """Connect (and keep reconnecting in the background); fail clearly if nobody answers."""
         properties = None
         if self._v5 and self._persistent:
-            properties = Properties(PacketTypes.CONNECT)
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = 24 * 3600
         try:
             self._client.connect(
@@ -124,11 +137,11 @@ class MqttClient:
             )
         except OSError as exc:
             raise BrokerUnavailable(
-                f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); "
-                "start it, or unset SHOUWANG_MQTT__URL to use the embedded broker"
+                f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); is `shouwang run` "
+                "(with its embedded broker) running, or does SHOUWANG_MQTT__URL name the right broker?"
             ) from exc
         self._client.loop_start()
-        if not self._connected.wait(timeout_s):
+        if not (self._connected.wait(timeout_s) and self._subscribed.wait(timeout_s)):
             self._client.loop_stop()
             reason = self._first_result or "no answer"
             raise BrokerUnavailable(
@@ -198,21 +211,44 @@ class MqttClient:
             self._first_result = str(reason)
             log.warning("mqtt.connect_refused client=%s reason=%s", self.client_id, reason)
             return
+        self._subscribed.clear()
+        self._pending_subscriptions.clear()
         for topic in self._subscriptions:
-            client.subscribe(topic, qos=1)
+            result, mid = client.subscribe(topic, qos=1)
+            if result is MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+                self._pending_subscriptions.add(mid)
+        if not self._pending_subscriptions:
+            self._subscribed.set()
         self._connected.set()
-        log.info("mqtt.connected client=%s broker=%s:%s", self.client_id, self._host, self._port)
+        log.log(self._level, "mqtt.connected client=%s broker=%s:%s", self.client_id, self._host, self._port)
+
+    def _on_subscribe(
+        self, _client: paho.Client, _userdata: Any, mid: int, reasons: list[Any], _props: Any
+    ) -> None:
+        """Start-up waits for this: messages published before the broker has our subscription
+        would never reach us."""
+        for reason in reasons:
+            if reason.is_failure:
+                log.error("mqtt.subscribe_refused client=%s reason=%s", self.client_id, reason)
+        self._pending_subscriptions.discard(mid)
+        if not self._pending_subscriptions:
+            self._subscribed.set()
 
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         if self._connected.is_set():
-            level = logging.INFO if reason == 0 else logging.WARNING
+            level = self._level if reason == 0 else logging.WARNING
             log.log(level, "mqtt.disconnected client=%s reason=%s", self.client_id, reason)
         self._connected.clear()
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
         if self._handler is None:
+            return
+        if not any(paho.topic_matches_sub(f, msg.topic) for f in self._filters):
+            # amqtt 0.12 sends a connecting client retained messages matching *other* clients'
+            # subscriptions; never pass on what we did not ask for.
+            log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, msg.topic)
             return
         try:
             self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain)))

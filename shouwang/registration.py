@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shouwang import registry_csv
 from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, Role
 from shouwang.registry_csv import HouseholdRow
@@ -18,38 +19,30 @@ class ImportReport:
     grids_added: int
 
 
-def import_households(state: StateStore, rows: list[HouseholdRow], *, now: float) -> ImportReport:
+def import_households(state: StateStore, text: str, *, now: float) -> ImportReport:
+    """Check every row against the file and the registry; import all of them or none."""
+    rows, problems = registry_csv.check(text)
+    caseworkers, more = _caseworkers(state, rows)
+    problems += more
     registry = state.registry
-    caseworkers: dict[str, int] = {}
-    problems = []
-    for row in rows:
-        if row.caseworker and row.caseworker not in caseworkers:
-            try:
-                member = registry.staff_by_username(row.caseworker)
-            except NotFound:
-                problems.append(f"line {row.line}: caseworker {row.caseworker} is not registered; "
-                                "add them with `shouwang staff add ... --role caseworker`")
-                continue
-            if member.role is not Role.CASEWORKER:
-                problems.append(f"line {row.line}: {row.caseworker} is a {member.role}, not a caseworker")
-                continue
-            caseworkers[row.caseworker] = member.id
     hub_owner = {hub.id: hub.household_id for hub in registry.hubs()}
+    known_grids = {g.id for g in registry.grids()}
+    new_grids = {r.grid_id for r in rows if r.grid_name} - known_grids
     for row in rows:
         owner = hub_owner.get(row.hub_id)
         if owner is not None and owner != row.id:
-            problems.append(f"line {row.line}: hub {row.hub_id} already belongs to household {owner}")
+            problems.append((row.line, f"hub {row.hub_id} already belongs to household {owner}"))
+        if row.grid_id not in known_grids | new_grids:
+            problems.append((row.line, f"grid {row.grid_id} does not exist; add it with "
+                             "`shouwang grids add`, or give its name in a grid_name column"))
     if problems:
-        raise InvalidInput("nothing imported; fix these rows:\n  " + "\n  ".join(problems))
+        raise InvalidInput(registry_csv.nothing_imported(problems))
 
-    known_grids = {g.id for g in registry.grids()}
     known_homes = {h.id for h in registry.households(include_retired=True)}
-    added = updated = hubs_added = grids_added = 0
+    added = updated = hubs_added = 0
+    for grid_id in sorted(new_grids):
+        registry.add_grid(Grid(grid_id, next(r.grid_name for r in rows if r.grid_id == grid_id) or grid_id))
     for row in rows:
-        if row.grid_id not in known_grids:
-            registry.add_grid(Grid(row.grid_id, row.grid_name or row.grid_id))
-            known_grids.add(row.grid_id)
-            grids_added += 1
         caseworker_id = caseworkers.get(row.caseworker) if row.caseworker else None
         if row.id in known_homes:
             registry.update_household(row.id, alias=row.alias, address=row.address,
@@ -63,4 +56,23 @@ def import_households(state: StateStore, rows: list[HouseholdRow], *, now: float
         if row.hub_id not in hub_owner:
             registry.add_hub(Hub(row.hub_id, row.id, row.report_interval_s), now=now)
             hubs_added += 1
-    return ImportReport(added, updated, hubs_added, grids_added)
+    return ImportReport(added, updated, hubs_added, len(new_grids))
+
+
+def _caseworkers(state: StateStore, rows: list[HouseholdRow]) -> tuple[dict[str, int], list[tuple[int, str]]]:
+    found: dict[str, int] = {}
+    problems: list[tuple[int, str]] = []
+    for row in rows:
+        if not row.caseworker or row.caseworker in found:
+            continue
+        try:
+            member = state.registry.staff_by_username(row.caseworker)
+        except NotFound:
+            problems.append((row.line, f"caseworker {row.caseworker} is not registered; add them "
+                             "with `shouwang staff add ... --role caseworker`"))
+            continue
+        if member.role is not Role.CASEWORKER:
+            problems.append((row.line, f"{row.caseworker} is a {member.role}, not a caseworker"))
+            continue
+        found[row.caseworker] = member.id
+    return found, problems

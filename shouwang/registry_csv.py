@@ -34,6 +34,19 @@ class HouseholdRow:
 
 def parse(text: str) -> list[HouseholdRow]:
     """Every row, or InvalidInput listing every problem with its line number."""
+    rows, problems = check(text)
+    if problems:
+        raise InvalidInput(nothing_imported(problems))
+    return rows
+
+
+def nothing_imported(problems: list[tuple[int, str]]) -> str:
+    lines = [f"line {line}: {problem}" for line, problem in sorted(problems)]
+    return "nothing imported; fix these rows:\n  " + "\n  ".join(lines)
+
+
+def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
+    """The rows that parse, and (line, problem) for each that does not."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
@@ -43,22 +56,22 @@ def parse(text: str) -> list[HouseholdRow]:
     unknown = [h for h in header if h not in REQUIRED + OPTIONAL]
     if unknown:
         raise InvalidInput(f"unknown CSV columns {', '.join(unknown)}")
-    rows, problems, seen = [], [], {}
+    rows: list[HouseholdRow] = []
+    problems: list[tuple[int, str]] = []
+    seen: dict[tuple[str, str], int] = {}
     for line, raw in enumerate(reader, start=2):
         record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        for key, column in (("household", "id"), ("hub", "hub")):
+            value = record.get(column)
+            if value and (key, value) in seen:
+                problems.append((line, f"{key} {value} repeats line {seen[(key, value)]}"))
+            elif value:
+                seen[(key, value)] = line
         try:
-            row = _row(line, record)
+            rows.append(_row(line, record))
         except (InvalidInput, ValueError) as exc:
-            problems.append(f"line {line}: {exc}")
-            continue
-        for key, value in (("household", row.id), ("hub", row.hub_id)):
-            if (key, value) in seen:
-                problems.append(f"line {line}: {key} {value} repeats line {seen[(key, value)]}")
-            seen[(key, value)] = line
-        rows.append(row)
-    if problems:
-        raise InvalidInput("nothing imported; fix these rows:\n  " + "\n  ".join(problems))
-    return rows
+            problems.append((line, str(exc)))
+    return rows, problems
 
 
 def _row(line: int, r: dict[str, str]) -> HouseholdRow:

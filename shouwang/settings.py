@@ -265,6 +265,23 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = None
+    session_ttl_h: float = Field(
+        default=12.0, gt=0, description="how long a password sign-in lasts (a working day)"
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins per username (and 4x that per address)"
+    )
+    login_window_s: float = Field(
+        default=300.0, gt=0, description="the window failed sign-ins are counted over (wall seconds)"
+    )
+    live_poll_s: float = Field(default=1.0, gt=0, description="how often the live feed looks")
+    auth_cache_s: float = Field(
+        default=10.0, ge=0, description="how long the API remembers a checked token (0: never); "
+        "a revocation made outside this API process takes effect within this"
+    )
+    live_max_s: float = Field(
+        default=300.0, gt=0, description="a live-feed stream ends after this; the page reconnects"
+    )
 
 
 class Settings(BaseSettings):

@@ -101,10 +101,10 @@ def demo_incidents(households: list[SimHousehold], *, now: float,
         fell = _fall_at_home(red, morning.timestamp(), tz)
         script.append(Incident(red.home_id, IncidentKind.INCAPACITATION, min(fell, now - 3600)))
     if by_tier[Tier.YELLOW]:
-        script.append(Incident(by_tier[Tier.YELLOW][0].home_id, IncidentKind.TAP_RUNNING,
+        script.append(Incident(by_tier[Tier.YELLOW][-1].home_id, IncidentKind.TAP_RUNNING,
                                now + 600, now + 3 * 3600))
     if by_tier[Tier.GREEN]:
-        script.append(Incident(by_tier[Tier.GREEN][0].home_id, IncidentKind.HUB_POWER_LOSS,
+        script.append(Incident(by_tier[Tier.GREEN][-1].home_id, IncidentKind.HUB_POWER_LOSS,
                                now + 1200, now + 3 * 3600))
     if len(by_tier[Tier.ORANGE]) > 1:
         script.append(Incident(by_tier[Tier.ORANGE][1].home_id, IncidentKind.AWAY,

@@ -35,7 +35,7 @@ class HubLink:
             self.client = MqttClient(
                 self._settings, client_id=f"hub-{self.home.hub_id}",
                 will=Will(status_topic(self._prefix, self.home.hub_id), OFFLINE),
-                max_inflight=100,
+                max_inflight=100, quiet=True,
             )
             self.client.start()
         else:

@@ -96,11 +96,11 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
 
     add(wake + 0.05, 1, "toilet", water_lpm=6.0)
     add(wake + 0.15, 3, "wash", water_lpm=1.5)
-    add(wake + 0.3, 3, "kettle", power_w=1800.0, water_lpm=0.0)
-    stove_gas, stove_w = (0.35, 0.0) if profile.cooks_with_gas else (0.0, 1200.0)
+    add(wake + 0.3, 3, "kettle", power_w=1800.0)
+    gas, electric = (0.35, 0.0) if profile.cooks_with_gas else (0.0, 1200.0)
     for meal_h, minutes in ((wake + 0.5, 10), (11.6, 20), (17.7, 25)):
         hour = meal_h + rng.normal(0, 0.25)
-        add(hour, minutes * rng.uniform(0.7, 1.3), "cook", gas_m3h=stove_gas, power_w=stove_w)
+        add(hour, minutes * rng.uniform(0.7, 1.3), "cook", gas_m3h=gas, power_w=electric)
         add(hour + minutes / 60 + 0.3, 4, "dishes", water_lpm=2.5)
     nap_end = 13.0
     if profile.nap:

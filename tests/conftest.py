@@ -122,3 +122,14 @@ def no_logged_errors() -> Iterator[None]:
         messages = "\n".join(catcher.format(r) if r.exc_info else r.getMessage()
                              for r in catcher.records)
         pytest.fail(f"our code logged errors:\n{messages}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly which real services these tests did not reach."""
+    missing = []
+    if not os.environ.get("SHOUWANG_TEST_INFLUX_URL"):
+        missing.append("InfluxDB 2 (set SHOUWANG_TEST_INFLUX_URL to test the adapter against a real server)")
+    if not reachable(*MOSQUITTO):
+        missing.append("Mosquitto on 127.0.0.1:1883")
+    for service in missing:
+        terminalreporter.write_line(f"NOT TESTED against a real server: {service}", yellow=True)

@@ -1,26 +1,110 @@
-"""Households: the homes you look after and their last sign of life."""
+"""Households: the homes you look after, their cards, and keeping the registry right."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-from api.deps import CurrentStaff, StateDep
-from api.schemas import HouseholdOut
-from shouwang.domain.access import can_see
-from shouwang.domain.errors import NotFound
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentStaff, Now, RegistryManager, StateDep, VisibleHousehold, require
+from api.schemas.common import AUTHED, BY_ID, CHANGES
+from api.schemas.households import (
+    COLOUR_PATTERN,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPage,
+    HouseholdPatch,
+)
+from api.trail import note
+from shouwang.domain import access
+from shouwang.domain.model import Household, Staff, Tier
+from shouwang.storage.state import StateStore
 
 router = APIRouter(prefix="/households", tags=["households"])
 
 
-@router.get("", response_model=list[HouseholdOut], summary="Households you look after")
-def list_households(staff: CurrentStaff, state: StateDep) -> list[HouseholdOut]:
+def cards(state: StateStore, homes: list[Household], staff: Staff) -> list[HouseholdOut]:
+    """Households as the dashboard shows them, in a fixed number of queries."""
+    ids = [h.id for h in homes]
     statuses = state.status.all()
-    return [HouseholdOut.of(h, statuses.get(h.id)) for h in state.registry.households(viewer=staff)]
+    consenting = state.consent.consenting(household_ids=ids)
+    alerts = state.alert_list.unresolved_by_household(ids) if staff.role.sees_readings else {}
+    return [HouseholdOut.of(h, statuses.get(h.id), monitoring=h.id in consenting,
+                            alert=alerts.get(h.id), sees_readings=staff.role.sees_readings)
+            for h in homes]
 
 
-@router.get("/{household_id}", response_model=HouseholdOut, summary="One household")
-def get_household(household_id: str, staff: CurrentStaff, state: StateDep) -> HouseholdOut:
-    household = state.registry.household(household_id)
-    if not can_see(staff, household):
-        raise NotFound("household", household_id)
-    return HouseholdOut.of(household, state.status.all().get(household_id))
+def card(state: StateStore, household_id: str, staff: Staff) -> HouseholdOut:
+    return cards(state, [state.registry.household(household_id)], staff)[0]
+
+
+@router.get("", response_model=HouseholdPage, responses=AUTHED,
+            summary="Households you look after, hottest colour first")
+def list_households(
+    staff: CurrentStaff,
+    state: StateDep,
+    grid: Annotated[str | None, Query(max_length=64)] = None,
+    colour: Annotated[str | None, Query(pattern=COLOUR_PATTERN)] = None,
+    include_retired: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> HouseholdPage:
+    homes = state.registry.households(viewer=staff, include_retired=include_retired)
+    if grid is not None:
+        homes = [h for h in homes if h.grid_id == grid]
+    if colour is not None:
+        homes = [h for h in homes if h.tier is Tier.parse(colour)]
+    homes.sort(key=lambda h: (int(h.tier), h.id))
+    page = homes[offset:offset + limit]
+    return HouseholdPage(items=cards(state, page, staff), total=len(homes), limit=limit,
+                         offset=offset)
+
+
+@router.post("", response_model=HouseholdOut, status_code=201, responses=CHANGES,
+             summary="Register a household (admins and duty leaders); monitoring starts "
+                     "once its consent is recorded")
+def create_household(body: HouseholdIn, staff: RegistryManager, state: StateDep,
+                     now: Now) -> HouseholdOut:
+    household = Household(body.id, Tier.parse(body.colour), body.grid_id, body.caseworker_id,
+                          body.alias, body.address, body.building)
+    state.registry.add_household(household, now=now)
+    note(state, staff, "household_added", "household", body.id, now=now,
+         details={"colour": body.colour, "grid_id": body.grid_id})
+    return card(state, body.id, staff)
+
+
+@router.get("/{household_id}", response_model=HouseholdOut, responses=BY_ID,
+            summary="One household, with its last sign of life and open alert")
+def get_household(household: VisibleHousehold, staff: CurrentStaff,
+                  state: StateDep) -> HouseholdOut:
+    return card(state, household.id, staff)
+
+
+@router.patch("/{household_id}", response_model=HouseholdOut, responses=CHANGES,
+              summary="Correct a household; colour, grid and caseworker: admins and leaders only")
+def update_household(household: VisibleHousehold, body: HouseholdPatch, staff: CurrentStaff,
+                     state: StateDep, now: Now) -> HouseholdOut:
+    sent = body.model_dump(exclude_unset=True)
+    changes: dict[str, Any] = {("tier" if k == "colour" else k): v for k, v in sent.items()}
+    if changes.get("tier") is not None:
+        changes["tier"] = Tier.parse(changes["tier"])
+    elif "tier" in changes:
+        changes.pop("tier")
+    refused = access.forbidden_changes(staff, changes)
+    require(not refused, f"your role may not change {', '.join(refused)}; only admins and "
+                         "duty leaders change a colour, grid or caseworker")
+    if changes:
+        state.registry.update_household(household.id, **changes)
+        note(state, staff, "household_changed", "household", household.id, now=now,
+             details={k: (int(v) if k == "tier" else v) for k, v in changes.items()})
+    return card(state, household.id, staff)
+
+
+@router.post("/{household_id}/retire", response_model=HouseholdOut, responses=CHANGES,
+             summary="Stop watching a household; it and its history are kept")
+def retire_household(household: VisibleHousehold, staff: RegistryManager, state: StateDep,
+                     now: Now) -> HouseholdOut:
+    state.registry.retire_household(household.id, now=now)
+    note(state, staff, "household_retired", "household", household.id, now=now)
+    return card(state, household.id, staff)
+

@@ -6,12 +6,16 @@ import argparse
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from shouwang import registry_csv
 from shouwang.commands.common import load_settings
+from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
 from shouwang.registration import import_households
+from shouwang.registry_csv import OPTIONAL, REQUIRED
 from shouwang.storage.state import StateStore
+
+GRID_ROLES = (Role.GRID_MEMBER, Role.GRID_HEAD)
 
 
 def _state(args: argparse.Namespace) -> StateStore:
@@ -19,51 +23,83 @@ def _state(args: argparse.Namespace) -> StateStore:
     return StateStore.open(settings.storage.state_database_url())
 
 
-def add_parsers(commands: Any) -> None:
-    grids = commands.add_parser("grids", help="grids (网格) of the community").add_subparsers(
+def _actions(commands: Any, name: str, help_text: str) -> Any:
+    return commands.add_parser(name, help=help_text, description=help_text).add_subparsers(
         dest="action", required=True, metavar="ACTION")
-    p = grids.add_parser("add", help="add or rename a grid")
-    p.add_argument("grid_id")
-    p.add_argument("name")
-    p.set_defaults(handler=grid_add)
 
-    staff = commands.add_parser("staff", help="staff and their API tokens").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+
+def add_parsers(commands: Any) -> None:
+    grids = _actions(commands, "grids", "grids (网格) of the community")
+    p = grids.add_parser("add", help="add or rename a grid")
+    p.add_argument("grid_id", help="a short id, e.g. g-01")
+    p.add_argument("name", help="the grid's name, e.g. 东园网格")
+    p.set_defaults(handler=grid_add)
+    grids.add_parser("list", help="list grids and who works in each").set_defaults(handler=grid_list)
+
+    staff = _actions(commands, "staff", "staff, how they are told about alerts, and their API tokens")
     p = staff.add_parser("add", help="add a staff member and print their API token once")
     p.add_argument("username")
     p.add_argument("--name", required=True, help="full name, e.g. 王芳")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
-    p.add_argument("--grid", action="append", default=[], help="a grid they work in (repeatable)")
-    p.add_argument("--phone")
-    p.add_argument("--webhook", help="URL that receives alerts as JSON POSTs")
-    p.add_argument("--no-mqtt", action="store_true", help="do not publish their alerts over MQTT")
+    _contact_options(p)
     p.set_defaults(handler=staff_add)
+    p = staff.add_parser("update", help="change a staff member's grids, webhook, phone or name")
+    p.add_argument("username")
+    p.add_argument("--name")
+    _contact_options(p)
+    p.add_argument("--mqtt", action="store_true", help="publish their alerts over MQTT again")
+    p.set_defaults(handler=staff_update)
+    p = staff.add_parser("retire", help="stop routing alerts to a staff member; their tokens stop working")
+    p.add_argument("username")
+    p.set_defaults(handler=staff_retire)
     p = staff.add_parser("token", help="issue another API token for a staff member")
     p.add_argument("username")
-    p.add_argument("--label", default="cli")
+    p.add_argument("--label", default="cli", help="what the token is for")
     p.set_defaults(handler=staff_token)
-    p = staff.add_parser("list", help="list staff")
-    p.set_defaults(handler=staff_list)
+    staff.add_parser("list", help="list staff").set_defaults(handler=staff_list)
+    p = staff.add_parser("password", help="set a staff member's password for the web page")
+    p.add_argument("username")
+    p.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(handler=staff_password)
 
-    homes = commands.add_parser("households", help="households under watch").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    p = homes.add_parser("import", help="add or update households (and their hubs) from a CSV file")
+    homes = _actions(commands, "households", "households under watch")
+    p = homes.add_parser(
+        "import", help="add or update households (and their hubs) from a CSV file",
+        description=f"Columns (header row): {', '.join(REQUIRED)} required; {', '.join(OPTIONAL)} optional. "
+        "colour is red/orange/yellow/blue/green, 1-5 or 红/橙/黄/蓝/绿. Every problem is reported with "
+        "its line number, and nothing is imported until all rows are right.")
     p.add_argument("file", type=Path)
     p.set_defaults(handler=households_import)
-    p = homes.add_parser("list", help="list households")
-    p.set_defaults(handler=households_list)
+    homes.add_parser("list", help="list households and their last sign of life").set_defaults(
+        handler=households_list)
 
-    hubs = commands.add_parser("hubs", help="sensor hubs").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+    hubs = _actions(commands, "hubs", "sensor hubs")
     p = hubs.add_parser("add", help="register a hub for a household")
     p.add_argument("hub_id")
     p.add_argument("--household", required=True)
-    p.add_argument("--report-interval", type=float, default=900.0, help="seconds (default 900)")
+    p.add_argument("--report-interval", type=float, default=900.0,
+                   help="seconds between a hub's reports when nothing happens (default 900)")
     p.set_defaults(handler=hub_add)
 
     p = commands.add_parser("dead-letters", help="show messages the gateway refused, and why")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=int, default=20, help="how many of the newest to show (default 20)")
     p.set_defaults(handler=dead_letters)
+
+
+def _contact_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--grid", action="append", help="a grid they work in (repeatable; update replaces)")
+    p.add_argument("--phone")
+    p.add_argument("--webhook", help="an http(s) URL that receives their alerts as JSON POSTs ('' removes it)")
+    p.add_argument("--no-mqtt", action="store_true", help="do not publish their alerts over MQTT")
+
+
+def _webhook(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInput(f"webhook {url!r} is not an http(s) URL, e.g. https://example.org/hooks/wang")
+    return url
 
 
 def grid_add(args: argparse.Namespace) -> int:
@@ -72,16 +108,55 @@ def grid_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def grid_list(args: argparse.Namespace) -> int:
+    registry = _state(args).registry
+    roster = registry.roster()
+    print(f"{'grid':<10} {'name':<16} staff")
+    for grid in registry.grids():
+        people = ", ".join(f"{s.username} ({s.role.value})" for s in roster if grid.id in s.grid_ids)
+        print(f"{grid.id:<10} {grid.name:<16} {people or '-- nobody: alerts fall through to the duty leader'}")
+    return 0
+
+
 def staff_add(args: argparse.Namespace) -> int:
+    role = Role(args.role)
+    if role in GRID_ROLES and not args.grid:
+        raise InvalidInput(f"a {role.value} works in a grid; give it with --grid GRID_ID")
     state = _state(args)
     now = time.time()
     member = state.registry.add_staff(
-        username=args.username, name=args.name, role=Role(args.role), grid_ids=args.grid,
-        phone=args.phone, webhook_url=args.webhook, notify_mqtt=not args.no_mqtt, now=now,
+        username=args.username, name=args.name, role=role, grid_ids=args.grid or [],
+        phone=args.phone, webhook_url=_webhook(args.webhook), notify_mqtt=not args.no_mqtt, now=now,
     )
     token = state.registry.issue_token(member.id, name="cli", now=now)
     print(f"staff {member.username} added with id {member.id} ({member.role.value})")
     print(f"API token (shown once, keep it safe): {token}")
+    return 0
+
+
+def staff_update(args: argparse.Namespace) -> int:
+    registry = _state(args).registry
+    member = registry.staff_by_username(args.username)
+    changes: dict[str, Any] = {}
+    if args.name:
+        changes["name"] = args.name
+    if args.phone is not None:
+        changes["phone"] = args.phone or None
+    if args.webhook is not None:
+        changes["webhook_url"] = _webhook(args.webhook)
+    if args.no_mqtt or args.mqtt:
+        changes["notify_mqtt"] = bool(args.mqtt)
+    updated = registry.update_staff(member.id, grid_ids=args.grid, **changes)
+    print(f"staff {updated.username} updated: grids {','.join(sorted(updated.grid_ids)) or '-'}, "
+          f"webhook {updated.webhook_url or '-'}, mqtt {'on' if updated.notify_mqtt else 'off'}")
+    return 0
+
+
+def staff_retire(args: argparse.Namespace) -> int:
+    registry = _state(args).registry
+    member = registry.staff_by_username(args.username)
+    registry.update_staff(member.id, active=False)
+    print(f"staff {member.username} retired: no more alerts, and their tokens no longer work")
     return 0
 
 
@@ -93,16 +168,35 @@ def staff_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def staff_password(args: argparse.Namespace) -> int:
+    import getpass
+    import sys
+
+    from shouwang.storage.audit import Actor
+
+    state = _state(args)
+    member = state.registry.staff_by_username(args.username)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"new password for {member.username}: ")
+        if getpass.getpass("again: ") != password:
+            raise InvalidInput("the two passwords differ; nothing changed")
+    state.credentials.set_password(member.id, password, actor=Actor("cli"), now=time.time())
+    print(f"password set for {member.username}; they sign in on the web page with it")
+    return 0
+
+
 def staff_list(args: argparse.Namespace) -> int:
+    print(f"{'id':>4}  {'username':<16} {'role':<12} {'grids':<12} name")
     for m in _state(args).registry.roster():
-        print(f"{m.id:>4}  {m.username:<16} {m.role.value:<12} {','.join(sorted(m.grid_ids)):<12} {m.name}")
+        print(f"{m.id:>4}  {m.username:<16} {m.role.value:<12} {','.join(sorted(m.grid_ids)) or '-':<12} {m.name}")
     return 0
 
 
 def households_import(args: argparse.Namespace) -> int:
     state = _state(args)
-    rows = registry_csv.parse(args.file.read_text(encoding="utf-8-sig"))
-    report = import_households(state, rows, now=time.time())
+    report = import_households(state, args.file.read_text(encoding="utf-8-sig"), now=time.time())
     print(f"{report.added} households added, {report.updated} updated, "
           f"{report.hubs_added} hubs added, {report.grids_added} grids added")
     return 0
@@ -111,24 +205,25 @@ def households_import(args: argparse.Namespace) -> int:
 def households_list(args: argparse.Namespace) -> int:
     state = _state(args)
     statuses = state.status.all()
+    print(f"{'household':<12} {'colour':<7} {'grid':<8} {'last sign of life':<17} alias")
     for h in state.registry.households():
         status = statuses.get(h.id)
         last = time.strftime("%Y-%m-%d %H:%M", time.localtime(status.last_sign_at)) if (
             status and status.last_sign_at) else "-"
-        print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} last sign of life {last}  {h.alias or ''}")
+        print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} {last:<17} {h.alias or ''}")
     return 0
 
 
 def hub_add(args: argparse.Namespace) -> int:
-    _state(args).registry.add_hub(Hub(args.hub_id, args.household, args.report_interval),
-                                  now=time.time())
+    _state(args).registry.add_hub(Hub(args.hub_id, args.household, args.report_interval), now=time.time())
     print(f"hub {args.hub_id} registered to household {args.household}")
     return 0
 
 
 def dead_letters(args: argparse.Namespace) -> int:
     state = _state(args)
-    print(f"{state.dead_letters.count()} dead letters in all; newest first:")
+    counts = ", ".join(f"{k} {n}" for k, n in sorted(state.dead_letters.count_by_category().items()))
+    print(f"{state.dead_letters.count()} dead letters in all ({counts or 'none'}); newest first:")
     for d in state.dead_letters.recent(args.limit):
         when = time.strftime("%m-%d %H:%M:%S", time.localtime(d.received_at))
         print(f"{when}  {d.topic}\n    reason: {d.reason}\n    payload: {d.payload[:160]}")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import threading
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch import policy
 from shouwang.bootstrap import ApiServer, System, build
 from shouwang.broker import choose_port
 from shouwang.clock import Clock, FastClock
 from shouwang.commands.common import load_settings
+from shouwang.demo import STAFF as DEMO_STAFF
 from shouwang.demo import register
 from shouwang.settings import Settings
 from simulator.population import build_homes, demo_clock_start, demo_incidents, population
@@ -22,15 +25,19 @@ DEMO_DIR = "shouwang-demo-data"
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("run", help="start broker, gateway, detector, dispatch and the API")
+    p = commands.add_parser(
+        "run", help="start broker, gateway, detector, dispatch and the API",
+        description="Start the whole system in one process: the embedded MQTT broker (unless "
+        "SHOUWANG_MQTT__URL names one), the gateway, the detector, dispatch and the API. "
+        "With --demo: a fresh demo community with simulated homes on a fast clock.")
     p.add_argument("--demo", action="store_true",
                    help="a fresh demo community with simulated homes on a fast clock")
     p.add_argument("--homes", type=int, default=12, help="simulated homes in the demo (default 12)")
-    p.add_argument("--speed", type=float, default=120.0,
-                   help="demo clock speed: simulated seconds per real second (default 120)")
+    p.add_argument("--speed", type=float, default=60.0,
+                   help="demo clock speed: simulated seconds per real second (default 60)")
     p.add_argument("--history-days", type=float, default=7.0,
                    help="days of simulated history published at demo start (default 7)")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--seed", type=int, default=7, help="seed of the demo's simulated homes (default 7)")
     p.add_argument("--duration", type=float, default=None,
                    help="stop after this many real seconds (default: run until Ctrl-C)")
     p.set_defaults(handler=handle)
@@ -49,14 +56,23 @@ def handle(args: argparse.Namespace) -> int:
                            if args.demo else None)
     system = build(settings, clock=clock)
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `docker stop`, systemd: shut down cleanly
+    notices: list[str] = []
     try:
+        wanted_mqtt, wanted_api = settings.mqtt.embedded_port, settings.api.port
         system.start_broker(pick_free_port=args.demo)
         port = choose_port(settings.api.host, settings.api.port, what="web server",
                            setting="SHOUWANG_API__PORT", pick_free=args.demo)
         settings.api.port = port
+        if settings.mqtt.embedded and settings.mqtt.embedded_port != wanted_mqtt:
+            notices.append(f"MQTT port {wanted_mqtt} was taken, so the embedded broker uses "
+                           f"{settings.mqtt.embedded_port} (choose with SHOUWANG_MQTT__EMBEDDED_PORT)")
+        if port != wanted_api:
+            notices.append(f"port {wanted_api} was taken, so the API uses {port} "
+                           "(choose with SHOUWANG_API__PORT)")
         if settings.api.public_url is None:
             settings.api.public_url = f"http://{settings.api.host}:{port}"
-        simulation, tokens = _demo(system, args) if args.demo else (None, {})
+        simulation, tokens, password = _demo(system, args) if args.demo else (None, {}, None)
         system.start_services()
         api = ApiServer(system.app, settings.api.host, port)
         api.start()
@@ -66,7 +82,8 @@ def handle(args: argparse.Namespace) -> int:
             simulation.backfill(system.clock.now())
             simulation.start()
             system.add_stopper(simulation.stop)
-        _banner(system, settings, tokens)
+        notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
+        _banner(system, settings, tokens, notices, password)
         stop.wait(args.duration)
     except KeyboardInterrupt:
         pass
@@ -76,7 +93,8 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(system: System, args: argparse.Namespace) -> tuple[Simulation, dict[str, str]]:
+def _demo(system: System,
+          args: argparse.Namespace) -> tuple[Simulation, dict[str, str], str]:
     now = system.clock.now()
     start = now - args.history_days * 86400
     homes = population(args.homes, seed=args.seed)
@@ -84,27 +102,38 @@ def _demo(system: System, args: argparse.Namespace) -> tuple[Simulation, dict[st
     community = register(system.state, homes, incidents, monitoring_since=start, now=now)
     tz = ZoneInfo(system.settings.timezone)
     simulated = build_homes(homes, start=start, tz=tz, incidents=incidents)
-    return Simulation(simulated, mqtt=system.settings.mqtt, clock=system.clock), community.tokens
+    simulation = Simulation(simulated, mqtt=system.settings.mqtt, clock=system.clock)
+    return simulation, community.tokens, community.password
 
 
-def _banner(system: System, settings: Settings, tokens: dict[str, str]) -> None:
+def _banner(system: System, settings: Settings, tokens: dict[str, str], notices: list[str],
+            password: str | None = None) -> None:
     url = settings.api.public_url
     host, port = settings.mqtt.endpoint()[:2]
     broker = f"embedded MQTT broker on {host}:{port}" if settings.mqtt.embedded else f"MQTT {host}:{port}"
     lines = ["", "Shouwang (守望) is running", f"  API       {url}   (docs: {url}/docs)",
              f"  broker    {broker}", f"  data      {settings.storage.data_dir.resolve()}"]
+    lines += [f"  note      {notice}" for notice in notices]
     if tokens:
+        lines += [f"  clock     demo time runs {system.clock.speed:g}× faster than real time", "",
+                  "  Demo staff; each API token sees only what the role allows:"]
+        for username, name, role, grids in DEMO_STAFF:
+            scope = f"{role.value} {', '.join(grids)}" if grids else role.value
+            lines.append(f"    token for {username:<10} {name:<4} {scope:<22} {tokens[username]}")
+        prefix = settings.mqtt.topic_prefix
         lines += [
-            f"  clock     demo time runs {system.clock.speed:g}× faster than real time",
             "",
-            f"  token for the duty leader (sees every household): {tokens['leader']}",
-            f"  token for grid member 王芳 (grid g-01 only):      {tokens['wang.fang']}",
-            f"  token for caseworker 陈静 (red households):       {tokens['chen.jing']}",
+            f"  web page  {url}/  sign in with a username above, e.g. leader or wang.fang",
+            f"            demo password for every demo staff member: {password}",
             "",
-            "  Within about a minute a red household's too quiet morning raises an alert that",
-            "  escalates (the learned detector says why; see `explanation`):",
-            f"    curl -H 'Authorization: Bearer {tokens['leader']}' {url}/alerts",
-            f"    curl -X POST -H 'Authorization: Bearer {tokens['chen.jing']}' {url}/alerts/1/acknowledge",
+            "  Within about a minute a red household's too quiet morning raises an inactivity alert",
+            "  (the learned detector says why: see `explanation`); unacknowledged, it escalates to",
+            "  the grid head, then the duty leader. Watch and answer it:",
+            f"    export LEADER={tokens['leader']} CASEWORKER={tokens['chen.jing']}",
+            f"    curl -H \"Authorization: Bearer $LEADER\" {url}/alerts",
+            f"    curl -X POST -H \"Authorization: Bearer $CASEWORKER\" {url}/alerts/1/acknowledge",
+            f"  Staff notifications are published on MQTT topics {prefix}/staff/<staff id>/alerts, e.g.",
+            f"    mosquitto_sub -h {host} -p {port} -t '{prefix}/staff/+/alerts'",
         ]
     lines += ["", "Press Ctrl-C to stop.", ""]
     print("\n".join(lines), flush=True)

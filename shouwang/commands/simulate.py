@@ -13,6 +13,7 @@ from shouwang.clock import FastClock, SystemClock
 from shouwang.commands.common import load_settings
 from shouwang.domain.errors import Conflict, InvalidInput
 from shouwang.domain.model import Grid, Household, Hub
+from shouwang.mqtt import MqttClient
 from shouwang.storage.state import StateStore
 from simulator.incidents import write_ground_truth
 from simulator.population import build_homes, parse_incident, population
@@ -20,9 +21,14 @@ from simulator.publisher import Simulation
 
 
 def add_parser(commands: Any) -> None:
-    p = commands.add_parser("simulate", help="publish simulated homes over MQTT")
-    p.add_argument("--homes", type=int, default=12)
-    p.add_argument("--seed", type=int, default=1)
+    p = commands.add_parser(
+        "simulate", help="publish simulated homes over MQTT",
+        description="Publish simulated elders' homes (sim-0001, sim-0002, …) over MQTT to a running "
+        "Shouwang, per the v1 contract. Incident kinds: incapacitation, away, hub_power_loss, "
+        "network_outage, tap_running, gas_left_on. Run with the default --speed 1 against `shouwang run`; "
+        "faster speeds need a system on the same fast clock (as `shouwang run --demo` does in-process).")
+    p.add_argument("--homes", type=int, default=12, help="how many homes (default 12)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same homes and days")
     p.add_argument("--speed", type=float, default=1.0,
                    help="simulated seconds per real second; the system must run on the same clock")
     p.add_argument("--history-days", type=float, default=0.0,
@@ -50,13 +56,16 @@ def handle(args: argparse.Namespace) -> int:
     if strangers:
         raise InvalidInput(f"no simulated home {', '.join(strangers)}; "
                            f"homes are sim-0001 … sim-{args.homes:04d}")
+    start = now - args.history_days * 86400
+    simulation = Simulation(build_homes(homes, start=start, tz=ZoneInfo(settings.timezone),
+                                        incidents=incidents), mqtt=settings.mqtt, clock=clock)
+    probe = MqttClient(settings.mqtt, client_id=f"{settings.mqtt.client_id_prefix}-simulate-probe")
+    probe.start()  # first, so an unreachable broker leaves nothing half-registered
+    probe.stop()
     if args.register:
         _register(StateStore.open(settings.storage.state_database_url()), homes, now)
     if args.ground_truth:
         write_ground_truth(args.ground_truth, incidents)
-    start = now - args.history_days * 86400
-    simulation = Simulation(build_homes(homes, start=start, tz=ZoneInfo(settings.timezone),
-                                        incidents=incidents), mqtt=settings.mqtt, clock=clock)
     simulation.connect()
     if args.history_days:
         simulation.backfill(clock.now())

@@ -21,19 +21,23 @@ class Tier(enum.IntEnum):
 
     @classmethod
     def parse(cls, text: str | int) -> Tier:
-        """Accept a colour name ("red"), its tier number (1) or a numeric string ("1")."""
+        """Accept a colour name ("red" or "红"/"红色"), its tier number (1) or "1"."""
         if isinstance(text, int) or (isinstance(text, str) and text.strip().isdigit()):
             number = int(text)
             try:
                 return cls(number)
             except ValueError:
                 raise ValueError(f"tier must be 1-5, got {number}") from None
-        name = str(text).strip().upper()
+        name = str(text).strip().removesuffix("色").upper()
+        name = _CHINESE_COLOURS.get(name, name)
         try:
             return cls[name]
         except KeyError:
             colours = ", ".join(t.colour for t in cls)
             raise ValueError(f"unknown colour {text!r}; use one of {colours}") from None
+
+
+_CHINESE_COLOURS = {"红": "RED", "橙": "ORANGE", "黄": "YELLOW", "蓝": "BLUE", "绿": "GREEN"}
 
 
 class SensorKind(enum.StrEnum):
@@ -54,10 +58,16 @@ class Role(enum.StrEnum):
     CASEWORKER = "caseworker"
     DUTY_LEADER = "duty_leader"
     ADMIN = "admin"
+    VOLUNTEER = "volunteer"
 
     @property
     def sees_everything(self) -> bool:
         return self in (Role.DUTY_LEADER, Role.ADMIN)
+
+    @property
+    def sees_readings(self) -> bool:
+        """Volunteers visit and keep company; how a home uses water and power is not theirs."""
+        return self is not Role.VOLUNTEER
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +112,8 @@ class Staff:
     webhook_url: str | None = None
     notify_mqtt: bool = True
     active: bool = True
+    household_ids: frozenset[str] = field(default_factory=frozenset)
+    """For a volunteer: the households they visit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ so a crash can never leave an alert changed but unannounced.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,8 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.registry import visible_households
 from shouwang.storage.schema import alerts, deliveries, households
 
+Alerts = list[Alert]
+Deliveries = list[Delivery]
 DETECTOR = Actor("detector")
 DISPATCH = Actor("dispatch")
 _ALERT_FIELDS = [f.name for f in dataclasses.fields(Alert)]
@@ -83,7 +85,7 @@ class AlertStore:
             raise NotFound("alert", alert_id)
         return _alert(row)
 
-    def list(self, filters: AlertFilter = AlertFilter(), *, viewer: Staff | None = None) -> list[Alert]:
+    def list(self, filters: AlertFilter = AlertFilter(), *, viewer: Staff | None = None) -> Alerts:
         query = select(alerts).join(households, households.c.id == alerts.c.household_id)
         if viewer is not None:
             query = query.where(visible_households(viewer))
@@ -101,10 +103,20 @@ class AlertStore:
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query)]
 
-    def unresolved(self) -> list[Alert]:
+    def unresolved(self) -> Alerts:
         query = select(alerts).where(alerts.c.state != AlertState.RESOLVED.value)
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
+
+    def last_closed_by_staff(self) -> dict[tuple[str, AlertKind], float]:
+        """When staff last resolved an alert, per household and kind (they checked then)."""
+        query = (
+            select(alerts.c.household_id, alerts.c.kind, func.max(alerts.c.resolved_at))
+            .where(alerts.c.state == AlertState.RESOLVED.value, alerts.c.resolved_by.is_not(None))
+            .group_by(alerts.c.household_id, alerts.c.kind)
+        )
+        with self._engine.connect() as db:
+            return {(h, AlertKind(k)): float(at) for h, k, at in db.execute(query)}
 
     def count_unresolved_by_tier(self) -> dict[Tier, int]:
         query = (
@@ -195,7 +207,7 @@ class AlertStore:
             return None  # someone acknowledged it meanwhile: now it is theirs to close
         return changed
 
-    def due_for_escalation(self, now: float) -> list[Alert]:
+    def due_for_escalation(self, now: float) -> Alerts:
         query = select(alerts).where(
             alerts.c.state == AlertState.OPEN.value, alerts.c.next_escalation_at <= now
         )
@@ -213,7 +225,7 @@ class AlertStore:
             return None
         return changed
 
-    def needing_routing(self) -> list[Alert]:
+    def needing_routing(self) -> Alerts:
         query = select(alerts).where(
             alerts.c.state != AlertState.RESOLVED.value,
             alerts.c.notified_level < alerts.c.escalation_level,
@@ -225,7 +237,7 @@ class AlertStore:
         self,
         alert: Alert,
         *,
-        recipients: dict[int, Sequence[tuple[int, Channel]]],
+        recipients: Mapping[int, Sequence[tuple[int, Channel]]],
         first_escalation_at: float | None,
         now: float,
     ) -> None:
@@ -286,7 +298,7 @@ class AlertStore:
                 _queue(db, alert.id, staff_id, Channel(channel), event, now)
 
     # deliveries -------------------------------------------------------------
-    def due_deliveries(self, now: float, *, limit: int = 200) -> list[Delivery]:
+    def due_deliveries(self, now: float, *, limit: int = 200) -> Deliveries:
         query = (
             select(deliveries)
             .where(
@@ -299,7 +311,7 @@ class AlertStore:
         with self._engine.connect() as db:
             return [_delivery(r) for r in db.execute(query)]
 
-    def deliveries(self, alert_id: int) -> list[Delivery]:
+    def deliveries(self, alert_id: int) -> Deliveries:
         query = select(deliveries).where(deliveries.c.alert_id == alert_id)
         with self._engine.connect() as db:
             return [_delivery(r) for r in db.execute(query.order_by(deliveries.c.id))]

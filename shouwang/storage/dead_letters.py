@@ -20,6 +20,7 @@ class DeadLetter:
     reason: str
     payload: str
     id: int | None = None
+    category: str = "rejected"
 
 
 class DeadLetterStore:
@@ -34,6 +35,7 @@ class DeadLetterStore:
                 "received_at": d.received_at,
                 "topic": d.topic[:500],
                 "hub_id": d.hub_id,
+                "category": d.category,
                 "reason": d.reason,
                 "payload": d.payload[:PAYLOAD_KEPT],
             }
@@ -46,9 +48,14 @@ class DeadLetterStore:
         query = select(dead_letters).order_by(dead_letters.c.id.desc()).limit(limit)
         with self._engine.connect() as db:
             return [
-                DeadLetter(r.received_at, r.topic, r.hub_id, r.reason, r.payload, r.id)
+                DeadLetter(r.received_at, r.topic, r.hub_id, r.reason, r.payload, r.id, r.category)
                 for r in db.execute(query)
             ]
+
+    def count_by_category(self) -> dict[str, int]:
+        query = select(dead_letters.c.category, func.count()).group_by(dead_letters.c.category)
+        with self._engine.connect() as db:
+            return {category: int(n) for category, n in db.execute(query)}
 
     def count(self) -> int:
         with self._engine.connect() as db:

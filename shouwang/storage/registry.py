@@ -14,7 +14,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, HubPresence, Role, Staff, Tier
-from shouwang.storage.schema import api_tokens, grids, households, hubs, staff, staff_grids
+from shouwang.storage.registry_changes import RegistryChanges, replace_links
+from shouwang.storage.schema import (
+    api_tokens,
+    grids,
+    households,
+    hubs,
+    staff,
+    staff_grids,
+    staff_households,
+)
 
 TOKEN_PREFIX = "sw_"
 
@@ -46,10 +55,12 @@ def visible_households(viewer: Staff) -> ColumnElement[bool]:
         return households.c.id.is_not(None)
     if viewer.role is Role.CASEWORKER:
         return households.c.caseworker_id == viewer.id
+    if viewer.role is Role.VOLUNTEER:
+        return households.c.id.in_(sorted(viewer.household_ids))
     return households.c.grid_id.in_(sorted(viewer.grid_ids))
 
 
-class Registry:
+class Registry(RegistryChanges):
     """Who and what Shouwang watches over, and who looks after them."""
 
     def __init__(self, engine: Engine) -> None:
@@ -65,9 +76,12 @@ class Registry:
                 db.execute(insert(grids).values(id=grid.id, name=grid.name))
         return grid
 
-    def grids(self) -> list[Grid]:
+    def grids(self, *, include_retired: bool = False) -> list[Grid]:
+        query = select(grids).order_by(grids.c.id)
+        if not include_retired:
+            query = query.where(grids.c.retired_at.is_(None))
         with self._engine.connect() as db:
-            rows = db.execute(select(grids).order_by(grids.c.id)).all()
+            rows = db.execute(query).all()
         return [Grid(id=r.id, name=r.name) for r in rows]
 
     # staff -----------------------------------------------------------------
@@ -124,6 +138,13 @@ class Registry:
                 )
             ):
                 memberships.setdefault(sid, set()).add(gid)
+            visiting: dict[int, set[str]] = {}
+            for sid, hid in db.execute(
+                select(staff_households.c.staff_id, staff_households.c.household_id).where(
+                    staff_households.c.staff_id.in_(ids)
+                )
+            ):
+                visiting.setdefault(sid, set()).add(hid)
         return [
             Staff(
                 id=r.id,
@@ -135,9 +156,37 @@ class Registry:
                 webhook_url=r.webhook_url,
                 notify_mqtt=bool(r.notify_mqtt),
                 active=bool(r.active),
+                household_ids=frozenset(visiting.get(r.id, ())),
             )
             for r in rows
         ]
+
+    def update_staff(self, staff_id: int, *, grid_ids: Iterable[str] | None = None,
+                     household_ids: Iterable[str] | None = None, **changes: Any) -> Staff:
+        """Change a staff member's details; `grid_ids`, when given, replaces their grids, and
+        `household_ids` the households a volunteer visits."""
+        allowed = {"name", "phone", "webhook_url", "notify_mqtt", "active", "role"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a staff member")
+        if isinstance(changes.get("role"), Role):
+            changes["role"] = changes["role"].value
+        self.staff(staff_id)
+        with self._engine.begin() as db:
+            if changes:
+                db.execute(update(staff).where(staff.c.id == staff_id).values(**changes))
+            if grid_ids is not None:
+                grid_ids = frozenset(grid_ids)
+                missing = sorted(grid_ids - set(db.execute(select(grids.c.id)).scalars()))
+                if missing:
+                    raise InvalidInput(f"grid {', '.join(missing)} does not exist; add it with `shouwang grids add`")
+                db.execute(staff_grids.delete().where(staff_grids.c.staff_id == staff_id))
+                for grid_id in sorted(grid_ids):
+                    db.execute(insert(staff_grids).values(staff_id=staff_id, grid_id=grid_id))
+            if household_ids is not None:
+                replace_links(db, staff_households, staff_households.c.household_id,
+                              households.c.id, "household", staff_id, set(household_ids))
+        return self.staff(staff_id)
 
     def staff(self, staff_id: int) -> Staff:
         found = self._staff_rows(staff.c.id == staff_id)
@@ -156,7 +205,8 @@ class Registry:
         return self._staff_rows(staff.c.active.is_(True))
 
     def issue_token(
-        self, staff_id: int, *, name: str, now: float, ttl_s: float | None = None
+        self, staff_id: int, *, name: str, now: float, ttl_s: float | None = None,
+        kind: str = "api",
     ) -> str:
         """A new bearer token; only its hash is kept, so show it to the user once."""
         self.staff(staff_id)
@@ -169,6 +219,7 @@ class Registry:
                     name=name,
                     created_at=now,
                     expires_at=None if ttl_s is None else now + ttl_s,
+                    kind=kind,
                 )
             )
         return token
@@ -211,7 +262,8 @@ class Registry:
         return self.household(household.id)
 
     def update_household(self, household_id: str, **changes: Any) -> Household:
-        allowed = {"alias", "address", "building", "tier", "grid_id", "caseworker_id", "away_until"}
+        allowed = {"alias", "address", "building", "tier", "grid_id", "caseworker_id", "away_until",
+                   "monitoring_since"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a household")
@@ -273,8 +325,12 @@ class Registry:
                 raise Conflict(f"hub {hub.id} is already registered") from None
         return hub
 
-    def hubs(self, household_ids: Sequence[str] | None = None) -> list[Hub]:
+    def hubs(
+        self, household_ids: Sequence[str] | None = None, *, include_retired: bool = False
+    ) -> list[Hub]:
         query = select(hubs).order_by(hubs.c.id)
+        if not include_retired:
+            query = query.where(hubs.c.retired_at.is_(None))
         if household_ids is not None:
             query = query.where(hubs.c.household_id.in_(household_ids))
         with self._engine.connect() as db:
@@ -308,3 +364,4 @@ def _merge(current: Household, changes: dict[str, Any]) -> Household:
     if "tier" in values:
         values["tier"] = Tier(values["tier"])
     return dataclasses.replace(current, **values)
+

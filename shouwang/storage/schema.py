@@ -24,6 +24,7 @@ grids = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
+    Column("retired_at", Float),
 )
 
 staff = Table(
@@ -58,6 +59,8 @@ api_tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float),
     Column("revoked_at", Float),
+    # "api": long-lived, for integrations; "session": short-lived, from a password sign-in.
+    Column("kind", String(16), nullable=False, default="api", server_default="api"),
 )
 
 households = Table(
@@ -87,6 +90,7 @@ hubs = Table(
     Column("presence_at", Float),
     Column("battery", Float),
     Column("created_at", Float, nullable=False),
+    Column("retired_at", Float),
 )
 Index("ix_hubs_household", hubs.c.household_id)
 
@@ -188,6 +192,69 @@ dead_letters = Table(
     Column("received_at", Float, nullable=False),
     Column("topic", String(500), nullable=False),
     Column("hub_id", String(64)),
+    Column("category", String(32), nullable=False, default="rejected"),
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
 )
+
+# The households a volunteer visits (a volunteer sees these and no others).
+staff_households = Table(
+    "staff_households",
+    metadata,
+    Column("staff_id", Integer, ForeignKey("staff.id"), primary_key=True),
+    Column("household_id", String(64), ForeignKey("households.id"), primary_key=True),
+)
+
+# Consent, one row per statement (newest wins): who agreed, when, to what.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("given_by", String(200), nullable=False),
+    Column("relationship", String(64), nullable=False),
+    Column("sensing", Boolean, nullable=False),
+    Column("share_with_family", Boolean, nullable=False),
+    Column("given_at", Float, nullable=False),
+    Column("note", Text),
+    Column("recorded_by", Integer, ForeignKey("staff.id")),
+    Column("recorded_at", Float, nullable=False),
+)
+Index("ix_consents_household", consents.c.household_id, consents.c.id)
+
+# "Away until": staff say the elder is away, so silence is expected.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("reason", Text),
+    Column("created_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("cancelled_at", Float),
+)
+Index("ix_silences_household", silences.c.household_id, silences.c.until)
+
+alert_comments = Table(
+    "alert_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id")),
+    Column("at", Float, nullable=False),
+    Column("text", Text, nullable=False),
+)
+Index("ix_alert_comments_alert", alert_comments.c.alert_id)
+
+alert_assignments = Table(
+    "alert_assignments",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id"), primary_key=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("assigned_by", Integer, ForeignKey("staff.id")),
+    Column("assigned_at", Float, nullable=False),
+)
+Index("ix_alert_assignments_staff", alert_assignments.c.staff_id)
+Index("ix_alerts_household", alerts.c.household_id, alerts.c.id)

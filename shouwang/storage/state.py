@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from shouwang.storage.alert_notes import AlertNotes
+from shouwang.storage.alert_query import AlertLister
 from shouwang.storage.alerts import AlertStore
 from shouwang.storage.audit import AuditTrail
+from shouwang.storage.audit_query import AuditQuery
+from shouwang.storage.consent import ConsentStore
+from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
+from shouwang.storage.elder_data import ElderData
 from shouwang.storage.registry import Registry
+from shouwang.storage.silences import SilenceStore
 from shouwang.storage.status import StatusStore
 from shouwang.storage.visits import VisitStore
 
@@ -22,6 +29,13 @@ class StateStore:
         self.dead_letters = DeadLetterStore(engine)
         self.status = StatusStore(engine)
         self.visits = VisitStore(engine)
+        self.credentials = Credentials(engine, self.registry)
+        self.consent = ConsentStore(engine)
+        self.silences = SilenceStore(engine)
+        self.alert_notes = AlertNotes(engine)
+        self.alert_list = AlertLister(engine)
+        self.audit_query = AuditQuery(engine)
+        self.elder_data = ElderData(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

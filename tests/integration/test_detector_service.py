@@ -44,7 +44,7 @@ def stores(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[StateStore, Sqlite
     state.registry.add_household(Household(HOUSEHOLD, Tier.RED, "g-01", monitoring_since=START),
                                  now=START)
     state.registry.add_hub(Hub(HUB, HOUSEHOLD), now=START)
-    households, events = simulated(1, 16, 21)
+    _, events = simulated(1, 16, 21)
     readings.write([reading for _, reading in events if reading.ts < at(15, 8.0)])
     yield state, readings
     readings.close()

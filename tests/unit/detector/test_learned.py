@@ -247,3 +247,16 @@ def test_the_population_prior_is_the_households_rhythm_pooled() -> None:
     assert detector.population.households == 4
     assert prior[10] == pytest.approx(own[10], rel=0.35)  # about 1.4 uses an hour by day
     assert prior[3] < 0.2 < prior[10]
+
+
+def test_a_silence_counts_from_when_staff_last_closed_its_alert() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    alert = first_alert(copy.deepcopy(detector), ctx, at(DAYS, 9.0), 12)
+    assert alert is not None
+    checked = Context(ctx.household, ctx.hubs, ctx.watching_since,
+                      {AlertKind.INACTIVITY: alert[0]})  # staff went, found her fine, closed it
+    later = first_alert(detector, checked, alert[0], 12)
+    assert later is not None and later[0] - alert[0] >= 3600
+    assert later[1].since == alert[0]

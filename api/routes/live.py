@@ -1,0 +1,95 @@
+"""The live feed: alert changes as server-sent events, read from the audit trail.
+
+The audit trail is written in the same transaction as every change, so following it misses
+nothing; a client that reconnects sends Last-Event-ID and carries on where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+
+from api.context import ApiContext
+from api.deps import Context, CurrentStaff, require
+from api.schemas.alerts import AlertOut
+from api.schemas.common import AUTHED
+from shouwang.domain import access
+from shouwang.domain.errors import NotFound
+from shouwang.domain.model import Staff
+from shouwang.storage.audit import AuditEntry
+
+router = APIRouter(tags=["live"])
+ALERT_ACTIONS = frozenset({"opened", "escalated", "acknowledged", "assigned", "commented",
+                           "resolved", "cleared"})
+HOUSEHOLD_ACTIONS = frozenset({"visit_recorded", "silenced", "silence_cancelled",
+                               "consent_recorded", "household_changed", "household_retired",
+                               "household_added", "anonymised"})
+KEEPALIVE_S = 15.0
+
+
+def _event(context: ApiContext, staff: Staff, entry: AuditEntry) -> str | None:
+    """The SSE frame for one audit entry, if it is news this viewer may see."""
+    state = context.state
+    try:
+        if entry.entity == "alert" and entry.action in ALERT_ACTIONS:
+            alert = state.alerts.get(int(entry.entity_id))
+            household = state.registry.household(alert.household_id)
+            if not access.can_act_on_alerts(staff, household):
+                return None
+            assigned = state.alert_notes.assignments([alert.id]).get(alert.id)
+            body = AlertOut.of(alert, household, assigned.staff_id if assigned else None)
+            data = {"action": entry.action, "alert": body.model_dump(mode="json")}
+            return f"id: {entry.id}\nevent: alert\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+        if entry.entity == "household" and entry.action in HOUSEHOLD_ACTIONS:
+            household = state.registry.household(entry.entity_id)
+            if not access.can_see(staff, household):
+                return None
+            data = {"action": entry.action, "household_id": household.id}
+            return f"id: {entry.id}\nevent: household\ndata: {json.dumps(data)}\n\n"
+    except (NotFound, ValueError):
+        return None
+    return None
+
+
+async def _frames(request: Request, context: Context, staff: Staff,
+                  after: int) -> AsyncIterator[str]:
+    api = context.settings.api
+    yield f"retry: 3000\nid: {after}\n\n"
+    deadline = context.wall() + api.live_max_s
+    last_sent = context.wall()
+    while context.wall() < deadline and not await request.is_disconnected():
+        entries = await anyio.to_thread.run_sync(context.state.audit.since, after)
+        for entry in entries:
+            after = entry.id
+            frame = await anyio.to_thread.run_sync(_event, context, staff, entry)
+            if frame is not None:
+                last_sent = context.wall()
+                yield frame
+        if context.wall() - last_sent > KEEPALIVE_S:
+            last_sent = context.wall()
+            yield f": still here\nid: {after}\n\n"
+        await anyio.sleep(api.live_poll_s)
+
+
+@router.get("/events", response_class=StreamingResponse,
+            summary="Live alert feed (server-sent events): event 'alert' and 'household'",
+            responses={200: {"content": {"text/event-stream": {"example":
+                       'id: 42\nevent: alert\ndata: {"action": "opened", "alert": {...}}\n\n'}},
+                       "description": "a stream that ends after api.live_max_s; reconnect with "
+                       "Last-Event-ID"}, **AUTHED})
+async def events(request: Request, staff: CurrentStaff, context: Context,
+                 last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+                 ) -> StreamingResponse:
+    require(staff.role.sees_readings, "volunteers do not see alerts")
+    if last_event_id is not None and last_event_id.isdigit():
+        after = int(last_event_id)
+    else:
+        after = await anyio.to_thread.run_sync(context.state.audit_query.last_id)
+    return StreamingResponse(_frames(request, context, staff, after),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

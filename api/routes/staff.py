@@ -1,0 +1,98 @@
+"""Staff: who works in the community, their roles, grids and passwords."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from api.deps import Admin, CurrentStaff, ForgetsSessions, Now, StateDep, require
+from api.schemas.common import AUTHED, BY_ID, CHANGES
+from api.schemas.staff import PasswordIn, StaffIn, StaffOut, StaffPatch
+from api.trail import actor, note
+from shouwang.domain import access
+from shouwang.domain.errors import Conflict, InvalidInput, NotFound
+from shouwang.domain.model import Staff
+
+router = APIRouter(prefix="/staff", tags=["staff"], dependencies=[ForgetsSessions])
+SELF_FIELDS = frozenset({"name", "phone", "webhook_url", "notify_mqtt"})
+
+
+def get_visible_staff(staff_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: CurrentStaff,
+                      state: StateDep) -> Staff:
+    other = state.registry.staff(staff_id)
+    if not access.can_see_staff(staff, other):
+        raise NotFound("staff member", staff_id)
+    return other
+
+
+VisibleStaff = Annotated[Staff, Depends(get_visible_staff)]
+
+
+@router.get("", response_model=list[StaffOut], responses=AUTHED,
+            summary="Staff you work with (everyone, for admins and leaders)")
+def list_staff(staff: CurrentStaff, state: StateDep) -> list[StaffOut]:
+    return [StaffOut.of(s) for s in state.registry.all_staff() if access.can_see_staff(staff, s)]
+
+
+@router.post("", response_model=StaffOut, status_code=201, responses=CHANGES,
+             summary="Add a staff member (admins)")
+def create_staff(body: StaffIn, admin: Admin, state: StateDep, now: Now) -> StaffOut:
+    member = state.registry.add_staff(
+        username=body.username, name=body.name, role=body.role, grid_ids=body.grid_ids,
+        phone=body.phone, webhook_url=body.webhook_url, notify_mqtt=body.notify_mqtt, now=now)
+    if body.household_ids:
+        member = state.registry.update_staff(member.id, household_ids=body.household_ids)
+    if body.password:
+        state.credentials.set_password(member.id, body.password, actor=actor(admin), now=now)
+    note(state, admin, "staff_added", "staff", member.id, now=now,
+         details={"username": member.username, "role": member.role.value})
+    return StaffOut.of(member)
+
+
+@router.get("/{staff_id}", response_model=StaffOut, responses=BY_ID, summary="One staff member")
+def get_staff(other: VisibleStaff) -> StaffOut:
+    return StaffOut.of(other)
+
+
+@router.patch("/{staff_id}", response_model=StaffOut, responses=CHANGES,
+              summary="Change a staff member; you may change your own name, phone and webhook")
+def update_staff(other: VisibleStaff, body: StaffPatch, staff: CurrentStaff, state: StateDep,
+                 now: Now) -> StaffOut:
+    changes = body.model_dump(exclude_unset=True)
+    if not access.manages_staff(staff):
+        require(other.id == staff.id, "only admins change other staff")
+        refused = sorted(set(changes) - SELF_FIELDS)
+        require(not refused, f"only admins change {', '.join(refused)}")
+    for key in ("name", "role", "notify_mqtt"):
+        if key in changes and changes[key] is None:
+            raise InvalidInput(f"'{key}' cannot be empty")
+    if changes.get("role") is not None and other.id == staff.id:
+        raise Conflict("you cannot change your own role; ask another admin")
+    changed = state.registry.update_staff(other.id, **changes)
+    note(state, staff, "staff_changed", "staff", other.id, now=now,
+         details={k: v for k, v in changes.items() if k != "phone"})
+    return StaffOut.of(changed)
+
+
+@router.post("/{staff_id}/retire", response_model=StaffOut, responses=CHANGES,
+             summary="Retire a staff member: no more alerts, every token revoked")
+def retire_staff(other: VisibleStaff, admin: Admin, state: StateDep, now: Now) -> StaffOut:
+    if other.id == admin.id:
+        raise Conflict("you cannot retire yourself; ask another admin")
+    retired = state.registry.retire_staff(other.id, now=now)
+    note(state, admin, "staff_retired", "staff", other.id, now=now)
+    return StaffOut.of(retired)
+
+
+@router.put("/{staff_id}/password", status_code=204, responses=CHANGES,
+            summary="Set a password: your own (give the current one) or, for admins, anyone's")
+def set_password(other: VisibleStaff, body: PasswordIn, staff: CurrentStaff,
+                 state: StateDep, now: Now) -> None:
+    if other.id == staff.id:
+        has_one = state.credentials.check_password(staff.id, body.current_password or "")
+        require(has_one or access.manages_staff(staff),
+                "give your current password to change it")
+    else:
+        require(access.manages_staff(staff), "only admins set other staff's passwords")
+    state.credentials.set_password(other.id, body.new_password, actor=actor(staff), now=now)

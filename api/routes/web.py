@@ -1,0 +1,22 @@
+"""The web page: a dashboard served by the API itself, no build step."""
+
+from __future__ import annotations
+
+from html import escape
+from importlib import resources
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from api.deps import Context
+
+router = APIRouter(include_in_schema=False)
+WEB = resources.files("api") / "web"
+
+
+@router.get("/", response_class=HTMLResponse)
+def page(context: Context) -> HTMLResponse:
+    html = (WEB / "index.html").read_text(encoding="utf-8")
+    html = html.replace("{{community}}", escape(context.settings.community))
+    html = html.replace("{{timezone}}", escape(context.settings.timezone))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,67 @@
+"""Shapes every part of the API shares: times, errors, pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+def when(ts: float | None) -> datetime | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+def at(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def seconds(moment: datetime) -> float:
+    """A request's datetime as UNIX seconds; a time without a zone is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="not_found, forbidden, conflict, invalid, invalid_request, "
+                                  "not_authenticated, too_many_requests")
+    message: str = Field(description="what was wrong and what to do")
+    problems: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+    model_config = {"json_schema_extra": {"examples": [
+        {"error": {"code": "not_found", "message": "household sim-0007 was not found"}}]}}
+
+
+def _error(description: str, code: str, message: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description,
+            "content": {"application/json": {"example": {"error": {"code": code,
+                                                                    "message": message}}}}}
+
+
+UNAUTHENTICATED = _error("no token, or it is unknown, revoked or expired", "not_authenticated",
+                         "send 'Authorization: Bearer <token>'")
+FORBIDDEN = _error("your role may not do this", "forbidden",
+                   "only admins and duty leaders change a household's colour")
+NOT_FOUND = _error("no such thing, or not one you look after", "not_found",
+                   "household sim-0007 was not found")
+CONFLICT = _error("the request contradicts what is stored", "conflict",
+                  "alert 12 is already resolved")
+INVALID = _error("a value cannot be used", "invalid", "'until' must be in the future")
+
+BAD_BODY = _error("the body is not readable JSON", "bad_request",
+                 "the request body could not be read; send UTF-8 JSON")
+AUTHED: dict[int | str, dict[str, Any]] = {400: BAD_BODY, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+                                           422: INVALID}
+BY_ID: dict[int | str, dict[str, Any]] = {**AUTHED, 404: NOT_FOUND}
+CHANGES: dict[int | str, dict[str, Any]] = {**BY_ID, 409: CONFLICT}
+
+
+class Page(BaseModel):
+    total: int = Field(description="how many match in all")
+    limit: int
+    offset: int

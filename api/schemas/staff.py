@@ -1,0 +1,115 @@
+"""Staff, sign-in and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import at, when
+from shouwang.domain.model import Role, Staff
+from shouwang.storage.credentials import TokenInfo
+
+USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class StaffOut(BaseModel):
+    id: int
+    username: str
+    name: str
+    role: Role
+    grid_ids: list[str]
+    household_ids: list[str] = Field(description="for a volunteer: the households they visit")
+    phone: str | None
+    webhook_url: str | None
+    notify_mqtt: bool
+    active: bool
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "id": 3, "username": "wang.fang", "name": "王芳", "role": "grid_member",
+        "grid_ids": ["g-01"], "household_ids": [], "phone": "13800000000", "webhook_url": None,
+        "notify_mqtt": True, "active": True}]}}
+
+    @classmethod
+    def of(cls, s: Staff) -> StaffOut:
+        return cls(id=s.id, username=s.username, name=s.name, role=s.role,
+                   grid_ids=sorted(s.grid_ids), household_ids=sorted(s.household_ids),
+                   phone=s.phone, webhook_url=s.webhook_url, notify_mqtt=s.notify_mqtt,
+                   active=s.active)
+
+
+class StaffIn(BaseModel):
+    username: str = Field(pattern=USERNAME)
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    grid_ids: list[str] = Field(default_factory=list, max_length=50)
+    household_ids: list[str] = Field(default_factory=list, max_length=500)
+    phone: str | None = Field(default=None, max_length=64)
+    webhook_url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://")
+    notify_mqtt: bool = True
+    password: str | None = Field(default=None, min_length=10, max_length=200)
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "username": "li.na", "name": "李娜", "role": "volunteer", "household_ids": ["sim-0005"],
+        "password": "a long passphrase"}]}}
+
+
+class StaffPatch(BaseModel):
+    """Only the fields sent are changed; role, grids and households: admins only."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    grid_ids: list[str] | None = Field(default=None, max_length=50)
+    household_ids: list[str] | None = Field(default=None, max_length=500)
+    phone: str | None = Field(default=None, max_length=64)
+    webhook_url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://")
+    notify_mqtt: bool | None = None
+
+
+class PasswordIn(BaseModel):
+    new_password: str = Field(min_length=10, max_length=200)
+    current_password: str | None = Field(
+        default=None, max_length=200, description="needed when you change your own")
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "current_password": "the old one", "new_password": "a new long passphrase"}]}}
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+    model_config = {"json_schema_extra": {"examples": [{"username": "wang.fang",
+                                                         "password": "a long passphrase"}]}}
+
+
+class SessionOut(BaseModel):
+    token: str = Field(description="send as 'Authorization: Bearer <token>'")
+    expires_at: datetime | None
+    staff: StaffOut
+
+
+class TokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="what uses it")
+    expires_in_days: float | None = Field(default=None, gt=0, le=3650)
+
+    model_config = {"json_schema_extra": {"examples": [{"name": "district platform",
+                                                         "expires_in_days": 365}]}}
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, t: TokenInfo) -> TokenOut:
+        return cls(id=t.id, name=t.name, kind=t.kind, created_at=at(t.created_at),
+                   expires_at=when(t.expires_at), revoked_at=when(t.revoked_at))
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="shown once; only its hash is kept")

@@ -1,0 +1,50 @@
+"""A short-lived in-process memory of which token belongs to whom.
+
+Checking a bearer token costs database round trips on every request; remembering the answer for
+a few seconds takes that off the hot path (acknowledging, listing alerts). Anything this API
+process changes about a token or a staff member forgets at once; a change made elsewhere (the
+CLI, another API process) is seen within `ttl_s`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from shouwang.storage.registry import hash_token
+
+T = TypeVar("T")
+
+
+class SessionCache(Generic[T]):
+    def __init__(self, *, ttl_s: float, clock: Callable[[], float], most: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self._clock = clock
+        self._most = most
+        self._found: dict[str, tuple[float, T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> T | None:
+        key = hash_token(token)
+        with self._lock:
+            hit = self._found.get(key)
+            if hit is None:
+                return None
+            if hit[0] <= self._clock():
+                del self._found[key]
+                return None
+            return hit[1]
+
+    def put(self, token: str, value: T) -> None:
+        if self.ttl_s <= 0:
+            return
+        with self._lock:
+            if len(self._found) >= self._most:
+                self._found.clear()
+            self._found[hash_token(token)] = (self._clock() + self.ttl_s, value)
+
+    def forget_all(self) -> None:
+        """Something about tokens or staff changed here: look everything up afresh."""
+        with self._lock:
+            self._found.clear()

@@ -1,0 +1,87 @@
+"""A household's timeline: signs of life, alerts, visits, silences and consent, newest first.
+
+Pure: the route gathers the rows, this orders and words them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from detector.signs import SignOfLife
+from shouwang.domain.alerts import Alert
+from shouwang.domain.model import Visit
+from shouwang.storage.audit import AuditEntry
+from shouwang.storage.consent import Consent
+from shouwang.storage.silences import Silence
+
+GROUP_S = 15 * 60.0
+ALERT_ACTIONS = {"opened", "escalated", "acknowledged", "assigned", "commented", "resolved",
+                 "cleared"}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: float
+    kind: str
+    text: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def group_signs(signs: Sequence[SignOfLife]) -> list[Event]:
+    """Signs close together become one event ("water x3, door") so a day stays readable."""
+    events: list[Event] = []
+    bunch: list[SignOfLife] = []
+    for sign in sorted(signs, key=lambda s: s.ts):
+        if bunch and sign.ts - bunch[-1].ts > GROUP_S:
+            events.append(_bunch(bunch))
+            bunch = []
+        bunch.append(sign)
+    if bunch:
+        events.append(_bunch(bunch))
+    return events
+
+
+def _bunch(bunch: list[SignOfLife]) -> Event:
+    kinds = Counter(s.kind.value for s in bunch)
+    words = ", ".join(k if n == 1 else f"{k} x{n}" for k, n in kinds.items())
+    return Event(bunch[0].ts, "sign_of_life", f"signs of life: {words}",
+                 {"kinds": dict(kinds), "until": bunch[-1].ts})
+
+
+def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry]) -> list[Event]:
+    known = {str(a.id): a for a in alerts}
+    events = []
+    for e in entries:
+        alert = known.get(e.entity_id)
+        if alert is None or e.action not in ALERT_ACTIONS:
+            continue
+        text = f"alert {alert.id} ({alert.kind.value}) {e.action} by {e.actor}"
+        if e.action == "opened":
+            text = f"alert {alert.id} opened: {alert.explanation}"
+        details: dict[str, Any] = {"alert_id": alert.id, "alert_kind": alert.kind.value,
+                                   "action": e.action, "actor": e.actor}
+        if e.action in ("resolved", "cleared"):
+            details["outcome"] = alert.outcome.value if alert.outcome else None
+        events.append(Event(e.at, "alert", text, details))
+    return events
+
+
+def timeline(*, signs: Sequence[SignOfLife], alerts: Iterable[Alert],
+             alert_entries: Iterable[AuditEntry], visits: Iterable[Visit],
+             silences: Iterable[Silence], consents: Iterable[Consent], start: float,
+             end: float) -> list[Event]:
+    events = group_signs(signs) + alert_events(alerts, alert_entries)
+    events += [Event(v.at, "visit", f"visited{': ' + v.note if v.note else ''}",
+                     {"staff_id": v.staff_id, "note": v.note}) for v in visits]
+    for s in silences:
+        events.append(Event(s.starts_at, "silence", f"away until {s.until:.0f}",
+                            {"silence_id": s.id, "until": s.until, "reason": s.reason,
+                             "cancelled_at": s.cancelled_at}))
+    for c in consents:
+        what = "sensing" if c.sensing else "no sensing"
+        events.append(Event(c.given_at, "consent", f"consent by {c.given_by}: {what}",
+                            {"sensing": c.sensing, "share_with_family": c.share_with_family}))
+    return sorted((e for e in events if start <= e.at < end), key=lambda e: -e.at)

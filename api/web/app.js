@@ -1,0 +1,427 @@
+// Shouwang's dashboard: plain JavaScript, no build step. Simplified Chinese by default.
+"use strict";
+
+const TEXT = {
+  zh: {
+    title: "守望", skip: "跳到主要内容", logout: "退出", signin: "登录", username: "用户名",
+    password: "密码", feed: "实时警报", connecting: "连接中", live: "实时", offline: "已断开",
+    noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
+    chartTitle: "最近 7 天的生活迹象（每小时）", recordVisit: "记录一次走访", visitNote: "情况",
+    saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
+    never: "暂无", fine: "一切正常", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
+    acknowledge: "我来处理", resolve: "结案", outcome: "结果", wrongLogin: "用户名或密码不对",
+    acked: "已确认，升级已停止", resolved: "已结案", visitSaved: "走访已记录", away: "外出至",
+    red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色", green: "绿色",
+    water: "用水", electricity: "用电", gas: "燃气", door: "开关门", visit: "走访",
+    sign_of_life: "生活迹象", alert: "警报", silence: "外出", consent: "知情同意",
+    opened: "发出", acknowledged: "已确认", escalated: "已升级", cleared: "自动解除",
+    assigned: "已指派", commented: "备注", by: "由", open: "未处理", noReadings: "志愿者不查看读数",
+    elder_fine: "老人安好", needed_help: "需要帮助", hospitalised: "已送医", died: "已去世",
+    was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
+    inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
+    water_running: "水长流", gas_running: "燃气长开", since: "自", hoursAgo: "小时前",
+    minutesAgo: "分钟前", daysAgo: "天前", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
+    lang: "English",
+  },
+  en: {
+    title: "Shouwang", skip: "Skip to main content", logout: "Sign out", signin: "Sign in",
+    username: "Username", password: "Password", feed: "Live alerts", connecting: "connecting",
+    live: "live", offline: "disconnected", noAlerts: "No open alerts right now.",
+    households: "Households I look after", back: "← Back to overview",
+    chartTitle: "Signs of life, last 7 days (per hour)", recordVisit: "Record a visit",
+    visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
+    lastSign: "Last sign of life", never: "none yet", fine: "All well",
+    alertOpen: "Alert: please check on the elder", alertAck: "Someone is on it",
+    acknowledge: "I'm on it", resolve: "Resolve", outcome: "Outcome",
+    wrongLogin: "Wrong username or password", acked: "Acknowledged; escalation stopped",
+    resolved: "Resolved", visitSaved: "Visit recorded", away: "Away until",
+    red: "red", orange: "orange", yellow: "yellow", blue: "blue", green: "green",
+    water: "water", electricity: "power", gas: "gas", door: "door", visit: "visit",
+    sign_of_life: "signs of life", alert: "alert", silence: "away", consent: "consent",
+    opened: "opened", acknowledged: "acknowledged", escalated: "escalated", cleared: "cleared",
+    assigned: "assigned", commented: "comment", by: "by", open: "open",
+    noReadings: "Volunteers do not see readings",
+    elder_fine: "elder fine", needed_help: "needed help", hospitalised: "hospitalised",
+    died: "died", was_away: "was away", device_fault: "device fault", false_alarm: "false alarm",
+    cleared_itself: "cleared itself",
+    inactivity: "no activity", no_water: "no water", hub_offline: "hub offline",
+    water_running: "water running", gas_running: "gas left on", since: "since",
+    hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
+    chartSummary: "{n} signs of life in the last 7 days", lang: "中文",
+  },
+};
+const KIND_COLOURS = { water: "#1e88e5", electricity: "#f9a825", gas: "#e64a19",
+                       door: "#6a1b9a", visit: "#2e7d32" };
+const OUTCOMES = ["elder_fine", "needed_help", "hospitalised", "was_away", "device_fault",
+                  "false_alarm", "died"];
+
+const app = {
+  lang: localStorage.getItem("shouwang.lang") || "zh",
+  token: sessionStorage.getItem("shouwang.token"),
+  me: null, homes: new Map(), alerts: new Map(), stream: null, lastEventId: null, skew: 0,
+  tz: document.querySelector('meta[name="shouwang-timezone"]').content || "Asia/Shanghai",
+};
+const $ = (id) => document.getElementById(id);
+const t = (key) => (TEXT[app.lang][key] ?? key);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c) node.append(c);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const headers = { "Accept": "application/json", ...(options.headers || {}) };
+  if (app.token) headers.Authorization = `Bearer ${app.token}`;
+  if (options.body && typeof options.body !== "string") {
+    headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(options.body);
+  }
+  const response = await fetch(path, { ...options, headers });
+  if (response.status === 401 && path !== "/auth/login") { signOut(false); throw new Error("401"); }
+  if (!response.ok) {
+    const problem = await response.json().catch(() => ({}));
+    throw new Error(problem.error?.message || response.statusText);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function toast(message) {
+  const box = $("toast");
+  box.textContent = message;
+  box.classList.add("show");
+  setTimeout(() => box.classList.remove("show"), 2500);
+}
+
+function clock(iso) {
+  if (!iso) return t("never");
+  const locale = app.lang === "zh" ? "zh-CN" : "en-GB";
+  return new Intl.DateTimeFormat(locale, { timeZone: app.tz, month: "2-digit", day: "2-digit",
+                                           hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+}
+
+function ago(iso) {
+  if (!iso) return t("never");
+  const minutes = Math.round((Date.now() + app.skew - new Date(iso).getTime()) / 60000);
+  if (minutes < 2) return `${clock(iso)}（${t("justNow")}）`;
+  if (minutes < 120) return `${clock(iso)}（${minutes} ${t("minutesAgo")}）`;
+  if (minutes < 2880) return `${clock(iso)}（${Math.round(minutes / 60)} ${t("hoursAgo")}）`;
+  return `${clock(iso)}（${Math.round(minutes / 1440)} ${t("daysAgo")}）`;
+}
+
+function translate() {
+  document.documentElement.lang = app.lang === "zh" ? "zh-CN" : "en";
+  document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
+  $("lang").textContent = t("lang");
+  $("lang").lang = app.lang === "zh" ? "en" : "zh-CN";
+  document.title = `${t("title")} · ${$("community").textContent}`;
+}
+
+function show(view) {
+  for (const id of ["signin", "dashboard", "household"]) $(id).hidden = id !== view;
+  $("logout").hidden = view === "signin";
+}
+
+// ---- household cards --------------------------------------------------------------------
+function cardState(home) {
+  if (!home.open_alert) return "ok";
+  return home.open_alert.state === "open" ? "alert" : "acknowledged";
+}
+
+function card(home, asLink = true) {
+  const state = cardState(home);
+  const status = state === "alert" ? `${t("alertOpen")} · ${t(home.open_alert.kind)}`
+    : state === "acknowledged" ? `${t("alertAck")} · ${t(home.open_alert.kind)}` : t("fine");
+  const last = app.me?.role === "volunteer" ? t("noReadings")
+    : `${t("lastSign")}：${ago(home.last_sign_of_life_at)}${home.last_sign_of_life_kind
+        ? " · " + t(home.last_sign_of_life_kind) : ""}`;
+  const body = [
+    el("h3", {}, el("span", { text: home.alias || home.id }), " ",
+       el("span", { class: "badge", text: t(home.colour) })),
+    el("div", { class: "meta", text: `${home.address || ""} · ${home.grid_id}` }),
+    el("div", { class: "meta", text: last }),
+    home.away_until ? el("div", { class: "meta", text: `${t("away")} ${clock(home.away_until)}` }) : null,
+    el("div", { class: "status", text: status }),
+  ];
+  const attrs = { class: `card tier-${home.colour}`, "data-household": home.id,
+                  "data-state": state };
+  return asLink ? el("a", { ...attrs, href: `#/household/${encodeURIComponent(home.id)}` }, ...body)
+                : el("div", attrs, ...body);
+}
+
+function renderCards() {
+  const list = $("cards");
+  list.replaceChildren(...[...app.homes.values()].map((h) => el("li", {}, card(h))));
+}
+
+async function loadHomes() {
+  const page = await api("/households?limit=1000");
+  app.homes = new Map(page.items.map((h) => [h.id, h]));
+  renderCards();
+}
+
+async function refreshHome(id) {
+  try {
+    app.homes.set(id, await api(`/households/${encodeURIComponent(id)}`));
+  } catch (e) { return; }
+  const node = document.querySelector(`#cards [data-household="${CSS.escape(id)}"]`);
+  if (node) node.parentElement.replaceChildren(card(app.homes.get(id)));
+  else renderCards();
+  if (location.hash === `#/household/${encodeURIComponent(id)}`) {
+    $("household-card").replaceChildren(card(app.homes.get(id), false));
+  }
+}
+
+// ---- the alert feed --------------------------------------------------------------------
+function alertItem(alert) {
+  const select = el("select", { id: `outcome-${alert.id}`, "aria-label": t("outcome") },
+    ...OUTCOMES.map((o) => el("option", { value: o, text: t(o) })));
+  const acknowledge = el("button", { type: "button", class: "primary", "data-action": "acknowledge",
+    text: t("acknowledge"), disabled: alert.state !== "open",
+    onclick: () => act(alert.id, "acknowledge") });
+  const resolve = el("button", { type: "button", "data-action": "resolve", text: t("resolve"),
+    onclick: () => act(alert.id, "resolve", { outcome: select.value }) });
+  return el("li", { class: `alert tier-${alert.colour}`, "data-alert": alert.id,
+                    "data-household": alert.household_id, "data-state": alert.state },
+    el("strong", {}, el("a", { href: `#/household/${encodeURIComponent(alert.household_id)}`,
+                               text: alert.household_alias || alert.household_id }),
+       ` · ${t(alert.kind)} · ${t(alert.state)}`),
+    el("p", { class: "why", text: `${alert.explanation}` }),
+    el("div", { class: "actions" }, acknowledge, select, resolve));
+}
+
+function renderFeed() {
+  const open = [...app.alerts.values()].filter((a) => a.state !== "resolved")
+    .sort((a, b) => (a.state === b.state ? b.id - a.id : a.state === "open" ? -1 : 1));
+  $("feed").replaceChildren(...open.map(alertItem));
+  $("feed-empty").hidden = open.length > 0;
+}
+
+async function loadAlerts() {
+  if (app.me?.role === "volunteer") { $("feed").closest("section").hidden = true; return; }
+  const page = await api("/alerts?state=unresolved&limit=200");
+  app.alerts = new Map(page.items.map((a) => [a.id, a]));
+  renderFeed();
+}
+
+async function act(id, action, body) {
+  try {
+    const alert = await api(`/alerts/${id}/${action}`, { method: "POST", body });
+    app.alerts.set(id, alert);
+    renderFeed();
+    await refreshHome(alert.household_id);
+    toast(action === "acknowledge" ? t("acked") : t("resolved"));
+  } catch (e) { toast(e.message); }
+}
+
+// ---- server-sent events, read with fetch so the token travels in a header ----------------
+async function follow() {
+  if (app.me?.role === "volunteer" || app.stream) return;
+  const controller = new AbortController();
+  app.stream = controller;
+  const headers = { Authorization: `Bearer ${app.token}`, Accept: "text/event-stream" };
+  if (app.lastEventId) headers["Last-Event-ID"] = app.lastEventId;
+  try {
+    const response = await fetch("/events", { headers, signal: controller.signal });
+    if (!response.ok) throw new Error(String(response.status));
+    $("live").textContent = t("live"); $("live").classList.add("on");
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        handleFrame(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+      }
+    }
+  } catch (e) { /* reconnect below */ }
+  $("live").textContent = t("offline"); $("live").classList.remove("on");
+  app.stream = null;
+  if (app.token) setTimeout(follow, 1000);
+}
+
+function handleFrame(frame) {
+  let event = "message", data = "";
+  for (const line of frame.split("\n")) {
+    if (line.startsWith("id:")) app.lastEventId = line.slice(3).trim();
+    else if (line.startsWith("event:")) event = line.slice(6).trim();
+    else if (line.startsWith("data:")) data += line.slice(5).trim();
+  }
+  if (!data) return;
+  const body = JSON.parse(data);
+  if (event === "alert") {
+    app.alerts.set(body.alert.id, body.alert);
+    renderFeed();
+    refreshHome(body.alert.household_id);
+  } else if (event === "household") {
+    refreshHome(body.household_id);
+  }
+}
+
+// ---- the household page -------------------------------------------------------------------
+function chart(activity) {
+  const hours = activity.hours, kinds = activity.kinds;
+  const totals = Array.from({ length: hours }, (_, i) =>
+    kinds.reduce((s, k) => s + activity.counts[k][i], 0));
+  const peak = Math.max(4, ...totals), w = 6, h = 160, top = 10, bottom = 24;
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  const sum = totals.reduce((a, b) => a + b, 0);
+  svg.setAttribute("viewBox", `0 0 ${hours * w} ${h + top + bottom}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", t("chartSummary").replace("{n}", sum));
+  const start = new Date(activity.start).getTime();
+  for (let i = 0; i < hours; i++) {
+    let y = top + h;
+    for (const k of kinds) {
+      const n = activity.counts[k][i];
+      if (!n) continue;
+      const bar = document.createElementNS(ns, "rect");
+      const height = (n / peak) * h;
+      y -= height;
+      bar.setAttribute("x", i * w + 0.5); bar.setAttribute("y", y);
+      bar.setAttribute("width", w - 1); bar.setAttribute("height", height);
+      bar.setAttribute("fill", KIND_COLOURS[k] || "#777");
+      svg.append(bar);
+    }
+    const moment = new Date(start + i * 3600000);
+    const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: app.tz, hour: "2-digit",
+                                                           hour12: false }).format(moment));
+    if (hour === 0 || i === 0) {
+      const line = document.createElementNS(ns, "line");
+      line.setAttribute("x1", i * w); line.setAttribute("x2", i * w);
+      line.setAttribute("y1", top); line.setAttribute("y2", top + h);
+      line.setAttribute("stroke", "#bbb");
+      const label = document.createElementNS(ns, "text");
+      label.setAttribute("x", i * w + 2); label.setAttribute("y", top + h + 18);
+      label.setAttribute("font-size", "13");
+      label.textContent = new Intl.DateTimeFormat(app.lang === "zh" ? "zh-CN" : "en-GB",
+        { timeZone: app.tz, month: "numeric", day: "numeric" }).format(moment);
+      svg.append(line, label);
+    }
+  }
+  return svg;
+}
+
+function timelineItem(event) {
+  const d = event.details || {};
+  let text;
+  if (event.kind === "sign_of_life") {
+    text = `${t("sign_of_life")}：` + Object.entries(d.kinds || {})
+      .map(([k, n]) => (n > 1 ? `${t(k)} ×${n}` : t(k))).join("、");
+  } else if (event.kind === "alert") {
+    text = `${t("alert")} #${d.alert_id} ${t(d.alert_kind)} · ${t(d.action)} ${t("by")} ${d.actor}`
+      + (d.outcome ? ` · ${t(d.outcome)}` : "");
+  } else if (event.kind === "visit") {
+    text = `${t("visit")}${d.note ? "：" + d.note : ""}`;
+  } else if (event.kind === "silence") {
+    text = `${t("away")} ${clock(new Date(d.until * 1000).toISOString())}`;
+  } else {
+    text = `${t(event.kind)}：${event.text}`;
+  }
+  return el("li", { "data-kind": event.kind }, el("time", { datetime: event.at, text: clock(event.at) }),
+            " ", text);
+}
+
+async function openHousehold(id) {
+  show("household");
+  const home = await api(`/households/${encodeURIComponent(id)}`);
+  app.homes.set(id, home);
+  $("household-title").textContent = home.alias || home.id;
+  $("household-card").replaceChildren(card(home, false));
+  $("household").dataset.household = id;
+  const readable = app.me?.role !== "volunteer";
+  $("chart").closest("section").hidden = !readable;
+  $("timeline").closest("section").hidden = !readable;
+  if (readable) {
+    const [activity, timeline] = await Promise.all([
+      api(`/households/${encodeURIComponent(id)}/activity?days=7`),
+      api(`/households/${encodeURIComponent(id)}/timeline`)]);
+    $("chart").replaceChildren(chart(activity));
+    $("legend").replaceChildren(...activity.kinds.map((k) =>
+      el("li", {}, el("span", { style: null, "data-kind": k }), t(k))));
+    $("legend").querySelectorAll("span").forEach((s) => { s.style.background = KIND_COLOURS[s.dataset.kind]; });
+    $("timeline").replaceChildren(...timeline.events.map(timelineItem));
+  }
+  $("household-title").focus?.();
+}
+
+// ---- navigation and sign-in -------------------------------------------------------------------
+async function route() {
+  if (!app.token) { show("signin"); $("username").focus(); return; }
+  const match = location.hash.match(/^#\/household\/(.+)$/);
+  try {
+    if (match) await openHousehold(decodeURIComponent(match[1]));
+    else { show("dashboard"); await Promise.all([loadHomes(), loadAlerts()]); }
+  } catch (e) { if (e.message !== "401") toast(e.message); }
+}
+
+async function start() {
+  try {
+    app.me = await api("/auth/me");
+  } catch (e) { show("signin"); return; }
+  $("who").textContent = app.me.name;
+  // "How long ago" is measured on the server's clock (a demo's clock runs fast).
+  api("/health").then((h) => { app.skew = new Date(h.time).getTime() - Date.now(); })
+    .catch(() => {});
+  follow();
+  await route();
+}
+
+function signOut(tellServer = true) {
+  if (tellServer && app.token) api("/auth/logout", { method: "POST" }).catch(() => {});
+  app.token = null; app.me = null;
+  sessionStorage.removeItem("shouwang.token");
+  if (app.stream) app.stream.abort();
+  $("who").textContent = "";
+  show("signin");
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("community").textContent = document.querySelector('meta[name="shouwang-community"]').content;
+  translate();
+  $("lang").addEventListener("click", () => {
+    app.lang = app.lang === "zh" ? "en" : "zh";
+    localStorage.setItem("shouwang.lang", app.lang);
+    translate();
+    if (app.token) { renderCards(); renderFeed(); if (location.hash.startsWith("#/household/")) route(); }
+  });
+  $("logout").addEventListener("click", () => signOut(true));
+  $("signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("signin-error").textContent = "";
+    try {
+      const session = await api("/auth/login", { method: "POST",
+        body: { username: $("username").value.trim(), password: $("password").value } });
+      app.token = session.token;
+      sessionStorage.setItem("shouwang.token", app.token);
+      $("password").value = "";
+      await start();
+    } catch (e) {
+      $("signin-error").textContent = e.message === "401" ? t("wrongLogin") : t("wrongLogin");
+    }
+  });
+  $("visit-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const id = $("household").dataset.household;
+    try {
+      await api(`/households/${encodeURIComponent(id)}/visits`, { method: "POST",
+        body: { note: $("visit-note").value || null } });
+      $("visit-note").value = "";
+      toast(t("visitSaved"));
+      await openHousehold(id);
+    } catch (e) { toast(e.message); }
+  });
+  window.addEventListener("hashchange", route);
+  setInterval(() => { if (app.token && !$("dashboard").hidden) loadHomes().catch(() => {}); }, 60000);
+  if (app.token) start(); else show("signin");
+});

@@ -1,0 +1,95 @@
+"""Alerts through the API: list with filters and paging, detail with history, act on them."""
+
+from __future__ import annotations
+
+from shouwang.domain.alerts import AlertKind, Finding, Severity
+from tests.integration.api.conftest import NOW, Community
+
+
+def test_alerts_are_paged_newest_first_with_a_total(community: Community) -> None:
+    for kind in (AlertKind.NO_WATER, AlertKind.HUB_OFFLINE):
+        community.state.alerts.open(Finding("h-east-yellow", kind, Severity.WARNING, NOW - 3600,
+                                            "quiet"), now=NOW)
+    first = community.client.get("/alerts?limit=2", headers=community.auth("leader")).json()
+    second = community.client.get("/alerts?limit=2&offset=2",
+                                  headers=community.auth("leader")).json()
+    assert first["total"] == second["total"] == 4
+    ids = [a["id"] for a in first["items"] + second["items"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
+
+
+def test_alerts_filter_by_colour_grid_kind_and_state(community: Community) -> None:
+    leader = community.auth("leader")
+    get = community.client.get
+    assert get("/alerts?colour=red", headers=leader).json()["total"] == 2
+    assert get("/alerts?colour=yellow", headers=leader).json()["total"] == 0
+    assert [a["household_id"] for a in get("/alerts?grid=g-02", headers=leader).json()["items"]] \
+        == ["h-west-red"]
+    assert get("/alerts?kind=no_water", headers=leader).json()["total"] == 0
+    assert get("/alerts?state=unresolved", headers=leader).json()["total"] == 2
+    assert get("/alerts?state=resolved", headers=leader).json()["total"] == 0
+    bad = get("/alerts?colour=purple", headers=leader)
+    assert bad.status_code == 422 and bad.json()["error"]["problems"]
+
+
+def test_acknowledging_stops_escalation_and_shows_in_the_history(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    response = community.client.post(f"/alerts/{alert_id}/acknowledge",
+                                     headers=community.auth("member1"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["state"] == "acknowledged" and body["acknowledged_by"] == \
+        community.staff["member1"].id
+    assert body["next_escalation_at"] is None
+    detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("member1")).json()
+    assert [h["action"] for h in detail["history"]] == ["opened", "acknowledged"]
+    assert detail["explanation"].startswith("no water")
+
+
+def test_resolving_needs_an_outcome_and_closes_once(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    headers = community.auth("caseworker")
+    missing = community.client.post(f"/alerts/{alert_id}/resolve", json={}, headers=headers)
+    assert missing.status_code == 422
+    system_only = community.client.post(f"/alerts/{alert_id}/resolve",
+                                        json={"outcome": "cleared_itself"}, headers=headers)
+    assert system_only.status_code == 409
+    done = community.client.post(f"/alerts/{alert_id}/resolve",
+                                 json={"outcome": "elder_fine", "note": "asleep"},
+                                 headers=headers)
+    assert done.json()["state"] == "resolved" and done.json()["outcome"] == "elder_fine"
+    again = community.client.post(f"/alerts/{alert_id}/resolve",
+                                  json={"outcome": "elder_fine"}, headers=headers)
+    assert again.status_code == 409 and "already resolved" in again.json()["error"]["message"]
+
+
+def test_comments_join_the_alert_history(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    made = community.client.post(f"/alerts/{alert_id}/comments",
+                                 json={"text": "phoned her daughter"},
+                                 headers=community.auth("member1"))
+    assert made.status_code == 201
+    detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("head1")).json()
+    assert [c["text"] for c in detail["comments"]] == ["phoned her daughter"]
+    assert "commented" in [h["action"] for h in detail["history"]]
+
+
+def test_a_grid_head_assigns_and_a_member_may_only_take_it(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    member1, head1 = community.staff["member1"].id, community.staff["head1"].id
+    handed = community.client.post(f"/alerts/{alert_id}/assign", json={"staff_id": member1},
+                                   headers=community.auth("head1"))
+    assert handed.status_code == 200 and handed.json()["assigned_to"] == member1
+    refused = community.client.post(f"/alerts/{alert_id}/assign", json={"staff_id": head1},
+                                    headers=community.auth("member1"))
+    assert refused.status_code == 403
+    taken = community.client.post(f"/alerts/{alert_id}/assign", json={"staff_id": member1},
+                                  headers=community.auth("member1"))
+    assert taken.status_code == 200
+    stranger = community.client.post(f"/alerts/{alert_id}/assign",
+                                     json={"staff_id": community.staff["member2"].id},
+                                     headers=community.auth("head1"))
+    assert stranger.status_code == 422
+    mine = community.client.get(f"/alerts?assigned_to={member1}",
+                                headers=community.auth("head1")).json()
+    assert [a["id"] for a in mine["items"]] == [alert_id]

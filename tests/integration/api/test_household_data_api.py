@@ -1,0 +1,146 @@
+"""Readings, activity, timeline, visits, silences, an elder's export and anonymising."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.api.conftest import Community
+
+
+def test_readings_come_as_hourly_use_per_sensor(community: Community) -> None:
+    response = community.client.get("/households/h-east-red/readings?start=2026-11-18T00:00:00Z"
+                                    "&end=2026-11-18T04:00:00Z", headers=community.auth("member1"))
+    assert response.status_code == 200, response.text
+    sensors = {s["sensor"]: s for s in response.json()["sensors"]}
+    assert set(sensors) == {"water", "door"}
+    water = sensors["water"]
+    assert water["unit"] == "m3" and len(water["hours"]) == 4
+    # Each hour draws 0.005 m3 between its two readings and 0.005 since the hour before.
+    assert all(abs(h["use"] - 0.01) < 1e-6 for h in water["hours"])
+    assert sensors["door"]["unit"] == "changes"
+
+
+def test_a_period_longer_than_a_month_is_refused_with_advice(community: Community) -> None:
+    response = community.client.get("/households/h-east-red/readings?start=2026-01-01T00:00:00Z",
+                                    headers=community.auth("member1"))
+    assert response.status_code == 422 and "31 days" in response.json()["error"]["message"]
+
+
+def test_activity_counts_signs_of_life_per_hour_and_kind(community: Community) -> None:
+    body = community.client.get("/households/h-east-red/activity?days=2",
+                                headers=community.auth("member1")).json()
+    assert body["hours"] == 48 and set(body["kinds"]) >= {"water", "door", "visit"}
+    assert all(len(v) == 48 for v in body["counts"].values())
+    assert sum(body["counts"]["water"]) > 40
+    assert sum(body["counts"]["door"]) > 10
+
+
+def test_the_timeline_shows_signs_alerts_visits_and_silences(community: Community) -> None:
+    events = community.client.get("/households/h-west-red/timeline",
+                                  headers=community.auth("member2")).json()["events"]
+    kinds = {e["kind"] for e in events}
+    assert {"sign_of_life", "alert", "visit", "silence"} <= kinds
+    times = [e["at"] for e in events]
+    assert times == sorted(times, reverse=True)
+
+
+def test_a_visit_counts_and_a_future_visit_is_refused(community: Community) -> None:
+    made = community.client.post("/households/h-east-red/visits", json={"note": "well"},
+                                 headers=community.auth("member1"))
+    assert made.status_code == 201
+    assert community.state.visits.since(0)[-1].household_id == "h-east-red"
+    future = community.client.post("/households/h-east-red/visits",
+                                   json={"at": "2030-01-01T00:00:00Z"},
+                                   headers=community.auth("member1"))
+    assert future.status_code == 422
+
+
+def test_away_until_silences_and_cancelling_ends_them(community: Community) -> None:
+    made = community.client.post("/households/h-east-red/silences",
+                                 json={"until": "2026-11-20T00:00:00Z", "reason": "hospital"},
+                                 headers=community.auth("caseworker"))
+    assert made.status_code == 201, made.text
+    assert community.state.registry.household("h-east-red").away_until is not None
+    cancelled = community.client.post(f"/households/h-east-red/silences/{made.json()['id']}"
+                                      "/cancel", headers=community.auth("caseworker"))
+    assert cancelled.status_code == 200
+    assert community.state.registry.household("h-east-red").away_until is None
+    past = community.client.post("/households/h-east-red/silences",
+                                 json={"until": "2020-01-01T00:00:00Z"},
+                                 headers=community.auth("caseworker"))
+    assert past.status_code == 422
+
+
+def test_an_elders_data_exports_whole_and_only_for_leaders(community: Community) -> None:
+    refused = community.client.get("/households/h-east-red/export",
+                                   headers=community.auth("member1"))
+    assert refused.status_code == 403
+    body = community.client.get("/households/h-east-red/export",
+                                headers=community.auth("leader")).json()
+    assert body["household"][0]["alias"] == "王秀英"
+    assert len(body["readings"]) > 100 and body["consents"] and body["alerts"]
+    audit = community.client.get("/audit?action=exported",
+                                 headers=community.auth("admin")).json()
+    assert audit["total"] == 1
+
+
+def test_anonymising_removes_who_they_were_and_keeps_history(community: Community) -> None:
+    community.client.post("/households/h-west-red/visits", json={"note": "张凤英 seemed tired"},
+                          headers=community.auth("member2"))
+    response = community.client.post("/households/h-west-red/anonymise",
+                                     headers=community.auth("admin"))
+    assert response.status_code == 200
+    home = response.json()
+    assert home["alias"] is None and home["address"] is None and home["retired_at"]
+    export = json.dumps(community.client.get("/households/h-west-red/export",
+                                             headers=community.auth("admin")).json(),
+                        ensure_ascii=False)
+    assert "张凤英" not in export and "seemed tired" not in export and "with her son" not in export
+    assert community.state.alerts.get(community.alerts["h-west-red"].id).kind.value == \
+        "inactivity"
+    again = community.client.post("/households/h-west-red/anonymise",
+                                  headers=community.auth("admin"))
+    assert again.status_code == 409
+
+
+def test_the_audit_trail_is_for_admins_and_leaders(community: Community) -> None:
+    community.client.post(f"/alerts/{community.alerts['h-east-red'].id}/acknowledge",
+                          headers=community.auth("member1"))
+    page = community.client.get("/audit?entity=alert&action=acknowledged",
+                                headers=community.auth("leader")).json()
+    assert page["total"] == 1 and page["items"][0]["actor"] == "member1"
+    assert community.client.get("/audit", headers=community.auth("head1")).status_code == 403
+
+
+def test_health_and_metrics_need_no_token_and_name_nobody(community: Community) -> None:
+    health = community.client.get("/health").json()
+    assert health["open_alerts"] == 2 and health["dead_letters"] == 0
+    metrics = community.client.get("/metrics").text
+    assert 'shouwang_alerts_unresolved{colour="red"} 2.0' in metrics
+    assert "shouwang_dead_letters 0.0" in metrics and "shouwang_deliveries_failed" in metrics
+    assert "shouwang_readings_accepted_total" in metrics
+    assert "王秀英" not in metrics and "h-east-red" not in metrics
+
+
+def test_the_live_feed_streams_alert_changes_the_viewer_may_see(community: Community) -> None:
+    east, west = community.alerts["h-east-red"].id, community.alerts["h-west-red"].id
+    community.client.post(f"/alerts/{west}/acknowledge", headers=community.auth("member2"))
+    community.client.post(f"/alerts/{east}/acknowledge", headers=community.auth("member1"))
+    with community.client.stream("GET", "/events", headers={**community.auth("member1"),
+                                                            "Last-Event-ID": "0"}) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        text = "".join(stream.iter_text())
+    frames = [f for f in text.split("\n\n") if "event: alert" in f]
+    alerts = [json.loads(f.split("data: ", 1)[1]) for f in frames]
+    assert {a["alert"]["id"] for a in alerts} == {east}
+    assert [a["action"] for a in alerts] == ["opened", "acknowledged"]
+
+
+def test_the_page_is_served_with_a_strict_content_policy(community: Community) -> None:
+    page = community.client.get("/")
+    assert page.status_code == 200 and 'lang="zh-CN"' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "<script>" not in page.text and "{{" not in page.text
+    assert community.client.get("/static/app.js").status_code == 200
+    api = community.client.get("/health")
+    assert api.headers["x-content-type-options"] == "nosniff"

@@ -1,0 +1,127 @@
+"""Keeping the registry right through the API: create, change, retire, import and export."""
+
+from __future__ import annotations
+
+from tests.integration.api.conftest import Community
+
+
+def test_a_leader_registers_a_household_that_waits_for_consent(community: Community) -> None:
+    created = community.client.post("/households", json={
+        "id": "h-new", "colour": "orange", "grid_id": "g-01", "alias": "赵玉兰"},
+        headers=community.auth("leader"))
+    assert created.status_code == 201, created.text
+    assert created.json()["monitoring"] is False
+    assert not community.state.consent.has_consent("h-new")
+    consent = community.client.post("/households/h-new/consent", json={
+        "given_by": "赵玉兰", "sensing": True, "share_with_family": True},
+        headers=community.auth("member1"))
+    assert consent.status_code == 201
+    assert community.state.consent.has_consent("h-new")
+    card = community.client.get("/households/h-new", headers=community.auth("member1")).json()
+    assert card["monitoring"] is True
+    duplicate = community.client.post("/households", json={
+        "id": "h-new", "colour": "orange", "grid_id": "g-01"}, headers=community.auth("leader"))
+    assert duplicate.status_code == 409
+
+
+def test_withdrawing_consent_stops_monitoring_and_keeps_the_record(community: Community) -> None:
+    community.client.post("/households/h-east-yellow/consent",
+                          json={"given_by": "李桂英", "sensing": False},
+                          headers=community.auth("member1"))
+    assert not community.state.consent.has_consent("h-east-yellow")
+    assert "h-east-yellow" not in community.state.consent.consenting()
+    state = community.client.get("/households/h-east-yellow/consent",
+                                 headers=community.auth("member1")).json()
+    assert state["sensing"] is False and len(state["history"]) == 2
+
+
+def test_retiring_a_household_keeps_it_and_its_history(community: Community) -> None:
+    retired = community.client.post("/households/h-east-red/retire",
+                                    headers=community.auth("admin"))
+    assert retired.status_code == 200 and retired.json()["retired_at"] is not None
+    listed = community.client.get("/households", headers=community.auth("leader")).json()
+    assert "h-east-red" not in [h["id"] for h in listed["items"]]
+    everything = community.client.get("/households?include_retired=true",
+                                      headers=community.auth("leader")).json()
+    assert "h-east-red" in [h["id"] for h in everything["items"]]
+    assert community.client.get(f"/alerts/{community.alerts['h-east-red'].id}",
+                                headers=community.auth("leader")).status_code == 200
+    assert community.state.registry.hubs(["h-east-red"]) == []
+
+
+def test_hubs_and_grids_are_created_changed_and_retired(community: Community) -> None:
+    admin = community.auth("admin")
+    assert community.client.post("/grids", json={"id": "g-03", "name": "南苑"},
+                                 headers=admin).status_code == 201
+    assert community.client.patch("/grids/g-03", json={"name": "南苑网格"},
+                                  headers=admin).json()["name"] == "南苑网格"
+    assert community.client.post("/grids/g-01/retire", headers=admin).status_code == 409
+    assert community.client.post("/grids/g-03/retire", headers=admin).status_code == 200
+    hub = community.client.post("/hubs", json={"id": "hub-2", "household_id": "h-east-red"},
+                                headers=admin)
+    assert hub.status_code == 201
+    assert community.client.patch("/hubs/hub-2", json={"report_interval_s": 300},
+                                  headers=admin).json()["report_interval_s"] == 300
+    assert community.client.post("/hubs/hub-2/retire", headers=admin).status_code == 200
+    orphan = community.client.post("/hubs", json={"id": "hub-3", "household_id": "nope"},
+                                   headers=admin)
+    assert orphan.status_code == 422 and "add it first" in orphan.json()["error"]["message"]
+
+
+def test_staff_are_added_changed_and_cannot_retire_themselves(community: Community) -> None:
+    admin = community.auth("admin")
+    made = community.client.post("/staff", json={
+        "username": "li.na", "name": "李娜", "role": "volunteer",
+        "household_ids": ["h-east-yellow"], "password": "a long passphrase"}, headers=admin)
+    assert made.status_code == 201, made.text
+    assert made.json()["household_ids"] == ["h-east-yellow"]
+    own = community.client.patch(f"/staff/{community.staff['member1'].id}",
+                                 json={"phone": "138"}, headers=community.auth("member1"))
+    assert own.status_code == 200 and own.json()["phone"] == "138"
+    promote = community.client.patch(f"/staff/{community.staff['member1'].id}",
+                                     json={"role": "admin"}, headers=community.auth("member1"))
+    assert promote.status_code == 403
+    me = community.staff["admin"].id
+    assert community.client.post(f"/staff/{me}/retire", headers=admin).status_code == 409
+
+
+def test_households_export_as_csv_that_imports_back(community: Community) -> None:
+    exported = community.client.get("/exports/households.csv", headers=community.auth("leader"))
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    text = exported.content.decode("utf-8-sig")
+    assert "h-west-red" in text and "张凤英" in text
+    imported = community.client.post("/imports/households", content=text.replace("909", "910"),
+                                      headers={**community.auth("leader"),
+                                               "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["updated"] == 3 and imported.json()["added"] == 0
+    assert community.state.registry.household("h-west-red").address == "9号楼 910"
+
+
+def test_a_bad_csv_imports_nothing_and_says_which_lines(community: Community) -> None:
+    bad = "id,colour,grid,hub\nh-a,red,g-01,hub-a\nh-b,purple,g-01,hub-b\n"
+    response = community.client.post("/imports/households", content=bad,
+                                      headers={**community.auth("admin"),
+                                               "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    assert "line 3" in response.json()["error"]["message"]
+    assert [h.id for h in community.state.registry.households()].count("h-a") == 0
+
+
+def test_csv_cells_that_look_like_formulas_are_kept_as_text(community: Community) -> None:
+    community.client.patch("/households/h-east-yellow", json={"alias": "=HYPERLINK(1)"},
+                           headers=community.auth("leader"))
+    text = community.client.get("/exports/households.csv",
+                                headers=community.auth("leader")).text
+    assert "'=HYPERLINK(1)" in text
+
+
+def test_staff_import_adds_and_updates(community: Community) -> None:
+    csv = ("username,name,role,grids,phone\nnew.one,新人,grid_member,g-02,1\n"
+           "member1,改名,grid_member,g-01,\n")
+    response = community.client.post("/imports/staff", content=csv,
+                                      headers={**community.auth("admin"),
+                                               "Content-Type": "text/csv"})
+    assert response.json() == {"added": 1, "updated": 1, "hubs_added": 0, "grids_added": 0}
+    assert community.state.registry.staff_by_username("member1").name == "改名"

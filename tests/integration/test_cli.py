@@ -1,0 +1,69 @@
+"""The `shouwang` command as an administrator uses it, against a real SQLite state store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shouwang.cli import main
+from shouwang.storage.state import StateStore
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SHOUWANG_STORAGE__DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_community_is_registered_from_the_command_line(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, "grids", "add", "g-01", "东园网格")[0] == 0
+    code, out, _ = run(capsys, "staff", "add", "wang", "--name", "王芳", "--role", "grid_member",
+                       "--grid", "g-01")
+    assert code == 0
+    token = out.split("API token (shown once, keep it safe): ")[1].strip()
+    csv = tmp_path / "homes.csv"
+    csv.write_text("id,colour,grid,hub,alias\nhh-1,红,g-01,h-1,王秀英\n", encoding="utf-8")
+    code, out, _ = run(capsys, "households", "import", str(csv))
+    assert (code, out.strip()) == (0, "1 households added, 0 updated, 1 hubs added, 0 grids added")
+    assert run(capsys, "staff", "update", "wang", "--webhook", "https://example.org/h")[0] == 0
+    state = StateStore.open(f"sqlite:///{data_dir / 'state.db'}")
+    try:
+        member = state.registry.staff_for_token(token, now=0)
+        assert member is not None and member.webhook_url == "https://example.org/h"
+        assert state.registry.household("hh-1").alias == "王秀英"
+    finally:
+        state.close()
+    code, out, _ = run(capsys, "staff", "retire", "wang")
+    assert code == 0 and "retired" in out
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (("households", "import", "missing.csv"), "No such file or directory: missing.csv"),
+    (("staff", "add", "x", "--name", "X", "--role", "grid_member"), "give it with --grid"),
+    (("hubs", "add", "h-9", "--household", "hh-404"), "household hh-404 was not found"),
+    (("staff", "token", "nobody"), "staff member nobody was not found"),
+])
+def test_mistakes_get_one_clear_line_and_exit_code_2(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str,
+) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("shouwang: ") and expected in err
+    assert "Traceback" not in err
+
+
+def test_invalid_settings_are_named_without_a_traceback(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHOUWANG_API__PORT", "abc")
+    code, _, err = run(capsys, "staff", "list")
+    assert code == 2 and "api.port" in err

@@ -1,0 +1,134 @@
+"""The gateway over a real broker (embedded, and Mosquitto where present) into real SQLite."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.service import Gateway
+from shouwang.clock import SystemClock
+from shouwang.domain.model import Grid, Household, Hub, Tier
+from shouwang.metrics import Metrics
+from shouwang.mqtt import MqttClient, Will
+from shouwang.settings import GatewaySettings, MqttSettings
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+from shouwang.storage.state import StateStore
+from tests.support import wait_for
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[tuple[StateStore, SqliteReadingStore]]:
+    state = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    now = time.time()
+    state.registry.add_grid(Grid("g-1", "一网格"))
+    state.registry.add_household(Household("hh-1", Tier.RED, "g-1"), now=now)
+    state.registry.add_hub(Hub("h-1", "hh-1"), now=now)
+    yield state, readings
+    readings.close()
+    state.close()
+
+
+@pytest.fixture
+def gateway(any_mqtt: MqttSettings, stores: tuple[StateStore, SqliteReadingStore]) -> Iterator[Gateway]:
+    state, readings = stores
+    service = Gateway(mqtt=any_mqtt, settings=GatewaySettings(flush_interval_s=0.05),
+                      readings=readings, state=state, clock=SystemClock(), metrics=Metrics())
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def hub(any_mqtt: MqttSettings) -> Iterator[MqttClient]:
+    client = MqttClient(any_mqtt, client_id=f"{any_mqtt.client_id_prefix}-hub-h-1",
+                        will=Will(f"{any_mqtt.topic_prefix}/hubs/h-1/status",
+                                  b'{"state": "offline"}'))
+    client.start()
+    yield client
+    client.stop()
+    # Leave no retained presence behind on a shared Mosquitto: an empty retained message clears it.
+    cleaner = MqttClient(any_mqtt, client_id=f"{any_mqtt.client_id_prefix}-cleaner")
+    cleaner.start()
+    cleaner.publish(f"{any_mqtt.topic_prefix}/hubs/h-1/status", b"", retain=True)
+    cleaner.drain()
+    cleaner.stop()
+
+
+def topic(mqtt: MqttSettings, sensor: str, hub_id: str = "h-1") -> str:
+    return f"{mqtt.topic_prefix}/hubs/{hub_id}/{sensor}"
+
+
+def test_a_batch_with_one_malformed_reading_keeps_the_good_ones(
+    gateway: Gateway, hub: MqttClient, any_mqtt: MqttSettings,
+    stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    state, readings = stores
+    now = time.time()
+    batch = [{"ts": now - 120, "value": 10.0, "seq": 1}, {"ts": now - 60, "value": "ten"},
+             {"ts": now, "value": 10.2, "seq": 3}]
+    hub.publish(topic(any_mqtt, "water"), json.dumps(batch))
+    wait_for(lambda: readings.count() == 2, what="the two good readings to be stored")
+    stored = readings.query(household_id="hh-1", start=now - 3600, end=now + 1)
+    assert [r.value for r in stored] == [10.0, 10.2]
+    letters = wait_for(lambda: state.dead_letters.recent(), what="a dead letter")
+    assert len(letters) == 1
+    assert "'value' must be a number" in letters[0].reason
+    assert letters[0].hub_id == "h-1"
+
+
+def test_bad_messages_never_stop_ingest(
+    gateway: Gateway, hub: MqttClient, any_mqtt: MqttSettings,
+    stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    state, readings = stores
+    now = time.time()
+    hub.publish(topic(any_mqtt, "water"), b"\x00garbage")
+    hub.publish(topic(any_mqtt, "water", hub_id="h-stranger"), json.dumps({"ts": now, "value": 1}))
+    hub.publish(topic(any_mqtt, "radiation"), json.dumps({"ts": now, "value": 1}))
+    hub.publish(topic(any_mqtt, "water"), json.dumps({"ts": now + 86400, "value": 1}))
+    hub.publish(topic(any_mqtt, "electricity"), json.dumps({"ts": now, "value": 5, "power_w": 900}))
+    wait_for(lambda: readings.count() == 1, what="the good reading after the bad ones")
+    wait_for(lambda: state.dead_letters.count() == 4, what="four dead letters")
+    reasons = " | ".join(d.reason for d in state.dead_letters.recent())
+    assert "not JSON" in reasons
+    assert "hub h-stranger is not registered" in reasons
+    assert "radiation" in reasons
+    assert "future" in reasons
+    assert state.dead_letters.count_by_category() == {
+        "malformed": 1, "unknown_hub": 1, "bad_topic": 1, "bad_timestamp": 1}
+
+
+def test_a_repeated_message_is_stored_once(
+    gateway: Gateway, hub: MqttClient, any_mqtt: MqttSettings,
+    stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    _, readings = stores
+    now = time.time()
+    payload = json.dumps([{"ts": now - 60 * i, "value": 100.0 - i} for i in range(5)][::-1])
+    for _ in range(3):
+        hub.publish(topic(any_mqtt, "gas"), payload)
+    assert hub.drain()
+    assert gateway.wait_idle()
+    wait_for(lambda: readings.count() == 5, what="five readings")
+    time.sleep(0.3)
+    assert readings.count() == 5
+
+
+def test_presence_comes_from_the_retained_status_and_the_last_will(
+    gateway: Gateway, hub: MqttClient, any_mqtt: MqttSettings,
+    stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    state, _ = stores
+    hub.publish(topic(any_mqtt, "status"), json.dumps({"state": "online", "ts": time.time(),
+                                                       "battery": 0.8}), retain=True)
+    online = wait_for(lambda: state.registry.presence().get("h-1"), what="hub online")
+    assert (online.state, online.battery) == ("online", 0.8)
+    hub.abort()  # power lost: no DISCONNECT, so the broker publishes the Last Will
+    wait_for(lambda: state.registry.presence()["h-1"].state == "offline", what="the Last Will")

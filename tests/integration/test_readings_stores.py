@@ -1,0 +1,73 @@
+"""The reading store contract, on SQLite always and on InfluxDB 2 when a server is named."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shouwang.domain.model import StoredReading
+from shouwang.storage.ports import ReadingStore
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+
+NOW = 1_750_000_000.0
+INFLUX_URL = os.environ.get("SHOUWANG_TEST_INFLUX_URL")
+INFLUX_SKIP = ("InfluxDB 2 adapter NOT tested: set SHOUWANG_TEST_INFLUX_URL (and _TOKEN, _ORG, "
+               "_BUCKET) to run it against a real server")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("influx", marks=pytest.mark.influx)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingStore]:
+    if request.param == "sqlite":
+        sqlite = SqliteReadingStore(tmp_path / "readings.db")
+        yield sqlite
+        sqlite.close()
+        return
+    if not INFLUX_URL:
+        pytest.skip(INFLUX_SKIP)
+    from shouwang.storage.readings_influx import InfluxReadingStore
+
+    influx = InfluxReadingStore(url=INFLUX_URL, token=os.environ["SHOUWANG_TEST_INFLUX_TOKEN"],
+                                org=os.environ.get("SHOUWANG_TEST_INFLUX_ORG", "shouwang"),
+                                bucket=os.environ.get("SHOUWANG_TEST_INFLUX_BUCKET", "test"))
+    yield influx
+    influx.close()
+
+
+def reading(household: str, sensor: str, ts: float, value: float, **extra: float) -> StoredReading:
+    return StoredReading(household, f"h-{household}", sensor, ts, value, extra.get("power_w"),
+                         int(extra["seq"]) if "seq" in extra else None)
+
+
+def test_readings_come_back_in_time_order_for_their_household(store: ReadingStore) -> None:
+    home = f"hh-{uuid.uuid4().hex[:8]}"
+    other = f"hh-{uuid.uuid4().hex[:8]}"
+    store.write([reading(home, "water", NOW + 60, 1.2, seq=2), reading(home, "water", NOW, 1.1, seq=1),
+                 reading(home, "electricity", NOW + 30, 500.5, power_w=1800.0),
+                 reading(other, "water", NOW, 9.0)])
+    found = store.query(household_id=home, start=NOW - 1, end=NOW + 3600)
+    assert [(r.sensor, r.ts, r.value) for r in found] == [
+        ("water", NOW, 1.1), ("electricity", NOW + 30, 500.5), ("water", NOW + 60, 1.2)]
+    assert found[1].power_w == 1800.0 and found[0].seq == 1
+    water = store.query(household_id=home, start=NOW - 1, end=NOW + 3600, sensor="water")
+    assert [r.value for r in water] == [1.1, 1.2]
+    assert store.query(household_id=home, start=NOW + 61, end=NOW + 3600) == []
+
+
+def test_a_reading_written_twice_is_kept_once(store: ReadingStore) -> None:
+    home = f"hh-{uuid.uuid4().hex[:8]}"
+    store.write([reading(home, "gas", NOW, 3.0)])
+    store.write([reading(home, "gas", NOW, 3.0), reading(home, "gas", NOW + 60, 3.1)])
+    assert len(store.query(household_id=home, start=NOW - 1, end=NOW + 3600)) == 2
+
+
+def test_sqlite_says_how_many_readings_were_new(tmp_path: Path) -> None:
+    sqlite = SqliteReadingStore(tmp_path / "r.db")
+    try:
+        assert sqlite.write([reading("hh", "gas", NOW, 3.0)]) == 1
+        assert sqlite.write([reading("hh", "gas", NOW, 3.0), reading("hh", "gas", NOW + 1, 3.0)]) == 1
+    finally:
+        sqlite.close()

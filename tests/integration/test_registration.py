@@ -1,0 +1,60 @@
+"""Importing a community's spreadsheet into a real state store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shouwang.domain.errors import InvalidInput
+from shouwang.domain.model import Grid, Role, Tier
+from shouwang.registration import import_households
+from shouwang.storage.state import StateStore
+
+NOW = 1_750_000_000.0
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[StateStore]:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    store.registry.add_grid(Grid("g-01", "东园网格"))
+    store.registry.add_staff(username="chen", name="陈静", role=Role.CASEWORKER, now=NOW)
+    store.registry.add_staff(username="wang", name="王芳", role=Role.GRID_MEMBER, grid_ids=["g-01"], now=NOW)
+    yield store
+    store.close()
+
+
+def test_households_and_hubs_are_added_then_updated_never_duplicated(state: StateStore) -> None:
+    first = import_households(state, "id,colour,grid,hub,alias,caseworker\nhh-1,红色,g-01,h-1,王秀英,chen\n"
+                              "hh-2,yellow,g-01,h-2,李桂英,\n", now=NOW)
+    assert (first.added, first.updated, first.hubs_added) == (2, 0, 2)
+    again = import_households(state, "id,colour,grid,hub\nhh-1,orange,g-01,h-1\n", now=NOW)
+    assert (again.added, again.updated, again.hubs_added) == (0, 1, 0)
+    assert state.registry.household("hh-1").tier is Tier.ORANGE
+    assert [h.id for h in state.registry.hubs()] == ["h-1", "h-2"]
+
+
+def test_every_problem_in_the_file_is_reported_at_once_and_nothing_is_imported(state: StateStore) -> None:
+    text = ("id,colour,grid,hub,caseworker\n"
+            "hh-1,red,g-01,h-1,chen\n"
+            "hh-2,purple,g-01,h-2,\n"
+            "hh-1,red,g-01,h-3,\n"
+            "hh-4,red,g-09,h-4,\n"
+            "hh-5,red,g-01,h-5,nobody\n"
+            "hh-6,red,g-01,h-6,wang\n")
+    with pytest.raises(InvalidInput) as refused:
+        import_households(state, text, now=NOW)
+    message = str(refused.value)
+    for expected in ("line 3: unknown colour 'purple'", "line 4: household hh-1 repeats line 2",
+                     "line 5: grid g-09 does not exist", "line 6: caseworker nobody is not registered",
+                     "line 7: wang is a grid_member, not a caseworker"):
+        assert expected in message
+    assert message.index("line 3") < message.index("line 4") < message.index("line 7")
+    assert state.registry.households() == []
+
+
+def test_a_new_grid_is_created_only_when_the_file_names_it(state: StateStore) -> None:
+    report = import_households(state, "id,colour,grid,grid_name,hub\nhh-1,green,g-02,西园网格,h-1\n", now=NOW)
+    assert report.grids_added == 1
+    assert Grid("g-02", "西园网格") in state.registry.grids()

@@ -1,0 +1,162 @@
+"""The state store on real SQLite files and, where present, PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from shouwang.domain.alerts import AlertKind, AlertState, Finding, Outcome, Severity
+from shouwang.domain.delivery import Channel, DeliveryEvent, DeliveryStatus
+from shouwang.domain.errors import AlertAlreadyResolved, Conflict, InvalidInput, NotFound
+from shouwang.domain.model import Grid, Household, Hub, Role, Staff, Tier
+from shouwang.storage.alerts import AlertFilter
+from shouwang.storage.state import StateStore
+
+NOW = 1_750_000_000.0
+
+
+@pytest.fixture
+def state(any_state_url: str) -> Iterator[StateStore]:
+    store = StateStore.open(any_state_url)
+    registry = store.registry
+    for grid in (Grid("g-a", "A"), Grid("g-b", "B")):
+        registry.add_grid(grid)
+    yield store
+    store.close()
+
+
+def staff(state: StateStore, username: str, role: Role, *grids: str) -> Staff:
+    return state.registry.add_staff(username=username, name=username, role=role, grid_ids=grids,
+                                    now=NOW)
+
+
+def home(state: StateStore, household_id: str, grid: str, tier: Tier = Tier.YELLOW,
+         caseworker: int | None = None) -> Household:
+    household = state.registry.add_household(Household(household_id, tier, grid, caseworker),
+                                             now=NOW)
+    state.registry.add_hub(Hub(f"h-{household_id}", household_id), now=NOW)
+    return household
+
+
+def finding(household_id: str, kind: AlertKind = AlertKind.INACTIVITY) -> Finding:
+    return Finding(household_id, kind, Severity.URGENT, NOW - 3600, "quiet since 09:00")
+
+
+def test_only_one_unresolved_alert_per_household_and_kind(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    first = state.alerts.open(finding("hh-1"), now=NOW)
+    assert first is not None
+    assert state.alerts.open(finding("hh-1"), now=NOW + 60) is None
+    assert state.alerts.open(finding("hh-1", AlertKind.HUB_OFFLINE), now=NOW) is not None
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    state.alerts.resolve(first.id, staff=member, outcome=Outcome.ELDER_FINE, note=None, now=NOW + 9)
+    assert state.alerts.open(finding("hh-1"), now=NOW + 120) is not None
+
+
+def test_every_transition_is_in_the_audit_trail(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    alert = state.alerts.open(finding("hh-1"), now=NOW)
+    assert alert is not None
+    state.alerts.route(alert, recipients={0: [(member.id, Channel.MQTT)]},
+                       first_escalation_at=NOW + 300, now=NOW)
+    state.alerts.acknowledge(alert.id, staff=member, now=NOW + 10)
+    done = state.alerts.resolve(alert.id, staff=member, outcome=Outcome.NEEDED_HELP,
+                                note="fell in the kitchen", now=NOW + 20)
+    assert (done.state, done.outcome, done.note) == (AlertState.RESOLVED, Outcome.NEEDED_HELP,
+                                                     "fell in the kitchen")
+    trail = state.audit.for_entity("alert", alert.id)
+    assert [(e.action, e.actor) for e in trail] == [
+        ("opened", "detector"), ("routed", "dispatch"), ("acknowledged", "m"), ("resolved", "m")]
+    with pytest.raises(AlertAlreadyResolved):
+        state.alerts.acknowledge(alert.id, staff=member, now=NOW + 30)
+
+
+def test_an_alert_nobody_took_clears_itself_and_recipients_are_told(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    alert = state.alerts.open(finding("hh-1"), now=NOW)
+    assert alert is not None
+    state.alerts.route(alert, recipients={0: [(member.id, Channel.WEBHOOK)]},
+                       first_escalation_at=None, now=NOW)
+    cleared = state.alerts.clear("hh-1", AlertKind.INACTIVITY, reason="life resumed", now=NOW + 5)
+    assert cleared is not None and cleared.outcome is Outcome.CLEARED_ITSELF
+    events = [(d.staff_id, d.event) for d in state.alerts.deliveries(alert.id)]
+    assert events == [(member.id, DeliveryEvent.OPENED), (member.id, DeliveryEvent.CLEARED)]
+
+
+def test_an_acknowledged_alert_does_not_clear_itself(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    alert = state.alerts.open(finding("hh-1"), now=NOW)
+    assert alert is not None
+    state.alerts.acknowledge(alert.id, staff=member, now=NOW + 1)
+    assert state.alerts.clear("hh-1", AlertKind.INACTIVITY, reason="x", now=NOW + 2) is None
+    assert state.alerts.get(alert.id).state is AlertState.ACKNOWLEDGED
+
+
+def test_a_stale_write_is_refused_rather_than_lost(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    alert = state.alerts.open(finding("hh-1"), now=NOW)
+    assert alert is not None
+    state.alerts.acknowledge(alert.id, staff=member, now=NOW + 1)
+    assert state.alerts.escalate(alert, waits_s=(300.0,), now=NOW + 2) is None
+
+
+def test_workers_see_only_their_grids_caseworkers_their_claims_leaders_all(
+    state: StateStore,
+) -> None:
+    caseworker = staff(state, "c", Role.CASEWORKER)
+    home(state, "hh-a", "g-a", Tier.RED, caseworker=caseworker.id)
+    home(state, "hh-b", "g-b")
+    member_a = staff(state, "ma", Role.GRID_MEMBER, "g-a")
+    leader = staff(state, "l", Role.DUTY_LEADER)
+    for household_id in ("hh-a", "hh-b"):
+        state.alerts.open(finding(household_id), now=NOW)
+    visible = {name: [h.id for h in state.registry.households(viewer=who)]
+               for name, who in (("member", member_a), ("caseworker", caseworker), ("leader", leader))}
+    assert visible == {"member": ["hh-a"], "caseworker": ["hh-a"], "leader": ["hh-a", "hh-b"]}
+    assert [a.household_id for a in state.alerts.list(AlertFilter(), viewer=member_a)] == ["hh-a"]
+    b_alert = state.alerts.list(AlertFilter(household_id="hh-b"))[0]
+    with pytest.raises(NotFound):
+        state.alerts.get(b_alert.id, viewer=member_a)
+
+
+def test_deliveries_are_retried_then_given_up(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    alert = state.alerts.open(finding("hh-1"), now=NOW)
+    assert alert is not None
+    state.alerts.route(alert, recipients={0: [(member.id, Channel.WEBHOOK)]},
+                       first_escalation_at=None, now=NOW)
+    due = state.alerts.due_deliveries(NOW)
+    state.alerts.mark_failed(due[0], error="503", retry_at=NOW + 10, now=NOW)
+    assert state.alerts.due_deliveries(NOW + 5) == []
+    again = state.alerts.due_deliveries(NOW + 10)
+    assert again[0].attempts == 1
+    state.alerts.mark_failed(again[0], error="503", retry_at=None, now=NOW + 10)
+    assert state.alerts.deliveries(alert.id)[0].status is DeliveryStatus.FAILED
+    assert state.alerts.count_failed_deliveries() == 1
+
+
+def test_tokens_identify_staff_until_they_expire(state: StateStore) -> None:
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    token = state.registry.issue_token(member.id, name="t", now=NOW, ttl_s=60)
+    assert state.registry.staff_for_token(token, now=NOW + 30) == member
+    assert state.registry.staff_for_token(token, now=NOW + 61) is None
+    assert state.registry.staff_for_token("sw_forged", now=NOW) is None
+
+
+def test_registry_refuses_what_does_not_fit(state: StateStore) -> None:
+    with pytest.raises(InvalidInput, match="grid g-zz does not exist"):
+        state.registry.add_household(Household("hh-x", Tier.RED, "g-zz"), now=NOW)
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    with pytest.raises(InvalidInput, match="not a red-tier caseworker"):
+        state.registry.add_household(Household("hh-x", Tier.RED, "g-a", member.id), now=NOW)
+    with pytest.raises(Conflict, match="taken"):
+        staff(state, "m", Role.GRID_HEAD, "g-a")
+    home(state, "hh-1", "g-a")
+    with pytest.raises(Conflict, match="already registered"):
+        state.registry.add_hub(Hub("h-hh-1", "hh-1"), now=NOW)

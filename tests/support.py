@@ -1,0 +1,86 @@
+"""Helpers for tests: a real webhook receiver, waiting for a condition, building a system."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from shouwang.bootstrap import System, build
+from shouwang.clock import Clock
+from shouwang.settings import MqttSettings, Settings
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records every JSON POST; it can fail the first N."""
+
+    def __init__(self, *, fail_first: int = 0) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.attempts = 0
+        self.fail_first = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.attempts += 1
+                if receiver.attempts <= receiver.fail_first:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                receiver.received.append({"path": self.path, **json.loads(body)})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/{path}"
+
+    def to(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.received if r["path"] == f"/{path}"]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def wait_for(condition: Callable[[], Any], *, timeout_s: float = 20.0, what: str = "condition") -> Any:
+    """Poll until `condition()` is truthy; fail with `what` if it never is."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def settings_for_test(tmp_path: Path, mqtt: MqttSettings, **overrides: Any) -> Settings:
+    """Settings for a system in a test: its own data folder, the test's broker, fast dispatch."""
+    values: dict[str, Any] = {
+        "storage": {"data_dir": tmp_path / "data"},
+        "dispatch": {"poll_s": 0.05, "retry_initial_s": 0.1, "retry_max_s": 0.5},
+        "gateway": {"flush_interval_s": 0.05},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(values.get(key), dict):
+            values[key] = values[key] | value
+        else:
+            values[key] = value
+    settings = Settings(**values)
+    settings.mqtt = mqtt
+    return settings
+
+
+def build_system(settings: Settings, clock: Clock) -> System:
+    return build(settings, clock=clock)

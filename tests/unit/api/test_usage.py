@@ -1,0 +1,43 @@
+"""Hourly use and signs of life per hour, from readings, with no database."""
+
+from __future__ import annotations
+
+from api import usage
+from detector.signs import SignReader
+from shouwang.domain.model import StoredReading, Visit
+
+H = 3600.0
+T0 = 1_700_000_000.0 - 1_700_000_000.0 % H
+
+
+def water(ts: float, value: float) -> StoredReading:
+    return StoredReading("h", "hub", "water", ts, value)
+
+
+def test_a_register_rise_counts_in_the_hour_of_the_later_reading() -> None:
+    rows = [water(T0 - 600, 1.0), water(T0 + 600, 1.2), water(T0 + H + 60, 1.25)]
+    hours = usage.hourly_use(rows, start=T0, end=T0 + 2 * H)["water"]
+    assert [(round(u, 6), n) for _, u, n in hours] == [(0.2, 1), (0.05, 1)]
+
+
+def test_a_meter_reset_is_not_negative_use() -> None:
+    rows = [water(T0 + 60, 5.0), water(T0 + 120, 0.1), water(T0 + 180, 0.2)]
+    (_, use, count), = usage.hourly_use(rows, start=T0, end=T0 + H)["water"]
+    assert round(use, 6) == 0.1 and count == 3
+
+
+def test_a_door_counts_its_changes_not_its_heartbeats() -> None:
+    rows = [StoredReading("h", "hub", "door", T0 + i * 60, v) for i, v in
+            enumerate([0, 0, 1, 1, 0, 0])]
+    (_, changes, _), = usage.hourly_use(rows, start=T0, end=T0 + H)["door"]
+    assert changes == 2
+
+
+def test_activity_counts_signs_and_visits_per_hour() -> None:
+    rows = [water(T0 + 60, 1.0), water(T0 + 600, 1.01), water(T0 + H + 600, 1.02)]
+    signs = usage.signs_of_life(rows, SignReader(standby_w=150, switch_step_w=100,
+                                                 min_flow_m3_per_h=0.012), "h")
+    counts = usage.activity(signs, [Visit("h", T0 + 2 * H + 5)], start=T0, hours=3)
+    assert counts["water"] == [1, 1, 0]
+    assert counts["visit"] == [0, 0, 1]
+    assert counts["gas"] == [0, 0, 0]

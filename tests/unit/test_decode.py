@@ -1,0 +1,102 @@
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.decode import MAX_BATCH, DecodeError, decode_presence, decode_readings, parse_ts
+from gateway.topics import ReadingTopic
+from shouwang.domain.model import SensorKind
+
+WATER = ReadingTopic("h-1", "water", SensorKind.WATER)
+POWER = ReadingTopic("h-1", "electricity", SensorKind.ELECTRICITY)
+DOOR = ReadingTopic("h-1", "door", SensorKind.DOOR)
+
+
+def test_a_single_reading_is_decoded() -> None:
+    good, bad = decode_readings(WATER, b'{"ts": 1732269600.0, "value": 12.3456, "seq": 42}')
+    assert bad == []
+    assert len(good) == 1
+    assert (good[0].ts, good[0].value, good[0].seq) == (1732269600.0, 12.3456, 42)
+
+
+def test_an_rfc3339_timestamp_is_accepted() -> None:
+    good, _ = decode_readings(WATER, b'{"ts": "2024-11-22T10:00:00+08:00", "value": 1}')
+    assert good[0].ts == 1732240800.0
+
+
+def test_a_timestamp_without_offset_is_refused_because_its_zone_is_unknown() -> None:
+    with pytest.raises(DecodeError, match="offset"):
+        parse_ts("2024-11-22T10:00:00")
+
+
+def test_one_malformed_reading_in_a_batch_costs_only_itself() -> None:
+    batch = [
+        {"ts": 1000.0, "value": 1.0},
+        {"ts": 1060.0, "value": "lots"},
+        {"ts": 1120.0, "value": 1.5},
+        {"value": 2.0},
+        {"ts": 1180.0, "value": 2.5},
+    ]
+    good, bad = decode_readings(WATER, json.dumps(batch).encode())
+    assert [r.ts for r in good] == [1000.0, 1120.0, 1180.0]
+    assert sorted(b.category for b in bad) == ["bad_timestamp", "bad_value"]
+    assert all(b.reason for b in bad)
+
+
+def test_non_finite_numbers_are_refused() -> None:
+    good, bad = decode_readings(WATER, b'[{"ts": 1, "value": NaN}, {"ts": Infinity, "value": 1}]')
+    assert good == []
+    assert {b.category for b in bad} == {"bad_value", "bad_timestamp"}
+
+
+def test_a_payload_that_is_not_json_is_one_rejection() -> None:
+    good, bad = decode_readings(WATER, b"\xff\xfe not json")
+    assert good == [] and len(bad) == 1 and bad[0].category == "malformed"
+
+
+def test_more_than_a_thousand_readings_in_one_message_is_refused() -> None:
+    items = [{"ts": float(i), "value": float(i)} for i in range(MAX_BATCH + 1)]
+    good, bad = decode_readings(WATER, json.dumps(items).encode())
+    assert good == [] and bad[0].category == "too_many"
+
+
+def test_a_door_is_open_or_closed_and_nothing_else() -> None:
+    _, bad = decode_readings(DOOR, b'{"ts": 1, "value": 0.5}')
+    assert bad[0].category == "bad_value"
+
+
+def test_power_belongs_only_to_electricity() -> None:
+    good, _ = decode_readings(POWER, b'{"ts": 1, "value": 10, "power_w": 1800}')
+    assert good[0].power_w == 1800
+    _, bad = decode_readings(WATER, b'{"ts": 1, "value": 10, "power_w": 1800}')
+    assert bad[0].category == "bad_value"
+
+
+def test_a_reading_claiming_another_hub_is_refused() -> None:
+    _, bad = decode_readings(WATER, b'{"ts": 1, "value": 1, "hub_id": "h-2"}')
+    assert bad[0].category == "hub_mismatch"
+
+
+def test_presence_reads_state_and_battery() -> None:
+    presence = decode_presence("h-1", b'{"state": "online", "ts": 5, "battery": 0.9}')
+    assert (presence.state, presence.ts, presence.battery) == ("online", 5.0, 0.9)
+    assert decode_presence("h-1", b'{"state": "offline"}').ts is None
+    with pytest.raises(DecodeError):
+        decode_presence("h-1", b'{"state": "asleep"}')
+
+
+@given(st.binary(max_size=300))
+def test_no_payload_can_crash_the_decoder(payload: bytes) -> None:
+    good, bad = decode_readings(WATER, payload)
+    assert good or bad or payload.strip() == b"[]"
+
+
+@given(st.lists(st.one_of(
+    st.fixed_dictionaries({"ts": st.floats(0, 2e9), "value": st.floats(0, 1e6)}),
+    st.dictionaries(st.text(max_size=5), st.one_of(st.none(), st.integers(), st.text(max_size=5)),
+                    max_size=3),
+), max_size=20))
+def test_every_item_is_either_kept_or_rejected(items: list[object]) -> None:
+    good, bad = decode_readings(WATER, json.dumps(items).encode())
+    assert len(good) + len(bad) == len(items)

@@ -1,0 +1,62 @@
+from dispatch import policy
+from shouwang.domain.delivery import Channel, backoff_s
+from shouwang.domain.model import Household, Role, Staff, Tier
+
+MEMBER_A = Staff(1, "a", "A", Role.GRID_MEMBER, frozenset({"g-a"}), webhook_url="http://x")
+MEMBER_B = Staff(2, "b", "B", Role.GRID_MEMBER, frozenset({"g-b"}))
+HEAD_A = Staff(3, "ha", "HA", Role.GRID_HEAD, frozenset({"g-a"}))
+CASEWORKER = Staff(4, "c", "C", Role.CASEWORKER)
+LEADER = Staff(5, "l", "L", Role.DUTY_LEADER)
+ROSTER = [MEMBER_A, MEMBER_B, HEAD_A, CASEWORKER, LEADER]
+
+
+def ids(people: list[Staff]) -> list[int]:
+    return [s.id for s in people]
+
+
+def test_every_alert_goes_to_the_grid_member() -> None:
+    home = Household("hh", Tier.YELLOW, "g-a", caseworker_id=4)
+    assert ids(policy.recipients(0, home, ROSTER)) == [1]
+
+
+def test_a_red_household_also_reaches_its_caseworker() -> None:
+    home = Household("hh", Tier.RED, "g-a", caseworker_id=4)
+    assert ids(policy.recipients(0, home, ROSTER)) == [1, 4]
+
+
+def test_escalation_reaches_the_grid_head_then_the_duty_leader() -> None:
+    home = Household("hh", Tier.ORANGE, "g-a")
+    assert ids(policy.recipients(1, home, ROSTER)) == [3]
+    assert ids(policy.recipients(2, home, ROSTER)) == [5]
+
+
+def test_a_rung_with_nobody_on_it_falls_through_so_someone_is_told() -> None:
+    home = Household("hh", Tier.GREEN, "g-b")  # grid b has no head
+    assert ids(policy.recipients(1, home, ROSTER)) == [5]
+    lonely = Household("hh", Tier.GREEN, "g-z")
+    assert ids(policy.recipients(0, lonely, ROSTER)) == [5]
+
+
+def test_inactive_staff_are_skipped() -> None:
+    gone = Staff(1, "a", "A", Role.GRID_MEMBER, frozenset({"g-a"}), active=False)
+    home = Household("hh", Tier.BLUE, "g-a")
+    assert ids(policy.recipients(0, home, [gone, HEAD_A])) == [3]
+
+
+def test_channels_follow_what_each_person_set_up() -> None:
+    assert policy.channels(MEMBER_A) == [Channel.WEBHOOK, Channel.MQTT]
+    assert policy.channels(Staff(9, "q", "Q", Role.GRID_MEMBER, notify_mqtt=False)) == []
+
+
+def test_backoff_doubles_up_to_a_cap() -> None:
+    waits = [backoff_s(n, initial_s=2, max_s=30) for n in range(1, 7)]
+    assert waits == [2, 4, 8, 16, 30, 30]
+
+
+def test_gaps_in_coverage_are_named() -> None:
+    homes = [Household("hh-1", Tier.RED, "g-a"), Household("hh-2", Tier.BLUE, "g-z")]
+    gaps = policy.coverage_gaps(homes, [MEMBER_A, HEAD_A])
+    assert any("no duty leader" in g for g in gaps)
+    assert any("grid g-z has no grid member" in g for g in gaps)
+    assert any("1 red household(s) have no caseworker: hh-1" in g for g in gaps)
+    assert policy.coverage_gaps([Household("hh", Tier.BLUE, "g-a")], ROSTER) == []

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import pytest
+
+from shouwang.domain.errors import UnsafeSettings
+from shouwang.domain.model import Tier
+from shouwang.settings import Settings
+
+
+def test_defaults_are_safe_and_use_the_embedded_broker() -> None:
+    settings = Settings()
+    assert settings.mqtt.embedded
+    assert settings.mqtt.endpoint()[:2] == ("127.0.0.1", 1883)
+    assert settings.storage.state_database_url().startswith("sqlite:///")
+
+
+def test_environment_variables_fill_nested_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOUWANG_MQTT__URL", "mqtt://user:pw@10.0.0.5:1884")
+    monkeypatch.setenv("SHOUWANG_DETECTOR__INACTIVITY_H", "8")
+    settings = Settings()
+    assert settings.mqtt.endpoint() == ("10.0.0.5", 1884, "user", "pw", False)
+    assert settings.detector.inactivity_h == 8
+
+
+def test_a_settings_file_is_read_and_the_environment_wins(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "shouwang.toml"
+    path.write_text('community = "东园社区"\n[api]\nport = 9000\n[dispatch.ladders_min]\nred = [2, 4]\n')
+    monkeypatch.setenv("SHOUWANG_API__PORT", "9100")
+    settings = Settings.load(path)
+    assert settings.community == "东园社区"
+    assert settings.api.port == 9100
+    assert settings.dispatch.waits_s(Tier.RED) == (120.0, 240.0)
+    assert settings.dispatch.waits_s(Tier.GREEN) == (1800.0, 5400.0)
+
+
+def test_an_anonymous_broker_on_a_public_interface_is_refused() -> None:
+    with pytest.raises(UnsafeSettings, match="anonymous"):
+        Settings(mqtt={"embedded_host": "0.0.0.0"})
+
+
+def test_a_default_secret_is_refused() -> None:
+    with pytest.raises(UnsafeSettings, match="SECRET_KEY"):
+        Settings(secret_key="changeme")
+
+
+def test_the_demo_may_run_with_unsafe_settings() -> None:
+    assert Settings(demo=True, mqtt={"embedded_host": "0.0.0.0"}).demo
+
+
+def test_a_missing_settings_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(UnsafeSettings, match="does not exist"):
+        Settings.load(tmp_path / "nope.toml")
+
+
+def test_a_ladder_for_an_unknown_colour_is_refused() -> None:
+    with pytest.raises(ValueError, match="purple"):
+        Settings(dispatch={"ladders_min": {"purple": [1]}})
