@@ -155,9 +155,11 @@ class SimulatedHome:
             water = gas = 0.0
             power = 0.0 if away else self._freeze(power)
             doors = [] if down else doors
-        if away:
-            doors = [(ts, v) for ts, v in ((away.start, 1.0), (away.start + 15, 0.0),
-                     ((away.end or 0), 1.0), ((away.end or 0) + 15, 0.0)) if t - MINUTE < ts <= t]
+        # a trip's door: leaving at its start, coming home at its end (the minute after it)
+        trips = [(ts, v) for i in self._by_kind[IncidentKind.AWAY]
+                 for ts, v in ((i.start, 1.0), (i.start + 15, 0.0), ((i.end or 0), 1.0),
+                               ((i.end or 0) + 15, 0.0)) if t - MINUTE < ts <= t]
+        doors = trips if away else sorted(doors + trips)
         if self._incident(IncidentKind.TAP_RUNNING, t):
             water += TAP_LEFT_RUNNING_LPM
         if self._incident(IncidentKind.GAS_LEFT_ON, t):

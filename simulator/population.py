@@ -87,8 +87,11 @@ def _fall_at_home(household: SimHousehold, ts: float, tz: ZoneInfo) -> float:
     return ts
 
 
+DEMO_TZ = ZoneInfo("Asia/Shanghai")
+
+
 def demo_incidents(households: list[SimHousehold], *, now: float,
-                   tz: ZoneInfo = ZoneInfo("Asia/Shanghai")) -> list[Incident]:
+                   tz: ZoneInfo = DEMO_TZ) -> list[Incident]:
     """What the demo shows in its first minutes: a red elder who fell at home after breakfast
     (by noon the learned detector knows her morning has been far too quiet; the 12-hour rule
     would wait until the evening), a tap left running, a hub losing power, and a trip away."""
