@@ -220,7 +220,10 @@ def _extras(watch: _Watch, by_home: dict[str, list[Incident]], plan: Schedule, f
                     slack_s=3600.0))
     if plan.building_cut is not None:
         _, cut_start, cut_end = plan.building_cut
-        out["building_cut_alerts"] = sum(1 for at, _ in hub_rose if cut_start <= at <= cut_end)
+        cut = {i.home_id for v in by_home.values() for i in v
+               if i.kind is IncidentKind.HUB_POWER_LOSS and i.start == cut_start}
+        out["building_cut_alerts"] = sum(1 for at, f in hub_rose
+                                         if cut_start <= at <= cut_end and f.household_id in cut)
     out["unusual_day_notes"] = sum(1 for at, f in watch.rose if f.kind is AlertKind.UNUSUAL_DAY)
     return out
 
