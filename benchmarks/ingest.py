@@ -30,6 +30,8 @@ from shouwang.domain.model import Grid, Household, Hub, Tier
 from shouwang.metrics import Metrics
 from shouwang.mqtt import MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
 
@@ -92,6 +94,8 @@ def main() -> None:
         for hub in hubs:
             state.registry.add_household(Household(f"hh-{hub}", Tier.GREEN, "g"), now=time.time())
             state.registry.add_hub(Hub(hub, f"hh-{hub}"), now=time.time())
+            state.consent.record(Consent(f"hh-{hub}", "elder", "self", sensing=True, share_with_family=False,
+                                         given_at=time.time()), actor=Actor("bench"), now=time.time())
         metrics = Metrics()
         gateway = Gateway(mqtt=mqtt, settings=GatewaySettings(), readings=readings, state=state,
                           clock=SystemClock(), metrics=metrics)

@@ -191,9 +191,11 @@ class DetectorService:
 
     def _refresh_contexts(self) -> None:
         registry = self._state.registry
+        consenting = self._state.consent.consenting()  # monitoring starts only with consent
         hubs_by_home: dict[str, list] = {}  # type: ignore[type-arg]
         for hub in registry.hubs():
-            hubs_by_home.setdefault(hub.household_id, []).append(hub)
+            if hub.household_id in consenting:
+                hubs_by_home.setdefault(hub.household_id, []).append(hub)
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
         checked: dict[str, dict[AlertKind, float]] = {}
         for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():

@@ -32,8 +32,14 @@ class _Batch:
     letters: list[DeadLetter] = field(default_factory=list)
 
 
+def no_consent_reason(household_id: str) -> str:
+    return (f"household {household_id} has no recorded consent to sensing, so its readings are not "
+            f"kept; record it with `shouwang households consent {household_id} --by NAME`")
+
+
 class HubDirectory:
-    """hub id → household id, refreshed from the registry now and then (and on a miss)."""
+    """hub id → household id, and which households consented to sensing; refreshed from the
+    registry now and then (and on a miss)."""
 
     def __init__(self, state: StateStore, *, refresh_s: float) -> None:
         self._state = state
@@ -41,6 +47,7 @@ class HubDirectory:
         self._loaded_at = float("-inf")
         self._missed_at = float("-inf")
         self.hubs: dict[str, str] = {}
+        self.consenting: set[str] = set()
 
     def current(self) -> dict[str, str]:
         if time.monotonic() - self._loaded_at > self._refresh_s:
@@ -57,7 +64,13 @@ class HubDirectory:
 
     def reload(self) -> None:
         self.hubs = {hub.id: hub.household_id for hub in self._state.registry.hubs()}
+        self.consenting = self._state.consent.consenting()
         self._loaded_at = time.monotonic()
+
+    def monitored(self) -> dict[str, str]:
+        """Hubs of households that consented to sensing: only their readings are kept."""
+        hubs = self.current()
+        return {hub: home for hub, home in hubs.items() if home in self.consenting}
 
 
 class Gateway:
@@ -150,7 +163,7 @@ class Gateway:
         self._metrics.messages.inc(len(messages))
         for message in messages:
             self._decode(message, batch, now)
-        verdict = self._validator.judge(batch.readings, hubs=self._directory.current(), now=now)
+        verdict = self._validator.judge(batch.readings, hubs=self._directory.monitored(), now=now)
         if verdict.accepted:
             self._write(verdict.accepted, batch, now)
         self._metrics.readings_duplicate.inc(verdict.duplicates)
@@ -197,6 +210,12 @@ class Gateway:
             batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
                 "unknown_hub", unknown_hub_reason(topic.hub_id),
                 message.payload[:200].decode("utf-8", "replace"))))
+            return
+        household_id = self._directory.hubs[topic.hub_id]
+        if household_id not in self._directory.consenting:
+            # Monitoring starts only with consent: keep why, never what the hub sent.
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
+                "no_consent", no_consent_reason(household_id), "(not kept: no consent to sensing)")))
             return
         good, bad = decode_readings(topic, message.payload)
         batch.readings.extend(good)

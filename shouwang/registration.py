@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from shouwang import registry_csv
 from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, Role
 from shouwang.registry_csv import HouseholdRow
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
 
 
@@ -17,9 +21,11 @@ class ImportReport:
     updated: int
     hubs_added: int
     grids_added: int
+    consents_recorded: int = 0
 
 
-def import_households(state: StateStore, text: str, *, now: float) -> ImportReport:
+def import_households(state: StateStore, text: str, *, now: float,
+                      tz: ZoneInfo) -> ImportReport:
     """Check every row against the file and the registry; import all of them or none."""
     rows, problems = registry_csv.check(text)
     caseworkers, more = _caseworkers(state, rows)
@@ -39,7 +45,7 @@ def import_households(state: StateStore, text: str, *, now: float) -> ImportRepo
         raise InvalidInput(registry_csv.nothing_imported(problems))
 
     known_homes = {h.id for h in registry.households(include_retired=True)}
-    added = updated = hubs_added = 0
+    added = updated = hubs_added = consents = 0
     for grid_id in sorted(new_grids):
         registry.add_grid(Grid(grid_id, next(r.grid_name for r in rows if r.grid_id == grid_id) or grid_id))
     for row in rows:
@@ -56,7 +62,24 @@ def import_households(state: StateStore, text: str, *, now: float) -> ImportRepo
         if row.hub_id not in hub_owner:
             registry.add_hub(Hub(row.hub_id, row.id, row.report_interval_s), now=now)
             hubs_added += 1
-    return ImportReport(added, updated, hubs_added, len(new_grids))
+        consents += _record_consent(state, row, now=now, tz=tz)
+    return ImportReport(added, updated, hubs_added, len(new_grids), consents)
+
+
+def _record_consent(state: StateStore, row: HouseholdRow, *, now: float, tz: ZoneInfo) -> int:
+    """Record the row's consent unless the household's current statement already says the same."""
+    if row.consent_by is None:
+        return 0
+    current = state.consent.current(row.id)
+    if current is not None and current.sensing and current.given_by == row.consent_by and (
+            current.share_with_family == row.share_with_family):
+        return 0
+    given = datetime.combine(row.consent_date, time(), tz).timestamp() if row.consent_date else now
+    state.consent.record(Consent(row.id, row.consent_by, row.consent_relationship, sensing=True,
+                                 share_with_family=row.share_with_family, given_at=given,
+                                 note=f"imported from CSV line {row.line}"),
+                         actor=Actor("import"), now=now)
+    return 1
 
 
 def _caseworkers(state: StateStore, rows: list[HouseholdRow]) -> tuple[dict[str, int], list[tuple[int, str]]]:

@@ -1,7 +1,10 @@
 """Households from the spreadsheets communities already keep, validated row by row.
 
 Columns (header row required; order free): id, colour, grid, hub — required;
-alias, address, building, grid_name, caseworker (a username), report_interval_s — optional.
+alias, address, building, grid_name, caseworker (a username), report_interval_s — optional;
+consent_by (who agreed to sensing: the elder or a relative), consent_relationship (default
+self), consent_date (YYYY-MM-DD, default the day of import) and share_with_family (yes/no) record
+the household's consent, without which it is not monitored.
 """
 
 from __future__ import annotations
@@ -9,12 +12,16 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Tier
 
 REQUIRED = ("id", "colour", "grid", "hub")
-OPTIONAL = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s")
+OPTIONAL = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s",
+            "consent_by", "consent_relationship", "consent_date", "share_with_family")
+YES = frozenset({"yes", "y", "true", "1", "是", "同意"})
+NO = frozenset({"", "no", "n", "false", "0", "否", "不同意"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +37,10 @@ class HouseholdRow:
     grid_name: str | None = None
     caseworker: str | None = None
     report_interval_s: float = 900.0
+    consent_by: str | None = None
+    consent_relationship: str = "self"
+    consent_date: date | None = None
+    share_with_family: bool = False
 
 
 def parse(text: str) -> list[HouseholdRow]:
@@ -81,10 +92,21 @@ def _row(line: int, r: dict[str, str]) -> HouseholdRow:
     interval = float(r["report_interval_s"]) if r.get("report_interval_s") else 900.0
     if not 10 <= interval <= 3600:
         raise InvalidInput(f"report_interval_s must be 10-3600 seconds, got {interval}")
+    sharing = (r.get("share_with_family") or "").lower()
+    if sharing not in YES | NO:
+        raise InvalidInput(f"share_with_family must be yes or no, got {sharing!r}")
+    try:
+        given = date.fromisoformat(r["consent_date"]) if r.get("consent_date") else None
+    except ValueError:
+        raise InvalidInput(f"consent_date {r['consent_date']!r} is not a date like 2026-11-23") from None
+    if (given or sharing in YES) and not r.get("consent_by"):
+        raise InvalidInput("consent_by (who agreed) is needed to record consent")
     return HouseholdRow(
         line=line, id=r["id"], tier=Tier.parse(r["colour"]), grid_id=r["grid"], hub_id=r["hub"],
         alias=r.get("alias") or None, address=r.get("address") or None,
         building=r.get("building") or None,
         grid_name=r.get("grid_name") or None, caseworker=r.get("caseworker") or None,
-        report_interval_s=interval,
+        report_interval_s=interval, consent_by=r.get("consent_by") or None,
+        consent_relationship=r.get("consent_relationship") or "self", consent_date=given,
+        share_with_family=sharing in YES,
     )

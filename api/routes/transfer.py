@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body
 from fastapi.responses import Response
 
-from api.deps import Admin, ForgetsSessions, Now, RegistryManager, StateDep
+from api.deps import Admin, Context, ForgetsSessions, Now, RegistryManager, StateDep
 from api.schemas.common import AUTHED
 from api.schemas.households import ImportReportOut
 from api.trail import note
@@ -84,12 +84,13 @@ def export_csv(table: Table, staff: RegistryManager, state: StateDep, now: Now) 
 @router.post("/imports/households", response_model=ImportReportOut, responses=AUTHED,
              summary="Add or update households and their hubs from CSV")
 def import_households_csv(body: CSV_BODY, staff: RegistryManager, state: StateDep,
-                          now: Now) -> ImportReportOut:
-    report = import_households(state, body, now=now)
+                          now: Now, context: Context) -> ImportReportOut:
+    report = import_households(state, body, now=now, tz=context.tz)
     note(state, staff, "imported", "registry", "households", now=now,
          details={"added": report.added, "updated": report.updated})
     return ImportReportOut(added=report.added, updated=report.updated,
-                           hubs_added=report.hubs_added, grids_added=report.grids_added)
+                           hubs_added=report.hubs_added, grids_added=report.grids_added,
+                           consents_recorded=report.consents_recorded)
 
 
 @router.post("/imports/staff", response_model=ImportReportOut, responses=AUTHED,

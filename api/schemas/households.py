@@ -151,3 +151,4 @@ class ImportReportOut(BaseModel):
     updated: int
     hubs_added: int = 0
     grids_added: int = 0
+    consents_recorded: int = 0

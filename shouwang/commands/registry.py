@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from shouwang.commands.common import load_settings
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
 from shouwang.registration import import_households
 from shouwang.registry_csv import OPTIONAL, REQUIRED
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
 
 GRID_ROLES = (Role.GRID_MEMBER, Role.GRID_HEAD)
@@ -21,6 +25,11 @@ GRID_ROLES = (Role.GRID_MEMBER, Role.GRID_HEAD)
 def _state(args: argparse.Namespace) -> StateStore:
     settings = load_settings(args)
     return StateStore.open(settings.storage.state_database_url())
+
+
+def _state_and_tz(args: argparse.Namespace) -> tuple[StateStore, ZoneInfo]:
+    settings = load_settings(args)
+    return StateStore.open(settings.storage.state_database_url()), ZoneInfo(settings.timezone)
 
 
 def _actions(commands: Any, name: str, help_text: str) -> Any:
@@ -72,6 +81,16 @@ def add_parsers(commands: Any) -> None:
     p.set_defaults(handler=households_import)
     homes.add_parser("list", help="list households and their last sign of life").set_defaults(
         handler=households_list)
+    p = homes.add_parser("consent", help="record (or withdraw) a household's consent to sensing",
+                         description="Monitoring starts only with consent (who agreed, when, to what).")
+    p.add_argument("household_id")
+    p.add_argument("--by", required=True, help="who agreed: the elder's name, or a relative's")
+    p.add_argument("--relationship", default="self", help="of who agreed to the elder (default self)")
+    p.add_argument("--date", help="when they agreed, YYYY-MM-DD (default now)")
+    p.add_argument("--share-with-family", action="store_true", help="they also agreed to share with family")
+    p.add_argument("--withdraw", action="store_true", help="record that consent is withdrawn")
+    p.add_argument("--note")
+    p.set_defaults(handler=households_consent)
 
     hubs = _actions(commands, "hubs", "sensor hubs")
     p = hubs.add_parser("add", help="register a hub for a household")
@@ -195,10 +214,32 @@ def staff_list(args: argparse.Namespace) -> int:
 
 
 def households_import(args: argparse.Namespace) -> int:
-    state = _state(args)
-    report = import_households(state, args.file.read_text(encoding="utf-8-sig"), now=time.time())
+    state, tz = _state_and_tz(args)
+    report = import_households(state, args.file.read_text(encoding="utf-8-sig"), now=time.time(), tz=tz)
     print(f"{report.added} households added, {report.updated} updated, "
-          f"{report.hubs_added} hubs added, {report.grids_added} grids added")
+          f"{report.hubs_added} hubs added, {report.grids_added} grids added, "
+          f"{report.consents_recorded} consents recorded")
+    unmonitored = len(state.registry.households()) - len(state.consent.consenting())
+    if unmonitored > 0:
+        print(f"{unmonitored} household(s) have no consent to sensing and are not monitored; record it "
+              "with `shouwang households consent ID --by NAME` or a consent_by column")
+    return 0
+
+
+def households_consent(args: argparse.Namespace) -> int:
+    state, tz = _state_and_tz(args)
+    household = state.registry.household(args.household_id)
+    given = (datetime.combine(date.fromisoformat(args.date), datetime.min.time(), tz).timestamp()
+             if args.date else time.time())
+    consent = Consent(household.id, args.by, args.relationship, sensing=not args.withdraw,
+                      share_with_family=args.share_with_family and not args.withdraw,
+                      given_at=given, note=args.note)
+    state.consent.record(consent, actor=Actor("cli"), now=time.time())
+    if args.withdraw:
+        print(f"consent withdrawn for {household.id}: it is no longer monitored")
+    else:
+        print(f"consent to sensing recorded for {household.id} (by {args.by}, {args.relationship}); "
+              "monitoring starts now")
     return 0
 
 

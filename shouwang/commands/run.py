@@ -83,6 +83,10 @@ def handle(args: argparse.Namespace) -> int:
             simulation.start()
             system.add_stopper(simulation.stop)
         notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
+        unmonitored = len(system.state.registry.households()) - len(system.state.consent.consenting())
+        if unmonitored > 0:
+            notices.append(f"{unmonitored} household(s) have no recorded consent to sensing and are not "
+                           "monitored (`shouwang households consent ID --by NAME`)")
         _banner(system, settings, tokens, notices, password)
         stop.wait(args.duration)
     except KeyboardInterrupt:

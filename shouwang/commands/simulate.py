@@ -14,6 +14,8 @@ from shouwang.commands.common import load_settings
 from shouwang.domain.errors import Conflict, InvalidInput
 from shouwang.domain.model import Grid, Household, Hub
 from shouwang.mqtt import MqttClient
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
 from simulator.incidents import write_ground_truth
 from simulator.population import build_homes, parse_incident, population
@@ -89,6 +91,9 @@ def _register(state: StateStore, homes: list, now: float) -> None:  # type: igno
             state.registry.add_household(Household(home.home_id, home.tier, home.grid_id,
                                                    alias=home.alias, address=home.address), now=now)
             state.registry.add_hub(Hub(home.hub_id, home.home_id), now=now)
+            state.consent.record(Consent(home.home_id, home.alias, "self", sensing=True,
+                                         share_with_family=False, given_at=now,
+                                         note="simulated household"), actor=Actor("simulator"), now=now)
         except Conflict:
             pass  # registered by an earlier run
     state.close()

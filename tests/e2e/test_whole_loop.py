@@ -22,6 +22,8 @@ from shouwang.clock import FastClock
 from shouwang.domain.alerts import Alert, AlertKind
 from shouwang.domain.model import Grid, Household, Hub, Role, Tier
 from shouwang.settings import MqttSettings
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from simulator.home import SimulatedHome
 from simulator.incidents import Incident, IncidentKind
 from simulator.publisher import Simulation
@@ -72,6 +74,8 @@ def start_community(tmp_path: Path, mqtt: MqttSettings, incident: Incident) -> C
     registry.add_household(Household("hh-red", Tier.RED, "g-a", people["caseworker"].id,
                                      alias="王秀英", monitoring_since=START - history), now=now)
     registry.add_hub(Hub("h-red", "hh-red"), now=now)
+    system.state.consent.record(Consent("hh-red", "王秀英", "self", sensing=True, share_with_family=True,
+                                        given_at=START - history), actor=Actor("test"), now=now)
     profile = Profile.draw(np.random.default_rng(3))
     home = SimulatedHome("hh-red", "h-red", profile, seed=11, tz=TZ, start=START - history,
                          incidents=[incident])

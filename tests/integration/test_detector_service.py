@@ -15,6 +15,7 @@ from shouwang.domain.model import Grid, Household, Hub, StoredReading, Tier, Vis
 from shouwang.metrics import Metrics
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
 from tests.unit.detector.helpers import START, TZ, at, simulated
@@ -44,6 +45,8 @@ def stores(tmp_path: Path, sqlite_url: str) -> Iterator[tuple[StateStore, Sqlite
     state.registry.add_household(Household(HOUSEHOLD, Tier.RED, "g-01", monitoring_since=START),
                                  now=START)
     state.registry.add_hub(Hub(HUB, HOUSEHOLD), now=START)
+    state.consent.record(Consent(HOUSEHOLD, "elder", "self", sensing=True, share_with_family=False,
+                                 given_at=START), actor=Actor("test"), now=START)
     _, events = simulated(1, 16, 21)
     readings.write([reading for _, reading in events if reading.ts < at(15, 8.0)])
     yield state, readings
@@ -120,3 +123,17 @@ def test_after_a_restart_the_model_comes_back_from_its_snapshot(
     second.warm_up()
     assert second.history_days_of(HOUSEHOLD) == learned
     assert (tmp_path / "detector-model.npz").is_file()
+
+
+def test_a_household_whose_consent_was_withdrawn_is_not_judged(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    state.consent.record(Consent(HOUSEHOLD, "elder", "self", sensing=False, share_with_family=False,
+                                 given_at=at(15, 7.0)), actor=Actor("test"), now=at(15, 7.0))
+    clock = StillClock(at(15, 8.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    for minutes in range(0, 13 * 60, 30):
+        clock.t = at(15, 8.0) + minutes * 60
+        svc.tick(clock.t)
+    assert state.alerts.unresolved() == []

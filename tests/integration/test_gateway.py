@@ -15,6 +15,8 @@ from shouwang.domain.model import Grid, Household, Hub, Tier
 from shouwang.metrics import Metrics
 from shouwang.mqtt import MqttClient, Will
 from shouwang.settings import GatewaySettings, MqttSettings
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
 from tests.support import wait_for
@@ -30,6 +32,10 @@ def stores(tmp_path: Path) -> Iterator[tuple[StateStore, SqliteReadingStore]]:
     state.registry.add_grid(Grid("g-1", "一网格"))
     state.registry.add_household(Household("hh-1", Tier.RED, "g-1"), now=now)
     state.registry.add_hub(Hub("h-1", "hh-1"), now=now)
+    state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False,
+                                 given_at=now), actor=Actor("test"), now=now)
+    state.registry.add_household(Household("hh-2", Tier.RED, "g-1"), now=now)
+    state.registry.add_hub(Hub("h-2", "hh-2"), now=now)  # no consent recorded
     yield state, readings
     readings.close()
     state.close()
@@ -103,6 +109,21 @@ def test_bad_messages_never_stop_ingest(
     assert "future" in reasons
     assert state.dead_letters.count_by_category() == {
         "malformed": 1, "unknown_hub": 1, "bad_topic": 1, "bad_timestamp": 1}
+
+
+def test_a_household_without_consent_is_not_monitored_and_nothing_it_sent_is_kept(
+    gateway: Gateway, hub: MqttClient, any_mqtt: MqttSettings,
+    stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    state, readings = stores
+    now = time.time()
+    hub.publish(topic(any_mqtt, "water", hub_id="h-2"), json.dumps({"ts": now, "value": 7.5}))
+    hub.publish(topic(any_mqtt, "water"), json.dumps({"ts": now, "value": 1.0}))
+    wait_for(lambda: readings.count() == 1, what="the consenting household's reading")
+    letter = wait_for(lambda: state.dead_letters.recent(), what="the refusal")[0]
+    assert "hh-2 has no recorded consent" in letter.reason
+    assert "7.5" not in letter.payload
+    assert readings.query(household_id="hh-2", start=now - 60, end=now + 60) == []
 
 
 def test_a_repeated_message_is_stored_once(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +14,7 @@ from shouwang.registration import import_households
 from shouwang.storage.state import StateStore
 
 NOW = 1_750_000_000.0
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -27,9 +29,9 @@ def state(tmp_path: Path) -> Iterator[StateStore]:
 
 def test_households_and_hubs_are_added_then_updated_never_duplicated(state: StateStore) -> None:
     first = import_households(state, "id,colour,grid,hub,alias,caseworker\nhh-1,红色,g-01,h-1,王秀英,chen\n"
-                              "hh-2,yellow,g-01,h-2,李桂英,\n", now=NOW)
+                              "hh-2,yellow,g-01,h-2,李桂英,\n", now=NOW, tz=TZ)
     assert (first.added, first.updated, first.hubs_added) == (2, 0, 2)
-    again = import_households(state, "id,colour,grid,hub\nhh-1,orange,g-01,h-1\n", now=NOW)
+    again = import_households(state, "id,colour,grid,hub\nhh-1,orange,g-01,h-1\n", now=NOW, tz=TZ)
     assert (again.added, again.updated, again.hubs_added) == (0, 1, 0)
     assert state.registry.household("hh-1").tier is Tier.ORANGE
     assert [h.id for h in state.registry.hubs()] == ["h-1", "h-2"]
@@ -44,7 +46,7 @@ def test_every_problem_in_the_file_is_reported_at_once_and_nothing_is_imported(s
             "hh-5,red,g-01,h-5,nobody\n"
             "hh-6,red,g-01,h-6,wang\n")
     with pytest.raises(InvalidInput) as refused:
-        import_households(state, text, now=NOW)
+        import_households(state, text, now=NOW, tz=TZ)
     message = str(refused.value)
     for expected in ("line 3: unknown colour 'purple'", "line 4: household hh-1 repeats line 2",
                      "line 5: grid g-09 does not exist", "line 6: caseworker nobody is not registered",
@@ -55,6 +57,23 @@ def test_every_problem_in_the_file_is_reported_at_once_and_nothing_is_imported(s
 
 
 def test_a_new_grid_is_created_only_when_the_file_names_it(state: StateStore) -> None:
-    report = import_households(state, "id,colour,grid,grid_name,hub\nhh-1,green,g-02,西园网格,h-1\n", now=NOW)
+    report = import_households(state, "id,colour,grid,grid_name,hub\nhh-1,green,g-02,西园网格,h-1\n", now=NOW, tz=TZ)
     assert report.grids_added == 1
     assert Grid("g-02", "西园网格") in state.registry.grids()
+
+
+def test_consent_columns_record_who_agreed_once(state: StateStore) -> None:
+    text = ("id,colour,grid,hub,consent_by,consent_relationship,consent_date,share_with_family\n"
+            "hh-1,red,g-01,h-1,王秀英,self,2026-11-01,是\nhh-2,blue,g-01,h-2,,,,\n")
+    report = import_households(state, text, now=NOW, tz=TZ)
+    assert report.consents_recorded == 1
+    assert state.consent.consenting() == {"hh-1"}
+    consent = state.consent.current("hh-1")
+    assert consent is not None and consent.share_with_family and consent.given_by == "王秀英"
+    assert import_households(state, text, now=NOW + 60, tz=TZ).consents_recorded == 0
+
+
+def test_a_consent_date_without_who_agreed_is_refused(state: StateStore) -> None:
+    with pytest.raises(InvalidInput, match="consent_by"):
+        import_households(state, "id,colour,grid,hub,consent_date\nhh-1,red,g-01,h-1,2026-11-01\n",
+                          now=NOW, tz=TZ)

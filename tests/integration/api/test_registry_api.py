@@ -123,5 +123,6 @@ def test_staff_import_adds_and_updates(community: Community) -> None:
     response = community.client.post("/imports/staff", content=csv,
                                       headers={**community.auth("admin"),
                                                "Content-Type": "text/csv"})
-    assert response.json() == {"added": 1, "updated": 1, "hubs_added": 0, "grids_added": 0}
+    assert response.json() == {"added": 1, "updated": 1, "hubs_added": 0, "grids_added": 0,
+                               "consents_recorded": 0}
     assert community.state.registry.staff_by_username("member1").name == "改名"
