@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -30,6 +32,18 @@ def duration(seconds: float) -> str:
     return f"{minutes} m"
 
 
+def duration_zh(seconds: float) -> str:
+    """"3小时05分", "45分钟", "2天4小时"."""
+    minutes = int(max(0.0, seconds) // 60)
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}天{hours}小时"
+    if hours:
+        return f"{hours}小时{minutes:02d}分"
+    return f"{minutes}分钟"
+
+
 SIGN_WORDS = {
     "water": "water",
     "electricity": "power",
@@ -39,8 +53,19 @@ SIGN_WORDS = {
     "visit": "a visit",
 }
 
+SIGN_WORDS_ZH = {
+    "water": "用水",
+    "electricity": "用电",
+    "gas": "燃气",
+    "door": "开关门",
+    "activity": "活动",
+    "visit": "上门探访",
+}
+
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 KIND_ORDER = ("water", "electricity", "gas", "door", "activity")
+ALL_KINDS = ["water", "electricity", "gas", "door"]
 
 
 def kinds_in_words(kinds: list[str]) -> str:
@@ -49,8 +74,76 @@ def kinds_in_words(kinds: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def kinds_in_words_zh(kinds: list[str]) -> str:
+    """["water", "electricity", "door"] → "用水、用电或开关门"."""
+    words = [SIGN_WORDS_ZH[k] for k in KIND_ORDER if k in kinds] or [
+        SIGN_WORDS_ZH[k] for k in ALL_KINDS]
+    return words[0] if len(words) == 1 else "、".join(words[:-1]) + "或" + words[-1]
+
+
 def weekday(ts: float, tz: ZoneInfo) -> str:
     return WEEKDAYS[datetime.fromtimestamp(ts, tz).weekday()]
+
+
+def weekday_zh(ts: float, tz: ZoneInfo) -> str:
+    return WEEKDAYS_ZH[datetime.fromtimestamp(ts, tz).weekday()]
+
+
+@dataclass(frozen=True, slots=True)
+class Quiet:
+    """Why a silence is counted from a moment that is not the home's last sign of life: the
+    explanation must still say when the elder was last heard from, and what moved the count."""
+
+    last_sign: float | None
+    """The home's last sign of life, if any was ever seen."""
+    reason: str | None
+    """"checked" (staff closed an alert), "resumed" (the hub was heard again after a gap),
+    "away" (came back from a recorded absence), "began" (monitoring began) or None (the
+    silence starts at the last sign of life)."""
+
+
+def quiet_since(start: float, *, last_sign: float | None, checked: float | None = None,
+                resumed: float | None = None, away_end: float | None = None) -> Quiet:
+    """Which of the moments a silence may be counted from made `start`."""
+    last = last_sign if last_sign is not None and math.isfinite(last_sign) else None
+    if last is not None and last >= start:
+        return Quiet(last, None)
+    for reason, moment in (("checked", checked), ("away", away_end), ("resumed", resumed)):
+        if moment is not None and math.isfinite(moment) and moment >= start:
+            return Quiet(last, reason)
+    return Quiet(last, "began")
+
+
+def since_words(kinds: list[str], since: float, now: float, tz: ZoneInfo,
+                quiet: Quiet) -> tuple[str, str]:
+    """"no water or power since 06:35 (6 h 10 m)", noting a later moment the count starts from."""
+    zh_kinds = kinds_in_words_zh(kinds)
+    kinds_en = kinds_in_words(kinds)
+    last = quiet.last_sign
+    if quiet.reason is None or last is None:
+        en = f"no {kinds_en} since {clock_time(since, tz, now=now)} ({duration(now - since)})"
+    else:
+        en = f"no {kinds_en} since {clock_time(last, tz, now=now)} ({duration(now - last)})"
+    if quiet.reason is None or last is None:
+        zh = f"自{clock_time(since, tz, now=now)}起{duration_zh(now - since)}没有{zh_kinds}"
+    else:
+        zh = f"自{clock_time(last, tz, now=now)}起{duration_zh(now - last)}没有{zh_kinds}"
+    if quiet.reason is not None:
+        at = clock_time(since, tz, now=now)
+        gone, gone_zh = duration(now - since), duration_zh(now - since)
+        en_why, zh_why = {
+            "checked": (f"staff checked at {at}", f"工作人员{at}已查看"),
+            "away": (f"back from a recorded absence at {at}", f"记录的外出于{at}结束"),
+            "resumed": (f"the hub was heard again at {at}", f"网关{at}恢复联系"),
+            "began": (f"monitoring began at {at}", f"{at}开始监测"),
+        }[quiet.reason]
+        if last is None:
+            en = f"no {kinds_en} seen yet; {en_why}, nothing since ({gone})"
+            zh = f"尚未见到{zh_kinds}；{zh_why}，此后{gone_zh}没有动静"
+        else:
+            en += f"; {en_why}, nothing since ({gone})"
+            zh += f"；{zh_why}，此后{gone_zh}没有动静"
+    return en, zh
 
 
 def _clock_hour(hours: float) -> str:
@@ -58,33 +151,88 @@ def _clock_hour(hours: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def silence_words(*, why: str, kinds: str, since: float, now: float, expected: float,
+def silence_words(*, why: str, kinds: list[str], since: float, now: float, expected: float,
                   tz: ZoneInfo, last_door: float | None, learned_days: int, outing_h: float,
-                  wake_h: float, wake_limit_h: float, ceiling_h: float) -> str:
-    """Why a learned detector alerts on a silence, in words a grid worker understands.
+                  wake_h: float, wake_limit_h: float, ceiling_h: float,
+                  quiet: Quiet | None = None) -> tuple[str, str]:
+    """Why a learned detector alerts on a silence, in English and in Chinese.
 
     `why` is "day", "night", "out" or "ceiling" (see `detector.judge`).
     """
-    since_words = f"since {clock_time(since, tz, now=now)} ({duration(now - since)})"
+    quiet = quiet or Quiet(since, None)
+    said, said_zh = since_words(kinds, since, now, tz, quiet)
+    en_kinds, zh_kinds = kinds_in_words(kinds), kinds_in_words_zh(kinds)
+    at = clock_time(since, tz, now=now)
+    gone, gone_zh = duration(now - since), duration_zh(now - since)
     uses = max(1, round(expected))
     if why == "out":
-        text = (f"probably went out: the door was used at {clock_time(since, tz, now=now)} and "
-                f"there has been no {kinds} since ({duration(now - since)}), longer than this "
+        text = (f"probably went out: the door was used at {at} and "
+                f"there has been no {en_kinds} since ({gone}), longer than this "
                 f"home's outings usually last (back within {duration(outing_h * 3600)})")
+        zh = (f"可能外出了：{at}开关过门，此后{gone_zh}没有{zh_kinds}，"
+              f"比这户平常外出的时间更长（通常{duration_zh(outing_h * 3600)}内回来）")
     elif why == "night":
-        text = (f"not up yet: no {kinds} {since_words}; this home is usually up by "
+        text = (f"not up yet: {said}; this home is usually up by "
                 f"{_clock_hour(wake_h)} and nearly always by {_clock_hour(wake_limit_h)}")
+        zh = (f"还没起床：{said_zh}；这户通常{_clock_hour(wake_h)}前起床，"
+              f"几乎总在{_clock_hour(wake_limit_h)}前起床")
     else:
-        text = (f"no {kinds} {since_words}; on a usual {weekday(now, tz)} this home shows about "
+        text = (f"{said}; on a usual {weekday(now, tz)} this home shows about "
                 f"{uses} sign{'s' if uses != 1 else ''} of life in that time")
+        zh = f"{said_zh}；在平常的{weekday_zh(now, tz)}，这户在这段时间里约有{uses}次生活迹象"
     if why != "out" and last_door is not None:
         text += f"; last door event {clock_time(last_door, tz, now=now)}"
+        zh += f"；最近一次开关门在{clock_time(last_door, tz, now=now)}"
     if why == "ceiling":
         text += f"; no silence may run past {duration(ceiling_h * 3600)}"
+        zh += f"；任何静默都不应超过{duration_zh(ceiling_h * 3600)}"
     if learned_days < 7:
         text += (f" (still learning this home: {learned_days} day{'s' if learned_days != 1 else ''}"
                  " of history, so the community's usual rhythm counts too)")
-    return text
+        zh += f"（仍在学习这户的规律：只有{learned_days}天的记录，所以也参考社区的一般规律）"
+    return text, zh
+
+
+def no_water_words(since: float, last_sign: float, now: float, tz: ZoneInfo) -> tuple[str, str]:
+    at, other = clock_time(since, tz, now=now), clock_time(last_sign, tz, now=now)
+    return (f"no water drawn since {at} ({duration(now - since)}), though other signs of life "
+            f"went on until {other}",
+            f"自{at}起{duration_zh(now - since)}没有用水，但其他生活迹象一直持续到{other}")
+
+
+def running_words(kind: str, since: float, run_s: float, now: float, tz: ZoneInfo, *,
+                  limit_s: float, learned: bool) -> tuple[str, str]:
+    """Water or gas running too long, judged against the home's own runs when `learned`."""
+    at = clock_time(since, tz, now=now)
+    name_zh = "水" if kind == "water" else "燃气"
+    if learned:
+        usual = f"this home's longest normal use lasts {duration(limit_s)}"
+        usual_zh = f"这户平常最长一次使用为{duration_zh(limit_s)}"
+    else:
+        usual = f"usual use stops within {duration(limit_s)}"
+        usual_zh = f"平常的使用在{duration_zh(limit_s)}内停止"
+    return (f"{kind} has been running without a break since {at} ({duration(run_s)}); {usual}",
+            f"{name_zh}自{at}起不间断地使用了{duration_zh(run_s)}；{usual_zh}")
+
+
+def hub_words(hub_ids: list[str], since: float, now: float, tz: ZoneInfo, *, welfare: bool,
+              blind: bool, ever_heard: bool = True) -> tuple[str, str]:
+    """A silent hub: a welfare check for a red or orange home we can no longer see, else a repair."""
+    if welfare:
+        advice, advice_zh = ("we cannot see this home: please check on the elder",
+                             "我们看不到这户的情况：请上门查看老人")
+    elif blind:
+        advice, advice_zh = ("a device fault or power cut; arrange a repair",
+                             "可能是设备故障或停电；请安排维修")
+    else:
+        advice, advice_zh = ("the home's other hub still reports; arrange a repair",
+                             "这户的另一个网关仍在上报；请安排维修")
+    names = ", ".join(hub_ids)
+    at = clock_time(since, tz, now=now)
+    last, last_zh = ((f"since {at}", f"自{at}起") if ever_heard
+                     else ("since monitoring began", "自开始监测起"))
+    return (f"hub {names} has sent nothing {last} ({duration(now - since)}); {advice}",
+            f"网关 {names} {last_zh}{duration_zh(now - since)}没有发送任何数据；{advice_zh}")
 
 
 def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz: ZoneInfo,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from detector.explain import clock_time, duration
+from detector.explain import running_words
 from detector.signs import HomeState
 from detector.table import HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
@@ -63,16 +63,12 @@ def running(t: HouseholdTable, settings: DetectorSettings, *, judged: npt.NDArra
         kind = RUN_KINDS[col]
         since = float(since_all[i, col])
         run_s = float(length[i, col])
-        if learned[i, col]:
-            usual = (f"this home's longest normal use lasts "
-                     f"{duration(float(t.run_normal_s[i, col]))}")
-        else:
-            usual = f"usual use stops within {duration(float(limit[i, col]))}"
         alert = AlertKind.WATER_RUNNING if kind is SensorKind.WATER else AlertKind.GAS_RUNNING
+        usual_s = float(t.run_normal_s[i, col]) if learned[i, col] else float(limit[i, col])
+        text, text_zh = running_words(kind.value, since, run_s, now, tz, limit_s=usual_s,
+                                      learned=bool(learned[i, col]))
         findings.append(Finding(
-            t.ids[i], alert, Severity.URGENT, since,
-            f"{kind.value} has been running without a break since "
-            f"{clock_time(since, tz, now=now)} ({duration(run_s)}); {usual}",
-            {"run_s": run_s, "limit_s": float(limit[i, col])},
+            t.ids[i], alert, Severity.URGENT, since, text,
+            {"run_s": run_s, "limit_s": float(limit[i, col])}, explanation_zh=text_zh,
         ))
     return findings

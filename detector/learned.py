@@ -18,7 +18,7 @@ import numpy as np
 
 from detector import flows, judge, nights, outages
 from detector.context import Context
-from detector.explain import KIND_ORDER, clock_time, duration, kinds_in_words, silence_words
+from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_words
 from detector.learning import KIND_CODES, Learner
 from detector.limits import Population, apply_prior
 from detector.localtime import day_of, local_hour
@@ -236,27 +236,34 @@ class LearnedDetector:
         for k, row in enumerate(found.rows):
             why = judge.Why(int(found.why[k])).name.lower()
             last_door = float(t.last_door[row])
-            text = silence_words(
-                why=why, kinds=self._kinds(int(row)), since=float(found.start[k]), now=now,
+            start = float(found.start[k])
+            away = float(t.away_until[row])
+            quiet = quiet_since(start, last_sign=float(t.last_sign[row]),
+                                checked=float(t.checked[row, 0]), resumed=float(t.resumed_at[row]),
+                                away_end=away if away <= now else None)
+            text, text_zh = silence_words(
+                why=why, kinds=self._kinds(int(row)), since=start, now=now,
                 expected=float(found.expected[k]), tz=self.tz,
                 last_door=last_door if math.isfinite(last_door) else None,
                 learned_days=int(t.learned_days[row]), outing_h=float(t.outing_h[row]),
                 wake_h=float(t.wake_h[row]), wake_limit_h=float(t.wake_limit_h[row]),
-                ceiling_h=self.settings.inactivity_h,
+                ceiling_h=self.settings.inactivity_h, quiet=quiet,
             )
             findings.append(Finding(
-                t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, float(found.start[k]), text,
+                t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, start, text,
                 {"why": why, "expected_signs": round(float(found.expected[k]), 2),
                  "surprise": round(float(surprise(found.expected[k:k + 1], dispersion)[0]), 2),
                  "threshold": round(float(found.threshold[k]), 2),
                  "learned_days": int(t.learned_days[row]),
-                 "silence_s": float(found.elapsed_s[k])},
+                 "silence_s": float(found.elapsed_s[k]),
+                 "last_sign_at": quiet.last_sign, "counted_from": quiet.reason},
+                explanation_zh=text_zh,
             ))
         return findings
 
-    def _kinds(self, row: int) -> str:
+    def _kinds(self, row: int) -> list[str]:
         seen = int(self.table.kinds_seen[row])
-        return kinds_in_words([k for k in KIND_ORDER if seen & (1 << KIND_CODES[SignKind(k)])])
+        return [k for k in KIND_ORDER if seen & (1 << KIND_CODES[SignKind(k)])]
 
     def _no_water(self, judged: np.ndarray, now: float) -> list[Finding]:
         t, s = self.table, self.settings
@@ -265,10 +272,7 @@ class LearnedDetector:
         findings = []
         for row in rows:
             since = float(np.fmax(t.last_water[row], t.resumed_at[row]))
-            findings.append(Finding(
-                t.ids[row], AlertKind.NO_WATER, Severity.URGENT, since,
-                f"no water drawn since {clock_time(since, self.tz, now=now)} "
-                f"({duration(now - since)}), though other signs of life went on until "
-                f"{clock_time(float(t.last_sign[row]), self.tz, now=now)}",
-            ))
+            text, text_zh = no_water_words(since, float(t.last_sign[row]), now, self.tz)
+            findings.append(Finding(t.ids[row], AlertKind.NO_WATER, Severity.URGENT, since, text,
+                                    explanation_zh=text_zh))
         return findings

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detector.context import Context
-from detector.explain import clock_time, duration
+from detector.explain import clock_time, duration, duration_zh, hub_words
 from detector.table import HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import Tier
@@ -100,19 +100,10 @@ def hub_finding(ctx: Context, hub_ids: list[str], since: float, *, blind: bool, 
                 tz: ZoneInfo) -> Finding:
     """One household's silent hub(s), in words."""
     welfare = blind and _is_welfare(ctx, now)
-    if welfare:
-        advice = "we cannot see this home: please check on the elder"
-    elif blind:
-        advice = "a device fault or power cut; arrange a repair"
-    else:
-        advice = "the home's other hub still reports; arrange a repair"
-    names = ", ".join(hub_ids)
+    text, text_zh = hub_words(hub_ids, since, now, tz, welfare=welfare, blind=blind)
     return Finding(
         ctx.household.id, AlertKind.HUB_OFFLINE, Severity.URGENT if welfare else Severity.WARNING,
-        since,
-        f"hub {names} has sent nothing since {clock_time(since, tz, now=now)} "
-        f"({duration(now - since)}); {advice}",
-        {"hub_id": hub_ids[0], "hub_ids": hub_ids},
+        since, text, {"hub_id": hub_ids[0], "hub_ids": hub_ids}, explanation_zh=text_zh,
     )
 
 
@@ -148,21 +139,26 @@ def building_finding(group: list[tuple[Context, float]], *, now: float, tz: Zone
     since = min(since for _, since in group)
     welfare = [c for c in contexts if _is_welfare(c, now)]
     building = lead.household.building
-    text = (f"{len(group)} homes in {building} went silent together at about "
-            f"{clock_time(since, tz, now=now)} ({duration(now - since)}): most likely a power cut "
-            f"or network fault in the building, one event")
+    at, gone, gone_zh = clock_time(since, tz, now=now), duration(now - since), duration_zh(now - since)
+    text = (f"{len(group)} homes in {building} went silent together at about {at} ({gone}): most "
+            f"likely a power cut or network fault in the building, one event")
+    text_zh = (f"{building}的{len(group)}户在{at}左右同时失去联系（{gone_zh}）："
+               f"很可能是楼内停电或网络故障，算作一件事")
     if welfare:
         welfare.sort(key=lambda c: (int(c.household.tier), c.household.id))
         names = "; ".join(f"{c.household.alias or c.household.id} ({c.household.address or '-'})"
                           for c in welfare)
         text += f". We cannot see these red or orange homes, please check on them: {names}"
+        text_zh += f"。我们看不到这些红色或橙色户的情况，请上门查看：{names}"
     else:
         text += "; arrange a check of the building's power and network"
+        text_zh += "；请安排检查楼内的电力和网络"
     return Finding(
         lead.household.id, AlertKind.HUB_OFFLINE, Severity.URGENT if welfare else Severity.WARNING,
         since, text,
         {"building": building, "households": sorted(c.household.id for c in contexts),
          "hub_ids": [h.id for c in contexts for h in c.hubs]},
+        explanation_zh=text_zh,
     )
 
 

@@ -10,7 +10,18 @@ from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from detector.context import Context
-from detector.explain import SIGN_WORDS, clock_time, duration
+from detector.explain import (
+    ALL_KINDS,
+    SIGN_WORDS,
+    SIGN_WORDS_ZH,
+    duration,
+    duration_zh,
+    hub_words,
+    no_water_words,
+    quiet_since,
+    running_words,
+    since_words,
+)
 from detector.signs import HomeState, SignOfLife
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import SensorKind, Tier
@@ -46,15 +57,12 @@ def hub_offline(
             heard = True
             continue
         welfare = ctx.household.tier <= Tier.ORANGE
-        advice = "we cannot see this home: please check on the elder" if welfare else (
-            "a device fault or power cut; arrange a repair")
-        last = (f"since {clock_time(since, tz, now=now)}" if seen is not None
-                else "since monitoring began")
+        text, text_zh = hub_words([hub.id], since, now, tz, welfare=welfare, blind=True,
+                                  ever_heard=seen is not None)
         findings.append(Finding(
             ctx.household.id, AlertKind.HUB_OFFLINE,
-            Severity.URGENT if welfare else Severity.WARNING, since,
-            f"hub {hub.id} has sent nothing {last} ({duration(now - since)}); {advice}",
-            {"hub_id": hub.id},
+            Severity.URGENT if welfare else Severity.WARNING, since, text, {"hub_id": hub.id},
+            explanation_zh=text_zh,
         ))
     return findings, heard
 
@@ -70,12 +78,10 @@ def running(
     since = ctx.counted_from(alert, since)
     if until - since < limit_s:
         return []
-    return [Finding(
-        ctx.household.id, alert, Severity.URGENT, since,
-        f"{kind.value} has been running without a break since {clock_time(since, tz, now=now)} "
-        f"({duration(until - since)}); usual use stops within {duration(limit_s)}",
-        {"run_s": until - since},
-    )]
+    text, text_zh = running_words(kind.value, since, until - since, now, tz, limit_s=limit_s,
+                                  learned=False)
+    return [Finding(ctx.household.id, alert, Severity.URGENT, since, text,
+                    {"run_s": until - since}, explanation_zh=text_zh)]
 
 
 class FixedRules:
@@ -121,13 +127,20 @@ class FixedRules:
         last_sign = home.last_sign_at if home else None
         since = silence_start(last_sign, home, ctx, now)
         if now - since >= s.inactivity_h * 3600:
-            what = (f"last: {SIGN_WORDS[home.last_sign_kind.value]}"
-                    if home and home.last_sign_kind and last_sign is not None else "none seen yet")
+            away = ctx.household.away_until
+            quiet = quiet_since(since, last_sign=last_sign,
+                                checked=ctx.checked.get(AlertKind.INACTIVITY),
+                                away_end=away if away is not None and away < now else None)
+            said, said_zh = since_words(ALL_KINDS, since, now, tz, quiet)
+            kind = home.last_sign_kind.value if home and home.last_sign_kind else None
+            last_en = f"last: {SIGN_WORDS[kind]}; " if kind and last_sign is not None else ""
+            last_zh = f"最后一次是{SIGN_WORDS_ZH[kind]}；" if kind and last_sign is not None else ""
+            limit, limit_zh = duration(s.inactivity_h * 3600), duration_zh(s.inactivity_h * 3600)
             findings.append(Finding(
                 ctx.household.id, AlertKind.INACTIVITY, Severity.URGENT, since,
-                f"no water, power, gas or door since {clock_time(since, tz, now=now)} "
-                f"({duration(now - since)}; {what}); the fixed rule alerts after "
-                f"{duration(s.inactivity_h * 3600)} without a sign of life",
+                f"{said}; {last_en}the fixed rule alerts after {limit} without a sign of life",
+                {"last_sign_at": quiet.last_sign, "counted_from": quiet.reason},
+                explanation_zh=f"{said_zh}；{last_zh}固定规则在{limit_zh}没有生活迹象后报警",
             ))
         findings += self._no_water(now, home, ctx)
         return findings
@@ -142,9 +155,6 @@ class FixedRules:
             return []
         if home.last_sign_at - water_since < OTHER_LIFE_AFTER_WATER_S:
             return []
-        return [Finding(
-            ctx.household.id, AlertKind.NO_WATER, Severity.URGENT, water_since,
-            f"no water drawn since {clock_time(water_since, self._tz, now=now)} "
-            f"({duration(now - water_since)}), though other signs of life went on until "
-            f"{clock_time(home.last_sign_at, self._tz, now=now)}",
-        )]
+        text, text_zh = no_water_words(water_since, home.last_sign_at, now, self._tz)
+        return [Finding(ctx.household.id, AlertKind.NO_WATER, Severity.URGENT, water_since, text,
+                        explanation_zh=text_zh)]

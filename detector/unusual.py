@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.neighbors import LocalOutlierFactor
 
-from detector.explain import duration
+from detector.explain import WEEKDAYS_ZH, duration, duration_zh
 from detector.localtime import day_start_ts
 from detector.table import DAY_FEATURES, HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
@@ -30,6 +30,8 @@ SCALE_FLOOR = np.array([0.5, 0.5, 3.0, 2.0, 2.0, 2.0, 1.0, 3.0, 0.5])
 COUNT_WORDS = {"uses": "uses in all", "water": "water draws", "electricity": "appliance switches",
                "gas": "gas readings", "door": "door openings and closings",
                "activity": "movements"}
+COUNT_WORDS_ZH = {"uses": "各类使用共", "water": "用水", "electricity": "电器开关",
+                  "gas": "燃气读数", "door": "开关门", "activity": "活动"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -51,20 +53,25 @@ def outlier_factor(history: Floats, day: Floats) -> tuple[float, float, Floats]:
     return lof, float(np.max(-model.negative_outlier_factor_)), z_day
 
 
-def _describe(feature: int, value: float, usual: float) -> str:
+def _describe(feature: int, value: float, usual: float) -> tuple[str, str]:
     name = DAY_FEATURES[feature]
     if name.endswith("_h") and name != "longest_daytime_silence_h":
-        what = "first sign of life" if name.startswith("first") else "last sign of life"
-        return f"{what} at {_clock(value)} (usually {_clock(usual)})"
+        first = name.startswith("first")
+        what = "first sign of life" if first else "last sign of life"
+        what_zh = "第一次生活迹象" if first else "最后一次生活迹象"
+        return (f"{what} at {_clock(value)} (usually {_clock(usual)})",
+                f"{what_zh}在{_clock(value, '无')}（平常{_clock(usual, '无')}）")
     if name == "longest_daytime_silence_h":
         return (f"longest daytime silence {duration(value * 3600)} "
-                f"(usually {duration(usual * 3600)})")
-    return f"{value:.0f} {COUNT_WORDS[name]} (usually {usual:.0f})"
+                f"(usually {duration(usual * 3600)})",
+                f"白天最长静默{duration_zh(value * 3600)}（平常{duration_zh(usual * 3600)}）")
+    return (f"{value:.0f} {COUNT_WORDS[name]} (usually {usual:.0f})",
+            f"{COUNT_WORDS_ZH[name]}{value:.0f}次（平常{usual:.0f}次）")
 
 
-def _clock(hours: float) -> str:
+def _clock(hours: float, none: str = "none") -> str:
     if not math.isfinite(hours):
-        return "none"
+        return none
     minutes = round(hours * 60)
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
@@ -83,12 +90,14 @@ def check_day(t: HouseholdTable, row: int, day: int, features: tuple[float, ...]
     centre, _ = robust_scale(history)
     top = [int(k) for k in np.argsort(-np.abs(z))[:2] if abs(z[k]) >= MIN_DEVIATION]
     start = day_start_ts(day, tz)
-    weekday = WEEKDAYS[day % 7]
-    words = "; ".join(_describe(k, float(values[k]), float(centre[k])) for k in top)
+    said = [_describe(k, float(values[k]), float(centre[k])) for k in top]
+    words, words_zh = "; ".join(en for en, _ in said), "；".join(zh for _, zh in said)
     return Finding(
         t.ids[row], AlertKind.UNUSUAL_DAY, Severity.NOTE, start,
-        f"{weekday} looked unlike this home's usual days: {words}. "
+        f"{WEEKDAYS[day % 7]} looked unlike this home's usual days: {words}. "
         "Not an emergency: worth a word at the next visit",
         {"lof": lof, "day_start": start,
          "deviations": {DAY_FEATURES[k]: float(z[k]) for k in range(len(z))}},
+        explanation_zh=f"这户的{WEEKDAYS_ZH[day % 7]}和平常不太一样：{words_zh}。"
+                       "不是紧急情况：下次探访时值得问一问",
     )

@@ -29,6 +29,7 @@ def notification(
             "opened_at": iso(alert.opened_at),
             "since": iso(alert.since),
             "explanation": alert.explanation,
+            "explanation_zh": alert.explanations["zh"],
             "escalation_level": alert.escalation_level,
             "outcome": alert.outcome.value if alert.outcome else None,
             "note": alert.note,

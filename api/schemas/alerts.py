@@ -19,6 +19,8 @@ _EXAMPLE: dict[str, Any] = {
     "kind": "inactivity", "state": "open", "severity": "urgent",
     "opened_at": "2025-11-22T10:05:00Z", "since": "2025-11-21T22:10:00Z",
     "explanation": "no water, power or door since 22:10 (11 h 55 m)",
+    "explanations": {"en": "no water, power or door since 22:10 (11 h 55 m)",
+                     "zh": "自22:10起11小时55分没有用水、用电或开关门"},
     "escalation_level": 0, "next_escalation_at": "2025-11-22T10:10:00Z",
     "acknowledged_at": None, "acknowledged_by": None, "resolved_at": None, "resolved_by": None,
     "outcome": None, "note": None, "assigned_to": None,
@@ -34,8 +36,11 @@ class AlertOut(BaseModel):
     state: AlertState
     severity: Severity
     opened_at: datetime
-    since: datetime = Field(description="when the condition began (the last sign of life)")
-    explanation: str = Field(description="why, in words a grid worker understands")
+    since: datetime = Field(description="when the condition is counted from: the last sign of "
+                                        "life, or a later moment such as when staff last checked")
+    explanation: str = Field(description="why, in words a grid worker understands (English)")
+    explanations: dict[str, str] = Field(
+        description='the explanation by language: "en" and "zh" (Simplified Chinese)')
     escalation_level: int
     next_escalation_at: datetime | None
     acknowledged_at: datetime | None
@@ -56,7 +61,8 @@ class AlertOut(BaseModel):
             id=alert.id, household_id=alert.household_id, household_alias=household.alias,
             colour=household.tier.colour, kind=alert.kind, state=alert.state,
             severity=alert.severity, opened_at=at(alert.opened_at), since=at(alert.since),
-            explanation=alert.explanation, escalation_level=alert.escalation_level,
+            explanation=alert.explanation, explanations=alert.explanations,
+            escalation_level=alert.escalation_level,
             next_escalation_at=when(alert.next_escalation_at),
             acknowledged_at=when(alert.acknowledged_at), acknowledged_by=alert.acknowledged_by,
             resolved_at=when(alert.resolved_at), resolved_by=alert.resolved_by,

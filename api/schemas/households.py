@@ -22,6 +22,7 @@ class OpenAlertBrief(BaseModel):
     state: str
     severity: str
     explanation: str
+    explanations: dict[str, str] = Field(description='by language: "en" and "zh"')
     opened_at: datetime
 
 
@@ -57,6 +58,7 @@ class HouseholdOut(BaseModel):
         if alert is not None and sees_readings:
             brief = OpenAlertBrief(id=alert.id, kind=alert.kind.value, state=alert.state.value,
                                    severity=alert.severity.value, explanation=alert.explanation,
+                                   explanations=alert.explanations,
                                    opened_at=when(alert.opened_at))  # type: ignore[arg-type]
         return cls(
             id=h.id, alias=h.alias, address=h.address, building=h.building, colour=h.tier.colour,

@@ -55,6 +55,13 @@ class Finding:
     since: float
     explanation: str
     details: dict[str, Any] = field(default_factory=dict)
+    explanation_zh: str | None = None
+    """The same explanation in Simplified Chinese, the language of the people who act on it."""
+
+    def stored_details(self) -> dict[str, Any]:
+        if self.explanation_zh is None:
+            return self.details
+        return {**self.details, "explanation_zh": self.explanation_zh}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,11 @@ class Alert:
     @property
     def is_resolved(self) -> bool:
         return self.state is AlertState.RESOLVED
+
+    @property
+    def explanations(self) -> dict[str, str]:
+        """The explanation by language ("en", "zh"); English where no translation was stored."""
+        return {"en": self.explanation, "zh": self.details.get("explanation_zh") or self.explanation}
 
 
 def acknowledge(alert: Alert, *, staff_id: int, now: float) -> Alert:

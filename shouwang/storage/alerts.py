@@ -144,7 +144,7 @@ class AlertStore:
                         explanation=finding.explanation,
                         escalation_level=0,
                         notified_level=-1,
-                        details=finding.details,
+                        details=finding.stored_details(),
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
                 trail.record(

@@ -1,6 +1,7 @@
 from zoneinfo import ZoneInfo
 
 from detector.context import Context
+from detector.explain import clock_time
 from detector.rules import FixedRules
 from detector.signs import HomeState, SignKind, SignOfLife
 from shouwang.domain.alerts import AlertKind
@@ -40,7 +41,15 @@ def test_after_staff_closed_an_alert_the_silence_counts_from_their_check() -> No
     checked = Context(context().household, context().hubs, T0 - 48 * H,
                       {AlertKind.INACTIVITY: T0 + 13 * H})
     assert AlertKind.INACTIVITY not in kinds(RULES.assess_one(T0 + 14 * H, home, checked))
-    assert AlertKind.INACTIVITY in kinds(RULES.assess_one(T0 + 25 * H, home, checked))
+    found = [f for f in RULES.assess_one(T0 + 25 * H, home, checked)
+             if f.kind is AlertKind.INACTIVITY]
+    assert len(found) == 1
+    # It says when the elder was last heard from, not only when staff looked in.
+    now, tz = T0 + 25 * H, ZoneInfo("Asia/Shanghai")
+    last, check = (clock_time(t, tz, now=now) for t in (T0, T0 + 13 * H))
+    assert f"since {last}" in found[0].explanation, found[0].explanation
+    assert f"staff checked at {check}, nothing since (12 h 00 m)" in found[0].explanation
+    assert found[0].explanation_zh and f"工作人员{check}已查看" in found[0].explanation_zh
 
 
 def test_an_elder_marked_away_raises_no_inactivity() -> None:

@@ -129,7 +129,8 @@ def build_community(tmp_path: Path, **api: object) -> Community:
     alerts = {}
     for home in ("h-east-red", "h-west-red"):
         opened = state.alerts.open(Finding(home, AlertKind.INACTIVITY, Severity.URGENT,
-                                           NOW - 13 * 3600, "no water, power or door since 08:00"),
+                                           NOW - 13 * 3600, "no water, power or door since 08:00",
+                                           explanation_zh="自08:00起没有用水、用电或开关门"),
                                    now=NOW - 600)
         assert opened is not None
         alerts[home] = opened

@@ -44,6 +44,8 @@ def test_acknowledging_stops_escalation_and_shows_in_the_history(community: Comm
     detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("member1")).json()
     assert [h["action"] for h in detail["history"]] == ["opened", "acknowledged"]
     assert detail["explanation"].startswith("no water")
+    assert detail["explanations"] == {"en": detail["explanation"],
+                                      "zh": "自08:00起没有用水、用电或开关门"}
 
 
 def test_resolving_needs_an_outcome_and_closes_once(community: Community) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -260,3 +261,22 @@ def test_a_silence_counts_from_when_staff_last_closed_its_alert() -> None:
     later = first_alert(detector, checked, alert[0], 12)
     assert later is not None and later[0] - alert[0] >= 3600
     assert later[1].since == alert[0]
+    # The words still say when she was last heard from (09:00), and that staff checked since.
+    check = datetime.fromtimestamp(alert[0], TZ).strftime("%H:%M")
+    assert "since 09:00" in later[1].explanation, later[1].explanation
+    assert f"staff checked at {check}" in later[1].explanation, later[1].explanation
+    assert "自09:00起" in (later[1].explanation_zh or "")
+    assert f"工作人员{check}已查看" in (later[1].explanation_zh or "")
+    assert later[1].details["counted_from"] == "checked"
+
+
+def test_every_alert_is_explained_in_chinese_too() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 9.0)
+    alert = first_alert(detector, ctx, at(DAYS, 9.0), 12)
+    assert alert is not None
+    finding = alert[1]
+    assert finding.explanation_zh and "自09:00起" in finding.explanation_zh
+    assert not any("a" <= c.lower() <= "z" for c in finding.explanation_zh), finding.explanation_zh
+    assert finding.stored_details()["explanation_zh"] == finding.explanation_zh
