@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,7 +34,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class MqttSettings(BaseModel):
+class Group(BaseModel):
+    """A nested group of settings: a misspelt key is an error, not a silently ignored line."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MqttSettings(Group):
     url: str | None = Field(
         default=None,
         description="External broker, e.g. mqtt://user:pass@10.0.0.5:1883 (mqtts:// for TLS). "
@@ -76,7 +82,7 @@ class MqttSettings(BaseModel):
         return parts.hostname or "127.0.0.1", port, parts.username, parts.password, tls
 
 
-class StorageSettings(BaseModel):
+class StorageSettings(Group):
     data_dir: Path = Path("shouwang-data")
     state_url: str | None = Field(
         default=None,
@@ -97,7 +103,7 @@ class StorageSettings(BaseModel):
         return self.readings_path or self.data_dir / "readings.db"
 
 
-class GatewaySettings(BaseModel):
+class GatewaySettings(Group):
     batch_size: int = Field(default=1000, ge=1)
     flush_interval_s: float = Field(default=0.25, gt=0)
     max_age_days: float = Field(default=31.0, gt=0, description="older readings are refused")
@@ -105,7 +111,7 @@ class GatewaySettings(BaseModel):
     registry_refresh_s: float = Field(default=30.0, gt=0)
 
 
-class LearnedSettings(BaseModel):
+class LearnedSettings(Group):
     """The learned detector (see docs/detector.md for what each number does and why)."""
 
     false_alerts_per_month: float = Field(
@@ -187,7 +193,7 @@ class LearnedSettings(BaseModel):
     seed: int = 0
 
 
-class DetectorSettings(BaseModel):
+class DetectorSettings(Group):
     algorithm: Literal["learned", "fixed"] = Field(
         default="learned",
         description="learned: each household's own rhythm (the default); fixed: the 12-hour rules",
@@ -236,7 +242,7 @@ DEFAULT_LADDERS_MIN: dict[str, list[float]] = {
 }
 
 
-class DispatchSettings(BaseModel):
+class DispatchSettings(Group):
     ladders_min: dict[str, list[float]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_LADDERS_MIN.items()},
         description="per colour: minutes unacknowledged before the grid head, then the duty leader",
@@ -261,7 +267,7 @@ class DispatchSettings(BaseModel):
         return tuple(60.0 * w for w in self.ladders_min[tier.colour])
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(Group):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = None

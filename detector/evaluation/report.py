@@ -9,6 +9,13 @@ from typing import Any
 
 HEADER = ("home", "detector", "incidents", "median h", "p90 h", "missed", "false",
           "in away", "in sleep", "hh-months", "false/hh-month")
+LEGEND = (
+    "incidents: injected or scripted emergencies judged; median h / p90 h: hours from an "
+    "incident's start to the detector's alert\n(- when that rank falls on a missed incident, "
+    "or there were none); missed: incidents never alerted on; false: alerts "
+    "with no incident,\nof which 'in away' and 'in sleep' fell inside labelled spans; hh-months: "
+    "household-months judged after learning; false/hh-month: false alerts per household-month."
+)
 
 
 def _cell(value: Any) -> str:
@@ -26,7 +33,8 @@ def _row(home: str, name: str, m: dict[str, Any]) -> tuple[str, ...]:
             _cell(m["household_months"]), _cell(m["false_alerts_per_household_month"]))
 
 
-def table(detectors: dict[str, dict[str, Any]], *, per_home: bool = True) -> str:
+def table(detectors: dict[str, dict[str, Any]], *, per_home: bool = True,
+          legend: bool = True) -> str:
     """A plain-text table: each home, then the pooled figures, for every detector."""
     rows: list[tuple[str, ...]] = [HEADER]
     names = list(detectors)
@@ -38,7 +46,7 @@ def table(detectors: dict[str, dict[str, Any]], *, per_home: bool = True) -> str
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in
                        enumerate(zip(r, widths, strict=True))) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(lines + ([LEGEND] if legend else []))
 
 
 def markdown(detectors: dict[str, dict[str, Any]], *, per_home: bool = True) -> str:

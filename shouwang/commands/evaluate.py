@@ -125,6 +125,14 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any],
     from detector.evaluation import run as evaluation
     from detector.evaluation.simulated import Scenario
 
+    if args.days <= args.sim_learning_days:
+        raise InvalidInput(
+            f"--days {args.days} ends within the {args.sim_learning_days} learning days "
+            "(--sim-learning-days): incidents and false alerts are only counted after them, so "
+            f"nothing would be measured. Use --days {args.sim_learning_days + 7} or more.")
+    if args.days < args.sim_learning_days + 7:
+        _say(f"note: only {args.days - args.sim_learning_days} day(s) are judged after learning; "
+             "the figures below rest on few incidents.")
     scenario = Scenario(homes=args.homes, days=args.days, learning_days=args.sim_learning_days,
                         seed=args.seed, tick_s=args.tick_min * 60.0)
     _say(f"\nSimulated population: {scenario.homes} homes, {scenario.days} days, seed "
@@ -135,7 +143,9 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any],
     outcome = evaluation.simulated(factories, scenario, settings.detector)
     _say(report.table(metrics.by_detector(outcome.homes)))
     for name, extra in outcome.extra.items():
-        _say(f"  {name}: " + ", ".join(f"{k} {v:g}" for k, v in extra.items()))
+        _say(f"  {name}: " + ", ".join(
+            f"{k} {v:g}" if math.isfinite(v) else f"{k} none (nothing detected)"
+            for k, v in extra.items()))
     _say(f"  ({time.perf_counter() - started:.0f} s)")
     return outcome.homes, outcome.extra
 

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from shouwang.commands.common import load_settings
+from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
 from shouwang.registration import import_households
@@ -244,14 +244,22 @@ def households_consent(args: argparse.Namespace) -> int:
 
 
 def households_list(args: argparse.Namespace) -> int:
-    state = _state(args)
+    settings = load_settings(args)
+    state = StateStore.open(settings.storage.state_database_url())
+    tz = ZoneInfo(settings.timezone)
     statuses = state.status.all()
+    homes = state.registry.households()
     print(f"{'household':<12} {'colour':<7} {'grid':<8} {'last sign of life':<17} alias")
-    for h in state.registry.households():
+    for h in homes:
         status = statuses.get(h.id)
-        last = time.strftime("%Y-%m-%d %H:%M", time.localtime(status.last_sign_at)) if (
+        last = datetime.fromtimestamp(status.last_sign_at, tz).strftime("%Y-%m-%d %H:%M") if (
             status and status.last_sign_at) else "-"
         print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} {last:<17} {h.alias or ''}")
+    demo = Path(DEMO_DIR)
+    if not homes and settings.storage.state_url is None and (demo / "state.db").is_file() \
+            and settings.storage.data_dir.resolve() != demo.resolve():
+        print(f"(no households in {settings.storage.data_dir}/; `shouwang run --demo` keeps its "
+              f"own in {DEMO_DIR}/: SHOUWANG_STORAGE__DATA_DIR={DEMO_DIR} shouwang households list)")
     return 0
 
 

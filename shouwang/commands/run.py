@@ -14,14 +14,12 @@ from dispatch import policy
 from shouwang.bootstrap import ApiServer, System, build
 from shouwang.broker import choose_port
 from shouwang.clock import Clock, FastClock
-from shouwang.commands.common import load_settings
+from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.demo import STAFF as DEMO_STAFF
 from shouwang.demo import register
 from shouwang.settings import Settings
 from simulator.population import build_homes, demo_clock_start, demo_incidents, population
 from simulator.publisher import Simulation
-
-DEMO_DIR = "shouwang-demo-data"
 
 
 def add_parser(commands: Any) -> None:
@@ -58,16 +56,17 @@ def handle(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `docker stop`, systemd: shut down cleanly
     notices: list[str] = []
+    serving = False
     try:
         wanted_mqtt, wanted_api = settings.mqtt.embedded_port, settings.api.port
         system.start_broker(pick_free_port=args.demo)
         port = choose_port(settings.api.host, settings.api.port, what="web server",
                            setting="SHOUWANG_API__PORT", pick_free=args.demo)
         settings.api.port = port
-        if settings.mqtt.embedded and settings.mqtt.embedded_port != wanted_mqtt:
+        if settings.mqtt.embedded and wanted_mqtt and settings.mqtt.embedded_port != wanted_mqtt:
             notices.append(f"MQTT port {wanted_mqtt} was taken, so the embedded broker uses "
                            f"{settings.mqtt.embedded_port} (choose with SHOUWANG_MQTT__EMBEDDED_PORT)")
-        if port != wanted_api:
+        if wanted_api and port != wanted_api:
             notices.append(f"port {wanted_api} was taken, so the API uses {port} "
                            "(choose with SHOUWANG_API__PORT)")
         if settings.api.public_url is None:
@@ -88,11 +87,13 @@ def handle(args: argparse.Namespace) -> int:
             notices.append(f"{unmonitored} household(s) have no recorded consent to sensing and are not "
                            "monitored (`shouwang households consent ID --by NAME`)")
         _banner(system, settings, tokens, notices, password)
+        serving = True
         stop.wait(args.duration)
     except KeyboardInterrupt:
         pass
     finally:
-        print("\nshouwang: stopping…", flush=True)
+        if serving:
+            print("\nshouwang: stopping…", flush=True)
         system.stop()
     return 0
 

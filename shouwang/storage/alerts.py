@@ -7,6 +7,7 @@ so a crash can never leave an alert changed but unannounced.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
 from shouwang.storage.registry import visible_households
 from shouwang.storage.schema import alerts, deliveries, households
+
+log = logging.getLogger(__name__)
 
 Alerts = list[Alert]
 Deliveries = list[Delivery]
@@ -167,6 +170,8 @@ class AlertStore:
             trail.record(db, at=now, actor=actor, action="acknowledged", entity="alert",
                          entity_id=alert_id)
             self._tell_recipients(db, changed, DeliveryEvent.ACKNOWLEDGED, now, skip=staff.id)
+        log.info("alert.acknowledged id=%s household=%s by=%s", changed.id, changed.household_id,
+                 staff.username)
         return changed
 
     def resolve(
@@ -180,6 +185,8 @@ class AlertStore:
                          entity="alert", entity_id=alert_id,
                          details={"outcome": outcome.value, "note": note})
             self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now, skip=staff.id)
+        log.info("alert.resolved id=%s household=%s by=%s outcome=%s", changed.id,
+                 changed.household_id, staff.username, outcome.value)
         return changed
 
     def clear(self, household_id: str, kind: AlertKind, *, reason: str, now: float) -> Alert | None:

@@ -56,3 +56,17 @@ def test_a_missing_settings_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_ladder_for_an_unknown_colour_is_refused() -> None:
     with pytest.raises(ValueError, match="purple"):
         Settings(dispatch={"ladders_min": {"purple": [1]}})
+
+
+def test_a_misspelt_setting_is_refused_not_ignored(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("SHOUWANG_DETECTOR__INACTIVTY_H", "6")
+    with pytest.raises(ValidationError, match=r"detector\.inactivty_h"):
+        Settings()
+    monkeypatch.delenv("SHOUWANG_DETECTOR__INACTIVTY_H")
+    file = tmp_path / "shouwang.toml"
+    file.write_text('[dispatch]\nretry_intial_s = 2\n')
+    with pytest.raises(ValidationError, match=r"dispatch\.retry_intial_s"):
+        Settings.load(file)

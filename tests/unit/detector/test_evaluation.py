@@ -112,3 +112,11 @@ def test_without_recorded_homes_the_evaluation_says_so_and_goes_on(
     data = json.loads(out.read_text())
     assert list(data["datasets"]) == ["simulated"]
     assert data["detectors"]["learned"]["incidents"] == 4
+
+
+def test_a_simulation_shorter_than_its_learning_days_is_refused_with_the_reason(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["evaluate", "--days", "10", "--no-recorded"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--days 10 ends within the 14 learning days" in err and "--days 21 or more" in err
