@@ -38,6 +38,9 @@ Every endpoint that takes an id answers 404 for things outside what you look aft
 worker sees their grid, a red-tier caseworker the households they claimed, a volunteer the
 households they visit (and no readings or alerts); duty leaders and admins see all.
 Errors are JSON: `{"error": {"code": ..., "message": ...}}`; the message says what to do.
+A body that is not valid JSON answers 400 (`bad_request`); JSON that parses but does not fit
+answers 422 (`invalid_request` with a list of `problems`, or `invalid` for a value that cannot
+be used); unknown paths and methods answer 404 and 405 in the same shape.
 """
 
 CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
