@@ -445,14 +445,14 @@ async function openHousehold(id) {
   $("chart").closest("section").hidden = !readable;
   $("timeline").closest("section").hidden = !readable;
   $("household-alerts").closest("section").hidden = !readable;
-  renderHouseholdAlerts();
+  renderAlerts();
   if (readable) {
     const [activity, timeline, alerts] = await Promise.all([
       api(`/households/${encodeURIComponent(id)}/activity?days=7`),
       api(`/households/${encodeURIComponent(id)}/timeline`),
       api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`)]);
     for (const a of alerts.items) app.alerts.set(a.id, a);
-    renderHouseholdAlerts();
+    renderAlerts();  // keeps the focus of someone already working on an alert
     $("chart").replaceChildren(chart(activity));
     $("chart").scrollLeft = $("chart").scrollWidth;  // on a phone, start at the latest hours
     $("legend").replaceChildren(...activity.kinds.map((k) =>
