@@ -7,6 +7,7 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 import shouwang
 from api import errors
@@ -17,6 +18,7 @@ from api.routes import (
     audit,
     auth,
     care,
+    docs,
     grids,
     health,
     household_data,
@@ -36,16 +38,23 @@ Every endpoint that takes an id answers 404 for things outside what you look aft
 worker sees their grid, a red-tier caseworker the households they claimed, a volunteer the
 households they visit (and no readings or alerts); duty leaders and admins see all.
 Errors are JSON: `{"error": {"code": ..., "message": ...}}`; the message says what to do.
+A body that is not valid JSON answers 400 (`bad_request`); JSON that parses but does not fit
+answers 422 (`invalid_request` with a list of `problems`, or `invalid` for a value that cannot
+be used); unknown paths and methods answer 404 and 405 in the same shape.
 """
 
-HEADERS = [
+CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# Swagger UI sets style attributes on its elements; only the docs page allows them. Its
+# scripts stay 'self'.
+DOCS_CSP = CSP.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'")
+BASE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy",
-     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-     b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
 ]
+HEADERS = [*BASE_HEADERS, (b"content-security-policy", CSP)]
+DOCS_HEADERS = [*BASE_HEADERS, (b"content-security-policy", DOCS_CSP)]
 
 
 class SecurityHeaders:
@@ -59,9 +68,11 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        extra = DOCS_HEADERS if scope["path"] == "/docs" else HEADERS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + HEADERS
+                message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -69,14 +80,15 @@ class SecurityHeaders:
 
 def create_app(context: ApiContext) -> FastAPI:
     app = FastAPI(title="Shouwang (守望)", version=shouwang.__version__, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None)
+                  docs_url=None, redoc_url=None)
     app.state.context = context
     errors.install(app)
     for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
-                   staff, transfer, audit, live, web):
+                   staff, transfer, audit, live, web, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")
+    app.mount(docs.ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
     app.add_middleware(SecurityHeaders)
     context.metrics.registry.register(StateCollector(context.state))
     return app

@@ -57,19 +57,37 @@ def install(app: FastAPI) -> None:
                             headers={"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error")
         message = str(exc.detail)
         if exc.status_code == 400:
             message = "the request body could not be read; send UTF-8 JSON"
+        elif exc.status_code == 404 and exc.detail == "Not Found":
+            message = f"there is no {request.url.path}; the API is described at /docs"
+        elif exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
         return JSONResponse(_body(code, message), status_code=exc.status_code,
                             headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        unreadable = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if unreadable is not None:
+            # Broken JSON is a malformed request (400); JSON that parses but does not fit is 422.
+            why = (unreadable.get("ctx") or {}).get("error", "")
+            return JSONResponse(_body("bad_request", "the request body is not valid JSON"
+                                      f"{f' ({why})' if why else ''}; send UTF-8 JSON"),
+                                status_code=400)
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
         return JSONResponse(_body("invalid_request", "the request is not valid; see problems",
                                   problems=problems), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette still logs the exception; the caller gets the envelope, not plain text.
+        return JSONResponse(_body("internal", "something went wrong on the server; it has been "
+                                  "logged, try again or tell the administrator"), status_code=500)

@@ -6,7 +6,7 @@ Pure: the route gathers the rows, this orders and words them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,10 @@ def _bunch(bunch: list[SignOfLife]) -> Event:
                  {"kinds": dict(kinds), "until": bunch[-1].ts})
 
 
-def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry]) -> list[Event]:
+def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
+                 names: Mapping[str, str] | None = None) -> list[Event]:
+    """Alert history; `names` (username to name) lets the page say who acted, not a login."""
+    names = names or {}
     known = {str(a.id): a for a in alerts}
     events = []
     for e in entries:
@@ -62,7 +65,8 @@ def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry]) -> list
         if e.action == "opened":
             text = f"alert {alert.id} opened: {alert.explanation}"
         details: dict[str, Any] = {"alert_id": alert.id, "alert_kind": alert.kind.value,
-                                   "action": e.action, "actor": e.actor}
+                                   "action": e.action, "actor": e.actor,
+                                   "actor_name": names.get(e.actor)}
         if e.action in ("resolved", "cleared"):
             details["outcome"] = alert.outcome.value if alert.outcome else None
         events.append(Event(e.at, "alert", text, details))
@@ -72,10 +76,14 @@ def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry]) -> list
 def timeline(*, signs: Sequence[SignOfLife], alerts: Iterable[Alert],
              alert_entries: Iterable[AuditEntry], visits: Iterable[Visit],
              silences: Iterable[Silence], consents: Iterable[Consent], start: float,
-             end: float) -> list[Event]:
-    events = group_signs(signs) + alert_events(alerts, alert_entries)
+             end: float, names: Mapping[str, str] | None = None,
+             staff_names: Mapping[int, str] | None = None) -> list[Event]:
+    staff_names = staff_names or {}
+    events = group_signs(signs) + alert_events(alerts, alert_entries, names)
     events += [Event(v.at, "visit", f"visited{': ' + v.note if v.note else ''}",
-                     {"staff_id": v.staff_id, "note": v.note}) for v in visits]
+                     {"staff_id": v.staff_id,
+                      "staff_name": None if v.staff_id is None else staff_names.get(v.staff_id),
+                      "note": v.note}) for v in visits]
     for s in silences:
         events.append(Event(s.starts_at, "silence", f"away until {s.until:.0f}",
                             {"silence_id": s.id, "until": s.until, "reason": s.reason,

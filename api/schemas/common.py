@@ -24,8 +24,8 @@ def seconds(moment: datetime) -> float:
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="not_found, forbidden, conflict, invalid, invalid_request, "
-                                  "not_authenticated, too_many_requests")
+    code: str = Field(description="bad_request, not_found, method_not_allowed, forbidden, conflict, invalid, "
+                                  "invalid_request, not_authenticated, too_many_requests, internal")
     message: str = Field(description="what was wrong and what to do")
     problems: list[dict[str, Any]] | None = None
 

@@ -21,7 +21,12 @@ const TEXT = {
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
     water_running: "水长流", gas_running: "燃气长开", since: "自", hoursAgo: "小时前",
     minutesAgo: "分钟前", daysAgo: "天前", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
-    lang: "English",
+    lang: "English", chooseOutcome: "请选择结果…", confirmResolve: "确定以“{o}”结案吗？",
+    confirm: "确定结案", cancel: "取消", alertsHere: "该住户的警报", noAlertsHere: "该住户没有未处理的警报。",
+    actionBy: "{action}（{who}）", colon: "：", listSep: "、", paren: "（{x}）",
+    actor_detector: "系统检测", actor_dispatch: "通知系统", actor_system: "系统", actor_demo: "演示",
+    actor_cli: "命令行", actor_import: "导入", sensingOn: "同意监测", sensingOff: "不同意监测",
+    chartScroll: "图表可左右滑动", retry: "重试",
   },
   en: {
     title: "Shouwang", skip: "Skip to main content", logout: "Sign out", signin: "Sign in",
@@ -48,6 +53,13 @@ const TEXT = {
     water_running: "water running", gas_running: "gas left on", since: "since",
     hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
     chartSummary: "{n} signs of life in the last 7 days", lang: "中文",
+    chooseOutcome: "Choose an outcome…", confirmResolve: "Resolve as “{o}”?", confirm: "Yes, resolve",
+    cancel: "Cancel", alertsHere: "This household's alerts", noAlertsHere: "No open alerts here.",
+    actionBy: "{action} by {who}", colon: ": ", listSep: ", ", paren: " ({x})",
+    actor_detector: "the detector", actor_dispatch: "dispatch", actor_system: "the system",
+    actor_demo: "the demo", actor_cli: "the command line", actor_import: "an import",
+    sensingOn: "agreed to sensing", sensingOff: "declined sensing",
+    chartScroll: "the chart scrolls sideways", retry: "retry",
   },
 };
 const KIND_COLOURS = { water: "#1e88e5", electricity: "#f9a825", gas: "#e64a19",
@@ -59,10 +71,18 @@ const app = {
   lang: localStorage.getItem("shouwang.lang") || "zh",
   token: sessionStorage.getItem("shouwang.token"),
   me: null, homes: new Map(), alerts: new Map(), stream: null, lastEventId: null, skew: 0,
+  grids: new Map(), liveState: "connecting",
+  // What the user has started on an alert survives re-rendering when other alerts change.
+  choice: new Map(), confirming: new Set(),
   tz: document.querySelector('meta[name="shouwang-timezone"]').content || "Asia/Shanghai",
 };
 const $ = (id) => document.getElementById(id);
 const t = (key) => (TEXT[app.lang][key] ?? key);
+const fill = (key, values) => Object.entries(values)
+  .reduce((text, [k, v]) => text.replace(`{${k}}`, v), t(key));
+// The detector may send its explanation in both languages; older alerts have one text only.
+const explain = (alert) => alert.explanations?.[app.lang] ?? alert.explanation;
+const gridName = (id) => app.grids.get(id) ?? id;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -109,10 +129,26 @@ function clock(iso) {
 function ago(iso) {
   if (!iso) return t("never");
   const minutes = Math.round((Date.now() + app.skew - new Date(iso).getTime()) / 60000);
-  if (minutes < 2) return `${clock(iso)}（${t("justNow")}）`;
-  if (minutes < 120) return `${clock(iso)}（${minutes} ${t("minutesAgo")}）`;
-  if (minutes < 2880) return `${clock(iso)}（${Math.round(minutes / 60)} ${t("hoursAgo")}）`;
-  return `${clock(iso)}（${Math.round(minutes / 1440)} ${t("daysAgo")}）`;
+  const x = minutes < 2 ? t("justNow")
+    : minutes < 120 ? `${minutes} ${t("minutesAgo")}`
+    : minutes < 2880 ? `${Math.round(minutes / 60)} ${t("hoursAgo")}`
+    : `${Math.round(minutes / 1440)} ${t("daysAgo")}`;
+  return clock(iso) + fill("paren", { x });
+}
+
+// A "how long ago" that refreshTimes() keeps current while the page stays open.
+function agoNode(iso) {
+  return el("span", { "data-ago": iso || "", text: ago(iso) });
+}
+
+function refreshTimes() {
+  document.querySelectorAll("[data-ago]").forEach((n) => { n.textContent = ago(n.dataset.ago); });
+}
+
+function setLive(state) {
+  app.liveState = state;
+  $("live").textContent = t(state);
+  $("live").classList.toggle("on", state === "live");
 }
 
 function translate() {
@@ -120,6 +156,7 @@ function translate() {
   document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
   $("lang").textContent = t("lang");
   $("lang").lang = app.lang === "zh" ? "en" : "zh-CN";
+  setLive(app.liveState);
   document.title = `${t("title")} · ${$("community").textContent}`;
 }
 
@@ -138,14 +175,15 @@ function card(home, asLink = true) {
   const state = cardState(home);
   const status = state === "alert" ? `${t("alertOpen")} · ${t(home.open_alert.kind)}`
     : state === "acknowledged" ? `${t("alertAck")} · ${t(home.open_alert.kind)}` : t("fine");
-  const last = app.me?.role === "volunteer" ? t("noReadings")
-    : `${t("lastSign")}：${ago(home.last_sign_of_life_at)}${home.last_sign_of_life_kind
-        ? " · " + t(home.last_sign_of_life_kind) : ""}`;
+  const last = app.me?.role === "volunteer" ? [t("noReadings")]
+    : [`${t("lastSign")}${t("colon")}`, agoNode(home.last_sign_of_life_at),
+       home.last_sign_of_life_kind ? ` · ${t(home.last_sign_of_life_kind)}` : null];
+  const where = [home.address, gridName(home.grid_id)].filter(Boolean).join(" · ");
   const body = [
     el("h3", {}, el("span", { text: home.alias || home.id }), " ",
        el("span", { class: "badge", text: t(home.colour) })),
-    el("div", { class: "meta", text: `${home.address || ""} · ${home.grid_id}` }),
-    el("div", { class: "meta", text: last }),
+    el("div", { class: "meta", "data-grid": home.grid_id, text: where }),
+    el("div", { class: "meta" }, ...last),
     home.away_until ? el("div", { class: "meta", text: `${t("away")} ${clock(home.away_until)}` }) : null,
     el("div", { class: "status", text: status }),
   ];
@@ -178,43 +216,97 @@ async function refreshHome(id) {
   }
 }
 
-// ---- the alert feed --------------------------------------------------------------------
-function alertItem(alert) {
-  const select = el("select", { id: `outcome-${alert.id}`, "aria-label": t("outcome") },
-    ...OUTCOMES.map((o) => el("option", { value: o, text: t(o) })));
+// ---- alerts: the live feed and the household page share one item ---------------------------
+// `where` ("feed" or "home") keeps ids unique while both lists are in the page.
+function alertItem(alert, where) {
+  const key = (part) => `${where}:${alert.id}:${part}`;
+  const chosen = app.choice.get(alert.id) || "";
+  const selectId = `${where}-outcome-${alert.id}`;
+  const select = el("select", { id: selectId, "data-focus": key("outcome"), required: true,
+    onchange: (e) => {
+      app.choice.set(alert.id, e.target.value);
+      resolve.disabled = false;
+      if (app.confirming.delete(alert.id)) renderAlerts();
+    } },
+    el("option", { value: "", text: t("chooseOutcome"), selected: !chosen, disabled: true }),
+    ...OUTCOMES.map((o) => el("option", { value: o, text: t(o), selected: o === chosen })));
   const acknowledge = el("button", { type: "button", class: "primary", "data-action": "acknowledge",
-    text: t("acknowledge"), disabled: alert.state !== "open",
+    "data-focus": key("acknowledge"), text: t("acknowledge"), disabled: alert.state !== "open",
     onclick: () => act(alert.id, "acknowledge") });
-  const resolve = el("button", { type: "button", "data-action": "resolve", text: t("resolve"),
-    onclick: () => act(alert.id, "resolve", { outcome: select.value }) });
+  const resolve = el("button", { type: "button", "data-action": "resolve", "data-focus": key("resolve"),
+    text: t("resolve"), disabled: !chosen,
+    onclick: () => { app.confirming.add(alert.id); renderAlerts(key("confirm")); } });
+  let confirmation = null;
+  if (app.confirming.has(alert.id) && chosen) {
+    confirmation = el("div", { class: "confirm", role: "group", "aria-label": t("resolve") },
+      el("p", { text: fill("confirmResolve", { o: t(chosen) }) }),
+      el("button", { type: "button", class: "primary", "data-action": "confirm-resolve",
+                     "data-focus": key("confirm"), text: t("confirm"),
+                     onclick: () => act(alert.id, "resolve", { outcome: chosen }) }),
+      el("button", { type: "button", "data-action": "cancel-resolve", "data-focus": key("cancel"),
+                     text: t("cancel"),
+                     onclick: () => { app.confirming.delete(alert.id); renderAlerts(key("resolve")); } }));
+  }
   return el("li", { class: `alert tier-${alert.colour}`, "data-alert": alert.id,
                     "data-household": alert.household_id, "data-state": alert.state },
     el("strong", {}, el("a", { href: `#/household/${encodeURIComponent(alert.household_id)}`,
                                text: alert.household_alias || alert.household_id }),
        ` · ${t(alert.kind)} · ${t(alert.state)}`),
-    el("p", { class: "why", text: `${alert.explanation}` }),
-    el("div", { class: "actions" }, acknowledge, select, resolve));
+    el("p", { class: "why", text: explain(alert) }),
+    el("div", { class: "actions" }, acknowledge,
+       el("label", { for: selectId, class: "outcome-label", text: t("outcome") }), select, resolve),
+    confirmation);
+}
+
+// Newest first and nothing else: acknowledging must not move an item under the user's finger.
+function unresolved(filter = () => true) {
+  return [...app.alerts.values()].filter((a) => a.state !== "resolved" && filter(a))
+    .sort((a, b) => b.id - a.id);
 }
 
 function renderFeed() {
-  const open = [...app.alerts.values()].filter((a) => a.state !== "resolved")
-    .sort((a, b) => (a.state === b.state ? b.id - a.id : a.state === "open" ? -1 : 1));
-  $("feed").replaceChildren(...open.map(alertItem));
+  const open = unresolved();
+  $("feed").replaceChildren(...open.map((a) => alertItem(a, "feed")));
   $("feed-empty").hidden = open.length > 0;
+}
+
+function renderHouseholdAlerts() {
+  const id = $("household").dataset.household;
+  const mine = id ? unresolved((a) => a.household_id === id) : [];
+  $("household-alerts").replaceChildren(...mine.map((a) => alertItem(a, "home")));
+  $("household-alerts-empty").hidden = mine.length > 0;
+}
+
+// Re-render both lists and put focus back where it was (or on `focus`), so a keyboard or
+// screen-reader user does not lose their place when the live feed changes.
+function renderAlerts(focus) {
+  const was = focus || document.activeElement?.dataset?.focus;
+  renderFeed();
+  renderHouseholdAlerts();
+  if (!was) return;
+  const [where, id] = was.split(":");
+  const target = [was, `${where}:${id}:outcome`]
+    .map((k) => document.querySelector(`[data-focus="${CSS.escape(k)}"]`))
+    .find((n) => n && !n.disabled);
+  if (target) target.focus();
+  else if (!document.activeElement || document.activeElement === document.body) {
+    $(where === "home" ? "household-alerts-title" : "feed-title").focus();
+  }
 }
 
 async function loadAlerts() {
   if (app.me?.role === "volunteer") { $("feed").closest("section").hidden = true; return; }
   const page = await api("/alerts?state=unresolved&limit=200");
   app.alerts = new Map(page.items.map((a) => [a.id, a]));
-  renderFeed();
+  renderAlerts();
 }
 
 async function act(id, action, body) {
   try {
     const alert = await api(`/alerts/${id}/${action}`, { method: "POST", body });
     app.alerts.set(id, alert);
-    renderFeed();
+    if (action === "resolve") { app.choice.delete(id); app.confirming.delete(id); }
+    renderAlerts();
     await refreshHome(alert.household_id);
     toast(action === "acknowledge" ? t("acked") : t("resolved"));
   } catch (e) { toast(e.message); }
@@ -230,7 +322,7 @@ async function follow() {
   try {
     const response = await fetch("/events", { headers, signal: controller.signal });
     if (!response.ok) throw new Error(String(response.status));
-    $("live").textContent = t("live"); $("live").classList.add("on");
+    setLive("live");
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
@@ -244,7 +336,7 @@ async function follow() {
       }
     }
   } catch (e) { /* reconnect below */ }
-  $("live").textContent = t("offline"); $("live").classList.remove("on");
+  setLive("offline");
   app.stream = null;
   if (app.token) setTimeout(follow, 1000);
 }
@@ -260,7 +352,7 @@ function handleFrame(frame) {
   const body = JSON.parse(data);
   if (event === "alert") {
     app.alerts.set(body.alert.id, body.alert);
-    renderFeed();
+    renderAlerts();
     refreshHome(body.alert.household_id);
   } else if (event === "household") {
     refreshHome(body.household_id);
@@ -296,14 +388,15 @@ function chart(activity) {
     const moment = new Date(start + i * 3600000);
     const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: app.tz, hour: "2-digit",
                                                            hour12: false }).format(moment));
-    if (hour === 0 || i === 0) {
+    // The first day gets a label only if it is not about to collide with the next midnight's.
+    if (hour === 0 || (i === 0 && hour < 17)) {
       const line = document.createElementNS(ns, "line");
       line.setAttribute("x1", i * w); line.setAttribute("x2", i * w);
       line.setAttribute("y1", top); line.setAttribute("y2", top + h);
       line.setAttribute("stroke", "#bbb");
       const label = document.createElementNS(ns, "text");
       label.setAttribute("x", i * w + 2); label.setAttribute("y", top + h + 18);
-      label.setAttribute("font-size", "13");
+      label.setAttribute("font-size", "15");
       label.textContent = new Intl.DateTimeFormat(app.lang === "zh" ? "zh-CN" : "en-GB",
         { timeZone: app.tz, month: "numeric", day: "numeric" }).format(moment);
       svg.append(line, label);
@@ -312,21 +405,30 @@ function chart(activity) {
   return svg;
 }
 
+function who(d) {
+  return d.actor_name || TEXT[app.lang][`actor_${d.actor}`] || d.actor;
+}
+
 function timelineItem(event) {
   const d = event.details || {};
+  const colon = t("colon");
   let text;
   if (event.kind === "sign_of_life") {
-    text = `${t("sign_of_life")}：` + Object.entries(d.kinds || {})
-      .map(([k, n]) => (n > 1 ? `${t(k)} ×${n}` : t(k))).join("、");
+    text = t("sign_of_life") + colon + Object.entries(d.kinds || {})
+      .map(([k, n]) => (n > 1 ? `${t(k)} ×${n}` : t(k))).join(t("listSep"));
   } else if (event.kind === "alert") {
-    text = `${t("alert")} #${d.alert_id} ${t(d.alert_kind)} · ${t(d.action)} ${t("by")} ${d.actor}`
+    text = `${t("alert")} #${d.alert_id} ${t(d.alert_kind)} · `
+      + fill("actionBy", { action: t(d.action), who: who(d) })
       + (d.outcome ? ` · ${t(d.outcome)}` : "");
   } else if (event.kind === "visit") {
-    text = `${t("visit")}${d.note ? "：" + d.note : ""}`;
+    text = t("visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
+      + (d.note ? colon + d.note : "");
   } else if (event.kind === "silence") {
     text = `${t("away")} ${clock(new Date(d.until * 1000).toISOString())}`;
+  } else if (event.kind === "consent") {
+    text = t("consent") + colon + t(d.sensing ? "sensingOn" : "sensingOff");
   } else {
-    text = `${t(event.kind)}：${event.text}`;
+    text = t(event.kind) + colon + event.text;
   }
   return el("li", { "data-kind": event.kind }, el("time", { datetime: event.at, text: clock(event.at) }),
             " ", text);
@@ -342,11 +444,17 @@ async function openHousehold(id) {
   const readable = app.me?.role !== "volunteer";
   $("chart").closest("section").hidden = !readable;
   $("timeline").closest("section").hidden = !readable;
+  $("household-alerts").closest("section").hidden = !readable;
+  renderAlerts();
   if (readable) {
-    const [activity, timeline] = await Promise.all([
+    const [activity, timeline, alerts] = await Promise.all([
       api(`/households/${encodeURIComponent(id)}/activity?days=7`),
-      api(`/households/${encodeURIComponent(id)}/timeline`)]);
+      api(`/households/${encodeURIComponent(id)}/timeline`),
+      api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`)]);
+    for (const a of alerts.items) app.alerts.set(a.id, a);
+    renderAlerts();  // keeps the focus of someone already working on an alert
     $("chart").replaceChildren(chart(activity));
+    $("chart").scrollLeft = $("chart").scrollWidth;  // on a phone, start at the latest hours
     $("legend").replaceChildren(...activity.kinds.map((k) =>
       el("li", {}, el("span", { style: null, "data-kind": k }), t(k))));
     $("legend").querySelectorAll("span").forEach((s) => { s.style.background = KIND_COLOURS[s.dataset.kind]; });
@@ -365,14 +473,21 @@ async function route() {
   } catch (e) { if (e.message !== "401") toast(e.message); }
 }
 
+function measureSkew() {
+  return api("/health").then((h) => { app.skew = new Date(h.time).getTime() - Date.now(); })
+    .catch(() => {});
+}
+
 async function start() {
   try {
     app.me = await api("/auth/me");
   } catch (e) { show("signin"); return; }
   $("who").textContent = app.me.name;
+  try {
+    app.grids = new Map((await api("/grids")).map((g) => [g.id, g.name]));
+  } catch (e) { /* cards fall back to the grid id */ }
   // "How long ago" is measured on the server's clock (a demo's clock runs fast).
-  api("/health").then((h) => { app.skew = new Date(h.time).getTime() - Date.now(); })
-    .catch(() => {});
+  measureSkew();
   follow();
   await route();
 }
@@ -393,7 +508,7 @@ document.addEventListener("DOMContentLoaded", () => {
     app.lang = app.lang === "zh" ? "en" : "zh";
     localStorage.setItem("shouwang.lang", app.lang);
     translate();
-    if (app.token) { renderCards(); renderFeed(); if (location.hash.startsWith("#/household/")) route(); }
+    if (app.token) { renderCards(); renderAlerts(); if (location.hash.startsWith("#/household/")) route(); }
   });
   $("logout").addEventListener("click", () => signOut(true));
   $("signin-form").addEventListener("submit", async (event) => {
@@ -423,5 +538,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   window.addEventListener("hashchange", route);
   setInterval(() => { if (app.token && !$("dashboard").hidden) loadHomes().catch(() => {}); }, 60000);
+  // "3 min ago" must not stay "3 min ago"; the server's clock is re-read too (a demo's runs fast).
+  setInterval(() => { if (app.token) measureSkew().then(refreshTimes); }, 20000);
   if (app.token) start(); else show("signin");
 });

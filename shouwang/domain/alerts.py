@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from shouwang.domain.errors import AlertAlreadyResolved, Conflict
+from shouwang.domain.errors import AlertAlreadyResolved, Conflict, InvalidInput
 
 
 class AlertKind(enum.StrEnum):
@@ -114,10 +114,10 @@ def resolve(
     alert: Alert, *, staff_id: int | None, outcome: Outcome, note: str | None, now: float
 ) -> Alert:
     """Close the alert with what was found; only the system may say it cleared itself."""
+    if outcome is Outcome.CLEARED_ITSELF and staff_id is not None:
+        raise InvalidInput("outcome 'cleared_itself' is set by the system; choose what you found")
     if alert.is_resolved:
         raise AlertAlreadyResolved(alert.id)
-    if outcome is Outcome.CLEARED_ITSELF and staff_id is not None:
-        raise Conflict("outcome 'cleared_itself' is set by the system; choose what you found")
     return dataclasses.replace(
         alert,
         state=AlertState.RESOLVED,

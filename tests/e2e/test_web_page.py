@@ -3,7 +3,8 @@
 A small simulated community runs on a fast clock; its red household's elder closed the door
 11 hours ago and has not moved since. We sign in with the keyboard, see the red card fine, see it
 turn to an alert when the silence reaches the fixed rule's 12 hours, acknowledge from the live
-feed, and see it change.
+feed (the feed keeps its order), see it change, switch language (the live badge stays live), and
+resolve from the household page, which needs an outcome chosen and a confirmation.
 
 Needs Debian's Chromium at /usr/bin/chromium and Playwright for Python; skipped without them.
 Set SHOUWANG_SCREENSHOTS=docs/screenshots to refresh the screenshots in the README.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,29 +138,95 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
 
             expect(red).to_have_attribute("data-state", "alert", timeout=60_000)
             expect(red).to_contain_text("需要上门")
+            expect(red.locator("[data-grid]")).not_to_contain_text(re.compile(r"g-0\d"))
             item = page.locator(f'#feed li[data-household="{RED_HOME}"]').first
             expect(item).to_be_visible()
+            # No outcome is chosen for the user, and nothing resolves before one is.
+            expect(item.locator("select")).to_have_value("")
+            expect(item.locator('button[data-action="resolve"]')).to_be_disabled()
             shoot(page, "dashboard.png", tmp_path)
 
+            order = page.locator("#feed li").evaluate_all("items => items.map(i => i.dataset.alert)")
             while (buttons := page.locator(
                     f'#feed li[data-household="{RED_HOME}"][data-state="open"] '
                     'button[data-action="acknowledge"]')).count():
+                waiting = buttons.count()  # counted before the press, which may finish at once
                 buttons.first.focus()
                 page.keyboard.press("Enter")  # no mouse needed
-                expect(buttons).to_have_count(buttons.count() - 1, timeout=10_000)
+                expect(buttons).to_have_count(waiting - 1, timeout=10_000)
             expect(red).to_have_attribute("data-state", "acknowledged", timeout=10_000)
             expect(red).to_contain_text("已有人处理")
+            after = page.locator("#feed li").evaluate_all("items => items.map(i => i.dataset.alert)")
+            assert after[:len(order)] == order or after[-len(order):] == order, \
+                "acknowledging must not reorder the feed"
+            assert page.evaluate("document.activeElement.tagName") == "SELECT", \
+                "focus stays on the acknowledged item (its outcome)"
 
             page.locator("#lang").click()
             expect(red).to_contain_text("Someone is on it")
+            expect(page.locator("#live")).to_have_text("live")
             page.locator("#lang").click()
+            expect(page.locator("#live")).to_have_text("实时")
 
             red.click()
             expect(page.locator("#household")).to_be_visible()
             expect(page.locator("#chart svg rect").first).to_be_attached(timeout=10_000)
             expect(page.locator('#timeline li[data-kind="alert"]').first).to_be_visible()
+            here = page.locator("#household-alerts li")
+            expect(here.first).to_be_visible()
+            expect(here.first.locator(".why")).not_to_be_empty()
             expect(page.locator("#toast.show")).to_have_count(0, timeout=10_000)
             shoot(page, "household.png", tmp_path)
+
+            # The relative time keeps moving while the page stays open (the clock runs fast).
+            since = page.locator("#household-card [data-ago]")
+            before = since.text_content()
+            since.evaluate("n => { n.dataset.marked = 'yes'; }")
+            expect(since).not_to_have_text(before or "", timeout=30_000)
+            expect(since).to_have_attribute("data-marked", "yes")
+
+            page.locator("#lang").click()
+            expect(page.locator("#timeline")).to_contain_text(" by ")
+            timeline = page.locator("#timeline").text_content() or ""
+            assert not re.search(r"[由：、（）]", timeline), timeline
+            assert "by detector" not in timeline and "by leader" not in timeline, timeline
+            page.locator("#lang").click()
+
+            # The detector may send explanations in both languages; the page shows the right one.
+            page.evaluate("""() => {
+                const both = { en: "EN: quiet too long", zh: "中文：太久没有动静" };
+                const real = window.fetch;
+                window.fetch = async (...args) => {  // as if the API sent both languages
+                    const answer = await real(...args);
+                    if (!String(args[0]).startsWith("/alerts?")) return answer;
+                    const body = await answer.json();
+                    for (const a of body.items) a.explanations = both;
+                    return new Response(JSON.stringify(body), { status: answer.status });
+                };
+                for (const a of app.alerts.values()) a.explanations = both;
+                renderAlerts();
+            }""")
+            expect(here.first.locator(".why")).to_have_text("中文：太久没有动静")
+            page.locator("#lang").click()
+            expect(here.first.locator(".why")).to_have_text("EN: quiet too long")
+            page.locator("#lang").click()
+
+            # Resolving: choose an outcome, then confirm; cancelling changes nothing.
+            count = here.count()
+            first = here.first
+            first.locator("select").select_option("elder_fine")
+            first.locator('button[data-action="resolve"]').click()
+            confirm = first.locator('button[data-action="confirm-resolve"]')
+            expect(confirm).to_be_focused()
+            expect(first.locator(".confirm")).to_contain_text("老人安好")
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")  # cancel
+            expect(first.locator(".confirm")).to_have_count(0)
+            expect(here).to_have_count(count)
+            first.locator('button[data-action="resolve"]').click()
+            confirm.focus()
+            page.keyboard.press("Enter")
+            expect(here).to_have_count(count - 1, timeout=10_000)
 
             phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
             phone.goto(running.url + "/")
@@ -166,6 +234,11 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             phone.locator("#password").fill(running.password)
             phone.keyboard.press("Enter")
             expect(phone.locator("#cards .card").first).to_be_visible()
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+            phone.locator("#cards .card").first.click()
+            expect(phone.locator("#chart svg text").first).to_be_attached(timeout=10_000)
+            label = phone.locator("#chart svg text").first.bounding_box()
+            assert label is not None and label["height"] >= 14, f"chart labels too small: {label}"
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         finally:
             browser.close()

@@ -11,7 +11,7 @@ from shouwang.domain.alerts import (
     escalate,
     resolve,
 )
-from shouwang.domain.errors import AlertAlreadyResolved, Conflict
+from shouwang.domain.errors import AlertAlreadyResolved, Conflict, InvalidInput
 
 OPEN = Alert(1, "hh-1", AlertKind.INACTIVITY, AlertState.OPEN, Severity.URGENT, 100.0, 50.0,
              "quiet", next_escalation_at=400.0)
@@ -38,7 +38,7 @@ def test_a_resolved_alert_cannot_be_acknowledged_or_resolved_again() -> None:
 
 
 def test_only_the_system_says_an_alert_cleared_itself() -> None:
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidInput):
         resolve(OPEN, staff_id=7, outcome=Outcome.CLEARED_ITSELF, note=None, now=200.0)
     cleared = resolve(OPEN, staff_id=None, outcome=Outcome.CLEARED_ITSELF, note="x", now=200.0)
     assert cleared.state is AlertState.RESOLVED

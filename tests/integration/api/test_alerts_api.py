@@ -55,7 +55,9 @@ def test_resolving_needs_an_outcome_and_closes_once(community: Community) -> Non
     assert missing.status_code == 422
     system_only = community.client.post(f"/alerts/{alert_id}/resolve",
                                         json={"outcome": "cleared_itself"}, headers=headers)
-    assert system_only.status_code == 409
+    assert system_only.status_code == 422, "a person choosing the system's outcome is bad input"
+    assert system_only.json()["error"]["code"] == "invalid"
+    assert "choose what you found" in system_only.json()["error"]["message"]
     done = community.client.post(f"/alerts/{alert_id}/resolve",
                                  json={"outcome": "elder_fine", "note": "asleep"},
                                  headers=headers)

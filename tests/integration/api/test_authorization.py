@@ -17,7 +17,8 @@ from fastapi.routing import iter_route_contexts
 from tests.integration.api.conftest import Community
 
 PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GET", "/"),
-          ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect")}
+          ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/favicon.ico"),
+          ("GET", "/favicon.svg")}
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,23 @@ def test_the_timeline_shows_signs_alerts_visits_and_silences(community: Communit
     assert times == sorted(times, reverse=True)
 
 
+def test_the_timeline_names_who_acted_not_their_login(community: Community) -> None:
+    member = community.staff["member2"]
+    community.state.registry.update_staff(member.id, name="李强")
+    alert_id = community.alerts["h-west-red"].id
+    community.client.post(f"/alerts/{alert_id}/acknowledge", headers=community.auth("member2"))
+    community.clock.t += 60
+    events = community.client.get("/households/h-west-red/timeline",
+                                  headers=community.auth("member2")).json()["events"]
+    acted = [e["details"] for e in events if e["kind"] == "alert"]
+    acknowledged = next(d for d in acted if d["action"] == "acknowledged")
+    assert (acknowledged["actor"], acknowledged["actor_name"]) == ("member2", "李强")
+    opened = next(d for d in acted if d["action"] == "opened")
+    assert opened["actor_name"] is None, "the detector is no staff member; the page words it"
+    visit = next(e["details"] for e in events if e["kind"] == "visit")
+    assert visit["staff_name"] == "李强"
+
+
 def test_a_visit_counts_and_a_future_visit_is_refused(community: Community) -> None:
     made = community.client.post("/households/h-east-red/visits", json={"note": "well"},
                                  headers=community.auth("member1"))

@@ -1,0 +1,68 @@
+"""Every error, even for unknown paths and methods, has one shape: {"error": {code, message}}."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.integration.api.conftest import Community
+
+
+def test_a_body_that_is_not_json_is_a_bad_request(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    response = community.client.post(f"/alerts/{alert_id}/resolve", content=b'{"outcome": ',
+                                     headers={**community.auth("caseworker"),
+                                              "Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_request" and "not valid JSON" in error["message"]
+
+
+def test_json_that_does_not_fit_is_unprocessable(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    response = community.client.post(f"/alerts/{alert_id}/resolve", json={"outcome": "meh"},
+                                     headers=community.auth("caseworker"))
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request" and error["problems"][0]["where"] == "body.outcome"
+
+
+def test_sign_in_with_broken_json_is_a_bad_request_too(community: Community) -> None:
+    response = community.client.post("/auth/login", content=b"{user",
+                                     headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+
+
+def test_an_unknown_path_answers_in_the_error_envelope(community: Community) -> None:
+    response = community.client.get("/no-such-thing", headers=community.auth("admin"))
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message":
+                                         "there is no /no-such-thing; the API is described at /docs"}}
+
+
+def test_a_missing_static_file_answers_in_the_error_envelope(community: Community) -> None:
+    response = community.client.get("/static/nothing.js")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_a_wrong_method_answers_in_the_error_envelope(community: Community) -> None:
+    response = community.client.delete("/health")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.json() == {"error": {"code": "method_not_allowed",
+                                         "message": "DELETE is not allowed on /health; use GET"}}
+
+
+def test_a_domain_not_found_keeps_its_own_message(community: Community) -> None:
+    response = community.client.get("/alerts/999999", headers=community.auth("admin"))
+    assert response.status_code == 404
+    assert response.json()["error"] == {"code": "not_found", "message": "alert 999999 was not found"}
+
+
+def test_an_unexpected_failure_answers_in_the_error_envelope(community: Community) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    community.client.app.add_api_route("/broken-for-test", broken)  # type: ignore[attr-defined]
+    with TestClient(community.client.app, raise_server_exceptions=False) as client:
+        response = client.get("/broken-for-test")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal"
