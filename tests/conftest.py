@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -19,6 +20,15 @@ POSTGRES_URL = os.environ.get("SHOUWANG_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 EVAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "eval-data"
 OUR_PACKAGES = ("shouwang", "gateway", "detector", "dispatch", "api", "simulator")
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Collect cycles after every test, so an unclosed socket or file is reported (as an error,
+    by the ResourceWarning filter) in the test that leaked it, not in whichever test later
+    happens to trigger the garbage collector."""
+    yield
+    gc.collect()
 
 
 def reachable(host: str, port: int) -> bool:
