@@ -99,12 +99,16 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
 
 def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float,
                  other_life_s: float) -> Rows:
-    """Households with no water for `after_s` although other signs went on `other_life_s` after."""
+    """Households at home with no water for `after_s` of their time at home, although other
+    signs went on `other_life_s` after it. While the elder is probably out, the inactivity
+    judgement (her outings) speaks instead."""
     last_water = t.view("last_water")
     start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.view("checked")[:, 1])
     away = t.view("away_until")
     start = np.fmax(start, np.where(away <= now, away, np.nan))
     last = t.view("last_sign")
+    # time out of the home is not time at home without water (counted only from the last water)
+    out_s = np.where(start == last_water, t.view("out_since_water_s"), 0.0)
     with np.errstate(invalid="ignore"):
-        silent = (now - start >= after_s) & (last - start >= other_life_s)
-    return np.flatnonzero(judged & silent & ~np.isnan(last_water))
+        silent = (now - start - out_s >= after_s) & (last - start >= other_life_s)
+    return np.flatnonzero(judged & silent & ~t.view("out") & ~np.isnan(last_water))
