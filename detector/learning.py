@@ -168,7 +168,8 @@ class Learner:
         if nights.is_bedtime(start_h, length) and math.isnan(t.day_sleep[i, 0]):
             t.day_sleep[i, 0] = start_h % 24
         crossed = bool(nights.crosses_mark(start_h, end_h))
-        if crossed or bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])):
+        up = bool(nights.already_up(start_h, t.day[i], t.day_sleep[i, 1]))
+        if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
         score = expected_one(t.cum[i], start_h, end_h)

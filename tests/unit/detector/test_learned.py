@@ -318,3 +318,14 @@ def test_no_water_is_not_judged_while_the_elder_is_probably_out() -> None:
     assert AlertKind.NO_WATER not in found
     assert AlertKind.INACTIVITY in found  # her outing is judged instead
 
+
+def test_a_silence_after_getting_up_early_is_judged_by_the_day_not_the_wake_limit() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    detector.learn_one(sign("h-1", at(DAYS - 1, 21.4)))
+    for hour in (5.0, 5.2, 5.4):  # up an hour and a half earlier than usual, then nothing
+        detector.learn_one(sign("h-1", at(DAYS, hour), SignKind.ELECTRICITY))
+    alert = first_alert(detector, ctx, at(DAYS, 5.4), 12)
+    assert alert is not None
+    assert not alert[1].explanation.startswith("not up yet"), alert[1].explanation
+    assert alert[1].details["why"] == "day"
