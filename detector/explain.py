@@ -193,11 +193,16 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
     return text, zh
 
 
-def no_water_words(since: float, last_sign: float, now: float, tz: ZoneInfo) -> tuple[str, str]:
+def no_water_words(since: float, last_sign: float, now: float, tz: ZoneInfo, *,
+                   out_s: float = 0.0) -> tuple[str, str]:
+    """No water drawn at home; `out_s` of the time since, the elder was out."""
     at, other = clock_time(since, tz, now=now), clock_time(last_sign, tz, now=now)
-    return (f"no water drawn since {at} ({duration(now - since)}), though other signs of life "
-            f"went on until {other}",
-            f"自{at}起{duration_zh(now - since)}没有用水，但其他生活迹象一直持续到{other}")
+    out, out_zh = "", ""
+    if out_s >= 60.0:
+        out, out_zh = f", {duration(out_s)} of it out", f"（其中外出{duration_zh(out_s)}）"
+    return (f"no water drawn since {at} ({duration(now - since)}{out}), though other signs of "
+            f"life went on until {other}",
+            f"自{at}起{duration_zh(now - since)}没有用水{out_zh}，但其他生活迹象一直持续到{other}")
 
 
 def running_words(kind: str, since: float, run_s: float, now: float, tz: ZoneInfo, *,

@@ -78,7 +78,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     now_h = np.full(rows.size, local_hour(now, tz))
     expected = expected_signs(t.cum[rows], start_h, now_h) if rows.size else np.zeros(0)
     out = t.out[rows] & ~np.isnan(t.last_sign[rows])
-    night = ~out & (nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows])
+    up = nights.already_up(start_h, t.day[rows], t.day_sleep[rows, 1])
+    night = ~out & ((nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up)
                     | nights.crosses_mark(start_h, now_h))
     clock = np.mod(start_h, 24.0)
     bucket = sum((clock >= h).astype(np.intp) for h in parts_from_h) + np.zeros(rows.size, np.intp)
@@ -99,12 +100,16 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
 
 def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float,
                  other_life_s: float) -> Rows:
-    """Households with no water for `after_s` although other signs went on `other_life_s` after."""
+    """Households at home with no water for `after_s` of their time at home, although other
+    signs went on `other_life_s` after it. While the elder is probably out, the inactivity
+    judgement (her outings) speaks instead."""
     last_water = t.view("last_water")
     start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.view("checked")[:, 1])
     away = t.view("away_until")
     start = np.fmax(start, np.where(away <= now, away, np.nan))
     last = t.view("last_sign")
+    # time out of the home is not time at home without water (counted only from the last water)
+    out_s = np.where(start == last_water, t.view("out_since_water_s"), 0.0)
     with np.errstate(invalid="ignore"):
-        silent = (now - start >= after_s) & (last - start >= other_life_s)
-    return np.flatnonzero(judged & silent & ~np.isnan(last_water))
+        silent = (now - start - out_s >= after_s) & (last - start >= other_life_s)
+    return np.flatnonzero(judged & silent & ~t.view("out") & ~np.isnan(last_water))

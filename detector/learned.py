@@ -272,7 +272,9 @@ class LearnedDetector:
         findings = []
         for row in rows:
             since = float(np.fmax(t.last_water[row], t.resumed_at[row]))
-            text, text_zh = no_water_words(since, float(t.last_sign[row]), now, self.tz)
+            out_s = float(t.out_since_water_s[row]) if since == t.last_water[row] else 0.0
+            text, text_zh = no_water_words(since, float(t.last_sign[row]), now, self.tz,
+                                           out_s=out_s)
             findings.append(Finding(t.ids[row], AlertKind.NO_WATER, Severity.URGENT, since, text,
                                     explanation_zh=text_zh))
         return findings

@@ -87,9 +87,10 @@ class Learner:
         t.kinds_seen[i] |= np.uint8(1 << KIND_CODES[kind])
         if kind is SignKind.VISIT:
             if not t.episode_end[i] > ts:
-                t.out[i] = False  # seen at home after the last use
+                self._home(i, ts)  # seen at home after the last use
             if t.last_water[i] < ts:
                 t.last_water[i] = ts  # seen well: every silence starts again
+                t.out_since_water_s[i] = 0.0
             return
         end = float(t.episode_end[i])
         if ts < end - 1.0:
@@ -107,17 +108,31 @@ class Learner:
         t.episode_end[i] = ts
         if kind is SignKind.DOOR:
             if not ts - t.last_door[i] <= DOOR_PASSAGE_S:
-                t.out[i] = not t.out[i]  # a passage: out if we thought her in, in if out
+                if t.out[i]:  # a passage: out if we thought her in, in if out
+                    self._home(i, ts)
+                else:
+                    t.out[i] = True
+                    t.left_at[i] = ts
             t.last_door[i] = ts
         else:
-            t.out[i] = False
+            self._home(i, ts)
             if kind is SignKind.WATER:
                 t.last_water[i] = ts
+                t.out_since_water_s[i] = 0.0
         t.day_kinds[i, KIND_INDEX[kind]] += 1
         hour_of_day = hours - day * 24
         if math.isnan(t.day_first_h[i]) and hour_of_day >= FIRST_SIGN_AFTER_H:
             t.day_first_h[i] = hour_of_day
         t.day_last_h[i] = hour_of_day
+
+    def _home(self, i: int, ts: float) -> None:
+        """The elder is in at `ts`; time just spent out is not time at home without water."""
+        t = self.table
+        if t.out[i]:
+            since = np.fmax(t.left_at[i], t.last_water[i])
+            if ts > since:
+                t.out_since_water_s[i] += ts - since
+            t.out[i] = False
 
     def _morning(self, i: int, hour_of_day: float) -> None:
         """Getting up: the first use after 04:00 that another follows within the hour (a
@@ -153,7 +168,8 @@ class Learner:
         if nights.is_bedtime(start_h, length) and math.isnan(t.day_sleep[i, 0]):
             t.day_sleep[i, 0] = start_h % 24
         crossed = bool(nights.crosses_mark(start_h, end_h))
-        if crossed or bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])):
+        up = bool(nights.already_up(start_h, t.day[i], t.day_sleep[i, 1]))
+        if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
         score = expected_one(t.cum[i], start_h, end_h)

@@ -7,7 +7,8 @@ month (see `detector.calibration`, applied to the daily wake-up times).
 
 A silence is a night silence when it starts in the household's night window (from an hour and a
 half before its usual bedtime to its usual wake-up time) or has run through 04:00. Clock hours
-are compared from noon, so that 23:00 comes before 01:00 and 06:00.
+are compared from noon, so that 23:00 comes before 01:00 and 06:00. A silence starting in the
+morning after the household was seen getting up is a day silence, even before its usual time.
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ def in_night_window(start_h: Floats | float, bed_h: Floats | float,
     start = from_noon(np.mod(start_h, 24.0))
     evening = from_noon(bed_h) - EVENING_BEFORE_BED_H
     return np.asarray((start >= evening) & (start < from_noon(wake_h)))
+
+
+def already_up(start_h: Floats | float, day: npt.ArrayLike,
+               up_h: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Whether a silence starting at local hours `start_h` began on the morning of local day
+    `day` after the household was seen getting up (`up_h`, clock hours; NaN: not yet).
+
+    Such a silence is not the night's, even inside the night window: an elder up earlier than
+    usual who then sits still is judged by the day's rhythm, not by when she usually gets up.
+    """
+    start = np.asarray(start_h, dtype=np.float64)
+    day_start = np.asarray(day, dtype=np.float64) * 24.0
+    within = start - day_start
+    up = np.asarray(up_h, dtype=np.float64)
+    return np.asarray((within >= 0.0) & (within < 12.0) & (within >= up))
 
 
 def wake_deadline(start_h: Floats, limit_h: Floats) -> Floats:

@@ -53,6 +53,10 @@ class HouseholdTable:
     episode_end: Any = _col(np.nan)
     out: Any = _col(False, dtype=np.bool_)
     """Probably out: the last sign was a door passage while we believed the elder inside."""
+    left_at: Any = _col(np.nan)
+    """When the elder last went out (the door passage that made `out` true)."""
+    out_since_water_s: Any = _col(0.0)
+    """Time spent out since the last water: not time at home without water."""
     alert_since: Any = _col(np.nan)
     """The start of the silence the household is being alerted about (it stays alerting)."""
     alert_why: Any = _col(-1, dtype=np.int8)

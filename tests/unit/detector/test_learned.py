@@ -280,3 +280,52 @@ def test_every_alert_is_explained_in_chinese_too() -> None:
     assert finding.explanation_zh and "自09:00起" in finding.explanation_zh
     assert not any("a" <= c.lower() <= "z" for c in finding.explanation_zh), finding.explanation_zh
     assert finding.stored_details()["explanation_zh"] == finding.explanation_zh
+
+
+def test_time_spent_out_is_not_time_at_home_without_water() -> None:
+    ctx = household()
+    stayed = learned(ctx)
+    morning_until(stayed, "h-1", 8.0)
+    stayed.learn_one(sign("h-1", at(DAYS, 9.0), SignKind.ELECTRICITY))
+    went_out = copy.deepcopy(stayed)
+    for detector in (stayed, went_out):
+        detector.learn_one(sign("h-1", at(DAYS, 9.5), SignKind.DOOR))
+    stayed.learn_one(sign("h-1", at(DAYS, 9.6), SignKind.ELECTRICITY))  # only the newspaper
+    went_out.learn_one(sign("h-1", at(DAYS, 18.0), SignKind.DOOR))  # back from the day out
+    for detector in (stayed, went_out):
+        for hour in (18.5, 19.5, 20.0):
+            detector.learn_one(sign("h-1", at(DAYS, hour), SignKind.ELECTRICITY))
+
+    def no_water(detector: LearnedDetector, hour: float) -> list[Finding]:
+        found = assess(copy.deepcopy(detector), at(DAYS, hour), ctx)  # hub heard until then
+        return [f for f in found if f.kind is AlertKind.NO_WATER]
+
+    assert no_water(stayed, 20.5)  # 12 h at home without water
+    assert not no_water(went_out, 20.5)  # 12 h since water, but 8 h 30 m of them out
+    later = no_water(went_out, 28.6)  # 12 h at home since water (and she was out before)
+    assert later and "08:00 (20 h 36 m, 8 h 30 m of it out), though" in later[0].explanation, (
+        later[0].explanation)
+    assert "（其中外出8小时30分）" in (later[0].explanation_zh or ""), later[0].explanation_zh
+
+
+def test_no_water_is_not_judged_while_the_elder_is_probably_out() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    morning_until(detector, "h-1", 8.0)
+    detector.learn_one(sign("h-1", at(DAYS, 9.0), SignKind.ELECTRICITY))
+    detector.learn_one(sign("h-1", at(DAYS, 9.5), SignKind.DOOR))  # left after breakfast
+    found = [f.kind for f in assess(detector, at(DAYS, 20.5), ctx)]
+    assert AlertKind.NO_WATER not in found
+    assert AlertKind.INACTIVITY in found  # her outing is judged instead
+
+
+def test_a_silence_after_getting_up_early_is_judged_by_the_day_not_the_wake_limit() -> None:
+    ctx = household()
+    detector = learned(ctx)
+    detector.learn_one(sign("h-1", at(DAYS - 1, 21.4)))
+    for hour in (5.0, 5.2, 5.4):  # up an hour and a half earlier than usual, then nothing
+        detector.learn_one(sign("h-1", at(DAYS, hour), SignKind.ELECTRICITY))
+    alert = first_alert(detector, ctx, at(DAYS, 5.4), 12)
+    assert alert is not None
+    assert not alert[1].explanation.startswith("not up yet"), alert[1].explanation
+    assert alert[1].details["why"] == "day"

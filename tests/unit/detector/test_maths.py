@@ -124,3 +124,17 @@ def test_the_wake_deadline_is_the_next_time_the_clock_reads_the_limit() -> None:
 
 def test_median_clock_keeps_a_night_together() -> None:
     assert nights.median_clock(np.array([23.5, 0.5, 1.0])) == pytest.approx(0.5)
+
+
+def test_a_morning_silence_after_getting_up_is_not_the_nights() -> None:
+    day = 100
+    start = np.array([day * 24 + 9.5, day * 24 + 8.0, day * 24 + 9.5, day * 24 + 21.0,
+                      (day - 1) * 24 + 9.5])
+    up = np.array([9.0, 9.0, np.nan, 9.0, 9.0])
+    assert nights.already_up(start, np.full(5, day), up).tolist() == [
+        True,  # after getting up this morning
+        False,  # before it: still the night
+        False,  # not seen getting up today
+        False,  # the evening belongs to the next night
+        False,  # another day
+    ]
