@@ -148,6 +148,7 @@ CaredHousehold = Annotated[Household, Depends(get_cared_household)]
 class AlertView:
     alert: Alert
     household: Household
+    assigned_to: int | None
 
 
 # A short read run on the event loop, as list_alerts is (see there).
@@ -159,7 +160,7 @@ async def get_visible_alert(alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], 
         raise NotFound("alert", alert_id)
     require(access.can_act_on_alerts(staff, household),
             "volunteers do not see alerts; the household's grid member does")
-    return AlertView(alert, household)
+    return AlertView(alert, household, listed.assigned_to)
 
 
 VisibleAlert = Annotated[AlertView, Depends(get_visible_alert)]

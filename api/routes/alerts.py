@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
 from api.deps import CurrentStaff, Now, StateDep, VisibleAlert, require
 from api.schemas.alerts import (
@@ -40,6 +41,12 @@ def _out(state: StateStore, view_alert_id: int) -> AlertOut:
     return AlertOut.of(alert, household, assigned.staff_id if assigned else None)
 
 
+def _json(body: BaseModel) -> Response:
+    """A body built from our own typed values, serialised once rather than re-validated against
+    the route's response_model (for a `def` route, on a second trip to a worker thread)."""
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
 # The busiest read: `async` so it runs on the event loop instead of hopping to a worker thread.
 # Its queries are short reads (SQLite WAL readers never wait for writers); under 200 requests/s
 # the thread hops cost more than the queries (benchmarks/api_latency.py). Writes stay `def`.
@@ -72,9 +79,7 @@ async def list_alerts(
     )
     listed, total = state.alert_list.page(query, viewer=staff)
     items = [AlertOut.of(x.alert, x.household, x.assigned_to) for x in listed]
-    page = AlertPage(items=items, total=total, limit=limit, offset=offset)
-    # Already validated: serialise once, not a second time through response_model.
-    return Response(page.model_dump_json(), media_type="application/json")
+    return _json(AlertPage(items=items, total=total, limit=limit, offset=offset))
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=BY_ID,
@@ -91,10 +96,10 @@ def get_alert(view: VisibleAlert, state: StateDep) -> AlertDetail:
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=CHANGES,
              summary="Say you are on it; escalation stops")
-def acknowledge(view: VisibleAlert, staff: CurrentStaff, state: StateDep, now: Now) -> AlertOut:
+def acknowledge(view: VisibleAlert, staff: CurrentStaff, state: StateDep, now: Now) -> Response:
     changed = state.alerts.acknowledge(view.alert.id, staff=staff, now=now)
-    assigned = state.alert_notes.assignments([changed.id]).get(changed.id)
-    return AlertOut.of(changed, view.household, assigned.staff_id if assigned else None)
+    # Acknowledging leaves the assignee as it was when the alert was read for this request.
+    return _json(AlertOut.of(changed, view.household, view.assigned_to))
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut, responses=CHANGES,

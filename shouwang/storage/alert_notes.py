@@ -10,6 +10,7 @@ from sqlalchemy import Engine, delete, insert, select
 
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.schema import alert_assignments, alert_comments
 
 
@@ -39,7 +40,7 @@ class AlertNotes:
         self._engine = engine
 
     def comment(self, alert_id: int, text: str, *, actor: Actor, now: float) -> Comment:
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             comment_id = db.execute(insert(alert_comments).values(
                 alert_id=alert_id, staff_id=actor.staff_id, at=now, text=text,
             )).inserted_primary_key[0]  # type: ignore[index]
@@ -54,7 +55,7 @@ class AlertNotes:
                     for r in db.execute(query.order_by(alert_comments.c.id))]
 
     def assign(self, alert_id: int, staff_id: int, *, actor: Actor, now: float) -> Assignment:
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(delete(alert_assignments).where(alert_assignments.c.alert_id == alert_id))
             db.execute(insert(alert_assignments).values(
                 alert_id=alert_id, staff_id=staff_id, assigned_by=actor.staff_id,

@@ -22,6 +22,7 @@ from shouwang.domain.errors import Conflict, NotFound
 from shouwang.domain.model import Staff, Tier
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.registry import visible_households
 from shouwang.storage.schema import alerts, deliveries, households
 
@@ -135,7 +136,7 @@ class AlertStore:
     def open(self, finding: Finding, *, now: float) -> Alert | None:
         """Store a new alert; None if this household already has one of this kind unresolved."""
         try:
-            with self._engine.begin() as db:
+            with writing(self._engine) as db:
                 alert_id = db.execute(
                     insert(alerts).values(
                         household_id=finding.household_id,
@@ -165,7 +166,7 @@ class AlertStore:
         if changed is current:
             return current
         actor = Actor(staff.username, staff.id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             self._save(db, current, changed)
             trail.record(db, at=now, actor=actor, action="acknowledged", entity="alert",
                          entity_id=alert_id)
@@ -179,7 +180,7 @@ class AlertStore:
     ) -> Alert:
         current = self.get(alert_id)
         changed = lifecycle.resolve(current, staff_id=staff.id, outcome=outcome, note=note, now=now)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             self._save(db, current, changed)
             trail.record(db, at=now, actor=Actor(staff.username, staff.id), action="resolved",
                          entity="alert", entity_id=alert_id,
@@ -205,7 +206,7 @@ class AlertStore:
             current, staff_id=None, outcome=Outcome.CLEARED_ITSELF, note=reason, now=now
         )
         try:
-            with self._engine.begin() as db:
+            with writing(self._engine) as db:
                 self._save(db, current, changed)
                 trail.record(db, at=now, actor=DETECTOR, action="cleared", entity="alert",
                              entity_id=current.id, details={"reason": reason})
@@ -224,7 +225,7 @@ class AlertStore:
     def escalate(self, alert: Alert, *, waits_s: tuple[float, ...], now: float) -> Alert | None:
         changed = lifecycle.escalate(alert, waits_s=waits_s, now=now)
         try:
-            with self._engine.begin() as db:
+            with writing(self._engine) as db:
                 self._save(db, alert, changed)
                 trail.record(db, at=now, actor=DISPATCH, action="escalated", entity="alert",
                              entity_id=alert.id, details={"level": changed.escalation_level})
@@ -249,7 +250,7 @@ class AlertStore:
         now: float,
     ) -> None:
         """Queue deliveries for each newly reached rung (level → recipients) in one step."""
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             values: dict[str, Any] = {"notified_level": alert.escalation_level}
             if alert.notified_level < 0 and alert.state is AlertState.OPEN:
                 values["next_escalation_at"] = first_escalation_at
@@ -324,7 +325,7 @@ class AlertStore:
             return [_delivery(r) for r in db.execute(query.order_by(deliveries.c.id))]
 
     def mark_delivered(self, delivery: Delivery, *, now: float) -> None:
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(
                 update(deliveries)
                 .where(deliveries.c.id == delivery.id)
@@ -341,7 +342,7 @@ class AlertStore:
     ) -> None:
         """Record a failed attempt; `retry_at` None means give up."""
         status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(
                 update(deliveries)
                 .where(deliveries.c.id == delivery.id)

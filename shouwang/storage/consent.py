@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.schema import consents, households
 
 SENSING = "sensing"
@@ -51,7 +52,7 @@ class ConsentStore:
     def record(self, consent: Consent, *, actor: Actor, now: float) -> Consent:
         """Keep a statement; consenting to sensing (re)starts monitoring from when it was given."""
         before = self.has_consent(consent.household_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             consent_id = db.execute(insert(consents).values(
                 household_id=consent.household_id, given_by=consent.given_by,
                 relationship=consent.relationship, sensing=consent.sensing,

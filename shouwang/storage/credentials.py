@@ -13,6 +13,7 @@ from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Staff
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.registry import Registry, hash_token
 from shouwang.storage.schema import api_tokens, staff
 
@@ -55,7 +56,7 @@ class Credentials:
         if len(password) < MIN_PASSWORD:
             raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
         self._registry.staff(staff_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(staff).where(staff.c.id == staff_id)
                        .values(password_hash=self._hasher.hash(password)))
             trail.record(db, at=now, actor=actor, action="password_set", entity="staff",
@@ -111,7 +112,7 @@ class Credentials:
 
     def revoke(self, token_id: int, *, actor: Actor, now: float) -> TokenInfo:
         info = self.token(token_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(api_tokens)
                        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
                        .values(revoked_at=now))

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from shouwang.storage.schema import metadata
+
+# SQLite keeps this many connections open: as many threads as read at once (the API's worker
+# threads, the event loop, dispatch, the detector). A connection opened afresh costs its pragmas
+# and a cold page cache, and one closed as overflow is opened again by the next request.
+SQLITE_POOL_SIZE = 20
+SQLITE_POOL_OVERFLOW = 40
+
+# One write lock per SQLite file in this process, shared by every engine on that file
+# (see `writing`).
+_sqlite_files: dict[Path, threading.RLock] = {}
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_sqlite_writers_guard = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -22,10 +38,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def connect(url: str) -> Engine:
     """An engine for `url`, with the schema created if it is missing."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW)
         event.listen(engine, "connect", _sqlite_pragmas)
+        with _sqlite_writers_guard:
+            lock = _sqlite_files.setdefault(path.resolve(), threading.RLock())
+            _sqlite_writers[engine] = lock
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     metadata.create_all(engine)
     return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction, committed on leaving the block (rolled back on an exception).
+
+    SQLite lets one connection write at a time. Its busy handler makes the others sleep in growing
+    steps (up to 100 ms) and lets a newcomer take the lock ahead of those asleep, so under load
+    (200 acknowledgements a second) writers waited seconds. This process's writers to a SQLite
+    file queue here instead, each taking the file as soon as the one before commits; writers in
+    other processes still meet the busy timeout. PostgreSQL locks rows, so it needs no queue.
+    """
+    with _sqlite_writers.get(engine) or nullcontext(), engine.begin() as db:
+        yield db

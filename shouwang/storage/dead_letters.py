@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, insert, select
 
+from shouwang.storage.database import writing
 from shouwang.storage.schema import dead_letters
 
 PAYLOAD_KEPT = 4096
@@ -41,7 +42,7 @@ class DeadLetterStore:
             }
             for d in letters
         ]
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(insert(dead_letters), rows)
 
     def recent(self, limit: int = 100) -> list[DeadLetter]:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.schema import (
     alert_comments,
     alerts,
@@ -55,7 +56,7 @@ class ElderData:
 
     def anonymise(self, household_id: str, *, actor: Actor, now: float) -> None:
         """Remove name, address and free text; retire the household; keep anonymous history."""
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(households).where(households.c.id == household_id).values(
                 alias=None, address=None, building=None,
                 retired_at=_coalesce(db, household_id, now)))

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, HubPresence, Role, Staff, Tier
+from shouwang.storage.database import writing
 from shouwang.storage.registry_changes import RegistryChanges, replace_links
 from shouwang.storage.schema import (
     api_tokens,
@@ -68,7 +69,7 @@ class Registry(RegistryChanges):
 
     # grids -----------------------------------------------------------------
     def add_grid(self, grid: Grid) -> Grid:
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             exists = db.execute(select(grids.c.id).where(grids.c.id == grid.id)).first()
             if exists:
                 db.execute(update(grids).where(grids.c.id == grid.id).values(name=grid.name))
@@ -98,7 +99,7 @@ class Registry(RegistryChanges):
         now: float,
     ) -> Staff:
         grid_ids = frozenset(grid_ids)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             known = set(db.execute(select(grids.c.id)).scalars())
             missing = sorted(grid_ids - known)
             if missing:
@@ -172,7 +173,7 @@ class Registry(RegistryChanges):
         if isinstance(changes.get("role"), Role):
             changes["role"] = changes["role"].value
         self.staff(staff_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             if changes:
                 db.execute(update(staff).where(staff.c.id == staff_id).values(**changes))
             if grid_ids is not None:
@@ -211,7 +212,7 @@ class Registry(RegistryChanges):
         """A new bearer token; only its hash is kept, so show it to the user once."""
         self.staff(staff_id)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(
                 insert(api_tokens).values(
                     staff_id=staff_id,
@@ -240,7 +241,7 @@ class Registry(RegistryChanges):
 
     # households -----------------------------------------------------------
     def add_household(self, household: Household, *, now: float) -> Household:
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             self._check_household_refs(db, household)
             try:
                 db.execute(
@@ -270,7 +271,7 @@ class Registry(RegistryChanges):
         if "tier" in changes:
             changes["tier"] = int(changes["tier"])
         current = self.household(household_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             self._check_household_refs(db, _merge(current, changes))
             db.execute(update(households).where(households.c.id == household_id).values(**changes))
         return self.household(household_id)
@@ -311,7 +312,7 @@ class Registry(RegistryChanges):
     # hubs -------------------------------------------------------------------
     def add_hub(self, hub: Hub, *, now: float) -> Hub:
         self.household(hub.household_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             try:
                 db.execute(
                     insert(hubs).values(
@@ -341,7 +342,7 @@ class Registry(RegistryChanges):
 
     def record_presence(self, presence: HubPresence) -> bool:
         """Store what a hub said of itself; False if the hub is unknown."""
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             result = db.execute(
                 update(hubs)
                 .where(hubs.c.id == presence.hub_id)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, Staff
+from shouwang.storage.database import writing
 from shouwang.storage.schema import (
     api_tokens,
     grids,
@@ -51,7 +52,7 @@ class RegistryChanges:
     def retire_grid(self, grid_id: str, *, now: float) -> Grid:
         """A grid with no active households may be retired; its history stays."""
         grid = self.grid(grid_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             active = db.execute(
                 select(households.c.id).where(
                     households.c.grid_id == grid_id, households.c.retired_at.is_(None)
@@ -71,7 +72,7 @@ class RegistryChanges:
     def retire_staff(self, staff_id: int, *, now: float) -> Staff:
         """They stop receiving alerts and every token of theirs stops working at once."""
         self.staff(staff_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(staff).where(staff.c.id == staff_id).values(active=False))
             db.execute(update(api_tokens)
                        .where(api_tokens.c.staff_id == staff_id, api_tokens.c.revoked_at.is_(None))
@@ -81,7 +82,7 @@ class RegistryChanges:
     def retire_household(self, household_id: str, *, now: float) -> Household:
         """Stop watching a household; it and its history are kept (never hard-deleted)."""
         self.household(household_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(households)
                        .where(households.c.id == household_id, households.c.retired_at.is_(None))
                        .values(retired_at=now))
@@ -99,7 +100,7 @@ class RegistryChanges:
 
     def update_hub(self, hub_id: str, *, report_interval_s: float) -> Hub:
         self.hub(hub_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(hubs).where(hubs.c.id == hub_id)
                        .values(report_interval_s=report_interval_s))
         return self.hub(hub_id)
@@ -107,7 +108,7 @@ class RegistryChanges:
     def retire_hub(self, hub_id: str, *, now: float) -> Hub:
         """A hub taken out of service: its readings are refused from now on; history stays."""
         hub = self.hub(hub_id)
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(hubs).where(hubs.c.id == hub_id, hubs.c.retired_at.is_(None))
                        .values(retired_at=now))
         return hub

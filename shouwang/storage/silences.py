@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.schema import households, silences
 
 
@@ -44,7 +45,7 @@ class SilenceStore:
             now: float) -> Silence:
         if until <= now:
             raise InvalidInput("'until' must be in the future")
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             silence_id = db.execute(insert(silences).values(
                 household_id=household_id, starts_at=now, until=until, reason=reason,
                 created_by=actor.staff_id, created_at=now,
@@ -67,7 +68,7 @@ class SilenceStore:
         silence = self.get(silence_id)
         if not silence.live(now):
             raise Conflict(f"silence {silence_id} has already ended")
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(update(silences).where(silences.c.id == silence_id)
                        .values(cancelled_at=now))
             _sync_away(db, silence.household_id, now)

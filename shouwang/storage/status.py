@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shouwang.storage.database import writing
 from shouwang.storage.schema import household_status
 
 
@@ -49,7 +50,7 @@ class StatusStore:
             index_elements=[household_status.c.household_id],
             set_={c: stmt.excluded[c] for c in rows[0] if c != "household_id"},
         )
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             db.execute(stmt, rows)
 
     def all(self) -> dict[str, HouseholdStatus]:

@@ -7,6 +7,7 @@ from sqlalchemy import Engine, insert, select
 from shouwang.domain.model import Visit
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.schema import visits
 
 
@@ -15,7 +16,7 @@ class VisitStore:
         self._engine = engine
 
     def add(self, visit: Visit, *, actor: Actor, now: float) -> Visit:
-        with self._engine.begin() as db:
+        with writing(self._engine) as db:
             visit_id = db.execute(
                 insert(visits).values(household_id=visit.household_id, staff_id=visit.staff_id,
                                       at=visit.at, note=visit.note, recorded_at=now)

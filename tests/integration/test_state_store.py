@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select, update
 
 from shouwang.domain.alerts import AlertKind, AlertState, Finding, Outcome, Severity
 from shouwang.domain.delivery import Channel, DeliveryEvent, DeliveryStatus
 from shouwang.domain.errors import AlertAlreadyResolved, Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, Role, Staff, Tier
 from shouwang.storage.alerts import AlertFilter
+from shouwang.storage.database import writing
+from shouwang.storage.schema import grids
 from shouwang.storage.state import StateStore
 
 NOW = 1_750_000_000.0
@@ -160,3 +165,35 @@ def test_registry_refuses_what_does_not_fit(state: StateStore) -> None:
     home(state, "hh-1", "g-a")
     with pytest.raises(Conflict, match="already registered"):
         state.registry.add_hub(Hub("h-hh-1", "hh-1"), now=NOW)
+
+
+def test_writers_in_one_process_take_turns_on_a_sqlite_file(sqlite_url: str) -> None:
+    """A writer that has read is not overtaken by another writer in this process (which would
+    make what it read stale): the second waits until the first commits, on a queue in the
+    process rather than in SQLite's busy handler."""
+    first, second = StateStore.open(sqlite_url), StateStore.open(sqlite_url)
+    first.registry.add_grid(Grid("g-a", "A"))
+    read, trying = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def later_writer() -> None:
+        read.wait(5)
+        trying.set()
+        with writing(second.engine) as db:
+            db.execute(update(grids).where(grids.c.id == "g-a").values(name="second"))
+            order.append("second")
+
+    thread = threading.Thread(target=later_writer)
+    thread.start()
+    with writing(first.engine) as db:
+        db.execute(select(grids.c.name)).all()
+        read.set()
+        trying.wait(5)
+        time.sleep(0.2)  # time enough for the other writer to commit, were it let in
+        db.execute(update(grids).where(grids.c.id == "g-a").values(name="first"))
+        order.append("first")
+    thread.join(10)
+    assert order == ["first", "second"]
+    assert first.registry.grids()[0].name == "second"
+    first.close()
+    second.close()

@@ -97,3 +97,6 @@ def test_a_grid_head_assigns_and_a_member_may_only_take_it(community: Community)
     mine = community.client.get(f"/alerts?assigned_to={member1}",
                                 headers=community.auth("head1")).json()
     assert [a["id"] for a in mine["items"]] == [alert_id]
+    acknowledged = community.client.post(f"/alerts/{alert_id}/acknowledge",
+                                         headers=community.auth("member1"))
+    assert acknowledged.json()["assigned_to"] == member1
