@@ -24,6 +24,18 @@ YES = frozenset({"yes", "y", "true", "1", "是", "同意"})
 NO = frozenset({"", "no", "n", "false", "0", "否", "不同意"})
 
 
+def spreadsheet_text(raw: bytes, *, source: str) -> str:
+    """The text of a CSV file as spreadsheets save it: UTF-8 (with or without Excel's byte-order
+    mark), or GB18030/GBK, which Excel writes for "CSV (逗号分隔)" on a Chinese Windows."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(f"{source} is neither UTF-8 nor GBK text; save it from the spreadsheet as "
+                       "\"CSV UTF-8\" and import it again")
+
+
 @dataclass(frozen=True, slots=True)
 class HouseholdRow:
     line: int

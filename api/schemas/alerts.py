@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Page, at, when
+from api.schemas.common import Page, RequestBody, at, when
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Outcome, Severity
 from shouwang.domain.delivery import Delivery
 from shouwang.domain.model import Household
@@ -120,22 +120,22 @@ class AlertDetail(AlertOut):
     comments: list[CommentOut]
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(RequestBody):
     outcome: Outcome = Field(description="what was found; 'cleared_itself' is for the system only")
     note: str | None = Field(default=None, max_length=2000)
 
-    model_config = {"json_schema_extra": {"examples": [{"outcome": "elder_fine",
-                                                         "note": "fell asleep in the chair"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "elder_fine",
+                                                         "note": "fell asleep in the chair"}]})
 
 
-class CommentIn(BaseModel):
+class CommentIn(RequestBody):
     text: str = Field(min_length=1, max_length=2000)
 
-    model_config = {"json_schema_extra": {"examples": [
-        {"text": "phoned her daughter, on the way"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"text": "phoned her daughter, on the way"}]})
 
 
-class AssignIn(BaseModel):
+class AssignIn(RequestBody):
     staff_id: int = Field(description="who takes the alert; they must look after the household")
 
-    model_config = {"json_schema_extra": {"examples": [{"staff_id": 3}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"staff_id": 3}]})

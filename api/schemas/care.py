@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import at, when
+from api.schemas.common import RequestBody, at, when
 from shouwang.domain.model import Visit
 from shouwang.storage.consent import Consent
 from shouwang.storage.silences import Silence
@@ -25,12 +25,12 @@ class VisitOut(BaseModel):
                    note=v.note)
 
 
-class VisitIn(BaseModel):
+class VisitIn(RequestBody):
     at: datetime | None = Field(default=None, description="when you saw the elder; default now")
     note: str | None = Field(default=None, max_length=2000)
 
-    model_config = {"json_schema_extra": {"examples": [{"note": "well, asked for help with "
-                                                                "the heating bill"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "well, asked for help with "
+                                                                "the heating bill"}]})
 
 
 class SilenceOut(BaseModel):
@@ -49,12 +49,12 @@ class SilenceOut(BaseModel):
                    cancelled_at=when(s.cancelled_at))
 
 
-class SilenceIn(BaseModel):
+class SilenceIn(RequestBody):
     until: datetime = Field(description="inactivity alerts are silenced until then")
     reason: str | None = Field(default=None, max_length=500)
 
-    model_config = {"json_schema_extra": {"examples": [{"until": "2025-11-25T18:00:00+08:00",
-                                                         "reason": "staying with her son"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"until": "2025-11-25T18:00:00+08:00",
+                                                         "reason": "staying with her son"}]})
 
 
 class ConsentOut(BaseModel):
@@ -77,7 +77,7 @@ class ConsentOut(BaseModel):
                    recorded_by=c.recorded_by, recorded_at=when(c.recorded_at))
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(RequestBody):
     given_by: str = Field(min_length=1, max_length=200, description="who agreed (signed)")
     relationship: str = Field(default="self", min_length=1, max_length=64,
                               description="self, or e.g. daughter, guardian")
@@ -86,9 +86,9 @@ class ConsentIn(BaseModel):
     given_at: datetime | None = Field(default=None, description="when they signed; default now")
     note: str | None = Field(default=None, max_length=2000)
 
-    model_config = {"json_schema_extra": {"examples": [{
+    model_config = ConfigDict(json_schema_extra={"examples": [{
         "given_by": "王秀英", "relationship": "self", "sensing": True, "share_with_family": True,
-        "note": "signed form 2025-031"}]}}
+        "note": "signed form 2025-031"}]})
 
 
 class ConsentState(BaseModel):

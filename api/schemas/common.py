@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def when(ts: float | None) -> datetime | None:
@@ -21,6 +21,13 @@ def seconds(moment: datetime) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
+
+
+class RequestBody(BaseModel):
+    """What a client sends: a misspelt field is refused (422), never silently dropped, since a
+    note or a change that vanished without a word cannot be told from one that was stored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorDetail(BaseModel):

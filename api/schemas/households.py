@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Page, when
+from api.schemas.common import Page, RequestBody, when
 from shouwang.domain.alerts import Alert
 from shouwang.domain.model import Grid, Household, Hub
 from shouwang.storage.status import HouseholdStatus
@@ -76,7 +76,7 @@ class HouseholdPage(Page):
     items: list[HouseholdOut]
 
 
-class HouseholdIn(BaseModel):
+class HouseholdIn(RequestBody):
     id: str = Field(pattern=ID_PATTERN)
     colour: Colour = Field(pattern=COLOUR_PATTERN)
     grid_id: str = Field(min_length=1, max_length=64)
@@ -85,12 +85,12 @@ class HouseholdIn(BaseModel):
     building: str | None = Field(default=None, max_length=200)
     caseworker_id: int | None = None
 
-    model_config = {"json_schema_extra": {"examples": [{
+    model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "h-zhang-0301", "colour": "orange", "grid_id": "g-01", "alias": "张桂英",
-        "address": "3号楼 2单元 301", "building": "3号楼"}]}}
+        "address": "3号楼 2单元 301", "building": "3号楼"}]})
 
 
-class HouseholdPatch(BaseModel):
+class HouseholdPatch(RequestBody):
     """Only the fields sent are changed. Colour, grid and caseworker: admins and leaders only."""
 
     colour: Colour | None = Field(default=None, pattern=COLOUR_PATTERN)
@@ -100,8 +100,8 @@ class HouseholdPatch(BaseModel):
     address: str | None = Field(default=None, max_length=500)
     building: str | None = Field(default=None, max_length=200)
 
-    model_config = {"json_schema_extra": {"examples": [{"colour": "red"},
-                                                       {"address": "3号楼 2单元 302"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"colour": "red"},
+                                                       {"address": "3号楼 2单元 302"}]})
 
 
 class HubOut(BaseModel):
@@ -115,16 +115,16 @@ class HubOut(BaseModel):
                    report_interval_s=hub.report_interval_s)
 
 
-class HubIn(BaseModel):
+class HubIn(RequestBody):
     id: str = Field(pattern=ID_PATTERN)
     household_id: str = Field(min_length=1, max_length=64)
     report_interval_s: float = Field(default=900.0, ge=10, le=3600)
 
-    model_config = {"json_schema_extra": {"examples": [
-        {"id": "h-0042", "household_id": "h-zhang-0301", "report_interval_s": 900}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"id": "h-0042", "household_id": "h-zhang-0301", "report_interval_s": 900}]})
 
 
-class HubPatch(BaseModel):
+class HubPatch(RequestBody):
     report_interval_s: float = Field(ge=10, le=3600)
 
 
@@ -137,14 +137,14 @@ class GridOut(BaseModel):
         return cls(id=grid.id, name=grid.name)
 
 
-class GridIn(BaseModel):
+class GridIn(RequestBody):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=200)
 
-    model_config = {"json_schema_extra": {"examples": [{"id": "g-03", "name": "南苑网格"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "g-03", "name": "南苑网格"}]})
 
 
-class GridPatch(BaseModel):
+class GridPatch(RequestBody):
     name: str = Field(min_length=1, max_length=200)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import at, when
+from api.schemas.common import RequestBody, at, when
 from shouwang.domain.model import Role, Staff
 from shouwang.storage.credentials import TokenInfo
 
@@ -38,7 +38,7 @@ class StaffOut(BaseModel):
                    active=s.active)
 
 
-class StaffIn(BaseModel):
+class StaffIn(RequestBody):
     username: str = Field(pattern=USERNAME)
     name: str = Field(min_length=1, max_length=200)
     role: Role
@@ -49,12 +49,12 @@ class StaffIn(BaseModel):
     notify_mqtt: bool = True
     password: str | None = Field(default=None, min_length=10, max_length=200)
 
-    model_config = {"json_schema_extra": {"examples": [{
+    model_config = ConfigDict(json_schema_extra={"examples": [{
         "username": "li.na", "name": "李娜", "role": "volunteer", "household_ids": ["sim-0005"],
-        "password": "a long passphrase"}]}}
+        "password": "a long passphrase"}]})
 
 
-class StaffPatch(BaseModel):
+class StaffPatch(RequestBody):
     """Only the fields sent are changed; role, grids and households: admins only."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -66,21 +66,21 @@ class StaffPatch(BaseModel):
     notify_mqtt: bool | None = None
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(RequestBody):
     new_password: str = Field(min_length=10, max_length=200)
     current_password: str | None = Field(
         default=None, max_length=200, description="needed when you change your own")
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "current_password": "the old one", "new_password": "a new long passphrase"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "current_password": "the old one", "new_password": "a new long passphrase"}]})
 
 
-class LoginIn(BaseModel):
+class LoginIn(RequestBody):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
 
-    model_config = {"json_schema_extra": {"examples": [{"username": "wang.fang",
-                                                         "password": "a long passphrase"}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"username": "wang.fang",
+                                                         "password": "a long passphrase"}]})
 
 
 class SessionOut(BaseModel):
@@ -89,12 +89,12 @@ class SessionOut(BaseModel):
     staff: StaffOut
 
 
-class TokenIn(BaseModel):
+class TokenIn(RequestBody):
     name: str = Field(min_length=1, max_length=200, description="what uses it")
     expires_in_days: float | None = Field(default=None, gt=0, le=3650)
 
-    model_config = {"json_schema_extra": {"examples": [{"name": "district platform",
-                                                         "expires_in_days": 365}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "district platform",
+                                                         "expires_in_days": 365}]})
 
 
 class TokenOut(BaseModel):

@@ -14,7 +14,7 @@ from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
 from shouwang.registration import import_households
-from shouwang.registry_csv import OPTIONAL, REQUIRED
+from shouwang.registry_csv import OPTIONAL, REQUIRED, spreadsheet_text
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
@@ -215,7 +215,8 @@ def staff_list(args: argparse.Namespace) -> int:
 
 def households_import(args: argparse.Namespace) -> int:
     state, tz = _state_and_tz(args)
-    report = import_households(state, args.file.read_text(encoding="utf-8-sig"), now=time.time(), tz=tz)
+    text = spreadsheet_text(args.file.read_bytes(), source=str(args.file))
+    report = import_households(state, text, now=time.time(), tz=tz)
     print(f"{report.added} households added, {report.updated} updated, "
           f"{report.hubs_added} hubs added, {report.grids_added} grids added, "
           f"{report.consents_recorded} consents recorded")

@@ -2,7 +2,7 @@ import pytest
 
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Tier
-from shouwang.registry_csv import parse
+from shouwang.registry_csv import parse, spreadsheet_text
 
 GOOD = """id,colour,grid,hub,alias,caseworker
 hh-1,red,g-01,h-1,王秀英,chen
@@ -41,3 +41,12 @@ def test_missing_and_unknown_columns_are_named() -> None:
         parse("id,colour,grid\n")
     with pytest.raises(InvalidInput, match="unknown CSV columns shoe"):
         parse("id,colour,grid,hub,shoe\n")
+
+
+def test_a_csv_saved_by_chinese_excel_is_read_and_anything_else_is_refused_with_advice() -> None:
+    text = "id,colour,grid,hub,alias\nhh-1,红,g-01,h-1,王秀英\n"
+    assert spreadsheet_text(text.encode("gbk"), source="homes.csv") == text
+    assert spreadsheet_text(b"\xef\xbb\xbf" + text.encode(), source="homes.csv") == text
+    assert parse(spreadsheet_text(text.encode("gbk"), source="homes.csv"))[0].alias == "王秀英"
+    with pytest.raises(InvalidInput, match="save it from the spreadsheet as \"CSV UTF-8\""):
+        spreadsheet_text(b"id,colour\n\xff\xfe\xff", source="homes.csv")

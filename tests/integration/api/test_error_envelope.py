@@ -26,6 +26,19 @@ def test_json_that_does_not_fit_is_unprocessable(community: Community) -> None:
     assert error["code"] == "invalid_request" and error["problems"][0]["where"] == "body.outcome"
 
 
+def test_a_misspelt_field_is_refused_and_the_alert_stays_open(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    auth = community.auth("caseworker")
+    response = community.client.post(f"/alerts/{alert_id}/resolve",
+                                     json={"outcome": "elder_fine", "notes": "asleep in the chair"},
+                                     headers=auth)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert [p["where"] for p in error["problems"]] == ["body.notes"]
+    assert community.client.get(f"/alerts/{alert_id}", headers=auth).json()["state"] == "open"
+
+
 def test_sign_in_with_broken_json_is_a_bad_request_too(community: Community) -> None:
     response = community.client.post("/auth/login", content=b"{user",
                                      headers={"Content-Type": "application/json"})
