@@ -100,18 +100,22 @@ class Quiet:
     """"checked" (staff closed an alert), "resumed" (the hub was heard again after a gap),
     "away" (came back from a recorded absence), "began" (monitoring began) or None (the
     silence starts at the last sign of life)."""
+    last_kind: str | None = None
+    """What the last sign of life was ("water", ..., "visit"), when known."""
 
 
 def quiet_since(start: float, *, last_sign: float | None, checked: float | None = None,
-                resumed: float | None = None, away_end: float | None = None) -> Quiet:
+                resumed: float | None = None, away_end: float | None = None,
+                last_kind: str | None = None) -> Quiet:
     """Which of the moments a silence may be counted from made `start`."""
     last = last_sign if last_sign is not None and math.isfinite(last_sign) else None
+    kind = last_kind if last is not None else None
     if last is not None and last >= start:
-        return Quiet(last, None)
+        return Quiet(last, None, kind)
     for reason, moment in (("checked", checked), ("away", away_end), ("resumed", resumed)):
         if moment is not None and math.isfinite(moment) and moment >= start:
-            return Quiet(last, reason)
-    return Quiet(last, "began")
+            return Quiet(last, reason, kind)
+    return Quiet(last, "began", kind)
 
 
 def since_words(kinds: list[str], since: float, now: float, tz: ZoneInfo,
@@ -128,6 +132,10 @@ def since_words(kinds: list[str], since: float, now: float, tz: ZoneInfo,
         zh = f"自{clock_time(since, tz, now=now)}起{duration_zh(now - since)}没有{zh_kinds}"
     else:
         zh = f"自{clock_time(last, tz, now=now)}起{duration_zh(now - last)}没有{zh_kinds}"
+    if quiet.last_kind == "visit" and last is not None:
+        seen = clock_time(last, tz, now=now)
+        en += f", when staff visited and saw the elder at {seen}"
+        zh += f"（{seen}工作人员上门时见到老人）"
     if quiet.reason is not None:
         at = clock_time(since, tz, now=now)
         gone, gone_zh = duration(now - since), duration_zh(now - since)
@@ -206,8 +214,11 @@ def no_water_words(since: float, last_sign: float, now: float, tz: ZoneInfo, *,
 
 
 def running_words(kind: str, since: float, run_s: float, now: float, tz: ZoneInfo, *,
-                  limit_s: float, learned: bool) -> tuple[str, str]:
-    """Water or gas running too long, judged against the home's own runs when `learned`."""
+                  limit_s: float, learned: bool, started: float | None = None) -> tuple[str, str]:
+    """Water or gas running too long, judged against the home's own runs when `learned`.
+
+    `started` is when the run truly began, if staff closed an alert about it since (`since`):
+    the run is judged from their check, but the words still say how long it has gone on."""
     at = clock_time(since, tz, now=now)
     name_zh = "水" if kind == "water" else "燃气"
     if learned:
@@ -216,6 +227,14 @@ def running_words(kind: str, since: float, run_s: float, now: float, tz: ZoneInf
     else:
         usual = f"usual use stops within {duration(limit_s)}"
         usual_zh = f"平常的使用在{duration_zh(limit_s)}内停止"
+    if started is not None and started < since:
+        begun = clock_time(started, tz, now=now)
+        total = since - started + run_s
+        return (f"{kind} has been running without a break since {begun} ({duration(total)}); "
+                f"staff closed the earlier alert at {at} and it has run {duration(run_s)} since; "
+                f"{usual}",
+                f"{name_zh}自{begun}起不间断地使用了{duration_zh(total)}；工作人员{at}关闭了上一次"
+                f"警报，此后又持续了{duration_zh(run_s)}；{usual_zh}")
     return (f"{kind} has been running without a break since {at} ({duration(run_s)}); {usual}",
             f"{name_zh}自{at}起不间断地使用了{duration_zh(run_s)}；{usual_zh}")
 

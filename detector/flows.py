@@ -66,7 +66,8 @@ def running(t: HouseholdTable, settings: DetectorSettings, *, judged: npt.NDArra
         alert = AlertKind.WATER_RUNNING if kind is SensorKind.WATER else AlertKind.GAS_RUNNING
         usual_s = float(t.run_normal_s[i, col]) if learned[i, col] else float(limit[i, col])
         text, text_zh = running_words(kind.value, since, run_s, now, tz, limit_s=usual_s,
-                                      learned=bool(learned[i, col]))
+                                      learned=bool(learned[i, col]),
+                                      started=float(t.run_since[i, col]))
         findings.append(Finding(
             t.ids[i], alert, Severity.URGENT, since, text,
             {"run_s": run_s, "limit_s": float(limit[i, col])}, explanation_zh=text_zh,

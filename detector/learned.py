@@ -32,6 +32,7 @@ MIN_POPULATION = 3
 """Households with history needed before their rhythm replaces the built-in prior."""
 OTHER_LIFE_AFTER_WATER_S = 3600.0
 NOTE_SHOWN_S = 86400.0
+SIGN_KINDS = [kind.value for kind in SignKind]  # by KIND_CODES, the codes of `last_kind`
 CHUNK = 8192
 
 
@@ -240,7 +241,8 @@ class LearnedDetector:
             away = float(t.away_until[row])
             quiet = quiet_since(start, last_sign=float(t.last_sign[row]),
                                 checked=float(t.checked[row, 0]), resumed=float(t.resumed_at[row]),
-                                away_end=away if away <= now else None)
+                                away_end=away if away <= now else None,
+                                last_kind=SIGN_KINDS[t.last_kind[row]] if t.last_kind[row] >= 0 else None)
             text, text_zh = silence_words(
                 why=why, kinds=self._kinds(int(row)), since=start, now=now,
                 expected=float(found.expected[k]), tz=self.tz,

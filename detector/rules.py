@@ -74,12 +74,12 @@ def running(
     if home is None or kind not in home.runs:
         return []
     alert = AlertKind.WATER_RUNNING if kind is SensorKind.WATER else AlertKind.GAS_RUNNING
-    since, until = home.runs[kind]
-    since = ctx.counted_from(alert, since)
+    started, until = home.runs[kind]
+    since = ctx.counted_from(alert, started)
     if until - since < limit_s:
         return []
     text, text_zh = running_words(kind.value, since, until - since, now, tz, limit_s=limit_s,
-                                  learned=False)
+                                  learned=False, started=started)
     return [Finding(ctx.household.id, alert, Severity.URGENT, since, text,
                     {"run_s": until - since}, explanation_zh=text_zh)]
 
@@ -130,11 +130,14 @@ class FixedRules:
             away = ctx.household.away_until
             quiet = quiet_since(since, last_sign=last_sign,
                                 checked=ctx.checked.get(AlertKind.INACTIVITY),
-                                away_end=away if away is not None and away < now else None)
+                                away_end=away if away is not None and away < now else None,
+                                last_kind=home.last_sign_kind.value if home and home.last_sign_kind
+                                else None)
             said, said_zh = since_words(ALL_KINDS, since, now, tz, quiet)
             kind = home.last_sign_kind.value if home and home.last_sign_kind else None
-            last_en = f"last: {SIGN_WORDS[kind]}; " if kind and last_sign is not None else ""
-            last_zh = f"最后一次是{SIGN_WORDS_ZH[kind]}；" if kind and last_sign is not None else ""
+            named = kind is not None and kind != "visit" and last_sign is not None  # visits: said
+            last_en = f"last: {SIGN_WORDS[kind]}; " if named and kind else ""
+            last_zh = f"最后一次是{SIGN_WORDS_ZH[kind]}；" if named and kind else ""
             limit, limit_zh = duration(s.inactivity_h * 3600), duration_zh(s.inactivity_h * 3600)
             findings.append(Finding(
                 ctx.household.id, AlertKind.INACTIVITY, Severity.URGENT, since,

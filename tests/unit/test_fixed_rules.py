@@ -5,7 +5,7 @@ from detector.explain import clock_time
 from detector.rules import FixedRules
 from detector.signs import HomeState, SignKind, SignOfLife
 from shouwang.domain.alerts import AlertKind
-from shouwang.domain.model import Household, Hub, Tier
+from shouwang.domain.model import Household, Hub, SensorKind, Tier
 from shouwang.settings import DetectorSettings
 
 H = 3600.0
@@ -69,3 +69,30 @@ def test_no_water_needs_other_life_to_go_on_after_the_water_stopped() -> None:
     home = home_with_sign(T0)
     home.note_sign(SignOfLife("hh", T0 + 5 * H, SignKind.ELECTRICITY, "electricity"))
     assert kinds(RULES.assess_one(T0 + 12.5 * H, home, context())) == {AlertKind.NO_WATER}
+
+
+def test_a_tap_still_running_after_staff_closed_its_alert_says_how_long_it_has_run() -> None:
+    home = home_with_sign(T0)
+    home.runs[SensorKind.WATER] = (T0, T0 + 3 * H)  # running since T0, unbroken
+    checked = Context(context().household, context().hubs, T0 - 48 * H,
+                      {AlertKind.WATER_RUNNING: T0 + 1.5 * H})
+    found = [f for f in RULES.assess_one(T0 + 3 * H, home, checked)
+             if f.kind is AlertKind.WATER_RUNNING]
+    assert len(found) == 1 and found[0].since == T0 + 1.5 * H
+    now, tz = T0 + 3 * H, ZoneInfo("Asia/Shanghai")
+    began, closed = (clock_time(t, tz, now=now) for t in (T0, T0 + 1.5 * H))
+    assert found[0].explanation.startswith(
+        f"water has been running without a break since {began} (3 h 00 m); staff closed the "
+        f"earlier alert at {closed} and it has run 1 h 30 m since"), found[0].explanation
+    assert found[0].explanation_zh and f"工作人员{closed}关闭了上一次警报" in found[0].explanation_zh
+
+
+def test_a_silence_after_a_staff_visit_says_the_elder_was_seen_then() -> None:
+    home = home_with_sign(T0, SignKind.VISIT)
+    found = [f for f in RULES.assess_one(T0 + 12 * H, home, context())
+             if f.kind is AlertKind.INACTIVITY]
+    seen = clock_time(T0, ZoneInfo("Asia/Shanghai"), now=T0 + 12 * H)
+    assert len(found) == 1
+    assert f"when staff visited and saw the elder at {seen}" in found[0].explanation
+    assert "last: a visit" not in found[0].explanation
+    assert found[0].explanation_zh and f"{seen}工作人员上门时见到老人" in found[0].explanation_zh
