@@ -83,6 +83,8 @@ class System:
     dispatcher: Dispatcher | None = None
     dispatch_client: MqttClient | None = None
     webhooks: WebhookSender | None = None
+    secret: str | None = None
+    """The community's secret: signs webhook notifications (see dispatch.channels.sign)."""
     _stoppers: list = field(default_factory=list)  # type: ignore[type-arg]
 
     def start_broker(self, *, pick_free_port: bool = False) -> None:
@@ -106,7 +108,7 @@ class System:
         self.dispatch_client = MqttClient(s.mqtt, client_id=f"{s.mqtt.client_id_prefix}-dispatch")
         self.dispatch_client.start()
         self._stoppers.append(self.dispatch_client.stop)
-        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s)
+        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s, secret=self.secret)
         self._stoppers.append(self.webhooks.close)
         senders: dict[Channel, Sender] = {
             Channel.WEBHOOK: self.webhooks,
@@ -143,7 +145,7 @@ class System:
 
 def build(settings: Settings, *, clock: Clock | None = None) -> System:
     """Everything, built but not started."""
-    ensure_secret(settings)
+    secret = ensure_secret(settings)
     clock = clock or SystemClock()
     metrics = Metrics()
     state = StateStore.open(settings.storage.state_database_url())
@@ -151,7 +153,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> System:
     app = create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
                                 metrics=metrics))
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
-                  readings=readings, app=app)
+                  readings=readings, app=app, secret=secret)
 
 
 class ApiServer:

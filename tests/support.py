@@ -20,6 +20,8 @@ class WebhookReceiver:
 
     def __init__(self, *, fail_first: int = 0) -> None:
         self.received: list[dict[str, Any]] = []
+        self.raw: list[tuple[dict[str, str], bytes]] = []
+        """Each delivered POST's headers and body bytes, as sent."""
         self.attempts = 0
         self.fail_first = fail_first
         receiver = self
@@ -33,6 +35,7 @@ class WebhookReceiver:
                     self.end_headers()
                     return
                 receiver.received.append({"path": self.path, **json.loads(body)})
+                receiver.raw.append((dict(self.headers.items()), body))
                 self.send_response(204)
                 self.end_headers()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import queue
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from dispatch.channels import MqttSender, Sender, WebhookSender
+from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, MqttSender, Sender, WebhookSender, verify
 from dispatch.service import Dispatcher
 from gateway.topics import staff_topic
 from shouwang.clock import FastClock
@@ -57,7 +58,7 @@ def test_webhook_delivery_is_retried_until_it_gets_through(
     state: StateStore, receiver: WebhookReceiver,
 ) -> None:
     clock = FastClock(START, 1.0)
-    webhooks = WebhookSender(timeout_s=2)
+    webhooks = WebhookSender(timeout_s=2, secret="community-secret")
     service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
     alert = state.alerts.open(Finding("hh-1", AlertKind.INACTIVITY, Severity.URGENT, START - 7200,
                                       "quiet since 07:40"), now=clock.now())
@@ -74,6 +75,14 @@ def test_webhook_delivery_is_retried_until_it_gets_through(
     assert body["alert"]["explanation"] == "quiet since 07:40"
     delivery = state.alerts.deliveries(alert.id)[0]
     assert (delivery.attempts, delivery.status.value) == (3, "delivered")
+    # Signed, so the receiver can tell it from a forgery; a changed body or secret fails.
+    headers, raw = receiver.raw[0]
+    stamp, signature = headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER]
+    assert verify("community-secret", stamp, raw, signature, now=time.time())
+    assert not verify("another-secret", stamp, raw, signature, now=time.time())
+    assert not verify("community-secret", stamp, raw.replace(b"07:40", b"07:41"), signature,
+                      now=time.time())
+    assert not verify("community-secret", stamp, raw, signature, now=time.time() + 3600)
 
 
 def test_a_restarted_dispatcher_resumes_escalation_from_stored_state(
