@@ -250,12 +250,14 @@ def households_list(args: argparse.Namespace) -> int:
     tz = ZoneInfo(settings.timezone)
     statuses = state.status.all()
     homes = state.registry.households()
-    print(f"{'household':<12} {'colour':<7} {'grid':<8} {'last sign of life':<17} alias")
+    consenting = state.consent.consenting()
+    print(f"{'household':<12} {'colour':<7} {'grid':<8} {'monitored':<10} {'last sign of life':<17} alias")
     for h in homes:
         status = statuses.get(h.id)
         last = datetime.fromtimestamp(status.last_sign_at, tz).strftime("%Y-%m-%d %H:%M") if (
             status and status.last_sign_at) else "-"
-        print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} {last:<17} {h.alias or ''}")
+        monitored = "yes" if h.id in consenting else "no consent"
+        print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} {monitored:<10} {last:<17} {h.alias or ''}")
     demo = Path(DEMO_DIR)
     if not homes and settings.storage.state_url is None and (demo / "state.db").is_file() \
             and settings.storage.data_dir.resolve() != demo.resolve():

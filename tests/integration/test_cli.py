@@ -36,8 +36,10 @@ def test_a_community_is_registered_from_the_command_line(
     assert code == 0
     assert out.splitlines()[0] == "1 households added, 0 updated, 1 hubs added, 0 grids added, 0 consents recorded"
     assert "1 household(s) have no consent to sensing and are not monitored" in out
+    assert "no consent" in run(capsys, "households", "list")[1].splitlines()[1]
     code, out, _ = run(capsys, "households", "consent", "hh-1", "--by", "王秀英", "--date", "2026-11-01")
     assert code == 0 and "monitoring starts now" in out
+    assert run(capsys, "households", "list")[1].splitlines()[1].split()[3] == "yes"
     assert run(capsys, "staff", "update", "wang", "--webhook", "https://example.org/h")[0] == 0
     state = StateStore.open(f"sqlite:///{data_dir / 'state.db'}")
     try:
