@@ -28,7 +28,9 @@ def add_parser(commands: Any) -> None:
         description="Publish simulated elders' homes (sim-0001, sim-0002, …) over MQTT to a running "
         "Shouwang, per the v1 contract. Incident kinds: incapacitation, away, hub_power_loss, "
         "network_outage, tap_running, gas_left_on. Run with the default --speed 1 against `shouwang run`; "
-        "faster speeds need a system on the same fast clock (as `shouwang run --demo` does in-process).")
+        "faster speeds need a system on the same fast clock (as `shouwang run --demo` does in-process). "
+        "It connects to the broker the settings name, as `shouwang run` does: the embedded one on "
+        "127.0.0.1:1883 (SHOUWANG_MQTT__EMBEDDED_PORT=PORT if `run` moved it) or SHOUWANG_MQTT__URL.")
     p.add_argument("--homes", type=int, default=12, help="how many homes (default 12)")
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same homes and days")
     p.add_argument("--speed", type=float, default=1.0,
