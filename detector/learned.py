@@ -177,15 +177,22 @@ class LearnedDetector:
         self._context_of = dict(zip(rows.tolist(), ctxs, strict=True))
 
     def _refresh_population(self, now: float) -> None:
-        """Once a local day: the population's rhythm and limits become the prior for new homes."""
+        """Once a local day: the population's rhythm and limits become the prior for new homes.
+
+        Also within the day when the history behind it has grown by a tenth: a system that
+        starts empty and then receives days of history at once (a first import, a restart
+        without a snapshot, the demo) must not judge with the default limits, or a prior made
+        from the first few households, until tomorrow."""
         pop, t = self.population, self.table
         day = day_of(local_hour(now, self.tz))
-        if day == pop.refreshed_day:
-            return
-        pop.refreshed_day = day
-        mature = t.view("learned_days") >= self.settings.learned.min_history_days
+        days = t.view("learned_days")
+        mature = days >= self.settings.learned.min_history_days
         if int(mature.sum()) < MIN_POPULATION:
             return
+        history = int(days[mature].sum())
+        if day == pop.refreshed_day and history <= 1.1 * pop.history_days:
+            return
+        pop.refreshed_day, pop.history_days = day, history
         counts = t.view("counts")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
         hours = t.view("exposure")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
         pop.day_prior = (counts + pop.day_prior) / (hours + 1.0)  # per hour of day, at home

@@ -38,6 +38,8 @@ class Population:
     wake_h: float = math.nan
     households: int = 0
     refreshed_day: int = -1
+    history_days: int = 0
+    """The days of history (over mature households) it was made from."""
 
 
 def budget(s: LearnedSettings) -> tuple[float, float, float]:

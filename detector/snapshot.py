@@ -34,7 +34,7 @@ def save(detector: LearnedDetector, path: Path, *, now: float, visit_cursor: int
         "population": {"threshold": pop.threshold.tolist(), "outing_h": pop.outing_h,
                        "wake_limit_h": pop.wake_limit_h, "bed_h": pop.bed_h,
                        "wake_h": pop.wake_h, "households": pop.households,
-                       "refreshed_day": pop.refreshed_day},
+                       "refreshed_day": pop.refreshed_day, "history_days": pop.history_days},
     }
     arrays: dict[str, Any] = {f"t.{k}": v for k, v in detector.table.to_arrays().items()}
     hubs = detector.hubs
@@ -69,4 +69,5 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
     pop.threshold = np.array(saved["threshold"], dtype=np.float64)
     for name in ("outing_h", "wake_limit_h", "bed_h", "wake_h", "households", "refreshed_day"):
         setattr(pop, name, saved[name])
+    pop.history_days = int(saved.get("history_days", 0))
     return header

@@ -250,6 +250,20 @@ def test_the_population_prior_is_the_households_rhythm_pooled() -> None:
     assert prior[3] < 0.2 < prior[10]
 
 
+def test_history_arriving_all_at_once_makes_the_population_the_same_day() -> None:
+    # A system that starts empty and then receives a week of history in one go (a first
+    # import, a restart without a snapshot, the demo) must not keep the default limits all day.
+    homes = [household(f"h-{n}") for n in range(4)]
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    assess(detector, at(8, 12.0), *homes)  # nothing learned yet: no population to make
+    assert detector.population.households == 0
+    for n, ctx in enumerate(homes):
+        detector.learn(routine(ctx.household.id, 8, seed=n))
+    assess(detector, at(8, 12.1), *homes)  # the same local day
+    assert detector.population.households == 4
+    assert np.isfinite(detector.population.threshold).any()
+
+
 def test_a_silence_counts_from_when_staff_last_closed_its_alert() -> None:
     ctx = household()
     detector = learned(ctx)
