@@ -52,10 +52,14 @@ def _bunch(bunch: list[SignOfLife]) -> Event:
 
 
 def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
-                 names: Mapping[str, str] | None = None) -> list[Event]:
-    """Alert history; `names` (username to name) lets the page say who acted, not a login."""
-    names = names or {}
+                 names: Mapping[str, str] | None = None,
+                 staff: Mapping[int, tuple[str, str]] | None = None) -> list[Event]:
+    """Alert history; `names` (username to name) lets the page say who acted, not a login, and
+    `staff` (id to name and role) whom an escalation reached."""
+    names, staff = names or {}, staff or {}
     known = {str(a.id): a for a in alerts}
+    entries = list(entries)
+    reached = _reached(entries)
     events = []
     for e in entries:
         alert = known.get(e.entity_id)
@@ -69,17 +73,38 @@ def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
                                    "actor_name": names.get(e.actor)}
         if e.action in ("resolved", "cleared"):
             details["outcome"] = alert.outcome.value if alert.outcome else None
+        if e.action == "resolved":
+            details["note"] = alert.note
+        if e.action == "escalated":
+            ids = reached.get((e.entity_id, e.details.get("level")), [])
+            details["escalated_to"] = [{"name": staff[i][0], "role": staff[i][1]}
+                                       for i in ids if i in staff]
         events.append(Event(e.at, "alert", text, details))
     return events
+
+
+def _reached(entries: Iterable[AuditEntry]) -> dict[tuple[str, Any], list[int]]:
+    """Whom dispatch routed each rung to, (alert id, level) to staff ids, each once."""
+    reached: dict[tuple[str, Any], list[int]] = {}
+    for e in entries:
+        if e.action != "routed":
+            continue
+        ids = reached.setdefault((e.entity_id, e.details.get("level")), [])
+        for staff_id, _channel in e.details.get("recipients", []):
+            if staff_id not in ids:
+                ids.append(staff_id)
+    return reached
 
 
 def timeline(*, signs: Sequence[SignOfLife], alerts: Iterable[Alert],
              alert_entries: Iterable[AuditEntry], visits: Iterable[Visit],
              silences: Iterable[Silence], consents: Iterable[Consent], start: float,
              end: float, names: Mapping[str, str] | None = None,
-             staff_names: Mapping[int, str] | None = None) -> list[Event]:
-    staff_names = staff_names or {}
-    events = group_signs(signs) + alert_events(alerts, alert_entries, names)
+             staff_names: Mapping[int, str] | None = None,
+             staff_roles: Mapping[int, str] | None = None) -> list[Event]:
+    staff_names, staff_roles = staff_names or {}, staff_roles or {}
+    people = {i: (n, staff_roles.get(i, "")) for i, n in staff_names.items()}
+    events = group_signs(signs) + alert_events(alerts, alert_entries, names, people)
     events += [Event(v.at, "visit", f"visited{': ' + v.note if v.note else ''}",
                      {"staff_id": v.staff_id,
                       "staff_name": None if v.staff_id is None else staff_names.get(v.staff_id),

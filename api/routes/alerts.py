@@ -86,11 +86,16 @@ async def list_alerts(
             summary="One alert with its explanation, history, deliveries and comments")
 def get_alert(view: VisibleAlert, state: StateDep) -> AlertDetail:
     alert_id = view.alert.id
+    out = _out(state, alert_id)
+    # Only someone who may see the alert gets here, and its people are their colleagues.
+    names: dict[int | None, str] = {s.id: s.name for s in state.registry.all_staff()}
     return AlertDetail(
-        **_out(state, alert_id).model_dump(),
+        **out.model_dump(),
+        acknowledged_by_name=names.get(out.acknowledged_by),
+        resolved_by_name=names.get(out.resolved_by), assigned_to_name=names.get(out.assigned_to),
         history=[HistoryEntry.of(e) for e in state.audit.for_entity("alert", alert_id)],
-        deliveries=[DeliveryOut.of(d) for d in state.alerts.deliveries(alert_id)],
-        comments=[CommentOut.of(c) for c in state.alert_notes.comments(alert_id)],
+        deliveries=[DeliveryOut.of(d, names) for d in state.alerts.deliveries(alert_id)],
+        comments=[CommentOut.of(c, names) for c in state.alert_notes.comments(alert_id)],
     )
 
 

@@ -96,6 +96,7 @@ def timeline(household: ReadableHousehold, context: Context, now: Now,
         silences=state.silences.for_household(household.id, start=begin, end=stop),
         consents=state.consent.history(household.id), start=begin, end=stop,
         names={s.username: s.name for s in staff}, staff_names={s.id: s.name for s in staff},
+        staff_roles={s.id: s.role.value for s in staff},
     )
     return TimelineOut(household_id=household.id, start=at(begin), end=at(stop),
                        events=[TimelineEvent(at=at(e.at), kind=e.kind, text=e.text,

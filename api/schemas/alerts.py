@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +90,7 @@ class HistoryEntry(BaseModel):
 
 class DeliveryOut(BaseModel):
     staff_id: int
+    staff_name: str | None = None
     channel: str
     event: str
     status: str
@@ -97,8 +99,9 @@ class DeliveryOut(BaseModel):
     last_error: str | None
 
     @classmethod
-    def of(cls, d: Delivery) -> DeliveryOut:
-        return cls(staff_id=d.staff_id, channel=d.channel.value, event=d.event.value,
+    def of(cls, d: Delivery, names: Mapping[int | None, str] | None = None) -> DeliveryOut:
+        return cls(staff_id=d.staff_id, staff_name=(names or {}).get(d.staff_id),
+                   channel=d.channel.value, event=d.event.value,
                    status=d.status.value, attempts=d.attempts, delivered_at=when(d.delivered_at),
                    last_error=d.last_error)
 
@@ -106,15 +109,21 @@ class DeliveryOut(BaseModel):
 class CommentOut(BaseModel):
     id: int
     staff_id: int | None
+    staff_name: str | None = None
     at: datetime
     text: str
 
     @classmethod
-    def of(cls, c: Comment) -> CommentOut:
-        return cls(id=c.id, staff_id=c.staff_id, at=at(c.at), text=c.text)
+    def of(cls, c: Comment, names: Mapping[int | None, str] | None = None) -> CommentOut:
+        return cls(id=c.id, staff_id=c.staff_id, staff_name=(names or {}).get(c.staff_id),
+                   at=at(c.at), text=c.text)
 
 
 class AlertDetail(AlertOut):
+    acknowledged_by_name: str | None = Field(
+        default=None, description="the name of `acknowledged_by`, so people read a name, not an id")
+    resolved_by_name: str | None = None
+    assigned_to_name: str | None = None
     history: list[HistoryEntry]
     deliveries: list[DeliveryOut]
     comments: list[CommentOut]

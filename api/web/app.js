@@ -8,7 +8,7 @@ const TEXT = {
     noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
     chartTitle: "最近 7 天的生活迹象（每小时）", recordVisit: "记录一次走访", visitNote: "情况",
     saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
-    never: "暂无", fine: "一切正常", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
+    never: "暂无", fine: "无未处理警报", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
     acknowledge: "我来处理", resolve: "结案", outcome: "结果", wrongLogin: "用户名或密码不对",
     acked: "已确认，升级已停止", resolved: "已结案", visitSaved: "走访已记录", away: "外出至",
     red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色", green: "绿色",
@@ -24,9 +24,21 @@ const TEXT = {
     lang: "English", chooseOutcome: "请选择结果…", confirmResolve: "确定以“{o}”结案吗？",
     confirm: "确定结案", cancel: "取消", alertsHere: "该住户的警报", noAlertsHere: "该住户没有未处理的警报。",
     actionBy: "{action}（{who}）", colon: "：", listSep: "、", paren: "（{x}）",
-    actor_detector: "系统检测", actor_dispatch: "通知系统", actor_system: "系统", actor_demo: "演示",
+    actor_detector: "系统", actor_dispatch: "系统", actor_system: "系统", actor_demo: "演示",
     actor_cli: "命令行", actor_import: "导入", sensingOn: "同意监测", sensingOff: "不同意监测",
     chartScroll: "图表可左右滑动", retry: "重试",
+    alertHead: "警报 #{id}（{kind}）：", did_opened: "{who}发出", did_acknowledged: "{who}已确认",
+    did_escalated: "已升级至{to}", escalatedAuto: "自动升级", did_resolved: "{who}结案",
+    did_cleared: "自动解除", did_assigned: "{who}指派", did_commented: "{who}备注",
+    quote: "“{x}”", resolveNote: "备注（可选）", withNote: "备注：{n}",
+    role_grid_head: "网格长", role_grid_member: "网格员", role_caseworker: "社工",
+    role_duty_leader: "值班领导", role_admin: "管理员", role_volunteer: "志愿者",
+    missingTitle: "找不到这户住户",
+    missingText: "没有这户住户，或者它不是您负责的住户。请回到总览，从您负责的住户中选择。",
+    backHome: "返回总览",
+    err_not_found: "没有找到，或者不在您负责的范围内。", err_forbidden: "您的角色不能做这件事。",
+    err_conflict: "已有人处理过这条警报，页面已更新。",
+    err_too_many_requests: "尝试次数太多，请稍后再试。", err_network: "连不上服务器，请检查网络后重试。",
   },
   en: {
     title: "Shouwang", skip: "Skip to main content", logout: "Sign out", signin: "Sign in",
@@ -35,7 +47,7 @@ const TEXT = {
     households: "Households I look after", back: "← Back to overview",
     chartTitle: "Signs of life, last 7 days (per hour)", recordVisit: "Record a visit",
     visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
-    lastSign: "Last sign of life", never: "none yet", fine: "All well",
+    lastSign: "Last sign of life", never: "none yet", fine: "No open alert",
     alertOpen: "Alert: please check on the elder", alertAck: "Someone is on it",
     acknowledge: "I'm on it", resolve: "Resolve", outcome: "Outcome",
     wrongLogin: "Wrong username or password", acked: "Acknowledged; escalation stopped",
@@ -56,10 +68,27 @@ const TEXT = {
     chooseOutcome: "Choose an outcome…", confirmResolve: "Resolve as “{o}”?", confirm: "Yes, resolve",
     cancel: "Cancel", alertsHere: "This household's alerts", noAlertsHere: "No open alerts here.",
     actionBy: "{action} by {who}", colon: ": ", listSep: ", ", paren: " ({x})",
-    actor_detector: "the detector", actor_dispatch: "dispatch", actor_system: "the system",
+    actor_detector: "the system", actor_dispatch: "the system", actor_system: "the system",
     actor_demo: "the demo", actor_cli: "the command line", actor_import: "an import",
     sensingOn: "agreed to sensing", sensingOff: "declined sensing",
     chartScroll: "the chart scrolls sideways", retry: "retry",
+    alertHead: "Alert #{id} ({kind}): ", did_opened: "raised by {who}",
+    did_acknowledged: "acknowledged by {who}", did_escalated: "escalated to {to}",
+    escalatedAuto: "escalated automatically", did_resolved: "resolved by {who}",
+    did_cleared: "ended by itself", did_assigned: "assigned by {who}",
+    did_commented: "comment by {who}", quote: "“{x}”", resolveNote: "Note (optional)",
+    withNote: "Note: {n}",
+    role_grid_head: "grid head", role_grid_member: "grid member", role_caseworker: "caseworker",
+    role_duty_leader: "duty leader", role_admin: "admin", role_volunteer: "volunteer",
+    missingTitle: "Household not found",
+    missingText: "There is no such household, or it is not one you look after. Go back to the "
+      + "overview and choose one of yours.",
+    backHome: "Back to overview",
+    err_not_found: "Not found, or not one you look after.",
+    err_forbidden: "Your role may not do this.",
+    err_conflict: "Someone has already acted on this alert; the page is up to date.",
+    err_too_many_requests: "Too many attempts; please wait and try again.",
+    err_network: "Cannot reach the server; check the connection and try again.",
   },
 };
 const KIND_COLOURS = { water: "#1e88e5", electricity: "#f9a825", gas: "#e64a19",
@@ -73,7 +102,9 @@ const app = {
   me: null, homes: new Map(), alerts: new Map(), stream: null, lastEventId: null, skew: 0,
   grids: new Map(), liveState: "connecting",
   // What the user has started on an alert survives re-rendering when other alerts change.
-  choice: new Map(), confirming: new Set(),
+  choice: new Map(), notes: new Map(), confirming: new Set(),
+  // Bumped at each navigation, so a slow answer for a page the user has left is dropped.
+  visit: 0,
   tz: document.querySelector('meta[name="shouwang-timezone"]').content || "Asia/Shanghai",
 };
 const $ = (id) => document.getElementById(id);
@@ -103,20 +134,35 @@ async function api(path, options = {}) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(options.body);
   }
-  const response = await fetch(path, { ...options, headers });
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers });
+  } catch (e) {
+    throw Object.assign(new Error(e.message), { code: "network" });
+  }
   if (response.status === 401 && path !== "/auth/login") { signOut(false); throw new Error("401"); }
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
-    throw new Error(problem.error?.message || response.statusText);
+    throw Object.assign(new Error(problem.error?.message || response.statusText),
+                        { code: problem.error?.code, status: response.status });
   }
   return response.status === 204 ? null : response.json();
 }
 
-function toast(message) {
+// What went wrong, in the page's language when the page knows the error's code; otherwise the
+// server's own message (which says what to do, in English).
+function problem(e) {
+  return (e.code && TEXT[app.lang][`err_${e.code}`]) || e.message;
+}
+
+function toast(message, { error = false } = {}) {
   const box = $("toast");
   box.textContent = message;
+  box.classList.toggle("error", error);
   box.classList.add("show");
-  setTimeout(() => box.classList.remove("show"), 2500);
+  clearTimeout(app.toastTimer);
+  // Errors stay long enough to be read; confirmations get out of the way.
+  app.toastTimer = setTimeout(() => box.classList.remove("show"), error ? 6000 : 2500);
 }
 
 function clock(iso) {
@@ -161,7 +207,7 @@ function translate() {
 }
 
 function show(view) {
-  for (const id of ["signin", "dashboard", "household"]) $(id).hidden = id !== view;
+  for (const id of ["signin", "dashboard", "household", "missing"]) $(id).hidden = id !== view;
   $("logout").hidden = view === "signin";
 }
 
@@ -233,16 +279,23 @@ function alertItem(alert, where) {
   const acknowledge = el("button", { type: "button", class: "primary", "data-action": "acknowledge",
     "data-focus": key("acknowledge"), text: t("acknowledge"), disabled: alert.state !== "open",
     onclick: () => act(alert.id, "acknowledge") });
+  const noteId = `${where}-note-${alert.id}`;
+  const note = el("input", { id: noteId, class: "resolve-note", "data-focus": key("note"),
+    maxlength: 2000, value: app.notes.get(alert.id) || "",
+    oninput: (e) => { app.notes.set(alert.id, e.target.value); } });
   const resolve = el("button", { type: "button", "data-action": "resolve", "data-focus": key("resolve"),
     text: t("resolve"), disabled: !chosen,
     onclick: () => { app.confirming.add(alert.id); renderAlerts(key("confirm")); } });
   let confirmation = null;
   if (app.confirming.has(alert.id) && chosen) {
+    const written = (app.notes.get(alert.id) || "").trim();
     confirmation = el("div", { class: "confirm", role: "group", "aria-label": t("resolve") },
       el("p", { text: fill("confirmResolve", { o: t(chosen) }) }),
+      written ? el("p", { class: "confirm-note", text: fill("withNote", { n: written }) }) : null,
       el("button", { type: "button", class: "primary", "data-action": "confirm-resolve",
                      "data-focus": key("confirm"), text: t("confirm"),
-                     onclick: () => act(alert.id, "resolve", { outcome: chosen }) }),
+                     onclick: () => act(alert.id, "resolve", { outcome: chosen,
+                                                               note: written || null }) }),
       el("button", { type: "button", "data-action": "cancel-resolve", "data-focus": key("cancel"),
                      text: t("cancel"),
                      onclick: () => { app.confirming.delete(alert.id); renderAlerts(key("resolve")); } }));
@@ -254,7 +307,8 @@ function alertItem(alert, where) {
        ` · ${t(alert.kind)} · ${t(alert.state)}`),
     el("p", { class: "why", text: explain(alert) }),
     el("div", { class: "actions" }, acknowledge,
-       el("label", { for: selectId, class: "outcome-label", text: t("outcome") }), select, resolve),
+       el("label", { for: selectId, class: "outcome-label", text: t("outcome") }), select,
+       el("label", { for: noteId, class: "note-label", text: t("resolveNote") }), note, resolve),
     confirmation);
 }
 
@@ -280,7 +334,10 @@ function renderHouseholdAlerts() {
 // Re-render both lists and put focus back where it was (or on `focus`), so a keyboard or
 // screen-reader user does not lose their place when the live feed changes.
 function renderAlerts(focus) {
-  const was = focus || document.activeElement?.dataset?.focus;
+  const active = document.activeElement;
+  const was = focus || active?.dataset?.focus;
+  const caret = !focus && active?.tagName === "INPUT" ? [active.selectionStart, active.selectionEnd]
+    : null;
   renderFeed();
   renderHouseholdAlerts();
   if (!was) return;
@@ -288,7 +345,10 @@ function renderAlerts(focus) {
   const target = [was, `${where}:${id}:outcome`]
     .map((k) => document.querySelector(`[data-focus="${CSS.escape(k)}"]`))
     .find((n) => n && !n.disabled);
-  if (target) target.focus();
+  if (target) {
+    target.focus();
+    if (caret && target.tagName === "INPUT") target.setSelectionRange(...caret);
+  }
   else if (!document.activeElement || document.activeElement === document.body) {
     $(where === "home" ? "household-alerts-title" : "feed-title").focus();
   }
@@ -302,14 +362,23 @@ async function loadAlerts() {
 }
 
 async function act(id, action, body) {
+  let alert;
   try {
-    const alert = await api(`/alerts/${id}/${action}`, { method: "POST", body });
-    app.alerts.set(id, alert);
-    if (action === "resolve") { app.choice.delete(id); app.confirming.delete(id); }
-    renderAlerts();
-    await refreshHome(alert.household_id);
-    toast(action === "acknowledge" ? t("acked") : t("resolved"));
-  } catch (e) { toast(e.message); }
+    alert = await api(`/alerts/${id}/${action}`, { method: "POST", body });
+  } catch (e) {
+    toast(problem(e), { error: true });
+    // Someone else acted first: show the alert as it now is.
+    if (e.code === "conflict") {
+      alert = await api(`/alerts/${id}`).catch(() => null);
+      if (alert) { app.alerts.set(id, alert); renderAlerts(); }
+    }
+    return;
+  }
+  app.alerts.set(id, alert);
+  if (action === "resolve") { app.choice.delete(id); app.notes.delete(id); app.confirming.delete(id); }
+  renderAlerts();
+  toast(action === "acknowledge" ? t("acked") : t("resolved"));
+  await Promise.all([refreshHome(alert.household_id), refreshTimeline(alert.household_id)]);
 }
 
 // ---- server-sent events, read with fetch so the token travels in a header ----------------
@@ -354,8 +423,10 @@ function handleFrame(frame) {
     app.alerts.set(body.alert.id, body.alert);
     renderAlerts();
     refreshHome(body.alert.household_id);
+    refreshTimeline(body.alert.household_id);
   } else if (event === "household") {
     refreshHome(body.household_id);
+    refreshTimeline(body.household_id);
   }
 }
 
@@ -409,6 +480,28 @@ function who(d) {
   return d.actor_name || TEXT[app.lang][`actor_${d.actor}`] || d.actor;
 }
 
+// "王建国（网格长）、周主任（值班领导）": whom an escalation reached, when dispatch recorded it.
+function reached(people) {
+  return people.map((p) => p.name + (p.role ? fill("paren", { x: t(`role_${p.role}`) }) : ""))
+    .join(t("listSep"));
+}
+
+function alertLine(d) {
+  let did;
+  if (d.action === "escalated") {
+    did = d.escalated_to?.length ? fill("did_escalated", { to: reached(d.escalated_to) })
+      : t("escalatedAuto");
+  } else {
+    did = fill(`did_${d.action}`, { who: who(d) });
+  }
+  return fill("alertHead", { id: d.alert_id, kind: t(d.alert_kind) }) + did
+    // "Ended by itself" already says what a cleared alert's outcome would repeat.
+    + (d.outcome && d.action !== "cleared" ? ` · ${t(d.outcome)}` : "") + (d.note ? ` · ${fill("quote", { x: d.note })}` : "");
+}
+
+// English lines start with a capital, like sentences; Chinese has none to give.
+const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
 function timelineItem(event) {
   const d = event.details || {};
   const colon = t("colon");
@@ -417,9 +510,7 @@ function timelineItem(event) {
     text = t("sign_of_life") + colon + Object.entries(d.kinds || {})
       .map(([k, n]) => (n > 1 ? `${t(k)} ×${n}` : t(k))).join(t("listSep"));
   } else if (event.kind === "alert") {
-    text = `${t("alert")} #${d.alert_id} ${t(d.alert_kind)} · `
-      + fill("actionBy", { action: t(d.action), who: who(d) })
-      + (d.outcome ? ` · ${t(d.outcome)}` : "");
+    text = alertLine(d);
   } else if (event.kind === "visit") {
     text = t("visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
       + (d.note ? colon + d.note : "");
@@ -431,12 +522,41 @@ function timelineItem(event) {
     text = t(event.kind) + colon + event.text;
   }
   return el("li", { "data-kind": event.kind }, el("time", { datetime: event.at, text: clock(event.at) }),
-            " ", text);
+            " ", sentence(text));
+}
+
+const path = (id) => `/households/${encodeURIComponent(id)}`;
+const current = () => $("household").dataset.household;
+
+// Empty the household page, so nothing of the last household shows while (or instead of) the next.
+function clearHousehold() {
+  delete $("household").dataset.household;
+  for (const id of ["household-title", "household-card", "household-alerts", "chart", "legend",
+                    "timeline"]) $(id).replaceChildren();
+  $("visit-note").value = "";
+}
+
+async function refreshTimeline(id) {
+  if ($("household").hidden || current() !== id || app.me?.role === "volunteer") return;
+  try {
+    const timeline = await api(`${path(id)}/timeline`);
+    if (current() === id) $("timeline").replaceChildren(...timeline.events.map(timelineItem));
+  } catch (e) { /* the next change or visit tries again */ }
 }
 
 async function openHousehold(id) {
+  const visit = ++app.visit;
+  if (current() !== id) clearHousehold();
+  let home;
+  try {
+    home = await api(path(id));
+  } catch (e) {
+    if (visit !== app.visit) return;
+    if (e.status === 404 || e.status === 403) { showMissing(); return; }
+    throw e;
+  }
+  if (visit !== app.visit) return;
   show("household");
-  const home = await api(`/households/${encodeURIComponent(id)}`);
   app.homes.set(id, home);
   $("household-title").textContent = home.alias || home.id;
   $("household-card").replaceChildren(card(home, false));
@@ -448,9 +568,9 @@ async function openHousehold(id) {
   renderAlerts();
   if (readable) {
     const [activity, timeline, alerts] = await Promise.all([
-      api(`/households/${encodeURIComponent(id)}/activity?days=7`),
-      api(`/households/${encodeURIComponent(id)}/timeline`),
+      api(`${path(id)}/activity?days=7`), api(`${path(id)}/timeline`),
       api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`)]);
+    if (visit !== app.visit) return;
     for (const a of alerts.items) app.alerts.set(a.id, a);
     renderAlerts();  // keeps the focus of someone already working on an alert
     $("chart").replaceChildren(chart(activity));
@@ -463,14 +583,25 @@ async function openHousehold(id) {
   $("household-title").focus?.();
 }
 
+// Another grid's household answers "not found" too, so ids reveal nothing; the page says both.
+function showMissing() {
+  clearHousehold();
+  show("missing");
+  $("missing-title").focus();
+}
+
 // ---- navigation and sign-in -------------------------------------------------------------------
 async function route() {
   if (!app.token) { show("signin"); $("username").focus(); return; }
   const match = location.hash.match(/^#\/household\/(.+)$/);
   try {
     if (match) await openHousehold(decodeURIComponent(match[1]));
-    else { show("dashboard"); await Promise.all([loadHomes(), loadAlerts()]); }
-  } catch (e) { if (e.message !== "401") toast(e.message); }
+    else {
+      app.visit++;
+      show("dashboard");
+      await Promise.all([loadHomes(), loadAlerts()]);
+    }
+  } catch (e) { if (e.message !== "401") toast(problem(e), { error: true }); }
 }
 
 function measureSkew() {
@@ -522,7 +653,9 @@ document.addEventListener("DOMContentLoaded", () => {
       $("password").value = "";
       await start();
     } catch (e) {
-      $("signin-error").textContent = e.message === "401" ? t("wrongLogin") : t("wrongLogin");
+      // A wrong password is the usual reason; waiting or the network are said as such.
+      const other = e.code === "too_many_requests" || e.code === "network";
+      $("signin-error").textContent = other ? problem(e) : t("wrongLogin");
     }
   });
   $("visit-form").addEventListener("submit", async (event) => {
@@ -534,7 +667,7 @@ document.addEventListener("DOMContentLoaded", () => {
       $("visit-note").value = "";
       toast(t("visitSaved"));
       await openHousehold(id);
-    } catch (e) { toast(e.message); }
+    } catch (e) { toast(problem(e), { error: true }); }
   });
   window.addEventListener("hashchange", route);
   setInterval(() => { if (app.token && !$("dashboard").hidden) loadHomes().catch(() => {}); }, 60000);

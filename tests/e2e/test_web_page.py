@@ -4,7 +4,9 @@ A small simulated community runs on a fast clock; its red household's elder clos
 11 hours ago and has not moved since. We sign in with the keyboard, see the red card fine, see it
 turn to an alert when the silence reaches the fixed rule's 12 hours, acknowledge from the live
 feed (the feed keeps its order), see it change, switch language (the live badge stays live), and
-resolve from the household page, which needs an outcome chosen and a confirmation.
+resolve from the household page with a note, which needs an outcome chosen and a confirmation and
+shows up in the timeline at once. A household that does not exist, or is another grid's, gets a
+plain "not found" screen with nothing of the last household on it.
 
 Needs Debian's Chromium at /usr/bin/chromium and Playwright for Python; skipped without them.
 Set SHOUWANG_SCREENSHOTS=docs/screenshots to refresh the screenshots in the README.
@@ -40,6 +42,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 SPEED = 240.0  # clock seconds per wall second: an hour of silence passes in 15 s
 RED_HOME = "sim-0001"
+OTHER_GRID_HOME = "sim-0002"  # in g-02; wang.fang looks after g-01
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="Playwright for Python is not installed; "
@@ -114,6 +117,14 @@ def last_sign_of_life(settings: Settings, at: float) -> None:
         hub.stop()
 
 
+# Two escalations as the timeline API sends them, worded by the page's own timelineItem.
+ESCALATIONS = """() => [
+    [{ name: "赵敏", role: "grid_head" }, { name: "周主任", role: "duty_leader" }], []
+].map((to) => timelineItem({ kind: "alert", at: new Date().toISOString(), details: {
+    alert_id: 7, alert_kind: "inactivity", action: "escalated", actor: "dispatch",
+    actor_name: null, escalated_to: to } }).childNodes[2].textContent)"""
+
+
 def shoot(page: sync_api.Page, name: str, tmp: Path) -> None:
     target = os.environ.get("SHOUWANG_SCREENSHOTS")
     folder = Path(target) if target else tmp
@@ -144,6 +155,8 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             # fires, and clears an alert that set-up was slow enough to let through already.
             running.door_used(hours_ago=10.5)
             expect(red).to_have_attribute("data-state", "ok", timeout=15_000)
+            # A red elder silent for hours is not "all well": the card claims only what it knows.
+            expect(red.locator(".status")).to_have_text("无未处理警报")
 
             expect(red).to_have_attribute("data-state", "alert", timeout=60_000)
             expect(red).to_contain_text("需要上门")
@@ -199,7 +212,20 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             timeline = page.locator("#timeline").text_content() or ""
             assert not re.search(r"[由：、（）]", timeline), timeline
             assert "by detector" not in timeline and "by leader" not in timeline, timeline
+            assert "raised by the system" in timeline, timeline
+            assert not re.search(r"detector|dispatch|Resolved|Acknowledged", timeline), timeline
+            lines = page.locator("#timeline li").evaluate_all(
+                "items => items.map(i => i.childNodes[2].textContent)")
+            assert all(not line[:1].islower() for line in lines), lines
+            escalated = page.evaluate(ESCALATIONS)
+            assert escalated == ["Alert #7 (no activity): escalated to 赵敏 (grid head), "
+                                 "周主任 (duty leader)",
+                                 "Alert #7 (no activity): escalated automatically"], escalated
             page.locator("#lang").click()
+            escalated = page.evaluate(ESCALATIONS)
+            assert escalated == ["警报 #7（长时间无活动）：已升级至赵敏（网格长）、周主任（值班领导）",
+                                 "警报 #7（长时间无活动）：自动升级"], escalated
+            assert "通知系统" not in (page.locator("#timeline").text_content() or "")
 
             # The detector may send explanations in both languages; the page shows the right one.
             page.evaluate("""() => {
@@ -220,22 +246,57 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             expect(here.first.locator(".why")).to_have_text("EN: quiet too long")
             page.locator("#lang").click()
 
-            # Resolving: choose an outcome, then confirm; cancelling changes nothing.
+            # Resolving: choose an outcome, write a note if you like, then confirm; cancelling
+            # changes nothing.
             count = here.count()
             first = here.first
+            resolved_id = int(first.get_attribute("data-alert") or 0)
             first.locator("select").select_option("elder_fine")
+            first.locator("select").focus()
+            page.keyboard.press("Tab")  # the note is next, by keyboard
+            note = first.get_by_label("备注（可选）")
+            expect(note).to_be_focused()
+            page.keyboard.type("在椅子上睡着了")
             first.locator('button[data-action="resolve"]').click()
             confirm = first.locator('button[data-action="confirm-resolve"]')
             expect(confirm).to_be_focused()
             expect(first.locator(".confirm")).to_contain_text("老人安好")
+            expect(first.locator(".confirm")).to_contain_text("在椅子上睡着了")
             page.keyboard.press("Tab")
             page.keyboard.press("Enter")  # cancel
             expect(first.locator(".confirm")).to_have_count(0)
             expect(here).to_have_count(count)
+            expect(note).to_have_value("在椅子上睡着了")
             first.locator('button[data-action="resolve"]').click()
             confirm.focus()
             page.keyboard.press("Enter")
             expect(here).to_have_count(count - 1, timeout=10_000)
+            assert running.system.state.alerts.get(resolved_id).note == "在椅子上睡着了"
+            # The timeline shows the resolution at once, note and all, without reloading.
+            expect(page.locator('#timeline li[data-kind="alert"]').first).to_contain_text(
+                "在椅子上睡着了", timeout=10_000)
+
+            # Acting on an alert someone already closed: the page says so in its own language.
+            page.evaluate("id => act(id, 'resolve', { outcome: 'elder_fine' })", resolved_id)
+            expect(page.locator("#toast.show")).to_have_text("已有人处理过这条警报，页面已更新。")
+
+            # A household that does not exist: a plain "not found", nothing of the last one.
+            page.evaluate("location.hash = '#/household/nope'")
+            missing = page.locator("#missing")
+            expect(missing).to_be_visible()
+            expect(page.locator("#missing-title")).to_have_text("找不到这户住户")
+            expect(page.locator("#missing-title")).to_be_focused()
+            expect(page.locator("#household")).to_be_hidden()
+            expect(page.locator("#visit-form")).to_be_hidden()
+            expect(page.locator("#household-title")).to_be_empty()
+            expect(page.locator("#timeline li")).to_have_count(0)
+            expect(page.locator("#toast.show")).to_have_count(0, timeout=10_000)
+            page.locator("#lang").click()
+            expect(page.locator("#missing-title")).to_have_text("Household not found")
+            page.locator("#lang").click()
+            page.locator("#missing-back").focus()
+            page.keyboard.press("Enter")
+            expect(page.locator("#dashboard")).to_be_visible()
 
             phone = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
             phone.goto(running.url + "/")
@@ -249,6 +310,25 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             label = phone.locator("#chart svg text").first.bounding_box()
             assert label is not None and label["height"] >= 14, f"chart labels too small: {label}"
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+            # A toast is one short line at the bottom, and the page's end scrolls clear of it.
+            phone.locator("#visit-note").fill("精神不错")
+            phone.locator("#visit-note").press("Enter")
+            toast = phone.locator("#toast.show")
+            expect(toast).to_have_text("走访已记录")
+            expect(phone.locator('#timeline li[data-kind="visit"]').first).to_contain_text(
+                "精神不错", timeout=10_000)
+            phone.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+            box = toast.bounding_box()
+            assert box is not None and box["height"] <= 48 and box["y"] + box["height"] <= 844, box
+            last = phone.locator("#timeline li").last.bounding_box()
+            assert last is not None and last["y"] + last["height"] <= box["y"], (last, box)
+
+            # Another grid's household is "not found" for a grid member: no empty page, no form.
+            phone.evaluate(f"location.hash = '#/household/{OTHER_GRID_HOME}'")
+            expect(phone.locator("#missing")).to_be_visible()
+            expect(phone.locator("#visit-form")).to_be_hidden()
+            expect(phone.locator("#household-alerts-empty")).to_be_hidden()
         finally:
             browser.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shouwang.domain.alerts import AlertKind, Finding, Severity
+from shouwang.domain.delivery import Channel
 from tests.integration.api.conftest import NOW, Community
 
 
@@ -65,6 +66,27 @@ def test_resolving_needs_an_outcome_and_closes_once(community: Community) -> Non
     again = community.client.post(f"/alerts/{alert_id}/resolve",
                                   json={"outcome": "elder_fine"}, headers=headers)
     assert again.status_code == 409 and "already resolved" in again.json()["error"]["message"]
+
+
+def test_the_alert_detail_names_the_people_beside_their_ids(community: Community) -> None:
+    registry = community.state.registry
+    member = registry.update_staff(community.staff["member1"].id, name="王芳")
+    head = registry.update_staff(community.staff["head1"].id, name="赵敏")
+    alert = community.alerts["h-east-red"]
+    community.state.alerts.route(alert, recipients={0: [(member.id, Channel.MQTT)]},
+                                 first_escalation_at=NOW + 300, now=NOW)
+    community.client.post(f"/alerts/{alert.id}/acknowledge", headers=community.auth("member1"))
+    community.client.post(f"/alerts/{alert.id}/comments", json={"text": "on my way"},
+                          headers=community.auth("head1"))
+    community.client.post(f"/alerts/{alert.id}/resolve", json={"outcome": "elder_fine"},
+                          headers=community.auth("head1"))
+    detail = community.client.get(f"/alerts/{alert.id}", headers=community.auth("member1")).json()
+    assert (detail["acknowledged_by"], detail["acknowledged_by_name"]) == (member.id, "王芳")
+    assert (detail["resolved_by"], detail["resolved_by_name"]) == (head.id, "赵敏")
+    assert detail["assigned_to_name"] is None
+    # the alert's opening and its resolution, both to the one recipient
+    assert {(d["staff_id"], d["staff_name"]) for d in detail["deliveries"]} == {(member.id, "王芳")}
+    assert [(c["staff_id"], c["staff_name"]) for c in detail["comments"]] == [(head.id, "赵敏")]
 
 
 def test_comments_join_the_alert_history(community: Community) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.api.conftest import Community
+from shouwang.domain.delivery import Channel
+from tests.integration.api.conftest import NOW, Community
 
 
 def test_readings_come_as_hourly_use_per_sensor(community: Community) -> None:
@@ -59,6 +60,35 @@ def test_the_timeline_names_who_acted_not_their_login(community: Community) -> N
     assert opened["actor_name"] is None, "the detector is no staff member; the page words it"
     visit = next(e["details"] for e in events if e["kind"] == "visit")
     assert visit["staff_name"] == "李强"
+
+
+def test_an_escalation_in_the_timeline_says_whom_it_reached(community: Community) -> None:
+    head = community.state.registry.update_staff(community.staff["head1"].id, name="王建国")
+    alert = community.alerts["h-east-red"]
+    community.state.alerts.route(alert, recipients={1: [(head.id, Channel.MQTT),
+                                                        (head.id, Channel.WEBHOOK)]},
+                                 first_escalation_at=None, now=NOW - 300)
+    community.state.alerts.escalate(alert, waits_s=(300.0, 900.0), now=NOW - 300)
+    events = community.client.get("/households/h-east-red/timeline",
+                                  headers=community.auth("member1")).json()["events"]
+    escalated = next(e["details"] for e in events
+                     if e["kind"] == "alert" and e["details"]["action"] == "escalated")
+    assert escalated["escalated_to"] == [{"name": "王建国", "role": "grid_head"}]
+
+
+def test_a_resolved_alert_in_the_timeline_keeps_its_note(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    resolved = community.client.post(f"/alerts/{alert_id}/resolve",
+                                     json={"outcome": "elder_fine",
+                                           "note": "asleep in the chair"},
+                                     headers=community.auth("member1"))
+    assert resolved.status_code == 200, resolved.text
+    community.clock.t += 60
+    events = community.client.get("/households/h-east-red/timeline",
+                                  headers=community.auth("member1")).json()["events"]
+    done = next(e["details"] for e in events
+                if e["kind"] == "alert" and e["details"]["action"] == "resolved")
+    assert (done["outcome"], done["note"]) == ("elder_fine", "asleep in the chair")
 
 
 def test_a_visit_counts_and_a_future_visit_is_refused(community: Community) -> None:
