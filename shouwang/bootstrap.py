@@ -156,6 +156,14 @@ def build(settings: Settings, *, clock: Clock | None = None) -> System:
                   readings=readings, app=app, secret=secret)
 
 
+def build_api(settings: Settings) -> FastAPI:
+    """The API alone over the configured stores, on the system clock (`shouwang api`)."""
+    return create_app(ApiContext(settings=settings,
+                                 state=StateStore.open(settings.storage.state_database_url()),
+                                 readings=open_readings(settings), clock=SystemClock(),
+                                 metrics=Metrics()))
+
+
 class ApiServer:
     """uvicorn on a thread, for `run` (beside the other services) and for end-to-end tests."""
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from shouwang.commands import evaluate, registry, run, simulate
+from shouwang.commands import api, evaluate, registry, run, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -22,6 +22,7 @@ def parser() -> argparse.ArgumentParser:
                      help="a TOML settings file (environment variables SHOUWANG_* still win)")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(commands)
+    api.add_parser(commands)
     simulate.add_parser(commands)
     evaluate.add_parser(commands)
     registry.add_parsers(commands)
