@@ -124,14 +124,9 @@ def since_words(kinds: list[str], since: float, now: float, tz: ZoneInfo,
     zh_kinds = kinds_in_words_zh(kinds)
     kinds_en = kinds_in_words(kinds)
     last = quiet.last_sign
-    if quiet.reason is None or last is None:
-        en = f"no {kinds_en} since {clock_time(since, tz, now=now)} ({duration(now - since)})"
-    else:
-        en = f"no {kinds_en} since {clock_time(last, tz, now=now)} ({duration(now - last)})"
-    if quiet.reason is None or last is None:
-        zh = f"自{clock_time(since, tz, now=now)}起{duration_zh(now - since)}没有{zh_kinds}"
-    else:
-        zh = f"自{clock_time(last, tz, now=now)}起{duration_zh(now - last)}没有{zh_kinds}"
+    heard = since if quiet.reason is None or last is None else last  # when last heard from
+    en = f"no {kinds_en} since {clock_time(heard, tz, now=now)} ({duration(now - heard)})"
+    zh = f"自{clock_time(heard, tz, now=now)}起{duration_zh(now - heard)}没有{zh_kinds}"
     if quiet.last_kind == "visit" and last is not None:
         seen = clock_time(last, tz, now=now)
         en += f", when staff visited and saw the elder at {seen}"
