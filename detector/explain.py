@@ -20,28 +20,27 @@ def clock_time(ts: float, tz: ZoneInfo, *, now: float | None = None) -> str:
     return moment.strftime("%m-%d %H:%M")
 
 
-def duration(seconds: float) -> str:
-    """"3 h 05 m", "45 m", "2 d 4 h"."""
+def _days_hours_minutes(seconds: float) -> tuple[int, int, int]:
     minutes = int(max(0.0, seconds) // 60)
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
+    return days, hours, minutes
+
+
+def duration(seconds: float) -> str:
+    """"3 h 05 m", "45 m", "2 d 4 h"."""
+    days, hours, minutes = _days_hours_minutes(seconds)
     if days:
         return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes:02d} m"
-    return f"{minutes} m"
+    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m"
 
 
 def duration_zh(seconds: float) -> str:
     """"3小时05分", "45分钟", "2天4小时"."""
-    minutes = int(max(0.0, seconds) // 60)
-    days, minutes = divmod(minutes, 1440)
-    hours, minutes = divmod(minutes, 60)
+    days, hours, minutes = _days_hours_minutes(seconds)
     if days:
         return f"{days}天{hours}小时"
-    if hours:
-        return f"{hours}小时{minutes:02d}分"
-    return f"{minutes}分钟"
+    return f"{hours}小时{minutes:02d}分" if hours else f"{minutes}分钟"
 
 
 SIGN_WORDS = {
