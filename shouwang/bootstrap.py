@@ -169,8 +169,10 @@ class ApiServer:
 
     def __init__(self, app: FastAPI, host: str, port: int) -> None:
         self.host, self.port = host, port
+        # Open live feeds (server-sent events) never finish by themselves: on stop, wait a
+        # moment for them, then close them, rather than leave their connections open.
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                     lifespan="off"))
+                                                     lifespan="off", timeout_graceful_shutdown=2))
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
     @property
@@ -189,3 +191,7 @@ class ApiServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+        if self._thread.is_alive():
+            log.warning("api.stop_slow: connections still open after 10 s; closing them")
+            self._server.force_exit = True
+            self._thread.join(5)
