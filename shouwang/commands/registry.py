@@ -229,9 +229,12 @@ def households_import(args: argparse.Namespace) -> int:
 
 def households_consent(args: argparse.Namespace) -> int:
     state, tz = _state_and_tz(args)
+    try:
+        given = (datetime.combine(date.fromisoformat(args.date), datetime.min.time(), tz).timestamp()
+                 if args.date else time.time())
+    except ValueError as exc:
+        raise InvalidInput(f"--date {args.date!r} is not a date (YYYY-MM-DD): {exc}") from None
     household = state.registry.household(args.household_id)
-    given = (datetime.combine(date.fromisoformat(args.date), datetime.min.time(), tz).timestamp()
-             if args.date else time.time())
     consent = Consent(household.id, args.by, args.relationship, sensing=not args.withdraw,
                       share_with_family=args.share_with_family and not args.withdraw,
                       given_at=given, note=args.note)

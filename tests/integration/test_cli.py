@@ -57,6 +57,8 @@ def test_a_community_is_registered_from_the_command_line(
     (("staff", "add", "x", "--name", "X", "--role", "grid_member"), "give it with --grid"),
     (("hubs", "add", "h-9", "--household", "hh-404"), "household hh-404 was not found"),
     (("staff", "token", "nobody"), "staff member nobody was not found"),
+    (("households", "consent", "hh-404", "--by", "王", "--date", "2026-13-01"),
+     "--date '2026-13-01' is not a date (YYYY-MM-DD)"),
 ])
 def test_mistakes_get_one_clear_line_and_exit_code_2(
     data_dir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str,
