@@ -6,13 +6,13 @@ Pure: the route gathers the rows, this orders and words them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from detector.signs import SignOfLife
 from shouwang.domain.alerts import Alert
-from shouwang.domain.model import Visit
+from shouwang.domain.model import Staff, Visit
 from shouwang.storage.audit import AuditEntry
 from shouwang.storage.consent import Consent
 from shouwang.storage.silences import Silence
@@ -52,11 +52,11 @@ def _bunch(bunch: list[SignOfLife]) -> Event:
 
 
 def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
-                 names: Mapping[str, str] | None = None,
-                 staff: Mapping[int, tuple[str, str]] | None = None) -> list[Event]:
-    """Alert history; `names` (username to name) lets the page say who acted, not a login, and
-    `staff` (id to name and role) whom an escalation reached."""
-    names, staff = names or {}, staff or {}
+                 staff: Iterable[Staff] = ()) -> list[Event]:
+    """Alert history; `staff` lets the page say who acted (a name, not a login) and whom an
+    escalation reached."""
+    names = {s.username: s.name for s in staff}
+    people = {s.id: s for s in staff}
     known = {str(a.id): a for a in alerts}
     entries = list(entries)
     reached = _reached(entries)
@@ -77,8 +77,8 @@ def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
             details["note"] = alert.note
         if e.action == "escalated":
             ids = reached.get((e.entity_id, e.details.get("level")), [])
-            details["escalated_to"] = [{"name": staff[i][0], "role": staff[i][1]}
-                                       for i in ids if i in staff]
+            details["escalated_to"] = [{"name": people[i].name, "role": people[i].role.value}
+                                       for i in ids if i in people]
         events.append(Event(e.at, "alert", text, details))
     return events
 
@@ -99,12 +99,9 @@ def _reached(entries: Iterable[AuditEntry]) -> dict[tuple[str, Any], list[int]]:
 def timeline(*, signs: Sequence[SignOfLife], alerts: Iterable[Alert],
              alert_entries: Iterable[AuditEntry], visits: Iterable[Visit],
              silences: Iterable[Silence], consents: Iterable[Consent], start: float,
-             end: float, names: Mapping[str, str] | None = None,
-             staff_names: Mapping[int, str] | None = None,
-             staff_roles: Mapping[int, str] | None = None) -> list[Event]:
-    staff_names, staff_roles = staff_names or {}, staff_roles or {}
-    people = {i: (n, staff_roles.get(i, "")) for i, n in staff_names.items()}
-    events = group_signs(signs) + alert_events(alerts, alert_entries, names, people)
+             end: float, staff: Sequence[Staff] = ()) -> list[Event]:
+    staff_names = {s.id: s.name for s in staff}
+    events = group_signs(signs) + alert_events(alerts, alert_entries, staff)
     events += [Event(v.at, "visit", f"visited{': ' + v.note if v.note else ''}",
                      {"staff_id": v.staff_id,
                       "staff_name": None if v.staff_id is None else staff_names.get(v.staff_id),

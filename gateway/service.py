@@ -67,11 +67,6 @@ class HubDirectory:
         self.consenting = self._state.consent.consenting()
         self._loaded_at = time.monotonic()
 
-    def monitored(self) -> dict[str, str]:
-        """Hubs of households that consented to sensing: only their readings are kept."""
-        hubs = self.current()
-        return {hub: home for hub, home in hubs.items() if home in self.consenting}
-
 
 class Gateway:
     """Subscribes to every hub topic; one worker thread validates and writes in batches."""
@@ -163,7 +158,8 @@ class Gateway:
         self._metrics.messages.inc(len(messages))
         for message in messages:
             self._decode(message, batch, now)
-        verdict = self._validator.judge(batch.readings, hubs=self._directory.monitored(), now=now)
+        # Readings of households without consent were dead-lettered as they were decoded.
+        verdict = self._validator.judge(batch.readings, hubs=self._directory.hubs, now=now)
         if verdict.accepted:
             self._write(verdict.accepted, batch, now)
         self._metrics.readings_duplicate.inc(verdict.duplicates)

@@ -89,14 +89,12 @@ def timeline(household: ReadableHousehold, context: Context, now: Now,
                                       viewer=None)
     alerts = [x.alert for x in listed]
     entries = [e for a in alerts for e in state.audit.for_entity("alert", a.id)]
-    staff = state.registry.all_staff()
     events = timelines.timeline(
         signs=[s for s in signs if s.ts >= begin], alerts=alerts, alert_entries=entries,
         visits=state.visits.for_household(household.id, start=begin, end=stop),
         silences=state.silences.for_household(household.id, start=begin, end=stop),
         consents=state.consent.history(household.id), start=begin, end=stop,
-        names={s.username: s.name for s in staff}, staff_names={s.id: s.name for s in staff},
-        staff_roles={s.id: s.role.value for s in staff},
+        staff=state.registry.all_staff(),
     )
     return TimelineOut(household_id=household.id, start=at(begin), end=at(stop),
                        events=[TimelineEvent(at=at(e.at), kind=e.kind, text=e.text,
