@@ -87,6 +87,8 @@ class DetectorService:
         self._learned_until = float("-inf")
         self._visit_cursor = 0
         self._contexts_at = float("-inf")
+        self._open_keys: set[tuple[str, AlertKind]] = set()
+        """Unresolved alerts at the end of the last tick, and those it left to others."""
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._client = MqttClient(
@@ -256,12 +258,15 @@ class DetectorService:
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""
         started = time.perf_counter()
-        if now - self._contexts_at >= self._settings.registry_refresh_s:
+        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
+        # An alert gone since the last tick was closed by staff: they checked, and the silence
+        # counts from then. Learn it before judging, or the same silence opens a new alert at once.
+        closed_by_staff = bool(self._open_keys - unresolved.keys())
+        if closed_by_staff or now - self._contexts_at >= self._settings.registry_refresh_s:
             self._refresh_contexts()
             self._contexts_at = now
         self._read_visits()
         findings = self._detector.assess(now, self.homes, self._contexts)
-        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
         found = set()
         for finding in findings:
             key = (finding.household_id, finding.kind)
@@ -274,19 +279,22 @@ class DetectorService:
             self._metrics.alerts_opened.labels(kind=alert.kind.value).inc()
             log.info("detector.alert_opened id=%s household=%s kind=%s why=%r",
                      alert.id, alert.household_id, alert.kind, alert.explanation)
+            unresolved[key] = alert
             if self._on_alert is not None:
                 self._on_alert(alert)
-        for key, alert in unresolved.items():
+        for key, alert in list(unresolved.items()):
             if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:
                 continue
             household_id = alert.household_id
             reason = cleared_reason(alert, self.homes.get(household_id),
                                     self._contexts.get(household_id), self._tz, now)
             if self._state.alerts.clear(household_id, alert.kind, reason=reason, now=now):
+                del unresolved[key]
                 log.info("detector.alert_cleared id=%s household=%s reason=%r",
                          alert.id, household_id, reason)
                 if self._on_alert is not None:
                     self._on_alert(alert)
+        self._open_keys = set(unresolved)
         self._save_status(now)
         if now - self._snapshot_at >= self._settings.learned.snapshot_every_s:
             self.save_model(now)

@@ -10,8 +10,8 @@ import pytest
 from detector.service import DetectorService
 from shouwang.bootstrap import make_detector
 from shouwang.clock import Clock
-from shouwang.domain.alerts import AlertKind, AlertState
-from shouwang.domain.model import Grid, Household, Hub, StoredReading, Tier, Visit
+from shouwang.domain.alerts import AlertKind, AlertState, Outcome
+from shouwang.domain.model import Grid, Household, Hub, Role, StoredReading, Tier, Visit
 from shouwang.metrics import Metrics
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
@@ -107,6 +107,30 @@ def test_a_visit_is_a_sign_of_life_that_clears_the_alert(
     cleared = state.alerts.list()[0]
     assert cleared.state is AlertState.RESOLVED
     assert cleared.note is not None and "(a visit)" in cleared.note
+
+
+def test_an_alert_staff_just_resolved_is_not_raised_again_on_the_next_tick(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    # The household registry is re-read only now and then (registry_refresh_s); when staff close
+    # an alert, the detector must know at once that they checked, not at the next re-read.
+    state, readings = stores
+    readings.write([StoredReading(HOUSEHOLD, HUB, "door", at(15, 8.0) + k * 900, 0.0)
+                    for k in range(48)])  # the hub's heartbeats through a silent day
+    clock = StillClock(at(15, 20.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    heartbeat(svc, clock.t)
+    svc.tick(clock.t)
+    [alert] = state.alerts.unresolved()
+    leader = state.registry.add_staff(username="leader", name="leader", role=Role.DUTY_LEADER,
+                                          now=clock.t)
+    state.alerts.resolve(alert.id, staff=leader, outcome=Outcome.ELDER_FINE, note=None,
+                         now=clock.t + 5)
+    clock.t += 10
+    heartbeat(svc, clock.t)
+    svc.tick(clock.t)
+    assert state.alerts.unresolved() == []
+    assert [a.id for a in state.alerts.list()] == [alert.id]
 
 
 def test_after_a_restart_the_model_comes_back_from_its_snapshot(
