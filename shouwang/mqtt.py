@@ -161,6 +161,10 @@ class MqttClient:
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
+        # loop_start opened a loopback socket pair to wake paho's thread; paho closes it only in
+        # __del__, which the garbage collector may run after the sockets' own finalizers (an
+        # unclosed-socket warning, at a random later moment). The thread has ended: close it now.
+        self._client._reset_sockets(sockpair_only=True)
 
     def publish(
         self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False,
