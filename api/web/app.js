@@ -307,8 +307,10 @@ function alertItem(alert, where) {
        ` · ${t(alert.kind)} · ${t(alert.state)}`),
     el("p", { class: "why", text: explain(alert) }),
     el("div", { class: "actions" }, acknowledge,
-       el("label", { for: selectId, class: "outcome-label", text: t("outcome") }), select,
-       el("label", { for: noteId, class: "note-label", text: t("resolveNote") }), note, resolve),
+       el("span", { class: "field" },
+          el("label", { for: selectId, class: "outcome-label", text: t("outcome") }), select),
+       el("span", { class: "field field-grow" },
+          el("label", { for: noteId, class: "note-label", text: t("resolveNote") }), note), resolve),
     confirmation);
 }
 
@@ -468,6 +470,7 @@ function chart(activity) {
       const label = document.createElementNS(ns, "text");
       label.setAttribute("x", i * w + 2); label.setAttribute("y", top + h + 18);
       label.setAttribute("font-size", "15");
+      label.setAttribute("fill", "currentColor");  // readable on the night palette too
       label.textContent = new Intl.DateTimeFormat(app.lang === "zh" ? "zh-CN" : "en-GB",
         { timeZone: app.tz, month: "numeric", day: "numeric" }).format(moment);
       svg.append(line, label);
@@ -617,8 +620,9 @@ async function start() {
   try {
     app.grids = new Map((await api("/grids")).map((g) => [g.id, g.name]));
   } catch (e) { /* cards fall back to the grid id */ }
-  // "How long ago" is measured on the server's clock (a demo's clock runs fast).
-  measureSkew();
+  // "How long ago" is measured on the server's clock (a demo's clock runs fast): the first render
+  // waits for that measurement, or it would count from the browser's own clock once.
+  await measureSkew();
   follow();
   await route();
 }
