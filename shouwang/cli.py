@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from shouwang.commands import api, evaluate, registry, run, simulate
+from shouwang.commands import api, evaluate, registry, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -26,6 +26,7 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_parser(commands)
     evaluate.add_parser(commands)
     registry.add_parsers(commands)
+    settings_cmd.add_parser(commands)
     return top
 
 
