@@ -46,19 +46,28 @@ class MqttSettings(Group):
         description="External broker, e.g. mqtt://user:pass@10.0.0.5:1883 (mqtts:// for TLS). "
         "Unset: start the embedded broker.",
     )
-    embedded_host: str = "127.0.0.1"
-    embedded_port: int = Field(default=1883, ge=0, le=65535)
+    embedded_host: str = Field(
+        default="127.0.0.1", description="where the embedded broker listens; another interface "
+        "needs embedded_password_file"
+    )
+    embedded_port: int = Field(default=1883, ge=0, le=65535, description="the embedded broker's port")
     embedded_password_file: Path | None = Field(
         default=None, description="amqtt password file; without it the embedded broker is anonymous"
     )
-    topic_prefix: str = "shouwang/v1"
-    client_id_prefix: str = "shouwang"
-    protocol: Literal["3.1.1", "5"] = "3.1.1"
+    topic_prefix: str = Field(default="shouwang/v1", description="what hubs publish under")
+    client_id_prefix: str = Field(
+        default="shouwang", description="Shouwang's own MQTT client ids start with this"
+    )
+    protocol: Literal["3.1.1", "5"] = Field(
+        default="3.1.1", description="MQTT version Shouwang speaks; 5 for shared subscriptions"
+    )
     shared_group: str | None = Field(
         default=None, description="MQTT 5 shared-subscription group so several gateways split the load"
     )
-    keepalive_s: int = Field(default=30, ge=5)
-    max_inflight: int = Field(default=1000, ge=1, le=65535)
+    keepalive_s: int = Field(default=30, ge=5, description="MQTT keep-alive in seconds")
+    max_inflight: int = Field(
+        default=1000, ge=1, le=65535, description="QoS 1 messages a publisher has unacknowledged at most"
+    )
 
     @property
     def embedded(self) -> bool:
@@ -83,18 +92,22 @@ class MqttSettings(Group):
 
 
 class StorageSettings(Group):
-    data_dir: Path = Path("shouwang-data")
+    data_dir: Path = Field(
+        default=Path("shouwang-data"), description="SQLite files for readings and state, and the secret key"
+    )
     state_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the state store; default sqlite in data_dir. "
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
-    readings: Literal["sqlite", "influx"] = "sqlite"
-    readings_path: Path | None = None
-    influx_url: str | None = None
-    influx_token: SecretStr | None = None
-    influx_org: str = "shouwang"
-    influx_bucket: str = "readings"
+    readings: Literal["sqlite", "influx"] = Field(
+        default="sqlite", description="where every reading is kept; influx needs the influx_* settings"
+    )
+    readings_path: Path | None = Field(default=None, description="unset: readings.db in data_dir")
+    influx_url: str | None = Field(default=None, description="InfluxDB 2, e.g. http://10.0.0.6:8086")
+    influx_token: SecretStr | None = Field(default=None, description="an InfluxDB 2 token that may write the bucket")
+    influx_org: str = Field(default="shouwang", description="the InfluxDB 2 organisation")
+    influx_bucket: str = Field(default="readings", description="the InfluxDB 2 bucket for readings")
 
     def state_database_url(self) -> str:
         return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
@@ -295,14 +308,14 @@ class Settings(BaseSettings):
         env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="forbid", toml_file=None
     )
 
-    demo: bool = False
-    community: str = "示范社区"
-    timezone: str = "Asia/Shanghai"
+    demo: bool = Field(default=False, description="set by `shouwang run --demo`; never in a real community")
+    community: str = Field(default="示范社区", description="the community's name, in the page's header")
+    timezone: str = Field(default="Asia/Shanghai", description="how times are written in explanations and on the page")
     secret_key: SecretStr | None = Field(
         default=None, description="unset: generated once and kept in data_dir/secret_key"
     )
-    log_level: str = "INFO"
-    log_json: bool = False
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(default=False, description="one JSON object a log line, for a log collector")
     mqtt: MqttSettings = MqttSettings()
     storage: StorageSettings = StorageSettings()
     gateway: GatewaySettings = GatewaySettings()
