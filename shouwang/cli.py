@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from shouwang.commands import api, evaluate, registry, run, settings_cmd, simulate
+from shouwang.commands import api, evaluate, init, registry, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -19,8 +19,10 @@ def parser() -> argparse.ArgumentParser:
         description="Shouwang (守望): watching over elders who live alone.",
     )
     top.add_argument("--settings", type=Path, metavar="FILE",
-                     help="a TOML settings file (environment variables SHOUWANG_* still win)")
+                     help="a TOML settings file (default: shouwang.toml in this folder, as `shouwang init` "
+                          "writes it; environment variables SHOUWANG_* still win)")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    init.add_parser(commands)
     run.add_parser(commands)
     api.add_parser(commands)
     simulate.add_parser(commands)

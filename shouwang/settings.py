@@ -22,6 +22,9 @@ from pydantic_settings import (
 from shouwang.domain.errors import UnsafeSettings
 from shouwang.domain.model import Tier
 
+DEMO_COMMUNITY = "示范社区"
+"""The demo's name ("demo community"), and so no real community's."""
+
 WEAK_SECRETS = frozenset({"", "secret", "changeme", "change-me", "shouwang", "password", "demo"})
 
 
@@ -309,7 +312,8 @@ class Settings(BaseSettings):
     )
 
     demo: bool = Field(default=False, description="set by `shouwang run --demo`; never in a real community")
-    community: str = Field(default="示范社区", description="the community's name, in the page's header")
+    community: str = Field(default=DEMO_COMMUNITY, description="the community's name, in the page's header; "
+                           "`shouwang run` outside the demo refuses to start without one")
     timezone: str = Field(default="Asia/Shanghai", description="how times are written in explanations and on the page")
     secret_key: SecretStr | None = Field(
         default=None, description="unset: generated once and kept in data_dir/secret_key"

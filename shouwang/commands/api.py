@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shouwang.commands.common import load_settings
+from shouwang.commands.common import load_settings, settings_file
 
 SETTINGS_FILE_ENV = "SHOUWANG_API_SETTINGS_FILE"
 """How the parent hands its --settings file to the worker processes it starts."""
@@ -54,8 +54,9 @@ def handle(args: argparse.Namespace) -> int:
     settings = load_settings(args)  # refuses unsafe settings here, before any worker starts
     if args.workers < 1:
         raise InvalidInput("--workers must be at least 1")
-    if args.settings is not None:
-        os.environ[SETTINGS_FILE_ENV] = str(args.settings.resolve())
+    chosen = settings_file(args)
+    if chosen is not None:
+        os.environ[SETTINGS_FILE_ENV] = str(chosen.resolve())
     ensure_secret(settings)  # made once here, not raced by the workers
     host = args.host or settings.api.host
     port = choose_port(host, args.port if args.port is not None else settings.api.port,

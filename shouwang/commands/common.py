@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from shouwang import logs
@@ -11,8 +12,19 @@ from shouwang.settings import Settings
 DEMO_DIR = "shouwang-demo-data"
 """Where `shouwang run --demo` keeps its data, apart from a real community's."""
 
+DEFAULT_SETTINGS_FILE = Path("shouwang.toml")
+"""The settings file `shouwang init` writes, read by every command run beside it without --settings."""
+
+
+def settings_file(args: argparse.Namespace) -> Path | None:
+    """--settings, else shouwang.toml in the current folder when there is one."""
+    given: Path | None = getattr(args, "settings", None)
+    if given is not None:
+        return given
+    return DEFAULT_SETTINGS_FILE if DEFAULT_SETTINGS_FILE.is_file() else None
+
 
 def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
-    settings = Settings.load(args.settings, **overrides)
+    settings = Settings.load(settings_file(args), **overrides)
     logs.configure(settings.log_level, as_json=settings.log_json)
     return settings

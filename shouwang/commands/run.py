@@ -17,7 +17,8 @@ from shouwang.clock import Clock, FastClock
 from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.demo import STAFF as DEMO_STAFF
 from shouwang.demo import register
-from shouwang.settings import Settings
+from shouwang.domain.errors import ShouwangError
+from shouwang.settings import DEMO_COMMUNITY, Settings
 from simulator.population import build_homes, demo_clock_start, demo_incidents, population
 from simulator.publisher import Simulation
 
@@ -47,6 +48,11 @@ def handle(args: argparse.Namespace) -> int:
         overrides = {"demo": True, "storage": {"data_dir": DEMO_DIR},
                      "dispatch": {"retry_initial_s": 1.0}}
     settings = load_settings(args, **overrides)
+    if not args.demo and settings.community == DEMO_COMMUNITY:
+        raise ShouwangError(
+            "this is not set up as a community yet (its name would be the demo's, 示范社区): run "
+            "`shouwang init` here first, or name it with SHOUWANG_COMMUNITY; `shouwang run --demo` "
+            "tries the demo")
     if args.demo:
         shutil.rmtree(settings.storage.data_dir, ignore_errors=True)
     tz = ZoneInfo(settings.timezone)

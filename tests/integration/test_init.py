@@ -1,0 +1,90 @@
+"""`shouwang init` sets a community up from nothing; `shouwang run` will not start as the demo's."""
+
+from __future__ import annotations
+
+import io
+import stat
+from pathlib import Path
+
+import pytest
+
+from shouwang.cli import main
+from shouwang.settings import Settings
+from shouwang.storage.state import StateStore
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh folder as the current one, with no SHOUWANG_* variable leaking in."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("SHOUWANG_COMMUNITY", "SHOUWANG_STORAGE__DATA_DIR", "SHOUWANG_TIMEZONE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def init(monkeypatch: pytest.MonkeyPatch, password: str, *extra: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return main(["init", "--community", "利民社区", "--timezone", "Asia/Urumqi", "--admin", "li",
+                 "--admin-name", "李主任", "--password-stdin", *extra])
+
+
+def test_init_writes_the_settings_secret_and_first_admin(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert init(monkeypatch, "a long enough password") == 0
+    out = capsys.readouterr().out
+    assert "shouwang households import" in out and "shouwang run" in out
+    settings = Settings.load(here / "shouwang.toml")
+    assert (settings.community, settings.timezone) == ("利民社区", "Asia/Urumqi")
+    secret = here / "shouwang-data" / "secret_key"
+    assert len(secret.read_text()) >= 32
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    state = StateStore.open(settings.storage.state_database_url())
+    try:
+        admin = state.registry.staff_by_username("li")
+        assert admin.role.value == "admin" and admin.name == "李主任"
+        assert state.credentials.sign_in("li", "a long enough password") == admin
+    finally:
+        state.close()
+
+
+def test_every_command_beside_the_file_reads_it(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert init(monkeypatch, "a long enough password") == 0
+    capsys.readouterr()
+    assert main(["settings"]) == 0
+    assert '"community": "利民社区"' in capsys.readouterr().out
+
+
+def test_init_refuses_a_short_password_before_writing_anything(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert init(monkeypatch, "short") == 2
+    assert "at least 10 characters" in capsys.readouterr().err
+    assert not (here / "shouwang.toml").exists() and not (here / "shouwang-data").exists()
+
+
+def test_init_does_not_overwrite_a_community_already_set_up(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert init(monkeypatch, "a long enough password") == 0
+    before = (here / "shouwang.toml").read_text()
+    assert init(monkeypatch, "another long password") == 2
+    assert "exists already" in capsys.readouterr().err
+    assert (here / "shouwang.toml").read_text() == before
+
+
+def test_init_without_a_terminal_names_the_missing_flag(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["init", "--admin-name", "李主任", "--password-stdin"]) == 2
+    assert "--community is needed" in capsys.readouterr().err
+
+
+def test_run_outside_the_demo_refuses_the_demo_community_and_names_init(
+    here: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["run", "--duration", "0"]) == 2
+    assert "shouwang init" in capsys.readouterr().err
