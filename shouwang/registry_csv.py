@@ -100,21 +100,29 @@ def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
 def _row(line: int, r: dict[str, str]) -> HouseholdRow:
     for column in REQUIRED:
         if not r.get(column):
-            raise InvalidInput(f"'{column}' is empty")
-    interval = float(r["report_interval_s"]) if r.get("report_interval_s") else 900.0
+            raise InvalidInput(f"column {column}: empty")
+    try:
+        interval = float(r["report_interval_s"]) if r.get("report_interval_s") else 900.0
+    except ValueError:
+        raise InvalidInput(f"column report_interval_s: {r['report_interval_s']!r} is not a number of "
+                           "seconds (10-3600)") from None
     if not 10 <= interval <= 3600:
-        raise InvalidInput(f"report_interval_s must be 10-3600 seconds, got {interval}")
+        raise InvalidInput(f"column report_interval_s: must be 10-3600 seconds, got {interval:g}")
+    try:
+        tier = Tier.parse(r["colour"])
+    except ValueError as exc:
+        raise InvalidInput(f"column colour: {exc}") from None
     sharing = (r.get("share_with_family") or "").lower()
     if sharing not in YES | NO:
-        raise InvalidInput(f"share_with_family must be yes or no, got {sharing!r}")
+        raise InvalidInput(f"column share_with_family: must be yes or no, got {sharing!r}")
     try:
         given = date.fromisoformat(r["consent_date"]) if r.get("consent_date") else None
     except ValueError:
-        raise InvalidInput(f"consent_date {r['consent_date']!r} is not a date like 2026-11-23") from None
+        raise InvalidInput(f"column consent_date: {r['consent_date']!r} is not a date like 2026-11-23") from None
     if (given or sharing in YES) and not r.get("consent_by"):
-        raise InvalidInput("consent_by (who agreed) is needed to record consent")
+        raise InvalidInput("column consent_by: who agreed is needed to record consent")
     return HouseholdRow(
-        line=line, id=r["id"], tier=Tier.parse(r["colour"]), grid_id=r["grid"], hub_id=r["hub"],
+        line=line, id=r["id"], tier=tier, grid_id=r["grid"], hub_id=r["hub"],
         alias=r.get("alias") or None, address=r.get("address") or None,
         building=r.get("building") or None,
         grid_name=r.get("grid_name") or None, caseworker=r.get("caseworker") or None,

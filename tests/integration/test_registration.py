@@ -48,7 +48,7 @@ def test_every_problem_in_the_file_is_reported_at_once_and_nothing_is_imported(s
     with pytest.raises(InvalidInput) as refused:
         import_households(state, text, now=NOW, tz=TZ)
     message = str(refused.value)
-    for expected in ("line 3: unknown colour 'purple'", "line 4: household hh-1 repeats line 2",
+    for expected in ("line 3: column colour: unknown colour 'purple'", "line 4: household hh-1 repeats line 2",
                      "line 5: grid g-09 does not exist", "line 6: caseworker nobody is not registered",
                      "line 7: wang is a grid_member, not a caseworker"):
         assert expected in message

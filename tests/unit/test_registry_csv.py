@@ -50,3 +50,12 @@ def test_a_csv_saved_by_chinese_excel_is_read_and_anything_else_is_refused_with_
     assert parse(spreadsheet_text(text.encode("gbk"), source="homes.csv"))[0].alias == "王秀英"
     with pytest.raises(InvalidInput, match="save it from the spreadsheet as \"CSV UTF-8\""):
         spreadsheet_text(b"id,colour\n\xff\xfe\xff", source="homes.csv")
+
+
+def test_a_bad_cell_is_named_by_its_line_and_column() -> None:
+    text = "id,colour,grid,hub,report_interval_s\nhh-1,red,g-01,h-1,abc\nhh-2,red,g-01,h-2,5\n"
+    with pytest.raises(InvalidInput) as refused:
+        parse(text)
+    message = str(refused.value)
+    assert "line 2: column report_interval_s: 'abc' is not a number of seconds" in message
+    assert "line 3: column report_interval_s: must be 10-3600 seconds, got 5" in message
