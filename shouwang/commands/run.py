@@ -142,8 +142,9 @@ def _banner(system: System, settings: Settings, tokens: dict[str, str], notices:
             "  to the grid head after 5 demo minutes and the duty leader after 15 (5 and 15 real",
             "  seconds at 60×; its history shows each step). Watch and answer it:",
             f"    export LEADER={tokens['leader']} CASEWORKER={tokens['chen.jing']}",
-            f"    curl -H \"Authorization: Bearer $LEADER\" {url}/alerts",
-            f"    curl -X POST -H \"Authorization: Bearer $CASEWORKER\" {url}/alerts/1/acknowledge",
+            f"    curl -H \"Authorization: Bearer $LEADER\" \"{url}/alerts?kind=inactivity&state=unresolved\"",
+            "  and with that alert's id (not always 1: the demo raises others too):",
+            f"    curl -X POST -H \"Authorization: Bearer $CASEWORKER\" {url}/alerts/ID/acknowledge",
             f"  Staff notifications are published on MQTT topics {prefix}/staff/<staff id>/alerts, e.g.",
             f"    mosquitto_sub -h {host} -p {port} -t '{prefix}/staff/+/alerts'",
         ]
