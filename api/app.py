@@ -18,6 +18,7 @@ from api.routes import (
     audit,
     auth,
     care,
+    cockpit,
     docs,
     grids,
     health,
@@ -84,7 +85,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
-                   staff, transfer, audit, live, web, docs):
+                   staff, transfer, audit, cockpit, live, web, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Outcome, Severity
@@ -103,6 +103,13 @@ class AlertLister:
         if row is None:
             raise NotFound("alert", alert_id)
         return _listed(tuple(row))
+
+    def unresolved_or_opened_since(self, start: float) -> list[Alert]:
+        """Every alert not yet resolved, and every alert opened since `start` (the cockpit's)."""
+        query = select(alerts).where(or_(alerts.c.state != AlertState.RESOLVED.value,
+                                         alerts.c.opened_at >= start))
+        with self._engine.connect() as db:
+            return [_alert(r) for r in db.execute(query)]
 
     def unresolved_by_household(self, household_ids: list[str]) -> dict[str, Alert]:
         """Each household's alert that most needs someone: open before acknowledged, then the

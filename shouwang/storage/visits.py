@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from shouwang.domain.model import Visit
 from shouwang.storage import audit as trail
@@ -37,3 +37,9 @@ class VisitStore:
                  .order_by(visits.c.at))
         with self._engine.connect() as db:
             return [Visit(r.household_id, r.at, r.staff_id, r.note, r.id) for r in db.execute(query)]
+
+    def last_by_household(self) -> dict[str, float]:
+        """When each household was last visited (households never visited are absent)."""
+        query = select(visits.c.household_id, func.max(visits.c.at)).group_by(visits.c.household_id)
+        with self._engine.connect() as db:
+            return {household_id: float(at) for household_id, at in db.execute(query)}

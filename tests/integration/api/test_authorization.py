@@ -96,6 +96,8 @@ CASES = [
     Case("POST", "/imports/staff", "/imports/staff", 403,
          csv="username,name,role\nx.y,某人,grid_member\n"),
     Case("GET", "/audit", "/audit", 403),
+    Case("GET", "/cockpit", "/cockpit", 403),
+    Case("GET", "/cockpit/{table}.csv", "/cockpit/grids.csv", 403),
     Case("GET", "/events", "/events", 200),
 ]
 BY_ROUTE = {(c.method, c.route): c for c in CASES}
