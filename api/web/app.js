@@ -207,7 +207,7 @@ function translate() {
 }
 
 function show(view) {
-  for (const id of ["signin", "dashboard", "household", "missing"]) $(id).hidden = id !== view;
+  for (const id of ["signin", "dashboard", "household", "missing", "cockpit"]) $(id).hidden = id !== view;
   $("logout").hidden = view === "signin";
 }
 
@@ -597,8 +597,10 @@ function showMissing() {
 async function route() {
   if (!app.token) { show("signin"); $("username").focus(); return; }
   const match = location.hash.match(/^#\/household\/(.+)$/);
+  const cockpit = location.hash.match(/^#\/cockpit(?:\?(.*))?$/);
   try {
     if (match) await openHousehold(decodeURIComponent(match[1]));
+    else if (cockpit && mayOpenCockpit()) await openCockpit(cockpit[1]);
     else {
       app.visit++;
       show("dashboard");
@@ -617,6 +619,7 @@ async function start() {
     app.me = await api("/auth/me");
   } catch (e) { show("signin"); return; }
   $("who").textContent = app.me.name;
+  $("cockpit-link").hidden = !mayOpenCockpit();
   try {
     app.grids = new Map((await api("/grids")).map((g) => [g.id, g.name]));
   } catch (e) { /* cards fall back to the grid id */ }
@@ -633,6 +636,7 @@ function signOut(tellServer = true) {
   sessionStorage.removeItem("shouwang.token");
   if (app.stream) app.stream.abort();
   $("who").textContent = "";
+  $("cockpit-link").hidden = true;
   show("signin");
 }
 
@@ -643,7 +647,10 @@ document.addEventListener("DOMContentLoaded", () => {
     app.lang = app.lang === "zh" ? "en" : "zh";
     localStorage.setItem("shouwang.lang", app.lang);
     translate();
-    if (app.token) { renderCards(); renderAlerts(); if (location.hash.startsWith("#/household/")) route(); }
+    if (app.token) {
+      renderCards(); renderAlerts();
+      if (location.hash.startsWith("#/household/") || location.hash.startsWith("#/cockpit")) route();
+    }
   });
   $("logout").addEventListener("click", () => signOut(true));
   $("signin-form").addEventListener("submit", async (event) => {

@@ -332,3 +332,44 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
         finally:
             browser.close()
 
+
+
+def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_phone(
+        running: Running, tmp_path: Path) -> None:
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for size, name in (({"width": 1280, "height": 900}, "cockpit.png"),
+                               ({"width": 390, "height": 844}, "cockpit-phone.png")):
+                page = browser.new_page(viewport=size, locale="zh-CN")
+                errors: list[str] = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(running.url + "/")
+                page.locator("#username").fill("leader")
+                page.locator("#password").fill(running.password)
+                page.keyboard.press("Enter")
+                page.locator("#cockpit-link").click()
+                table = page.locator(".cockpit-table")
+                expect(table).to_be_visible()
+                expect(table.locator("tbody tr")).to_have_count(3)  # two grids and the whole community
+                expect(table.locator("tr.total th")).to_have_text("全社区")
+                # Nobody has visited the simulated homes, monitored for a week: the red ones are overdue.
+                overdue = table.locator("tr.total a[href*='show=visits_overdue']")
+                expect(overdue).to_be_visible()
+                overdue.click()
+                expect(page.locator("#cockpit-behind-title")).to_have_text("全社区 · 走访逾期")
+                assert page.url.endswith("#/cockpit?show=visits_overdue")
+                expect(page.locator("#cockpit-behind-list li a").first).to_be_visible()
+                if size["width"] < 600:
+                    # One column: each figure on its own row with its label beside it.
+                    cell = table.locator("tbody tr").first.locator("td").nth(1)
+                    assert cell.evaluate("c => getComputedStyle(c).display") == "flex"
+                shoot(page, name, tmp_path)
+                page.locator("#cockpit-behind-list li a").first.click()
+                expect(page.locator("#household")).to_be_visible()
+                assert errors == [], errors
+                page.close()
+        finally:
+            browser.close()
