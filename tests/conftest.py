@@ -14,6 +14,8 @@ import pytest
 
 from shouwang.broker import EmbeddedBroker, free_port
 from shouwang.settings import MqttSettings
+from tests.e2e.accessibility import AXE
+from tests.e2e.accessibility import MISSING as AXE_MISSING
 
 MOSQUITTO = ("127.0.0.1", 1883)
 POSTGRES_URL = os.environ.get("SHOUWANG_TEST_POSTGRES_URL",
@@ -143,3 +145,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         missing.append("Mosquitto on 127.0.0.1:1883")
     for service in missing:
         terminalreporter.write_line(f"NOT TESTED against a real server: {service}", yellow=True)
+    if not AXE.exists():
+        terminalreporter.write_line(f"accessibility NOT CHECKED in the browser tests: {AXE_MISSING}", yellow=True)

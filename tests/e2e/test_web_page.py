@@ -35,6 +35,7 @@ from shouwang.settings import Settings
 from simulator.incidents import Incident, IncidentKind
 from simulator.population import build_homes, population
 from simulator.publisher import Simulation
+from tests.e2e.accessibility import axe_source, axe_source_if_installed, violations
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -135,6 +136,7 @@ def shoot(page: sync_api.Page, name: str, tmp: Path) -> None:
 def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Running,
                                                                  tmp_path: Path) -> None:
     expect = sync_api.expect
+    axe = axe_source_if_installed()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -167,6 +169,8 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             expect(item.locator("select")).to_have_value("")
             expect(item.locator('button[data-action="resolve"]')).to_be_disabled()
             shoot(page, "dashboard.png", tmp_path)
+            if axe:
+                assert violations(page, axe) == []
 
             order = page.locator("#feed li").evaluate_all("items => items.map(i => i.dataset.alert)")
             while (buttons := page.locator(
@@ -199,6 +203,11 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             expect(here.first.locator(".why")).not_to_be_empty()
             expect(page.locator("#toast.show")).to_have_count(0, timeout=10_000)
             shoot(page, "household.png", tmp_path)
+            if axe:
+                assert violations(page, axe) == []
+                page.emulate_media(color_scheme="dark")  # the night palette passes too
+                assert violations(page, axe) == []
+                page.emulate_media(color_scheme="light")
 
             # The relative time keeps moving while the page stays open (the clock runs fast).
             since = page.locator("#household-card [data-ago]")
@@ -337,6 +346,7 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
 def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_phone(
         running: Running, tmp_path: Path) -> None:
     expect = sync_api.expect
+    axe = axe_source()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -344,8 +354,8 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                                ({"width": 390, "height": 844}, "cockpit-phone.png")):
                 page = browser.new_page(viewport=size, locale="zh-CN")
                 errors: list[str] = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on("console", lambda m, seen=errors: seen.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
                 page.goto(running.url + "/")
                 page.locator("#username").fill("leader")
                 page.locator("#password").fill(running.password)
@@ -367,8 +377,11 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                     cell = table.locator("tbody tr").first.locator("td").nth(1)
                     assert cell.evaluate("c => getComputedStyle(c).display") == "flex"
                 shoot(page, name, tmp_path)
+                assert violations(page, axe) == []
                 page.locator("#cockpit-behind-list li a").first.click()
                 expect(page.locator("#household")).to_be_visible()
+                expect(page.locator("#timeline li").first).to_be_visible()
+                assert violations(page, axe) == []
                 assert errors == [], errors
                 page.close()
         finally:
