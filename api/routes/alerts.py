@@ -23,7 +23,7 @@ from api.schemas.alerts import (
 from api.schemas.common import AUTHED, BY_ID, CHANGES, seconds
 from api.schemas.households import COLOUR_PATTERN
 from shouwang.domain import access
-from shouwang.domain.alerts import AlertKind, AlertState
+from shouwang.domain.alerts import Alert, AlertKind, AlertState
 from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Tier
 from shouwang.storage.alert_query import AlertQuery
@@ -38,7 +38,18 @@ def _out(state: StateStore, view_alert_id: int) -> AlertOut:
     alert = state.alerts.get(view_alert_id)
     household = state.registry.household(alert.household_id)
     assigned = state.alert_notes.assignments([alert.id]).get(alert.id)
-    return AlertOut.of(alert, household, assigned.staff_id if assigned else None)
+    return AlertOut.of(alert, household, assigned.staff_id if assigned else None,
+                       acknowledged_by_name=acknowledger(state, alert))
+
+
+def acknowledger(state: StateStore, alert: Alert) -> str | None:
+    """The name of whoever acknowledged the alert (None while nobody has)."""
+    if alert.acknowledged_by is None:
+        return None
+    try:
+        return state.registry.staff(alert.acknowledged_by).name
+    except NotFound:
+        return None
 
 
 def _json(body: BaseModel) -> Response:
@@ -78,7 +89,11 @@ async def list_alerts(
         opened_to=seconds(opened_to) if opened_to else None, limit=limit, offset=offset,
     )
     listed, total = state.alert_list.page(query, viewer=staff)
-    items = [AlertOut.of(x.alert, x.household, x.assigned_to) for x in listed]
+    names: dict[int | None, str] = ({m.id: m.name for m in state.registry.all_staff()}
+                                    if any(x.alert.acknowledged_by is not None for x in listed) else {})
+    items = [AlertOut.of(x.alert, x.household, x.assigned_to,
+                         acknowledged_by_name=names.get(x.alert.acknowledged_by))
+             for x in listed]
     return _json(AlertPage(items=items, total=total, limit=limit, offset=offset))
 
 
@@ -90,7 +105,7 @@ def get_alert(view: VisibleAlert, state: StateDep) -> AlertDetail:
     # Only someone who may see the alert gets here, and its people are their colleagues.
     names: dict[int | None, str] = {s.id: s.name for s in state.registry.all_staff()}
     return AlertDetail(
-        **out.model_dump(),
+        **out.model_dump(exclude={"acknowledged_by_name"}),
         acknowledged_by_name=names.get(out.acknowledged_by),
         resolved_by_name=names.get(out.resolved_by), assigned_to_name=names.get(out.assigned_to),
         history=[HistoryEntry.of(e) for e in state.audit.for_entity("alert", alert_id)],
@@ -104,7 +119,8 @@ def get_alert(view: VisibleAlert, state: StateDep) -> AlertDetail:
 def acknowledge(view: VisibleAlert, staff: CurrentStaff, state: StateDep, now: Now) -> Response:
     changed = state.alerts.acknowledge(view.alert.id, staff=staff, now=now)
     # Acknowledging leaves the assignee as it was when the alert was read for this request.
-    return _json(AlertOut.of(changed, view.household, view.assigned_to))
+    return _json(AlertOut.of(changed, view.household, view.assigned_to,
+                             acknowledged_by_name=acknowledger(state, changed)))
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut, responses=CHANGES,

@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from api.context import ApiContext
 from api.deps import Context, CurrentStaff, require
+from api.routes.alerts import acknowledger
 from api.schemas.alerts import AlertOut
 from api.schemas.common import AUTHED
 from shouwang.domain import access
@@ -42,7 +43,8 @@ def _event(context: ApiContext, staff: Staff, entry: AuditEntry) -> str | None:
             if not access.can_act_on_alerts(staff, household):
                 return None
             assigned = state.alert_notes.assignments([alert.id]).get(alert.id)
-            body = AlertOut.of(alert, household, assigned.staff_id if assigned else None)
+            body = AlertOut.of(alert, household, assigned.staff_id if assigned else None,
+                               acknowledged_by_name=acknowledger(state, alert))
             data = {"action": entry.action, "alert": body.model_dump(mode="json")}
             return f"id: {entry.id}\nevent: alert\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
         if entry.entity == "household" and entry.action in HOUSEHOLD_ACTIONS:

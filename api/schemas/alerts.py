@@ -51,11 +51,14 @@ class AlertOut(BaseModel):
     outcome: Outcome | None
     note: str | None
     assigned_to: int | None
+    acknowledged_by_name: str | None = Field(
+        default=None, description="the name of `acknowledged_by`, so people read a name, not an id")
 
     model_config = {"json_schema_extra": {"examples": [_EXAMPLE]}}
 
     @classmethod
-    def of(cls, alert: Alert, household: Household, assigned_to: int | None = None) -> AlertOut:
+    def of(cls, alert: Alert, household: Household, assigned_to: int | None = None, *,
+           acknowledged_by_name: str | None = None) -> AlertOut:
         # Built from our own typed values, so validation would only re-check them; skipping it
         # is a third of the cost of a page of alerts.
         return cls.model_construct(
@@ -68,6 +71,7 @@ class AlertOut(BaseModel):
             acknowledged_at=when(alert.acknowledged_at), acknowledged_by=alert.acknowledged_by,
             resolved_at=when(alert.resolved_at), resolved_by=alert.resolved_by,
             outcome=alert.outcome, note=alert.note, assigned_to=assigned_to,
+            acknowledged_by_name=acknowledged_by_name,
         )
 
 
@@ -120,8 +124,6 @@ class CommentOut(BaseModel):
 
 
 class AlertDetail(AlertOut):
-    acknowledged_by_name: str | None = Field(
-        default=None, description="the name of `acknowledged_by`, so people read a name, not an id")
     resolved_by_name: str | None = None
     assigned_to_name: str | None = None
     history: list[HistoryEntry]

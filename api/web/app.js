@@ -304,7 +304,7 @@ function alertItem(alert, where) {
                     "data-household": alert.household_id, "data-state": alert.state },
     el("strong", {}, el("a", { href: `#/household/${encodeURIComponent(alert.household_id)}`,
                                text: alert.household_alias || alert.household_id }),
-       ` · ${t(alert.kind)} · ${t(alert.state)}`),
+       ` · ${t(alert.kind)} · ${stateOf(alert)}`),
     el("p", { class: "why", text: explain(alert) }),
     el("div", { class: "actions" }, acknowledge,
        el("span", { class: "field" },
@@ -312,6 +312,12 @@ function alertItem(alert, where) {
        el("span", { class: "field field-grow" },
           el("label", { for: noteId, class: "note-label", text: t("resolveNote") }), note), resolve),
     confirmation);
+}
+
+// "Acknowledged (王芳)": the feed says who is on it, so nobody else sets out for the same door.
+function stateOf(alert) {
+  if (alert.state !== "acknowledged" || !alert.acknowledged_by_name) return t(alert.state);
+  return fill("actionBy", { action: t("acknowledged"), who: alert.acknowledged_by_name });
 }
 
 // Newest first and nothing else: acknowledging must not move an item under the user's finger.

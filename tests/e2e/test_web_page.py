@@ -182,6 +182,8 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
                 expect(buttons).to_have_count(waiting - 1, timeout=10_000)
             expect(red).to_have_attribute("data-state", "acknowledged", timeout=10_000)
             expect(red).to_contain_text("已有人处理")
+            # The feed says who acknowledged, so nobody else sets out for the same door.
+            expect(page.locator(f'#feed li[data-household="{RED_HOME}"]').first).to_contain_text("已确认（周主任）")
             after = page.locator("#feed li").evaluate_all("items => items.map(i => i.dataset.alert)")
             assert after[:len(order)] == order or after[-len(order):] == order, \
                 "acknowledging must not reorder the feed"

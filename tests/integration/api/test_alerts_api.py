@@ -42,6 +42,9 @@ def test_acknowledging_stops_escalation_and_shows_in_the_history(community: Comm
     assert body["state"] == "acknowledged" and body["acknowledged_by"] == \
         community.staff["member1"].id
     assert body["next_escalation_at"] is None
+    assert body["acknowledged_by_name"] == "member1"  # the name, so the feed can say who
+    listed = community.client.get("/alerts?state=acknowledged", headers=community.auth("leader")).json()
+    assert [(a["id"], a["acknowledged_by_name"]) for a in listed["items"]] == [(alert_id, "member1")]
     detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("member1")).json()
     assert [h["action"] for h in detail["history"]] == ["opened", "acknowledged"]
     assert detail["explanation"].startswith("no water")
