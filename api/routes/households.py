@@ -10,6 +10,7 @@ from api.deps import CurrentStaff, Now, RegistryManager, StateDep, VisibleHouseh
 from api.schemas.common import AUTHED, BY_ID, CHANGES
 from api.schemas.households import (
     COLOUR_PATTERN,
+    SILENCE_KINDS,
     HouseholdIn,
     HouseholdOut,
     HouseholdPage,
@@ -29,8 +30,11 @@ def cards(state: StateStore, homes: list[Household], staff: Staff) -> list[House
     statuses = state.status.all()
     consenting = state.consent.consenting(household_ids=ids)
     alerts = state.alert_list.unresolved_by_household(ids) if staff.role.sees_readings else {}
+    closed = (state.alert_list.last_resolved_by_household(ids, SILENCE_KINDS)
+              if staff.role.sees_readings else {})
     return [HouseholdOut.of(h, statuses.get(h.id), monitoring=h.id in consenting,
-                            alert=alerts.get(h.id), sees_readings=staff.role.sees_readings)
+                            alert=alerts.get(h.id), sees_readings=staff.role.sees_readings,
+                            closed=closed.get(h.id))
             for h in homes]
 
 

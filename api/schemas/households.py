@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Page, RequestBody, when
-from shouwang.domain.alerts import Alert
+from api.schemas.common import Page, RequestBody, at, when
+from shouwang.domain.alerts import Alert, AlertKind
 from shouwang.domain.model import Grid, Household, Hub
 from shouwang.storage.status import HouseholdStatus
 
@@ -26,6 +26,17 @@ class OpenAlertBrief(BaseModel):
     opened_at: datetime
 
 
+SILENCE_KINDS = frozenset({AlertKind.INACTIVITY, AlertKind.NO_WATER})
+"""Alerts about a silence: closing one while the silence goes on is worth saying on the card."""
+
+
+class ClosedAlertBrief(BaseModel):
+    id: int
+    kind: str
+    outcome: str | None
+    resolved_at: datetime
+
+
 class HouseholdOut(BaseModel):
     id: str
     alias: str | None = Field(description="how staff call the household, e.g. 王秀英")
@@ -42,6 +53,9 @@ class HouseholdOut(BaseModel):
     last_sign_of_life_kind: str | None
     hub_last_seen_at: datetime | None
     open_alert: OpenAlertBrief | None = Field(description="the most urgent unresolved alert")
+    closed_while_silent: ClosedAlertBrief | None = Field(
+        default=None,
+        description="the last silence alert, if it was closed but no sign of life has come since its silence began")
 
     model_config = {"json_schema_extra": {"examples": [{
         "id": "sim-0001", "alias": "王秀英", "address": "1号楼 1单元 101", "building": "1号楼",
@@ -52,8 +66,16 @@ class HouseholdOut(BaseModel):
 
     @classmethod
     def of(cls, h: Household, status: HouseholdStatus | None, *, monitoring: bool,
-           alert: Alert | None, sees_readings: bool) -> HouseholdOut:
+           alert: Alert | None, sees_readings: bool, closed: Alert | None = None) -> HouseholdOut:
         seen = status if sees_readings else None
+        silent_since_closed = None
+        if (closed is not None and closed.resolved_at is not None and alert is None and sees_readings
+                and closed.kind in SILENCE_KINDS
+                and (seen is None or seen.last_sign_at is None or seen.last_sign_at <= closed.since)):
+            # No sign of life since the silence the alert was about began: closing it changed nothing.
+            silent_since_closed = ClosedAlertBrief(
+                id=closed.id, kind=closed.kind.value, outcome=closed.outcome.value if closed.outcome else None,
+                resolved_at=at(closed.resolved_at))
         brief = None
         if alert is not None and sees_readings:
             brief = OpenAlertBrief(id=alert.id, kind=alert.kind.value, state=alert.state.value,
@@ -68,7 +90,7 @@ class HouseholdOut(BaseModel):
             last_sign_of_life_at=when(seen.last_sign_at) if seen else None,
             last_sign_of_life_kind=seen.last_sign_kind if seen else None,
             hub_last_seen_at=when(seen.hub_last_seen_at) if seen else None,
-            open_alert=brief,
+            open_alert=brief, closed_while_silent=silent_since_closed,
         )
 
 

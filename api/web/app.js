@@ -8,7 +8,8 @@ const TEXT = {
     noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
     chartTitle: "最近 7 天的生活迹象（每小时）", recordVisit: "记录一次走访", visitNote: "情况",
     saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
-    never: "暂无", fine: "无未处理警报", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
+    never: "暂无", fine: "无未处理警报", unwatched: "未在监测：尚未记录知情同意", retired: "已停止关注",
+    closedSilent: "{kind}警报已结案（{outcome}），但至今仍无生活迹象", onlyUnwatched: "只看未在监测的住户", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
     acknowledge: "我来处理", resolve: "结案", outcome: "结果", wrongLogin: "用户名或密码不对",
     acked: "已确认，升级已停止", resolved: "已结案", visitSaved: "走访已记录", away: "外出至",
     red: "红色", orange: "橙色", yellow: "黄色", blue: "蓝色", green: "绿色",
@@ -48,6 +49,9 @@ const TEXT = {
     chartTitle: "Signs of life, last 7 days (per hour)", recordVisit: "Record a visit",
     visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
     lastSign: "Last sign of life", never: "none yet", fine: "No open alert",
+    unwatched: "Not watched: no consent to sensing recorded", retired: "No longer watched",
+    closedSilent: "{kind} alert closed ({outcome}), yet still no sign of life",
+    onlyUnwatched: "Only households not watched",
     alertOpen: "Alert: please check on the elder", alertAck: "Someone is on it",
     acknowledge: "I'm on it", resolve: "Resolve", outcome: "Outcome",
     wrongLogin: "Wrong username or password", acked: "Acknowledged; escalation stopped",
@@ -213,14 +217,25 @@ function show(view) {
 
 // ---- household cards --------------------------------------------------------------------
 function cardState(home) {
-  if (!home.open_alert) return "ok";
+  if (!home.monitoring) return "unwatched";
+  if (!home.open_alert) return home.closed_while_silent ? "closed-silent" : "ok";
   return home.open_alert.state === "open" ? "alert" : "acknowledged";
+}
+
+function cardStatus(home, state) {
+  if (state === "unwatched") return t(home.retired_at ? "retired" : "unwatched");
+  if (state === "alert") return `${t("alertOpen")} · ${t(home.open_alert.kind)}`;
+  if (state === "acknowledged") return `${t("alertAck")} · ${t(home.open_alert.kind)}`;
+  if (state === "closed-silent") {
+    const closed = home.closed_while_silent;
+    return fill("closedSilent", { kind: t(closed.kind), outcome: t(closed.outcome || "resolved") });
+  }
+  return t("fine");
 }
 
 function card(home, asLink = true) {
   const state = cardState(home);
-  const status = state === "alert" ? `${t("alertOpen")} · ${t(home.open_alert.kind)}`
-    : state === "acknowledged" ? `${t("alertAck")} · ${t(home.open_alert.kind)}` : t("fine");
+  const status = cardStatus(home, state);
   const last = app.me?.role === "volunteer" ? [t("noReadings")]
     : [`${t("lastSign")}${t("colon")}`, agoNode(home.last_sign_of_life_at),
        home.last_sign_of_life_kind ? ` · ${t(home.last_sign_of_life_kind)}` : null];
@@ -240,8 +255,12 @@ function card(home, asLink = true) {
 }
 
 function renderCards() {
-  const list = $("cards");
-  list.replaceChildren(...[...app.homes.values()].map((h) => el("li", {}, card(h))));
+  const onlyUnwatched = $("only-unwatched").checked;
+  const homes = [...app.homes.values()].filter((h) => !onlyUnwatched || !h.monitoring);
+  $("cards").replaceChildren(...homes.map((h) => el("li", {}, card(h))));
+  const unwatched = [...app.homes.values()].filter((h) => !h.monitoring).length;
+  $("unwatched-filter").hidden = unwatched === 0 && !onlyUnwatched;
+  $("unwatched-count").textContent = fill("paren", { x: unwatched });
 }
 
 async function loadHomes() {
@@ -659,6 +678,7 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   $("logout").addEventListener("click", () => signOut(true));
+  $("only-unwatched").addEventListener("change", renderCards);
   $("signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     $("signin-error").textContent = "";

@@ -111,6 +111,19 @@ class AlertLister:
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query)]
 
+    def last_resolved_by_household(self, household_ids: list[str],
+                                   kinds: frozenset[AlertKind]) -> dict[str, Alert]:
+        """Each household's most recently resolved alert of these kinds (households with none are absent)."""
+        newest = (select(alerts.c.household_id, func.max(alerts.c.resolved_at).label("at"))
+                  .where(alerts.c.state == AlertState.RESOLVED.value, alerts.c.household_id.in_(household_ids),
+                         alerts.c.kind.in_([k.value for k in kinds]))
+                  .group_by(alerts.c.household_id).subquery())
+        query = select(alerts).join(newest, (alerts.c.household_id == newest.c.household_id)
+                                    & (alerts.c.resolved_at == newest.c.at)).where(
+            alerts.c.kind.in_([k.value for k in kinds]))
+        with self._engine.connect() as db:
+            return {a.household_id: a for a in (_alert(r) for r in db.execute(query))}
+
     def unresolved_by_household(self, household_ids: list[str]) -> dict[str, Alert]:
         """Each household's alert that most needs someone: open before acknowledged, then the
         most severe, then the newest."""

@@ -32,6 +32,8 @@ from shouwang.clock import FastClock
 from shouwang.demo import register
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from simulator.incidents import Incident, IncidentKind
 from simulator.population import build_homes, population
 from simulator.publisher import Simulation
@@ -349,6 +351,10 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
         running: Running, tmp_path: Path) -> None:
     expect = sync_api.expect
     axe = axe_source()
+    # The other grid's home withdraws its consent: not watched, and marked so.
+    now = running.system.clock.now()
+    running.system.state.consent.record(Consent(OTHER_GRID_HOME, "家属", "son", False, False, now),
+                                        actor=Actor("test"), now=now)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -362,6 +368,13 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 page.locator("#username").fill("leader")
                 page.locator("#password").fill(running.password)
                 page.keyboard.press("Enter")
+                unwatched = page.locator(f'#cards [data-household="{OTHER_GRID_HOME}"]')
+                expect(unwatched).to_have_attribute("data-state", "unwatched")
+                expect(unwatched.locator(".status")).to_have_text("未在监测：尚未记录知情同意")
+                page.get_by_label("只看未在监测的住户").check()
+                expect(page.locator("#cards .card")).to_have_count(1)
+                page.get_by_label("只看未在监测的住户").uncheck()
+                expect(page.locator("#cards .card")).to_have_count(6)
                 page.locator("#cockpit-link").click()
                 table = page.locator(".cockpit-table")
                 expect(table).to_be_visible()
@@ -370,6 +383,7 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 # Nobody has visited the simulated homes, monitored for a week: the red ones are overdue.
                 overdue = table.locator("tr.total a[href*='show=visits_overdue']")
                 expect(overdue).to_be_visible()
+                expect(table.locator("tr.total a[href*='show=unwatched']")).to_have_text("1")
                 overdue.click()
                 expect(page.locator("#cockpit-behind-title")).to_have_text("全社区 · 走访逾期")
                 assert page.url.endswith("#/cockpit?show=visits_overdue")

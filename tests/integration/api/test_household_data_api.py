@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from shouwang.domain.alerts import Outcome
 from shouwang.domain.delivery import Channel
+from shouwang.storage.status import HouseholdStatus
 from tests.integration.api.conftest import NOW, Community
 
 
@@ -191,3 +193,18 @@ def test_the_page_is_served_with_a_strict_content_policy(community: Community) -
     assert community.client.get("/static/app.js").status_code == 200
     api = community.client.get("/health")
     assert api.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_card_says_when_its_alert_was_closed_but_the_home_is_still_silent(community: Community) -> None:
+    alert = community.alerts["h-east-red"]
+    community.state.alerts.resolve(alert.id, staff=community.staff["leader"], outcome=Outcome.ELDER_FINE,
+                                   note=None, now=NOW)
+    community.state.status.save([HouseholdStatus("h-east-red", alert.since - 60, "water", None, NOW, NOW)])
+    card = community.client.get("/households/h-east-red", headers=community.auth("leader")).json()
+    assert card["open_alert"] is None
+    assert card["closed_while_silent"]["id"] == alert.id
+    assert card["closed_while_silent"]["outcome"] == "elder_fine"
+    # A sign of life after the silence began: the closed alert is history, not news.
+    community.state.status.save([HouseholdStatus("h-east-red", alert.since + 60, "water", None, NOW, NOW)])
+    card = community.client.get("/households/h-east-red", headers=community.auth("leader")).json()
+    assert card["closed_while_silent"] is None
