@@ -127,8 +127,12 @@ class SignReader:
         previous = home.doors.get(reading.sensor)
         home.doors[reading.sensor] = reading.value
         home.last_door_value = reading.value
-        if previous is None or previous == reading.value:
-            return []  # the first report, or a heartbeat repeating the state
+        if previous == reading.value:
+            return []  # a heartbeat repeating the state
+        if previous is None and reading.value < 0.5:
+            # A door first heard closed may be a heartbeat; first heard open, someone opened it
+            # (a door rests closed), so a new hub's first opening counts.
+            return []
         return [self._sign(home, reading, SignKind.DOOR)]
 
     def _advance(self, home: HomeState, reading: StoredReading) -> _Register | None:

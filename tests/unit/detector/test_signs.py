@@ -54,3 +54,17 @@ def test_two_uses_minutes_apart_are_two_runs_not_one() -> None:
     water(home, r, at(0, 10.0) + 600, 1.012)  # another use nine minutes later
     since, until = home.runs[SensorKind.WATER]
     assert (since, until) == (at(0, 10.0) + 540, at(0, 10.0) + 600)
+
+
+def door(home: HomeState, r: SignReader, ts: float, value: float) -> list[SignKind]:
+    return [s.kind for s in r.read(home, StoredReading("h-1", "hub", "door", ts, value))]
+
+
+def test_a_hubs_first_door_opening_is_a_sign_of_life_but_a_first_closed_report_is_not() -> None:
+    r = reader()
+    assert door(HomeState("h-1"), r, at(0, 8.0), 1.0) == [SignKind.DOOR]
+    home = HomeState("h-1")
+    assert door(home, r, at(0, 8.0), 0.0) == []  # may be the hub saying how the door rests
+    assert door(home, r, at(0, 8.5), 0.0) == []  # a heartbeat
+    assert door(home, r, at(0, 9.0), 1.0) == [SignKind.DOOR]
+    assert door(home, r, at(0, 9.1), 0.0) == [SignKind.DOOR]
