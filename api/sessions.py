@@ -1,9 +1,10 @@
 """A short-lived in-process memory of which token belongs to whom.
 
-Checking a bearer token costs database round trips on every request; remembering the answer for
-a few seconds takes that off the hot path (acknowledging, listing alerts). Anything this API
-process changes about a token or a staff member forgets at once; a change made elsewhere (the
-CLI, another API process) is seen within `ttl_s`.
+Loading the staff member behind a bearer token costs database round trips on every request;
+remembering it for a few seconds takes that off the hot path (acknowledging, listing alerts).
+Whether the token is still live (not revoked or expired, its holder active, the same role) is
+checked on every request all the same (`get_session`), so revocation is never late; other
+changes made elsewhere (another process changing someone's grids) are seen within `ttl_s`.
 """
 
 from __future__ import annotations

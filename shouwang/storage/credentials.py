@@ -96,6 +96,18 @@ class Credentials:
         member = self._registry.staff(row.staff_id)
         return (member, _info(row)) if member.active else None
 
+    def live_role(self, token: str, *, now: float) -> str | None:
+        """The role of the active staff member behind a live token, else None: one indexed read,
+        cheap enough for every request, so a revocation or retirement counts at once."""
+        with self._engine.connect() as db:
+            role: str | None = db.execute(
+                select(staff.c.role).select_from(api_tokens.join(staff))
+                .where(api_tokens.c.token_hash == hash_token(token),
+                       api_tokens.c.revoked_at.is_(None),
+                       or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now),
+                       staff.c.active.is_(True))).scalar()
+        return role
+
     def tokens(self, staff_id: int, *, kind: str | None = API) -> list[TokenInfo]:
         query = select(api_tokens).where(api_tokens.c.staff_id == staff_id)
         if kind is not None:
