@@ -34,7 +34,7 @@ async def _answer_413(send: Send, limit: int) -> None:
     body = json.dumps({"error": {
         "code": "payload_too_large",
         "message": f"the request body is larger than {limit} bytes; send less (an import "
-                   "may be split into several files)"}}).encode()
+                   "may be split into several files)"}}, separators=(",", ":")).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close")]})
