@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.context import ApiContext
+from api.ratelimit import LoginLimiter
 from shouwang.bootstrap import ApiServer
 from shouwang.broker import free_port
 from shouwang.metrics import Metrics
@@ -303,3 +304,25 @@ def test_answers_with_personal_data_are_never_cached(tmp_path: Path) -> None:
     client.close()
     community.readings.close()
     community.state.close()
+
+
+def test_simultaneous_guesses_through_two_processes_get_only_the_free_tries(
+        any_state_url: str) -> None:
+    stores = [StateStore.open(any_state_url) for _ in range(2)]
+    limiters = [LoginLimiter(s.sign_ins, max_failures=5, first_delay_s=1.0, max_delay_s=60.0,
+                             forget_s=600.0) for s in stores]
+    start, admitted = threading.Barrier(20), []
+
+    def guess(i: int) -> None:
+        start.wait()
+        if limiters[i % 2].try_once("wang", ATTACKER, now=1000.0) == 0:
+            admitted.append(i)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for store in stores:
+        store.close()
+    assert len(admitted) == 5
