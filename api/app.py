@@ -41,7 +41,9 @@ households they visit (and no readings or alerts); duty leaders and admins see a
 Errors are JSON: `{"error": {"code": ..., "message": ...}}`; the message says what to do.
 A body that is not valid JSON answers 400 (`bad_request`); JSON that parses but does not fit
 answers 422 (`invalid_request` with a list of `problems`, or `invalid` for a value that cannot
-be used); unknown paths and methods answer 404 and 405 in the same shape.
+be used); unknown paths and methods answer 404 and 405 in the same shape. A body over the size limit
+answers 413 (`payload_too_large`); failed sign-ins make the next try from that address wait
+(429 with `Retry-After`). `/metrics` takes its own token (`SHOUWANG_API__METRICS_TOKEN`).
 """
 
 CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
