@@ -69,7 +69,7 @@ async def get_session(
         # retirement made by any process takes effect at the next request.
         role = context.state.credentials.live_role(token, now=now)
         if role is None:
-            context.sessions.forget_all()
+            context.sessions.forget(token)
             raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
         if role != found[0].role.value:
             found = None

@@ -45,6 +45,10 @@ class SessionCache(Generic[T]):
                 self._found.clear()
             self._found[hash_token(token)] = (self._clock() + self.ttl_s, value)
 
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._found.pop(hash_token(token), None)
+
     def forget_all(self) -> None:
         """Something about tokens or staff changed here: look everything up afresh."""
         with self._lock:

@@ -21,7 +21,7 @@ class SignInAttempts:
     def try_once(self, keys: Sequence[str], *, now: float, forget_s: float,
                  delay_after: DelayAfter) -> float:
         """Seconds these keys must still wait (nothing counted), or 0: the try is counted as
-        a failure of each key until `forgive` says it succeeded."""
+        a failure of each key until `succeeded` says otherwise."""
         t = failures_table
         keys = sorted(set(keys))  # rows locked in one order by every process: no deadlock
         self._forget_old(now - forget_s, now)
