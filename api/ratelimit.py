@@ -59,8 +59,8 @@ class LoginLimiter:
         return self._attempts.try_once(keys, now=now, forget_s=self.forget_s,
                                        delay_after=self._delay_after)
 
-    def succeeded(self, username: str, address: str) -> None:
+    def succeeded(self, username: str, address: str, *, tried_at: float) -> None:
         """The real user got in: their failures from this address are forgiven; the address's
         count over all usernames keeps its earlier failures (or one account would reset it)."""
         self._attempts.succeeded(forgive=pair_key(username, address),
-                                 uncount=address_key(address), delay_after=self._delay_after)
+                                 uncount=address_key(address), tried_at=tried_at)

@@ -55,18 +55,18 @@ class SignInAttempts:
         with writing(self._engine) as db:
             db.execute(delete(t).where(t.c.key.in_(old)))
 
-    def succeeded(self, *, forgive: str, uncount: str, delay_after: DelayAfter) -> None:
-        """The try succeeded: `forgive`'s failures are forgotten, and the try no longer counts
-        against `uncount` (whose earlier failures stand)."""
+    def succeeded(self, *, forgive: str, uncount: str, tried_at: float) -> None:
+        """The try made at `tried_at` succeeded: `forgive`'s failures are forgotten, and the
+        try no longer counts against `uncount`, whose earlier failures stand. Nothing blocked
+        `uncount` when the try was admitted, so unless another try came since, nothing does."""
         t = failures_table
         with writing(self._engine) as db:
             db.execute(delete(t).where(t.c.key == forgive))
             row = db.execute(select(t).where(t.c.key == uncount)).first()
             if row is not None:
-                count = max(0, row.failures - 1)
+                unblock = {"blocked_until": 0.0} if row.last_at <= tried_at else {}
                 db.execute(update(t).where(t.c.key == uncount).values(
-                    failures=count,
-                    blocked_until=row.last_at + delay_after(uncount, count) if count else 0.0))
+                    failures=max(0, row.failures - 1), **unblock))
 
     def failures(self, key: str) -> int:
         with self._engine.connect() as db:

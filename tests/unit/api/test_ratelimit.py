@@ -52,7 +52,7 @@ def test_an_attacker_elsewhere_never_slows_the_real_user(state: StateStore) -> N
         limiter.try_once("wang", "10.0.0.66", now=float(t))
     assert limiter.try_once("wang", "10.0.0.66", now=10.0) > 0
     assert limiter.try_once("wang", "192.168.1.20", now=10.0) == 0
-    limiter.succeeded("wang", "192.168.1.20")
+    limiter.succeeded("wang", "192.168.1.20", tried_at=10.0)
 
 
 def test_a_success_forgives_the_pair_but_the_address_keeps_its_failures(
@@ -61,7 +61,7 @@ def test_a_success_forgives_the_pair_but_the_address_keeps_its_failures(
     for name in ("a", "b", "c"):
         fail(limiter, name, "10.0.0.1", now=0.0)
     assert limiter.try_once("d", "10.0.0.1", now=0.0) == 0
-    limiter.succeeded("d", "10.0.0.1")
+    limiter.succeeded("d", "10.0.0.1", tried_at=0.0)
     assert state.sign_ins.failures(pair_key("d", "10.0.0.1")) == 0
     assert state.sign_ins.failures(address_key("10.0.0.1")) == 3
     assert fail(limiter, "e", "10.0.0.1", now=0.0) == 0  # the 4th failure: free
@@ -72,7 +72,7 @@ def test_successes_from_a_shared_address_never_add_up(state: StateStore) -> None
     limiter = limiter_over(state, max_failures=1)
     for i in range(50):  # a whole office signing in each morning behind one address
         assert limiter.try_once(f"staff{i}", "10.0.0.1", now=float(i)) == 0
-        limiter.succeeded(f"staff{i}", "10.0.0.1")
+        limiter.succeeded(f"staff{i}", "10.0.0.1", tried_at=float(i))
     assert state.sign_ins.failures(address_key("10.0.0.1")) == 0
 
 
@@ -90,3 +90,12 @@ def test_usernames_are_counted_without_regard_to_case(state: StateStore) -> None
     for name in ("Wang", "WANG", "wang"):
         fail(limiter, name, "10.0.0.66", now=0.0)
     assert limiter.try_once("wAng", "10.0.0.66", now=0.0) > 0
+
+
+def test_a_success_leaves_the_address_free_for_the_next_user(state: StateStore) -> None:
+    limiter = limiter_over(state, max_failures=1)
+    for i in range(6):  # someone behind the office's address guessed; the waits have passed
+        limiter.try_once(f"guess{i}", "10.0.0.1", now=float(i * 100))
+    assert limiter.try_once("wang", "10.0.0.1", now=1000.0) == 0
+    limiter.succeeded("wang", "10.0.0.1", tried_at=1000.0)
+    assert limiter.try_once("li", "10.0.0.1", now=1000.0) == 0
