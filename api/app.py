@@ -12,6 +12,7 @@ from swagger_ui_bundle import swagger_ui_path
 import shouwang
 from api import errors
 from api.context import ApiContext
+from api.limits import BodyLimit
 from api.metrics import StateCollector
 from api.routes import (
     alerts,
@@ -41,7 +42,9 @@ households they visit (and no readings or alerts); duty leaders and admins see a
 Errors are JSON: `{"error": {"code": ..., "message": ...}}`; the message says what to do.
 A body that is not valid JSON answers 400 (`bad_request`); JSON that parses but does not fit
 answers 422 (`invalid_request` with a list of `problems`, or `invalid` for a value that cannot
-be used); unknown paths and methods answer 404 and 405 in the same shape.
+be used); unknown paths and methods answer 404 and 405 in the same shape. A body over the size limit
+answers 413 (`payload_too_large`); failed sign-ins make the next try from that address wait
+(429 with `Retry-After`). `/metrics` takes its own token (`SHOUWANG_API__METRICS_TOKEN`).
 """
 
 CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -56,6 +59,10 @@ BASE_HEADERS = [
 ]
 HEADERS = [*BASE_HEADERS, (b"content-security-policy", CSP)]
 DOCS_HEADERS = [*BASE_HEADERS, (b"content-security-policy", DOCS_CSP)]
+# Answers name elders, staff and alerts: no browser or proxy cache keeps them. Only the page's
+# own files (the same for everyone) may be cached.
+NO_STORE = (b"cache-control", b"no-store")
+CACHEABLE = ("/static/", docs.ASSETS + "/")
 
 
 class SecurityHeaders:
@@ -69,7 +76,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        extra = DOCS_HEADERS if scope["path"] == "/docs" else HEADERS
+        path = scope["path"]
+        extra = DOCS_HEADERS if path == "/docs" else HEADERS
+        if not path.startswith(CACHEABLE):
+            extra = [*extra, NO_STORE]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -90,6 +100,10 @@ def create_app(context: ApiContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")
     app.mount(docs.ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    api = context.settings.api
+    # Added first, so it runs inside SecurityHeaders and its 413 carries those headers too.
+    app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes,
+                       larger={"/imports/": api.max_import_bytes})
     app.add_middleware(SecurityHeaders)
     context.metrics.registry.register(StateCollector(context.state))
     return app

@@ -25,15 +25,19 @@ class ApiContext:
     readings: ReadingStore
     clock: Clock
     metrics: Metrics
-    # Wall time for rate limits and stream lifetimes: the demo's fast clock must not shorten them.
-    wall: Callable[[], float] = time.monotonic
+    # Wall time (UNIX seconds, as the sign-in limiter shares it with other processes through
+    # the state store) for rate limits and stream lifetimes: the demo's fast clock must not
+    # shorten them.
+    wall: Callable[[], float] = time.time
     limiter: LoginLimiter = field(init=False)
     sessions: SessionCache[tuple[Staff, TokenInfo]] = field(init=False)
 
     def __post_init__(self) -> None:
         api = self.settings.api
-        object.__setattr__(self, "limiter", LoginLimiter(max_failures=api.login_max_failures,
-                                                         window_s=api.login_window_s))
+        object.__setattr__(self, "limiter", LoginLimiter(
+            self.state.sign_ins, max_failures=api.login_max_failures,
+            first_delay_s=api.login_delay_s, max_delay_s=api.login_max_delay_s,
+            forget_s=api.login_window_s))
         object.__setattr__(self, "sessions", SessionCache(ttl_s=api.auth_cache_s,
                                                           clock=self.wall))
 

@@ -63,7 +63,17 @@ async def get_session(
         raise NotAuthenticated("send 'Authorization: Bearer <token>'; sign in at POST /auth/login")
     token, now = credentials.credentials, context.clock.now()
     found = context.sessions.get(token)
-    if found is None or (found[1].expires_at is not None and found[1].expires_at <= now):
+    if found is not None:
+        # The remembered answer saves loading the staff member; whether the token still counts
+        # is read afresh every time (a short read on the event loop), so a revocation or a
+        # retirement made by any process takes effect at the next request.
+        role = context.state.credentials.live_role(token, now=now)
+        if role is None:
+            context.sessions.forget(token)
+            raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+        if role != found[0].role.value:
+            found = None
+    if found is None:
         found = await anyio.to_thread.run_sync(
             lambda: context.state.credentials.authenticate(token, now=now))
         if found is None:

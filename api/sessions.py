@@ -1,9 +1,10 @@
 """A short-lived in-process memory of which token belongs to whom.
 
-Checking a bearer token costs database round trips on every request; remembering the answer for
-a few seconds takes that off the hot path (acknowledging, listing alerts). Anything this API
-process changes about a token or a staff member forgets at once; a change made elsewhere (the
-CLI, another API process) is seen within `ttl_s`.
+Loading the staff member behind a bearer token costs database round trips on every request;
+remembering it for a few seconds takes that off the hot path (acknowledging, listing alerts).
+Whether the token is still live (not revoked or expired, its holder active, the same role) is
+checked on every request all the same (`get_session`), so revocation is never late; other
+changes made elsewhere (another process changing someone's grids) are seen within `ttl_s`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class SessionCache(Generic[T]):
             if len(self._found) >= self._most:
                 self._found.clear()
             self._found[hash_token(token)] = (self._clock() + self.ttl_s, value)
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._found.pop(hash_token(token), None)
 
     def forget_all(self) -> None:
         """Something about tokens or staff changed here: look everything up afresh."""

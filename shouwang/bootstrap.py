@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -164,15 +166,28 @@ def build_api(settings: Settings) -> FastAPI:
                                  metrics=Metrics()))
 
 
+def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
+    """uvicorn's X-Forwarded-For handling: believed only from the configured proxies.
+
+    uvicorn's own default believes it from 127.0.0.1, so any local process (or a reverse proxy
+    that passes the header through) could pick the client address the sign-in limiter sees.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
+
+
 class ApiServer:
     """uvicorn on a thread, for `run` (beside the other services) and for end-to-end tests."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+    def __init__(self, app: FastAPI, host: str, port: int, *,
+                 trusted_proxies: Sequence[str] = ()) -> None:
         self.host, self.port = host, port
         # Open live feeds (server-sent events) never finish by themselves: on stop, wait a
         # moment for them, then close them, rather than leave their connections open.
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                     lifespan="off", timeout_graceful_shutdown=2))
+                                                     lifespan="off", timeout_graceful_shutdown=2,
+                                                     **proxy_options(trusted_proxies)))
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
     @property

@@ -291,19 +291,53 @@ class ApiSettings(Group):
         default=12.0, gt=0, description="how long a password sign-in lasts (a working day)"
     )
     login_max_failures: int = Field(
-        default=5, ge=1, description="failed sign-ins per username (and 4x that per address)"
+        default=5, ge=1, description="failed sign-ins for one username from one address (and 4x "
+        "that from one address for any usernames) before each further try must wait"
     )
     login_window_s: float = Field(
-        default=300.0, gt=0, description="the window failed sign-ins are counted over (wall seconds)"
+        default=3600.0, gt=0, description="failures are forgotten after this long without another "
+        "try (wall seconds)"
+    )
+    login_delay_s: float = Field(
+        default=1.0, gt=0, description="the first wait after the free failures; it doubles with "
+        "each further failure"
+    )
+    login_max_delay_s: float = Field(
+        default=900.0, gt=0, description="the longest wait between sign-in tries"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed (default none: the connecting address is the client)"
+    )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, description="largest request body; larger ones answer 413"
+    )
+    max_import_bytes: int = Field(
+        default=16 << 20, ge=1024, description="largest body for the CSV imports (/imports/...)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="the bearer token /metrics requires; unset: /metrics is off"
     )
     live_poll_s: float = Field(default=1.0, gt=0, description="how often the live feed looks")
     auth_cache_s: float = Field(
-        default=10.0, ge=0, description="how long the API remembers a checked token (0: never); "
-        "a revocation made outside this API process takes effect within this"
+        default=10.0, ge=0, description="how long the API remembers who holds a token (0: never); "
+        "a grid change made outside this process is seen within this (revocation, retirement "
+        "and role changes count at once)"
     )
     live_max_s: float = Field(
         default=300.0, gt=0, description="a live-feed stream ends after this; the page reconnects"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted proxy {proxy!r} is not an IP address or network "
+                                 "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -376,4 +410,8 @@ class Settings(BaseSettings):
                     "SHOUWANG_SECRET_KEY is a default or shorter than 16 characters; "
                     "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
                 )
+        token = self.api.metrics_token
+        if token is not None and len(token.get_secret_value()) < 16:
+            problems.append("SHOUWANG_API__METRICS_TOKEN is shorter than 16 characters; generate one "
+                            "with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return problems

@@ -29,16 +29,15 @@ LOGIN_ERRORS: dict[int | str, dict[str, object]] = {
              summary="Sign in with username and password; the token lasts a working day")
 def login(body: LoginIn, request: Request, context: Context, now: Now) -> SessionOut:
     address = request.client.host if request.client else "unknown"
-    keys = [f"user:{body.username.lower()}", f"addr:{address}"]
-    wait = context.limiter.retry_after(keys, now=context.wall())
+    tried_at = context.wall()
+    wait = context.limiter.try_once(body.username, address, now=tried_at)
     if wait > 0:
         raise TooManyAttempts(wait)
     state = context.state
     member = state.credentials.sign_in(body.username, body.password)
     if member is None:
-        context.limiter.failed(keys, now=context.wall())
         raise NotAuthenticated("wrong username or password")
-    context.limiter.succeeded(keys[0])
+    context.limiter.succeeded(body.username, address, tried_at=tried_at)
     ttl_s = context.settings.api.session_ttl_h * 3600.0
     token = state.registry.issue_token(member.id, name="sign-in", now=now, ttl_s=ttl_s,
                                        kind=SESSION)

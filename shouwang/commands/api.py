@@ -47,7 +47,7 @@ def app_from_environment() -> FastAPI:
 def handle(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from shouwang.bootstrap import ensure_secret
+    from shouwang.bootstrap import ensure_secret, proxy_options
     from shouwang.broker import choose_port
     from shouwang.domain.errors import InvalidInput
 
@@ -65,5 +65,6 @@ def handle(args: argparse.Namespace) -> int:
           f"{settings.storage.state_database_url()} (the detector and dispatch run in "
           "`shouwang run`). Ctrl-C stops it.", flush=True)
     uvicorn.run("shouwang.commands.api:app_from_environment", factory=True, host=host, port=port,
-                workers=args.workers, log_level="warning", access_log=False)
+                workers=args.workers, log_level="warning", access_log=False,
+                **proxy_options(settings.api.trusted_proxies))
     return 0

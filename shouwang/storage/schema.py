@@ -258,3 +258,16 @@ alert_assignments = Table(
 )
 Index("ix_alert_assignments_staff", alert_assignments.c.staff_id)
 Index("ix_alerts_household", alerts.c.household_id, alerts.c.id)
+
+# Failed sign-ins, shared by every API process: one row per username and address, and one per
+# address ("pair:" and "addr:" keys); a try is counted before the password is checked and
+# forgiven when it succeeds.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", Float, nullable=False),
+    Column("blocked_until", Float, nullable=False),
+)
+Index("ix_sign_in_failures_last_at", sign_in_failures.c.last_at)

@@ -15,6 +15,7 @@ from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
 from shouwang.storage.elder_data import ElderData
 from shouwang.storage.registry import Registry
+from shouwang.storage.sign_ins import SignInAttempts
 from shouwang.storage.silences import SilenceStore
 from shouwang.storage.status import StatusStore
 from shouwang.storage.visits import VisitStore
@@ -36,6 +37,7 @@ class StateStore:
         self.alert_list = AlertLister(engine)
         self.audit_query = AuditQuery(engine)
         self.elder_data = ElderData(engine)
+        self.sign_ins = SignInAttempts(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

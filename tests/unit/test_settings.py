@@ -70,3 +70,16 @@ def test_a_misspelt_setting_is_refused_not_ignored(tmp_path: Path,
     file.write_text('[dispatch]\nretry_intial_s = 2\n')
     with pytest.raises(ValidationError, match=r"dispatch\.retry_intial_s"):
         Settings.load(file)
+
+
+def test_trusted_proxies_must_be_addresses_or_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOUWANG_API__TRUSTED_PROXIES", '["10.0.0.5", "10.1.0.0/16"]')
+    assert Settings().api.trusted_proxies == ["10.0.0.5", "10.1.0.0/16"]
+    with pytest.raises(ValueError, match="is not an IP address or network"):
+        Settings(api={"trusted_proxies": ["proxy.example"]})
+
+
+def test_a_short_metrics_token_is_refused() -> None:
+    with pytest.raises(UnsafeSettings, match="SHOUWANG_API__METRICS_TOKEN"):
+        Settings(api={"metrics_token": "short"})
+    assert Settings(api={"metrics_token": "x" * 16}).api.metrics_token is not None

@@ -47,13 +47,13 @@ class ManualClock:
 
 
 class WallClock:
-    """Real monotonic time, which a test may push forward (to outwait a rate limit)."""
+    """Real wall time, which a test may push forward (to outwait a rate limit)."""
 
     def __init__(self) -> None:
         self.offset = 0.0
 
     def __call__(self) -> float:
-        return time.monotonic() + self.offset
+        return time.time() + self.offset
 
 
 @dataclass

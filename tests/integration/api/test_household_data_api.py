@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from shouwang.domain.alerts import Outcome
 from shouwang.domain.delivery import Channel
 from shouwang.storage.status import HouseholdStatus
-from tests.integration.api.conftest import NOW, Community
+from tests.integration.api.conftest import NOW, Community, build_community
+
+METRICS_TOKEN = "scrape-me-with-this-long-token"
 
 
 def test_readings_come_as_hourly_use_per_sensor(community: Community) -> None:
@@ -161,14 +164,28 @@ def test_the_audit_trail_is_for_admins_and_leaders(community: Community) -> None
     assert community.client.get("/audit", headers=community.auth("head1")).status_code == 403
 
 
-def test_health_and_metrics_need_no_token_and_name_nobody(community: Community) -> None:
+def test_health_needs_no_token_metrics_need_theirs_and_neither_names_anybody(
+        tmp_path: Path) -> None:
+    community = build_community(tmp_path, metrics_token=METRICS_TOKEN)
     health = community.client.get("/health").json()
     assert health["open_alerts"] == 2 and health["dead_letters"] == 0
-    metrics = community.client.get("/metrics").text
+    assert community.client.get("/metrics").status_code == 401
+    assert community.client.get("/metrics", headers=community.auth("admin")).status_code == 401
+    metrics = community.client.get(
+        "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     assert 'shouwang_alerts_unresolved{colour="red"} 2.0' in metrics
     assert "shouwang_dead_letters 0.0" in metrics and "shouwang_deliveries_failed" in metrics
     assert "shouwang_readings_accepted_total" in metrics
     assert "王秀英" not in metrics and "h-east-red" not in metrics
+    community.client.close()
+    community.state.close()
+    community.readings.close()
+
+
+def test_metrics_are_off_until_their_token_is_set(community: Community) -> None:
+    refused = community.client.get("/metrics", headers=community.auth("admin"))
+    assert refused.status_code == 403
+    assert "SHOUWANG_API__METRICS_TOKEN" in refused.json()["error"]["message"]
 
 
 def test_the_live_feed_streams_alert_changes_the_viewer_may_see(community: Community) -> None:

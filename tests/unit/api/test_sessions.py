@@ -28,3 +28,11 @@ def test_a_zero_lifetime_remembers_nothing() -> None:
     cache: SessionCache[str] = SessionCache(ttl_s=0, clock=Clock())
     cache.put("sw_a", "wang")
     assert cache.get("sw_a") is None
+
+
+def test_a_dead_token_is_forgotten_alone() -> None:
+    cache: SessionCache[str] = SessionCache(ttl_s=10, clock=Clock())
+    cache.put("sw_a", "wang")
+    cache.put("sw_b", "li")
+    cache.forget("sw_a")
+    assert cache.get("sw_a") is None and cache.get("sw_b") == "li"
