@@ -170,6 +170,7 @@ def test_kill9_mid_stream_stores_every_reading_exactly_once(broker: int, tmp_pat
     finally:
         assert last.terminate() == 0, last.log()[-3000:]
 
+    assert "deploy/mosquitto.conf sets max_queued_messages 2000000" in processes[0].log()
     rows = stored(readings_db)
     expected = {reading_key(i, base): i for i in range(READINGS)}
     missing = sorted(i for key, i in expected.items() if key not in rows)
