@@ -102,7 +102,9 @@ class MqttClient:
         self._publish_lock = threading.Lock()
         self._manual_ack = manual_ack
         self._connection = next(_CONNECTIONS)
-        self._ack_lock = threading.Lock()
+        # Reentrant: with no network thread (stopped), paho writes the ack at once, and a failed
+        # write calls _on_disconnect on this same thread.
+        self._ack_lock = threading.RLock()
         self.client_id = client_id
         v5 = settings.protocol == "5"
         self._v5 = v5
