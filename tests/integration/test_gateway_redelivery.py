@@ -124,3 +124,23 @@ def test_a_message_not_yet_committed_is_not_acknowledged_so_the_broker_delivers_
         held.release.set()
         crashed.stop()
     assert readings.count() == 1
+
+
+def test_while_the_store_is_slow_the_backlog_waits_at_the_broker_not_in_memory(
+    mosquitto_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+) -> None:
+    now = time.time()
+    held = HeldStore(readings)
+    service = Gateway(mqtt=mosquitto_mqtt, settings=GatewaySettings(flush_interval_s=0.05, queue_size=5),
+                      readings=held, state=state, clock=SystemClock(), metrics=Metrics())
+    service.start()
+    try:
+        publish(mosquitto_mqtt, *({"ts": now - 300 + i, "value": i / 100} for i in range(300)))
+        wait_for(held.writing.is_set, what="the gateway to be writing")
+        time.sleep(0.5)  # time enough to take in everything, were the queue unbounded
+        assert service._queue.qsize() <= 5
+        held.release.set()
+        wait_for(lambda: readings.count() == 300, what="every reading once the store is back")
+    finally:
+        held.release.set()
+        service.stop()
