@@ -132,7 +132,9 @@ class Gateway:
         self._client.stop()
 
     def _receive(self, message: Message) -> None:
-        """On paho's network thread: queue the message, waiting while the queue is full."""
+        """On paho's network thread: queue the message, waiting while the queue is full (paho
+        then reads nothing more, and the broker keeps the rest; a worker stuck for longer than
+        1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again)."""
         while not self._stopping.is_set():
             try:
                 self._queue.put(message, timeout=0.5)
