@@ -69,7 +69,14 @@ class HubDirectory:
 
 
 class Gateway:
-    """Subscribes to every hub topic; one worker thread validates and writes in batches."""
+    """Subscribes to every hub topic; one worker thread validates and writes in batches.
+
+    A message is acknowledged to the broker only once its readings or its dead letters are
+    committed, so a crash (kill -9, power cut) loses nothing: the broker delivers again what was
+    not acknowledged, and the stores ignore what they already hold. The queue between paho's
+    network thread and the worker is bounded: when it is full, paho stops reading and the broker
+    holds the backlog, not our memory.
+    """
 
     def __init__(
         self,
@@ -88,7 +95,8 @@ class Gateway:
         self._state = state
         self._clock = clock
         self._metrics = metrics
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
+        self._stopping = threading.Event()
         self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
         self._validator = Validator(
             Limits(max_age_s=settings.max_age_days * 86400, max_future_s=settings.max_future_s)
@@ -100,8 +108,9 @@ class Gateway:
             mqtt,
             client_id=f"{mqtt.client_id_prefix}-{client_id}",
             subscriptions=[subscription],
-            on_message=self._queue.put,
+            on_message=self._receive,
             persistent_session=True,
+            manual_ack=True,
         )
         self._worker = threading.Thread(target=self._work, name="gateway", daemon=True)
         self.stored = 0
@@ -112,9 +121,26 @@ class Gateway:
         self._client.start()
 
     def stop(self) -> None:
-        self._client.stop()
-        self._queue.put(_STOP)
+        """Finish and acknowledge what was received, then disconnect; what is refused meanwhile is
+        not acknowledged, so the broker keeps it for the next start."""
+        self._stopping.set()
+        try:
+            self._queue.put(_STOP, timeout=30)
+        except queue.Full:
+            log.error("gateway.stop_stuck: the worker took nothing for 30 s; stopping without it")
         self._worker.join(30)
+        self._client.stop()
+
+    def _receive(self, message: Message) -> None:
+        """On paho's network thread: queue the message, waiting while the queue is full (paho
+        then reads nothing more, and the broker keeps the rest; a worker stuck for longer than
+        1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again)."""
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
         """True once every received message has been processed (for tests and shutdown)."""
@@ -132,25 +158,56 @@ class Gateway:
                 first = self._queue.get(timeout=1.0)
             except queue.Empty:
                 continue
-            messages = [first]
-            deadline = time.monotonic() + self._settings.flush_interval_s
-            while len(messages) < self._settings.batch_size and time.monotonic() < deadline:
-                try:
-                    messages.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
-            if _STOP in messages:
-                stopping = True
-                messages = [m for m in messages if m is not _STOP]
+            items = self._collect(first)
+            stopping = any(item is _STOP for item in items)
             try:
-                self._process([m for m in messages if isinstance(m, Message)])
-            except Exception:
-                self._metrics.ingest_errors.inc()
-                log.exception("gateway.batch_failed messages=%d", len(messages))
+                self._commit([m for m in items if isinstance(m, Message)])
             finally:
-                for _ in range(len(messages) + (1 if stopping else 0)):
+                for _ in items:
                     self._queue.task_done()
             self._metrics.ingest_queue.set(self._queue.qsize())
+
+    def _collect(self, first: object) -> list[object]:
+        """A batch: up to batch_size messages, what came within flush_interval_s, or what came
+        before a pause of idle_flush_s. Messages are acknowledged only after their batch, and a
+        broker lets only so many wait unacknowledged (Mosquitto: max_inflight_messages, 20 by
+        default): waiting out flush_interval_s for more would idle at that limit."""
+        items = [first]
+        s = self._settings
+        deadline = time.monotonic() + s.flush_interval_s
+        while first is not _STOP and len(items) < s.batch_size and time.monotonic() < deadline:
+            try:
+                wait = min(s.idle_flush_s, deadline - time.monotonic())
+                items.append(self._queue.get(timeout=max(0.0, wait)))
+            except queue.Empty:
+                break
+        return items
+
+    def _commit(self, messages: list[Message]) -> None:
+        """Process a batch, then acknowledge it. A batch that fails is tried again message by
+        message, so one bad message holds back no other; one that fails alone stays
+        unacknowledged (the broker delivers it again after a reconnect)."""
+        try:
+            self._process(messages)
+        except Exception:
+            self._metrics.ingest_errors.inc()
+            log.exception("gateway.batch_failed messages=%d", len(messages))
+        else:
+            self._ack(messages)
+            return
+        for message in messages if len(messages) > 1 else []:
+            try:
+                self._process([message])
+            except Exception:
+                self._metrics.ingest_errors.inc()
+                log.exception("gateway.message_failed topic=%.200s: left unacknowledged", message.topic)
+            else:
+                self._ack([message])
+
+    def _ack(self, messages: list[Message]) -> None:
+        void = sum(1 for message in messages if not self._client.ack(message))
+        if void:  # received on a connection since lost: the broker sends them again
+            log.info("gateway.ack_void messages=%d reason=connection_lost", void)
 
     def _process(self, messages: list[Message]) -> None:
         now = self._clock.now()
@@ -175,8 +232,12 @@ class Gateway:
         pause = 0.1
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                self.stored += self._readings.write(accepted)
-                self._metrics.readings_accepted.inc(len(accepted))
+                new = self._readings.write(accepted)
+                self.stored += new
+                self._metrics.readings_accepted.inc(new)
+                if new < len(accepted):  # already stored: delivered again after a crash
+                    self._metrics.readings_duplicate.inc(len(accepted) - new)
+                    log.info("gateway.duplicates_ignored count=%d", len(accepted) - new)
                 return
             except Exception as exc:  # the store's own errors vary by adapter
                 self._metrics.ingest_errors.inc()

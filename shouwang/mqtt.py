@@ -3,10 +3,15 @@
 Callbacks do almost nothing: they turn a paho message into our `Message` and hand it on.
 Publishing keeps a bounded window of unacknowledged QoS 1 messages and checks every return
 code, because paho refuses (and a careless caller loses) messages past 65,535 in flight.
+
+With `manual_ack`, a received QoS 1 message is acknowledged to the broker only when the receiver
+calls `ack(message)` (after committing it), not on return from the handler: a crash before then
+leaves it with the broker, which delivers it again.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import ssl
 import threading
@@ -41,6 +46,10 @@ class Message:
     payload: bytes
     qos: int
     retain: bool
+    mid: int = 0
+    """The broker's packet id, what `MqttClient.ack` acknowledges (QoS 1 and 2)."""
+    connection: int = 0
+    """Which of the client's connections brought it: an ack is only valid on that one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,8 @@ class Will:
 
 
 MessageHandler = Callable[[Message], None]
+_CONNECTIONS = itertools.count(1)
+"""Numbers each connection of every client in the process."""
 
 
 def _filter_of(subscription: str) -> str:
@@ -75,6 +86,7 @@ class MqttClient:
         persistent_session: bool = False,
         max_inflight: int | None = None,
         quiet: bool = False,
+        manual_ack: bool = False,
     ) -> None:
         self._settings = settings
         self._level = logging.DEBUG if quiet else logging.INFO
@@ -88,6 +100,11 @@ class MqttClient:
         self._window_size = max_inflight or settings.max_inflight
         self._inflight: deque[paho.MQTTMessageInfo] = deque()
         self._publish_lock = threading.Lock()
+        self._manual_ack = manual_ack
+        self._connection = next(_CONNECTIONS)
+        # Reentrant: with no network thread (stopped), paho writes the ack at once, and a failed
+        # write calls _on_disconnect on this same thread.
+        self._ack_lock = threading.RLock()
         self.client_id = client_id
         v5 = settings.protocol == "5"
         self._v5 = v5
@@ -95,6 +112,7 @@ class MqttClient:
             "callback_api_version": CallbackAPIVersion.VERSION2,
             "client_id": client_id,
             "protocol": MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
+            "manual_ack": manual_ack,
         }
         if not v5:
             kwargs["clean_session"] = not persistent_session
@@ -157,7 +175,30 @@ class MqttClient:
             sock.close()
         self._connected.clear()
 
+    def ack(self, message: Message) -> bool:
+        """Acknowledge a message received with `manual_ack`, from any thread; False when it can no
+        longer be: the connection that brought it is gone, and the broker will deliver it again (a
+        persistent session) on the next.
+
+        paho's `ack` only appends a packet to its outgoing queue (a deque) and wakes its network
+        thread, as `publish` from another thread does. The lock makes "still the same connection"
+        and the append one step against `_on_disconnect`, so an ack can never go out on a later
+        connection, where the broker may have given the same packet id to another message.
+        """
+        if not self._manual_ack or message.qos == 0:
+            return True
+        with self._ack_lock:
+            if message.connection != self._connection:
+                return False
+            rc = self._client.ack(message.mid, message.qos)
+        if rc is not MQTTErrorCode.MQTT_ERR_SUCCESS:
+            log.warning("mqtt.ack_failed client=%s mid=%d rc=%s", self.client_id, message.mid, rc.name)
+            return False
+        return True
+
     def stop(self) -> None:
+        if self._manual_ack:
+            self._flush_outgoing(2.0)
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -165,6 +206,13 @@ class MqttClient:
         # __del__, which the garbage collector may run after the sockets' own finalizers (an
         # unclosed-socket warning, at a random later moment). The thread has ended: close it now.
         self._client._reset_sockets(sockpair_only=True)
+
+    def _flush_outgoing(self, timeout_s: float) -> None:
+        """Give paho's network thread a moment to send the acks queued last, before DISCONNECT
+        (unsent, they would only make the broker deliver those messages again)."""
+        deadline = time.monotonic() + timeout_s
+        while self._client._out_packet and self.connected and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def publish(
         self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False,
@@ -241,20 +289,23 @@ class MqttClient:
     def _on_disconnect(
         self, _client: paho.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
+        with self._ack_lock:  # acks of messages from the connection just lost are void
+            self._connection = next(_CONNECTIONS)
         if self._connected.is_set():
             level = self._level if reason == 0 else logging.WARNING
             log.log(level, "mqtt.disconnected client=%s reason=%s", self.client_id, reason)
         self._connected.clear()
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        if self._handler is None:
-            return
-        if not any(paho.topic_matches_sub(f, msg.topic) for f in self._filters):
+        if self._handler is None or not any(paho.topic_matches_sub(f, msg.topic) for f in self._filters):
             # amqtt 0.12 sends a connecting client retained messages matching *other* clients'
             # subscriptions; never pass on what we did not ask for.
             log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, msg.topic)
+            if self._manual_ack and msg.qos > 0:
+                self._client.ack(msg.mid, msg.qos)  # nothing to commit: done with it
             return
         try:
-            self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain)))
+            self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain),
+                                  msg.mid, self._connection))
         except Exception:  # never let a handler bug kill paho's network thread
             log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, msg.topic)

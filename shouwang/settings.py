@@ -125,6 +125,11 @@ class GatewaySettings(Group):
     max_age_days: float = Field(default=31.0, gt=0, description="older readings are refused")
     max_future_s: float = Field(default=300.0, ge=0, description="clock skew tolerated ahead")
     registry_refresh_s: float = Field(default=30.0, gt=0)
+    queue_size: int = Field(
+        default=5000, ge=1, description="messages held in memory before the store; beyond it the "
+        "broker keeps the backlog (they are acknowledged only once committed)")
+    idle_flush_s: float = Field(
+        default=0.01, gt=0, description="a batch is written once no message has come for this long")
 
 
 class LearnedSettings(Group):

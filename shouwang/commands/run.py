@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import signal
 import threading
@@ -18,9 +19,31 @@ from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.demo import STAFF as DEMO_STAFF
 from shouwang.demo import register
 from shouwang.domain.errors import ShouwangError
-from shouwang.settings import DEMO_COMMUNITY, Settings
+from shouwang.settings import DEMO_COMMUNITY, MqttSettings, Settings
 from simulator.population import build_homes, demo_clock_start, demo_incidents, population
 from simulator.publisher import Simulation
+
+log = logging.getLogger(__name__)
+
+BROKER_BACKLOG_SETTINGS = {
+    "max_queued_messages": "2000000", "max_inflight_messages": "1000", "persistence": "true",
+    "autosave_interval": "60", "persistent_client_expiration": "7d",
+}
+"""What deploy/mosquitto.conf sets so the broker holds the gateway's backlog (a test keeps them equal)."""
+
+
+def external_broker_notice(mqtt: MqttSettings) -> str | None:
+    """What an external broker must be configured to do, said at every start (we cannot ask it)."""
+    if mqtt.embedded:
+        return None
+    host, port = mqtt.endpoint()[:2]
+    sets = ", ".join(f"{key} {value}" for key, value in BROKER_BACKLOG_SETTINGS.items())
+    return (f"the external MQTT broker {host}:{port} must keep the gateway's backlog: the gateway "
+            "acknowledges a reading only once it is stored, and the broker holds the rest. "
+            f"deploy/mosquitto.conf sets {sets}. A default Mosquitto queues only 1,000 messages "
+            "for a connected subscriber that falls behind (a burst, hubs replaying an outage) and "
+            "silently drops the rest, keeps its queue only in memory (lost when it restarts), and "
+            "sends only 20 unacknowledged at a time")
 
 
 def add_parser(commands: Any) -> None:
@@ -88,6 +111,10 @@ def handle(args: argparse.Namespace) -> int:
             simulation.backfill(system.clock.now())
             simulation.start()
             system.add_stopper(simulation.stop)
+        broker_notice = external_broker_notice(settings.mqtt)
+        if broker_notice is not None:
+            log.warning("run.external_broker %s", broker_notice)
+            notices.append(broker_notice)
         notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
         unmonitored = len(system.state.registry.households()) - len(system.state.consent.consenting())
         if unmonitored > 0:

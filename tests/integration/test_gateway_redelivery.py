@@ -1,0 +1,146 @@
+"""The gateway acknowledges only what it committed, and a reading delivered again changes nothing."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from gateway.service import Gateway
+from shouwang.clock import SystemClock
+from shouwang.domain.model import Grid, Household, Hub, StoredReading, Tier
+from shouwang.metrics import Metrics
+from shouwang.mqtt import MqttClient
+from shouwang.settings import GatewaySettings, MqttSettings
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+from shouwang.storage.state import StateStore
+from tests.support import wait_for
+
+pytestmark = pytest.mark.broker
+
+
+class HeldStore:
+    """A reading store whose writes wait until released: a gateway caught mid-commit."""
+
+    def __init__(self, inner: SqliteReadingStore) -> None:
+        self.inner = inner
+        self.release = threading.Event()
+        self.writing = threading.Event()
+
+    def write(self, readings: Sequence[StoredReading]) -> int:
+        self.writing.set()
+        self.release.wait(30)
+        return self.inner.write(readings)
+
+    def query(self, *, household_id: str, start: float, end: float,
+              sensor: str | None = None) -> list[StoredReading]:
+        return self.inner.query(household_id=household_id, start=start, end=end, sensor=sensor)
+
+    def close(self) -> None:
+        self.release.set()
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[StateStore]:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    now = time.time()
+    store.registry.add_grid(Grid("g-1", "一网格"))
+    store.registry.add_household(Household("hh-1", Tier.RED, "g-1"), now=now)
+    store.registry.add_hub(Hub("h-1", "hh-1"), now=now)
+    store.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False,
+                                 given_at=now), actor=Actor("test"), now=now)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def readings(tmp_path: Path) -> Iterator[SqliteReadingStore]:
+    store = SqliteReadingStore(tmp_path / "readings.db")
+    yield store
+    store.close()
+
+
+def gateway(mqtt: MqttSettings, readings: object, state: StateStore, metrics: Metrics) -> Gateway:
+    return Gateway(mqtt=mqtt, settings=GatewaySettings(flush_interval_s=0.05), readings=readings,  # type: ignore[arg-type]
+                   state=state, clock=SystemClock(), metrics=metrics)
+
+
+def publish(mqtt: MqttSettings, *payloads: dict[str, float]) -> None:
+    hub = MqttClient(mqtt, client_id=f"{mqtt.client_id_prefix}-hub")
+    hub.start()
+    for payload in payloads:
+        hub.publish(f"{mqtt.topic_prefix}/hubs/h-1/water", json.dumps(payload))
+    assert hub.drain()
+    hub.stop()
+
+
+def test_a_reading_delivered_again_after_a_restart_is_stored_once_and_counted(
+    any_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+) -> None:
+    now = time.time()
+    first = gateway(any_mqtt, readings, state, Metrics())
+    first.start()
+    publish(any_mqtt, {"ts": now - 60, "value": 1.0})
+    wait_for(lambda: readings.count() == 1, what="the reading")
+    first.stop()
+    metrics = Metrics()
+    second = gateway(any_mqtt, readings, state, metrics)  # knows nothing of what the first saw
+    second.start()
+    try:
+        publish(any_mqtt, {"ts": now - 60, "value": 1.0}, {"ts": now, "value": 1.5})
+        wait_for(lambda: readings.count() == 2, what="the new reading")
+        assert second.wait_idle()
+    finally:
+        second.stop()
+    assert metrics.registry.get_sample_value("shouwang_readings_duplicate_total") == 1
+    assert metrics.registry.get_sample_value("shouwang_readings_accepted_total") == 1
+
+
+def test_a_message_not_yet_committed_is_not_acknowledged_so_the_broker_delivers_it_again(
+    mosquitto_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+) -> None:
+    now = time.time()
+    held = HeldStore(readings)
+    crashed = gateway(mosquitto_mqtt, held, state, Metrics())
+    crashed.start()
+    try:
+        publish(mosquitto_mqtt, {"ts": now, "value": 2.0})
+        wait_for(held.writing.is_set, what="the gateway to be writing")
+        crashed._client.abort()  # its connection dies mid-commit, as in a kill -9
+        successor = gateway(mosquitto_mqtt, readings, state, Metrics())  # the same client id
+        successor.start()
+        try:
+            wait_for(lambda: readings.count() == 1, timeout_s=10,
+                     what="the unacknowledged reading delivered again to the next gateway")
+        finally:
+            successor.stop()
+    finally:
+        held.release.set()
+        crashed.stop()
+    assert readings.count() == 1
+
+
+def test_while_the_store_is_slow_the_backlog_waits_at_the_broker_not_in_memory(
+    mosquitto_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+) -> None:
+    now = time.time()
+    held = HeldStore(readings)
+    service = Gateway(mqtt=mosquitto_mqtt, settings=GatewaySettings(flush_interval_s=0.05, queue_size=5),
+                      readings=held, state=state, clock=SystemClock(), metrics=Metrics())
+    service.start()
+    try:
+        publish(mosquitto_mqtt, *({"ts": now - 300 + i, "value": i / 100} for i in range(300)))
+        wait_for(held.writing.is_set, what="the gateway to be writing")
+        time.sleep(0.5)  # time enough to take in everything, were the queue unbounded
+        assert service._queue.qsize() <= 5
+        held.release.set()
+        wait_for(lambda: readings.count() == 300, what="every reading once the store is back")
+    finally:
+        held.release.set()
+        service.stop()
