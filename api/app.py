@@ -13,6 +13,7 @@ import shouwang
 from api import errors
 from api.context import ApiContext
 from api.limits import BodyLimit
+from api.media import RequireMediaType
 from api.metrics import StateCollector
 from api.routes import (
     alerts,
@@ -42,7 +43,8 @@ households they visit (and no readings or alerts); duty leaders and admins see a
 Errors are JSON: `{"error": {"code": ..., "message": ...}}`; the message says what to do.
 A body that is not valid JSON answers 400 (`bad_request`); JSON that parses but does not fit
 answers 422 (`invalid_request` with a list of `problems`, or `invalid` for a value that cannot
-be used); unknown paths and methods answer 404 and 405 in the same shape. A body over the size limit
+be used); unknown paths and methods answer 404 and 405 in the same shape; a body without
+`Content-Type: application/json` (`text/csv` for imports) answers 415. A body over the size limit
 answers 413 (`payload_too_large`); failed sign-ins make the next try from that address wait
 (429 with `Retry-After`). `/metrics` takes its own token (`SHOUWANG_API__METRICS_TOKEN`).
 """
@@ -102,6 +104,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.mount(docs.ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
     api = context.settings.api
     # Added first, so it runs inside SecurityHeaders and its 413 carries those headers too.
+    app.add_middleware(RequireMediaType)
     app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes,
                        larger={"/imports/": api.max_import_bytes})
     app.add_middleware(SecurityHeaders)

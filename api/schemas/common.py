@@ -32,7 +32,8 @@ class RequestBody(BaseModel):
 
 class ErrorDetail(BaseModel):
     code: str = Field(description="bad_request, not_found, method_not_allowed, forbidden, conflict, invalid, "
-                                  "invalid_request, not_authenticated, too_many_requests, internal")
+                                  "invalid_request, not_authenticated, too_many_requests, payload_too_large, "
+                                  "unsupported_media_type, internal")
     message: str = Field(description="what was wrong and what to do")
     problems: list[dict[str, Any]] | None = None
 

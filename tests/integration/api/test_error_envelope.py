@@ -79,3 +79,31 @@ def test_an_unexpected_failure_answers_in_the_error_envelope(community: Communit
         response = client.get("/broken-for-test")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"
+
+
+def test_a_body_without_a_json_content_type_is_415_with_the_header_that_fixes_it(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    auth = community.auth("caseworker")
+    body = b'{"outcome": "elder_fine"}'
+    for sent in ({}, {"Content-Type": "application/x-www-form-urlencoded"}, {"Content-Type": "text/plain"}):
+        response = community.client.post(f"/alerts/{alert_id}/resolve", content=body, headers={**auth, **sent})
+        assert response.status_code == 415, sent
+        error = response.json()["error"]
+        assert error["code"] == "unsupported_media_type"
+        assert "-H 'Content-Type: application/json'" in error["message"]
+    assert community.client.get(f"/alerts/{alert_id}", headers=auth).json()["state"] == "open"
+    fine = community.client.post(f"/alerts/{alert_id}/resolve", content=body,
+                                 headers={**auth, "Content-Type": "application/json; charset=utf-8"})
+    assert fine.status_code == 200
+
+
+def test_a_post_with_no_body_needs_no_content_type(community: Community) -> None:
+    alert_id = community.alerts["h-east-red"].id
+    response = community.client.post(f"/alerts/{alert_id}/acknowledge", headers=community.auth("caseworker"))
+    assert response.status_code == 200
+
+
+def test_an_import_takes_csv_and_says_so_to_json(community: Community) -> None:
+    response = community.client.post("/imports/households", json={"id": "h-x"}, headers=community.auth("admin"))
+    assert response.status_code == 415
+    assert "text/csv" in response.json()["error"]["message"]
