@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime, tzinfo
 
 from detector.signs import HomeState, SignOfLife, SignReader
 from shouwang.domain.model import SensorKind, StoredReading, Visit
@@ -72,3 +73,27 @@ def activity(signs: Iterable[SignOfLife], visits: Iterable[Visit], *, start: flo
         if 0 <= slot < hours:
             counts[kind][slot] += 1
     return {kind: counts[kind] if kind in counts else [0] * hours for kind in SIGN_KINDS}
+
+
+def usual_per_hour(signs: Iterable[SignOfLife], *, tz: tzinfo) -> tuple[dict[str, list[float]], int]:
+    """Per kind, the household's own average signs of life in each local hour of the day, over
+    the days it showed any life (a day away is not a usual day at home); and how many such days."""
+    totals: dict[str, list[int]] = {kind: [0] * 24 for kind in SIGN_KINDS if kind != "visit"}
+    days: set[date] = set()
+    for sign in signs:
+        moment = datetime.fromtimestamp(sign.ts, tz)
+        days.add(moment.date())
+        totals[sign.kind.value][moment.hour] += 1
+    n = len(days)
+    return {kind: [round(c / n, 3) if n else 0.0 for c in counts] for kind, counts in totals.items()}, n
+
+
+def expected_between(usual: dict[str, list[float]], start: float, end: float, *, tz: tzinfo) -> float:
+    """Signs of life a usual day brings between two moments (each hour counted by its share)."""
+    total, ts = 0.0, start
+    while ts < end:
+        nxt = min(end, hour_floor(ts) + HOUR)
+        hour = datetime.fromtimestamp(ts, tz).hour
+        total += sum(rates[hour] for rates in usual.values()) * (nxt - ts) / HOUR
+        ts = nxt
+    return total

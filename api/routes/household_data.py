@@ -17,6 +17,7 @@ from api.schemas.data import (
     HourlyUse,
     ReadingsOut,
     SensorUse,
+    SilenceOut,
     TimelineEvent,
     TimelineOut,
 )
@@ -27,6 +28,8 @@ from shouwang.storage.alert_query import AlertQuery
 
 router = APIRouter(prefix="/households/{household_id}", tags=["readings"])
 MAX_SPAN_S = 31 * 86400.0
+USUAL_DAYS = 28
+"""How far back the chart's "usual" band looks."""
 Sensor = Annotated[str | None, Query(pattern=r"^(water|electricity|gas|door)(\.[a-z0-9_-]+)?$")]
 
 
@@ -69,12 +72,24 @@ def activity(household: ReadableHousehold, context: Context, now: Now,
              days: Annotated[int, Query(ge=1, le=31)] = 7) -> ActivityOut:
     hours = days * 24
     start = usage.hour_floor(now) - (hours - 1) * usage.HOUR
-    rows = context.readings.query(household_id=household.id, start=start - usage.HOUR, end=now)
+    learn_from = now - USUAL_DAYS * 86400
+    rows = context.readings.query(household_id=household.id, start=min(start, learn_from) - usage.HOUR,
+                                  end=now)
     signs = usage.signs_of_life(rows, _reader(context), household.id)
     visits = context.state.visits.for_household(household.id, start=start, end=now)
     counts = usage.activity(signs, visits, start=start, hours=hours)
+    # "Usual" is the days before today: today's silence must not lower what it is judged against.
+    today = datetime.fromtimestamp(now, context.tz).replace(hour=0, minute=0, second=0,
+                                                            microsecond=0).timestamp()
+    usual, usual_days = usage.usual_per_hour([s for s in signs if learn_from <= s.ts < today], tz=context.tz)
+    last = max([s.ts for s in signs] + [v.at for v in visits], default=None)
+    silence = None
+    if last is not None and usual_days:
+        silence = SilenceOut(since=at(last), hours=round((now - last) / 3600, 2),
+                             expected=round(usage.expected_between(usual, last, now, tz=context.tz), 1))
     return ActivityOut(household_id=household.id, start=at(start), hours=hours,
-                       kinds=list(usage.SIGN_KINDS), counts=counts)
+                       kinds=list(usage.SIGN_KINDS), counts=counts, usual=usual, usual_days=usual_days,
+                       silence=silence)
 
 
 @router.get("/timeline", response_model=TimelineOut, responses=BY_ID,

@@ -34,6 +34,12 @@ class ReadingsOut(BaseModel):
             {"hour": "2025-11-22T01:00:00Z", "use": 0.0, "readings": 4}]}]}]}}
 
 
+class SilenceOut(BaseModel):
+    since: datetime = Field(description="the last sign of life")
+    hours: float
+    expected: float = Field(description="signs of life a usual day of this household brings in as long")
+
+
 class ActivityOut(BaseModel):
     household_id: str
     start: datetime
@@ -41,6 +47,11 @@ class ActivityOut(BaseModel):
     kinds: list[str]
     counts: dict[str, list[int]] = Field(description="per kind: signs of life in each hour from "
                                                      "start, oldest first")
+    usual: dict[str, list[float]] = Field(
+        default_factory=dict, description="per kind: this household's average signs of life in each local "
+        "hour of the day (0-23) over the 28 days before, days with any life only")
+    usual_days: int = Field(default=0, description="the days `usual` is the average of")
+    silence: SilenceOut | None = Field(default=None, description="the silence going on now, if any")
 
 
 class TimelineEvent(BaseModel):

@@ -6,7 +6,7 @@ const TEXT = {
     title: "守望", skip: "跳到主要内容", logout: "退出", signin: "登录", username: "用户名",
     password: "密码", feed: "实时警报", connecting: "连接中", live: "实时", offline: "已断开",
     noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
-    chartTitle: "最近 7 天的生活迹象（每小时）", recordVisit: "记录一次走访", visitNote: "情况",
+    chartTitle: "最近 7 天的生活迹象（每小时，按种类）", recordVisit: "记录一次走访", visitNote: "情况",
     saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
     never: "暂无", fine: "无未处理警报", unwatched: "未在监测：尚未记录知情同意", retired: "已停止关注",
     closedSilent: "{kind}警报已结案（{outcome}），但至今仍无生活迹象", onlyUnwatched: "只看未在监测的住户", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
@@ -27,7 +27,10 @@ const TEXT = {
     actionBy: "{action}（{who}）", colon: "：", listSep: "、", paren: "（{x}）",
     actor_detector: "系统", actor_dispatch: "系统", actor_system: "系统", actor_demo: "演示",
     actor_cli: "命令行", actor_import: "导入", sensingOn: "同意监测", sensingOff: "不同意监测",
-    chartScroll: "图表可左右滑动", retry: "重试",
+    chartScroll: "图表可左右滑动", retry: "重试", rowScale: "{kind}（每小时最多 {n} 次）",
+    usualLegend: "灰色：平常这个钟点的次数（过去 {d} 天的平均）", usualNotYet: "还没有足够的记录来说明平常的样子。",
+    recentLife: "最近一小时内有生活迹象。",
+    silenceLine: "已安静 {h} 小时；按平常（过去 {d} 天），这段时间约有 {n} 次生活迹象。",
     alertHead: "警报 #{id}（{kind}）：", did_opened: "{who}发出", did_acknowledged: "{who}已确认",
     did_escalated: "已升级至{to}", escalatedAuto: "自动升级", did_resolved: "{who}结案",
     did_cleared: "自动解除", did_assigned: "{who}指派", did_commented: "{who}备注",
@@ -46,7 +49,7 @@ const TEXT = {
     username: "Username", password: "Password", feed: "Live alerts", connecting: "connecting",
     live: "live", offline: "disconnected", noAlerts: "No open alerts right now.",
     households: "Households I look after", back: "← Back to overview",
-    chartTitle: "Signs of life, last 7 days (per hour)", recordVisit: "Record a visit",
+    chartTitle: "Signs of life, last 7 days (per hour, by kind)", recordVisit: "Record a visit",
     visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
     lastSign: "Last sign of life", never: "none yet", fine: "No open alert",
     unwatched: "Not watched: no consent to sensing recorded", retired: "No longer watched",
@@ -75,7 +78,10 @@ const TEXT = {
     actor_detector: "the system", actor_dispatch: "the system", actor_system: "the system",
     actor_demo: "the demo", actor_cli: "the command line", actor_import: "an import",
     sensingOn: "agreed to sensing", sensingOff: "declined sensing",
-    chartScroll: "the chart scrolls sideways", retry: "retry",
+    chartScroll: "the chart scrolls sideways", retry: "retry", rowScale: "{kind} (up to {n} an hour)",
+    usualLegend: "grey: what is usual at that hour (average of the last {d} days)",
+    usualNotYet: "Not enough history yet to say what is usual.", recentLife: "Signs of life within the last hour.",
+    silenceLine: "Quiet for {h} hours; on a usual day (last {d} days) about {n} signs of life come in as long.",
     alertHead: "Alert #{id} ({kind}): ", did_opened: "raised by {who}",
     did_acknowledged: "acknowledged by {who}", did_escalated: "escalated to {to}",
     escalatedAuto: "escalated automatically", did_resolved: "resolved by {who}",
@@ -458,50 +464,72 @@ function handleFrame(frame) {
 }
 
 // ---- the household page -------------------------------------------------------------------
+// One row per kind, each on its own scale (gas must not drown water); behind the bars, what is
+// usual for this home at that hour of the day; over the end, the silence going on now.
 function chart(activity) {
-  const hours = activity.hours, kinds = activity.kinds;
-  const totals = Array.from({ length: hours }, (_, i) =>
-    kinds.reduce((s, k) => s + activity.counts[k][i], 0));
-  const peak = Math.max(4, ...totals), w = 6, h = 160, top = 10, bottom = 24;
+  const hours = activity.hours, w = 6, rowH = 40, labelH = 18, bottom = 24;
+  const usual = activity.usual || {};
+  const kinds = activity.kinds.filter((k) => activity.counts[k].some(Boolean) || (usual[k] || []).some(Boolean));
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
-  const sum = totals.reduce((a, b) => a + b, 0);
-  svg.setAttribute("viewBox", `0 0 ${hours * w} ${h + top + bottom}`);
+  const add = (tag, attrs) => {
+    const node = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    svg.append(node);
+    return node;
+  };
+  const height = kinds.length * (rowH + labelH) + bottom;
+  const sum = kinds.reduce((n, k) => n + activity.counts[k].reduce((a, b) => a + b, 0), 0);
+  svg.setAttribute("viewBox", `0 0 ${hours * w} ${height}`);
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", t("chartSummary").replace("{n}", sum));
+  svg.setAttribute("aria-label", fill("chartSummary", { n: sum }));
   const start = new Date(activity.start).getTime();
-  for (let i = 0; i < hours; i++) {
-    let y = top + h;
-    for (const k of kinds) {
+  const hourOf = new Intl.DateTimeFormat("en-GB", { timeZone: app.tz, hour: "2-digit", hour12: false });
+  const clockHours = Array.from({ length: hours }, (_, i) => Number(hourOf.format(new Date(start + i * 3600000))) % 24);
+  const silenceFrom = activity.silence && activity.silence.hours >= 1
+    ? (new Date(activity.silence.since).getTime() - start) / 3600000 * w : null;
+  if (silenceFrom !== null) {
+    add("rect", { x: Math.max(0, silenceFrom), y: 0, width: hours * w - Math.max(0, silenceFrom),
+                  height: height - bottom, fill: "#c62828", "fill-opacity": "0.08", class: "silence" });
+  }
+  kinds.forEach((k, row) => {
+    const base = row * (rowH + labelH) + labelH + rowH;
+    const rates = usual[k] || [];
+    const peak = Math.max(1, ...activity.counts[k], ...rates.map((r) => Math.ceil(r)));
+    const label = add("text", { x: 2, y: base - rowH - 4, "font-size": "13", fill: "currentColor" });
+    label.textContent = fill("rowScale", { kind: t(k), n: peak });
+    for (let i = 0; i < hours; i++) {
+      const expected = rates[clockHours[i]] || 0;
+      if (expected) {
+        add("rect", { x: i * w, y: base - (expected / peak) * rowH, width: w, height: (expected / peak) * rowH,
+                      fill: "#8a8a8a", "fill-opacity": "0.3", class: "usual" });
+      }
       const n = activity.counts[k][i];
-      if (!n) continue;
-      const bar = document.createElementNS(ns, "rect");
-      const height = (n / peak) * h;
-      y -= height;
-      bar.setAttribute("x", i * w + 0.5); bar.setAttribute("y", y);
-      bar.setAttribute("width", w - 1); bar.setAttribute("height", height);
-      bar.setAttribute("fill", KIND_COLOURS[k] || "#777");
-      svg.append(bar);
+      if (n) {
+        add("rect", { x: i * w + 1, y: base - (n / peak) * rowH, width: w - 2, height: (n / peak) * rowH,
+                      fill: KIND_COLOURS[k] || "#777" });
+      }
     }
-    const moment = new Date(start + i * 3600000);
-    const hour = Number(new Intl.DateTimeFormat("en-GB", { timeZone: app.tz, hour: "2-digit",
-                                                           hour12: false }).format(moment));
+    add("line", { x1: 0, x2: hours * w, y1: base + 0.5, y2: base + 0.5, stroke: "#bbb" });
+  });
+  for (let i = 0; i < hours; i++) {
     // The first day gets a label only if it is not about to collide with the next midnight's.
-    if (hour === 0 || (i === 0 && hour < 17)) {
-      const line = document.createElementNS(ns, "line");
-      line.setAttribute("x1", i * w); line.setAttribute("x2", i * w);
-      line.setAttribute("y1", top); line.setAttribute("y2", top + h);
-      line.setAttribute("stroke", "#bbb");
-      const label = document.createElementNS(ns, "text");
-      label.setAttribute("x", i * w + 2); label.setAttribute("y", top + h + 18);
-      label.setAttribute("font-size", "15");
-      label.setAttribute("fill", "currentColor");  // readable on the night palette too
-      label.textContent = new Intl.DateTimeFormat(app.lang === "zh" ? "zh-CN" : "en-GB",
-        { timeZone: app.tz, month: "numeric", day: "numeric" }).format(moment);
-      svg.append(line, label);
-    }
+    if (clockHours[i] !== 0 && !(i === 0 && clockHours[i] < 17)) continue;
+    const moment = new Date(start + i * 3600000);
+    add("line", { x1: i * w, x2: i * w, y1: 0, y2: height - bottom, stroke: "#bbb" });
+    const label = add("text", { x: i * w + 2, y: height - 6, "font-size": "15", fill: "currentColor" });
+    label.textContent = new Intl.DateTimeFormat(app.lang === "zh" ? "zh-CN" : "en-GB",
+      { timeZone: app.tz, month: "numeric", day: "numeric" }).format(moment);
   }
   return svg;
+}
+
+// "Quiet for 5 hours; on a usual day about 9 signs of life come in as long": the chart's point.
+function silenceLine(activity) {
+  const s = activity.silence;
+  if (!s) return activity.usual_days ? "" : t("usualNotYet");
+  if (s.hours < 1) return t("recentLife");
+  return fill("silenceLine", { h: s.hours.toFixed(1), n: Math.round(s.expected), d: activity.usual_days });
 }
 
 function who(d) {
@@ -560,7 +588,7 @@ const current = () => $("household").dataset.household;
 function clearHousehold() {
   delete $("household").dataset.household;
   for (const id of ["household-title", "household-card", "household-alerts", "chart", "legend",
-                    "timeline"]) $(id).replaceChildren();
+                    "timeline", "chart-silence"]) $(id).replaceChildren();
   $("visit-note").value = "";
 }
 
@@ -603,9 +631,10 @@ async function openHousehold(id) {
     renderAlerts();  // keeps the focus of someone already working on an alert
     $("chart").replaceChildren(chart(activity));
     $("chart").scrollLeft = $("chart").scrollWidth;  // on a phone, start at the latest hours
-    $("legend").replaceChildren(...activity.kinds.map((k) =>
-      el("li", {}, el("span", { style: null, "data-kind": k }), t(k))));
-    $("legend").querySelectorAll("span").forEach((s) => { s.style.background = KIND_COLOURS[s.dataset.kind]; });
+    $("chart-silence").textContent = silenceLine(activity);
+    $("legend").replaceChildren(el("li", {}, el("span", { "data-kind": "usual" }),
+                                   fill("usualLegend", { d: activity.usual_days })));
+    $("legend").querySelectorAll("span").forEach((s) => { s.style.background = "rgba(138, 138, 138, 0.45)"; });
     $("timeline").replaceChildren(...timeline.events.map(timelineItem));
   }
   $("household-title").focus?.();

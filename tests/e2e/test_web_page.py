@@ -201,6 +201,10 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             red.click()
             expect(page.locator("#household")).to_be_visible()
             expect(page.locator("#chart svg rect").first).to_be_attached(timeout=10_000)
+            # What is usual for this home sits behind the bars; the silence says what it missed.
+            expect(page.locator("#chart svg rect.usual").first).to_be_attached()
+            expect(page.locator("#chart svg rect.silence")).to_have_count(1)
+            expect(page.locator("#chart-silence")).to_contain_text(re.compile(r"已安静 \d+\.\d 小时"))
             expect(page.locator('#timeline li[data-kind="alert"]').first).to_be_visible()
             here = page.locator("#household-alerts li")
             expect(here.first).to_be_visible()

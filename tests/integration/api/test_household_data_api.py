@@ -39,6 +39,10 @@ def test_activity_counts_signs_of_life_per_hour_and_kind(community: Community) -
     assert all(len(v) == 48 for v in body["counts"].values())
     assert sum(body["counts"]["water"]) > 40
     assert sum(body["counts"]["door"]) > 10
+    # What is usual for this home, by local hour of the day, from the days before today.
+    assert body["usual_days"] >= 1 and all(len(v) == 24 for v in body["usual"].values())
+    assert sum(body["usual"]["water"]) > 10
+    assert body["silence"]["hours"] > 0 and body["silence"]["expected"] >= 0
 
 
 def test_the_timeline_shows_signs_alerts_visits_and_silences(community: Community) -> None:

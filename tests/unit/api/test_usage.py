@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from api import usage
-from detector.signs import SignReader
+from detector.signs import SignKind, SignOfLife, SignReader
 from shouwang.domain.model import StoredReading, Visit
 
 H = 3600.0
@@ -41,3 +44,27 @@ def test_activity_counts_signs_and_visits_per_hour() -> None:
     assert counts["water"] == [1, 1, 0]
     assert counts["visit"] == [0, 0, 1]
     assert counts["gas"] == [0, 0, 0]
+
+
+def test_usual_is_the_average_per_local_hour_over_days_with_any_life() -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    day = datetime(2026, 11, 2, tzinfo=tz).timestamp()
+    signs = [SignOfLife("h", day + d * 86400 + 8 * 3600 + m * 60, SignKind.WATER, "water")
+             for d in (0, 1) for m in (0, 10)]  # two uses at 08:00 on two days
+    signs.append(SignOfLife("h", day + 1 * 86400 + 20 * 3600, SignKind.DOOR, "door"))
+    # a third day with no sign at all (away) is not a usual day at home and is not counted
+    usual, days = usage.usual_per_hour(signs, tz=tz)
+    assert days == 2
+    assert usual["water"][8] == 2.0 and usual["water"][9] == 0.0
+    assert usual["door"][20] == 0.5
+    assert "visit" not in usual
+
+
+def test_a_silence_is_weighed_by_what_a_usual_day_brings_in_those_hours() -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    usual = {"water": [0.0] * 24, "door": [0.0] * 24}
+    usual["water"][8], usual["door"][9] = 2.0, 1.0
+    start = datetime(2026, 11, 2, 7, 30, tzinfo=tz).timestamp()
+    assert usage.expected_between(usual, start, start + 2 * 3600, tz=tz) == 2.0 + 0.5  # 08-09 whole, 09:30
+    night = datetime(2026, 11, 2, 1, 0, tzinfo=tz).timestamp()
+    assert usage.expected_between(usual, night, night + 3 * 3600, tz=tz) == 0.0
