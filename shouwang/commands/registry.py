@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shouwang.commands import notify
 from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
@@ -71,6 +72,7 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("username")
     p.add_argument("--stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(handler=staff_password)
+    notify.add_parser(staff)
 
     homes = _actions(commands, "households", "households under watch")
     p = homes.add_parser(
