@@ -8,6 +8,7 @@ fails unless one receiver's in-flight attempts are capped.
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 import threading
 import time
@@ -16,14 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from dispatch.channels import WebhookSender
+from dispatch.channels import MqttSender, WebhookSender
 from dispatch.service import Dispatcher
+from gateway.topics import staff_topic
 from shouwang.clock import FastClock
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.delivery import Channel, Delivery, DeliveryStatus
 from shouwang.domain.model import Grid, Household, Role, Tier
 from shouwang.metrics import Metrics
-from shouwang.settings import DispatchSettings
+from shouwang.mqtt import Message, MqttClient
+from shouwang.settings import DispatchSettings, MqttSettings
 from shouwang.storage.state import StateStore
 from tests.support import WebhookReceiver, wait_for
 
@@ -209,3 +212,53 @@ def test_the_working_webhook_is_notified_at_once_beside_dead_hanging_and_garbage
     assert "placeholder" in (never.last_error or "")
     said = [r for r in caplog.records if "delivery=" + str(never.id) + " " in r.getMessage()]
     assert len(said) == 1 and not any(r.exc_info for r in caplog.records)  # one line, no traceback
+
+
+@pytest.mark.broker
+def test_mqtt_notifications_go_once_beside_a_placeholder_and_a_hanging_webhook(
+    tmp_path: Path, receivers: dict[str, RawReceiver], embedded_mqtt: MqttSettings,
+) -> None:
+    """What the first version did: every round failed on 'https://…', so nothing was marked and
+    the MQTT notifications went out again every round."""
+    state = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    state.registry.add_grid(Grid("g-a", "A"))
+    people = [state.registry.add_staff(username=name, name=name, role=Role.GRID_MEMBER,
+                                       grid_ids=["g-a"], webhook_url=url, now=0)
+              for name, url in (("placeholder", "https://…"),
+                                ("hanging", receivers["hanging"].url("h")))]
+    state.registry.add_household(Household("hh-1", Tier.RED, "g-a"), now=0)
+    inbox: queue.Queue[Message] = queue.Queue()
+    phone = MqttClient(embedded_mqtt, client_id=f"{embedded_mqtt.client_id_prefix}-phone",
+                       subscriptions=[staff_topic(embedded_mqtt.topic_prefix, p.id) for p in people],
+                       on_message=inbox.put)
+    publisher = MqttClient(embedded_mqtt, client_id=f"{embedded_mqtt.client_id_prefix}-dispatch")
+    phone.start()
+    publisher.start()
+    webhooks = WebhookSender(timeout_s=READ_TIMEOUT_S, connect_timeout_s=1.0)
+    service = Dispatcher(settings=DispatchSettings(poll_s=0.05, retry_initial_s=0.3),
+                         state=state, clock=FastClock(time.time(), 1.0), metrics=Metrics(),
+                         senders={Channel.WEBHOOK: webhooks,
+                                  Channel.MQTT: MqttSender(publisher, prefix=embedded_mqtt.topic_prefix)})
+    alert = state.alerts.open(Finding("hh-1", AlertKind.INACTIVITY, Severity.URGENT,
+                                      time.time() - 7200, "quiet"), now=time.time())
+    assert alert is not None
+    started = time.monotonic()
+    service.start()
+    try:
+        got = [inbox.get(timeout=10), inbox.get(timeout=10)]
+        both_s = time.monotonic() - started
+        time.sleep(1.0)  # twenty rounds
+        again = inbox.qsize()
+    finally:
+        service.stop()
+        webhooks.close()
+        phone.stop()
+        publisher.stop()
+    print(f"\nboth MQTT notifications in {both_s * 1000:.0f} ms beside a placeholder and a hanging webhook")
+    assert both_s < 1.5 and again == 0
+    assert sorted(m.topic for m in got) == sorted(staff_topic(embedded_mqtt.topic_prefix, p.id)
+                                                  for p in people)
+    deliveries = {(d.staff_id, d.channel): d for d in state.alerts.deliveries(alert.id)}
+    state.close()
+    assert all(deliveries[p.id, Channel.MQTT].status is DeliveryStatus.DELIVERED for p in people)
+    assert deliveries[people[0].id, Channel.WEBHOOK].status is DeliveryStatus.FAILED
