@@ -13,16 +13,21 @@ import httpx
 from gateway.topics import staff_topic
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Staff
+from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
 from shouwang.mqtt import MqttClient
 
 
 class DeliveryFailed(ShouwangError):
-    pass
+    """This attempt failed; a later one may get through."""
+
+
+class Undeliverable(DeliveryFailed):
+    """No attempt can ever get through (e.g. an address that is not a URL): give up at once."""
 
 
 class Sender(Protocol):
-    def send(self, staff: Staff, body: dict[str, Any]) -> None:
-        """Deliver or raise DeliveryFailed."""
+    def send(self, staff: Staff, body: dict[str, Any]) -> str:
+        """Deliver and say how ("HTTP 204"), or raise DeliveryFailed."""
         ...
 
 
@@ -49,13 +54,19 @@ def verify(secret: str, timestamp: str, content: bytes, signature: str, *, now: 
 class WebhookSender:
     """JSON POSTs, signed (when a secret is given) so a receiver can tell ours from a forgery."""
 
-    def __init__(self, *, timeout_s: float, secret: str | None = None) -> None:
-        self._client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+    def __init__(self, *, timeout_s: float, connect_timeout_s: float | None = None,
+                 secret: str | None = None) -> None:
+        timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s or timeout_s)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
         self._secret = secret
 
-    def send(self, staff: Staff, body: dict[str, Any]) -> None:
+    def send(self, staff: Staff, body: dict[str, Any]) -> str:
         if not staff.webhook_url:
-            raise DeliveryFailed(f"staff {staff.id} has no webhook url")
+            raise Undeliverable(f"staff {staff.id} has no webhook url")
+        try:
+            url = check_webhook_url(staff.webhook_url, allow_http=True).url
+        except InvalidWebhook as exc:  # stored before addresses were checked at entry
+            raise Undeliverable(f"{exc}; fix it with `shouwang staff update`") from None
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"User-Agent": "shouwang-dispatch", "Content-Type": "application/json"}
         if self._secret is not None:
@@ -63,11 +74,14 @@ class WebhookSender:
             headers[TIMESTAMP_HEADER] = timestamp
             headers[SIGNATURE_HEADER] = sign(self._secret, timestamp, content)
         try:
-            response = self._client.post(staff.webhook_url, content=content, headers=headers)
+            response = self._client.post(url, content=content, headers=headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise Undeliverable(f"webhook {url}: {type(exc).__name__}: {exc}") from None
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"webhook {staff.webhook_url}: {exc!r}") from exc
+            raise DeliveryFailed(f"webhook {url}: {type(exc).__name__}: {exc}") from None
         if not response.is_success:
-            raise DeliveryFailed(f"webhook {staff.webhook_url} answered {response.status_code}")
+            raise DeliveryFailed(f"webhook {url} answered {response.status_code}")
+        return f"HTTP {response.status_code}"
 
     def close(self) -> None:
         self._client.close()
@@ -78,11 +92,12 @@ class MqttSender:
         self._client = client
         self._prefix = prefix
 
-    def send(self, staff: Staff, body: dict[str, Any]) -> None:
+    def send(self, staff: Staff, body: dict[str, Any]) -> str:
         if not self._client.connected:
             raise DeliveryFailed("not connected to the MQTT broker")
         try:
-            self._client.publish(staff_topic(self._prefix, staff.id), json.dumps(body,
-                                 ensure_ascii=False), qos=1, timeout_s=10)
+            topic = staff_topic(self._prefix, staff.id)
+            self._client.publish(topic, json.dumps(body, ensure_ascii=False), qos=1, timeout_s=10)
         except ShouwangError as exc:
             raise DeliveryFailed(str(exc)) from exc
+        return f"handed to the broker for {topic} (QoS 1)"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Household, Role, Staff, Tier
+from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
 
 TOP_RUNG = 2
 
@@ -59,6 +60,13 @@ def coverage_gaps(households: Sequence[Household], roster: Sequence[Staff]) -> l
     if uncovered:
         gaps.append(f"grid {', '.join(uncovered)} has no grid member: its alerts go straight "
                     "up the ladder (add one with `shouwang staff add ... --role grid_member --grid ...`)")
+    for member in roster:
+        if member.active and member.webhook_url:
+            try:
+                check_webhook_url(member.webhook_url, allow_http=True)
+            except InvalidWebhook as exc:
+                gaps.append(f"{exc}: {member.username}'s webhook notifications are given up at once; "
+                            f"fix it with `shouwang staff update {member.username} --webhook URL`")
     unclaimed = [h.id for h in households if h.tier is Tier.RED and h.caseworker_id is None]
     if unclaimed:
         shown = ", ".join(unclaimed[:5]) + (" …" if len(unclaimed) > 5 else "")

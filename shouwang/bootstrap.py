@@ -110,7 +110,9 @@ class System:
         self.dispatch_client = MqttClient(s.mqtt, client_id=f"{s.mqtt.client_id_prefix}-dispatch")
         self.dispatch_client.start()
         self._stoppers.append(self.dispatch_client.stop)
-        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s, secret=self.secret)
+        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s,
+                                      connect_timeout_s=s.dispatch.webhook_connect_timeout_s,
+                                      secret=self.secret)
         self._stoppers.append(self.webhooks.close)
         senders: dict[Channel, Sender] = {
             Channel.WEBHOOK: self.webhooks,

@@ -269,7 +269,19 @@ class DispatchSettings(Group):
         description="per colour: minutes unacknowledged before the grid head, then the duty leader",
     )
     poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
-    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_timeout_s: float = Field(
+        default=5.0, gt=0, description="seconds a webhook may take to answer (read/write timeout)"
+    )
+    webhook_connect_timeout_s: float = Field(
+        default=3.0, gt=0, description="seconds to connect to a webhook receiver"
+    )
+    delivery_workers: int = Field(
+        default=32, ge=1, le=1024, description="notifications sent at once (a bounded pool)"
+    )
+    in_flight_per_receiver: int = Field(
+        default=4, ge=1, description="at most this many at once to one webhook host:port (or the "
+        "MQTT broker), so a hanging receiver holds a few workers, never the pool",
+    )
     retry_initial_s: float = Field(default=2.0, gt=0)
     retry_max_s: float = Field(default=300.0, gt=0)
     give_up_after_h: float = Field(default=24.0, gt=0)

@@ -13,6 +13,7 @@ from api.trail import actor, note
 from shouwang.domain import access
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Staff
+from shouwang.domain.webhooks import check_webhook_url
 
 router = APIRouter(prefix="/staff", tags=["staff"], dependencies=[ForgetsSessions])
 SELF_FIELDS = frozenset({"name", "phone", "webhook_url", "notify_mqtt"})
@@ -29,6 +30,16 @@ def get_visible_staff(staff_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff:
 VisibleStaff = Annotated[Staff, Depends(get_visible_staff)]
 
 
+def _check_webhook(url: str | None, *, allow_http: bool) -> list[str]:
+    """Refuse an address no notification could reach; warn about plain http."""
+    if url is None:
+        return []
+    if check_webhook_url(url, allow_http=allow_http).plain_http:
+        return [f"webhook {url} is plain http: alerts (names, addresses) cross the network "
+                "unencrypted; use https where the receiver can"]
+    return []
+
+
 @router.get("", response_model=list[StaffOut], responses=AUTHED,
             summary="Staff you work with (everyone, for admins and leaders)")
 def list_staff(staff: CurrentStaff, state: StateDep) -> list[StaffOut]:
@@ -38,6 +49,7 @@ def list_staff(staff: CurrentStaff, state: StateDep) -> list[StaffOut]:
 @router.post("", response_model=StaffOut, status_code=201, responses=CHANGES,
              summary="Add a staff member (admins)")
 def create_staff(body: StaffIn, admin: Admin, state: StateDep, now: Now) -> StaffOut:
+    warnings = _check_webhook(body.webhook_url, allow_http=body.allow_http)
     member = state.registry.add_staff(
         username=body.username, name=body.name, role=body.role, grid_ids=body.grid_ids,
         phone=body.phone, webhook_url=body.webhook_url, notify_mqtt=body.notify_mqtt, now=now)
@@ -47,7 +59,7 @@ def create_staff(body: StaffIn, admin: Admin, state: StateDep, now: Now) -> Staf
         state.credentials.set_password(member.id, body.password, actor=actor(admin), now=now)
     note(state, admin, "staff_added", "staff", member.id, now=now,
          details={"username": member.username, "role": member.role.value})
-    return StaffOut.of(member)
+    return StaffOut.of(member, warnings)
 
 
 @router.get("/{staff_id}", response_model=StaffOut, responses=BY_ID, summary="One staff member")
@@ -60,6 +72,7 @@ def get_staff(other: VisibleStaff) -> StaffOut:
 def update_staff(other: VisibleStaff, body: StaffPatch, staff: CurrentStaff, state: StateDep,
                  now: Now) -> StaffOut:
     changes = body.model_dump(exclude_unset=True)
+    allow_http = changes.pop("allow_http", False)
     if not access.manages_staff(staff):
         require(other.id == staff.id, "only admins change other staff")
         refused = sorted(set(changes) - SELF_FIELDS)
@@ -69,10 +82,11 @@ def update_staff(other: VisibleStaff, body: StaffPatch, staff: CurrentStaff, sta
             raise InvalidInput(f"'{key}' cannot be empty")
     if changes.get("role") is not None and other.id == staff.id:
         raise Conflict("you cannot change your own role; ask another admin")
+    warnings = _check_webhook(changes.get("webhook_url"), allow_http=allow_http)
     changed = state.registry.update_staff(other.id, **changes)
     note(state, staff, "staff_changed", "staff", other.id, now=now,
          details={k: v for k, v in changes.items() if k != "phone"})
-    return StaffOut.of(changed)
+    return StaffOut.of(changed, warnings)
 
 
 @router.post("/{staff_id}/retire", response_model=StaffOut, responses=CHANGES,

@@ -11,6 +11,8 @@ from shouwang.domain.model import Role, Staff
 from shouwang.storage.credentials import TokenInfo
 
 USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+WEBHOOK = "an https URL with a real host that receives their alerts as JSON POSTs"
+ALLOW_HTTP = "accept a plain http webhook_url (alerts then cross the network unencrypted)"
 
 
 class StaffOut(BaseModel):
@@ -24,6 +26,7 @@ class StaffOut(BaseModel):
     webhook_url: str | None
     notify_mqtt: bool
     active: bool
+    warnings: list[str] = Field(default_factory=list, description="what to look at, e.g. plain http")
 
     model_config = {"json_schema_extra": {"examples": [{
         "id": 3, "username": "wang.fang", "name": "王芳", "role": "grid_member",
@@ -31,11 +34,11 @@ class StaffOut(BaseModel):
         "notify_mqtt": True, "active": True}]}}
 
     @classmethod
-    def of(cls, s: Staff) -> StaffOut:
+    def of(cls, s: Staff, warnings: list[str] | None = None) -> StaffOut:
         return cls(id=s.id, username=s.username, name=s.name, role=s.role,
                    grid_ids=sorted(s.grid_ids), household_ids=sorted(s.household_ids),
                    phone=s.phone, webhook_url=s.webhook_url, notify_mqtt=s.notify_mqtt,
-                   active=s.active)
+                   active=s.active, warnings=warnings or [])
 
 
 class StaffIn(RequestBody):
@@ -45,7 +48,8 @@ class StaffIn(RequestBody):
     grid_ids: list[str] = Field(default_factory=list, max_length=50)
     household_ids: list[str] = Field(default_factory=list, max_length=500)
     phone: str | None = Field(default=None, max_length=64)
-    webhook_url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://")
+    webhook_url: str | None = Field(default=None, max_length=1000, description=WEBHOOK)
+    allow_http: bool = Field(default=False, description=ALLOW_HTTP)
     notify_mqtt: bool = True
     password: str | None = Field(default=None, min_length=10, max_length=200)
 
@@ -62,7 +66,8 @@ class StaffPatch(RequestBody):
     grid_ids: list[str] | None = Field(default=None, max_length=50)
     household_ids: list[str] | None = Field(default=None, max_length=500)
     phone: str | None = Field(default=None, max_length=64)
-    webhook_url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://")
+    webhook_url: str | None = Field(default=None, max_length=1000, description=WEBHOOK)
+    allow_http: bool = Field(default=False, description=ALLOW_HTTP)
     notify_mqtt: bool | None = None
 
 

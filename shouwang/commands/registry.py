@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from shouwang.commands import notify
 from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
+from shouwang.domain.webhooks import check_webhook_url
 from shouwang.registration import import_households
 from shouwang.registry_csv import OPTIONAL, REQUIRED, spreadsheet_text
 from shouwang.storage.audit import Actor
@@ -70,6 +72,7 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("username")
     p.add_argument("--stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(handler=staff_password)
+    notify.add_parser(staff)
 
     homes = _actions(commands, "households", "households under watch")
     p = homes.add_parser(
@@ -108,17 +111,20 @@ def add_parsers(commands: Any) -> None:
 def _contact_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", action="append", help="a grid they work in (repeatable; update replaces)")
     p.add_argument("--phone")
-    p.add_argument("--webhook", help="an http(s) URL that receives their alerts as JSON POSTs ('' removes it)")
+    p.add_argument("--webhook", help="an https URL that receives their alerts as JSON POSTs ('' removes it)")
+    p.add_argument("--allow-http", action="store_true",
+                   help="accept a plain http webhook (alerts then cross the network unencrypted)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish their alerts over MQTT")
 
 
-def _webhook(url: str | None) -> str | None:
-    if not url:
+def _webhook(args: argparse.Namespace) -> str | None:
+    if not args.webhook:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInput(f"webhook {url!r} is not an http(s) URL, e.g. https://example.org/hooks/wang")
-    return url
+    address = check_webhook_url(args.webhook, allow_http=args.allow_http)
+    if address.plain_http:
+        print(f"warning: webhook {address.url} is plain http: alerts (names, addresses) cross the "
+              "network unencrypted; use https where the receiver can", file=sys.stderr)
+    return address.url
 
 
 def grid_add(args: argparse.Namespace) -> int:
@@ -145,7 +151,7 @@ def staff_add(args: argparse.Namespace) -> int:
     now = time.time()
     member = state.registry.add_staff(
         username=args.username, name=args.name, role=role, grid_ids=args.grid or [],
-        phone=args.phone, webhook_url=_webhook(args.webhook), notify_mqtt=not args.no_mqtt, now=now,
+        phone=args.phone, webhook_url=_webhook(args), notify_mqtt=not args.no_mqtt, now=now,
     )
     token = state.registry.issue_token(member.id, name="cli", now=now)
     print(f"staff {member.username} added with id {member.id} ({member.role.value})")
@@ -162,7 +168,7 @@ def staff_update(args: argparse.Namespace) -> int:
     if args.phone is not None:
         changes["phone"] = args.phone or None
     if args.webhook is not None:
-        changes["webhook_url"] = _webhook(args.webhook)
+        changes["webhook_url"] = _webhook(args)
     if args.no_mqtt or args.mqtt:
         changes["notify_mqtt"] = bool(args.mqtt)
     updated = registry.update_staff(member.id, grid_ids=args.grid, **changes)

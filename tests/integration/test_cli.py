@@ -59,6 +59,12 @@ def test_a_community_is_registered_from_the_command_line(
     (("staff", "token", "nobody"), "staff member nobody was not found"),
     (("households", "consent", "hh-404", "--by", "王", "--date", "2026-13-01"),
      "--date '2026-13-01' is not a date (YYYY-MM-DD)"),
+    (("staff", "add", "x", "--name", "X", "--role", "duty_leader", "--webhook", "https://…"),
+     "webhook 'https://…' looks like a placeholder; give the receiver's real address"),
+    (("staff", "add", "x", "--name", "X", "--role", "duty_leader", "--webhook",
+      "https://example.org/a b"), "contains ' ' at position 21"),
+    (("staff", "add", "x", "--name", "X", "--role", "duty_leader", "--webhook", "http://10.0.0.5/h"),
+     "plain http"),
 ])
 def test_mistakes_get_one_clear_line_and_exit_code_2(
     data_dir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str,
@@ -67,6 +73,19 @@ def test_mistakes_get_one_clear_line_and_exit_code_2(
     assert code == 2
     assert err.startswith("shouwang: ") and expected in err
     assert "Traceback" not in err
+
+
+def test_a_plain_http_webhook_needs_allow_http_and_is_warned_about(
+    data_dir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, "staff", "add", "li", "--name", "李", "--role", "duty_leader", "--webhook",
+               "https://example.org/li")[0] == 0
+    code, _, err = run(capsys, "staff", "update", "li", "--webhook", "http://10.0.0.5:8080/li")
+    assert code == 2 and "--allow-http" in err
+    code, out, err = run(capsys, "staff", "update", "li", "--webhook", "http://10.0.0.5:8080/li",
+                         "--allow-http")
+    assert code == 0 and "webhook http://10.0.0.5:8080/li" in out
+    assert err.startswith("warning: webhook http://10.0.0.5:8080/li is plain http")
 
 
 def test_invalid_settings_are_named_without_a_traceback(

@@ -96,6 +96,7 @@ def test_a_restarted_dispatcher_resumes_escalation_from_stored_state(
     webhooks = WebhookSender(timeout_s=2)
     first = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
     first.run_once()  # routed to the grid member, then "crashes"
+    assert first.wait_idle(10)
     assert state.alerts.get(alert.id).next_escalation_at == pytest.approx(alert.opened_at + 300)
     wait_for(lambda: clock.now() > alert.opened_at + 20 * 60, what="the ladder's time to pass")
     second = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
@@ -136,7 +137,9 @@ def test_alerts_reach_a_staff_member_on_their_mqtt_topic(
         assert alert is not None
         service.run_once()
         message = inbox.get(timeout=10)
+        assert service.wait_idle(10)
     finally:
+        service.stop()
         phone.stop()
         publisher.stop()
         state.close()

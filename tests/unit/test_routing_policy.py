@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from dispatch import policy
 from shouwang.domain.delivery import Channel, backoff_s
 from shouwang.domain.model import Household, Role, Staff, Tier
@@ -60,3 +62,11 @@ def test_gaps_in_coverage_are_named() -> None:
     assert any("grid g-z has no grid member" in g for g in gaps)
     assert any("1 red household(s) have no caseworker: hh-1" in g for g in gaps)
     assert policy.coverage_gaps([Household("hh", Tier.BLUE, "g-a")], ROSTER) == []
+
+
+def test_a_stored_webhook_that_can_never_be_delivered_to_is_named_at_start() -> None:
+    stale = replace(MEMBER_A, username="wang", webhook_url="https://…")
+    gaps = policy.coverage_gaps([Household("hh", Tier.BLUE, "g-a")], [*ROSTER, stale])
+    assert gaps == ["webhook 'https://…' looks like a placeholder; give the receiver's real address, "
+                    "e.g. https://example.org/hooks/wang: wang's webhook notifications are given up "
+                    "at once; fix it with `shouwang staff update wang --webhook URL`"]

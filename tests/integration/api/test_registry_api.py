@@ -85,6 +85,28 @@ def test_staff_are_added_changed_and_cannot_retire_themselves(community: Communi
     assert community.client.post(f"/staff/{me}/retire", headers=admin).status_code == 409
 
 
+def test_webhook_addresses_are_checked_where_staff_are_added_and_changed(community: Community) -> None:
+    admin = community.auth("admin")
+    member = community.staff["member1"].id
+    for url, says in (("https://…", "placeholder"), ("https://example.org/a b", "contains ' '"),
+                      ("http://10.0.0.5/h", "plain http")):
+        made = community.client.post("/staff", json={"username": "x", "name": "X",
+                                                     "role": "duty_leader", "webhook_url": url},
+                                     headers=admin)
+        assert made.status_code == 422 and says in made.json()["error"]["message"], made.text
+        own = community.client.patch(f"/staff/{member}", json={"webhook_url": url},
+                                     headers=community.auth("member1"))
+        assert own.status_code == 422 and says in own.json()["error"]["message"], own.text
+    assert community.state.registry.staff(member).webhook_url is None
+    plain = community.client.patch(f"/staff/{member}", headers=community.auth("member1"),
+                                   json={"webhook_url": "http://10.0.0.5/h", "allow_http": True})
+    assert plain.status_code == 200 and plain.json()["webhook_url"] == "http://10.0.0.5/h"
+    assert "plain http" in plain.json()["warnings"][0]
+    fine = community.client.patch(f"/staff/{member}", headers=community.auth("member1"),
+                                  json={"webhook_url": "https://example.org/hooks/m1"})
+    assert (fine.status_code, fine.json()["warnings"]) == (200, [])
+
+
 def test_households_export_as_csv_that_imports_back(community: Community) -> None:
     exported = community.client.get("/exports/households.csv", headers=community.auth("leader"))
     assert exported.status_code == 200

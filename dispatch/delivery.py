@@ -1,0 +1,158 @@
+"""Sending notifications behind bulkheads: one receiver's fault is one delivery's failed attempt.
+
+Each due delivery is one attempt in a bounded pool of workers; the dispatch round hands them over
+and goes on, never waiting for a send. At most `in_flight_per_receiver` attempts go to one webhook
+host:port (or to the MQTT broker) at once, so a receiver that hangs until the read timeout holds a
+few workers, never the pool, and everyone else's notification still leaves at once. Whatever a
+sender raises is recorded on that delivery alone: retried with backoff, or given up at once when
+no attempt could ever get through (an address that is not a URL).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from dispatch.channels import DeliveryFailed, Sender, Undeliverable
+from dispatch.message import notification
+from shouwang.clock import Clock
+from shouwang.domain.delivery import Channel, Delivery, backoff_s
+from shouwang.domain.errors import NotFound
+from shouwang.domain.webhooks import receiver_of
+from shouwang.metrics import Metrics
+from shouwang.settings import DispatchSettings
+from shouwang.storage.state import StateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    error: str | None = None
+    permanent: bool = False
+    """No later attempt could succeed: give up now."""
+
+
+class Deliverer:
+    def __init__(self, *, settings: DispatchSettings, state: StateStore, clock: Clock,
+                 metrics: Metrics, senders: dict[Channel, Sender], api_url: str | None,
+                 on_done: Callable[[], None]) -> None:
+        self._settings = settings
+        self._state = state
+        self._clock = clock
+        self._metrics = metrics
+        self._senders = senders
+        self._api_url = api_url
+        self._on_done = on_done
+        self._pool = ThreadPoolExecutor(max_workers=settings.delivery_workers,
+                                        thread_name_prefix="deliver")
+        self._lock = threading.Condition()
+        self._in_flight: dict[int, str] = {}
+        """delivery id → the receiver it is being sent to"""
+        self._finished: set[int] = set()
+        """finished since the round began: their stored state may be older than the attempt"""
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        """Deliveries due but held back (in flight, or waiting for their receiver's slot)."""
+        return self._held
+
+    def begin_round(self) -> None:
+        """Call before reading the due deliveries, so one that finishes meanwhile is not resent."""
+        with self._lock:
+            self._finished.clear()
+
+    def submit(self, due: list[Delivery]) -> int:
+        """Start each due delivery whose receiver has a free slot; the rest wait (not an attempt)."""
+        fresh = [d for d in due if d.id not in self._in_flight]
+        receivers = self._receivers(fresh)
+        started = 0
+        with self._lock:
+            busy = Counter(self._in_flight.values())
+            for delivery in fresh:
+                receiver = receivers[delivery.id]
+                if (delivery.id in self._in_flight or delivery.id in self._finished
+                        or len(self._in_flight) >= self._settings.delivery_workers
+                        or busy[receiver] >= self._settings.in_flight_per_receiver):
+                    continue
+                self._in_flight[delivery.id] = receiver
+                busy[receiver] += 1
+                self._pool.submit(self._attempt, delivery)
+                started += 1
+            self._held = len(due) - started
+        return started
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no attempt is in flight; False if some still are after `timeout_s`."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._in_flight, timeout_s)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _receivers(self, due: list[Delivery]) -> dict[int, str]:
+        urls: dict[int, str | None] = {}
+        for delivery in due:
+            if delivery.channel is Channel.WEBHOOK and delivery.staff_id not in urls:
+                try:
+                    urls[delivery.staff_id] = self._state.registry.staff(delivery.staff_id).webhook_url
+                except NotFound:
+                    urls[delivery.staff_id] = None
+        return {d.id: (f"webhook {receiver_of(urls[d.staff_id] or '')}"
+                       if d.channel is Channel.WEBHOOK else d.channel.value) for d in due}
+
+    def _attempt(self, delivery: Delivery) -> None:
+        try:
+            self._record(delivery, self._send(delivery))
+        except Exception as exc:  # the state store failed: it stays pending and is sent again
+            log.error("dispatch.record_failed delivery=%s error=%r", delivery.id, exc)
+        finally:
+            with self._lock:
+                self._in_flight.pop(delivery.id, None)
+                self._finished.add(delivery.id)
+                self._lock.notify_all()
+            self._on_done()
+
+    def _send(self, delivery: Delivery) -> Attempt:
+        try:
+            alert = self._state.alerts.get(delivery.alert_id)
+            staff = self._state.registry.staff(delivery.staff_id)
+            household = self._state.registry.household(alert.household_id)
+            sender = self._senders.get(delivery.channel)
+            if sender is None:
+                return Attempt(f"no sender for channel {delivery.channel.value}")
+            sender.send(staff, notification(delivery, alert, household, staff,
+                                            api_url=self._api_url))
+        except (Undeliverable, NotFound) as exc:
+            return Attempt(str(exc), permanent=True)
+        except DeliveryFailed as exc:
+            return Attempt(str(exc))
+        except Exception as exc:  # a surprise in one sender fails this delivery, nobody else's
+            log.debug("dispatch.sender_raised delivery=%s", delivery.id, exc_info=True)
+            return Attempt(f"{type(exc).__name__}: {exc}")
+        return Attempt()
+
+    def _record(self, delivery: Delivery, attempt: Attempt) -> None:
+        now = self._clock.now()
+        self._metrics.deliveries.labels(
+            channel=delivery.channel.value, result="ok" if attempt.error is None else "error"
+        ).inc()
+        alerts = self._state.alerts
+        if attempt.error is None:
+            alerts.mark_delivered(delivery, now=now)
+            return
+        waited_wall_s = (now - delivery.created_at) / self._clock.speed
+        give_up = attempt.permanent or waited_wall_s > self._settings.give_up_after_h * 3600
+        retry_at = None if give_up else now + self._clock.speed * backoff_s(
+            delivery.attempts + 1, initial_s=self._settings.retry_initial_s,
+            max_s=self._settings.retry_max_s)
+        alerts.mark_failed(delivery, error=attempt.error, retry_at=retry_at, now=now)
+        event = "dispatch.delivery_undeliverable" if attempt.permanent else "dispatch.delivery_failed"
+        log.warning("%s delivery=%s alert=%s staff=%s channel=%s attempt=%s give_up=%s error=%r",
+                    event, delivery.id, delivery.alert_id, delivery.staff_id,
+                    delivery.channel.value, delivery.attempts + 1, give_up, attempt.error[:300])

@@ -1,0 +1,91 @@
+"""`shouwang staff test-notify USER`: does each of their channels reach them, and how fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from typing import Any
+
+from dispatch.channels import DeliveryFailed, MqttSender, Sender, WebhookSender
+from dispatch.policy import channels
+from dispatch.probe import try_channels
+from gateway.topics import staff_topic
+from shouwang.bootstrap import ensure_secret
+from shouwang.commands.common import load_settings
+from shouwang.domain.delivery import Channel
+from shouwang.domain.errors import ShouwangError
+from shouwang.domain.model import Staff
+from shouwang.mqtt import MqttClient
+from shouwang.storage.state import StateStore
+
+ACK_TIMEOUT_S = 5.0
+
+
+def add_parser(staff_actions: Any) -> None:
+    p = staff_actions.add_parser(
+        "test-notify", help="send a test notification through each of their channels",
+        description="Sends a test (event \"test\", no alert) to their webhook and their MQTT topic, "
+        "and prints per channel what happened: the answer or the error, and the time it took.")
+    p.add_argument("username")
+    p.set_defaults(handler=test_notify)
+
+
+class _AcknowledgedMqtt:
+    """The MQTT channel, waiting for the broker's acknowledgement so the answer means something."""
+
+    def __init__(self, client: MqttClient, prefix: str) -> None:
+        self._client = client
+        self._sender = MqttSender(client, prefix=prefix)
+
+    def send(self, staff: Staff, body: dict[str, Any]) -> str:
+        said = self._sender.send(staff, body)
+        if not self._client.drain(ACK_TIMEOUT_S):
+            raise DeliveryFailed(f"the broker did not acknowledge within {ACK_TIMEOUT_S:.0f} s")
+        return f"{said}, acknowledged by the broker"
+
+
+class _Unreachable:
+    def __init__(self, reason: str) -> None:
+        self._reason = reason
+
+    def send(self, staff: Staff, body: dict[str, Any]) -> str:
+        raise DeliveryFailed(self._reason)
+
+
+def test_notify(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    state = StateStore.open(settings.storage.state_database_url())
+    try:
+        member = state.registry.staff_by_username(args.username)
+    finally:
+        state.close()
+    if not channels(member):
+        print(f"{member.username} has no channel: give them a webhook (`shouwang staff update "
+              f"{member.username} --webhook https://...`) or MQTT (`... --mqtt`)")
+        return 1
+    d = settings.dispatch
+    webhooks = WebhookSender(timeout_s=d.webhook_timeout_s, connect_timeout_s=d.webhook_connect_timeout_s,
+                             secret=ensure_secret(settings))
+    senders: dict[Channel, Sender] = {Channel.WEBHOOK: webhooks}
+    client = None
+    if member.notify_mqtt:
+        client = MqttClient(settings.mqtt, client_id=f"{settings.mqtt.client_id_prefix}-test-notify-"
+                            f"{os.getpid()}", quiet=True)
+        try:
+            client.start(timeout_s=ACK_TIMEOUT_S)
+            senders[Channel.MQTT] = _AcknowledgedMqtt(client, settings.mqtt.topic_prefix)
+        except ShouwangError as exc:
+            client, senders[Channel.MQTT] = None, _Unreachable(str(exc))
+    addresses = {Channel.WEBHOOK: member.webhook_url or "-",
+                 Channel.MQTT: staff_topic(settings.mqtt.topic_prefix, member.id)}
+    try:
+        results = try_channels(member, senders, now=time.time(), address=addresses.__getitem__)
+    finally:
+        webhooks.close()
+        if client is not None:
+            client.stop()
+    for r in results:
+        print(f"{r.channel.value:<8} {r.address}: {'ok' if r.ok else 'FAILED'} in "
+              f"{r.seconds * 1000:.0f} ms: {r.detail}")
+    return 0 if all(r.ok for r in results) else 1

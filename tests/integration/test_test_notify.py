@@ -1,0 +1,80 @@
+"""`shouwang staff test-notify USER` over a real webhook receiver and a real MQTT broker."""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.topics import staff_topic
+from shouwang.cli import main
+from shouwang.mqtt import Message, MqttClient
+from shouwang.settings import MqttSettings
+from tests.support import WebhookReceiver
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def configured(tmp_path: Path, embedded_mqtt: MqttSettings,
+               monkeypatch: pytest.MonkeyPatch) -> MqttSettings:
+    monkeypatch.setenv("SHOUWANG_STORAGE__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHOUWANG_MQTT__EMBEDDED_PORT", str(embedded_mqtt.embedded_port))
+    monkeypatch.setenv("SHOUWANG_MQTT__TOPIC_PREFIX", embedded_mqtt.topic_prefix)
+    monkeypatch.setenv("SHOUWANG_DISPATCH__WEBHOOK_TIMEOUT_S", "1")
+    return embedded_mqtt
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    yield server
+    server.close()
+
+
+def add_leader(capsys: pytest.CaptureFixture[str], webhook: str) -> None:
+    assert main(["staff", "add", "li", "--name", "李", "--role", "duty_leader", "--webhook", webhook,
+                 "--allow-http"]) == 0
+    capsys.readouterr()
+
+
+def test_it_reaches_each_channel_and_says_how(
+    configured: MqttSettings, receiver: WebhookReceiver, capsys: pytest.CaptureFixture[str],
+) -> None:
+    add_leader(capsys, receiver.url("li"))
+    inbox: queue.Queue[Message] = queue.Queue()
+    phone = MqttClient(configured, client_id=f"{configured.client_id_prefix}-phone",
+                       subscriptions=[staff_topic(configured.topic_prefix, 1)], on_message=inbox.put)
+    phone.start()
+    try:
+        code = main(["staff", "test-notify", "li"])
+        message = inbox.get(timeout=10)
+    finally:
+        phone.stop()
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(rf"^webhook  {re.escape(receiver.url('li'))}: ok in \d+ ms: HTTP 204$", out, re.M)
+    assert re.search(r"^mqtt     \S+/staff/1/alerts: ok in \d+ ms: .*acknowledged by the broker$", out, re.M)
+    (body,) = receiver.to("li")
+    assert (body["event"], body["delivery_id"], body["to"]["staff_id"]) == ("test", None, 1)
+    assert json.loads(message.payload)["event"] == "test"
+
+
+def test_a_dead_receiver_and_an_unreachable_broker_are_reported_not_raised(
+    configured: MqttSettings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    probe = socket.create_server(("127.0.0.1", 0))
+    nothing = probe.getsockname()[1]
+    probe.close()
+    add_leader(capsys, f"http://127.0.0.1:{nothing}/li")
+    monkeypatch.setenv("SHOUWANG_MQTT__EMBEDDED_PORT", str(nothing))
+    code = main(["staff", "test-notify", "li"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert re.search(r"^webhook  \S+: FAILED in \d+ ms: webhook \S+: ConnectError", out, re.M), out
+    assert re.search(r"^mqtt     \S+: FAILED in \d+ ms: cannot reach the MQTT broker", out, re.M), out

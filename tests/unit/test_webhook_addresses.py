@@ -1,0 +1,76 @@
+"""The one check every entrance uses for a staff member's webhook address."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shouwang.domain.errors import InvalidInput
+from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url, receiver_of
+
+
+@pytest.mark.parametrize("url", [
+    "https://example.org/hooks/wang",
+    "https://hooks.example.org:8443/a/b?staff=3",
+    "https://例子.中国/x",
+    "https://[2001:db8::1]:8443/h",
+    "https://receiver/h",  # a one-word host on a private network
+    "HTTPS://Example.org/",
+])
+def test_real_https_addresses_are_accepted(url: str) -> None:
+    address = check_webhook_url(url, allow_http=False)
+    assert (address.url, address.plain_http) == (url, False)
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("https://…", "placeholder"),
+    ("https://example.org/hooks/<user>", "placeholder"),
+    ("https://example.org/a b", "' ' at position 21"),
+    ("https://exa mple.org/", "' ' at position 11"),
+    ("https://example.org/\n", "'\\n'"),
+    ("ftp://example.org/", "not an http(s) URL"),
+    ("example.org/hook", "not an http(s) URL"),
+    ("https:///hook", "not an http(s) URL"),
+    ("https://a..b/", "not a host name"),
+    ("https://-a.example.org/", "not a host name"),
+    ("https://.../", "not a host name"),
+    ("https://example.org:99999/", "port"),
+    ("https://example.org:0/", "port"),
+    ("https://user:secret@example.org/", "password"),
+    ("https://[not-v6]/", "IPv6"),
+    ("https://[::1/", "IPv6"),
+    ("https://example.org/" + "a" * 1000, "at most 1000"),
+])
+def test_addresses_that_can_never_be_delivered_to_are_refused_with_the_reason(
+    url: str, says: str,
+) -> None:
+    with pytest.raises(InvalidWebhook) as refused:
+        check_webhook_url(url, allow_http=True)
+    assert says in str(refused.value)
+    assert isinstance(refused.value, InvalidInput)  # the API and the CLI already answer these
+
+
+def test_plain_http_needs_an_explicit_allowance_and_is_marked() -> None:
+    with pytest.raises(InvalidWebhook, match=r"plain http.*--allow-http"):
+        check_webhook_url("http://10.0.0.5:8080/h", allow_http=False)
+    address = check_webhook_url("http://10.0.0.5:8080/h", allow_http=True)
+    assert address.plain_http and address.receiver == "10.0.0.5:8080"
+
+
+def test_the_receiver_is_host_and_port_so_one_platform_is_one_receiver() -> None:
+    assert receiver_of("https://Hooks.example.org/a") == receiver_of("https://hooks.example.org:443/b")
+    assert receiver_of("http://hooks.example.org/a") == "hooks.example.org:80"
+    assert receiver_of("https://h:99999/") == "https://h:99999/"
+
+
+@given(st.text(max_size=60))
+def test_whatever_is_accepted_is_an_address_the_http_client_can_send_to(tail: str) -> None:
+    for url in (f"https://{tail}", f"https://example.org/{tail}", f"http://{tail}/x"):
+        try:
+            address = check_webhook_url(url, allow_http=True)
+        except InvalidWebhook:
+            continue
+        request = httpx.Request("POST", address.url)
+        assert request.url.scheme in ("http", "https") and request.url.host
