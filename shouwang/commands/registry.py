@@ -70,7 +70,8 @@ def add_parsers(commands: Any) -> None:
     staff.add_parser("list", help="list staff").set_defaults(handler=staff_list)
     p = staff.add_parser("password", help="set a staff member's password for the web page")
     p.add_argument("username")
-    p.add_argument("--stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--stdin", action="store_true",
+                   help="read the password from standard input (also what happens when it is piped in)")
     p.set_defaults(handler=staff_password)
     notify.add_parser(staff)
 
@@ -88,7 +89,8 @@ def add_parsers(commands: Any) -> None:
                          description="Monitoring starts only with consent (who agreed, when, to what).")
     p.add_argument("household_id")
     p.add_argument("--by", required=True, help="who agreed: the elder's name, or a relative's")
-    p.add_argument("--relationship", default="self", help="of who agreed to the elder (default self)")
+    p.add_argument("--relationship", default="self",
+                   help="how the person who agreed is related to the elder, e.g. son, daughter (default self)")
     p.add_argument("--date", help="when they agreed, YYYY-MM-DD (default now)")
     p.add_argument("--share-with-family", action="store_true", help="they also agreed to share with family")
     p.add_argument("--withdraw", action="store_true", help="record that consent is withdrawn")
@@ -97,11 +99,13 @@ def add_parsers(commands: Any) -> None:
 
     hubs = _actions(commands, "hubs", "sensor hubs")
     p = hubs.add_parser("add", help="register a hub for a household")
-    p.add_argument("hub_id")
-    p.add_argument("--household", required=True)
+    p.add_argument("hub_id", help="the id the hub publishes under: shouwang/v1/hubs/HUB_ID/...")
+    p.add_argument("--household", required=True, help="the household it watches (an id from `households list`)")
     p.add_argument("--report-interval", type=float, default=900.0,
                    help="seconds between a hub's reports when nothing happens (default 900)")
     p.set_defaults(handler=hub_add)
+    hubs.add_parser("list", help="list hubs: their household, whether they say they are online, when "
+                                 "last heard").set_defaults(handler=hub_list)
 
     p = commands.add_parser("dead-letters", help="show messages the gateway refused, and why")
     p.add_argument("--limit", type=int, default=20, help="how many of the newest to show (default 20)")
@@ -109,7 +113,8 @@ def add_parsers(commands: Any) -> None:
 
 
 def _contact_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--grid", action="append", help="a grid they work in (repeatable; update replaces)")
+    p.add_argument("--grid", action="append",
+                   help="a grid they work in; repeat for several (with `update`, the grids given replace theirs)")
     p.add_argument("--phone")
     p.add_argument("--webhook", help="an https URL that receives their alerts as JSON POSTs ('' removes it)")
     p.add_argument("--allow-http", action="store_true",
@@ -195,13 +200,10 @@ def staff_token(args: argparse.Namespace) -> int:
 
 def staff_password(args: argparse.Namespace) -> int:
     import getpass
-    import sys
-
-    from shouwang.storage.audit import Actor
 
     state = _state(args)
     member = state.registry.staff_by_username(args.username)
-    if args.stdin:
+    if args.stdin or not sys.stdin.isatty():  # piped in: read it, rather than warn that it echoes
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass(f"new password for {member.username}: ")
@@ -278,6 +280,20 @@ def households_list(args: argparse.Namespace) -> int:
 def hub_add(args: argparse.Namespace) -> int:
     _state(args).registry.add_hub(Hub(args.hub_id, args.household, args.report_interval), now=time.time())
     print(f"hub {args.hub_id} registered to household {args.household}")
+    return 0
+
+
+def hub_list(args: argparse.Namespace) -> int:
+    state, tz = _state_and_tz(args)
+    presence = state.registry.presence()
+    heard = {h: s.hub_last_seen_at for h, s in state.status.all().items()}
+    print(f"{'hub':<16} {'household':<16} {'every':>6}  {'says':<8} last heard")
+    for hub in state.registry.hubs():
+        said = presence.get(hub.id)
+        last = heard.get(hub.household_id)
+        when = datetime.fromtimestamp(last, tz).strftime("%m-%d %H:%M") if last else "never"
+        print(f"{hub.id:<16} {hub.household_id:<16} {hub.report_interval_s:>5.0f}s  "
+              f"{said.state if said else '-':<8} {when}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,27 @@ def test_invalid_settings_are_named_without_a_traceback(
     monkeypatch.setenv("SHOUWANG_API__PORT", "abc")
     code, _, err = run(capsys, "staff", "list")
     assert code == 2 and "api.port" in err
+
+
+def test_hubs_are_listed_with_their_household_and_when_last_heard(
+    data_dir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(capsys, "grids", "add", "g-01", "东园网格")
+    assert run(capsys, "hubs", "add", "h-1", "--household", "hh-1")[0] == 2  # no such household yet
+    csv = data_dir.parent / "homes.csv"
+    csv.write_text("id,colour,grid,hub\nhh-1,red,g-01,h-1\n", encoding="utf-8")
+    run(capsys, "households", "import", str(csv))
+    code, out, _ = run(capsys, "hubs", "list")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split()[:2] == ["hub", "household"]
+    assert row.split()[:2] == ["h-1", "hh-1"] and row.endswith("never")
+
+
+def test_a_piped_password_is_read_without_a_warning(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(capsys, "staff", "add", "li", "--name", "李", "--role", "volunteer")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    code, out, err = run(capsys, "staff", "password", "li")  # no --stdin: piped all the same
+    assert code == 0 and "password set for li" in out and "Warning" not in err
