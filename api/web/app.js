@@ -103,6 +103,7 @@ const TEXT = {
 };
 const KIND_COLOURS = { water: "#1e88e5", electricity: "#f9a825", gas: "#e64a19",
                        door: "#6a1b9a", visit: "#2e7d32" };
+const CARD_REFRESH_MS = 10000;
 const OUTCOMES = ["elder_fine", "needed_help", "hospitalised", "was_away", "device_fault",
                   "false_alarm", "died"];
 
@@ -263,7 +264,10 @@ function card(home, asLink = true) {
 function renderCards() {
   const onlyUnwatched = $("only-unwatched").checked;
   const homes = [...app.homes.values()].filter((h) => !onlyUnwatched || !h.monitoring);
+  // A refresh must not take the keyboard's place away from the card it was on.
+  const focused = document.activeElement?.closest?.("#cards [data-household]")?.dataset.household;
   $("cards").replaceChildren(...homes.map((h) => el("li", {}, card(h))));
+  if (focused) document.querySelector(`#cards [data-household="${CSS.escape(focused)}"]`)?.focus();
   const unwatched = [...app.homes.values()].filter((h) => !h.monitoring).length;
   $("unwatched-filter").hidden = unwatched === 0 && !onlyUnwatched;
   $("unwatched-count").textContent = fill("paren", { x: unwatched });
@@ -736,7 +740,13 @@ document.addEventListener("DOMContentLoaded", () => {
     } catch (e) { toast(problem(e), { error: true }); }
   });
   window.addEventListener("hashchange", route);
-  setInterval(() => { if (app.token && !$("dashboard").hidden) loadHomes().catch(() => {}); }, 60000);
+  // A sign of life reaches the cards within seconds of being stored (the detector saves a
+  // household's status a few seconds after its readings arrive; signs are not live events).
+  setInterval(() => {
+    if (!app.token || document.hidden) return;
+    if (!$("dashboard").hidden) loadHomes().catch(() => {});
+    else if (!$("household").hidden && current()) refreshHome(current());
+  }, CARD_REFRESH_MS);
   // "3 min ago" must not stay "3 min ago"; the server's clock is re-read too (a demo's runs fast).
   setInterval(() => { if (app.token) measureSkew().then(refreshTimes); }, 20000);
   if (app.token) start(); else show("signin");
