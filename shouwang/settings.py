@@ -109,6 +109,17 @@ class GatewaySettings(Group):
     max_age_days: float = Field(default=31.0, gt=0, description="older readings are refused")
     max_future_s: float = Field(default=300.0, ge=0, description="clock skew tolerated ahead")
     registry_refresh_s: float = Field(default=30.0, gt=0)
+    max_payload_bytes: int = Field(default=262_144, ge=1024, description="larger messages are refused unread")
+    max_nesting: int = Field(default=8, ge=2, description="deeper nested JSON is refused unread")
+    max_water_m3_per_h: float = Field(default=10.0, gt=0, description="a faster rising water register is implausible")
+    max_gas_m3_per_h: float = Field(default=16.0, gt=0, description="a faster rising gas register is implausible")
+    max_electricity_kw: float = Field(
+        default=60.0, gt=0, description="a faster rising kWh register, or more power_w, is implausible")
+    max_register: float = Field(default=1e7, gt=0, description="a larger register value is implausible")
+    dead_letters_per_hub: int = Field(default=1000, ge=1, description="oldest dropped beyond this, per hub")
+    dead_letters_total: int = Field(default=100_000, ge=1, description="oldest dropped beyond this, in all")
+    rejection_log_interval_s: float = Field(
+        default=60.0, ge=0, description="at most one log line per hub and reason this often")
 
 
 class LearnedSettings(Group):
