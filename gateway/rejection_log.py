@@ -37,7 +37,7 @@ class RejectionLog:
         groups: dict[tuple[str | None, str], list[DeadLetter]] = {}
         for letter in letters:
             key = (letter.hub_id, letter.category)
-            if key not in self._seen and len(self._seen) >= MOST_KEYS:
+            if key not in self._seen and key not in groups and len(self._seen) + len(groups) >= MOST_KEYS:
                 key = (MANY, letter.category)
             groups.setdefault(key, []).append(letter)
         for key, group in groups.items():

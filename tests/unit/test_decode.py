@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.decode import MAX_BATCH, DecodeError, decode_presence, decode_readings, parse_ts
+from gateway.decode import MAX_BATCH, DecodeError, PayloadLimits, decode_presence, decode_readings, parse_ts
 from gateway.topics import ReadingTopic
 from shouwang.domain.model import SensorKind
 
@@ -100,3 +100,48 @@ def test_no_payload_can_crash_the_decoder(payload: bytes) -> None:
 def test_every_item_is_either_kept_or_rejected(items: list[object]) -> None:
     good, bad = decode_readings(WATER, json.dumps(items).encode())
     assert len(good) + len(bad) == len(items)
+
+
+# Poison a client on the broker can send: each must be one rejection, never an exception.
+SMALL = PayloadLimits(max_bytes=8192, max_depth=8)
+
+
+@pytest.mark.parametrize(("payload", "category"), [
+    (b'{"ts": 1, "value": ' + b"9" * 400 + b"}", "bad_value"),
+    (b'{"ts": ' + b"9" * 400 + b', "value": 1}', "bad_timestamp"),
+    (b'{"ts": 1, "value": 1, "seq": 9223372036854775808}', "bad_value"),
+    (b'{"ts": 1, "value": 1, "seq": -1}', "bad_value"),
+    (b'{"ts": 1e300, "value": 1}', "bad_timestamp"),
+    (b'{"ts": -5, "value": 1}', "bad_timestamp"),
+    (b'{"ts": 1, "value": ' + b"9" * 5000 + b"}", "malformed"),  # beyond Python's int digits limit
+    (b"[" * 100_000 + b"]" * 100_000, "too_large"),
+    (b"[" * 1000 + b"]" * 1000, "too_deep"),
+    (b'{"ts": 1, "value": 1, "x": ' + b"[" * 9 + b"]" * 9 + b"}", "too_deep"),
+])
+def test_poison_is_one_rejection_of_its_kind(payload: bytes, category: str) -> None:
+    good, bad = decode_readings(WATER, payload, SMALL)
+    assert good == []
+    assert [b.category for b in bad] == [category]
+    assert len(bad[0].item) <= 410 and len(bad[0].reason) <= 300
+
+
+def test_deep_nesting_is_refused_unparsed_even_within_the_size_limit() -> None:
+    good, bad = decode_readings(WATER, b"[" * 100_000 + b"]" * 100_000)  # 200 KB: under 256 KiB
+    assert good == [] and [b.category for b in bad] == ["too_deep"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    good, bad = decode_readings(WATER, b'{"ts": 1, "value": 2, "note": "[[[[[[[[[[[[{{{{{{{{\\"[[["}', SMALL)
+    assert bad == [] and good[0].value == 2
+
+
+def test_the_largest_seq_a_database_column_holds_is_accepted() -> None:
+    good, bad = decode_readings(WATER, b'{"ts": 1, "value": 1, "seq": 9223372036854775807}')
+    assert bad == [] and good[0].seq == 2**63 - 1
+
+
+def test_a_status_whose_state_is_not_text_is_refused() -> None:
+    with pytest.raises(DecodeError, match="status must be"):
+        decode_presence("h-1", b'{"state": ["online"]}')
+    with pytest.raises(DecodeError, match="nests deeper"):
+        decode_presence("h-1", b"[" * 50_000 + b"]" * 50_000)
