@@ -159,6 +159,8 @@ def decode_readings(
     except DecodeError as exc:
         return [], [Rejection(exc.category, exc.reason, _short(payload[:400].decode("utf-8", "replace")))]
     items = document if isinstance(document, list) else [document]
+    if not items:  # so that every message leaves a trace: readings, or a letter saying why not
+        return [], [Rejection("malformed", "the message holds no readings (an empty array)", "[]")]
     if len(items) > MAX_BATCH:
         return [], [Rejection("too_many", f"{len(items)} readings in one message; at most {MAX_BATCH}",
                               f"[{len(items)} items]")]
