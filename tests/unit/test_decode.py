@@ -89,7 +89,7 @@ def test_presence_reads_state_and_battery() -> None:
 @given(st.binary(max_size=300))
 def test_no_payload_can_crash_the_decoder(payload: bytes) -> None:
     good, bad = decode_readings(WATER, payload)
-    assert good or bad or payload.strip() == b"[]"
+    assert good or bad  # an empty array too leaves a trace: a letter saying it held nothing
 
 
 @given(st.lists(st.one_of(
@@ -99,7 +99,7 @@ def test_no_payload_can_crash_the_decoder(payload: bytes) -> None:
 ), max_size=20))
 def test_every_item_is_either_kept_or_rejected(items: list[object]) -> None:
     good, bad = decode_readings(WATER, json.dumps(items).encode())
-    assert len(good) + len(bad) == len(items)
+    assert len(good) + len(bad) == max(len(items), 1)  # an empty array is one rejection
 
 
 # Poison a client on the broker can send: each must be one rejection, never an exception.
