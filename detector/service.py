@@ -249,7 +249,7 @@ class DetectorService:
             except topics.TopicError:
                 continue  # the gateway dead-letters it; the detector only ignores it
             except Exception as exc:  # one bad message costs only itself, not the batch
-                log.warning("detector.message_skipped topic=%.200s error=%.200r", message.topic, exc)
+                log.warning("detector.message_skipped topic=%.200r error=%.200r", message.topic, exc)
         if not decoded:
             return
         now = self._clock.now()

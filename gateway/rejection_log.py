@@ -47,7 +47,7 @@ class RejectionLog:
                 continue
             first = group[0]
             log.warning(
-                "gateway.rejected reason=%.32s hub=%.64s count=%d topic=%.200s detail=%.300r payload=%.120r",
+                "gateway.rejected reason=%.32s hub=%.66r count=%d topic=%.200r detail=%.300r payload=%.120r",
                 key[1], key[0], len(group) + (seen.unlogged if seen else 0), first.topic, first.reason,
                 first.payload)
             self._seen[key] = _Seen(now)

@@ -245,7 +245,7 @@ class Gateway:
         """A dead letter for a message whose processing failed in a way nobody foresaw."""
         if time.monotonic() - self._traceback_at >= INTERNAL_TRACEBACK_EVERY_S:
             self._traceback_at = time.monotonic()
-            log.warning("gateway.message_internal_error topic=%.200s error=%.300r", message.topic, exc,
+            log.warning("gateway.message_internal_error topic=%.200r error=%.300r", message.topic, exc,
                         exc_info=True)
         return self._letter(now, message.topic, topics.hub_id_from(message.topic, self._prefix), Rejection(
             "internal", f"could not process this message: {repr(exc)[:300]}; kept here to replay",
