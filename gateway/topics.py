@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shouwang.domain import model
 from shouwang.domain.model import SensorKind
 
 MAX_HUB_ID = 64  # the hub id columns' width, on SQLite and PostgreSQL alike
-HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+HUB_ID = model.HUB_ID
 SENSOR_SUFFIX = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
