@@ -13,6 +13,8 @@ from shouwang.settings import GatewaySettings
 _REGISTER_TOLERANCE = 1e-6
 RECENT = 8
 """Readings remembered per hub sensor to tell a repeat (same time, same value) from a conflict."""
+MAX_SENSORS_PER_HUB = 32
+"""Sensors remembered per hub: a home has a handful, so a hub inventing names cannot grow memory."""
 DUPLICATE = ("duplicate", "the same reading again")
 
 
@@ -71,6 +73,7 @@ class Validator:
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._last: dict[tuple[str, str], _Last] = {}
+        self._sensors: dict[str, int] = {}
 
     def judge(
         self, readings: Sequence[Reading], *, hubs: Mapping[str, str], now: float
@@ -114,10 +117,14 @@ class Validator:
             return "bad_timestamp", f"timestamp {reading.ts:.0f} is {ahead:.0f} s in the future; check the hub's clock"
         key = (reading.hub_id, reading.sensor)
         last = self._last.get(key)
+        if last is None and self._sensors.get(reading.hub_id, 0) >= MAX_SENSORS_PER_HUB:
+            return "bad_topic", (f"hub {reading.hub_id} already reports {MAX_SENSORS_PER_HUB} sensors; "
+                                 f"no home has more: check the hub's sensor names ({reading.sensor} refused)")
         problem = _repeat(reading, last) or self._against(reading, last)
         if problem is None:
             if last is None:
                 self._last[key] = last = _Last(reading.ts, reading.value)
+                self._sensors[reading.hub_id] = self._sensors.get(reading.hub_id, 0) + 1
             last.remember(reading)
         return problem
 

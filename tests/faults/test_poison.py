@@ -180,3 +180,22 @@ def test_a_dead_letter_flood_stays_within_its_cap_and_good_readings_still_arrive
     assert POISON_HUB in per_hub
     drops = state.dead_letters.drops()
     assert drops[POISON_HUB] >= 195_000
+
+
+def test_the_embedded_broker_too_delivers_topics_with_a_level_missing_or_extra(
+    embedded_mqtt: MqttSettings, stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    state, readings = stores
+    gateway = start_gateway(embedded_mqtt, stores, flush_interval_s=0.05)
+    client = MqttClient(embedded_mqtt, client_id=f"{embedded_mqtt.client_id_prefix}-anyone")
+    client.start()
+    try:
+        hubs, reading = f"{embedded_mqtt.topic_prefix}/hubs", json.dumps({"ts": time.time(), "value": 1.0})
+        for topic in ("h-1", "h-1/water/extra", "h-1/water"):
+            client.publish(f"{hubs}/{topic}", reading)
+        assert client.drain()
+        wait_for(lambda: readings.count() == 1 and state.dead_letters.count() == 2, what="one reading, two letters")
+    finally:
+        client.stop()
+        gateway.stop()
+    assert state.dead_letters.count_by_category() == {"bad_topic": 2}

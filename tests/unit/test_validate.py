@@ -128,3 +128,12 @@ def test_a_resent_reading_with_the_same_seq_is_a_duplicate_even_if_restamped() -
     assert (again.accepted, again.rejected, again.duplicates) == ([], [], 1)
     following = v.judge([Reading("h-1", "water", SensorKind.WATER, NOW, 5.0, seq=42)], hubs=HUBS, now=NOW)
     assert len(following.accepted) == 1
+
+
+def test_a_hub_inventing_sensor_names_is_refused_beyond_what_any_home_has() -> None:
+    from gateway.validate import MAX_SENSORS_PER_HUB
+
+    doors = [Reading("h-1", f"door.d{i}", SensorKind.DOOR, NOW, 1.0) for i in range(MAX_SENSORS_PER_HUB + 3)]
+    verdict = validator().judge(doors, hubs=HUBS, now=NOW)
+    assert len(verdict.accepted) == MAX_SENSORS_PER_HUB
+    assert [r.category for r in verdict.rejected] == ["bad_topic"] * 3
