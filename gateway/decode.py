@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,8 +18,8 @@ MAX_BATCH = 1000
 PRESENCE_STATES = frozenset({"online", "offline"})
 MAX_SEQ = 2**63 - 1  # a signed 64-bit integer column, on SQLite and PostgreSQL alike
 MAX_TS = 1e11  # the year 5138: anything later is not a clock reading
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")  # for counting depth, an object is an array
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +126,19 @@ def decode_item(topic: ReadingTopic, item: Any) -> Reading:
 
 
 def _nests_deeper(payload: bytes, limit: int) -> bool:
-    """Whether a JSON text nests arrays and objects deeper than `limit` (brackets in strings do
-    not count); counted before parsing, as the parser itself recurses."""
-    brackets = _JSON_STRING.sub(b"", payload).translate(None, _NOT_BRACKET)
-    depth = 0
+    """Whether a JSON text nests arrays and objects deeper than `limit`, counted before parsing
+    (the parser itself recurses). Escaped backslashes and quotes go first, so every quote left
+    opens or closes a string, and what lies between them (brackets in text) is left out."""
+    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    brackets = b"".join(text.split(b'"')[::2]).translate(_ONE_KIND)
+    peeled = brackets
+    for _ in range(limit):  # each round peels the innermost level (and only it), at C speed
+        peeled = peeled.replace(b"[]", b"")
+    if not peeled:
+        return False
+    depth = 0  # too deep, or unbalanced (the parser will say so): count, stopping past the limit
     for byte in brackets:
-        depth += 1 if byte in b"[{" else -1
+        depth += 1 if byte == ord("[") else -1
         if depth > limit:
             return True
     return False

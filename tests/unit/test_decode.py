@@ -145,3 +145,27 @@ def test_a_status_whose_state_is_not_text_is_refused() -> None:
         decode_presence("h-1", b'{"state": ["online"]}')
     with pytest.raises(DecodeError, match="nests deeper"):
         decode_presence("h-1", b"[" * 50_000 + b"]" * 50_000)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+_documents = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ab\n', max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet='[]{}"\\a', max_size=4), inner,
+                                                                 max_size=3),
+    max_leaves=30,
+)
+
+
+@given(_documents, st.integers(1, 6), st.booleans())
+def test_nesting_is_counted_as_the_parser_would_see_it(document: object, limit: int, ascii_only: bool) -> None:
+    from gateway.decode import _nests_deeper
+
+    payload = json.dumps(document, ensure_ascii=ascii_only).encode()
+    assert _nests_deeper(payload, limit) == (_depth(document) > limit)
