@@ -121,3 +121,38 @@ def _presence_of_a_known_hub(topic: str) -> bool:
     except topics.TopicError:
         return False
     return isinstance(parsed, topics.StatusTopic) and parsed.hub_id in ("h-1", "h-2", GOOD_HUB)
+
+
+def test_an_unforeseen_failure_with_one_message_dead_letters_it_as_internal_and_the_batch_goes_on(
+    system: System, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stands in for a bug nobody has found yet: decoding one hub's message, or judging one
+    reading, raises. Only that message or reading is lost, into a dead letter saying why."""
+    import gateway.service
+    import gateway.validate
+
+    def broken_decode(topic: topics.ReadingTopic, payload: bytes, limits: Any) -> Any:
+        if topic.sensor == "gas":
+            raise RuntimeError("a bug in decoding")
+        return decode_readings(topic, payload, limits)
+
+    def broken_repeat(reading: Any, last: Any) -> Any:
+        if reading.value == 7.0:
+            raise RuntimeError("a bug in judging")
+        return repeat(reading, last)
+
+    decode_readings, repeat = gateway.service.decode_readings, gateway.validate._repeat
+    monkeypatch.setattr(gateway.service, "decode_readings", broken_decode)
+    monkeypatch.setattr(gateway.validate, "_repeat", broken_repeat)
+    before = system.state.dead_letters.count()
+    tick = next(system.ticks)
+    batch = [Message(f"{PREFIX}/hubs/h-1/gas", b'{"ts": 1, "value": 1}', 1, False),
+             Message(f"{PREFIX}/hubs/h-1/electricity", json.dumps({"ts": time.time(), "value": 7.0}).encode(),
+                     1, False),
+             Message(f"{PREFIX}/hubs/{GOOD_HUB}/water",
+                     json.dumps({"ts": system.started + tick, "value": 1 + tick / 10_000}).encode(), 1, False)]
+    system.gateway._process(batch)
+    letters = system.state.dead_letters.recent(system.state.dead_letters.count() - before)
+    assert sorted(d.category for d in letters) == ["internal", "internal"]
+    assert {"a bug in decoding" in d.reason or "a bug in judging" in d.reason for d in letters} == {True}
+    assert len(system.readings.query(household_id=f"hh-{GOOD_HUB}", start=0, end=2e9)) == tick + 1
