@@ -75,7 +75,7 @@ class DetectorService:
             tz=tz,
         )
         self._validator = Validator(
-            Limits(max_age_s=gateway.max_age_days * 86400, max_future_s=gateway.max_future_s)
+            Limits.from_settings(gateway)
         )
         self.homes: dict[str, HomeState] = {}
         self._contexts: dict[str, Context] = {}
@@ -244,10 +244,12 @@ class DetectorService:
         for message in messages:
             try:
                 topic = topics.parse(message.topic, self._prefix)
+                if isinstance(topic, topics.ReadingTopic):
+                    decoded.extend(decode_readings(topic, message.payload, self._validator.limits.payload)[0])
             except topics.TopicError:
                 continue  # the gateway dead-letters it; the detector only ignores it
-            if isinstance(topic, topics.ReadingTopic):
-                decoded.extend(decode_readings(topic, message.payload)[0])
+            except Exception as exc:  # one bad message costs only itself, not the batch
+                log.warning("detector.message_skipped topic=%.200r error=%.200r", message.topic, exc)
         if not decoded:
             return
         now = self._clock.now()

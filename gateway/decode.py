@@ -16,6 +16,18 @@ from shouwang.domain.model import HubPresence, Reading, SensorKind
 
 MAX_BATCH = 1000
 PRESENCE_STATES = frozenset({"online", "offline"})
+MAX_SEQ = 2**63 - 1  # a signed 64-bit integer column, on SQLite and PostgreSQL alike
+MAX_TS = 1e11  # the year 5138: anything later is not a clock reading
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")  # for counting depth, an object is an array
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadLimits:
+    """How big and how deeply nested a payload may be before it is refused unread."""
+
+    max_bytes: int = 262_144
+    max_depth: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +61,10 @@ def _number(item: dict[str, Any], key: str, *, required: bool) -> float | None:
         return None
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise DecodeError("bad_value", f"'{key}' must be a number, got {_short(raw, 40)}")
-    value = float(raw)
+    try:
+        value = float(raw)
+    except OverflowError:
+        raise DecodeError("bad_value", f"'{key}' is out of range, got {_short(str(raw), 40)}") from None
     if not math.isfinite(value):
         raise DecodeError("bad_value", f"'{key}' must be finite, got {raw}")
     return value
@@ -60,7 +75,10 @@ def parse_ts(raw: Any) -> float:
     if isinstance(raw, bool):
         raise DecodeError("bad_timestamp", "'ts' must be UNIX seconds or an RFC 3339 string")
     if isinstance(raw, int | float):
-        ts = float(raw)
+        try:
+            ts = float(raw)
+        except OverflowError:
+            raise DecodeError("bad_timestamp", f"'ts' is out of range, got {_short(str(raw), 40)}") from None
     elif isinstance(raw, str):
         try:
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -73,8 +91,9 @@ def parse_ts(raw: Any) -> float:
         raise DecodeError("bad_timestamp", "'ts' is missing")
     else:
         raise DecodeError("bad_timestamp", "'ts' must be UNIX seconds or an RFC 3339 string")
-    if not math.isfinite(ts):
-        raise DecodeError("bad_timestamp", f"'ts' must be finite, got {raw}")
+    if not 0.0 <= ts <= MAX_TS:  # also refuses NaN and infinities
+        raise DecodeError("bad_timestamp", f"'ts' must be UNIX seconds from 0 to {MAX_TS:.0f}, "
+                          f"got {_short(str(raw), 40)}")
     return ts
 
 
@@ -98,22 +117,56 @@ def decode_item(topic: ReadingTopic, item: Any) -> Reading:
     if power is not None and (power < 0 or topic.kind is not SensorKind.ELECTRICITY):
         raise DecodeError("bad_value", "'power_w' must be >= 0 and only on electricity")
     seq = item.get("seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
-        raise DecodeError("bad_value", f"'seq' must be a non-negative integer, got {_short(seq, 40)}")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= MAX_SEQ):
+        raise DecodeError("bad_value", f"'seq' must be an integer from 0 to 2**63-1, got {_short(str(seq), 40)}")
     reset = item.get("reset", False)
     if not isinstance(reset, bool):
         raise DecodeError("bad_value", "'reset' must be true or false")
     return Reading(topic.hub_id, topic.sensor, topic.kind, ts, value, power, seq, reset)
 
 
-def decode_readings(topic: ReadingTopic, payload: bytes) -> tuple[list[Reading], list[Rejection]]:
-    """Every good reading in the payload, and a rejection for each bad one."""
+def _nests_deeper(payload: bytes, limit: int) -> bool:
+    """Whether a JSON text nests arrays and objects deeper than `limit`, counted before parsing
+    (the parser itself recurses). Escaped backslashes and quotes go first, so every quote left
+    opens or closes a string, and what lies between them (brackets in text) is left out."""
+    text = payload.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    brackets = b"".join(text.split(b'"')[::2]).translate(_ONE_KIND)
+    peeled = brackets
+    for _ in range(limit):  # each round peels the innermost level (and only it), at C speed
+        peeled = peeled.replace(b"[]", b"")
+    if not peeled:
+        return False
+    depth = 0  # too deep, or unbalanced (the parser will say so): count, stopping past the limit
+    for byte in brackets:
+        depth += 1 if byte == ord("[") else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def load_json(payload: bytes, limits: PayloadLimits, what: str = "payload") -> Any:
+    """The JSON document in `payload`, refused before parsing when too big or too deeply nested."""
+    if len(payload) > limits.max_bytes:
+        raise DecodeError("too_large", f"{what} is {len(payload)} bytes; at most {limits.max_bytes}")
+    if payload.count(b"[") + payload.count(b"{") > limits.max_depth and _nests_deeper(payload, limits.max_depth):
+        raise DecodeError("too_deep", f"{what} nests deeper than {limits.max_depth} levels")
     try:
-        document = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [], [Rejection("malformed", f"payload is not JSON: {exc}", _short(payload.decode(
-            "utf-8", "replace")))]
+        return json.loads(payload)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, huge integers
+        raise DecodeError("malformed", f"{what} is not JSON: {_short(str(exc), 200)}") from None
+
+
+def decode_readings(
+    topic: ReadingTopic, payload: bytes, limits: PayloadLimits = PayloadLimits()
+) -> tuple[list[Reading], list[Rejection]]:
+    """Every good reading in the payload, and a rejection for each bad one; never raises."""
+    try:
+        document = load_json(payload, limits)
+    except DecodeError as exc:
+        return [], [Rejection(exc.category, exc.reason, _short(payload[:400].decode("utf-8", "replace")))]
     items = document if isinstance(document, list) else [document]
+    if not items:  # so that every message leaves a trace: readings, or a letter saying why not
+        return [], [Rejection("malformed", "the message holds no readings (an empty array)", "[]")]
     if len(items) > MAX_BATCH:
         return [], [Rejection("too_many", f"{len(items)} readings in one message; at most {MAX_BATCH}",
                               f"[{len(items)} items]")]
@@ -124,18 +177,19 @@ def decode_readings(topic: ReadingTopic, payload: bytes) -> tuple[list[Reading],
             good.append(decode_item(topic, item))
         except DecodeError as exc:
             bad.append(Rejection(exc.category, exc.reason, _short(item)))
+        except Exception as exc:  # a bug of ours must cost only this item (and show in its letter)
+            bad.append(Rejection("internal", f"could not decode this reading: {_short(repr(exc), 300)}",
+                                 _short(item)))
     return good, bad
 
 
-def decode_presence(hub_id: str, payload: bytes) -> HubPresence:
-    try:
-        document = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DecodeError("malformed", f"status is not JSON: {exc}") from None
-    if not isinstance(document, dict) or document.get("state") not in PRESENCE_STATES:
+def decode_presence(hub_id: str, payload: bytes, limits: PayloadLimits = PayloadLimits()) -> HubPresence:
+    document = load_json(payload, limits, "status")
+    if not isinstance(document, dict) or not isinstance(state := document.get("state"), str) \
+            or state not in PRESENCE_STATES:
         raise DecodeError("bad_value", 'status must be {"state": "online" | "offline", ...}')
     ts = parse_ts(document["ts"]) if document.get("ts") is not None else None
     battery = _number(document, "battery", required=False)
     if battery is not None and not 0.0 <= battery <= 1.0:
         raise DecodeError("bad_value", f"battery must be between 0 and 1, got {battery}")
-    return HubPresence(hub_id, str(document["state"]), ts, battery)
+    return HubPresence(hub_id, state, ts, battery)

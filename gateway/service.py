@@ -11,19 +11,21 @@ from dataclasses import dataclass, field
 
 from gateway import topics
 from gateway.decode import DecodeError, Rejection, decode_presence, decode_readings
+from gateway.rejection_log import RejectionLog
 from gateway.validate import Limits, Validator, unknown_hub_reason
 from shouwang.clock import Clock
 from shouwang.domain.model import Reading, StoredReading
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
-from shouwang.storage.dead_letters import DeadLetter
+from shouwang.storage.dead_letters import Caps, DeadLetter
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
 
 log = logging.getLogger(__name__)
 _STOP = object()
 WRITE_ATTEMPTS = 6
+INTERNAL_TRACEBACK_EVERY_S = 60.0
 
 
 @dataclass
@@ -98,9 +100,11 @@ class Gateway:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
         self._stopping = threading.Event()
         self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
-        self._validator = Validator(
-            Limits(max_age_s=settings.max_age_days * 86400, max_future_s=settings.max_future_s)
-        )
+        self._limits = Limits.from_settings(settings)
+        self._validator = Validator(self._limits)
+        self._caps = Caps(per_hub=settings.dead_letters_per_hub, total=settings.dead_letters_total)
+        self._rejections = RejectionLog(settings.rejection_log_interval_s)
+        self._traceback_at = float("-inf")
         subscription = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
@@ -214,7 +218,10 @@ class Gateway:
         batch = _Batch()
         self._metrics.messages.inc(len(messages))
         for message in messages:
-            self._decode(message, batch, now)
+            try:
+                self._decode(message, batch, now)
+            except Exception as exc:  # one message costs only itself, whatever went wrong with it
+                batch.letters.append(self._internal(message, exc, now))
         # Readings of households without consent were dead-lettered as they were decoded.
         verdict = self._validator.judge(batch.readings, hubs=self._directory.hubs, now=now)
         if verdict.accepted:
@@ -224,8 +231,10 @@ class Gateway:
             topic = topics.reading_topic(self._prefix, rejection.hub_id or "?", rejection.sensor or "?")
             batch.letters.append(self._letter(now, topic, rejection.hub_id, rejection))
         if batch.letters:
-            self._state.dead_letters.add(batch.letters)
-            _log_rejections(batch.letters)
+            dropped = self._state.dead_letters.add(batch.letters, self._caps)
+            self._rejections.report(batch.letters, time.monotonic())
+            if dropped:
+                self._metrics.dead_letters_dropped.inc(dropped)
 
     def _write(self, accepted: list[StoredReading], batch: _Batch, now: float) -> None:
         """Write, retrying a failing store; after that, keep the readings as dead letters."""
@@ -274,14 +283,14 @@ class Gateway:
             batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
                 "no_consent", no_consent_reason(household_id), "(not kept: no consent to sensing)")))
             return
-        good, bad = decode_readings(topic, message.payload)
+        good, bad = decode_readings(topic, message.payload, self._limits.payload)
         batch.readings.extend(good)
         for rejection in bad:
             batch.letters.append(self._letter(now, message.topic, topic.hub_id, rejection))
 
     def _presence(self, message: Message, topic: topics.StatusTopic, batch: _Batch, now: float) -> None:
         try:
-            presence = decode_presence(topic.hub_id, message.payload)
+            presence = decode_presence(topic.hub_id, message.payload, self._limits.payload)
         except DecodeError as exc:
             batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
                 exc.category, exc.reason, message.payload[:200].decode("utf-8", "replace"))))
@@ -293,17 +302,16 @@ class Gateway:
                 "unknown_hub", unknown_hub_reason(topic.hub_id),
                 message.payload[:200].decode("utf-8", "replace"))))
 
+    def _internal(self, message: Message, exc: Exception, now: float) -> DeadLetter:
+        """A dead letter for a message whose processing failed in a way nobody foresaw."""
+        if time.monotonic() - self._traceback_at >= INTERNAL_TRACEBACK_EVERY_S:
+            self._traceback_at = time.monotonic()
+            log.warning("gateway.message_internal_error topic=%.200r error=%.300r", message.topic, exc,
+                        exc_info=True)
+        return self._letter(now, message.topic, topics.hub_id_from(message.topic, self._prefix), Rejection(
+            "internal", f"could not process this message: {repr(exc)[:300]}; kept here to replay",
+            message.payload[:400].decode("utf-8", "replace")))
+
     def _letter(self, now: float, topic: str, hub_id: str | None, rejection: Rejection) -> DeadLetter:
         self._metrics.readings_rejected.labels(reason=rejection.category).inc()
         return DeadLetter(now, topic, hub_id, rejection.reason, rejection.item, category=rejection.category)
-
-
-def _log_rejections(letters: list[DeadLetter]) -> None:
-    """One line per hub and reason in a batch, so a hub replaying a bad backlog cannot flood the log."""
-    groups: dict[tuple[str | None, str], list[DeadLetter]] = {}
-    for letter in letters:
-        groups.setdefault((letter.hub_id, letter.category), []).append(letter)
-    for (hub_id, category), group in groups.items():
-        first = group[0]
-        log.warning("gateway.rejected reason=%s hub=%s count=%d topic=%s detail=%r payload=%.120s",
-                    category, hub_id, len(group), first.topic, first.reason, first.payload)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shouwang.domain import model
 from shouwang.domain.model import SensorKind
 
-HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_HUB_ID = 64  # the hub id columns' width, on SQLite and PostgreSQL alike
+HUB_ID = model.HUB_ID
 SENSOR_SUFFIX = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
@@ -36,7 +38,9 @@ def status_topic(prefix: str, hub_id: str) -> str:
 
 
 def hub_subscription(prefix: str) -> str:
-    return f"{prefix}/hubs/+/+"
+    """Every topic under the hubs, of any depth, so a topic with a level missing or one too many
+    reaches the gateway and is dead-lettered instead of never being heard."""
+    return f"{prefix}/hubs/#"
 
 
 def staff_topic(prefix: str, staff_id: int) -> str:
@@ -48,21 +52,25 @@ def hub_id_from(topic: str, prefix: str) -> str | None:
     parts = topic.split("/")
     base = prefix.split("/")
     if parts[: len(base)] == base and len(parts) > len(base) + 1 and parts[len(base)] == "hubs":
-        return parts[len(base) + 1] or None
+        return parts[len(base) + 1][:MAX_HUB_ID] or None  # cut to fit the dead letters' hub column
     return None
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def parse(topic: str, prefix: str) -> ReadingTopic | StatusTopic:
     """`shouwang/v1/hubs/h-1/water` → ReadingTopic; `.../status` → StatusTopic."""
     head = f"{prefix}/hubs/"
     if not topic.startswith(head):
-        raise TopicError(f"topic {topic!r} is not under {head}")
+        raise TopicError(f"topic {_cut(topic)!r} is not under {head}")
     rest = topic[len(head):].split("/")
     if len(rest) != 2:
-        raise TopicError(f"topic {topic!r} must be {head}{{hub_id}}/{{sensor}}")
+        raise TopicError(f"topic {_cut(topic)!r} must be {head}{{hub_id}}/{{sensor}}")
     hub_id, sensor = rest
-    if not HUB_ID.match(hub_id):
-        raise TopicError(f"hub id {hub_id!r} is not valid (letters, digits, _ . -; up to 64)")
+    if not HUB_ID.fullmatch(hub_id):
+        raise TopicError(f"hub id {_cut(hub_id)!r} is not valid (letters, digits, _ . -; up to 64)")
     if sensor == "status":
         return StatusTopic(hub_id)
     kind_name, _, suffix = sensor.partition(".")
@@ -70,7 +78,7 @@ def parse(topic: str, prefix: str) -> ReadingTopic | StatusTopic:
         kind = SensorKind(kind_name)
     except ValueError:
         kinds = ", ".join(k.value for k in SensorKind)
-        raise TopicError(f"sensor {sensor!r} is not one of {kinds} (or e.g. door.balcony)") from None
-    if "." in sensor and not SENSOR_SUFFIX.match(suffix):
-        raise TopicError(f"sensor name {sensor!r} has an invalid suffix after the dot")
+        raise TopicError(f"sensor {_cut(sensor)!r} is not one of {kinds} (or e.g. door.balcony)") from None
+    if "." in sensor and not SENSOR_SUFFIX.fullmatch(suffix):
+        raise TopicError(f"sensor name {_cut(sensor)!r} has an invalid suffix after the dot")
     return ReadingTopic(hub_id, sensor, kind)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from gateway.decode import Rejection
-from shouwang.domain.model import Reading, StoredReading
+from gateway.decode import PayloadLimits, Rejection
+from gateway.plausible import Plausible
+from shouwang.domain.model import Reading, SensorKind, StoredReading
+from shouwang.settings import GatewaySettings
 
 _REGISTER_TOLERANCE = 1e-6
+RECENT = 8
+"""Readings remembered per hub sensor to tell a repeat (same time, same value) from a conflict."""
+MAX_SENSORS_PER_HUB = 32
+"""Sensors remembered per hub: a home has a handful, so a hub inventing names cannot grow memory."""
 DUPLICATE = ("duplicate", "the same reading again")
 
 
@@ -16,12 +22,34 @@ DUPLICATE = ("duplicate", "the same reading again")
 class Limits:
     max_age_s: float
     max_future_s: float
+    plausible: Plausible = field(default_factory=Plausible)
+    payload: PayloadLimits = field(default_factory=PayloadLimits)
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> Limits:
+        rates = {SensorKind.WATER: settings.max_water_m3_per_h, SensorKind.GAS: settings.max_gas_m3_per_h,
+                 SensorKind.ELECTRICITY: settings.max_electricity_kw}
+        return cls(
+            max_age_s=settings.max_age_days * 86400,
+            max_future_s=settings.max_future_s,
+            plausible=Plausible(rates, settings.max_register, settings.max_electricity_kw * 1000),
+            payload=PayloadLimits(settings.max_payload_bytes, settings.max_nesting),
+        )
 
 
 @dataclass(slots=True)
 class _Last:
     ts: float
     value: float
+    recent: list[tuple[float, float, int | None]] = field(default_factory=list)
+    """(ts, value, seq) of the newest accepted readings, oldest first."""
+
+    def remember(self, reading: Reading) -> None:
+        if reading.ts > self.ts:
+            self.ts, self.value = reading.ts, reading.value
+        self.recent.append((reading.ts, reading.value, reading.seq))
+        if len(self.recent) > RECENT:
+            del self.recent[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +67,13 @@ def unknown_hub_reason(hub_id: str) -> str:
 
 
 class Validator:
-    """Remembers each hub sensor's newest reading to catch repeats and registers running back."""
+    """Remembers each hub sensor's newest readings to catch repeats, conflicts, registers running
+    back and impossible rises."""
 
     def __init__(self, limits: Limits) -> None:
-        self._limits = limits
+        self.limits = limits
         self._last: dict[tuple[str, str], _Last] = {}
+        self._sensors: dict[str, int] = {}
 
     def judge(
         self, readings: Sequence[Reading], *, hubs: Mapping[str, str], now: float
@@ -54,7 +84,10 @@ class Validator:
         duplicates = 0
         for reading in sorted(readings, key=lambda r: r.ts):
             household_id = hubs.get(reading.hub_id)
-            problem = self._problem(reading, household_id, now)
+            try:
+                problem = self._problem(reading, household_id, now)
+            except Exception as exc:  # a bug of ours must cost only this reading (and show in its letter)
+                problem = "internal", f"could not judge this reading: {repr(exc)[:300]}"
             if problem is DUPLICATE:
                 duplicates += 1
                 continue
@@ -76,30 +109,61 @@ class Validator:
     ) -> tuple[str, str] | None:
         if household_id is None:
             return "unknown_hub", unknown_hub_reason(reading.hub_id)
-        if reading.ts < now - self._limits.max_age_s:
+        if reading.ts < now - self.limits.max_age_s:
             days = (now - reading.ts) / 86400
             return "bad_timestamp", f"timestamp {reading.ts:.0f} is {days:.1f} days old; too old to keep"
-        if reading.ts > now + self._limits.max_future_s:
+        if reading.ts > now + self.limits.max_future_s:
             ahead = reading.ts - now
             return "bad_timestamp", f"timestamp {reading.ts:.0f} is {ahead:.0f} s in the future; check the hub's clock"
         key = (reading.hub_id, reading.sensor)
         last = self._last.get(key)
-        if last is not None and reading.ts == last.ts:
-            return DUPLICATE
-        if reading.kind.is_register and last is not None and not reading.reset:
-            tolerance = _REGISTER_TOLERANCE * max(1.0, abs(last.value))
-            if reading.ts > last.ts and reading.value < last.value - tolerance:
-                return "register_backwards", (
-                    f"{reading.sensor} register went back from {last.value} to {reading.value} "
-                    "without a reset; send \"reset\": true after replacing a meter"
-                )
-            if reading.ts < last.ts and reading.value > last.value + tolerance:
-                return "register_backwards", (
-                    f"late {reading.sensor} reading {reading.value} exceeds the newer {last.value}"
-                )
-        if last is None or reading.ts > last.ts:
-            self._last[key] = _Last(reading.ts, reading.value)
+        if last is None and self._sensors.get(reading.hub_id, 0) >= MAX_SENSORS_PER_HUB:
+            return "bad_topic", (f"hub {reading.hub_id} already reports {MAX_SENSORS_PER_HUB} sensors; "
+                                 f"no home has more: check the hub's sensor names ({reading.sensor} refused)")
+        problem = _repeat(reading, last) or self._against(reading, last)
+        if problem is None:
+            if last is None:
+                self._last[key] = last = _Last(reading.ts, reading.value)
+                self._sensors[reading.hub_id] = self._sensors.get(reading.hub_id, 0) + 1
+            last.remember(reading)
+        return problem
+
+    def _against(self, reading: Reading, last: _Last | None) -> tuple[str, str] | None:
+        """A register running back, or rising faster than any meter can, against the newest."""
+        impossible = self.limits.plausible.problem(
+            reading, last.ts if last else None, last.value if last else None)
+        if impossible is not None:
+            return "implausible", impossible
+        if not reading.kind.is_register or last is None or reading.reset:
+            return None
+        tolerance = _REGISTER_TOLERANCE * max(1.0, abs(last.value))
+        if reading.ts > last.ts and reading.value < last.value - tolerance:
+            return "register_backwards", (
+                f"{reading.sensor} register went back from {last.value} to {reading.value} "
+                "without a reset; send \"reset\": true after replacing a meter"
+            )
+        if reading.ts < last.ts and reading.value > last.value + tolerance:
+            return "register_backwards", (
+                f"late {reading.sensor} reading {reading.value} exceeds the newer {last.value}"
+            )
         return None
+
+
+def _repeat(reading: Reading, last: _Last | None) -> tuple[str, str] | None:
+    """The same reading again (by time, or by `seq`), or another value for a time already seen."""
+    if last is None:
+        return None
+    for ts, value, seq in [(last.ts, last.value, None), *last.recent]:
+        if ts == reading.ts:
+            if value == reading.value:
+                return DUPLICATE
+            return "conflict", (
+                f"{reading.sensor} at {reading.ts} was already {value}; now {reading.value}. "
+                "A hub sends one value per time; check its clock and firmware"
+            )
+        if seq is not None and seq == reading.seq and value == reading.value:
+            return DUPLICATE
+    return None
 
 
 def _describe(reading: Reading) -> str:

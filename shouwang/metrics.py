@@ -21,6 +21,9 @@ class Metrics:
         self.readings_rejected = Counter(
             "shouwang_readings_rejected", "readings refused, by reason", ["reason"], registry=r
         )
+        self.dead_letters_dropped = Counter(
+            "shouwang_dead_letters_dropped", "oldest dead letters dropped to stay within the caps", registry=r
+        )
         self.ingest_errors = Counter(
             "shouwang_ingest_errors", "unexpected failures while storing a batch", registry=r
         )

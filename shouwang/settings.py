@@ -130,6 +130,17 @@ class GatewaySettings(Group):
         "broker keeps the backlog (they are acknowledged only once committed)")
     idle_flush_s: float = Field(
         default=0.01, gt=0, description="a batch is written once no message has come for this long")
+    max_payload_bytes: int = Field(default=262_144, ge=1024, description="larger messages are refused unread")
+    max_nesting: int = Field(default=8, ge=2, description="deeper nested JSON is refused unread")
+    max_water_m3_per_h: float = Field(default=10.0, gt=0, description="a faster rising water register is implausible")
+    max_gas_m3_per_h: float = Field(default=16.0, gt=0, description="a faster rising gas register is implausible")
+    max_electricity_kw: float = Field(
+        default=60.0, gt=0, description="a faster rising kWh register, or more power_w, is implausible")
+    max_register: float = Field(default=1e7, gt=0, description="a larger register value is implausible")
+    dead_letters_per_hub: int = Field(default=1000, ge=1, description="oldest dropped beyond this, per hub")
+    dead_letters_total: int = Field(default=100_000, ge=1, description="oldest dropped beyond this, in all")
+    rejection_log_interval_s: float = Field(
+        default=60.0, ge=0, description="at most one log line per hub and reason this often")
 
 
 class LearnedSettings(Group):

@@ -301,6 +301,11 @@ def dead_letters(args: argparse.Namespace) -> int:
     state = _state(args)
     counts = ", ".join(f"{k} {n}" for k, n in sorted(state.dead_letters.count_by_category().items()))
     print(f"{state.dead_letters.count()} dead letters in all ({counts or 'none'}); newest first:")
+    drops = state.dead_letters.drops()
+    if drops:
+        floods = ", ".join(f"{hub or 'any hub'} {n}" for hub, n in sorted(drops.items(), key=lambda d: -d[1])[:10])
+        print(f"{sum(drops.values())} older dead letters were dropped to stay within the caps "
+              f"(gateway.dead_letters_per_hub / _total): {floods}")
     for d in state.dead_letters.recent(args.limit):
         when = time.strftime("%m-%d %H:%M:%S", time.localtime(d.received_at))
         print(f"{when}  {d.topic}\n    reason: {d.reason}\n    payload: {d.payload[:160]}")

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
+
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""A hub id as it appears in MQTT topics, and as wide as the hub id columns (64) on every database."""
 
 
 class Tier(enum.IntEnum):

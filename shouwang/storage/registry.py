@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
-from shouwang.domain.model import Grid, Household, Hub, HubPresence, Role, Staff, Tier
+from shouwang.domain.model import HUB_ID, Grid, Household, Hub, HubPresence, Role, Staff, Tier
 from shouwang.storage.database import writing
 from shouwang.storage.registry_changes import RegistryChanges, replace_links
 from shouwang.storage.schema import (
@@ -311,6 +311,9 @@ class Registry(RegistryChanges):
 
     # hubs -------------------------------------------------------------------
     def add_hub(self, hub: Hub, *, now: float) -> Hub:
+        if not HUB_ID.fullmatch(hub.id):
+            raise InvalidInput(f"hub id {hub.id[:80]!r} is not valid: use letters, digits, _ . - "
+                               "(starting with a letter or digit), at most 64 characters")
         self.household(hub.household_id)
         with writing(self._engine) as db:
             try:

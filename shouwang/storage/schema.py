@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -195,6 +196,15 @@ dead_letters = Table(
     Column("category", String(32), nullable=False, default="rejected"),
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
+)
+Index("ix_dead_letters_hub", dead_letters.c.hub_id, dead_letters.c.id)
+
+# How many dead letters were dropped to keep the table within its caps, per hub ("" for any).
+dead_letter_drops = Table(
+    "dead_letter_drops",
+    metadata,
+    Column("hub_id", String(64), primary_key=True),
+    Column("dropped", BigInteger, nullable=False),
 )
 
 # The households a volunteer visits (a volunteer sees these and no others).

@@ -119,3 +119,21 @@ def test_a_piped_password_is_read_without_a_warning(
     monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
     code, out, err = run(capsys, "staff", "password", "li")  # no --stdin: piped all the same
     assert code == 0 and "password set for li" in out and "Warning" not in err
+
+
+def test_dead_letters_say_how_many_were_dropped_to_stay_within_the_caps(
+    data_dir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from shouwang.storage.dead_letters import Caps, DeadLetter
+
+    run(capsys, "dead-letters")  # creates the state store where the command looks for it
+    state = StateStore.open(f"sqlite:///{data_dir / 'state.db'}")
+    try:
+        state.dead_letters.add([DeadLetter(float(i), "p/hubs/h-9/water", "h-9", "bad", "{}") for i in range(30)],
+                               Caps(per_hub=10, total=100))
+    finally:
+        state.close()
+    code, out, _ = run(capsys, "dead-letters", "--limit", "1")
+    assert code == 0
+    assert out.splitlines()[0].startswith("10 dead letters in all")
+    assert "20 older dead letters were dropped to stay within the caps" in out and "h-9 20" in out

@@ -132,7 +132,7 @@ def test_a_repeated_message_is_stored_once(
 ) -> None:
     _, readings = stores
     now = time.time()
-    payload = json.dumps([{"ts": now - 60 * i, "value": 100.0 - i} for i in range(5)][::-1])
+    payload = json.dumps([{"ts": now - 60 * i, "value": 100.0 - i / 100} for i in range(5)][::-1])
     for _ in range(3):
         hub.publish(topic(any_mqtt, "gas"), payload)
     assert hub.drain()

@@ -197,3 +197,11 @@ def test_writers_in_one_process_take_turns_on_a_sqlite_file(sqlite_url: str) -> 
     assert first.registry.grids()[0].name == "second"
     first.close()
     second.close()
+
+
+def test_a_hub_id_no_topic_or_column_can_carry_is_refused_at_registration(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    for bad in ("h" * 65, "h 1", "h/1", "h-1\n"):
+        with pytest.raises(InvalidInput, match="not valid"):
+            state.registry.add_hub(Hub(bad, "hh-1"), now=NOW)
+    state.registry.add_hub(Hub("h" * 64, "hh-1"), now=NOW)

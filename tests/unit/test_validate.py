@@ -61,3 +61,79 @@ def test_a_door_may_close_after_opening() -> None:
     door = [Reading("h-1", "door", SensorKind.DOOR, NOW - 10, 1.0),
             Reading("h-1", "door", SensorKind.DOOR, NOW, 0.0)]
     assert len(validator().judge(door, hubs=HUBS, now=NOW).accepted) == 2
+
+
+def power(ts: float, kwh: float, watts: float | None = None) -> Reading:
+    return Reading("h-1", "electricity", SensorKind.ELECTRICITY, ts, kwh, power_w=watts)
+
+
+def test_one_impossible_reading_is_refused_and_does_not_lock_the_meter() -> None:
+    v = validator()
+    v.judge([water(NOW - 900, 10.0)], hubs=HUBS, now=NOW)
+    outlier = v.judge([water(NOW - 600, 1e308)], hubs=HUBS, now=NOW)
+    assert [r.category for r in outlier.rejected] == ["implausible"]
+    later = v.judge([water(NOW - 300, 10.01), water(NOW, 10.02)], hubs=HUBS, now=NOW)
+    assert [r.value for r in later.accepted] == [10.01, 10.02] and later.rejected == []
+
+
+def test_a_register_rising_faster_than_any_household_meter_is_implausible() -> None:
+    v = validator()
+    v.judge([water(NOW - 3600, 10.0)], hubs=HUBS, now=NOW)
+    verdict = v.judge([water(NOW - 1800, 30.0), water(NOW, 14.0)], hubs=HUBS, now=NOW)
+    assert [r.category for r in verdict.rejected] == ["implausible"]
+    assert "20 in 30.0 min" in verdict.rejected[0].reason and "10" in verdict.rejected[0].reason
+    assert [r.value for r in verdict.accepted] == [14.0]  # 4 m³ in an hour: a lot, but possible
+
+
+def test_a_register_step_within_a_second_is_judged_over_a_minute() -> None:
+    v = validator()
+    v.judge([water(NOW - 1, 10.0)], hubs=HUBS, now=NOW)
+    assert v.judge([water(NOW, 10.1)], hubs=HUBS, now=NOW).accepted
+
+
+def test_limits_per_kind_come_from_settings() -> None:
+    from shouwang.settings import GatewaySettings
+
+    v = Validator(Limits.from_settings(GatewaySettings(max_electricity_kw=10.0)))
+    v.judge([power(NOW - 3600, 100.0)], hubs=HUBS, now=NOW)
+    verdict = v.judge([power(NOW - 60, 111.0), power(NOW, 100.5, watts=12_000)], hubs=HUBS, now=NOW)
+    assert [r.category for r in verdict.rejected] == ["implausible", "implausible"]
+    assert "power 12000 W" in verdict.rejected[1].reason
+
+
+def test_a_first_reading_beyond_any_register_is_implausible() -> None:
+    verdict = validator().judge([water(NOW, 2e7)], hubs=HUBS, now=NOW)
+    assert [r.category for r in verdict.rejected] == ["implausible"]
+
+
+def test_another_value_for_a_time_already_seen_is_a_conflict() -> None:
+    v = validator()
+    v.judge([water(NOW - 120, 5.0), water(NOW - 60, 5.1), water(NOW, 5.2)], hubs=HUBS, now=NOW)
+    verdict = v.judge([water(NOW - 60, 5.15), water(NOW - 120, 5.0)], hubs=HUBS, now=NOW)
+    assert [r.category for r in verdict.rejected] == ["conflict"]
+    assert "was already 5.1" in verdict.rejected[0].reason
+    assert verdict.duplicates == 1 and verdict.accepted == []
+
+
+def test_two_values_for_one_time_in_one_batch_keep_the_first_and_refuse_the_second() -> None:
+    verdict = validator().judge([water(NOW, 5.0), water(NOW, 6.0)], hubs=HUBS, now=NOW)
+    assert [r.value for r in verdict.accepted] == [5.0]
+    assert [r.category for r in verdict.rejected] == ["conflict"]
+
+
+def test_a_resent_reading_with_the_same_seq_is_a_duplicate_even_if_restamped() -> None:
+    v = validator()
+    v.judge([Reading("h-1", "water", SensorKind.WATER, NOW - 60, 5.0, seq=41)], hubs=HUBS, now=NOW)
+    again = v.judge([Reading("h-1", "water", SensorKind.WATER, NOW - 59, 5.0, seq=41)], hubs=HUBS, now=NOW)
+    assert (again.accepted, again.rejected, again.duplicates) == ([], [], 1)
+    following = v.judge([Reading("h-1", "water", SensorKind.WATER, NOW, 5.0, seq=42)], hubs=HUBS, now=NOW)
+    assert len(following.accepted) == 1
+
+
+def test_a_hub_inventing_sensor_names_is_refused_beyond_what_any_home_has() -> None:
+    from gateway.validate import MAX_SENSORS_PER_HUB
+
+    doors = [Reading("h-1", f"door.d{i}", SensorKind.DOOR, NOW, 1.0) for i in range(MAX_SENSORS_PER_HUB + 3)]
+    verdict = validator().judge(doors, hubs=HUBS, now=NOW)
+    assert len(verdict.accepted) == MAX_SENSORS_PER_HUB
+    assert [r.category for r in verdict.rejected] == ["bad_topic"] * 3
