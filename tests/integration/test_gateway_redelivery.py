@@ -93,7 +93,7 @@ def test_a_reading_delivered_again_after_a_restart_is_stored_once_and_counted(
     second = gateway(any_mqtt, readings, state, metrics)  # knows nothing of what the first saw
     second.start()
     try:
-        publish(any_mqtt, {"ts": now - 60, "value": 1.0}, {"ts": now, "value": 1.5})
+        publish(any_mqtt, {"ts": now - 60, "value": 1.0}, {"ts": now, "value": 1.01})
         wait_for(lambda: readings.count() == 2, what="the new reading")
         assert second.wait_idle()
     finally:
@@ -135,7 +135,7 @@ def test_while_the_store_is_slow_the_backlog_waits_at_the_broker_not_in_memory(
                       readings=held, state=state, clock=SystemClock(), metrics=Metrics())
     service.start()
     try:
-        publish(mosquitto_mqtt, *({"ts": now - 300 + i, "value": i / 100} for i in range(300)))
+        publish(mosquitto_mqtt, *({"ts": now - 300 + i, "value": i / 10_000} for i in range(300)))
         wait_for(held.writing.is_set, what="the gateway to be writing")
         time.sleep(0.5)  # time enough to take in everything, were the queue unbounded
         assert service._queue.qsize() <= 5
