@@ -2,7 +2,8 @@
 
 Rung 0: the household's grid members, and for a red household its caseworker.
 Rung 1: the grid head. Rung 2: the community's duty leader. A rung with nobody on it falls
-through to the next, so an alert always reaches someone.
+through to the next; a ladder with nobody on it at all reaches the community's admins, so an
+alert reaches someone whenever anyone is registered.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def recipients(level: int, household: Household, roster: Sequence[Staff]) -> lis
         people = _rung(rung, household, roster)
         if people:
             return sorted({s.id: s for s in people}.values(), key=lambda s: s.id)
-    return []
+    return [s for s in roster if s.active and s.role is Role.ADMIN]
 
 
 def channels(staff: Staff) -> list[Channel]:
@@ -60,6 +61,12 @@ def coverage_gaps(households: Sequence[Household], roster: Sequence[Staff]) -> l
     if uncovered:
         gaps.append(f"grid {', '.join(uncovered)} has no grid member: its alerts go straight "
                     "up the ladder (add one with `shouwang staff add ... --role grid_member --grid ...`)")
+    unladdered = sorted({h.grid_id for h in households if not any(_rung(r, h, roster) for r in range(TOP_RUNG + 1))})
+    if unladdered:
+        admins = [s.username for s in roster if s.active and s.role is Role.ADMIN]
+        whom = f"only the admins ({', '.join(admins)})" if admins else "NOBODY"
+        gaps.append(f"grid {', '.join(unladdered)} has no grid member, grid head or duty leader: its alerts "
+                    f"reach {whom}")
     for member in roster:
         if member.active and member.webhook_url:
             try:

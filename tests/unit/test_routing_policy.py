@@ -39,6 +39,22 @@ def test_a_rung_with_nobody_on_it_falls_through_so_someone_is_told() -> None:
     assert ids(policy.recipients(0, lonely, ROSTER)) == [5]
 
 
+def test_a_ladder_with_nobody_on_it_reaches_the_admins_rather_than_no_one() -> None:
+    admin = Staff(6, "ad", "AD", Role.ADMIN)
+    lonely = Household("hh", Tier.RED, "g-z")
+    assert ids(policy.recipients(0, lonely, [MEMBER_A, admin])) == [6]
+    assert ids(policy.recipients(2, lonely, [MEMBER_A, admin])) == [6]
+    assert policy.recipients(0, lonely, [MEMBER_A]) == []
+
+
+def test_a_grid_whose_whole_ladder_is_empty_is_named_with_who_its_alerts_reach() -> None:
+    lonely = [Household("hh-3", Tier.GREEN, "g-z")]
+    assert any("grid g-z has no grid member, grid head or duty leader: its alerts reach NOBODY" in g
+               for g in policy.coverage_gaps(lonely, [MEMBER_A]))
+    admin = Staff(6, "ad", "AD", Role.ADMIN)
+    assert any("reach only the admins (ad)" in g for g in policy.coverage_gaps(lonely, [MEMBER_A, admin]))
+
+
 def test_inactive_staff_are_skipped() -> None:
     gone = Staff(1, "a", "A", Role.GRID_MEMBER, frozenset({"g-a"}), active=False)
     home = Household("hh", Tier.BLUE, "g-a")
