@@ -117,6 +117,24 @@ class LearnedDetector:
         self.hubs.heard_at[h] = np.fmax(self.hubs.heard_at[h], at)
         flows.sync_runs(t, i, home, self.settings)
 
+    def restore(self, home: HomeState) -> None:
+        """Adopt what the stores remember of a household where the model knows nothing newer
+        (a restart without a snapshot, a sign older than the readings re-read): its last sign
+        of life, last water and door, and the first time it was heard, whatever their age."""
+        t = self.table
+        i = self.row(home.household_id)
+        if home.last_sign_at is not None and not t.last_sign[i] >= home.last_sign_at:
+            t.last_sign[i] = home.last_sign_at
+            kind = home.last_sign_kind
+            t.last_kind[i] = KIND_CODES[kind] if kind is not None else -1
+            if kind is not None:
+                t.kinds_seen[i] |= np.uint8(1 << KIND_CODES[kind])
+        for column, value in (("last_water", home.last_water_at), ("last_door", home.last_door_at)):
+            if value is not None and not getattr(t, column)[i] >= value:
+                getattr(t, column)[i] = value
+        if home.first_seen_at is not None and not t.first_heard[i] <= home.first_seen_at:
+            t.first_heard[i] = home.first_seen_at
+
     def history_days(self, household_id: str) -> int:
         """Normal days learned so far for the household (0 if unknown)."""
         i = self.table.find(household_id)
