@@ -88,16 +88,19 @@ def records(household_ids: list[str], homes: Mapping[str, HomeState],
             memory: Mapping[str, HouseholdMemory], learned_days: Callable[[str], int],
             now: float) -> tuple[list[HouseholdStatus], list[HouseholdMemory]]:
     """What to store of the households that changed: their status (the last sign of life, for
-    the API and for restarts) and what else the detector must remember (see the module)."""
+    the API and for restarts), and what else the detector must remember where that changed or
+    was never stored (`updated_at` 0)."""
     statuses, memories = [], []
     for household_id in household_ids:
         home = homes.get(household_id)
         kept = memory.get(household_id)
-        if kept is not None:
-            memories.append(HouseholdMemory(
-                household_id, kept.watching_since,
-                home.first_seen_at if home else kept.first_heard_at,
-                home.last_water_at if home else kept.last_water_at, now))
+        if kept is not None and home is not None and (
+                kept.updated_at == 0.0 or home.first_seen_at != kept.first_heard_at
+                or home.last_water_at != kept.last_water_at):
+            memories.append(HouseholdMemory(household_id, kept.watching_since,
+                                            home.first_seen_at, home.last_water_at, now))
+        elif kept is not None and kept.updated_at == 0.0:
+            memories.append(HouseholdMemory(household_id, kept.watching_since, updated_at=now))
         if home is not None:
             statuses.append(HouseholdStatus(
                 household_id, home.last_sign_at,

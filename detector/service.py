@@ -36,6 +36,7 @@ from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
 from shouwang.storage.memory import HouseholdMemory
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
+from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FILE = "detector-model.npz"
@@ -130,6 +131,8 @@ class DetectorService:
         s = self._settings
         now = self._clock.now()
         self._memory = self._state.memory.all()
+        statuses = self._state.status.all()
+        last_saved_at = max((st.updated_at for st in statuses.values()), default=None)
         self._refresh_contexts()
         self._contexts_at = now
         window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
@@ -139,7 +142,7 @@ class DetectorService:
             window = max(window, now - saved_at + 3600)
         elif isinstance(self._detector, LearnedDetector):
             window = max(window, HISTORY_DAYS * 86400.0)
-        start = restart.catch_up_start(now, window, self._state.memory.last_saved_at())
+        start = restart.catch_up_start(now, window, last_saved_at)
         count = 0
         for household_id in self._contexts:
             for reading in self._readings.query(household_id=household_id, start=start, end=now + 1):
@@ -147,13 +150,12 @@ class DetectorService:
                 count += 1
         self._learned_until = float("-inf")
         self._read_visits()
-        self._remember_stored()
+        self._remember_stored(statuses)
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
                  len(self._contexts), count, saved_at is not None, start)
 
-    def _remember_stored(self) -> None:
+    def _remember_stored(self, statuses: dict[str, HouseholdStatus]) -> None:
         """Each household's last sign of life (and the rest remembered), whatever its age."""
-        statuses = self._state.status.all()
         for household_id in self._contexts:
             status, memory = statuses.get(household_id), self._memory.get(household_id)
             if status is None and memory is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shouwang.storage.database import writing
@@ -25,7 +25,7 @@ class HouseholdMemory:
     first_heard_at: float | None = None
     last_water_at: float | None = None
     updated_at: float = 0.0
-    """The tick that saved this row: the detector had caught up with the readings until then."""
+    """When this was last changed (0: not stored yet)."""
 
 
 class MemoryStore:
@@ -51,9 +51,3 @@ class MemoryStore:
         return {r.household_id: HouseholdMemory(r.household_id, r.watching_since,
                                                 r.first_heard_at, r.last_water_at, r.updated_at)
                 for r in rows}
-
-    def last_saved_at(self) -> float | None:
-        """The last tick that saved anything: the detector had the readings until about then."""
-        with self._engine.connect() as db:
-            value = db.execute(select(func.max(detector_memory.c.updated_at))).scalar()
-        return None if value is None else float(value)

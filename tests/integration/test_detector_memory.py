@@ -25,7 +25,7 @@ def state(any_state_url: str) -> Iterator[StateStore]:
 
 def test_the_memory_of_each_household_is_kept_and_updated_in_place(state: StateStore) -> None:
     memory = state.memory
-    assert memory.all() == {} and memory.last_saved_at() is None
+    assert memory.all() == {}
     first = HouseholdMemory("hh-1", NOW - 86400, first_heard_at=NOW - 80000, updated_at=NOW)
     memory.save([first, HouseholdMemory("hh-2", NOW - 3600, updated_at=NOW)])
     later = HouseholdMemory("hh-1", NOW - 86400, first_heard_at=NOW - 80000,
@@ -33,4 +33,3 @@ def test_the_memory_of_each_household_is_kept_and_updated_in_place(state: StateS
     memory.save([later])
     assert memory.all() == {"hh-1": later,
                             "hh-2": HouseholdMemory("hh-2", NOW - 3600, updated_at=NOW)}
-    assert memory.last_saved_at() == NOW + 60

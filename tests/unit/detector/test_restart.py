@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from detector.context import Context
-from detector.restart import CATCH_UP_MARGIN_S, catch_up_start, may_clear, remember
+from detector.restart import CATCH_UP_MARGIN_S, catch_up_start, may_clear, records, remember
 from detector.rules import FixedRules
 from detector.signs import HomeState, SignKind, SignOfLife
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Severity
@@ -116,3 +116,17 @@ def test_a_household_failing_in_the_fixed_rules_is_logged_and_the_others_are_jud
         ("hh-a", AlertKind.INACTIVITY), ("hh-b", AlertKind.INACTIVITY)}
     [line] = [r.getMessage() for r in caplog.records]
     assert line.startswith("detector.household_failed household=hh-bad error=ValueError(")
+
+
+def test_what_to_remember_is_written_when_it_changed_or_was_never_stored() -> None:
+    new = HouseholdMemory("hh-new", T0)  # watched from now on, nothing stored yet
+    same = HouseholdMemory("hh", T0 - 72 * H, first_heard_at=T0 - 70 * H, updated_at=T0 - H)
+    heard = home(sign_at=T0, heard_at=T0)
+    heard.first_seen_at = T0 - 70 * H
+    statuses, memories = records(["hh", "hh-new"], {"hh": heard}, {"hh": same, "hh-new": new},
+                                 lambda _: 3, T0)
+    assert [(s.household_id, s.last_sign_at, s.learned_days) for s in statuses] == [("hh", T0, 3)]
+    assert memories == [HouseholdMemory("hh-new", T0, updated_at=T0)]
+    heard.note_sign(SignOfLife("hh", T0 + 60, SignKind.WATER, "water"))
+    _, memories = records(["hh"], {"hh": heard}, {"hh": same}, lambda _: 3, T0 + 60)
+    assert memories == [HouseholdMemory("hh", T0 - 72 * H, T0 - 70 * H, T0 + 60, T0 + 60)]
