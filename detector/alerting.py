@@ -62,11 +62,11 @@ class Alerting:
         found = set()
         for finding in findings:
             found.add((finding.household_id, finding.kind))
-            _bulkhead(finding.household_id, partial(self._open, finding, unresolved, now))
+            bulkhead(finding.household_id, partial(self._open, finding, unresolved, now))
         for key, alert in list(unresolved.items()):
             if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:
                 continue
-            _bulkhead(alert.household_id,
+            bulkhead(alert.household_id,
                       partial(self._clear, alert, unresolved, homes, contexts, now))
 
     def _open(self, finding: Finding, unresolved: Unresolved, now: float) -> None:
@@ -98,7 +98,7 @@ class Alerting:
                 self._on_alert(alert)
 
 
-def _bulkhead(household_id: str, step: Callable[[], None]) -> None:
+def bulkhead(household_id: str, step: Callable[[], None]) -> None:
     """One household's failure is logged and skipped; every other household is judged."""
     try:
         step()

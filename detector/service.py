@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -145,9 +146,13 @@ class DetectorService:
         start = restart.catch_up_start(now, window, last_saved_at)
         count = 0
         for household_id in self._contexts:
-            for reading in self._readings.query(household_id=household_id, start=start, end=now + 1):
-                self.observe(reading, reading.ts)
-                count += 1
+            try:  # one household's bad history must not keep the detector from starting
+                for reading in self._readings.query(household_id=household_id, start=start,
+                                                    end=now + 1):
+                    self.observe(reading, reading.ts)
+                    count += 1
+            except Exception as exc:
+                log.warning("detector.household_failed household=%s error=%r", household_id, exc)
         self._learned_until = float("-inf")
         self._read_visits()
         self._remember_stored(statuses)
@@ -163,7 +168,7 @@ class DetectorService:
             home = self.homes.setdefault(household_id, HomeState(household_id))
             restart.remember(home, status, memory)
             if isinstance(self._detector, LearnedDetector):
-                self._detector.restore(home)
+                alerting.bulkhead(household_id, partial(self._detector.restore, home))
             self._dirty.add(household_id)
 
     def observe(self, reading: StoredReading, at: float) -> None:

@@ -10,7 +10,7 @@ missed while it was down.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -193,3 +193,44 @@ def test_a_household_failing_in_a_tick_is_logged_and_skipped_and_the_others_are_
     assert failed == ["detector.household_failed household=hh-3 "
                       "error=FloatingPointError('row of hh-3')"]
     assert detector.calls <= 2 * 4 + 1  # halving: a few calls for the one failing household
+
+
+class UnreadableFor:
+    """The real reading store, except that one household's history cannot be read."""
+
+    def __init__(self, readings: SqliteReadingStore, household_id: str) -> None:
+        self.readings, self.bad = readings, household_id
+
+    def write(self, readings: Sequence[StoredReading]) -> int:
+        return self.readings.write(readings)
+
+    def query(self, *, household_id: str, start: float, end: float,
+              sensor: str | None = None) -> list[StoredReading]:
+        if household_id == self.bad:
+            raise OSError(f"disk I/O error reading {household_id}")
+        return self.readings.query(household_id=household_id, start=start, end=end, sensor=sensor)
+
+    def close(self) -> None:
+        self.readings.close()
+
+
+@pytest.mark.parametrize("algorithm", ["fixed", "learned"])
+def test_a_household_whose_history_cannot_be_read_does_not_stop_the_start(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore], algorithm: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    state, readings = stores
+    readings.write(flat(SILENT, sign_at=NOW - 13 * 3600) + flat(NEVER, sign_at=None))
+    settings = Settings(storage={"data_dir": tmp_path}, timezone="Asia/Shanghai",
+                        detector={"algorithm": algorithm})
+    svc = DetectorService(mqtt=settings.mqtt, settings=settings.detector,
+                          gateway=settings.gateway, detector=make_detector(settings),
+                          readings=UnreadableFor(readings, NEVER), state=state,
+                          clock=StillClock(NOW), metrics=Metrics(), tz=TZ)
+    with caplog.at_level(logging.WARNING, logger="detector.service"):
+        svc.warm_up()
+    svc.tick(NOW)
+    assert [(a.household_id, a.kind) for a in state.alerts.unresolved()] == [
+        (SILENT, AlertKind.INACTIVITY)]
+    assert [r.getMessage() for r in caplog.records] == [
+        "detector.household_failed household=hh-never "
+        "error=OSError('disk I/O error reading hh-never')"]

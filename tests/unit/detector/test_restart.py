@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from detector.context import Context
-from detector.restart import CATCH_UP_MARGIN_S, catch_up_start, may_clear, records, remember
+from detector.restart import (
+    CATCH_UP_MARGIN_S,
+    CATCH_UP_MAX_S,
+    catch_up_start,
+    may_clear,
+    records,
+    remember,
+)
 from detector.rules import FixedRules
 from detector.signs import HomeState, SignKind, SignOfLife
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Severity
@@ -130,3 +137,8 @@ def test_what_to_remember_is_written_when_it_changed_or_was_never_stored() -> No
     heard.note_sign(SignOfLife("hh", T0 + 60, SignKind.WATER, "water"))
     _, memories = records(["hh"], {"hh": heard}, {"hh": same}, lambda _: 3, T0 + 60)
     assert memories == [HouseholdMemory("hh", T0 - 72 * H, T0 - 70 * H, T0 + 60, T0 + 60)]
+
+
+def test_a_detector_down_for_months_re_reads_at_most_four_weeks() -> None:
+    assert catch_up_start(T0, 15 * H, T0 - 200 * 24 * H) == T0 - CATCH_UP_MAX_S
+    assert catch_up_start(T0, 40 * 24 * H, T0 - 200 * 24 * H) == T0 - 40 * 24 * H
