@@ -27,11 +27,14 @@ from shouwang.broker import free_port
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Severity
 from shouwang.domain.delivery import DeliveryEvent
 from shouwang.domain.model import Grid, Household, Hub, Role, StoredReading, Tier
+from shouwang.mqtt import MqttClient
+from shouwang.settings import MqttSettings
 from shouwang.storage.audit import Actor
 from shouwang.storage.audit_query import AuditFilter
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+from shouwang.storage.status import HouseholdStatus
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.broker, pytest.mark.slow]
@@ -42,7 +45,8 @@ HISTORY_H = 20
 
 
 def seed(data: Path, now: float) -> dict[str, int]:
-    """The community as a detector left it: two open alerts, the readings they rest on."""
+    """The community as a detector left it: two open alerts, the readings they rest on, and
+    the status it kept (the last sign of life)."""
     state = StateStore.open(f"sqlite:///{data / 'state.db'}")
     readings = SqliteReadingStore(data / "readings.db")
     try:
@@ -71,6 +75,8 @@ def seed(data: Path, now: float) -> dict[str, int]:
                                                sign_at or since, "no sign of life"), now=now - 60)
             assert opened is not None
             alerts[household_id] = opened.id
+        state.status.save([HouseholdStatus(SILENT, now - 16 * 3600, "water", None, now - 60,
+                                           now - 60)])  # what the detector knew of the sign
         return alerts
     finally:
         readings.close()
@@ -93,10 +99,12 @@ class Shouwang:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.lives = 0
+        self.mqtt_port = 0
 
     def start(self) -> None:
         self.lives += 1
-        env = {**self.env, "SHOUWANG_MQTT__EMBEDDED_PORT": str(free_port()),
+        self.mqtt_port = free_port()
+        env = {**self.env, "SHOUWANG_MQTT__EMBEDDED_PORT": str(self.mqtt_port),
                "SHOUWANG_API__PORT": str(free_port())}
         log = (self.data / f"run-{self.lives}.log").open("wb")
         self.process = subprocess.Popen(
@@ -105,6 +113,22 @@ class Shouwang:
         log.close()
         wait_for(lambda: "is running" in self.output(), timeout_s=60,
                  what=f"`shouwang run` to start (life {self.lives})")
+
+    def heartbeat(self, readings: SqliteReadingStore) -> None:
+        """Both hubs report their (unchanged) meters now, over MQTT; wait until stored."""
+        now = time.time()
+        hub = MqttClient(MqttSettings(embedded_port=self.mqtt_port),
+                         client_id=f"test-hubs-{self.lives}")
+        hub.start()
+        try:
+            for household_id, value in ((SILENT, 10.02), (NEVER, 10.0)):
+                hub.publish(f"shouwang/v1/hubs/h-{household_id}/water",
+                            json.dumps({"ts": now, "value": value}))
+            hub.drain()
+        finally:
+            hub.stop()
+        wait_for(lambda: all(readings.query(household_id=h, start=now, end=now + 1)
+                             for h in (SILENT, NEVER)), what="the hubs' reports stored")
 
     def output(self) -> str:
         return (self.data / f"run-{self.lives}.log").read_text(errors="replace")
@@ -147,16 +171,21 @@ def reached(state: StateStore, alerts: dict[str, int], level: int) -> bool:
 @pytest.mark.parametrize("system", ["fixed", "learned"], indirect=True)
 def test_restarts_keep_open_alerts_and_escalation_climbs_each_rung_once(
         system: Shouwang) -> None:
-    alerts = seed(system.data, time.time())
+    started = time.time()
+    alerts = seed(system.data, started)
     state = StateStore.open(f"sqlite:///{system.data / 'state.db'}")
+    readings = SqliteReadingStore(system.data / "readings.db")
     try:
         system.start()
+        system.heartbeat(readings)
         wait_for(lambda: reached(state, alerts, 0), timeout_s=30, what="the grid member told")
         system.end(signal.SIGKILL)
         system.start()
+        system.heartbeat(readings)
         wait_for(lambda: reached(state, alerts, 1), timeout_s=60, what="the grid head told")
         system.end(signal.SIGTERM)
         system.start()
+        system.heartbeat(readings)
         wait_for(lambda: reached(state, alerts, 2), timeout_s=60, what="the duty leader told")
         time.sleep(3)  # a few more ticks of the detector
         system.end(signal.SIGTERM)
@@ -171,5 +200,8 @@ def test_restarts_keep_open_alerts_and_escalation_climbs_each_rung_once(
             trail, _ = state.audit_query.search(AuditFilter(entity="alert", entity_id=str(alert_id)))
             steps = Counter(e.action for e in trail if e.action != "delivered")
             assert steps == Counter({"opened": 1, "routed": 3, "escalated": 2}), household_id
+        # the last sign of life, older than any window re-read, is still known after restarts
+        assert state.status.all()[SILENT].last_sign_at == started - 16 * 3600
     finally:
+        readings.close()
         state.close()
