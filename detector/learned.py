@@ -135,6 +135,21 @@ class LearnedDetector:
         if home.first_seen_at is not None and not t.first_heard[i] <= home.first_seen_at:
             t.first_heard[i] = home.first_seen_at
 
+    def resume(self, now: float, down_since: float) -> None:
+        """After the detector itself was down since `down_since`: homes and hubs heard until then
+        count as heard until `now`. Its downtime is not theirs: a silence goes on across it
+        (rather than starting again as after a time we could not hear the home), and no hub is
+        taken for offline before it has had its usual time to report. A hub already silent when
+        the detector went down keeps its time, and so its outage."""
+        t, hubs = self.table, self.hubs
+        heard = t.view("heard_at")
+        was = heard >= down_since - t.view("hub_limit")
+        heard[was] = np.fmax(heard[was], now)
+        n = len(hubs.ids)
+        hub_heard = hubs.heard_at[:n]
+        was = hub_heard >= down_since - hubs.limit_s[:n]
+        hub_heard[was] = np.fmax(hub_heard[was], now)
+
     def history_days(self, household_id: str) -> int:
         """Normal days learned so far for the household (0 if unknown)."""
         i = self.table.find(household_id)

@@ -89,6 +89,8 @@ class DetectorService:
         self._contexts_at = float("-inf")
         self._open_keys: set[tuple[str, AlertKind]] = set()
         self._memory: dict[str, HouseholdMemory] = {}
+        self._down: tuple[float, float] | None = None
+        """From the detector's last save to its restart (see `Context.down`)."""
         """What the state store remembers of each household (see `detector.restart`)."""
         """Unresolved alerts at the end of the last tick, and those it left to others."""
         self._queue: queue.Queue[Message] = queue.Queue()
@@ -134,6 +136,7 @@ class DetectorService:
         self._memory = self._state.memory.all()
         statuses = self._state.status.all()
         last_saved_at = max((st.updated_at for st in statuses.values()), default=None)
+        self._down = None if last_saved_at is None else (last_saved_at, now)
         self._refresh_contexts()
         self._contexts_at = now
         window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
@@ -156,6 +159,8 @@ class DetectorService:
         self._learned_until = float("-inf")
         self._read_visits()
         self._remember_stored(statuses)
+        if last_saved_at is not None and isinstance(self._detector, LearnedDetector):
+            self._detector.resume(now, last_saved_at)
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
                  len(self._contexts), count, saved_at is not None, start)
 
@@ -234,7 +239,7 @@ class DetectorService:
             checked.setdefault(household_id, {})[kind] = at
         self._contexts = {
             h.id: Context(h, tuple(hubs_by_home.get(h.id, ())), self._watching_since(h.id, h),
-                          checked.get(h.id, {}))
+                          checked.get(h.id, {}), self._down)
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }

@@ -234,3 +234,27 @@ def test_a_household_whose_history_cannot_be_read_does_not_stop_the_start(
     assert [r.getMessage() for r in caplog.records] == [
         "detector.household_failed household=hh-never "
         "error=OSError('disk I/O error reading hh-never')"]
+
+
+@pytest.mark.parametrize(("algorithm", "snapshot"),
+                         [("fixed", False), ("learned", False), ("learned", True)])
+def test_the_detectors_own_downtime_is_neither_a_new_silence_nor_a_hub_outage(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore], algorithm: str,
+        snapshot: bool) -> None:
+    # `shouwang run` was down 3 hours: nothing was stored meanwhile (the gateway was down too).
+    # The hub was heard until then and is heard again after: the silence goes on across it.
+    state, readings = stores
+    sign_at, down_at, back_at = NOW - 11 * 3600, NOW - 10 * 3600, NOW - 7 * 3600
+    readings.write([r for r in flat(SILENT, sign_at=sign_at) if r.ts <= down_at])
+    run(tmp_path, state, readings, algorithm, down_at, snapshot=snapshot)
+    clock = StillClock(back_at)
+    svc = service(tmp_path, state, readings, clock, algorithm)
+    svc.warm_up()
+    svc.tick(clock.t)  # before the hub's next report
+    assert [a for a in state.alerts.list() if a.household_id == SILENT] == []
+    while clock.t <= sign_at + 12.5 * 3600:
+        svc.observe(StoredReading(SILENT, f"h-{SILENT}", "water", clock.t, 10.02), clock.t)
+        svc.tick(clock.t)
+        clock.t += 900
+    alerts = [a for a in state.alerts.list() if a.household_id == SILENT]
+    assert [(a.kind, a.since) for a in alerts] == [(AlertKind.INACTIVITY, sign_at)]

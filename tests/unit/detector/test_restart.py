@@ -142,3 +142,18 @@ def test_what_to_remember_is_written_when_it_changed_or_was_never_stored() -> No
 def test_a_detector_down_for_months_re_reads_at_most_four_weeks() -> None:
     assert catch_up_start(T0, 15 * H, T0 - 200 * 24 * H) == T0 - CATCH_UP_MAX_S
     assert catch_up_start(T0, 40 * 24 * H, T0 - 200 * 24 * H) == T0 - 40 * 24 * H
+
+
+def test_a_hub_heard_until_the_detector_went_down_gets_its_usual_time_after_the_restart() -> None:
+    rules = FixedRules(DetectorSettings(), ZoneInfo("Asia/Shanghai"))
+    down_at, back_at = T0, T0 + 3 * H
+    ctx = dataclasses.replace(context(), down=(down_at, back_at))
+    heard_until_down = home(sign_at=T0 - H, heard_at=down_at - 600)
+    silent_before = home(sign_at=T0 - H, heard_at=down_at - 2 * H)
+
+    def offline(h: HomeState, now: float) -> list[float]:
+        return [f.since for f in rules.assess_one(now, h, ctx) if f.kind is AlertKind.HUB_OFFLINE]
+
+    assert offline(heard_until_down, back_at + 60) == []
+    assert offline(heard_until_down, back_at + H) == [back_at]  # not heard since the restart
+    assert offline(silent_before, back_at + 60) == [down_at - 2 * H]
