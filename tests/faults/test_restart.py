@@ -1,12 +1,12 @@
 """Restarts (kill -9, SIGTERM) of the real system keep the alerts whose condition still holds.
 
-For each detector, `shouwang run` (its own process: embedded broker on a free port, gateway,
-detector, dispatch, API, SQLite files) is started on stores holding two open inactivity alerts of
-red households whose hubs report flat meters: one whose last sign of life is 16 hours old (older
-than any window of readings re-read at start), one that never showed a sign. The red ladder is
-shortened to seconds. The system is killed with SIGKILL after the first rung, restarted, stopped
-with SIGTERM after the second, and started again: the alerts must stay open, nobody be told they
-cleared, and each rung be climbed and notified exactly once.
+For each detector and state store (SQLite, and PostgreSQL where present), `shouwang run` (its own
+process: embedded broker on a free port, gateway, detector, dispatch, API) is started on stores
+holding two open inactivity alerts of red households whose hubs report flat meters: one whose last
+sign of life is 16 hours old (older than any window of readings re-read at start), one that never
+showed a sign. The red ladder is shortened to seconds. The system is killed with SIGKILL after the
+first rung, restarted, stopped with SIGTERM after the second, and started again: the alerts must
+stay open, nobody be told they cleared, and each rung be climbed and notified exactly once.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ SILENT, NEVER = "hh-silent", "hh-never"
 HISTORY_H = 20
 
 
-def seed(data: Path, now: float) -> dict[str, int]:
+def seed(data: Path, state_url: str, now: float) -> dict[str, int]:
     """The community as a detector left it: two open alerts, the readings they rest on, and
     the status it kept (the last sign of life)."""
-    state = StateStore.open(f"sqlite:///{data / 'state.db'}")
+    state = StateStore.open(state_url)
     readings = SqliteReadingStore(data / "readings.db")
     try:
         since = now - HISTORY_H * 3600
@@ -86,11 +86,13 @@ def seed(data: Path, now: float) -> dict[str, int]:
 class Shouwang:
     """`shouwang run` in a process of its own, on the test's data folder."""
 
-    def __init__(self, data: Path, algorithm: str) -> None:
+    def __init__(self, data: Path, state_url: str, algorithm: str) -> None:
         self.data = data
+        self.state_url = state_url
         self.env = {
             **os.environ,
             "SHOUWANG_STORAGE__DATA_DIR": str(data),
+            "SHOUWANG_STORAGE__STATE_URL": state_url,
             "SHOUWANG_DETECTOR__ALGORITHM": algorithm,
             "SHOUWANG_DETECTOR__TICK_S": "1",
             "SHOUWANG_DISPATCH__LADDERS_MIN": json.dumps({"red": [RUNG_MIN, RUNG_MIN]}),
@@ -149,8 +151,8 @@ class Shouwang:
 
 
 @pytest.fixture
-def system(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Shouwang]:
-    running = Shouwang(tmp_path / "data", request.param)
+def system(tmp_path: Path, any_state_url: str, request: pytest.FixtureRequest) -> Iterator[Shouwang]:
+    running = Shouwang(tmp_path / "data", any_state_url, request.param)
     yield running
     running.kill()
 
@@ -172,8 +174,8 @@ def reached(state: StateStore, alerts: dict[str, int], level: int) -> bool:
 def test_restarts_keep_open_alerts_and_escalation_climbs_each_rung_once(
         system: Shouwang) -> None:
     started = time.time()
-    alerts = seed(system.data, started)
-    state = StateStore.open(f"sqlite:///{system.data / 'state.db'}")
+    alerts = seed(system.data, system.state_url, started)
+    state = StateStore.open(system.state_url)
     readings = SqliteReadingStore(system.data / "readings.db")
     try:
         system.start()
