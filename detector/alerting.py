@@ -41,11 +41,25 @@ def assess(detector: Detector, now: float, homes: Mapping[str, HomeState],
                         ids[0] if ids else None, exc)
             return []
         if household_ids is None:
+            if not _about_households(detector, now, homes):
+                log.warning("detector.assess_failed households=%d error=%r; no findings this tick",
+                            len(ids), exc)
+                return []
             log.warning("detector.assess_failed households=%d error=%r; judging them apart",
                         len(ids), exc)
     half = len(ids) // 2
     return (assess(detector, now, homes, contexts, ids[:half])
             + assess(detector, now, homes, contexts, ids[half:]))
+
+
+def _about_households(detector: Detector, now: float, homes: Mapping[str, HomeState]) -> bool:
+    """Whether the detector works with no household to judge: then its failure was about some
+    household, worth finding by halving; else halving would only repeat it, 2n times."""
+    try:
+        detector.assess(now, homes, {})
+    except Exception:
+        return False
+    return True
 
 
 class Alerting:

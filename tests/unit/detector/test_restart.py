@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from detector import alerting
 from detector.context import Context
 from detector.restart import (
     CATCH_UP_MARGIN_S,
@@ -19,7 +21,7 @@ from detector.restart import (
 )
 from detector.rules import FixedRules
 from detector.signs import HomeState, SignKind, SignOfLife
-from shouwang.domain.alerts import Alert, AlertKind, AlertState, Severity
+from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Severity
 from shouwang.domain.model import Household, Hub, SensorKind, Tier
 from shouwang.settings import DetectorSettings
 from shouwang.storage.memory import HouseholdMemory
@@ -157,3 +159,37 @@ def test_a_hub_heard_until_the_detector_went_down_gets_its_usual_time_after_the_
     assert offline(heard_until_down, back_at + 60) == []
     assert offline(heard_until_down, back_at + H) == [back_at]  # not heard since the restart
     assert offline(silent_before, back_at + 60) == [down_at - 2 * H]
+
+
+class Broken(FixedRules):
+    """A detector whose judging fails whatever the households (or for one of them)."""
+
+    def __init__(self, bad: str | None = None) -> None:
+        super().__init__(DetectorSettings(), ZoneInfo("Asia/Shanghai"))
+        self.bad, self.calls = bad, 0
+
+    def assess(self, now: float, homes: Mapping[str, HomeState],
+               contexts: Mapping[str, Context]) -> list[Finding]:
+        self.calls += 1
+        if self.bad is None or self.bad in contexts:
+            raise MemoryError("no room")
+        return [Finding(h, AlertKind.INACTIVITY, Severity.URGENT, T0, "quiet") for h in contexts]
+
+
+def test_judging_in_halves_finds_the_failing_household_and_judges_the_rest() -> None:
+    detector = Broken("hh-13")
+    contexts = {f"hh-{k}": context(f"hh-{k}") for k in range(32)}
+    findings = alerting.assess(detector, T0, {}, contexts)
+    assert {f.household_id for f in findings} == set(contexts) - {"hh-13"}
+    assert detector.calls <= 2 + 2 * 5  # the whole, the probe, two halves per level
+
+
+def test_a_failure_that_is_no_households_is_not_searched_household_by_household(
+        caplog: pytest.LogCaptureFixture) -> None:
+    detector = Broken()
+    contexts = {f"hh-{k}": context(f"hh-{k}") for k in range(64)}
+    with caplog.at_level(logging.WARNING, logger="detector.service"):
+        assert alerting.assess(detector, T0, {}, contexts) == []
+    assert detector.calls == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "detector.assess_failed households=64 error=MemoryError('no room'); no findings this tick"]
