@@ -28,28 +28,36 @@ Unresolved = dict[tuple[str, AlertKind], Alert]
 
 
 def assess(detector: Detector, now: float, homes: Mapping[str, HomeState],
-           contexts: Mapping[str, Context], household_ids: list[str] | None = None) -> list[Finding]:
-    """The detector's findings; if it fails, the households are judged in halves until each
-    failing one is alone, logged and skipped (a few calls per failing household)."""
-    ids = list(contexts) if household_ids is None else household_ids
+           contexts: Mapping[str, Context]) -> tuple[list[Finding], set[str]]:
+    """The detector's findings, and the households it could not judge. If it fails, the
+    households are judged in halves until each failing one is alone, logged and skipped (a few
+    calls per failing household); if it fails with none at all, nobody was judged."""
     try:
-        return detector.assess(now, homes, contexts if household_ids is None
-                               else {h: contexts[h] for h in ids})
+        return detector.assess(now, homes, contexts), set()
     except Exception as exc:
-        if len(ids) <= 1:
-            log.warning("detector.household_failed household=%s error=%r",
-                        ids[0] if ids else None, exc)
-            return []
-        if household_ids is None:
-            if not _about_households(detector, now, homes):
-                log.warning("detector.assess_failed households=%d error=%r; no findings this tick",
-                            len(ids), exc)
-                return []
-            log.warning("detector.assess_failed households=%d error=%r; judging them apart",
-                        len(ids), exc)
-    half = len(ids) // 2
-    return (assess(detector, now, homes, contexts, ids[:half])
-            + assess(detector, now, homes, contexts, ids[half:]))
+        if not _about_households(detector, now, homes):
+            log.warning("detector.assess_failed households=%d error=%r; no findings this tick",
+                        len(contexts), exc)
+            return [], set(contexts)
+        log.warning("detector.assess_failed households=%d error=%r; judging them apart",
+                    len(contexts), exc)
+    unjudged: set[str] = set()
+    return _apart(detector, now, homes, contexts, list(contexts), unjudged), unjudged
+
+
+def _apart(detector: Detector, now: float, homes: Mapping[str, HomeState],
+           contexts: Mapping[str, Context], ids: list[str], unjudged: set[str]) -> list[Finding]:
+    findings = []
+    for part in (ids[: len(ids) // 2], ids[len(ids) // 2:]):
+        try:
+            findings += detector.assess(now, homes, {h: contexts[h] for h in part})
+        except Exception as exc:
+            if len(part) > 1:
+                findings += _apart(detector, now, homes, contexts, part, unjudged)
+            elif part:
+                log.warning("detector.household_failed household=%s error=%r", part[0], exc)
+                unjudged.update(part)
+    return findings
 
 
 def _about_households(detector: Detector, now: float, homes: Mapping[str, HomeState]) -> bool:
@@ -71,14 +79,18 @@ class Alerting:
         self._on_alert = on_alert
 
     def apply(self, findings: list[Finding], unresolved: Unresolved,
-              homes: Mapping[str, HomeState], contexts: Mapping[str, Context], now: float) -> None:
-        """Open an alert per new finding; clear those unresolved whose finding went."""
+              homes: Mapping[str, HomeState], contexts: Mapping[str, Context], now: float,
+              unjudged: set[str]) -> None:
+        """Open an alert per new finding; clear those unresolved whose finding went (but not
+        of households the detector could not judge: their findings are unknown, not gone)."""
         found = set()
         for finding in findings:
             found.add((finding.household_id, finding.kind))
             bulkhead(finding.household_id, partial(self._open, finding, unresolved, now))
         for key, alert in list(unresolved.items()):
             if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:
+                continue
+            if alert.household_id in unjudged:
                 continue
             bulkhead(alert.household_id,
                       partial(self._clear, alert, unresolved, homes, contexts, now))

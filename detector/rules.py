@@ -6,7 +6,6 @@ interval, water running over an hour, gas over two hours.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,6 @@ from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import SensorKind, Tier
 from shouwang.settings import DetectorSettings
 
-log = logging.getLogger(__name__)
 OTHER_LIFE_AFTER_WATER_S = 3600.0
 
 
@@ -115,12 +113,8 @@ class FixedRules:
     ) -> list[Finding]:
         findings: list[Finding] = []
         for household_id, ctx in contexts.items():
-            if not ctx.household.is_active:
-                continue
-            try:
+            if ctx.household.is_active:
                 findings.extend(self.assess_one(now, homes.get(household_id), ctx))
-            except Exception as exc:  # one household's fault is its own, not the tick's
-                log.warning("detector.household_failed household=%s error=%r", household_id, exc)
         return findings
 
     def assess_one(self, now: float, home: HomeState | None, ctx: Context) -> list[Finding]:

@@ -310,8 +310,8 @@ class DetectorService:
             self._refresh_contexts()
             self._contexts_at = now
         self._read_visits()
-        findings = alerting.assess(self._detector, now, self.homes, self._contexts)
-        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now)
+        findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
+        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged)
         self._open_keys = set(unresolved)
         self._save_status(now)
         if now - self._snapshot_at >= self._settings.learned.snapshot_every_s:

@@ -119,12 +119,13 @@ def test_a_household_failing_in_the_fixed_rules_is_logged_and_the_others_are_jud
         homes[household_id] = h
     homes["hh-bad"].runs[SensorKind.WATER] = ()  # type: ignore[assignment]  # corrupt state
     contexts = {household_id: context(household_id) for household_id in homes}
-    with caplog.at_level(logging.WARNING, logger="detector.rules"):
-        findings = rules.assess(now, homes, contexts)
+    with caplog.at_level(logging.WARNING, logger="detector.service"):
+        findings, unjudged = alerting.assess(rules, now, homes, contexts)
     assert {(f.household_id, f.kind) for f in findings} == {
         ("hh-a", AlertKind.INACTIVITY), ("hh-b", AlertKind.INACTIVITY)}
-    [line] = [r.getMessage() for r in caplog.records]
-    assert line.startswith("detector.household_failed household=hh-bad error=ValueError(")
+    assert unjudged == {"hh-bad"}
+    assert [r.getMessage() for r in caplog.records][-1].startswith(
+        "detector.household_failed household=hh-bad error=ValueError(")
 
 
 def test_what_to_remember_is_written_when_it_changed_or_was_never_stored() -> None:
@@ -179,8 +180,9 @@ class Broken(FixedRules):
 def test_judging_in_halves_finds_the_failing_household_and_judges_the_rest() -> None:
     detector = Broken("hh-13")
     contexts = {f"hh-{k}": context(f"hh-{k}") for k in range(32)}
-    findings = alerting.assess(detector, T0, {}, contexts)
+    findings, unjudged = alerting.assess(detector, T0, {}, contexts)
     assert {f.household_id for f in findings} == set(contexts) - {"hh-13"}
+    assert unjudged == {"hh-13"}
     assert detector.calls <= 2 + 2 * 5  # the whole, the probe, two halves per level
 
 
@@ -189,7 +191,7 @@ def test_a_failure_that_is_no_households_is_not_searched_household_by_household(
     detector = Broken()
     contexts = {f"hh-{k}": context(f"hh-{k}") for k in range(64)}
     with caplog.at_level(logging.WARNING, logger="detector.service"):
-        assert alerting.assess(detector, T0, {}, contexts) == []
+        assert alerting.assess(detector, T0, {}, contexts) == ([], set(contexts))
     assert detector.calls == 2
     assert [r.getMessage() for r in caplog.records] == [
         "detector.assess_failed households=64 error=MemoryError('no room'); no findings this tick"]
