@@ -88,11 +88,11 @@ class DetectorService:
         self._visit_cursor = 0
         self._contexts_at = float("-inf")
         self._open_keys: set[tuple[str, AlertKind]] = set()
+        """Unresolved alerts at the end of the last tick, and those it left to others."""
         self._memory: dict[str, HouseholdMemory] = {}
+        """What the state store remembers of each household (see `detector.restart`)."""
         self._down: tuple[float, float] | None = None
         """From the detector's last save to its restart (see `Context.down`)."""
-        """What the state store remembers of each household (see `detector.restart`)."""
-        """Unresolved alerts at the end of the last tick, and those it left to others."""
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._client = MqttClient(
@@ -325,6 +325,6 @@ class DetectorService:
         statuses, memories = restart.records(
             [h for h in dirty if h in self._contexts], self.homes, self._memory,
             self._detector.history_days, now)
-        self._memory.update((m.household_id, m) for m in memories)
         self._state.status.save(statuses)
         self._state.memory.save(memories)
+        self._memory.update((m.household_id, m) for m in memories)
