@@ -20,6 +20,8 @@ from shouwang.storage.status import HouseholdStatus
 CATCH_UP_MARGIN_S = 3600.0
 """Readings stored this long before the detector's last save are read again at start (a hub's
 backlog arrives late, with its own older times)."""
+CATCH_UP_MAX_S = 28 * 86400.0
+"""A detector down longer re-reads only this much (older signs of life come from the status)."""
 
 
 def _later(a: float | None, b: float | None) -> float | None:
@@ -46,14 +48,10 @@ def remember(home: HomeState, status: HouseholdStatus | None,
         home.first_seen_at = _earlier(home.first_seen_at, memory.first_heard_at)
 
 
-CATCH_UP_MAX_S = 28 * 86400.0
-"""A detector down longer re-reads only this much (older signs of life come from the status)."""
-
-
 def catch_up_start(now: float, window_s: float, last_saved_at: float | None) -> float:
     """From when to re-read stored readings at start: the usual window, or from the detector's
-    last save if it was down longer (everything the gateway stored meanwhile), at most
-    CATCH_UP_MAX_S beyond the window."""
+    last save if it was down longer (everything the gateway stored meanwhile), but no further
+    back than CATCH_UP_MAX_S unless the window itself is longer."""
     start = now - window_s
     if last_saved_at is not None:
         start = min(start, max(last_saved_at - CATCH_UP_MARGIN_S, now - CATCH_UP_MAX_S))
