@@ -117,39 +117,6 @@ class LearnedDetector:
         self.hubs.heard_at[h] = np.fmax(self.hubs.heard_at[h], at)
         flows.sync_runs(t, i, home, self.settings)
 
-    def restore(self, home: HomeState) -> None:
-        """Adopt what the stores remember of a household where the model knows nothing newer
-        (a restart without a snapshot, a sign older than the readings re-read): its last sign
-        of life, last water and door, and the first time it was heard, whatever their age."""
-        t = self.table
-        i = self.row(home.household_id)
-        if home.last_sign_at is not None and not t.last_sign[i] >= home.last_sign_at:
-            t.last_sign[i] = home.last_sign_at
-            kind = home.last_sign_kind
-            t.last_kind[i] = KIND_CODES[kind] if kind is not None else -1
-            if kind is not None:
-                t.kinds_seen[i] |= np.uint8(1 << KIND_CODES[kind])
-        for column, value in (("last_water", home.last_water_at), ("last_door", home.last_door_at)):
-            if value is not None and not getattr(t, column)[i] >= value:
-                getattr(t, column)[i] = value
-        if home.first_seen_at is not None and not t.first_heard[i] <= home.first_seen_at:
-            t.first_heard[i] = home.first_seen_at
-
-    def resume(self, now: float, down_since: float) -> None:
-        """After the detector itself was down since `down_since`: homes and hubs heard until then
-        count as heard until `now`. Its downtime is not theirs: a silence goes on across it
-        (rather than starting again as after a time we could not hear the home), and no hub is
-        taken for offline before it has had its usual time to report. A hub already silent when
-        the detector went down keeps its time, and so its outage."""
-        t, hubs = self.table, self.hubs
-        heard = t.view("heard_at")
-        was = heard >= down_since - t.view("hub_limit")
-        heard[was] = np.fmax(heard[was], now)
-        n = len(hubs.ids)
-        hub_heard = hubs.heard_at[:n]
-        was = hub_heard >= down_since - hubs.limit_s[:n]
-        hub_heard[was] = np.fmax(hub_heard[was], now)
-
     def history_days(self, household_id: str) -> int:
         """Normal days learned so far for the household (0 if unknown)."""
         i = self.table.find(household_id)

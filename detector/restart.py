@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 from detector.context import Context
+from detector.learned import LearnedDetector
+from detector.learning import KIND_CODES
 from detector.signs import HomeState, SignKind
 from shouwang.domain.alerts import Alert, AlertKind
 from shouwang.storage.memory import HouseholdMemory
@@ -111,3 +115,38 @@ def records(household_ids: list[str], homes: Mapping[str, HomeState],
                 home.last_door_at, home.hub_last_seen_at, now,
                 learned_days=learned_days(household_id)))
     return statuses, memories
+
+
+def restore_learned(detector: LearnedDetector, home: HomeState) -> None:
+    """Give the learned detector what the stores remember of a household where its model knows
+    nothing newer (a start without a snapshot, a sign older than the readings re-read): the last
+    sign of life, last water and door, and the first time it was heard, whatever their age."""
+    t = detector.table
+    i = detector.row(home.household_id)
+    if home.last_sign_at is not None and not t.last_sign[i] >= home.last_sign_at:
+        t.last_sign[i] = home.last_sign_at
+        kind = home.last_sign_kind
+        t.last_kind[i] = KIND_CODES[kind] if kind is not None else -1
+        if kind is not None:
+            t.kinds_seen[i] |= np.uint8(1 << KIND_CODES[kind])
+    for column, value in (("last_water", home.last_water_at), ("last_door", home.last_door_at)):
+        if value is not None and not getattr(t, column)[i] >= value:
+            getattr(t, column)[i] = value
+    if home.first_seen_at is not None and not t.first_heard[i] <= home.first_seen_at:
+        t.first_heard[i] = home.first_seen_at
+
+
+def resume_learned(detector: LearnedDetector, now: float, down_since: float) -> None:
+    """After the detector itself was down since `down_since`: homes and hubs heard until then
+    count as heard until `now`. Its downtime is not theirs: a silence goes on across it (rather
+    than starting again as after a time we could not hear the home), and no hub is taken for
+    offline before it has had its usual time to report. A hub already silent when the detector
+    went down keeps its time, and so its outage. (The fixed rules: `Context.down`.)"""
+    t, hubs = detector.table, detector.hubs
+    heard = t.view("heard_at")
+    was = heard >= down_since - t.view("hub_limit")
+    heard[was] = np.fmax(heard[was], now)
+    n = len(hubs.ids)
+    hub_heard = hubs.heard_at[:n]
+    was = hub_heard >= down_since - hubs.limit_s[:n]
+    hub_heard[was] = np.fmax(hub_heard[was], now)

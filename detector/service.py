@@ -160,7 +160,7 @@ class DetectorService:
         self._read_visits()
         self._remember_stored(statuses)
         if last_saved_at is not None and isinstance(self._detector, LearnedDetector):
-            self._detector.resume(now, last_saved_at)
+            restart.resume_learned(self._detector, now, last_saved_at)
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
                  len(self._contexts), count, saved_at is not None, start)
 
@@ -173,7 +173,8 @@ class DetectorService:
             home = self.homes.setdefault(household_id, HomeState(household_id))
             restart.remember(home, status, memory)
             if isinstance(self._detector, LearnedDetector):
-                alerting.bulkhead(household_id, partial(self._detector.restore, home))
+                alerting.bulkhead(household_id,
+                                  partial(restart.restore_learned, self._detector, home))
             self._dirty.add(household_id)
 
     def observe(self, reading: StoredReading, at: float) -> None:
