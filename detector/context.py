@@ -18,6 +18,9 @@ class Context:
     checked: Mapping[AlertKind, float] = field(default_factory=dict)
     """When staff last closed an alert of each kind: someone checked then, so a new silence
     (or run, or outage) counts from that moment instead of reopening the alert at once."""
+    down: tuple[float, float] | None = None
+    """When the detector itself was down (from its last save to its restart), if it was: a hub
+    heard until then counts as heard at the restart (the outage was ours, not the hub's)."""
 
     def counted_from(self, kind: AlertKind, since: float) -> float:
         return max(since, self.checked.get(kind, since))

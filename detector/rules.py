@@ -53,6 +53,8 @@ def hub_offline(
         seen = home.hub_seen_at.get(hub.id) if home else None
         since = ctx.counted_from(AlertKind.HUB_OFFLINE, seen if seen is not None else ctx.watching_since)
         limit = max(after_s, 3 * hub.report_interval_s)
+        if ctx.down is not None and seen is not None and seen >= ctx.down[0] - limit:
+            since = max(since, ctx.down[1])  # the detector was down, not the hub
         if now - since <= limit:
             heard = True
             continue

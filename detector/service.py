@@ -3,7 +3,9 @@
 Each reading goes through the sign reader (signs of life, flow runs) to the detector, which also
 hears when it arrived; each tick the service reads new visits (a visit is a sign of life), asks
 the detector for findings, opens and clears alerts, and saves each household's status. The
-learned model is kept across restarts in a snapshot file (`detector.snapshot`).
+learned model is kept across restarts in a snapshot file (`detector.snapshot`); what a restart
+must not lose of each household whatever its age (its last sign of life, since when it is
+watched) is kept in the state store (`detector.restart`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from detector import snapshot
+from detector import alerting, restart, snapshot
 from detector.base import Detector
 from detector.context import Context
-from detector.explain import cleared_reason
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
@@ -27,18 +29,17 @@ from gateway import topics
 from gateway.decode import decode_readings
 from gateway.validate import Limits, Validator
 from shouwang.clock import Clock
-from shouwang.domain.alerts import Alert, AlertKind, AlertState
-from shouwang.domain.model import StoredReading
+from shouwang.domain.alerts import Alert, AlertKind
+from shouwang.domain.model import Household, StoredReading
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
+from shouwang.storage.memory import HouseholdMemory
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
 from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
-JUDGED_KINDS = frozenset(AlertKind) - {AlertKind.UNUSUAL_DAY}
-"""Kinds whose alerts clear themselves when the finding goes; a note waits for its visit."""
 SNAPSHOT_FILE = "detector-model.npz"
 
 
@@ -66,8 +67,7 @@ class DetectorService:
         self._state = state
         self._clock = clock
         self._metrics = metrics
-        self._tz = tz
-        self._on_alert = on_alert
+        self._alerting = alerting.Alerting(state.alerts, metrics, tz, on_alert)
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -89,6 +89,10 @@ class DetectorService:
         self._contexts_at = float("-inf")
         self._open_keys: set[tuple[str, AlertKind]] = set()
         """Unresolved alerts at the end of the last tick, and those it left to others."""
+        self._memory: dict[str, HouseholdMemory] = {}
+        """What the state store remembers of each household (see `detector.restart`)."""
+        self._down: tuple[float, float] | None = None
+        """From the detector's last save to its restart (see `Context.down`)."""
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._client = MqttClient(
@@ -102,9 +106,15 @@ class DetectorService:
         self.ticks = 0
 
     def start(self) -> None:
-        self.warm_up()
-        self._thread.start()
+        # Subscribe first: what arrives while the stored readings are read waits in the queue,
+        # so nothing published between the two is missed.
         self._client.start()
+        try:
+            self.warm_up()
+        except BaseException:
+            self._client.stop()
+            raise
+        self._thread.start()
 
     def stop(self) -> None:
         self._client.stop()
@@ -117,9 +127,16 @@ class DetectorService:
 
         With a snapshot, only readings since it was taken are learned from (older ones only
         rebuild the trackers); without one, the learned detector learns from the stored history.
+        Readings are re-read, oldest first, from the detector's last save if it was down longer
+        than the usual window (what the gateway stored meanwhile); then what the state store
+        remembers fills in the rest: each household's last sign of life, whatever its age.
         """
         s = self._settings
         now = self._clock.now()
+        self._memory = self._state.memory.all()
+        statuses = self._state.status.all()
+        last_saved_at = max((st.updated_at for st in statuses.values()), default=None)
+        self._down = None if last_saved_at is None else (last_saved_at, now)
         self._refresh_contexts()
         self._contexts_at = now
         window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
@@ -129,17 +146,36 @@ class DetectorService:
             window = max(window, now - saved_at + 3600)
         elif isinstance(self._detector, LearnedDetector):
             window = max(window, HISTORY_DAYS * 86400.0)
+        start = restart.catch_up_start(now, window, last_saved_at)
         count = 0
         for household_id in self._contexts:
-            for reading in self._readings.query(
-                household_id=household_id, start=now - window, end=now + 1
-            ):
-                self.observe(reading, reading.ts)
-                count += 1
+            try:  # one household's bad history must not keep the detector from starting
+                for reading in self._readings.query(household_id=household_id, start=start,
+                                                    end=now + 1):
+                    self.observe(reading, reading.ts)
+                    count += 1
+            except Exception as exc:
+                log.warning("detector.household_failed household=%s error=%r", household_id, exc)
         self._learned_until = float("-inf")
         self._read_visits()
-        log.info("detector.warmed_up households=%d readings=%d snapshot=%s",
-                 len(self._contexts), count, saved_at is not None)
+        self._remember_stored(statuses)
+        if last_saved_at is not None and isinstance(self._detector, LearnedDetector):
+            restart.resume_learned(self._detector, now, last_saved_at)
+        log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
+                 len(self._contexts), count, saved_at is not None, start)
+
+    def _remember_stored(self, statuses: dict[str, HouseholdStatus]) -> None:
+        """Each household's last sign of life (and the rest remembered), whatever its age."""
+        for household_id in self._contexts:
+            status, memory = statuses.get(household_id), self._memory.get(household_id)
+            if status is None and memory is None:
+                continue
+            home = self.homes.setdefault(household_id, HomeState(household_id))
+            restart.remember(home, status, memory)
+            if isinstance(self._detector, LearnedDetector):
+                alerting.bulkhead(household_id,
+                                  partial(restart.restore_learned, self._detector, home))
+            self._dirty.add(household_id)
 
     def observe(self, reading: StoredReading, at: float) -> None:
         """One accepted reading, arrived at clock time `at`: signs of life, tracker, detector."""
@@ -203,12 +239,21 @@ class DetectorService:
         for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
             checked.setdefault(household_id, {})[kind] = at
         self._contexts = {
-            h.id: Context(h, tuple(hubs_by_home.get(h.id, ())),
-                          max(h.monitoring_since or self._started_at, self._started_at),
-                          checked.get(h.id, {}))
+            h.id: Context(h, tuple(hubs_by_home.get(h.id, ())), self._watching_since(h.id, h),
+                          checked.get(h.id, {}), self._down)
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }
+
+    def _watching_since(self, household_id: str, household: Household) -> float:
+        """Since when the detector watches the home: its monitoring start, but never before a
+        detector first watched it (remembered across restarts, not this process's start)."""
+        memory = self._memory.get(household_id)
+        if memory is None:
+            memory = self._memory[household_id] = HouseholdMemory(household_id, self._clock.now())
+            self._dirty.add(household_id)
+        first = memory.watching_since
+        return max(household.monitoring_since or first, first)
 
     def _work(self) -> None:
         next_tick = self._clock.now()
@@ -268,34 +313,8 @@ class DetectorService:
             self._refresh_contexts()
             self._contexts_at = now
         self._read_visits()
-        findings = self._detector.assess(now, self.homes, self._contexts)
-        found = set()
-        for finding in findings:
-            key = (finding.household_id, finding.kind)
-            found.add(key)
-            if key in unresolved:
-                continue
-            alert = self._state.alerts.open(finding, now=now)
-            if alert is None:
-                continue
-            self._metrics.alerts_opened.labels(kind=alert.kind.value).inc()
-            log.info("detector.alert_opened id=%s household=%s kind=%s why=%r",
-                     alert.id, alert.household_id, alert.kind, alert.explanation)
-            unresolved[key] = alert
-            if self._on_alert is not None:
-                self._on_alert(alert)
-        for key, alert in list(unresolved.items()):
-            if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:
-                continue
-            household_id = alert.household_id
-            reason = cleared_reason(alert, self.homes.get(household_id),
-                                    self._contexts.get(household_id), self._tz, now)
-            if self._state.alerts.clear(household_id, alert.kind, reason=reason, now=now):
-                del unresolved[key]
-                log.info("detector.alert_cleared id=%s household=%s reason=%r",
-                         alert.id, household_id, reason)
-                if self._on_alert is not None:
-                    self._on_alert(alert)
+        findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
+        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged)
         self._open_keys = set(unresolved)
         self._save_status(now)
         if now - self._snapshot_at >= self._settings.learned.snapshot_every_s:
@@ -306,13 +325,9 @@ class DetectorService:
 
     def _save_status(self, now: float) -> None:
         dirty, self._dirty = self._dirty, set()
-        statuses = []
-        for household_id in dirty:
-            home = self.homes[household_id]
-            statuses.append(HouseholdStatus(
-                household_id, home.last_sign_at,
-                home.last_sign_kind.value if home.last_sign_kind else None,
-                home.last_door_at, home.hub_last_seen_at, now,
-                learned_days=self._detector.history_days(household_id),
-            ))
-        self._state.status.save([s for s in statuses if s.household_id in self._contexts])
+        statuses, memories = restart.records(
+            [h for h in dirty if h in self._contexts], self.homes, self._memory,
+            self._detector.history_days, now)
+        self._state.status.save(statuses)
+        self._state.memory.save(memories)
+        self._memory.update((m.household_id, m) for m in memories)

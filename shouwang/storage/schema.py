@@ -107,6 +107,17 @@ household_status = Table(
     Column("learned_days", Integer),
 )
 
+# What the detector must remember of each household across restarts, whatever its age.
+detector_memory = Table(
+    "detector_memory",
+    metadata,
+    Column("household_id", String(64), ForeignKey("households.id"), primary_key=True),
+    Column("watching_since", Float, nullable=False),
+    Column("first_heard_at", Float),
+    Column("last_water_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
 alerts = Table(
     "alerts",
     metadata,

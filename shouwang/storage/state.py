@@ -14,6 +14,7 @@ from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
 from shouwang.storage.elder_data import ElderData
+from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
 from shouwang.storage.sign_ins import SignInAttempts
 from shouwang.storage.silences import SilenceStore
@@ -29,6 +30,7 @@ class StateStore:
         self.audit = AuditTrail(engine)
         self.dead_letters = DeadLetterStore(engine)
         self.status = StatusStore(engine)
+        self.memory = MemoryStore(engine)
         self.visits = VisitStore(engine)
         self.credentials = Credentials(engine, self.registry)
         self.consent = ConsentStore(engine)
