@@ -91,6 +91,7 @@ class Shouwang:
         self.state_url = state_url
         self.env = {
             **os.environ,
+            "SHOUWANG_COMMUNITY": "重启测试社区",  # run refuses the demo's name outside the demo
             "SHOUWANG_STORAGE__DATA_DIR": str(data),
             "SHOUWANG_STORAGE__STATE_URL": state_url,
             "SHOUWANG_DETECTOR__ALGORITHM": algorithm,
