@@ -200,7 +200,8 @@ class LearnedDetector:
         for bucket in range(own.shape[1]):
             if np.isfinite(own[:, bucket]).any():
                 pop.threshold[bucket] = float(np.nanmedian(own[:, bucket]))
-        for column, prior in (("outing_own_h", "outing_h"), ("wake_own_h", "wake_limit_h")):
+        for column, prior in (("outing_own_h", "outing_h"), ("wake_own_h", "wake_limit_h"),
+                               ("quiet_own_h", "night_h")):
             values = t.view(column)[mature]
             if np.isfinite(values).any():
                 setattr(pop, prior, float(np.nanmedian(values)))
@@ -256,7 +257,9 @@ class LearnedDetector:
                 last_door=last_door if math.isfinite(last_door) else None,
                 learned_days=int(t.learned_days[row]), outing_h=float(t.outing_h[row]),
                 wake_h=float(t.wake_h[row]), wake_limit_h=float(t.wake_limit_h[row]),
-                ceiling_h=self.settings.inactivity_h, quiet=quiet,
+                ceiling_h=float(judge.safety_limit_s(t, np.array([row]), self.ceiling_s)[0]) / 3600,
+                quiet=quiet, latest_wake_h=self.settings.learned.latest_wake_h,
+                night_h=self._longest_night(int(row)),
             )
             findings.append(Finding(
                 t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, start, text,
@@ -265,10 +268,16 @@ class LearnedDetector:
                  "threshold": round(float(found.threshold[k]), 2),
                  "learned_days": int(t.learned_days[row]),
                  "silence_s": float(found.elapsed_s[k]),
-                 "last_sign_at": quiet.last_sign, "counted_from": quiet.reason},
+                 "last_sign_at": quiet.last_sign, "counted_from": quiet.reason,
+                 "limit": judge.LIMITS[judge.Why(int(found.why[k]))]},
                 explanation_zh=text_zh,
             ))
         return findings
+
+    def _longest_night(self, row: int) -> float | None:
+        """The household's calibrated longest night (hours), or None while it learns."""
+        own = float(self.table.quiet_own_h[row])
+        return own if math.isfinite(own) else None
 
     def _kinds(self, row: int) -> list[str]:
         seen = int(self.table.kinds_seen[row])
@@ -276,14 +285,14 @@ class LearnedDetector:
 
     def _no_water(self, judged: np.ndarray, now: float) -> list[Finding]:
         t, s = self.table, self.settings
-        rows = judge.water_silent(t, now, judged=judged, after_s=s.no_water_h * 3600,
-                                  other_life_s=OTHER_LIFE_AFTER_WATER_S)
+        rows, asleep_s = judge.water_silent(t, now, judged=judged, after_s=s.no_water_h * 3600,
+                                            other_life_s=OTHER_LIFE_AFTER_WATER_S, tz=self.tz)
         findings = []
-        for row in rows:
+        for row, asleep in zip(rows, asleep_s, strict=True):
             since = float(np.fmax(t.last_water[row], t.resumed_at[row]))
             out_s = float(t.out_since_water_s[row]) if since == t.last_water[row] else 0.0
             text, text_zh = no_water_words(since, float(t.last_sign[row]), now, self.tz,
-                                           out_s=out_s)
+                                           out_s=out_s, asleep_s=float(asleep))
             findings.append(Finding(t.ids[row], AlertKind.NO_WATER, Severity.URGENT, since, text,
                                     explanation_zh=text_zh))
         return findings

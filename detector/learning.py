@@ -154,7 +154,7 @@ class Learner:
         if out or elsewhere:
             self._not_at_home(i, start_h, end_h)
         length = end - start
-        if elsewhere or length >= self.ceiling_s:
+        if elsewhere or length >= self._longest_normal_s(i, out, start_h, end_h):
             t.day_flags[i] |= np.uint8(UNSEEN_DAY if elsewhere else QUIET_DAY)
             return  # not a day to learn from
         if length < MIN_CALIBRATION_SILENCE_S:
@@ -176,6 +176,18 @@ class Learner:
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
             t.day_top[i, bucket] = (start_h - BASE_HOURS, end_h - BASE_HOURS)
+
+    def _longest_normal_s(self, i: int, out: bool, start_h: float, end_h: float) -> float:
+        """A silence at least this long makes a day not to learn from: the fixed ceiling for
+        time out, the community's longest safety limit for a night at home, the household's
+        own safety limit for another silence at home. (A long sleeper's nights are normal
+        days: with the fixed ceiling such a household would never learn its nights.)"""
+        if out:
+            return self.ceiling_s
+        if bool(nights.crosses_mark(start_h, end_h)):
+            return max(self.s.max_quiet_h * 3600.0, self.ceiling_s)
+        limit = float(self.table.quiet_limit_h[i]) * 3600.0
+        return max(limit, self.ceiling_s) if math.isfinite(limit) else self.ceiling_s
 
     def _not_at_home(self, i: int, start_h: float, end_h: float) -> None:
         """Take a silence spent out (or unseen) off today's hours at home."""

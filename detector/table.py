@@ -85,6 +85,9 @@ class HouseholdTable:
     wake_h: Any = _col(np.nan, dtype=np.float32)
     wake_limit_h: Any = _col(np.nan, dtype=np.float32)
     wake_own_h: Any = _col(np.nan, dtype=np.float32)
+    quiet_limit_h: Any = _col(np.nan, dtype=np.float32)
+    """The safety limit: hours of silence at home longer than this household's nights."""
+    quiet_own_h: Any = _col(np.nan, dtype=np.float32)
     learned_days: Any = _col(0, dtype=np.int32)
     folded_day: Any = _col(-1, dtype=np.int32)
     # the local day in progress
