@@ -161,7 +161,8 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
     """Why a learned detector alerts on a silence, in English and in Chinese.
 
     `why` is "day", "night", "out" or "ceiling" (see `detector.judge`); for "ceiling",
-    `ceiling_h` is the household's safety limit and `night_h` its longest nights, if known; a
+    `ceiling_h` is the household's safety limit and `night_h` its longest silences at home
+    (calibrated), if known; a
     night's wake limit at `latest_wake_h` is the community's latest getting-up time.
     """
     quiet = quiet or Quiet(since, None)
@@ -195,9 +196,10 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
         text += f"; last door event {clock_time(last_door, tz, now=now)}"
         zh += f"；最近一次开关门在{clock_time(last_door, tz, now=now)}"
     if why == "ceiling" and night_h is not None and math.isfinite(night_h):
-        text += (f"; longer than this home is ever quiet at home (its nights last up to "
-                 f"{duration(night_h * 3600)}): the safety limit of {duration(ceiling_h * 3600)}")
-        zh += (f"；比这户在家最长的安静时间还长（夜里最长约{duration_zh(night_h * 3600)}），"
+        text += (f"; longer than this home is ever quiet at home (its longest silences, the "
+                 f"night's included, last up to {duration(night_h * 3600)}): the safety limit "
+                 f"of {duration(ceiling_h * 3600)}")
+        zh += (f"；比这户在家最长的安静时间还长（包括夜里，最长约{duration_zh(night_h * 3600)}），"
                f"超过了安全上限{duration_zh(ceiling_h * 3600)}")
     elif why == "ceiling":
         text += f"; no silence may run past {duration(ceiling_h * 3600)}"

@@ -56,6 +56,8 @@ class LearnedDetector:
         self._contexts: Mapping[str, Context] | None = None
         self._context_of: dict[int, Context] = {}
         self.outages = outages.Outages(settings.learned, tz)
+        self._clock = -math.inf
+        """The latest clock time heard (`observe`, `assess`): when a sign arrives."""
 
     def replace_state(self, table: HouseholdTable, hubs: outages.HubTable) -> None:
         """Adopt a restored household table and hub table (see `detector.snapshot`)."""
@@ -95,17 +97,23 @@ class LearnedDetector:
         return rows
 
     def learn_one(self, sign: SignOfLife) -> None:
-        self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
+        """A sign as it arrives: learned in time order with those arriving with it once the
+        detector keeps time (after its first `observe` or `assess`), at once before."""
+        live = self._clock > -math.inf
+        self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind,
+                           arrived=max(self._clock, sign.ts) if live else None)
 
     def learn(self, signs: Iterable[SignOfLife]) -> None:
         """Learn from many signs (history), oldest first; the input is not changed."""
+        self.learner.release(math.inf)
         for sign in signs:
-            self.learn_one(sign)
+            self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
 
     def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
         """A reading from `hub_id` arrived at clock time `at`; `home` is the tracker after it."""
         t = self.table
         i = self.row(home.household_id)
+        self._clock = max(self._clock, at)
         if not t.first_heard[i] <= at:
             t.first_heard[i] = at
         if at - t.heard_at[i] > t.hub_limit[i]:
@@ -134,6 +142,8 @@ class LearnedDetector:
     def assess(self, now: float, homes: Mapping[str, HomeState],
                contexts: Mapping[str, Context]) -> list[Finding]:
         self._sync_contexts(contexts)
+        self._clock = max(self._clock, now)
+        self.learner.release(now)
         self._refresh_population(now)
         self._check_days(now)
         t = self.table
@@ -275,7 +285,7 @@ class LearnedDetector:
         return findings
 
     def _longest_night(self, row: int) -> float | None:
-        """The household's calibrated longest night (hours), or None while it learns."""
+        """The household's calibrated longest silence at home (hours), None while it learns."""
         own = float(self.table.quiet_own_h[row])
         return own if math.isfinite(own) else None
 

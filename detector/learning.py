@@ -41,6 +41,7 @@ from detector.table import (
 from shouwang.settings import LearnedSettings
 
 KIND_CODES = {kind: code for code, kind in enumerate(SignKind)}
+SIGN_KINDS = list(SignKind)
 KIND_INDEX = {SignKind(name): i for i, name in enumerate(KIND_COLUMNS)}
 MIN_DAY_FRACTION = 0.3
 """A day with fewer uses than this share of the household's typical day was mostly away."""
@@ -76,10 +77,42 @@ class Learner:
         self.population = population
         self.ceiling_s = ceiling_s
         self.to_check: deque[DayToCheck] = deque()
+        self.pending: dict[int, list[tuple[float, float, int]]] = {}
+        """Per row: signs (time, arrival, kind code) waiting to be learned in time order."""
         self._gap_s = settings.episode_gap_min * 60.0
 
     # one sign -------------------------------------------------------------------------
-    def learn(self, i: int, ts: float, kind: SignKind) -> None:
+    def learn(self, i: int, ts: float, kind: SignKind, *, arrived: float | None = None) -> None:
+        """A sign of life: the silence ends at once; the sign is learned for the rhythm in time
+        order with the others that arrived within `reorder_hold_s` of it (`release`), so a
+        backlog flushed sensor by sensor teaches what the same signs in time order would.
+        Without `arrived` (history, oldest first) it is learned at once."""
+        t = self.table
+        if not t.last_sign[i] >= ts:
+            t.last_sign[i] = ts
+            t.last_kind[i] = KIND_CODES[kind]
+        if arrived is None or self.s.reorder_hold_s <= 0:
+            self._learn(i, ts, kind)
+        else:
+            self.pending.setdefault(i, []).append((ts, arrived, KIND_CODES[kind]))
+
+    def release(self, now: float) -> None:
+        """Learn, in time order, every sign that arrived `reorder_hold_s` or more before `now`."""
+        cutoff = now - self.s.reorder_hold_s
+        for i in list(self.pending):
+            waiting = self.pending[i]
+            ready = sorted(w for w in waiting if w[1] <= cutoff)
+            if not ready:
+                continue
+            for ts, _, code in ready:
+                self._learn(i, ts, SIGN_KINDS[code])
+            rest = [w for w in waiting if w[1] > cutoff]
+            if rest:
+                self.pending[i] = rest
+            else:
+                del self.pending[i]
+
+    def _learn(self, i: int, ts: float, kind: SignKind) -> None:
         t = self.table
         if not t.last_sign[i] >= ts:
             t.last_sign[i] = ts
@@ -165,6 +198,7 @@ class Learner:
         day_start_h = t.day[i] * 24.0
         quiet = min(end_h, day_start_h + DAYTIME_H[1]) - max(start_h, day_start_h + DAYTIME_H[0])
         t.day_quiet_h[i] = max(float(t.day_quiet_h[i]), quiet)
+        t.day_longest_h[i] = max(float(t.day_longest_h[i]), length / 3600.0)
         if nights.is_bedtime(start_h, length) and math.isnan(t.day_sleep[i, 0]):
             t.day_sleep[i, 0] = start_h % 24
         crossed = bool(nights.crosses_mark(start_h, end_h))
@@ -213,6 +247,7 @@ class Learner:
         t.day_top_score[i] = -1.0
         t.day_out_h[i] = 0.0
         t.day_quiet_h[i] = 0.0
+        t.day_longest_h[i] = 0.0
         t.day_sleep[i] = np.nan
         t.day_morning_h[i] = np.nan
 
@@ -249,6 +284,7 @@ class Learner:
         t.ring_day[i, slot] = day
         t.ring_top[i, slot] = t.day_top[i]
         t.ring_out_h[i, slot] = t.day_out_h[i] if t.day_out_h[i] > 0 else np.nan
+        t.ring_longest_h[i, slot] = t.day_longest_h[i] if t.day_longest_h[i] > 0 else np.nan
         t.ring_sleep[i, slot] = t.day_sleep[i]
         if math.isnan(t.ring_sleep[i, slot, 1]):
             t.ring_sleep[i, slot, 1] = t.day_first_h[i]

@@ -76,9 +76,9 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     t.bed_h[i] = nights.median_clock(bed) if bed.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_h[i] = nights.median_clock(wake) if wake.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_own_h[i] = cal.own_threshold(wake, p_night * days / max(wake.size, 1), method=s.tail)
-    both = np.isfinite(sleep).all(axis=1)
-    lengths = nights.night_hours(sleep[both, 0], sleep[both, 1])
-    t.quiet_own_h[i] = cal.own_threshold(lengths, p_night * days / max(lengths.size, 1),
+    longest = t.ring_longest_h[i][valid].astype(np.float64)
+    longest = longest[np.isfinite(longest)]
+    t.quiet_own_h[i] = cal.own_threshold(longest, p_night * days / max(longest.size, 1),
                                          method=s.tail)
     apply_prior(t, np.array([i]), s, pop, ceiling_s=ceiling_s)
 
@@ -120,10 +120,10 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
 
 def _quiet_limit(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population,
                  valid: npt.NDArray[np.bool_]) -> None:
-    """The safety limit: the household's longest nights (calibrated like its other limits,
-    shrunk to the population's) and a margin, within the community's floor and ceiling."""
-    sleep = t.ring_sleep[rows]
-    nights_seen = (np.isfinite(sleep).all(axis=2) & valid).sum(axis=1).astype(np.float64)
+    """The safety limit: the household's longest silences at home, the night's included
+    (calibrated like its other limits, shrunk to the population's), and a margin, within the
+    community's floor and ceiling."""
+    nights_seen = (np.isfinite(t.ring_longest_h[rows]) & valid).sum(axis=1).astype(np.float64)
     night = _mix(t.quiet_own_h[rows].astype(np.float64), nights_seen,
                  _or(pop.night_h, nights.DEFAULT_NIGHT_H), s)
     t.quiet_limit_h[rows] = np.clip(night + s.quiet_margin_h, s.min_quiet_h, s.max_quiet_h)

@@ -27,7 +27,8 @@ BED_SILENCE_H = 2.0
 """Going to bed: the first silence of at least this long starting between 18:00 and 04:00."""
 MIN_WAKE_LIMIT_H = 4.5
 DEFAULT_NIGHT_H = 11.0
-"""A night's length (last evening sign to first morning sign) before any household has one."""
+"""A day's longest silence at home (the night's, last evening sign to first morning sign, for
+most households) before any household has history."""
 
 
 def from_noon(clock_h: Floats | float) -> Floats:

@@ -197,6 +197,11 @@ class LearnedSettings(Group):
         description="this many homes of a building going blind together are one event",
     )
     building_outage_window_min: float = Field(default=20.0, gt=0)
+    reorder_hold_s: float = Field(
+        default=300.0, ge=0,
+        description="signs are learned for the rhythm in time order once this much clock time "
+        "has passed since they arrived (a backlog flushed sensor by sensor is sorted first)",
+    )
     unusual_day_min_days: int = Field(
         default=14, ge=5, description="days of history before the daily unusual-day note"
     )

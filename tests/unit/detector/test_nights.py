@@ -87,7 +87,7 @@ def test_the_communitys_latest_getting_up_time_is_said_when_it_fires() -> None:
     assert "社区设定的最晚起床时间" in (finding.explanation_zh or "")
 
 
-def test_the_safety_limit_is_the_households_longest_nights_and_a_margin() -> None:
+def test_the_safety_limit_is_the_households_longest_silences_and_a_margin() -> None:
     long_sleeper = learned(wake=8.2, bed=19.9)
     early = learned(wake=6.0, bed=21.5)
     row = long_sleeper.table.find("h-1")
