@@ -10,8 +10,9 @@ of an announced absence or of a time we could not hear the home. Then, by what i
 - after a door with nothing since ("probably out"): alerts when it outlasts the household's
   usual outings;
 
-never before the absolute floor, and always at the household's safety limit (longer than its
-nights by a margin, within the community's bounds; `detector.limits`). A silence
+never before the absolute floor, and always at the safety limit: for a silence that began in
+the household's night window, its own (longer than its longest silences at home by a margin,
+within the community's bounds; `detector.limits`), for any other the fixed ceiling (12 hours). A silence
 that has alerted goes on alerting until it ends, whatever its kind becomes (a day silence that
 runs into the night). Homes marked away, blind (every hub silent) or retired are not judged.
 """
@@ -57,6 +58,8 @@ class Silences:
     expected: Floats
     threshold: Floats
     why: npt.NDArray[np.int8]
+    limit_s: Floats
+    """The safety limit that applied (seconds)."""
 
 
 def silence_start(t: HouseholdTable, now: float) -> Floats:
@@ -85,8 +88,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     expected = expected_signs(t.cum[rows], start_h, now_h) if rows.size else np.zeros(0)
     out = t.out[rows] & ~np.isnan(t.last_sign[rows])
     up = nights.already_up(start_h, t.day[rows], t.day_sleep[rows, 1])
-    night = ~out & ((nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up)
-                    | nights.crosses_mark(start_h, now_h))
+    bedtime = ~out & nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up
+    night = bedtime | (~out & nights.crosses_mark(start_h, now_h))
     clock = np.mod(start_h, 24.0)
     bucket = sum((clock >= h).astype(np.intp) for h in parts_from_h) + np.zeros(rows.size, np.intp)
     theta = t.threshold[rows, bucket].astype(np.float64)
@@ -96,12 +99,15 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT
-    why[gone >= safety_limit_s(t, rows, ceiling_s)] = Why.CEILING
+    # a silence that began at the household's bedtime is held to its own nights; one that began
+    # in its day (an evening fall, say), however long it runs, to the community's ceiling
+    limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s), ceiling_s)
+    why[gone >= limit] = Why.CEILING
     held = (t.alert_since[rows] == s) & (why < 0)
     why[held] = t.alert_why[rows][held]
     alert = why >= 0
     return Silences(rows[alert], s[alert], gone[alert], expected[alert], theta[alert],
-                    why[alert])
+                    why[alert], limit[alert])
 
 
 def safety_limit_s(t: HouseholdTable, rows: Rows, ceiling_s: float) -> Floats:

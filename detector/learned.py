@@ -267,9 +267,9 @@ class LearnedDetector:
                 last_door=last_door if math.isfinite(last_door) else None,
                 learned_days=int(t.learned_days[row]), outing_h=float(t.outing_h[row]),
                 wake_h=float(t.wake_h[row]), wake_limit_h=float(t.wake_limit_h[row]),
-                ceiling_h=float(judge.safety_limit_s(t, np.array([row]), self.ceiling_s)[0]) / 3600,
+                ceiling_h=float(found.limit_s[k]) / 3600,
                 quiet=quiet, latest_wake_h=self.settings.learned.latest_wake_h,
-                night_h=self._longest_night(int(row)),
+                night_h=self._longest_night(int(row), float(found.limit_s[k])),
             )
             findings.append(Finding(
                 t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, start, text,
@@ -284,10 +284,11 @@ class LearnedDetector:
             ))
         return findings
 
-    def _longest_night(self, row: int) -> float | None:
-        """The household's calibrated longest silence at home (hours), None while it learns."""
+    def _longest_night(self, row: int, limit_s: float) -> float | None:
+        """The household's calibrated longest silence at home (hours) if its own safety limit
+        applied; None while it learns, or when the fixed ceiling applied."""
         own = float(self.table.quiet_own_h[row])
-        return own if math.isfinite(own) else None
+        return own if math.isfinite(own) and limit_s != self.ceiling_s else None
 
     def _kinds(self, row: int) -> list[str]:
         seen = int(self.table.kinds_seen[row])
