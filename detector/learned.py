@@ -114,6 +114,7 @@ class LearnedDetector:
         t = self.table
         i = self.row(home.household_id)
         self._clock = max(self._clock, at)
+        self.learner.release_row(i, at)
         if not t.first_heard[i] <= at:
             t.first_heard[i] = at
         if at - t.heard_at[i] > t.hub_limit[i]:

@@ -91,26 +91,32 @@ class Learner:
         if not t.last_sign[i] >= ts:
             t.last_sign[i] = ts
             t.last_kind[i] = KIND_CODES[kind]
-        if arrived is None or self.s.reorder_hold_s <= 0:
-            self._learn(i, ts, kind)
-        else:
-            self.pending.setdefault(i, []).append((ts, arrived, KIND_CODES[kind]))
+        if arrived is None or self.s.reorder_hold_s <= 0 or kind is SignKind.VISIT:
+            self._learn(i, ts, kind)  # a visit is not part of the rhythm: it counts at once
+            return
+        if kind is SignKind.WATER and not t.last_water[i] >= ts:
+            t.last_water[i] = ts  # "no water" must not wait for the rhythm
+            t.out_since_water_s[i] = 0.0
+        self.pending.setdefault(i, []).append((ts, arrived, KIND_CODES[kind]))
 
     def release(self, now: float) -> None:
         """Learn, in time order, every sign that arrived `reorder_hold_s` or more before `now`."""
-        cutoff = now - self.s.reorder_hold_s
         for i in list(self.pending):
-            waiting = self.pending[i]
-            ready = sorted(w for w in waiting if w[1] <= cutoff)
-            if not ready:
-                continue
-            for ts, _, code in ready:
-                self._learn(i, ts, SIGN_KINDS[code])
-            rest = [w for w in waiting if w[1] > cutoff]
-            if rest:
-                self.pending[i] = rest
-            else:
-                del self.pending[i]
+            self.release_row(i, now)
+
+    def release_row(self, i: int, now: float) -> None:
+        """`release` for one household."""
+        waiting = self.pending.get(i)
+        cutoff = now - self.s.reorder_hold_s
+        if not waiting or min(w[1] for w in waiting) > cutoff:
+            return
+        for ts, _, code in sorted(w for w in waiting if w[1] <= cutoff):
+            self._learn(i, ts, SIGN_KINDS[code])
+        rest = [w for w in waiting if w[1] > cutoff]
+        if rest:
+            self.pending[i] = rest
+        else:
+            del self.pending[i]
 
     def _learn(self, i: int, ts: float, kind: SignKind) -> None:
         t = self.table
