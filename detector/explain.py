@@ -156,10 +156,14 @@ def _clock_hour(hours: float) -> str:
 def silence_words(*, why: str, kinds: list[str], since: float, now: float, expected: float,
                   tz: ZoneInfo, last_door: float | None, learned_days: int, outing_h: float,
                   wake_h: float, wake_limit_h: float, ceiling_h: float,
-                  quiet: Quiet | None = None) -> tuple[str, str]:
+                  quiet: Quiet | None = None, latest_wake_h: float = 24.0,
+                  night_h: float | None = None) -> tuple[str, str]:
     """Why a learned detector alerts on a silence, in English and in Chinese.
 
-    `why` is "day", "night", "out" or "ceiling" (see `detector.judge`).
+    `why` is "day", "night", "out" or "ceiling" (see `detector.judge`); for "ceiling",
+    `ceiling_h` is the household's safety limit and `night_h` its longest silences at home
+    (calibrated), if known; a
+    night's wake limit at `latest_wake_h` is the community's latest getting-up time.
     """
     quiet = quiet or Quiet(since, None)
     said, said_zh = since_words(kinds, since, now, tz, quiet)
@@ -173,6 +177,12 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
                 f"home's outings usually last (back within {duration(outing_h * 3600)})")
         zh = (f"可能外出了：{at}开关过门，此后{gone_zh}没有{zh_kinds}，"
               f"比这户平常外出的时间更长（通常{duration_zh(outing_h * 3600)}内回来）")
+    elif why == "night" and wake_limit_h >= latest_wake_h - 1e-3:
+        limit = _clock_hour(latest_wake_h)
+        text = (f"not up yet: {said}; nobody has been seen by {limit}, the latest getting-up "
+                f"time this community allows (this home is usually up by {_clock_hour(wake_h)})")
+        zh = (f"还没起床：{said_zh}；到{limit}仍未见任何动静，这是社区设定的最晚起床时间"
+              f"（这户通常{_clock_hour(wake_h)}前起床）")
     elif why == "night":
         text = (f"not up yet: {said}; this home is usually up by "
                 f"{_clock_hour(wake_h)} and nearly always by {_clock_hour(wake_limit_h)}")
@@ -185,7 +195,13 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
     if why != "out" and last_door is not None:
         text += f"; last door event {clock_time(last_door, tz, now=now)}"
         zh += f"；最近一次开关门在{clock_time(last_door, tz, now=now)}"
-    if why == "ceiling":
+    if why == "ceiling" and night_h is not None and math.isfinite(night_h):
+        text += (f"; longer than this home is ever quiet at home (its longest silences, the "
+                 f"night's included, last up to {duration(night_h * 3600)}): the safety limit "
+                 f"of {duration(ceiling_h * 3600)}")
+        zh += (f"；比这户在家最长的安静时间还长（包括夜里，最长约{duration_zh(night_h * 3600)}），"
+               f"超过了安全上限{duration_zh(ceiling_h * 3600)}")
+    elif why == "ceiling":
         text += f"; no silence may run past {duration(ceiling_h * 3600)}"
         zh += f"；任何静默都不应超过{duration_zh(ceiling_h * 3600)}"
     if learned_days < 7:
@@ -196,12 +212,15 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
 
 
 def no_water_words(since: float, last_sign: float, now: float, tz: ZoneInfo, *,
-                   out_s: float = 0.0) -> tuple[str, str]:
-    """No water drawn at home; `out_s` of the time since, the elder was out."""
+                   out_s: float = 0.0, asleep_s: float = 0.0) -> tuple[str, str]:
+    """No water drawn at home; `out_s` of the time since the elder was out, `asleep_s` in her
+    usual night (neither is counted towards the limit)."""
     at, other = clock_time(since, tz, now=now), clock_time(last_sign, tz, now=now)
-    out, out_zh = "", ""
-    if out_s >= 60.0:
-        out, out_zh = f", {duration(out_s)} of it out", f"（其中外出{duration_zh(out_s)}）"
+    parts = [(f"{duration(s)} of it {what}", f"{zh}{duration_zh(s)}") for s, what, zh in
+             ((out_s, "out", "外出"), (asleep_s, "in her usual night", "在平常睡觉的时间"))
+             if s >= 60.0]
+    out = "".join(f", {en}" for en, _ in parts)
+    out_zh = f"（其中{'，'.join(zh for _, zh in parts)}）" if parts else ""
     return (f"no water drawn since {at} ({duration(now - since)}{out}), though other signs of "
             f"life went on until {other}",
             f"自{at}起{duration_zh(now - since)}没有用水{out_zh}，但其他生活迹象一直持续到{other}")

@@ -10,7 +10,9 @@ of an announced absence or of a time we could not hear the home. Then, by what i
 - after a door with nothing since ("probably out"): alerts when it outlasts the household's
   usual outings;
 
-never before the absolute floor, and always at the ceiling (the fixed rule's 12 hours). A silence
+never before the absolute floor, and always at the safety limit: for a silence that began in
+the household's night window, its own (longer than its longest silences at home by a margin,
+within the community's bounds; `detector.limits`), for any other the fixed ceiling (12 hours). A silence
 that has alerted goes on alerting until it ends, whatever its kind becomes (a day silence that
 runs into the night). Homes marked away, blind (every hub silent) or retired are not judged.
 """
@@ -41,6 +43,11 @@ class Why(enum.IntEnum):
     CEILING = 3
 
 
+LIMITS = {Why.DAY: "day_rhythm", Why.NIGHT: "wake_limit", Why.OUT: "outing_limit",
+          Why.CEILING: "safety_limit"}
+"""Which limit fired, as `Finding.details["limit"]` says it."""
+
+
 @dataclass(frozen=True)
 class Silences:
     """The households whose silence alerts now, with what the explanation needs."""
@@ -51,6 +58,8 @@ class Silences:
     expected: Floats
     threshold: Floats
     why: npt.NDArray[np.int8]
+    limit_s: Floats
+    """The safety limit that applied (seconds)."""
 
 
 def silence_start(t: HouseholdTable, now: float) -> Floats:
@@ -79,8 +88,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     expected = expected_signs(t.cum[rows], start_h, now_h) if rows.size else np.zeros(0)
     out = t.out[rows] & ~np.isnan(t.last_sign[rows])
     up = nights.already_up(start_h, t.day[rows], t.day_sleep[rows, 1])
-    night = ~out & ((nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up)
-                    | nights.crosses_mark(start_h, now_h))
+    bedtime = ~out & nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up
+    night = bedtime | (~out & nights.crosses_mark(start_h, now_h))
     clock = np.mod(start_h, 24.0)
     bucket = sum((clock >= h).astype(np.intp) for h in parts_from_h) + np.zeros(rows.size, np.intp)
     theta = t.threshold[rows, bucket].astype(np.float64)
@@ -90,19 +99,32 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT
-    why[gone >= ceiling_s] = Why.CEILING
+    # a silence that began at the household's bedtime is held to its own nights; one that began
+    # in its day (an evening fall, say), however long it runs, to the community's ceiling
+    limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s), ceiling_s)
+    why[gone >= limit] = Why.CEILING
     held = (t.alert_since[rows] == s) & (why < 0)
     why[held] = t.alert_why[rows][held]
     alert = why >= 0
     return Silences(rows[alert], s[alert], gone[alert], expected[alert], theta[alert],
-                    why[alert])
+                    why[alert], limit[alert])
+
+
+def safety_limit_s(t: HouseholdTable, rows: Rows, ceiling_s: float) -> Floats:
+    """The household's safety limit on any silence (seconds): longer than its nights by a
+    margin (`detector.limits`); the fixed ceiling where none is known (an old snapshot)."""
+    limit = t.quiet_limit_h[rows].astype(np.float64) * 3600.0
+    return np.where(np.isfinite(limit), limit, ceiling_s)
 
 
 def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float,
-                 other_life_s: float) -> Rows:
-    """Households at home with no water for `after_s` of their time at home, although other
-    signs went on `other_life_s` after it. While the elder is probably out, the inactivity
-    judgement (her outings) speaks instead."""
+                 other_life_s: float, tz: ZoneInfo) -> tuple[Rows, Floats]:
+    """Households at home with no water for `after_s` of their waking time at home, although
+    other signs went on `other_life_s` after it, and the hours of that silence asleep.
+
+    Time out (from a departure to the return) and the household's usual night (from its
+    bedtime to its getting-up) are not counted: nobody draws water out or asleep. While the
+    elder is probably out, the inactivity judgement (her outings) speaks instead."""
     last_water = t.view("last_water")
     start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.view("checked")[:, 1])
     away = t.view("away_until")
@@ -111,5 +133,12 @@ def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float
     # time out of the home is not time at home without water (counted only from the last water)
     out_s = np.where(start == last_water, t.view("out_since_water_s"), 0.0)
     with np.errstate(invalid="ignore"):
-        silent = (now - start - out_s >= after_s) & (last - start >= other_life_s)
-    return np.flatnonzero(judged & silent & ~t.view("out") & ~np.isnan(last_water))
+        maybe = (now - start - out_s >= after_s) & (last - start >= other_life_s)
+    rows = np.flatnonzero(judged & maybe & ~t.view("out") & ~np.isnan(last_water))
+    if not rows.size:
+        return rows, np.zeros(0)
+    asleep_s = 3600.0 * nights.asleep_hours(
+        local_hours(start[rows], tz), np.full(rows.size, local_hour(now, tz)),
+        t.bed_h[rows].astype(np.float64), t.wake_h[rows].astype(np.float64))
+    awake = now - start[rows] - out_s[rows] - np.nan_to_num(asleep_s) >= after_s
+    return rows[awake], asleep_s[awake]

@@ -56,6 +56,8 @@ class LearnedDetector:
         self._contexts: Mapping[str, Context] | None = None
         self._context_of: dict[int, Context] = {}
         self.outages = outages.Outages(settings.learned, tz)
+        self._clock = -math.inf
+        """The latest clock time heard (`observe`, `assess`): when a sign arrives."""
 
     def replace_state(self, table: HouseholdTable, hubs: outages.HubTable) -> None:
         """Adopt a restored household table and hub table (see `detector.snapshot`)."""
@@ -95,17 +97,24 @@ class LearnedDetector:
         return rows
 
     def learn_one(self, sign: SignOfLife) -> None:
-        self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
+        """A sign as it arrives: learned in time order with those arriving with it once the
+        detector keeps time (after its first `observe` or `assess`), at once before."""
+        live = self._clock > -math.inf
+        self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind,
+                           arrived=max(self._clock, sign.ts) if live else None)
 
     def learn(self, signs: Iterable[SignOfLife]) -> None:
         """Learn from many signs (history), oldest first; the input is not changed."""
+        self.learner.release(math.inf)
         for sign in signs:
-            self.learn_one(sign)
+            self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
 
     def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
         """A reading from `hub_id` arrived at clock time `at`; `home` is the tracker after it."""
         t = self.table
         i = self.row(home.household_id)
+        self._clock = max(self._clock, at)
+        self.learner.release_row(i, at)
         if not t.first_heard[i] <= at:
             t.first_heard[i] = at
         if at - t.heard_at[i] > t.hub_limit[i]:
@@ -134,6 +143,8 @@ class LearnedDetector:
     def assess(self, now: float, homes: Mapping[str, HomeState],
                contexts: Mapping[str, Context]) -> list[Finding]:
         self._sync_contexts(contexts)
+        self._clock = max(self._clock, now)
+        self.learner.release(now)
         self._refresh_population(now)
         self._check_days(now)
         t = self.table
@@ -200,7 +211,8 @@ class LearnedDetector:
         for bucket in range(own.shape[1]):
             if np.isfinite(own[:, bucket]).any():
                 pop.threshold[bucket] = float(np.nanmedian(own[:, bucket]))
-        for column, prior in (("outing_own_h", "outing_h"), ("wake_own_h", "wake_limit_h")):
+        for column, prior in (("outing_own_h", "outing_h"), ("wake_own_h", "wake_limit_h"),
+                               ("quiet_own_h", "night_h")):
             values = t.view(column)[mature]
             if np.isfinite(values).any():
                 setattr(pop, prior, float(np.nanmedian(values)))
@@ -256,7 +268,9 @@ class LearnedDetector:
                 last_door=last_door if math.isfinite(last_door) else None,
                 learned_days=int(t.learned_days[row]), outing_h=float(t.outing_h[row]),
                 wake_h=float(t.wake_h[row]), wake_limit_h=float(t.wake_limit_h[row]),
-                ceiling_h=self.settings.inactivity_h, quiet=quiet,
+                ceiling_h=float(found.limit_s[k]) / 3600,
+                quiet=quiet, latest_wake_h=self.settings.learned.latest_wake_h,
+                night_h=self._longest_night(int(row), float(found.limit_s[k])),
             )
             findings.append(Finding(
                 t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, start, text,
@@ -265,10 +279,17 @@ class LearnedDetector:
                  "threshold": round(float(found.threshold[k]), 2),
                  "learned_days": int(t.learned_days[row]),
                  "silence_s": float(found.elapsed_s[k]),
-                 "last_sign_at": quiet.last_sign, "counted_from": quiet.reason},
+                 "last_sign_at": quiet.last_sign, "counted_from": quiet.reason,
+                 "limit": judge.LIMITS[judge.Why(int(found.why[k]))]},
                 explanation_zh=text_zh,
             ))
         return findings
+
+    def _longest_night(self, row: int, limit_s: float) -> float | None:
+        """The household's calibrated longest silence at home (hours) if its own safety limit
+        applied; None while it learns, or when the fixed ceiling applied."""
+        own = float(self.table.quiet_own_h[row])
+        return own if math.isfinite(own) and limit_s != self.ceiling_s else None
 
     def _kinds(self, row: int) -> list[str]:
         seen = int(self.table.kinds_seen[row])
@@ -276,14 +297,14 @@ class LearnedDetector:
 
     def _no_water(self, judged: np.ndarray, now: float) -> list[Finding]:
         t, s = self.table, self.settings
-        rows = judge.water_silent(t, now, judged=judged, after_s=s.no_water_h * 3600,
-                                  other_life_s=OTHER_LIFE_AFTER_WATER_S)
+        rows, asleep_s = judge.water_silent(t, now, judged=judged, after_s=s.no_water_h * 3600,
+                                            other_life_s=OTHER_LIFE_AFTER_WATER_S, tz=self.tz)
         findings = []
-        for row in rows:
+        for row, asleep in zip(rows, asleep_s, strict=True):
             since = float(np.fmax(t.last_water[row], t.resumed_at[row]))
             out_s = float(t.out_since_water_s[row]) if since == t.last_water[row] else 0.0
             text, text_zh = no_water_words(since, float(t.last_sign[row]), now, self.tz,
-                                           out_s=out_s)
+                                           out_s=out_s, asleep_s=float(asleep))
             findings.append(Finding(t.ids[row], AlertKind.NO_WATER, Severity.URGENT, since, text,
                                     explanation_zh=text_zh))
         return findings

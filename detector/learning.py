@@ -41,6 +41,7 @@ from detector.table import (
 from shouwang.settings import LearnedSettings
 
 KIND_CODES = {kind: code for code, kind in enumerate(SignKind)}
+SIGN_KINDS = list(SignKind)
 KIND_INDEX = {SignKind(name): i for i, name in enumerate(KIND_COLUMNS)}
 MIN_DAY_FRACTION = 0.3
 """A day with fewer uses than this share of the household's typical day was mostly away."""
@@ -76,10 +77,48 @@ class Learner:
         self.population = population
         self.ceiling_s = ceiling_s
         self.to_check: deque[DayToCheck] = deque()
+        self.pending: dict[int, list[tuple[float, float, int]]] = {}
+        """Per row: signs (time, arrival, kind code) waiting to be learned in time order."""
         self._gap_s = settings.episode_gap_min * 60.0
 
     # one sign -------------------------------------------------------------------------
-    def learn(self, i: int, ts: float, kind: SignKind) -> None:
+    def learn(self, i: int, ts: float, kind: SignKind, *, arrived: float | None = None) -> None:
+        """A sign of life: the silence ends at once; the sign is learned for the rhythm in time
+        order with the others that arrived within `reorder_hold_s` of it (`release`), so a
+        backlog flushed sensor by sensor teaches what the same signs in time order would.
+        Without `arrived` (history, oldest first) it is learned at once."""
+        t = self.table
+        if not t.last_sign[i] >= ts:
+            t.last_sign[i] = ts
+            t.last_kind[i] = KIND_CODES[kind]
+        if arrived is None or self.s.reorder_hold_s <= 0 or kind is SignKind.VISIT:
+            self._learn(i, ts, kind)  # a visit is not part of the rhythm: it counts at once
+            return
+        if kind is SignKind.WATER and not t.last_water[i] >= ts:
+            t.last_water[i] = ts  # "no water" must not wait for the rhythm
+            t.out_since_water_s[i] = 0.0
+        self.pending.setdefault(i, []).append((ts, arrived, KIND_CODES[kind]))
+
+    def release(self, now: float) -> None:
+        """Learn, in time order, every sign that arrived `reorder_hold_s` or more before `now`."""
+        for i in list(self.pending):
+            self.release_row(i, now)
+
+    def release_row(self, i: int, now: float) -> None:
+        """`release` for one household."""
+        waiting = self.pending.get(i)
+        cutoff = now - self.s.reorder_hold_s
+        if not waiting or min(w[1] for w in waiting) > cutoff:
+            return
+        for ts, _, code in sorted(w for w in waiting if w[1] <= cutoff):
+            self._learn(i, ts, SIGN_KINDS[code])
+        rest = [w for w in waiting if w[1] > cutoff]
+        if rest:
+            self.pending[i] = rest
+        else:
+            del self.pending[i]
+
+    def _learn(self, i: int, ts: float, kind: SignKind) -> None:
         t = self.table
         if not t.last_sign[i] >= ts:
             t.last_sign[i] = ts
@@ -154,7 +193,7 @@ class Learner:
         if out or elsewhere:
             self._not_at_home(i, start_h, end_h)
         length = end - start
-        if elsewhere or length >= self.ceiling_s:
+        if elsewhere or length >= self._longest_normal_s(i, out, start_h, end_h):
             t.day_flags[i] |= np.uint8(UNSEEN_DAY if elsewhere else QUIET_DAY)
             return  # not a day to learn from
         if length < MIN_CALIBRATION_SILENCE_S:
@@ -165,6 +204,7 @@ class Learner:
         day_start_h = t.day[i] * 24.0
         quiet = min(end_h, day_start_h + DAYTIME_H[1]) - max(start_h, day_start_h + DAYTIME_H[0])
         t.day_quiet_h[i] = max(float(t.day_quiet_h[i]), quiet)
+        t.day_longest_h[i] = max(float(t.day_longest_h[i]), length / 3600.0)
         if nights.is_bedtime(start_h, length) and math.isnan(t.day_sleep[i, 0]):
             t.day_sleep[i, 0] = start_h % 24
         crossed = bool(nights.crosses_mark(start_h, end_h))
@@ -176,6 +216,18 @@ class Learner:
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
             t.day_top[i, bucket] = (start_h - BASE_HOURS, end_h - BASE_HOURS)
+
+    def _longest_normal_s(self, i: int, out: bool, start_h: float, end_h: float) -> float:
+        """A silence at least this long makes a day not to learn from: the fixed ceiling for
+        time out, the community's longest safety limit for a night at home, the household's
+        own safety limit for another silence at home. (A long sleeper's nights are normal
+        days: with the fixed ceiling such a household would never learn its nights.)"""
+        if out:
+            return self.ceiling_s
+        if bool(nights.crosses_mark(start_h, end_h)):
+            return max(self.s.max_quiet_h * 3600.0, self.ceiling_s)
+        limit = float(self.table.quiet_limit_h[i]) * 3600.0
+        return max(limit, self.ceiling_s) if math.isfinite(limit) else self.ceiling_s
 
     def _not_at_home(self, i: int, start_h: float, end_h: float) -> None:
         """Take a silence spent out (or unseen) off today's hours at home."""
@@ -201,6 +253,7 @@ class Learner:
         t.day_top_score[i] = -1.0
         t.day_out_h[i] = 0.0
         t.day_quiet_h[i] = 0.0
+        t.day_longest_h[i] = 0.0
         t.day_sleep[i] = np.nan
         t.day_morning_h[i] = np.nan
 
@@ -237,6 +290,7 @@ class Learner:
         t.ring_day[i, slot] = day
         t.ring_top[i, slot] = t.day_top[i]
         t.ring_out_h[i, slot] = t.day_out_h[i] if t.day_out_h[i] > 0 else np.nan
+        t.ring_longest_h[i, slot] = t.day_longest_h[i] if t.day_longest_h[i] > 0 else np.nan
         t.ring_sleep[i, slot] = t.day_sleep[i]
         if math.isnan(t.ring_sleep[i, slot, 1]):
             t.ring_sleep[i, slot, 1] = t.day_first_h[i]

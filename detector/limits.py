@@ -34,6 +34,8 @@ class Population:
     threshold: Floats = field(default_factory=lambda: np.full(BUCKETS, np.nan))
     outing_h: float = math.nan
     wake_limit_h: float = math.nan
+    night_h: float = math.nan
+    """The median household's calibrated longest night (hours)."""
     bed_h: float = math.nan
     wake_h: float = math.nan
     households: int = 0
@@ -74,6 +76,10 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     t.bed_h[i] = nights.median_clock(bed) if bed.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_h[i] = nights.median_clock(wake) if wake.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_own_h[i] = cal.own_threshold(wake, p_night * days / max(wake.size, 1), method=s.tail)
+    longest = t.ring_longest_h[i][valid].astype(np.float64)
+    longest = longest[np.isfinite(longest)]
+    t.quiet_own_h[i] = cal.own_threshold(longest, p_night * days / max(longest.size, 1),
+                                         method=s.tail)
     apply_prior(t, np.array([i]), s, pop, ceiling_s=ceiling_s)
 
 
@@ -108,4 +114,16 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
     limit = _mix(t.wake_own_h[rows].astype(np.float64), nights_seen,
                  _or(pop.wake_limit_h, s.default_wake_limit_h), s)
     floor = np.maximum(wake + s.min_lie_in_min / 60.0, nights.MIN_WAKE_LIMIT_H)
-    t.wake_limit_h[rows] = np.clip(limit, floor, nights.MAX_WAKE_LIMIT_H)
+    t.wake_limit_h[rows] = np.clip(limit, floor, s.latest_wake_h)
+    _quiet_limit(t, rows, s, pop, valid)
+
+
+def _quiet_limit(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population,
+                 valid: npt.NDArray[np.bool_]) -> None:
+    """The safety limit: the household's longest silences at home, the night's included
+    (calibrated like its other limits, shrunk to the population's), and a margin, within the
+    community's floor and ceiling."""
+    nights_seen = (np.isfinite(t.ring_longest_h[rows]) & valid).sum(axis=1).astype(np.float64)
+    night = _mix(t.quiet_own_h[rows].astype(np.float64), nights_seen,
+                 _or(pop.night_h, nights.DEFAULT_NIGHT_H), s)
+    t.quiet_limit_h[rows] = np.clip(night + s.quiet_margin_h, s.min_quiet_h, s.max_quiet_h)

@@ -26,7 +26,9 @@ DEFAULT_WAKE_H = 6.5
 BED_SILENCE_H = 2.0
 """Going to bed: the first silence of at least this long starting between 18:00 and 04:00."""
 MIN_WAKE_LIMIT_H = 4.5
-MAX_WAKE_LIMIT_H = 12.0
+DEFAULT_NIGHT_H = 11.0
+"""A day's longest silence at home (the night's, last evening sign to first morning sign, for
+most households) before any household has history."""
 
 
 def from_noon(clock_h: Floats | float) -> Floats:
@@ -80,3 +82,27 @@ def median_clock(clock_h: Floats) -> float:
     values = np.asarray(clock_h, dtype=np.float64)
     values = values[np.isfinite(values)]
     return float(np.mod(np.median(from_noon(values)) + 12.0, 24.0)) if values.size else np.nan
+
+
+def night_hours(bed_h: Floats | float, wake_h: Floats | float) -> Floats:
+    """Hours from going to bed to getting up, both clock hours (21:00 → 06:30 is 9.5)."""
+    return np.asarray(from_noon(wake_h) - from_noon(bed_h), dtype=np.float64)
+
+
+def asleep_hours(start_h: Floats, end_h: Floats, bed_h: Floats, wake_h: Floats,
+                 *, nights: int = 4) -> Floats:
+    """Hours of [start_h, end_h] (local hours) inside the household's usual nights, from its
+    usual bedtime to its usual getting-up: time a person at home is not expected to draw water.
+
+    The nights of the `nights` local days from the one before `start_h` are counted; a silence
+    of that many days has long since alerted by other rules."""
+    start = np.asarray(start_h, dtype=np.float64)
+    end = np.asarray(end_h, dtype=np.float64)
+    bed = from_noon(bed_h)
+    wake = bed + np.maximum(night_hours(bed_h, wake_h), 0.0)
+    first_noon = np.floor((start - 12.0) / 24.0) * 24.0 + 12.0 - 24.0
+    total = np.zeros(np.broadcast(start, end).shape)
+    for k in range(nights + 1):
+        noon = first_noon + 24.0 * k
+        total += np.clip(np.minimum(end, noon + wake) - np.maximum(start, noon + bed), 0.0, None)
+    return total

@@ -85,6 +85,9 @@ class HouseholdTable:
     wake_h: Any = _col(np.nan, dtype=np.float32)
     wake_limit_h: Any = _col(np.nan, dtype=np.float32)
     wake_own_h: Any = _col(np.nan, dtype=np.float32)
+    quiet_limit_h: Any = _col(np.nan, dtype=np.float32)
+    """The safety limit: hours of silence at home longer than this household's nights."""
+    quiet_own_h: Any = _col(np.nan, dtype=np.float32)
     learned_days: Any = _col(0, dtype=np.int32)
     folded_day: Any = _col(-1, dtype=np.int32)
     # the local day in progress
@@ -105,10 +108,13 @@ class HouseholdTable:
     """Bedtime and wake-up (clock hours) of the night that ended today."""
     day_morning_h: Any = _col(np.nan, dtype=np.float32)
     day_quiet_h: Any = _col(0.0, dtype=np.float32)
+    day_longest_h: Any = _col(0.0, dtype=np.float32)
+    """The day's longest silence at home (the night's included), hours."""
     # the last HISTORY_DAYS normal days
     ring_day: Any = _col(-1, (HISTORY_DAYS,), np.int32)
     ring_top: Any = _col(np.nan, (HISTORY_DAYS, BUCKETS, 2), np.float32)
     ring_out_h: Any = _col(np.nan, (HISTORY_DAYS,), np.float32)
+    ring_longest_h: Any = _col(np.nan, (HISTORY_DAYS,), np.float32)
     ring_sleep: Any = _col(np.nan, (HISTORY_DAYS, 2), np.float32)
     ring_features: Any = _col(np.nan, (HISTORY_DAYS, len(DAY_FEATURES)), np.float16)
     # water and gas runs: column 0 water, 1 gas

@@ -200,6 +200,22 @@ class LearnedSettings(Group):
     default_outing_h: float = Field(
         default=4.0, gt=0, description="after a door and silence: hours before alerting, new homes"
     )
+    quiet_margin_h: float = Field(
+        default=1.0, ge=0,
+        description="safety limit: a silence at home may run this much longer than the "
+        "household's longest nights (last evening sign to first morning sign)",
+    )
+    min_quiet_h: float = Field(
+        default=12.0, gt=0, description="the safety limit on any silence is never shorter"
+    )
+    max_quiet_h: float = Field(
+        default=16.0, gt=0, description="the safety limit on any silence is never longer"
+    )
+    latest_wake_h: float = Field(
+        default=12.0, gt=4, le=16,
+        description="nobody seen by this clock hour after a night alerts, whatever the "
+        "household's habits (its own wake limit is never later)",
+    )
     min_outing_h: float = Field(default=1.5, gt=0)
     dispersion: float = Field(default=2.0, gt=0, description="burstiness k of the surprise score")
     run_margin: float = Field(
@@ -213,6 +229,11 @@ class LearnedSettings(Group):
         description="this many homes of a building going blind together are one event",
     )
     building_outage_window_min: float = Field(default=20.0, gt=0)
+    reorder_hold_s: float = Field(
+        default=300.0, ge=0,
+        description="signs are learned for the rhythm in time order once this much clock time "
+        "has passed since they arrived (a backlog flushed sensor by sensor is sorted first)",
+    )
     unusual_day_min_days: int = Field(
         default=14, ge=5, description="days of history before the daily unusual-day note"
     )

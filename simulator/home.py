@@ -107,7 +107,10 @@ class SimulatedHome:
         asleep = [(a.start, a.end) for a in plan if a.label == "asleep"]
         for a in plan:
             if a.outing:
-                doors += [(a.start, 1.0), (a.start + 15, 0.0), (a.end, 1.0), (a.end + 15, 0.0)]
+                if a.doors[0]:
+                    doors += [(a.start, 1.0), (a.start + 15, 0.0)]
+                if a.doors[1]:
+                    doors += [(a.end, 1.0), (a.end + 15, 0.0)]
                 continue
             first, last = int((a.start - midnight) // MINUTE), int((a.end - midnight) // MINUTE)
             water[first:last] += a.water_lpm
@@ -121,6 +124,13 @@ class SimulatedHome:
         rng = np.random.default_rng([self.seed, int(midnight)])
         day = self._build(midnight, plan_day(self.profile, local_midnight(ts, self.tz), rng))
         return day.outings, day.asleep
+
+    def on_trip(self, ts: float) -> bool:
+        """Whether the routine has the elder away on a trip of several days at `ts`."""
+        midnight = local_midnight(ts, self.tz)
+        rng = np.random.default_rng([self.seed, int(midnight.timestamp())])
+        return any(a.label == "trip" and a.start <= ts < a.end
+                   for a in plan_day(self.profile, midnight, rng))
 
     def is_out(self, ts: float) -> bool:
         """Whether the routine has the elder out of the home at `ts`."""
@@ -206,6 +216,8 @@ class SimulatedHome:
         return Report(ts, name, payload)
 
     def _publish(self, t: float, reports: list[Report], out: list[Report]) -> None:
+        if len(self.profile.sensors) < 4:  # a home with fewer meters (only water, say)
+            reports = [r for r in reports if r.sensor in self.profile.sensors]
         lost = self._incident(IncidentKind.HUB_POWER_LOSS, t)
         cut = self._incident(IncidentKind.NETWORK_OUTAGE, t)
         was_down = self._incident(IncidentKind.HUB_POWER_LOSS, t - MINUTE)

@@ -12,6 +12,7 @@ from shouwang.domain.model import Tier
 from simulator.home import SimulatedHome
 from simulator.incidents import Incident, IncidentKind
 from simulator.routine import Profile
+from simulator.routines import KINDS, draw_profile
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["秀英", "桂英", "玉兰", "淑珍", "凤英", "建国",
@@ -31,13 +32,20 @@ class SimHousehold:
     building: str
     profile: Profile
     seed: int
+    kind: str = "classic"
 
 
 def population(n: int, *, seed: int, grids: tuple[str, ...] = ("g-01", "g-02"),
-               prefix: str = "sim") -> list[SimHousehold]:
+               prefix: str = "sim", routines: str = "classic") -> list[SimHousehold]:
+    """`n` seeded homes: all of the classic routine, or ("varied") the kinds of
+    `simulator.routines` in turn, each home with its own parameters."""
+    if routines not in ("classic", "varied"):
+        raise ValueError(f"routines {routines!r}: use 'classic' or 'varied'")
     rng = np.random.default_rng(seed)
+    kinds = list(KINDS) if routines == "varied" else ["classic"]
     homes = []
     for i in range(n):
+        kind = kinds[i % len(kinds)]
         name = SURNAMES[int(rng.integers(len(SURNAMES)))] + GIVEN[int(rng.integers(len(GIVEN)))]
         homes.append(SimHousehold(
             home_id=f"{prefix}-{i + 1:04d}",
@@ -47,8 +55,9 @@ def population(n: int, *, seed: int, grids: tuple[str, ...] = ("g-01", "g-02"),
             alias=name,
             address=f"{i // 12 + 1}号楼 {i % 6 + 1}单元 {(i % 12) // 2 + 1}0{i % 2 + 1}",
             building=f"{i // 12 + 1}号楼",
-            profile=Profile.draw(rng),
+            profile=Profile.draw(rng) if routines == "classic" else draw_profile(kind, rng),
             seed=int(rng.integers(2**31)),
+            kind=kind,
         ))
     return homes
 

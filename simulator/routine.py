@@ -27,6 +27,9 @@ class Activity:
     gas_m3h: float = 0.0
     power_w: float = 0.0
     outing: bool = False
+    doors: tuple[bool, bool] = (True, True)
+    """Whether the door is used at the start and at the end of an outing (a trip of several
+    days leaves on its first day and comes back on its last, not at every midnight)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,26 @@ class Profile:
     cooks_with_gas: bool
     shower_every_days: float
     nap: bool
+    # the space of routines (simulator/routines.py); the defaults are the classic elder
+    kind: str = "classic"
+    wake_sd: float = 0.35
+    sleep_sd: float = 0.4
+    nap_h: tuple[float, float] = (0.7, 1.5)
+    outing_h: tuple[float, float] = (0.8, 2.5)
+    afternoon_outing_h: tuple[float, float] = (0.5, 1.5)
+    taps_per_day: float = 3.0
+    meal_hours: tuple[float, ...] = (-1.0, 11.6, 17.7)
+    """Clock hours of meals cooked; -1 is breakfast, half an hour after getting up."""
+    morning_routine: bool = True
+    tv: bool = True
+    weekend_shift_h: float = 0.0
+    weekend_outing_prob: float = 0.0
+    irregular_outings: float = 0.0
+    """Outings a day at any waking hour, instead of the morning and afternoon habits."""
+    trip_every_days: float = 0.0
+    trip_days: tuple[int, int] = (2, 4)
+    trip_seed: int = 0
+    sensors: tuple[str, ...] = ("water", "electricity", "gas", "door")
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> Profile:
@@ -66,17 +89,86 @@ def _free(busy: list[tuple[float, float]], start: float, end: float) -> bool:
     return all(end <= b0 or start >= b1 for b0, b1 in busy)
 
 
+TRIP_LEAVE_H = (9.0, 11.0)
+TRIP_BACK_H = (14.0, 18.0)
+
+
+def trip_today(profile: Profile, day: datetime) -> tuple[float, float] | None:
+    """The hours of today spent on a trip of several days (0 and 24 in its middle days), if any.
+
+    Trips are drawn per home from `trip_seed` and the day alone, so every day agrees on them."""
+    if profile.trip_every_days <= 0:
+        return None
+    ordinal = day.toordinal()
+    for back in range(profile.trip_days[1] + 1):
+        rng = np.random.default_rng([profile.trip_seed, ordinal - back])
+        if rng.random() >= 1.0 / profile.trip_every_days:
+            continue
+        length = int(rng.integers(profile.trip_days[0], profile.trip_days[1] + 1))
+        if back < length:
+            leave = float(rng.uniform(*TRIP_LEAVE_H)) if back == 0 else 0.0
+            back_h = float(rng.uniform(*TRIP_BACK_H)) if back == length - 1 else 24.0
+            return leave, back_h
+    return None
+
+
+def _outings(profile: Profile, rng: np.random.Generator, wake: float, sleep: float,
+             weekday: int) -> list[tuple[float, float]]:
+    """(leave, back) in hours: the morning and afternoon habits, or outings at any time."""
+    spans = []
+    if profile.irregular_outings > 0:
+        for _ in range(int(rng.poisson(profile.irregular_outings))):
+            leave = float(rng.uniform(wake + 0.5, max(wake + 1.0, sleep - 2.5)))
+            spans.append((leave, leave + float(rng.uniform(*profile.outing_h))))
+    else:
+        if rng.random() < profile.outing_prob:
+            leave = rng.uniform(wake + 1.2, max(10.5, wake + 1.3))
+            spans.append((leave, leave + rng.uniform(*profile.outing_h)))
+        if rng.random() < profile.afternoon_outing_prob:
+            leave = rng.uniform(14.5, 16.5)
+            spans.append((leave, leave + rng.uniform(*profile.afternoon_outing_h)))
+    sunday = weekday == 6 and profile.weekend_outing_prob > 0
+    if sunday and rng.random() < profile.weekend_outing_prob:  # a Sunday with the family
+        spans.append((float(rng.uniform(9.0, 10.5)), float(rng.uniform(16.0, 18.5))))
+    return [(float(a), float(b)) for a, b in spans]
+
+
 def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[Activity]:
     """The activities of one local calendar day (`day` is local midnight, tz-aware).
 
-    Besides uses, the plan carries `out` (an outing) and `asleep` spans (the night's sleep, split
-    at midnight, and the afternoon nap): the ground truth an evaluation labels as sleep. Nothing
-    is used while the elder is out or asleep, except the night-time toilet visits.
+    Besides uses, the plan carries `out` (an outing, or `trip` for a trip of several days) and
+    `asleep` spans (the night's sleep, split at midnight, and the afternoon nap): the ground
+    truth an evaluation labels as sleep. Nothing is used while the elder is out or asleep,
+    except the night-time toilet visits.
     """
-    wake = profile.wake_h + rng.normal(0, 0.35)
-    sleep = profile.sleep_h + rng.normal(0, 0.4)
+    wake = profile.wake_h + rng.normal(0, profile.wake_sd)
+    sleep = profile.sleep_h + rng.normal(0, profile.sleep_sd)
+    if day.weekday() >= 5:
+        wake += profile.weekend_shift_h
+        sleep += profile.weekend_shift_h / 2
     plan: list[Activity] = []
     busy: list[tuple[float, float]] = []
+    trip = trip_today(profile, day)
+    if trip is not None:
+        busy.append((_at(day, trip[0]), _at(day, trip[1])))
+        plan.append(Activity(busy[0][0], busy[0][1], "trip", outing=True,
+                             doors=(trip[0] > 0, trip[1] < 24)))
+        if trip == (0.0, 24.0):
+            return plan
+    for leave, back in _outings(profile, rng, wake, sleep, day.weekday()):
+        if _free(busy, _at(day, leave), _at(day, back)):
+            busy.append((_at(day, leave), _at(day, back)))
+            plan.append(Activity(busy[-1][0], busy[-1][1], "out", outing=True))
+    _day_uses(profile, day, rng, wake, sleep, plan, busy)
+    for start, end in ((0.0, wake), (sleep, 24.0)):
+        if _free(busy, _at(day, start) + 1, _at(day, end) - 1):
+            plan.append(Activity(_at(day, start), _at(day, end), "asleep"))
+    return sorted(plan, key=lambda a: a.start)
+
+
+def _day_uses(profile: Profile, day: datetime, rng: np.random.Generator, wake: float,
+              sleep: float, plan: list[Activity], busy: list[tuple[float, float]]) -> None:
+    """Add the day's uses of water, gas and power, and the nap, to `plan`."""
 
     def add(hour: float, minutes: float, label: str, *, water_lpm: float = 0.0,
             gas_m3h: float = 0.0, power_w: float = 0.0) -> None:
@@ -85,26 +177,18 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
         if _free(busy, start, end):
             plan.append(Activity(start, end, label, water_lpm, gas_m3h, power_w))
 
-    if rng.random() < profile.outing_prob:
-        leave = rng.uniform(wake + 1.2, 10.5)
-        busy.append((_at(day, leave), _at(day, leave + rng.uniform(0.8, 2.5))))
-    if rng.random() < profile.afternoon_outing_prob:
-        leave = rng.uniform(14.5, 16.5)
-        busy.append((_at(day, leave), _at(day, leave + rng.uniform(0.5, 1.5))))
-    for start, end in busy:
-        plan.append(Activity(start, end, "out", outing=True))
-
     add(wake + 0.05, 1, "toilet", water_lpm=6.0)
-    add(wake + 0.15, 3, "wash", water_lpm=1.5)
-    add(wake + 0.3, 3, "kettle", power_w=1800.0)
+    if profile.morning_routine:
+        add(wake + 0.15, 3, "wash", water_lpm=1.5)
+        add(wake + 0.3, 3, "kettle", power_w=1800.0)
     gas, electric = (0.35, 0.0) if profile.cooks_with_gas else (0.0, 1200.0)
-    for meal_h, minutes in ((wake + 0.5, 10), (11.6, 20), (17.7, 25)):
-        hour = meal_h + rng.normal(0, 0.25)
+    for meal_h, minutes in zip(profile.meal_hours, (10, 20, 25), strict=False):
+        hour = (wake + 0.5 if meal_h < 0 else meal_h) + rng.normal(0, 0.25)
         add(hour, minutes * rng.uniform(0.7, 1.3), "cook", gas_m3h=gas, power_w=electric)
         add(hour + minutes / 60 + 0.3, 4, "dishes", water_lpm=2.5)
     nap_end = 13.0
     if profile.nap:
-        nap_end = 12.9 + rng.uniform(0.7, 1.5)
+        nap_end = 12.9 + rng.uniform(*profile.nap_h)
         nap = (_at(day, 12.9), _at(day, nap_end))
         if _free(busy, *nap):
             busy.append(nap)
@@ -113,19 +197,17 @@ def plan_day(profile: Profile, day: datetime, rng: np.random.Generator) -> list[
         add(hour, 1, "toilet", water_lpm=6.0)
     for hour in rng.uniform(0.5, max(0.6, wake - 0.5), size=rng.poisson(profile.night_toilet)):
         add(float(hour), 1, "toilet", water_lpm=6.0)
-    for hour in rng.uniform(wake + 1, sleep - 1, size=rng.poisson(3)):
+    for hour in rng.uniform(wake + 1, sleep - 1, size=rng.poisson(profile.taps_per_day)):
         add(float(hour), 1, "tap", water_lpm=2.0)
         add(float(hour) + 0.02, 2, "kettle", power_w=1800.0)
-    tv_start = max(nap_end + 0.2, sleep - profile.tv_h - rng.uniform(0, 1))
-    add(tv_start, (sleep - tv_start - 0.2) * 60 * 0.5, "tv", power_w=110.0)
-    add(19.0 + rng.uniform(0, 0.5), (sleep - 19.3) * 60, "tv", power_w=110.0)
+    if profile.tv:
+        tv_start = max(nap_end + 0.2, sleep - profile.tv_h - rng.uniform(0, 1))
+        add(tv_start, (sleep - tv_start - 0.2) * 60 * 0.5, "tv", power_w=110.0)
+        add(19.0 + rng.uniform(0, 0.5), (sleep - 19.3) * 60, "tv", power_w=110.0)
     add(18.0, (sleep - 18.0) * 60, "lights", power_w=40.0)
     if rng.random() < 1.0 / profile.shower_every_days:
         add(sleep - 1.3 + rng.normal(0, 0.2), 10, "shower", water_lpm=7.0, power_w=2000.0)
     add(sleep - 0.1, 1, "toilet", water_lpm=6.0)
-    plan.append(Activity(_at(day, 0.0), _at(day, wake), "asleep"))
-    plan.append(Activity(_at(day, sleep), _at(day, 24.0), "asleep"))
-    return sorted(plan, key=lambda a: a.start)
 
 
 def _toilet_visits(per_day: float, first: float, last: float,

@@ -64,7 +64,7 @@ def schedule(households: list[SimHousehold], homes: list[SimulatedHome], *, seed
             kinds.append(IncidentKind.NETWORK_OUTAGE)
         if n % 2 == 0:
             kinds.append(IncidentKind.TAP_RUNNING)
-        if n % 3 == 1 and household.profile.cooks_with_gas:
+        if n % 3 == 1 and household.profile.cooks_with_gas and "gas" in household.profile.sensors:
             kinds.append(IncidentKind.GAS_LEFT_ON)
         for kind, day in zip(kinds, _days(rng, learning_days, days - 1, len(kinds)), strict=False):
             incidents.append(_one(kind, home, rng, start + day * 86400.0))

@@ -42,6 +42,8 @@ class Scenario:
     seed: int = 1
     tick_s: float = 300.0
     timezone: str = "Asia/Shanghai"
+    routines: str = "varied"
+    """"varied": the kinds of `simulator.routines` in turn; "classic": one kind of elder."""
 
 
 @dataclass
@@ -49,6 +51,8 @@ class SimOutcome:
     """Per detector: results per home, and figures for hubs, flows and notes."""
 
     homes: dict[str, list[HomeResult]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    """Each home's kind of routine."""
     extra: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -97,7 +101,7 @@ def run(scenario: Scenario, factories: dict[str, SimFactory],
     """Simulate, detect and score (see the module docstring)."""
     tz = ZoneInfo(scenario.timezone)
     start = START.replace(tzinfo=tz).timestamp()
-    households = population(scenario.homes, seed=scenario.seed)
+    households = population(scenario.homes, seed=scenario.seed, routines=scenario.routines)
     plain = build_homes(households, start=start, tz=tz, incidents=[])
     plan = schedule(households, plain, seed=scenario.seed, start=start,
                     learning_days=scenario.learning_days, days=scenario.days)
@@ -120,7 +124,7 @@ def run(scenario: Scenario, factories: dict[str, SimFactory],
             _deliver(home, now, reader, states[home.home_id], watches)
         for watch in watches.values():
             watch.tick(now, states, contexts)
-    outcome = SimOutcome()
+    outcome = SimOutcome(kinds={h.home_id: h.kind for h in households})
     for name, watch in watches.items():
         outcome.homes[name], outcome.extra[name] = _score(
             watch, homes, plan, start + scenario.learning_days * 86400.0, end)
@@ -166,10 +170,27 @@ def _score(watch: _Watch, homes: list[SimulatedHome], plan: Schedule, first: flo
             result.delays_h.append((min(caught) - incident.start) / 3600.0 if caught else math.inf)
         for at, f in rose:
             if f.kind in WELFARE and at >= first and not _about(down, at, f.since):
-                label = "sleep" if _asleep(home, at) else ("out" if home.is_out(at) else None)
+                label = ("sleep" if _asleep(home, at) else "away" if home.on_trip(at)
+                         else "out" if home.is_out(at) else None)
                 result.false_alerts.append(FalseAlert(at, f.kind.value, label, f.explanation))
         results.append(result)
     return results, _extras(watch, by_home, plan, first, end)
+
+
+def by_kind(outcome: SimOutcome) -> dict[str, list[HomeResult]]:
+    """Per detector, one pooled result per kind of routine (so a weak spot shows by name)."""
+    pooled: dict[str, list[HomeResult]] = {}
+    for name, results in outcome.homes.items():
+        groups: dict[str, HomeResult] = {}
+        for r in results:
+            kind = outcome.kinds.get(r.home_id, "classic")
+            g = groups.setdefault(kind, HomeResult(kind, r.detector, 0.0))
+            g.household_months += r.household_months
+            g.delays_h += r.delays_h
+            g.already_alerting += r.already_alerting
+            g.false_alerts += r.false_alerts
+        pooled[name] = list(groups.values())
+    return pooled
 
 
 def _about(incidents: list[Incident], at: float, since: float) -> bool:

@@ -38,6 +38,9 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--homes", type=int, default=40, help="simulated homes (default 40)")
     p.add_argument("--days", type=int, default=56, help="simulated days (default 56)")
     p.add_argument("--sim-learning-days", type=int, default=14)
+    p.add_argument("--routines", choices=("varied", "classic"), default="varied",
+                   help="simulated homes: the kinds of routine of simulator/routines.py in turn "
+                   "(default), or all of the classic routine")
     p.add_argument("--no-simulated", action="store_true", help="skip the simulated population")
     p.add_argument("--no-recorded", action="store_true", help="skip ../shared/eval-data")
     p.add_argument("--eval-data", type=Path, help="where the recorded homes are")
@@ -63,16 +66,17 @@ def handle(args: argparse.Namespace) -> int:
     _say(f"shouwang evaluate: detectors {', '.join(factories)}; seed {args.seed}")
     results: dict[str, dict[str, list[Any]]] = {}
     extras: dict[str, dict[str, float]] = {}
+    by_kind: dict[str, Any] = {}
     if args.events is not None:
         results["events"] = _events(args, factories, settings)
     else:
         if not args.no_simulated:
-            results["simulated"], extras = _simulated(args, factories, settings)
+            results["simulated"], extras = _simulated(args, factories, settings, by_kind)
         if not args.no_recorded:
             recorded = _recorded(args, factories)
             if recorded is not None:
                 results["recorded"] = recorded
-    return _write(args, results, extras)
+    return _write(args, results, extras, by_kind)
 
 
 def _progress(text: str) -> None:
@@ -119,11 +123,11 @@ def _recorded(args: argparse.Namespace, factories: dict[str, Any]) -> dict[str, 
     return results
 
 
-def _simulated(args: argparse.Namespace, factories: dict[str, Any],
-               settings: Any) -> tuple[dict[str, list[Any]], dict[str, dict[str, float]]]:
+def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: Any,
+               extra_kinds: dict[str, Any]) -> tuple[dict[str, list[Any]], dict[str, dict[str, float]]]:
     from detector.evaluation import metrics, report
     from detector.evaluation import run as evaluation
-    from detector.evaluation.simulated import Scenario
+    from detector.evaluation.simulated import Scenario, by_kind
 
     if args.days <= args.sim_learning_days:
         raise InvalidInput(
@@ -134,24 +138,30 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any],
         _say(f"note: only {args.days - args.sim_learning_days} day(s) are judged after learning; "
              "the figures below rest on few incidents.")
     scenario = Scenario(homes=args.homes, days=args.days, learning_days=args.sim_learning_days,
-                        seed=args.seed, tick_s=args.tick_min * 60.0)
-    _say(f"\nSimulated population: {scenario.homes} homes, {scenario.days} days, seed "
-         f"{scenario.seed}. The first {scenario.learning_days} days are used only for learning; "
-         "then each home has two incapacitations at random at-home daytime moments, and some "
-         "have a trip away, hub outages, a tap left running or gas left on.")
+                        seed=args.seed, tick_s=args.tick_min * 60.0, routines=args.routines)
+    _say(f"\nSimulated population: {scenario.homes} homes ({scenario.routines} routines), "
+         f"{scenario.days} days, seed {scenario.seed}. The first {scenario.learning_days} days "
+         "are used only for learning; then each home has two incapacitations at random at-home "
+         "daytime moments, and some have a trip away, hub outages, a tap left running or gas left on.")
     started = time.perf_counter()
     outcome = evaluation.simulated(factories, scenario, settings.detector)
     _say(report.table(metrics.by_detector(outcome.homes)))
+    kinds = metrics.by_detector(by_kind(outcome))
+    if len(next(iter(kinds.values()))["homes"]) > 1:
+        _say("\nBy kind of routine (simulator/routines.py):")
+        _say(report.table(kinds, legend=False))
     for name, extra in outcome.extra.items():
         _say(f"  {name}: " + ", ".join(
             f"{k} {v:g}" if math.isfinite(v) else f"{k} none (nothing detected)"
             for k, v in extra.items()))
     _say(f"  ({time.perf_counter() - started:.0f} s)")
+    for name in outcome.extra:
+        extra_kinds[name] = kinds[name]["homes"]
     return outcome.homes, outcome.extra
 
 
 def _write(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]],
-           extras: dict[str, dict[str, float]]) -> int:
+           extras: dict[str, dict[str, float]], extra_kinds: dict[str, Any]) -> int:
     from detector.evaluation import metrics, report
 
     if not results:
@@ -163,6 +173,8 @@ def _write(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]],
     for name, extra in extras.items():
         datasets["simulated"][name]["simulated"] = {
             k: (v if math.isfinite(v) else None) for k, v in extra.items()}
+        if name in extra_kinds:
+            datasets["simulated"][name]["kinds"] = extra_kinds[name]
     if len(results) > 1:
         _say("\nAll homes together:")
         _say(report.table(overall, per_home=False))

@@ -316,10 +316,13 @@ def test_time_spent_out_is_not_time_at_home_without_water() -> None:
 
     assert no_water(stayed, 20.5)  # 12 h at home without water
     assert not no_water(went_out, 20.5)  # 12 h since water, but 8 h 30 m of them out
-    later = no_water(went_out, 28.6)  # 12 h at home since water (and she was out before)
-    assert later and "08:00 (20 h 36 m, 8 h 30 m of it out), though" in later[0].explanation, (
+    assert not no_water(went_out, 28.6)  # 20 h 36 m since water: 8 h 30 m out, 7 h asleep
+    later = no_water(went_out, 37.7)  # 12 h awake at home since water
+    assert later and "08:00 (1 d 5 h, 8 h 30 m of it out, " in later[0].explanation, (
         later[0].explanation)
-    assert "（其中外出8小时30分）" in (later[0].explanation_zh or ""), later[0].explanation_zh
+    assert "in her usual night), though" in later[0].explanation, later[0].explanation
+    assert "（其中外出8小时30分，在平常睡觉的时间" in (later[0].explanation_zh or ""), (
+        later[0].explanation_zh)
 
 
 def test_no_water_is_not_judged_while_the_elder_is_probably_out() -> None:
