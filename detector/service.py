@@ -81,6 +81,7 @@ class DetectorService:
         self._contexts: dict[str, Context] = {}
         self._hubs: dict[str, str] = {}
         self._dirty: set[str] = set()
+        self._status_saved = float("-inf")  # wall time of the last status save
         self._started_at = clock.now()
         self._snapshot = snapshot_dir / SNAPSHOT_FILE if snapshot_dir is not None else None
         self._snapshot_at = self._started_at
@@ -265,6 +266,12 @@ class DetectorService:
                     self._handle(messages)
                 except Exception:
                     log.exception("detector.handle_failed messages=%d", len(messages))
+            # A sign of life shows on the page within seconds, not at the next tick.
+            if self._dirty and time.monotonic() - self._status_saved >= self._settings.status_flush_s:
+                try:
+                    self._save_status(self._clock.now())
+                except Exception:
+                    log.exception("detector.status_save_failed households=%d", len(self._dirty))
             if self._clock.now() >= next_tick:
                 try:
                     self.tick(self._clock.now())
@@ -324,6 +331,7 @@ class DetectorService:
                   len(findings), 1000 * (time.perf_counter() - started))
 
     def _save_status(self, now: float) -> None:
+        self._status_saved = time.monotonic()
         dirty, self._dirty = self._dirty, set()
         statuses, memories = restart.records(
             [h for h in dirty if h in self._contexts], self.homes, self._memory,

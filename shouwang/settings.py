@@ -252,6 +252,9 @@ class DetectorSettings(Group):
         description="learned: each household's own rhythm (the default); fixed: the 12-hour rules",
     )
     tick_s: float = Field(default=60.0, gt=0, description="clock seconds between assessments")
+    status_flush_s: float = Field(
+        default=2.0, gt=0, description="wall seconds at most between a sign of life arriving and the "
+        "household's last sign of life being saved (what cards and `households list` show)")
     registry_refresh_s: float = Field(
         default=60.0, gt=0,
         description="clock seconds between re-reading households and hubs (away, tier, hubs); "

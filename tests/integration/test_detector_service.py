@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from detector.service import DetectorService
+from gateway.topics import reading_topic
 from shouwang.bootstrap import make_detector
 from shouwang.clock import Clock
 from shouwang.domain.alerts import AlertKind, AlertState, Outcome
 from shouwang.domain.model import Grid, Household, Hub, Role, StoredReading, Tier, Visit
 from shouwang.metrics import Metrics
-from shouwang.settings import Settings
+from shouwang.mqtt import MqttClient
+from shouwang.settings import MqttSettings, Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+from tests.support import wait_for
 from tests.unit.detector.helpers import START, TZ, at, simulated
 
 HOUSEHOLD, HUB = "sim-0001", "h-sim-0001"
@@ -161,3 +166,30 @@ def test_a_household_whose_consent_was_withdrawn_is_not_judged(
         clock.t = at(15, 8.0) + minutes * 60
         svc.tick(clock.t)
     assert state.alerts.unresolved() == []
+
+
+@pytest.mark.broker
+def test_a_sign_of_life_is_saved_within_seconds_not_at_the_next_tick(
+    tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore], embedded_mqtt: MqttSettings,
+) -> None:
+    state, readings = stores
+    now = time.time()
+    settings = Settings(storage={"data_dir": tmp_path}, timezone="Asia/Shanghai", mqtt=embedded_mqtt,
+                        detector={"tick_s": 3600.0, "status_flush_s": 0.5})
+    svc = DetectorService(mqtt=settings.mqtt, settings=settings.detector, gateway=settings.gateway,
+                          detector=make_detector(settings), readings=readings, state=state,
+                          clock=StillClock(now), metrics=Metrics(), tz=TZ, snapshot_dir=tmp_path)
+    svc.start()
+    hub = MqttClient(embedded_mqtt, client_id="test-door-hub")
+    hub.start()
+    try:
+        wait_for(lambda: svc.ticks >= 1, what="the detector's first tick")
+        topic = reading_topic(embedded_mqtt.topic_prefix, HUB, "door")
+        hub.publish(topic, json.dumps([{"ts": now - 5, "value": 1}, {"ts": now - 4, "value": 0}]), qos=1)
+        status = wait_for(lambda: (s := state.status.all().get(HOUSEHOLD)) and s.last_sign_at == now - 4 and s,
+                          timeout_s=10, what="the door's sign of life saved")
+        assert status.last_sign_kind == "door"
+        assert svc.ticks == 1, "saved between ticks (the next is an hour away)"
+    finally:
+        hub.stop()
+        svc.stop()
