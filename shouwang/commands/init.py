@@ -24,6 +24,7 @@ NEXT_STEPS = """
 Next steps (from this folder, so `shouwang` finds {file}):
   shouwang grids add g-01 东园网格
   shouwang staff add wang.fang --name 王芳 --role grid_member --grid g-01 --webhook https://hooks.example.org/wang
+  shouwang staff add zhou.hong --name 周红 --role duty_leader     # the top of every ladder
   shouwang staff password wang.fang
   shouwang households import households.csv      # id, colour, grid, hub (+ consent columns)
   shouwang run
