@@ -97,3 +97,15 @@ def expected_between(usual: dict[str, list[float]], start: float, end: float, *,
         total += sum(rates[hour] for rates in usual.values()) * (nxt - ts) / HOUR
         ts = nxt
     return total
+
+
+def uses(signs: Iterable[SignOfLife], *, gap_s: float) -> list[SignOfLife]:
+    """Signs of life as uses, the way the detector counts them: signs closer than `gap_s` to the
+    one before are the same use (a kettle and the tap beside it), counted once, as the first."""
+    kept: list[SignOfLife] = []
+    last = float("-inf")
+    for sign in sorted(signs, key=lambda s: s.ts):
+        if sign.ts - last > gap_s:
+            kept.append(sign)
+        last = sign.ts
+    return kept

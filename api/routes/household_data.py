@@ -75,7 +75,9 @@ def activity(household: ReadableHousehold, context: Context, now: Now,
     learn_from = now - USUAL_DAYS * 86400
     rows = context.readings.query(household_id=household.id, start=min(start, learn_from) - usage.HOUR,
                                   end=now)
-    signs = usage.signs_of_life(rows, _reader(context), household.id)
+    # Uses, not raw signs: the chart then counts what the detector's explanations count.
+    signs = usage.uses(usage.signs_of_life(rows, _reader(context), household.id),
+                       gap_s=context.settings.detector.learned.episode_gap_min * 60)
     visits = context.state.visits.for_household(household.id, start=start, end=now)
     counts = usage.activity(signs, visits, start=start, hours=hours)
     # "Usual" is the days before today: today's silence must not lower what it is judged against.

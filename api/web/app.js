@@ -21,7 +21,8 @@ const TEXT = {
     was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
     water_running: "水长流", gas_running: "燃气长开", since: "自", hoursAgo: "小时前",
-    minutesAgo: "分钟前", daysAgo: "天前", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
+    minutesAgo: "分钟前", daysAgo: "天前", agoText: "{d}前", durMin: "{m} 分钟", durHour: "{h} 小时",
+    durHourMin: "{h} 小时 {m} 分钟", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
     lang: "English", chooseOutcome: "请选择结果…", confirmResolve: "确定以“{o}”结案吗？",
     confirm: "确定结案", cancel: "取消", alertsHere: "该住户的警报", noAlertsHere: "该住户没有未处理的警报。",
     actionBy: "{action}（{who}）", colon: "：", listSep: "、", paren: "（{x}）",
@@ -30,7 +31,7 @@ const TEXT = {
     chartScroll: "图表可左右滑动", retry: "重试", rowScale: "{kind}（每小时最多 {n} 次）",
     usualLegend: "灰色：平常这个钟点的次数（过去 {d} 天的平均）", usualNotYet: "还没有足够的记录来说明平常的样子。",
     recentLife: "最近一小时内有生活迹象。",
-    silenceLine: "已安静 {h} 小时；按平常（过去 {d} 天），这段时间约有 {n} 次生活迹象。",
+    silenceLine: "已安静 {h}；按平常（过去 {d} 天），这段时间约有 {n} 次生活迹象。",
     alertHead: "警报 #{id}（{kind}）：", did_opened: "{who}发出", did_acknowledged: "{who}已确认",
     did_escalated: "已升级至{to}", escalatedAuto: "自动升级", did_resolved: "{who}结案",
     did_cleared: "自动解除", did_assigned: "{who}指派", did_commented: "{who}备注",
@@ -71,6 +72,7 @@ const TEXT = {
     inactivity: "no activity", no_water: "no water", hub_offline: "hub offline",
     water_running: "water running", gas_running: "gas left on", since: "since",
     hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
+    agoText: "{d} ago", durMin: "{m} min", durHour: "{h} h", durHourMin: "{h} h {m} min",
     chartSummary: "{n} signs of life in the last 7 days", lang: "中文",
     chooseOutcome: "Choose an outcome…", confirmResolve: "Resolve as “{o}”?", confirm: "Yes, resolve",
     cancel: "Cancel", alertsHere: "This household's alerts", noAlertsHere: "No open alerts here.",
@@ -81,7 +83,7 @@ const TEXT = {
     chartScroll: "the chart scrolls sideways", retry: "retry", rowScale: "{kind} (up to {n} an hour)",
     usualLegend: "grey: what is usual at that hour (average of the last {d} days)",
     usualNotYet: "Not enough history yet to say what is usual.", recentLife: "Signs of life within the last hour.",
-    silenceLine: "Quiet for {h} hours; on a usual day (last {d} days) about {n} signs of life come in as long.",
+    silenceLine: "Quiet for {h}; on a usual day (last {d} days) about {n} signs of life come in as long.",
     alertHead: "Alert #{id} ({kind}): ", did_opened: "raised by {who}",
     did_acknowledged: "acknowledged by {who}", did_escalated: "escalated to {to}",
     escalatedAuto: "escalated automatically", did_resolved: "resolved by {who}",
@@ -187,10 +189,16 @@ function ago(iso) {
   if (!iso) return t("never");
   const minutes = Math.round((Date.now() + app.skew - new Date(iso).getTime()) / 60000);
   const x = minutes < 2 ? t("justNow")
-    : minutes < 120 ? `${minutes} ${t("minutesAgo")}`
-    : minutes < 2880 ? `${Math.round(minutes / 60)} ${t("hoursAgo")}`
+    : minutes < 2880 ? fill("agoText", { d: duration(minutes) })
     : `${Math.round(minutes / 1440)} ${t("daysAgo")}`;
   return clock(iso) + fill("paren", { x });
+}
+
+// "7 小时 31 分钟", as the alerts word a silence, so one silence reads the same everywhere.
+function duration(minutes) {
+  const h = Math.floor(minutes / 60), m = minutes % 60;
+  if (!h) return fill("durMin", { m });
+  return m ? fill("durHourMin", { h, m }) : fill("durHour", { h });
 }
 
 // A "how long ago" that refreshTimes() keeps current while the page stays open.
@@ -273,16 +281,26 @@ function renderCards() {
   $("unwatched-count").textContent = fill("paren", { x: unwatched });
 }
 
-async function loadHomes() {
+// What a card shows of a household (the hub's every report changes hub_last_seen_at, not the card).
+const shown = (home) => home && JSON.stringify({ ...home, hub_last_seen_at: null });
+
+async function loadHomes({ onlyIfChanged = false } = {}) {
   const page = await api("/households?limit=1000");
-  app.homes = new Map(page.items.map((h) => [h.id, h]));
+  const fresh = new Map(page.items.map((h) => [h.id, h]));
+  const same = (a, b) => a.size === b.size && [...a].every(([id, h]) => shown(h) === shown(b.get(id)));
+  if (onlyIfChanged && same(fresh, app.homes)) return;
+  app.homes = fresh;
   renderCards();
 }
 
-async function refreshHome(id) {
+async function refreshHome(id, { onlyIfChanged = false } = {}) {
+  let fresh;
   try {
-    app.homes.set(id, await api(`/households/${encodeURIComponent(id)}`));
+    fresh = await api(`/households/${encodeURIComponent(id)}`);
   } catch (e) { return; }
+  // A periodic look that finds nothing new leaves the page (and the keyboard's place) alone.
+  if (onlyIfChanged && shown(fresh) === shown(app.homes.get(id))) return;
+  app.homes.set(id, fresh);
   const node = document.querySelector(`#cards [data-household="${CSS.escape(id)}"]`);
   if (node) node.parentElement.replaceChildren(card(app.homes.get(id)));
   else renderCards();
@@ -500,7 +518,8 @@ function chart(activity) {
     const base = row * (rowH + labelH) + labelH + rowH;
     const rates = usual[k] || [];
     const peak = Math.max(1, ...activity.counts[k], ...rates.map((r) => Math.ceil(r)));
-    const label = add("text", { x: 2, y: base - rowH - 4, "font-size": "13", fill: "currentColor" });
+    const label = add("text", { x: hours * w - 2, y: base - rowH - 4, "font-size": "13", fill: "currentColor",
+                                "text-anchor": "end" });
     label.textContent = fill("rowScale", { kind: t(k), n: peak });
     for (let i = 0; i < hours; i++) {
       const expected = rates[clockHours[i]] || 0;
@@ -533,7 +552,8 @@ function silenceLine(activity) {
   const s = activity.silence;
   if (!s) return activity.usual_days ? "" : t("usualNotYet");
   if (s.hours < 1) return t("recentLife");
-  return fill("silenceLine", { h: s.hours.toFixed(1), n: Math.round(s.expected), d: activity.usual_days });
+  return fill("silenceLine", { h: duration(Math.round(s.hours * 60)), n: Math.round(s.expected),
+                               d: activity.usual_days });
 }
 
 function who(d) {
@@ -744,8 +764,8 @@ document.addEventListener("DOMContentLoaded", () => {
   // household's status a few seconds after its readings arrive; signs are not live events).
   setInterval(() => {
     if (!app.token || document.hidden) return;
-    if (!$("dashboard").hidden) loadHomes().catch(() => {});
-    else if (!$("household").hidden && current()) refreshHome(current());
+    if (!$("dashboard").hidden) loadHomes({ onlyIfChanged: true }).catch(() => {});
+    else if (!$("household").hidden && current()) refreshHome(current(), { onlyIfChanged: true });
   }, CARD_REFRESH_MS);
   // "3 min ago" must not stay "3 min ago"; the server's clock is re-read too (a demo's runs fast).
   setInterval(() => { if (app.token) measureSkew().then(refreshTimes); }, 20000);

@@ -3,24 +3,24 @@
 "use strict";
 
 Object.assign(TEXT.zh, {
-  cockpit: "社区总览", cockpitTitle: "社区智治在线", cockpitHint: "各网格此刻的情况；点数字查看明细。", grid: "网格", allGrids: "全社区",
+  cockpit: "社区智治在线", cockpitTitle: "社区智治在线", cockpitHint: "各网格此刻的情况；点数字查看明细。", grid: "网格", allGrids: "全社区",
   c_households: "住户", c_open_alerts: "未处理警报", c_past_limit: "超时未确认", c_oldest: "最久未确认",
-  c_hubs_offline: "设备离线", c_unwatched: "未在监测", c_visits_overdue: "走访逾期",
+  c_hubs_offline: "设备离线", c_unwatched: "监测盲区", c_visits_overdue: "走访逾期",
   c_median_ack: "确认用时中位数", c_within_limit: "限时内确认", minutes: "分钟", none: "无",
-  trendTitle: "最近 30 天每天发出的警报", trendSummary: "最近 30 天共发出 {n} 条警报，其中误报 {f} 条",
+  trendTitle: "最近 30 天每天发出的警报", trendPeak: "最多 {n} 条/天", trendSummary: "最近 30 天共发出 {n} 条警报，其中误报 {f} 条",
   downloadCsv: "下载 CSV", csv_grids: "各网格", csv_alerts: "未处理警报", csv_households: "需关注住户",
   csv_trend: "每日趋势", behind: "{grid} · {figure}", closeList: "收起", listEmpty: "这一项没有记录。",
   watch_no_consent: "未签知情同意", watch_no_hub: "未装设备", watch_hub_silent: "设备无信号",
   watch_watched: "监测中", lastVisit: "上次走访", visitDue: "应走访", ageLimit: "已等 {a} 分钟（时限 {l} 分钟）",
 });
 Object.assign(TEXT.en, {
-  cockpit: "Community view", cockpitTitle: "Community at a glance",
+  cockpit: "Community at a glance", cockpitTitle: "Community at a glance",
   cockpitHint: "Each grid right now; a number opens the list behind it.", grid: "Grid", allGrids: "Whole community",
   c_households: "Households", c_open_alerts: "Open alerts", c_past_limit: "Past their limit",
-  c_oldest: "Oldest unacknowledged", c_hubs_offline: "Hubs offline", c_unwatched: "Not watched",
+  c_oldest: "Oldest unacknowledged", c_hubs_offline: "Hubs offline", c_unwatched: "Blind spots",
   c_visits_overdue: "Visits overdue", c_median_ack: "Median time to acknowledge",
   c_within_limit: "Acknowledged in time", minutes: "min", none: "none",
-  trendTitle: "Alerts raised per day, last 30 days", trendSummary: "{n} alerts in the last 30 days, {f} false alarms",
+  trendTitle: "Alerts raised per day, last 30 days", trendPeak: "up to {n} a day", trendSummary: "{n} alerts in the last 30 days, {f} false alarms",
   downloadCsv: "Download CSV", csv_grids: "grids", csv_alerts: "open alerts", csv_households: "households needing something",
   csv_trend: "daily trend", behind: "{grid} · {figure}", closeList: "Close", listEmpty: "Nothing here.",
   watch_no_consent: "no consent", watch_no_hub: "no hub", watch_hub_silent: "hub silent",
@@ -132,7 +132,7 @@ function trendChart(trend) {
       bar.setAttribute("y", h - height); bar.setAttribute("height", height); bar.setAttribute("fill", colour);
       svg.append(bar);
     }
-    if (i % 7 === trend.length % 7) {
+    if (i % 7 === (trend.length - 1) % 7) {  // every week, ending on today
       const label = document.createElementNS(ns, "text");
       label.setAttribute("x", i * w); label.setAttribute("y", h + 16); label.setAttribute("font-size", "12");
       label.setAttribute("fill", "currentColor");
@@ -140,6 +140,11 @@ function trendChart(trend) {
       svg.append(label);
     }
   });
+  const scale = document.createElementNS(ns, "text");
+  scale.setAttribute("x", 2); scale.setAttribute("y", 12); scale.setAttribute("font-size", "12");
+  scale.setAttribute("fill", "currentColor");
+  scale.textContent = fill("trendPeak", { n: peak });
+  svg.append(scale);
   return svg;
 }
 

@@ -204,7 +204,7 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             # What is usual for this home sits behind the bars; the silence says what it missed.
             expect(page.locator("#chart svg rect.usual").first).to_be_attached()
             expect(page.locator("#chart svg rect.silence")).to_have_count(1)
-            expect(page.locator("#chart-silence")).to_contain_text(re.compile(r"已安静 \d+\.\d 小时"))
+            expect(page.locator("#chart-silence")).to_contain_text(re.compile(r"已安静 \d+ 小时( \d+ 分钟)?；按平常"))
             expect(page.locator('#timeline li[data-kind="alert"]').first).to_be_visible()
             here = page.locator("#household-alerts li")
             expect(here.first).to_be_visible()
@@ -402,6 +402,12 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 expect(page.locator("#household")).to_be_visible()
                 expect(page.locator("#timeline li").first).to_be_visible()
                 assert violations(page, axe) == []
+                shoot(page, name.replace("cockpit", "household"), tmp_path)
+                # Nothing sticks out sideways: the page is exactly as wide as the screen.
+                assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
+                page.locator("#back").click()
+                expect(page.locator("#dashboard")).to_be_visible()
+                assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
                 assert errors == [], errors
                 page.close()
         finally:

@@ -38,7 +38,9 @@ def test_activity_counts_signs_of_life_per_hour_and_kind(community: Community) -
     assert body["hours"] == 48 and set(body["kinds"]) >= {"water", "door", "visit"}
     assert all(len(v) == 48 for v in body["counts"].values())
     assert sum(body["counts"]["water"]) > 40
-    assert sum(body["counts"]["door"]) > 10
+    # Uses, as the detector counts them: the door opened five minutes after the tap (every third
+    # hour) is part of the same use, counted once, as water.
+    assert sum(body["counts"]["door"]) == 0
     # What is usual for this home, by local hour of the day, from the days before today.
     assert body["usual_days"] >= 1 and all(len(v) == 24 for v in body["usual"].values())
     assert sum(body["usual"]["water"]) > 10

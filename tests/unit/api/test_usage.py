@@ -68,3 +68,9 @@ def test_a_silence_is_weighed_by_what_a_usual_day_brings_in_those_hours() -> Non
     assert usage.expected_between(usual, start, start + 2 * 3600, tz=tz) == 2.0 + 0.5  # 08-09 whole, 09:30
     night = datetime(2026, 11, 2, 1, 0, tzinfo=tz).timestamp()
     assert usage.expected_between(usual, night, night + 3 * 3600, tz=tz) == 0.0
+
+
+def test_signs_minutes_apart_are_one_use_as_the_detector_counts_them() -> None:
+    signs = [SignOfLife("h", T0 + m * 60, kind, "s") for m, kind in
+             ((0, SignKind.WATER), (2, SignKind.ELECTRICITY), (4, SignKind.WATER), (30, SignKind.DOOR))]
+    assert [(s.ts - T0) / 60 for s in usage.uses(signs, gap_s=300)] == [0, 30]
