@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dispatch import policy
 from shouwang.commands import notify
 from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.domain.errors import InvalidInput
@@ -34,9 +35,21 @@ def _state_and_tz(args: argparse.Namespace) -> tuple[StateStore, ZoneInfo]:
     return StateStore.open(settings.storage.state_database_url()), ZoneInfo(settings.timezone)
 
 
+class _Actions:
+    """A command's actions, each of which says what it does under its own --help as well."""
+
+    def __init__(self, actions: Any) -> None:
+        self._actions = actions
+
+    def add_parser(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        options.setdefault("description", options.get("help"))
+        parser: argparse.ArgumentParser = self._actions.add_parser(name, **options)
+        return parser
+
+
 def _actions(commands: Any, name: str, help_text: str) -> Any:
-    return commands.add_parser(name, help=help_text, description=help_text).add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+    return _Actions(commands.add_parser(name, help=help_text, description=help_text).add_subparsers(
+        dest="action", required=True, metavar="ACTION"))
 
 
 def add_parsers(commands: Any) -> None:
@@ -49,27 +62,27 @@ def add_parsers(commands: Any) -> None:
 
     staff = _actions(commands, "staff", "staff, how they are told about alerts, and their API tokens")
     p = staff.add_parser("add", help="add a staff member and print their API token once")
-    p.add_argument("username")
+    p.add_argument("username", help="what they sign in with, e.g. wang.fang")
     p.add_argument("--name", required=True, help="full name, e.g. 王芳")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     _contact_options(p)
     p.set_defaults(handler=staff_add)
     p = staff.add_parser("update", help="change a staff member's grids, webhook, phone or name")
-    p.add_argument("username")
-    p.add_argument("--name")
+    p.add_argument("username", help="a staff member's username (see `staff list`)")
+    p.add_argument("--name", help="their full name")
     _contact_options(p)
     p.add_argument("--mqtt", action="store_true", help="publish their alerts over MQTT again")
     p.set_defaults(handler=staff_update)
     p = staff.add_parser("retire", help="stop routing alerts to a staff member; their tokens stop working")
-    p.add_argument("username")
+    p.add_argument("username", help="a staff member's username (see `staff list`)")
     p.set_defaults(handler=staff_retire)
     p = staff.add_parser("token", help="issue another API token for a staff member")
-    p.add_argument("username")
+    p.add_argument("username", help="a staff member's username (see `staff list`)")
     p.add_argument("--label", default="cli", help="what the token is for")
     p.set_defaults(handler=staff_token)
     staff.add_parser("list", help="list staff").set_defaults(handler=staff_list)
     p = staff.add_parser("password", help="set a staff member's password for the web page")
-    p.add_argument("username")
+    p.add_argument("username", help="a staff member's username (see `staff list`)")
     p.add_argument("--stdin", action="store_true",
                    help="read the password from standard input (also what happens when it is piped in)")
     p.set_defaults(handler=staff_password)
@@ -87,14 +100,14 @@ def add_parsers(commands: Any) -> None:
         handler=households_list)
     p = homes.add_parser("consent", help="record (or withdraw) a household's consent to sensing",
                          description="Monitoring starts only with consent (who agreed, when, to what).")
-    p.add_argument("household_id")
+    p.add_argument("household_id", help="the household's id (see `households list`)")
     p.add_argument("--by", required=True, help="who agreed: the elder's name, or a relative's")
     p.add_argument("--relationship", default="self",
                    help="how the person who agreed is related to the elder, e.g. son, daughter (default self)")
     p.add_argument("--date", help="when they agreed, YYYY-MM-DD (default now)")
     p.add_argument("--share-with-family", action="store_true", help="they also agreed to share with family")
     p.add_argument("--withdraw", action="store_true", help="record that consent is withdrawn")
-    p.add_argument("--note")
+    p.add_argument("--note", help="anything worth keeping with the record, e.g. where the signed form is")
     p.set_defaults(handler=households_consent)
 
     hubs = _actions(commands, "hubs", "sensor hubs")
@@ -107,7 +120,9 @@ def add_parsers(commands: Any) -> None:
     hubs.add_parser("list", help="list hubs: their household, whether they say they are online, when "
                                  "last heard").set_defaults(handler=hub_list)
 
-    p = commands.add_parser("dead-letters", help="show messages the gateway refused, and why")
+    p = commands.add_parser("dead-letters", help="show messages the gateway refused, and why",
+                            description="Show messages the gateway refused (newest first), why, and how many "
+                            "were dropped to keep the table within its caps.")
     p.add_argument("--limit", type=int, default=20, help="how many of the newest to show (default 20)")
     p.set_defaults(handler=dead_letters)
 
@@ -115,7 +130,7 @@ def add_parsers(commands: Any) -> None:
 def _contact_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", action="append",
                    help="a grid they work in; repeat for several (with `update`, the grids given replace theirs)")
-    p.add_argument("--phone")
+    p.add_argument("--phone", help="their phone number, shown to colleagues ('' removes it)")
     p.add_argument("--webhook", help="an https URL that receives their alerts as JSON POSTs ('' removes it)")
     p.add_argument("--allow-http", action="store_true",
                    help="accept a plain http webhook (alerts then cross the network unencrypted)")
@@ -215,9 +230,11 @@ def staff_password(args: argparse.Namespace) -> int:
 
 
 def staff_list(args: argparse.Namespace) -> int:
-    print(f"{'id':>4}  {'username':<16} {'role':<12} {'grids':<12} name")
+    print(f"{'id':>4}  {'username':<16} {'role':<12} {'grids':<12} {'told by':<14} name")
     for m in _state(args).registry.roster():
-        print(f"{m.id:>4}  {m.username:<16} {m.role.value:<12} {','.join(sorted(m.grid_ids)) or '-':<12} {m.name}")
+        told = "+".join(c.value for c in policy.channels(m)) or "NOTHING"
+        print(f"{m.id:>4}  {m.username:<16} {m.role.value:<12} {','.join(sorted(m.grid_ids)) or '-':<12} "
+              f"{told:<14} {m.name}" + (f"  webhook {m.webhook_url}" if m.webhook_url else ""))
     return 0
 
 
@@ -262,13 +279,13 @@ def households_list(args: argparse.Namespace) -> int:
     statuses = state.status.all()
     homes = state.registry.households()
     consenting = state.consent.consenting()
-    print(f"{'household':<12} {'colour':<7} {'grid':<8} {'monitored':<10} {'last sign of life':<17} alias")
+    print(f"{'household':<12} {'colour':<7} {'grid':<8} {'monitored':<10} {'last sign of life':<18} alias")
     for h in homes:
         status = statuses.get(h.id)
         last = datetime.fromtimestamp(status.last_sign_at, tz).strftime("%Y-%m-%d %H:%M") if (
             status and status.last_sign_at) else "-"
         monitored = "yes" if h.id in consenting else "no consent"
-        print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} {monitored:<10} {last:<17} {h.alias or ''}")
+        print(f"{h.id:<12} {h.tier.colour:<7} {h.grid_id:<8} {monitored:<10} {last:<18} {h.alias or ''}")
     demo = Path(DEMO_DIR)
     if not homes and settings.storage.state_url is None and (demo / "state.db").is_file() \
             and settings.storage.data_dir.resolve() != demo.resolve():
@@ -298,7 +315,7 @@ def hub_list(args: argparse.Namespace) -> int:
 
 
 def dead_letters(args: argparse.Namespace) -> int:
-    state = _state(args)
+    state, tz = _state_and_tz(args)  # times in the community's zone, as everywhere else
     counts = ", ".join(f"{k} {n}" for k, n in sorted(state.dead_letters.count_by_category().items()))
     print(f"{state.dead_letters.count()} dead letters in all ({counts or 'none'}); newest first:")
     drops = state.dead_letters.drops()
@@ -307,6 +324,6 @@ def dead_letters(args: argparse.Namespace) -> int:
         print(f"{sum(drops.values())} older dead letters were dropped to stay within the caps "
               f"(gateway.dead_letters_per_hub / _total): {floods}")
     for d in state.dead_letters.recent(args.limit):
-        when = time.strftime("%m-%d %H:%M:%S", time.localtime(d.received_at))
+        when = datetime.fromtimestamp(d.received_at, tz).strftime("%m-%d %H:%M:%S")
         print(f"{when}  {d.topic}\n    reason: {d.reason}\n    payload: {d.payload[:160]}")
     return 0
