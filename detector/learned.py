@@ -131,6 +131,11 @@ class LearnedDetector:
         i = self.table.find(household_id)
         return 0 if i is None else int(self.table.learned_days[i])
 
+    def weekly_rates(self, household_id: str) -> list[float] | None:
+        """Expected uses in each local hour of the week (Monday 00:00 first), as judged now."""
+        i = self.table.find(household_id)
+        return None if i is None else np.diff(self.table.cum[i].astype(np.float64)).tolist()
+
     def silence_score(self, household_id: str, now: float) -> float:
         """Λ: the uses the household would normally have shown during its current silence."""
         i = self.row(household_id)

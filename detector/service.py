@@ -82,6 +82,7 @@ class DetectorService:
         self._hubs: dict[str, str] = {}
         self._dirty: set[str] = set()
         self._status_saved = float("-inf")  # wall time of the last status save
+        self._rhythm_saved: dict[str, tuple[float, ...]] = {}
         self._started_at = clock.now()
         self._snapshot = snapshot_dir / SNAPSHOT_FILE if snapshot_dir is not None else None
         self._snapshot_at = self._started_at
@@ -330,6 +331,21 @@ class DetectorService:
         log.debug("detector.tick households=%d findings=%d ms=%.1f", len(self._contexts),
                   len(findings), 1000 * (time.perf_counter() - started))
 
+    def _save_rhythms(self, households: set[str], now: float) -> None:
+        """What is usual for each home, for the page, when it has changed (the learned detector's)."""
+        if not isinstance(self._detector, LearnedDetector):
+            return
+        changed, keys = {}, {}
+        for household_id in households:
+            rates = self._detector.weekly_rates(household_id)
+            if rates is None:
+                continue
+            key = tuple(round(r, 3) for r in rates)
+            if self._rhythm_saved.get(household_id) != key:
+                changed[household_id], keys[household_id] = rates, key
+        self._state.rhythm.save(changed, now=now)
+        self._rhythm_saved.update(keys)  # only once stored: a failed save is tried again
+
     def _save_status(self, now: float) -> None:
         self._status_saved = time.monotonic()
         dirty, self._dirty = self._dirty, set()
@@ -337,5 +353,6 @@ class DetectorService:
             [h for h in dirty if h in self._contexts], self.homes, self._memory,
             self._detector.history_days, now)
         self._state.status.save(statuses)
+        self._save_rhythms(dirty, now)
         self._state.memory.save(memories)
         self._memory.update((m.household_id, m) for m in memories)

@@ -24,6 +24,7 @@ from api.schemas.data import (
 from detector.signs import SignReader
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import SensorKind
+from shouwang.domain.usual import expected_uses
 from shouwang.storage.alert_query import AlertQuery
 
 router = APIRouter(prefix="/households/{household_id}", tags=["readings"])
@@ -86,9 +87,13 @@ def activity(household: ReadableHousehold, context: Context, now: Now,
     usual, usual_days = usage.usual_per_hour([s for s in signs if learn_from <= s.ts < today], tz=context.tz)
     last = max([s.ts for s in signs] + [v.at for v in visits], default=None)
     silence = None
-    if last is not None and usual_days:
-        silence = SilenceOut(since=at(last), hours=round((now - last) / 3600, 2),
-                             expected=round(usage.expected_between(usual, last, now, tz=context.tz), 1))
+    learned = context.state.rhythm.of([household.id]).get(household.id)
+    if last is not None and (learned or usual_days):
+        # The detector's own idea of the home's week, where it has one, so the chart, the card and
+        # the alert weigh the silence alike; else the chart's own average of the days before.
+        expected = (expected_uses(learned, last, now, tz=context.tz) if learned
+                    else usage.expected_between(usual, last, now, tz=context.tz))
+        silence = SilenceOut(since=at(last), hours=round((now - last) / 3600, 2), expected=round(expected, 1))
     return ActivityOut(household_id=household.id, start=at(start), hours=hours,
                        kinds=list(usage.SIGN_KINDS), counts=counts, usual=usual, usual_days=usual_days,
                        silence=silence)

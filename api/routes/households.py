@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentStaff, Now, RegistryManager, StateDep, VisibleHousehold, require
+from api.deps import Context, CurrentStaff, Now, RegistryManager, StateDep, VisibleHousehold, require
 from api.schemas.common import AUTHED, BY_ID, CHANGES
 from api.schemas.households import (
     COLOUR_PATTERN,
@@ -15,31 +16,51 @@ from api.schemas.households import (
     HouseholdOut,
     HouseholdPage,
     HouseholdPatch,
+    UsualNow,
 )
 from api.trail import note
 from shouwang.domain import access
 from shouwang.domain.model import Household, Staff, Tier
+from shouwang.domain.usual import expected_uses
 from shouwang.storage.state import StateStore
+from shouwang.storage.status import HouseholdStatus
 
 router = APIRouter(prefix="/households", tags=["households"])
 
 
-def cards(state: StateStore, homes: list[Household], staff: Staff) -> list[HouseholdOut]:
-    """Households as the dashboard shows them, in a fixed number of queries."""
+def cards(state: StateStore, homes: list[Household], staff: Staff, *,
+          at: tuple[float, tzinfo] | None = None) -> list[HouseholdOut]:
+    """Households as the dashboard shows them, in a fixed number of queries; with `at` (now and the
+    community's zone), each silence beside what is usual for it."""
     ids = [h.id for h in homes]
     statuses = state.status.all()
+    usual = _usual_now(state, ids, statuses, at) if at is not None and staff.role.sees_readings else {}
     consenting = state.consent.consenting(household_ids=ids)
     alerts = state.alert_list.unresolved_by_household(ids) if staff.role.sees_readings else {}
     closed = (state.alert_list.last_resolved_by_household(ids, SILENCE_KINDS)
               if staff.role.sees_readings else {})
     return [HouseholdOut.of(h, statuses.get(h.id), monitoring=h.id in consenting,
                             alert=alerts.get(h.id), sees_readings=staff.role.sees_readings,
-                            closed=closed.get(h.id))
+                            closed=closed.get(h.id), usual_now=usual.get(h.id))
             for h in homes]
 
 
-def card(state: StateStore, household_id: str, staff: Staff) -> HouseholdOut:
-    return cards(state, [state.registry.household(household_id)], staff)[0]
+def _usual_now(state: StateStore, ids: list[str], statuses: dict[str, HouseholdStatus],
+               at: tuple[float, tzinfo]) -> dict[str, UsualNow]:
+    now, tz = at
+    found = {}
+    for household_id, rates in state.rhythm.of(ids).items():
+        status = statuses.get(household_id)
+        if status is None or status.last_sign_at is None or status.last_sign_at > now:
+            continue
+        found[household_id] = UsualNow(silent_min=int((now - status.last_sign_at) // 60),
+                                       expected=round(expected_uses(rates, status.last_sign_at, now, tz=tz), 1))
+    return found
+
+
+def card(state: StateStore, household_id: str, staff: Staff, *,
+         at: tuple[float, tzinfo] | None = None) -> HouseholdOut:
+    return cards(state, [state.registry.household(household_id)], staff, at=at)[0]
 
 
 @router.get("", response_model=HouseholdPage, responses=AUTHED,
@@ -47,6 +68,8 @@ def card(state: StateStore, household_id: str, staff: Staff) -> HouseholdOut:
 def list_households(
     staff: CurrentStaff,
     state: StateDep,
+    context: Context,
+    now: Now,
     grid: Annotated[str | None, Query(max_length=64)] = None,
     colour: Annotated[str | None, Query(pattern=COLOUR_PATTERN)] = None,
     include_retired: bool = False,
@@ -60,7 +83,7 @@ def list_households(
         homes = [h for h in homes if h.tier is Tier.parse(colour)]
     homes.sort(key=lambda h: (int(h.tier), h.id))
     page = homes[offset:offset + limit]
-    return HouseholdPage(items=cards(state, page, staff), total=len(homes), limit=limit,
+    return HouseholdPage(items=cards(state, page, staff, at=(now, context.tz)), total=len(homes), limit=limit,
                          offset=offset)
 
 
@@ -79,9 +102,9 @@ def create_household(body: HouseholdIn, staff: RegistryManager, state: StateDep,
 
 @router.get("/{household_id}", response_model=HouseholdOut, responses=BY_ID,
             summary="One household, with its last sign of life and open alert")
-def get_household(household: VisibleHousehold, staff: CurrentStaff,
-                  state: StateDep) -> HouseholdOut:
-    return card(state, household.id, staff)
+def get_household(household: VisibleHousehold, staff: CurrentStaff, state: StateDep,
+                  context: Context, now: Now) -> HouseholdOut:
+    return card(state, household.id, staff, at=(now, context.tz))
 
 
 @router.patch("/{household_id}", response_model=HouseholdOut, responses=CHANGES,

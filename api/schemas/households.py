@@ -30,6 +30,11 @@ SILENCE_KINDS = frozenset({AlertKind.INACTIVITY, AlertKind.NO_WATER})
 """Alerts about a silence: closing one while the silence goes on is worth saying on the card."""
 
 
+class UsualNow(BaseModel):
+    silent_min: int = Field(description="minutes since the last sign of life")
+    expected: float = Field(description="uses a usual week of this household brings in as long, at these hours")
+
+
 class ClosedAlertBrief(BaseModel):
     id: int
     kind: str
@@ -53,6 +58,9 @@ class HouseholdOut(BaseModel):
     last_sign_of_life_kind: str | None
     hub_last_seen_at: datetime | None
     open_alert: OpenAlertBrief | None = Field(description="the most urgent unresolved alert")
+    usual_now: UsualNow | None = Field(
+        default=None, description="the silence now beside what is usual for it (once the detector has learned "
+        "the home's rhythm)")
     closed_while_silent: ClosedAlertBrief | None = Field(
         default=None,
         description="the last silence alert, if it was closed but no sign of life has come since its silence began")
@@ -66,7 +74,8 @@ class HouseholdOut(BaseModel):
 
     @classmethod
     def of(cls, h: Household, status: HouseholdStatus | None, *, monitoring: bool,
-           alert: Alert | None, sees_readings: bool, closed: Alert | None = None) -> HouseholdOut:
+           alert: Alert | None, sees_readings: bool, closed: Alert | None = None,
+           usual_now: UsualNow | None = None) -> HouseholdOut:
         seen = status if sees_readings else None
         silent_since_closed = None
         if (closed is not None and closed.resolved_at is not None and alert is None and sees_readings
@@ -91,6 +100,7 @@ class HouseholdOut(BaseModel):
             last_sign_of_life_kind=seen.last_sign_kind if seen else None,
             hub_last_seen_at=when(seen.hub_last_seen_at) if seen else None,
             open_alert=brief, closed_while_silent=silent_since_closed,
+            usual_now=usual_now if sees_readings else None,
         )
 
 

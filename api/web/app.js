@@ -8,7 +8,8 @@ const TEXT = {
     noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
     chartTitle: "最近 7 天的生活迹象（每小时，按种类）", recordVisit: "记录一次走访", visitNote: "情况",
     saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
-    never: "暂无", fine: "无未处理警报", unwatched: "未在监测：尚未记录知情同意", retired: "已停止关注",
+    never: "暂无", fine: "无未处理警报", usualNow: "已安静 {d}；平常这段时间约有 {n} 次生活迹象",
+    usualNowQuiet: "已安静 {d}；平常这段时间也少有动静", unwatched: "未在监测：尚未记录知情同意", retired: "已停止关注",
     closedSilent: "{kind}警报已结案（{outcome}），但至今仍无生活迹象", onlyUnwatched: "只看未在监测的住户", alertOpen: "警报：需要上门查看", alertAck: "已有人处理",
     acknowledge: "我来处理", resolve: "结案", outcome: "结果", wrongLogin: "用户名或密码不对",
     acked: "已确认，升级已停止", resolved: "已结案", visitSaved: "走访已记录", away: "外出至",
@@ -53,6 +54,8 @@ const TEXT = {
     chartTitle: "Signs of life, last 7 days (per hour, by kind)", recordVisit: "Record a visit",
     visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
     lastSign: "Last sign of life", never: "none yet", fine: "No open alert",
+    usualNow: "Quiet for {d}; usually about {n} signs of life in as long",
+    usualNowQuiet: "Quiet for {d}; usually little happens at these hours",
     unwatched: "Not watched: no consent to sensing recorded", retired: "No longer watched",
     closedSilent: "{kind} alert closed ({outcome}), yet still no sign of life",
     onlyUnwatched: "Only households not watched",
@@ -237,6 +240,15 @@ function cardState(home) {
   return home.open_alert.state === "open" ? "alert" : "acknowledged";
 }
 
+// "Quiet 3 h 27 min; usually about 4 uses in as long": the silence beside what is usual for it.
+function usualLine(home) {
+  const u = home.usual_now;
+  if (!u || u.silent_min < 30 || app.me?.role === "volunteer") return null;
+  const key = u.expected >= 1 ? "usualNow" : "usualNowQuiet";
+  return el("div", { class: `meta usual-now${u.expected >= 3 ? " unusual" : ""}`,
+                     text: fill(key, { d: duration(u.silent_min), n: Math.round(u.expected) }) });
+}
+
 function cardStatus(home, state) {
   if (state === "unwatched") return t(home.retired_at ? "retired" : "unwatched");
   if (state === "alert") return `${t("alertOpen")} · ${t(home.open_alert.kind)}`;
@@ -261,6 +273,7 @@ function card(home, asLink = true) {
     el("div", { class: "meta", "data-grid": home.grid_id, text: where }),
     el("div", { class: "meta" }, ...last),
     home.away_until ? el("div", { class: "meta", text: `${t("away")} ${clock(home.away_until)}` }) : null,
+    usualLine(home),
     el("div", { class: "status", text: status }),
   ];
   const attrs = { class: `card tier-${home.colour}`, "data-household": home.id,

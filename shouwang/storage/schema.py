@@ -118,6 +118,15 @@ detector_memory = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# Each household's usual rhythm as the learned detector knows it, for the page to weigh a silence.
+household_rhythm = Table(
+    "household_rhythm",
+    metadata,
+    Column("household_id", String(64), ForeignKey("households.id"), primary_key=True),
+    Column("rates", Text, nullable=False),  # JSON: 168 expected uses per hour of the week, Monday 00:00 first
+    Column("updated_at", Float, nullable=False),
+)
+
 alerts = Table(
     "alerts",
     metadata,

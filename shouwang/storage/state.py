@@ -16,6 +16,7 @@ from shouwang.storage.dead_letters import DeadLetterStore
 from shouwang.storage.elder_data import ElderData
 from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
+from shouwang.storage.rhythm import RhythmStore
 from shouwang.storage.sign_ins import SignInAttempts
 from shouwang.storage.silences import SilenceStore
 from shouwang.storage.status import StatusStore
@@ -31,6 +32,7 @@ class StateStore:
         self.dead_letters = DeadLetterStore(engine)
         self.status = StatusStore(engine)
         self.memory = MemoryStore(engine)
+        self.rhythm = RhythmStore(engine)
         self.visits = VisitStore(engine)
         self.credentials = Credentials(engine, self.registry)
         self.consent = ConsentStore(engine)

@@ -359,6 +359,8 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
     now = running.system.clock.now()
     running.system.state.consent.record(Consent(OTHER_GRID_HOME, "家属", "son", False, False, now),
                                         actor=Actor("test"), now=now)
+    # The red home's week as a learned detector would store it: its silence is weighed on its card.
+    running.system.state.rhythm.save({RED_HOME: [1.5] * 168}, now=now)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -372,6 +374,8 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 page.locator("#username").fill("leader")
                 page.locator("#password").fill(running.password)
                 page.keyboard.press("Enter")
+                expect(page.locator(f'#cards [data-household="{RED_HOME}"] .usual-now')).to_contain_text(
+                    re.compile(r"已安静 \d+ 小时.*；平常这段时间约有 \d+ 次生活迹象"))
                 unwatched = page.locator(f'#cards [data-household="{OTHER_GRID_HOME}"]')
                 expect(unwatched).to_have_attribute("data-state", "unwatched")
                 expect(unwatched.locator(".status")).to_have_text("未在监测：尚未记录知情同意")

@@ -15,6 +15,7 @@ from shouwang.bootstrap import make_detector
 from shouwang.clock import Clock
 from shouwang.domain.alerts import AlertKind, AlertState, Outcome
 from shouwang.domain.model import Grid, Household, Hub, Role, StoredReading, Tier, Visit
+from shouwang.domain.usual import expected_uses
 from shouwang.metrics import Metrics
 from shouwang.mqtt import MqttClient
 from shouwang.settings import MqttSettings, Settings
@@ -91,6 +92,11 @@ def test_a_silent_morning_after_two_weeks_of_history_opens_an_explained_alert(
     assert "this home shows about" in alerts[0].explanation
     status = state.status.all()[HOUSEHOLD]
     assert status.learned_days is not None and status.learned_days >= 10
+    # The home's learned week is stored for the page, and weighs this silence as the alert did.
+    rates = state.rhythm.of([HOUSEHOLD])[HOUSEHOLD]
+    assert len(rates) == 168 and sum(rates) > 0
+    assert expected_uses(rates, status.last_sign_at, clock.t, tz=TZ) == pytest.approx(
+        svc._detector.silence_score(HOUSEHOLD, clock.t), rel=0.05)  # type: ignore[attr-defined]
 
 
 def test_a_visit_is_a_sign_of_life_that_clears_the_alert(

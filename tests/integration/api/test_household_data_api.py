@@ -231,3 +231,20 @@ def test_a_card_says_when_its_alert_was_closed_but_the_home_is_still_silent(comm
     community.state.status.save([HouseholdStatus("h-east-red", alert.since + 60, "water", None, NOW, NOW)])
     card = community.client.get("/households/h-east-red", headers=community.auth("leader")).json()
     assert card["closed_while_silent"] is None
+
+
+def test_a_card_and_the_chart_weigh_the_silence_by_the_detectors_own_idea_of_the_week(
+        community: Community) -> None:
+    community.state.status.save([HouseholdStatus("h-east-red", NOW - 5400, "water", None, NOW, NOW)])
+    before = community.client.get("/households/h-east-red", headers=community.auth("leader")).json()
+    assert before["usual_now"] is None  # nothing learned yet: nothing claimed
+    community.state.rhythm.save({"h-east-red": [2.0] * 168}, now=NOW)
+    card = community.client.get("/households/h-east-red", headers=community.auth("leader")).json()
+    assert card["usual_now"] == {"silent_min": 90, "expected": 3.0}
+    listed = community.client.get("/households", headers=community.auth("leader")).json()["items"]
+    assert next(h for h in listed if h["id"] == "h-east-red")["usual_now"]["expected"] == 3.0
+    chart = community.client.get("/households/h-east-red/activity?days=1",
+                                 headers=community.auth("leader")).json()
+    assert chart["silence"]["expected"] == round(2.0 * chart["silence"]["hours"], 1)
+    volunteer = community.client.get("/households/h-east-red", headers=community.auth("volunteer")).json()
+    assert volunteer["usual_now"] is None
