@@ -106,13 +106,13 @@ def running(tmp_path: Path) -> Iterator[Running]:
         system.stop()
 
 
-def last_sign_of_life(settings: Settings, at: float) -> None:
+def last_sign_of_life(settings: Settings, at: float, *, hub_id: str = f"h-{RED_HOME}") -> None:
     """The elder opens and closes the door just as the incapacitation begins, so the silence
     starts at a known moment whatever the simulated routine did before."""
     hub = MqttClient(settings.mqtt, client_id="test-red-hub-door")
     hub.start()
     try:
-        topic = reading_topic(settings.mqtt.topic_prefix, f"h-{RED_HOME}", "door")
+        topic = reading_topic(settings.mqtt.topic_prefix, hub_id, "door")
         hub.publish(topic, json.dumps([{"ts": at, "value": 1}, {"ts": at + 1, "value": 0}]),
                     qos=1)
         assert hub.drain(10), "the broker did not take the door events"
