@@ -152,6 +152,7 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
 
             red = page.locator(f'#cards [data-household="{RED_HOME}"]')
             expect(red).to_be_visible()
+            expect(page.locator("#unwatched-filter")).to_be_hidden()  # every home here is watched
             expect(red).to_have_class("card tier-red")
             expect(page.locator("#live")).to_have_text("实时", timeout=10_000)
             # Set-up takes a varying share of the silence on a busy machine (the clock runs
@@ -321,6 +322,7 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             phone.locator("#password").fill(running.password)
             phone.keyboard.press("Enter")
             expect(phone.locator("#cards .card").first).to_be_visible()
+            expect(phone.locator("#cockpit-link")).to_be_hidden()  # the cockpit is the leaders'
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
             phone.locator("#cards .card").first.click()
             expect(phone.locator("#chart svg text").first).to_be_attached(timeout=10_000)
