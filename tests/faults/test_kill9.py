@@ -27,15 +27,11 @@ from shouwang.settings import MqttSettings
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
-from tests.conftest import reachable
+from tests.faults.conftest import private_mosquitto
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
-MOSQUITTO = Path("/usr/sbin/mosquitto")
-DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
-QUEUE_SETTINGS = ("max_queued_messages", "max_queued_bytes", "max_inflight_messages",
-                  "persistent_client_expiration", "persistence", "autosave_interval")
 READINGS = 20_000
 HUBS = 4
 RATE = 1_000  # readings a second, one a message
@@ -43,32 +39,10 @@ KILLS_AT = (5_000, 10_000, 15_000)  # readings published when each kill -9 comes
 PREFIX = "shouwang/v1"
 
 
-def broker_config(store: Path, port: int) -> str:
-    """deploy/'s queue and persistence settings; anonymous on 127.0.0.1 and the test's own files."""
-    kept = [line for line in DEPLOY_CONF.read_text().splitlines()
-            if line.split(" ", 1)[0] in QUEUE_SETTINGS]
-    assert {line.split(" ", 1)[0] for line in kept} == set(QUEUE_SETTINGS), (
-        f"deploy/mosquitto.conf must set each of {QUEUE_SETTINGS}")
-    return "\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *kept,
-                      f"persistence_location {store}/"]) + "\n"
-
-
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[int]:
-    if not MOSQUITTO.exists():
-        pytest.skip(f"{MOSQUITTO} is absent (install the mosquitto package): kill -9 test skipped")
-    port = free_port()
-    (tmp_path / "mosquitto").mkdir()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(broker_config(tmp_path / "mosquitto", port))
-    with (tmp_path / "mosquitto.log").open("wb") as out:
-        process = subprocess.Popen([str(MOSQUITTO), "-c", str(conf)], stdout=out, stderr=out)
-    try:
-        wait_for(lambda: reachable("127.0.0.1", port), timeout_s=10, what="mosquitto to listen")
+    with private_mosquitto(tmp_path / "mosquitto") as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def register(data_dir: Path) -> None:

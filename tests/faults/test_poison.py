@@ -8,7 +8,6 @@ it leaves the dead-letter table within its cap.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from gateway.service import Gateway
-from shouwang.broker import free_port
 from shouwang.clock import SystemClock
 from shouwang.domain.model import Grid, Household, Hub, Tier
 from shouwang.metrics import Metrics
@@ -27,11 +25,10 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
-from tests.conftest import reachable
+from tests.faults.conftest import private_mosquitto
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.broker]
-MOSQUITTO = Path("/usr/sbin/mosquitto")
 GOOD_HUBS = ("h-1", "h-2", "h-3")
 POISON_HUB = "h-bad"  # registered and consenting: a hub that was tampered with, or a forged client
 
@@ -39,23 +36,8 @@ POISON_HUB = "h-bad"  # registered and consenting: a hub that was tampered with,
 @pytest.fixture(scope="module")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A private Mosquitto on a free port with deploy/mosquitto.conf's queue and persistence."""
-    if not MOSQUITTO.exists():
-        pytest.skip(f"{MOSQUITTO} is not installed; the fault tests need a Mosquitto of their own")
-    folder = tmp_path_factory.mktemp("mosquitto")
-    port = free_port()
-    (folder / "mosquitto.conf").write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-        "max_queued_messages 2000000\nmax_queued_bytes 0\nmax_inflight_messages 1000\n"
-        f"persistence true\npersistence_location {folder}/\nautosave_interval 60\n"
-    )
-    broker = subprocess.Popen([str(MOSQUITTO), "-c", str(folder / "mosquitto.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: reachable("127.0.0.1", port), timeout_s=10, what="Mosquitto to listen")
+    with private_mosquitto(tmp_path_factory.mktemp("mosquitto")) as port:
         yield port
-    finally:
-        broker.terminate()
-        broker.wait(10)
 
 
 @pytest.fixture

@@ -1,0 +1,49 @@
+"""A Mosquitto of the fault tests' own: a free port, deploy/mosquitto.conf's queue and persistence
+settings (so what they show holds for the shipped configuration), files in the test's folder."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from shouwang.broker import free_port
+from tests.conftest import reachable
+from tests.support import wait_for
+
+MOSQUITTO = Path("/usr/sbin/mosquitto")
+DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
+QUEUE_SETTINGS = ("max_queued_messages", "max_queued_bytes", "max_inflight_messages",
+                  "persistent_client_expiration", "persistence", "autosave_interval")
+
+
+def broker_config(store: Path, port: int) -> str:
+    """deploy/'s queue and persistence settings; anonymous on 127.0.0.1 and the test's own files."""
+    kept = [line for line in DEPLOY_CONF.read_text().splitlines()
+            if line.split(" ", 1)[0] in QUEUE_SETTINGS]
+    assert {line.split(" ", 1)[0] for line in kept} == set(QUEUE_SETTINGS), (
+        f"deploy/mosquitto.conf must set each of {QUEUE_SETTINGS}")
+    return "\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *kept,
+                      f"persistence_location {store}/"]) + "\n"
+
+
+@contextmanager
+def private_mosquitto(folder: Path) -> Iterator[int]:
+    """Run one until the block ends; its port. Skips the test where Mosquitto is not installed."""
+    if not MOSQUITTO.exists():
+        pytest.skip(f"{MOSQUITTO} is absent (install the mosquitto package): this fault test needs its own")
+    port = free_port()
+    (folder / "store").mkdir(parents=True, exist_ok=True)
+    conf = folder / "mosquitto.conf"
+    conf.write_text(broker_config(folder / "store", port))
+    with (folder / "mosquitto.log").open("wb") as out:
+        process = subprocess.Popen([str(MOSQUITTO), "-c", str(conf)], stdout=out, stderr=out)
+    try:
+        wait_for(lambda: reachable("127.0.0.1", port), timeout_s=10, what="mosquitto to listen")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
