@@ -1,7 +1,8 @@
 """`shouwang evaluate`: the learned detector and the 12-hour rule, side by side, measured.
 
-By default: the simulated population with seeded incidents, then the real recorded homes in
-`../shared/eval-data` (skipped, with a message, when absent). With `--events`: any recording in
+By default: the simulated population with seeded incidents, then real recorded homes from a
+folder of public home-sensor datasets (`--eval-data DIR`; the project's developers keep one beside
+the checkout; skipped, with a message, when there is none). With `--events`: any recording in
 the CSV format of `detector.evaluation.recordings`.
 """
 
@@ -42,8 +43,10 @@ def add_parser(commands: Any) -> None:
                    help="simulated homes: the kinds of routine of simulator/routines.py in turn "
                    "(default), or all of the classic routine")
     p.add_argument("--no-simulated", action="store_true", help="skip the simulated population")
-    p.add_argument("--no-recorded", action="store_true", help="skip ../shared/eval-data")
-    p.add_argument("--eval-data", type=Path, help="where the recorded homes are")
+    p.add_argument("--no-recorded", action="store_true", help="skip the recorded homes")
+    p.add_argument("--eval-data", type=Path,
+                   help="a folder of recorded homes (the ordonez-adl, kasteren-2008-houseA and "
+                   "ampds2-water-gas datasets, as published); default: one beside the project, if any")
     p.add_argument("--tick-min", type=float, default=5.0, help="minutes between assessments")
     p.set_defaults(handler=handle)
 
