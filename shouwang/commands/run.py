@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch import policy
 from shouwang.bootstrap import ApiServer, System, build
-from shouwang.broker import choose_port
+from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
 from shouwang.commands.common import DEMO_DIR, load_settings
 from shouwang.demo import STAFF as DEMO_STAFF
@@ -88,6 +88,8 @@ def handle(args: argparse.Namespace) -> int:
     serving = False
     try:
         wanted_mqtt, wanted_api = settings.mqtt.embedded_port, settings.api.port
+        if not args.demo:
+            _ports_free(settings)  # both said at once, before anything starts
         system.start_broker(pick_free_port=args.demo)
         port = choose_port(settings.api.host, settings.api.port, what="web server",
                            setting="SHOUWANG_API__PORT", pick_free=args.demo)
@@ -130,6 +132,22 @@ def handle(args: argparse.Namespace) -> int:
             print("\nshouwang: stopping…", flush=True)
         system.stop()
     return 0
+
+
+def _ports_free(settings: Settings) -> None:
+    """Every port this run needs is free, or one error that names each one taken."""
+    wanted = [(settings.api.host, settings.api.port, "web server", "SHOUWANG_API__PORT")]
+    if settings.mqtt.embedded:
+        wanted.insert(0, (settings.mqtt.embedded_host, settings.mqtt.embedded_port, "MQTT broker",
+                          "SHOUWANG_MQTT__EMBEDDED_PORT"))
+    taken = []
+    for host, port, what, setting in wanted:
+        try:
+            choose_port(host, port, what=what, setting=setting, pick_free=False)
+        except PortInUse as exc:
+            taken.append(str(exc))
+    if taken:
+        raise PortInUse("; and ".join(taken))
 
 
 def _demo(system: System,

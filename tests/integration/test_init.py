@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import stat
 from pathlib import Path
 
@@ -88,3 +89,18 @@ def test_run_outside_the_demo_refuses_the_demo_community_and_names_init(
 ) -> None:
     assert main(["run", "--duration", "0"]) == 2
     assert "shouwang init" in capsys.readouterr().err
+
+
+def test_run_names_every_port_that_is_taken_at_once(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as mqtt, socket.socket() as api:
+        for s in (mqtt, api):
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+        monkeypatch.setenv("SHOUWANG_COMMUNITY", "利民社区")
+        monkeypatch.setenv("SHOUWANG_MQTT__EMBEDDED_PORT", str(mqtt.getsockname()[1]))
+        monkeypatch.setenv("SHOUWANG_API__PORT", str(api.getsockname()[1]))
+        assert main(["run", "--duration", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "SHOUWANG_MQTT__EMBEDDED_PORT" in err and "SHOUWANG_API__PORT" in err
