@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +29,9 @@ def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     settings = Settings.load(settings_file(args), **overrides)
     logs.configure(settings.log_level, as_json=settings.log_json)
     return settings
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded to `width` terminal columns: a Chinese character takes two."""
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch import policy
 from shouwang.commands import notify
-from shouwang.commands.common import DEMO_DIR, load_settings
+from shouwang.commands.common import DEMO_DIR, load_settings, pad
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
 from shouwang.domain.webhooks import check_webhook_url
@@ -159,7 +159,7 @@ def grid_list(args: argparse.Namespace) -> int:
     print(f"{'grid':<10} {'name':<16} staff")
     for grid in registry.grids():
         people = ", ".join(f"{s.username} ({s.role.value})" for s in roster if grid.id in s.grid_ids)
-        print(f"{grid.id:<10} {grid.name:<16} {people or '-- nobody: alerts fall through to the duty leader'}")
+        print(f"{grid.id:<10} {pad(grid.name, 16)} {people or '-- nobody: alerts fall up the ladder'}")
     return 0
 
 

@@ -26,3 +26,4 @@ def test_every_setting_has_a_row_with_its_default() -> None:
 
 def test_a_table_without_its_markers_is_missing_not_equal() -> None:
     assert settings_doc.section_in("# no table here") == ""
+
