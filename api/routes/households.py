@@ -26,6 +26,7 @@ from shouwang.storage.state import StateStore
 from shouwang.storage.status import HouseholdStatus
 
 router = APIRouter(prefix="/households", tags=["households"])
+USUAL_MAX_S = 2 * 86400.0
 
 
 def cards(state: StateStore, homes: list[Household], staff: Staff, *,
@@ -51,7 +52,8 @@ def _usual_now(state: StateStore, ids: list[str], statuses: dict[str, HouseholdS
     found = {}
     for household_id, rates in state.rhythm.of(ids).items():
         status = statuses.get(household_id)
-        if status is None or status.last_sign_at is None or status.last_sign_at > now:
+        # Beyond two days a silence is the alerts' and the cockpit's business, not a usual week's.
+        if status is None or status.last_sign_at is None or not 0 <= now - status.last_sign_at <= USUAL_MAX_S:
             continue
         found[household_id] = UsualNow(silent_min=int((now - status.last_sign_at) // 60),
                                        expected=round(expected_uses(rates, status.last_sign_at, now, tz=tz), 1))
