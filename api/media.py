@@ -45,7 +45,7 @@ class RequireMediaType:
             await self.app(scope, receive, send)
             return
         body = json.dumps({"error": {"code": "unsupported_media_type", "message": (
-            f"the body was sent as {sent or 'nothing (no Content-Type)'}, but this takes {wanted}; "
+            f"the body was sent as {sent[:80] or 'nothing (no Content-Type)'}, but this takes {wanted}; "
             f"send the header 'Content-Type: {wanted}' (curl: -H 'Content-Type: {wanted}')")}},
             ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": 415, "headers": [
