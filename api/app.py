@@ -16,6 +16,7 @@ from api.limits import BodyLimit
 from api.media import RequireMediaType
 from api.metrics import StateCollector
 from api.routes import (
+    ack_link,
     alerts,
     audit,
     auth,
@@ -97,7 +98,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
-                   staff, transfer, audit, cockpit, live, web, docs):
+                   staff, transfer, audit, cockpit, ack_link, live, web, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")

@@ -29,6 +29,8 @@ class ApiContext:
     # the state store) for rate limits and stream lifetimes: the demo's fast clock must not
     # shorten them.
     wall: Callable[[], float] = time.time
+    secret: str | None = None
+    """The community's secret, which signs one-time acknowledgement links (None: links are off)."""
     limiter: LoginLimiter = field(init=False)
     sessions: SessionCache[tuple[Staff, TokenInfo]] = field(init=False)
 

@@ -25,8 +25,11 @@ def _has_body(scope: Scope) -> bool:
 
 
 def expected_type(path: str) -> str:
-    """What a route under `path` reads: CSV for imports, JSON for everything else."""
-    return "text/csv" if path.startswith("/imports/") else "application/json"
+    """What a route under `path` reads: CSV for imports, a form for the one-time links' pages,
+    JSON for everything else."""
+    if path.startswith("/imports/"):
+        return "text/csv"
+    return "application/x-www-form-urlencoded" if path.startswith("/ack/") else "application/json"
 
 
 class RequireMediaType:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from dispatch.channels import DeliveryFailed, Sender, Undeliverable
 from dispatch.message import notification
 from shouwang.clock import Clock
+from shouwang.domain import ack_links
 from shouwang.domain.delivery import Channel, Delivery, backoff_s
 from shouwang.domain.errors import NotFound
 from shouwang.domain.webhooks import receiver_of
@@ -40,13 +41,14 @@ class Attempt:
 class Deliverer:
     def __init__(self, *, settings: DispatchSettings, state: StateStore, clock: Clock,
                  metrics: Metrics, senders: dict[Channel, Sender], api_url: str | None,
-                 on_done: Callable[[], None]) -> None:
+                 on_done: Callable[[], None], link_secret: str | None = None) -> None:
         self._settings = settings
         self._state = state
         self._clock = clock
         self._metrics = metrics
         self._senders = senders
         self._api_url = api_url
+        self._link_secret = link_secret
         self._on_done = on_done
         self._pool = ThreadPoolExecutor(max_workers=settings.delivery_workers,
                                         thread_name_prefix="deliver")
@@ -126,8 +128,11 @@ class Deliverer:
             sender = self._senders.get(delivery.channel)
             if sender is None:
                 return Attempt(f"no sender for channel {delivery.channel.value}")
+            token = None if self._link_secret is None else ack_links.make(
+                self._link_secret, alert_id=alert.id, staff_id=staff.id, now=self._clock.now(),
+                ttl_s=self._settings.ack_link_ttl_h * 3600)
             sender.send(staff, notification(delivery, alert, household, staff,
-                                            api_url=self._api_url))
+                                            api_url=self._api_url, ack_token=token))
         except (Undeliverable, NotFound) as exc:
             return Attempt(str(exc), permanent=True)
         except DeliveryFailed as exc:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shouwang.domain.alerts import Alert
-from shouwang.domain.delivery import Delivery
+from shouwang.domain.delivery import Delivery, DeliveryEvent
 from shouwang.domain.model import Household, Staff
 
 
@@ -15,8 +15,11 @@ def iso(ts: float | None) -> str | None:
 
 
 def notification(
-    delivery: Delivery, alert: Alert, household: Household, staff: Staff, *, api_url: str | None
+    delivery: Delivery, alert: Alert, household: Household, staff: Staff, *, api_url: str | None,
+    ack_token: str | None = None,
 ) -> dict[str, Any]:
+    """The JSON every channel sends; with `ack_token`, a one-time link that acknowledges the alert
+    as this recipient without signing in (`ack_link`)."""
     body: dict[str, Any] = {
         "event": delivery.event.value,
         "delivery_id": delivery.id,
@@ -44,4 +47,10 @@ def notification(
     }
     if api_url:
         body["acknowledge"] = f"{api_url.rstrip('/')}/alerts/{alert.id}/acknowledge"
+        if ack_token and delivery.event in ASKS_FOR_SOMEONE:
+            body["ack_link"] = f"{api_url.rstrip('/')}/ack/{ack_token}"
     return body
+
+
+ASKS_FOR_SOMEONE = frozenset({DeliveryEvent.OPENED, DeliveryEvent.ESCALATED})
+"""Events that ask someone to go; the others only tell (acknowledged, resolved, cleared)."""

@@ -31,6 +31,7 @@ class Dispatcher:
         metrics: Metrics,
         senders: dict[Channel, Sender],
         api_url: str | None = None,
+        link_secret: str | None = None,
     ) -> None:
         self._settings = settings
         self._state = state
@@ -39,7 +40,8 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
-                                    senders=senders, api_url=api_url, on_done=self._wake.set)
+                                    senders=senders, api_url=api_url, on_done=self._wake.set,
+                                    link_secret=link_secret)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
 
     def start(self) -> None:

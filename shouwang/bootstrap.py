@@ -120,7 +120,7 @@ class System:
         }
         self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
                                      metrics=self.metrics, senders=senders,
-                                     api_url=s.api.public_url)
+                                     api_url=s.api.public_url, link_secret=self.secret)
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
         self.detector = DetectorService(
@@ -155,7 +155,7 @@ def build(settings: Settings, *, clock: Clock | None = None) -> System:
     state = StateStore.open(settings.storage.state_database_url())
     readings = open_readings(settings)
     app = create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
-                                metrics=metrics))
+                                metrics=metrics, secret=secret))
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
                   readings=readings, app=app, secret=secret)
 
@@ -165,7 +165,7 @@ def build_api(settings: Settings) -> FastAPI:
     return create_app(ApiContext(settings=settings,
                                  state=StateStore.open(settings.storage.state_database_url()),
                                  readings=open_readings(settings), clock=SystemClock(),
-                                 metrics=Metrics()))
+                                 metrics=Metrics(), secret=ensure_secret(settings)))
 
 
 def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:

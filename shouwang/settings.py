@@ -320,6 +320,9 @@ class DispatchSettings(Group):
     retry_initial_s: float = Field(default=2.0, gt=0)
     retry_max_s: float = Field(default=300.0, gt=0)
     give_up_after_h: float = Field(default=24.0, gt=0)
+    ack_link_ttl_h: float = Field(
+        default=24.0, gt=0, le=168,
+        description="how long the one-time acknowledgement link in a notification works")
 
     @field_validator("ladders_min")
     @classmethod

@@ -127,6 +127,17 @@ household_rhythm = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# One-time acknowledgement links already used, per action, so none works twice.
+ack_links_used = Table(
+    "ack_links_used",
+    metadata,
+    Column("nonce", String(32), primary_key=True),
+    Column("action", String(16), primary_key=True),
+    Column("alert_id", Integer, nullable=False),
+    Column("staff_id", Integer, nullable=False),
+    Column("used_at", Float, nullable=False),
+)
+
 alerts = Table(
     "alerts",
     metadata,

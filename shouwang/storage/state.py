@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from shouwang.storage.ack_links import AckLinkStore
 from shouwang.storage.alert_notes import AlertNotes
 from shouwang.storage.alert_query import AlertLister
 from shouwang.storage.alerts import AlertStore
@@ -33,6 +34,7 @@ class StateStore:
         self.status = StatusStore(engine)
         self.memory = MemoryStore(engine)
         self.rhythm = RhythmStore(engine)
+        self.ack_links = AckLinkStore(engine)
         self.visits = VisitStore(engine)
         self.credentials = Credentials(engine, self.registry)
         self.consent = ConsentStore(engine)

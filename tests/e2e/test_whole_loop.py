@@ -19,7 +19,7 @@ import pytest
 from shouwang.bootstrap import ApiServer, System, build
 from shouwang.broker import EmbeddedBroker, free_port
 from shouwang.clock import FastClock
-from shouwang.domain.alerts import Alert, AlertKind
+from shouwang.domain.alerts import Alert, AlertKind, AlertState
 from shouwang.domain.model import Grid, Household, Hub, Role, Tier
 from shouwang.settings import MqttSettings
 from shouwang.storage.audit import Actor
@@ -58,8 +58,9 @@ class Community:
 
 
 def start_community(tmp_path: Path, mqtt: MqttSettings, incident: Incident) -> Community:
+    port = free_port()
     settings = settings_for_test(tmp_path, mqtt, dispatch={"ladders_min": {"red": [5, 120]}},
-                                 detector={"tick_s": 60})
+                                 detector={"tick_s": 60}, api={"public_url": f"http://127.0.0.1:{port}"})
     clock = FastClock(START, SPEED)
     system = build(settings, clock=clock)
     hooks = WebhookReceiver()
@@ -80,7 +81,7 @@ def start_community(tmp_path: Path, mqtt: MqttSettings, incident: Incident) -> C
     home = SimulatedHome("hh-red", "h-red", profile, seed=11, tz=TZ, start=START - history,
                          incidents=[incident])
     system.start_services()
-    api = ApiServer(system.app, "127.0.0.1", free_port())
+    api = ApiServer(system.app, "127.0.0.1", port)
     api.start()
     system.add_stopper(api.stop)
     simulation = Simulation([home], mqtt=mqtt, clock=clock)
@@ -123,6 +124,11 @@ def test_an_incapacitated_elder_is_found_escalated_acknowledged_and_resolved(
     alert = wait_for(c.inactivity_alert, what="an inactivity alert to be stored")
     wait_for(lambda: events(c.hooks, "member", alert.id), what="the grid member's webhook")
     wait_for(lambda: events(c.hooks, "caseworker", alert.id), what="the caseworker's webhook")
+    # Each call to go carries its recipient's one-time link; opening it shows the alert, no more.
+    link = next(b for b in c.hooks.to("member") if b["alert"]["id"] == alert.id)["ack_link"]
+    page = httpx.get(link, timeout=10)
+    assert page.status_code == 200 and "王秀英" in page.text and "我来处理" in page.text
+    assert c.system.state.alerts.get(alert.id).state is AlertState.OPEN
     wait_for(lambda: events(c.hooks, "head", alert.id) == ["escalated"],
              what="escalation to the grid head after 5 minutes unacknowledged")
 

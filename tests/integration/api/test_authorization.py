@@ -18,7 +18,9 @@ from tests.integration.api.conftest import Community
 
 PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GET", "/"),
           ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/favicon.ico"),
-          ("GET", "/favicon.svg")}
+          ("GET", "/favicon.svg"),
+          # one-time links: the signed token is the authority (tests/integration/api/test_ack_links.py)
+          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve")}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,90 @@
+"""One-time acknowledgement links from a notification, against a real state store: the page shows,
+the button acknowledges as the recipient, once; expired, forged, reused and orphaned links refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.context import ApiContext
+from shouwang.domain import ack_links
+from shouwang.metrics import Metrics
+from tests.integration.api.conftest import NOW, Community, build_community
+
+SECRET = "this community's own secret, long enough"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> Iterator[tuple[Community, TestClient]]:
+    community = build_community(tmp_path)
+    context = ApiContext(settings=community.client.app.state.context.settings,  # type: ignore[attr-defined]
+                         state=community.state, readings=community.readings, clock=community.clock,
+                         metrics=Metrics(), secret=SECRET)
+    client = TestClient(create_app(context))
+    yield community, client
+    client.close()
+    community.client.close()
+    community.readings.close()
+    community.state.close()
+
+
+def link_for(community: Community, who: str, home: str = "h-east-red", ttl_s: float = 3600) -> str:
+    return ack_links.make(SECRET, alert_id=community.alerts[home].id, staff_id=community.staff[who].id,
+                          now=NOW, ttl_s=ttl_s)
+
+
+def test_opening_the_link_shows_the_alert_and_only_the_button_acknowledges(
+        linked: tuple[Community, TestClient]) -> None:
+    community, client = linked
+    token = link_for(community, "member1")
+    alert_id = community.alerts["h-east-red"].id
+    shown = client.get(f"/ack/{token}")
+    assert shown.status_code == 200 and "王秀英" in shown.text and "我来处理" in shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    assert community.state.alerts.get(alert_id).state.value == "open"  # a link preview changes nothing
+    done = client.post(f"/ack/{token}", headers=FORM)
+    assert done.status_code == 200 and "已确认" in done.text and "name='outcome'" in done.text
+    alert = community.state.alerts.get(alert_id)
+    assert alert.state.value == "acknowledged" and alert.acknowledged_by == community.staff["member1"].id
+    again = client.post(f"/ack/{token}", headers=FORM)
+    assert again.status_code == 409 and "用过" in again.text
+    resolved = client.post(f"/ack/{token}/resolve", content="outcome=elder_fine&note=%E5%9C%A8%E5%AE%B6",
+                           headers=FORM)
+    assert resolved.status_code == 200 and "老人安好" in resolved.text
+    alert = community.state.alerts.get(alert_id)
+    assert (alert.state.value, alert.outcome.value if alert.outcome else None, alert.note) == (
+        "resolved", "elder_fine", "在家")
+    assert client.post(f"/ack/{token}/resolve", content="outcome=elder_fine", headers=FORM).status_code == 409
+
+
+def test_expired_forged_and_other_peoples_links_are_refused(linked: tuple[Community, TestClient]) -> None:
+    community, client = linked
+    expired = link_for(community, "member1", ttl_s=-1)
+    assert client.get(f"/ack/{expired}").status_code == 410
+    forged = link_for(community, "member1").replace(f".{community.staff['member1'].id}.",
+                                                    f".{community.staff['admin'].id}.", 1)
+    assert client.post(f"/ack/{forged}", headers=FORM).status_code == 403
+    # member2 works in the west grid: a link to the east's alert is not theirs to use.
+    wrong = link_for(community, "member2")
+    assert client.post(f"/ack/{wrong}", headers=FORM).status_code == 403
+    community.state.registry.update_staff(community.staff["member1"].id, active=False)
+    retired = link_for(community, "member1")
+    assert client.post(f"/ack/{retired}", headers=FORM).status_code == 403
+    assert community.state.alerts.get(community.alerts["h-east-red"].id).state.value == "open"
+
+
+def test_resolving_needs_an_outcome(linked: tuple[Community, TestClient]) -> None:
+    community, client = linked
+    token = link_for(community, "caseworker")
+    assert client.post(f"/ack/{token}/resolve", content="note=x", headers=FORM).status_code == 422
+    assert client.post(f"/ack/{token}/resolve", content="outcome=cleared_itself", headers=FORM).status_code == 422
+
+
+def test_without_a_secret_the_links_are_off(community: Community) -> None:
+    token = ack_links.make(SECRET, alert_id=1, staff_id=1, now=NOW, ttl_s=60)
+    assert community.client.get(f"/ack/{token}").status_code == 404
