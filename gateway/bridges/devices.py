@@ -13,7 +13,8 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import tzinfo
+from typing import Any, Protocol
 
 from gateway.decode import DecodeError, Rejection, parse_ts
 from gateway.topics import SENSOR_SUFFIX
@@ -122,7 +123,11 @@ class Translation:
     presence: list[DevicePresence] = field(default_factory=list)
 
 
-Translator = Callable[..., Translation]
+class Translator(Protocol):
+    """Every bridge module's `translate`."""
+
+    def __call__(self, hub_id: str, topic_tail: str, payload: bytes, devices: Mapping[str, DeviceMap], *,
+                 now: float, tz: tzinfo) -> Translation: ...
 
 
 def flag_resets(readings: Iterable[BridgeReading],
