@@ -5,7 +5,7 @@
   https://shelly-api-docs.shelly.cloud/gen2/ComponentsAndServices/Switch): `<device>/events/rpc`
   carries JSON-RPC frames; `NotifyStatus` (and `NotifyFullStatus`) has `params.ts` (UNIX seconds UTC)
   and `params["switch:0"]` with `aenergy.total` (Wh, cumulative) and `apower` (W).
-- Gen1 (https://shelly-api-docs.shelly.cloud/gen1/#shelly-plug-plugs-mqtt): `<device>/relay/0/energy`
+- Gen1 (https://shelly-api-docs.shelly.cloud/gen1/, Shelly Plug S: MQTT): `<device>/relay/0/energy`
   is a bare number of watt-minutes, cumulative since the device started; `<device>/relay/0/power` a
   bare number of watts. Gen1 sends no time, so `now` stands for it.
 - Both: `<device>/online` is the retained word `true` or `false`.

@@ -3,7 +3,7 @@
 `topic_tail` is what follows `.../tasmota/`: `tele/<topic>/SENSOR` and `tele/<topic>/LWT` with the
 default FullTopic order `%prefix%/%topic%/`, or `<topic>/tele/SENSOR` with `%topic%/%prefix%/`.
 The device is `<topic>`. Per the Tasmota docs (https://tasmota.github.io/docs/MQTT/ and
-https://tasmota.github.io/docs/Power-Monitoring-Calibration/), `SENSOR` carries `Time` (the device's
+https://tasmota.github.io/docs/JSON-Status-Responses/), `SENSOR` carries `Time` (the device's
 local time, without an offset) and `ENERGY` with `Total` (kWh, cumulative) and `Power` (W, a list on
 multi-channel devices); `LWT` is the retained word `Online` or `Offline`.
 """

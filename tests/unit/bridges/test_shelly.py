@@ -4,7 +4,7 @@ Shapes per the Shelly API documentation: Gen2 `NotifyStatus` frames on `<id>/eve
 `params.ts` and the changed component (https://shelly-api-docs.shelly.cloud/gen2/General/Notifications),
 the Switch status's `apower` (W) and `aenergy.total` (Wh)
 (https://shelly-api-docs.shelly.cloud/gen2/ComponentsAndServices/Switch); Gen1 `relay/0/power` (W) and
-`relay/0/energy` (watt-minutes) and `online` (https://shelly-api-docs.shelly.cloud/gen1/#shelly-plug-plugs-mqtt).
+`relay/0/energy` (watt-minutes) and `online` (https://shelly-api-docs.shelly.cloud/gen1/, Shelly Plug S: MQTT).
 """
 
 from datetime import UTC

@@ -1,9 +1,9 @@
 """Tasmota telemetry → electricity readings.
 
 Shapes per the Tasmota documentation: telemetry on `tele/%topic%/SENSOR` and the Last Will on
-`tele/%topic%/LWT` (https://tasmota.github.io/docs/MQTT/), the `ENERGY` object with `Total` (kWh),
-`Yesterday`, `Today`, `Power` (W) and friends (https://tasmota.github.io/docs/Power-Monitoring-Calibration/),
-`Time` in the device's local time (https://tasmota.github.io/docs/Timezone-Table/).
+`tele/%topic%/LWT` (https://tasmota.github.io/docs/MQTT/), the sensor object with `Time` in the device's
+local time and, on metering plugs, `ENERGY` with `Total` (kWh), `Yesterday`, `Today` and `Power` (W)
+(https://tasmota.github.io/docs/JSON-Status-Responses/, StatusSNS).
 """
 
 from datetime import datetime
@@ -15,7 +15,7 @@ from gateway.bridges.devices import DeviceMap, SignKind, Translation, device_map
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = 1_732_269_600.0
 DEVICES = device_map([DeviceMap("kitchen-plug", SignKind.ELECTRICITY), DeviceMap("front", SignKind.DOOR)])
-# A plug's periodic telemetry (TelePeriod), as the Power Monitoring page shows it
+# A plug's periodic telemetry (TelePeriod): the StatusSNS shape with an ENERGY object
 SENSOR = (b'{"Time":"2024-02-24T22:20:38","ENERGY":{"TotalStartTime":"2023-11-05T10:01:12","Total":123.456,'
           b'"Yesterday":1.234,"Today":0.567,"Period":2,"Power":45,"ApparentPower":60,"ReactivePower":40,'
           b'"Factor":0.75,"Voltage":229,"Current":0.262}}')

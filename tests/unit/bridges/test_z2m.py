@@ -28,8 +28,8 @@ def run(tail: str, payload: bytes) -> Translation:
 
 
 def test_a_door_contact_that_opens_becomes_door_1_and_closing_door_0() -> None:
-    # Door/window contact (e.g. Aqara MCCGQ11LM) exposes `contact`, false when the magnet is away:
-    # https://www.zigbee2mqtt.io/devices/MCCGQ11LM.html
+    # A door/window sensor exposes `contact`: "Indicates if the contact is closed (= true) or open (= false)",
+    # https://www.zigbee2mqtt.io/devices/ZS110050078.html
     opened = run("entrance", b'{"battery":100,"contact":false,"linkquality":120,"voltage":3005}')
     closed = run("entrance", b'{"battery":100,"contact":true,"linkquality":117,"voltage":3005}')
     assert [(r.sensor, r.kind, r.value, r.ts) for r in opened.readings] == [("door", SignKind.DOOR, 1.0, NOW)]
@@ -72,7 +72,7 @@ def test_a_button_action_is_a_press_and_its_empty_action_or_battery_report_is_no
 
 
 def test_a_metering_plug_gives_its_energy_register_and_power() -> None:
-    # Metering plugs expose `energy` (kWh) and `power` (W), e.g. https://www.zigbee2mqtt.io/devices/SP_120.html
+    # Metering plugs expose `power` (W) and `energy` (kWh), e.g. https://www.zigbee2mqtt.io/devices/1822647A.html
     result = run("kettle plug", b'{"state":"ON","power":1850.4,"energy":12.34,"voltage":229,"current":8.1}')
     assert [(r.kind, r.value, r.power_w) for r in result.readings] == [(SignKind.ELECTRICITY, 12.34, 1850.4)]
 
