@@ -11,6 +11,7 @@ from datetime import date, datetime, tzinfo
 
 from detector.signs import HomeState, SignOfLife, SignReader
 from shouwang.domain.model import SensorKind, StoredReading, Visit
+from shouwang.domain.usual import expected_uses
 
 HOUR = 3600.0
 UNITS = {SensorKind.WATER: "m3", SensorKind.GAS: "m3", SensorKind.ELECTRICITY: "kWh",
@@ -90,13 +91,8 @@ def usual_per_hour(signs: Iterable[SignOfLife], *, tz: tzinfo) -> tuple[dict[str
 
 def expected_between(usual: dict[str, list[float]], start: float, end: float, *, tz: tzinfo) -> float:
     """Signs of life a usual day brings between two moments (each hour counted by its share)."""
-    total, ts = 0.0, start
-    while ts < end:
-        nxt = min(end, hour_floor(ts) + HOUR)
-        hour = datetime.fromtimestamp(ts, tz).hour
-        total += sum(rates[hour] for rates in usual.values()) * (nxt - ts) / HOUR
-        ts = nxt
-    return total
+    day = [sum(rates[hour] for rates in usual.values()) for hour in range(24)]
+    return expected_uses(day * 7, start, end, tz=tz)  # the same every day of the week
 
 
 def uses(signs: Iterable[SignOfLife], *, gap_s: float) -> list[SignOfLife]:

@@ -162,8 +162,13 @@ def number(document: Mapping[str, Any], key: str, where: str) -> float:
         value = float(raw)
     except OverflowError:
         raise DecodeError("bad_value", f"{where}: '{key}' is out of range") from None
+    return non_negative(value, raw, f"'{key}'", where)
+
+
+def non_negative(value: float, raw: Any, field: str, where: str) -> float:
+    """`value` if finite and >= 0, or a DecodeError naming the device's field and what it sent."""
     if not math.isfinite(value) or value < 0:
-        raise DecodeError("bad_value", f"{where}: '{key}' must be a finite number >= 0, got {short(raw, 40)}")
+        raise DecodeError("bad_value", f"{where}: {field} must be a finite number >= 0, got {short(raw, 40)}")
     return value
 
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import tzinfo
 
@@ -24,6 +23,7 @@ from gateway.bridges.devices import (
     SignKind,
     Translation,
     guarded,
+    non_negative,
     number,
     short,
     timestamp,
@@ -78,9 +78,7 @@ def _bare_number(payload: bytes, where: str, field: str) -> float:
         value = float(text)
     except ValueError:
         raise DecodeError("bad_value", f"{where}: {field} must be a number, got {short(text, 40)}") from None
-    if not math.isfinite(value) or value < 0:
-        raise DecodeError("bad_value", f"{where}: {field} must be a finite number >= 0, got {short(text, 40)}")
-    return value
+    return non_negative(value, text, field, where)
 
 
 def _gen2(hub_id: str, entry: DeviceMap, payload: bytes, where: str) -> BridgeReading | None:
