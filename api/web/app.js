@@ -740,7 +740,9 @@ document.addEventListener("DOMContentLoaded", () => {
     translate();
     if (app.token) {
       renderCards(); renderAlerts();
-      if (location.hash.startsWith("#/household/") || location.hash.startsWith("#/cockpit")) route();
+      // Pages built from data are built again in the new language; the not-found page is all
+      // translated text already (re-fetching it raced the user's next step and stole the focus).
+      if (!$("household").hidden || !$("cockpit").hidden) route();
     }
   });
   $("logout").addEventListener("click", () => signOut(true));
