@@ -25,10 +25,10 @@ from detector.context import Context
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
-from gateway import topics
-from gateway.decode import decode_readings
-from gateway.validate import Limits, Validator
 from shouwang.clock import Clock
+from shouwang.contract import topics
+from shouwang.contract.decode import decode_readings
+from shouwang.contract.validate import Limits, Validator
 from shouwang.domain.alerts import Alert, AlertKind
 from shouwang.domain.model import Household, StoredReading
 from shouwang.metrics import Metrics

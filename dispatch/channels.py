@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from gateway.topics import staff_topic
+from shouwang.contract.topics import staff_topic
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Staff
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url

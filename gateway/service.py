@@ -9,11 +9,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from gateway import topics
-from gateway.decode import DecodeError, Rejection, decode_presence, decode_readings
 from gateway.rejection_log import RejectionLog
-from gateway.validate import Limits, Validator, unknown_hub_reason
 from shouwang.clock import Clock
+from shouwang.contract import topics
+from shouwang.contract.decode import DecodeError, Rejection, decode_presence, decode_readings
+from shouwang.contract.validate import Limits, Validator, unknown_hub_reason
 from shouwang.domain.model import Reading, StoredReading
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient

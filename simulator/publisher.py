@@ -7,9 +7,9 @@ import logging
 import threading
 from collections import defaultdict
 
-from gateway.decode import MAX_BATCH
-from gateway.topics import reading_topic, status_topic
 from shouwang.clock import Clock
+from shouwang.contract.decode import MAX_BATCH
+from shouwang.contract.topics import reading_topic, status_topic
 from shouwang.mqtt import MqttClient, Will
 from shouwang.settings import MqttSettings
 from simulator.home import Report, SimulatedHome

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from shouwang.bootstrap import System, build
+from cli.bootstrap import System, build
 from shouwang.clock import Clock
 from shouwang.settings import MqttSettings, Settings
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from typing import Any, Protocol
 
-from gateway.decode import DecodeError, Rejection, parse_ts
-from gateway.topics import SENSOR_SUFFIX
+from shouwang.contract.decode import DecodeError, Rejection, parse_ts
+from shouwang.contract.topics import SENSOR_SUFFIX
 from shouwang.domain.model import Reading, SensorKind
 
 MAX_DEVICE_NAME = 128
@@ -196,7 +196,7 @@ def item_text(payload: bytes) -> str:
 def guarded(bridge: str, hub_id: str, topic_tail: str, payload: bytes,
             body: Callable[[], Translation]) -> Translation:
     """Run one translation so that nothing it meets escapes: a payload it cannot take, or a bug of
-    ours, becomes a rejection that names the bridge and topic (the bulkhead of gateway.decode)."""
+    ours, becomes a rejection that names the bridge and topic (the bulkhead of shouwang.contract.decode)."""
     try:
         return body()
     except DecodeError as exc:

@@ -29,7 +29,7 @@ from gateway.bridges.devices import (
     timestamp,
     unmapped,
 )
-from gateway.decode import DecodeError, PayloadLimits, load_json
+from shouwang.contract.decode import DecodeError, PayloadLimits, load_json
 
 BRIDGE = "shelly"
 WH_PER_KWH = 1000.0
@@ -85,7 +85,8 @@ def _gen2(hub_id: str, entry: DeviceMap, payload: bytes, where: str) -> BridgeRe
     frame = load_json(payload, PayloadLimits(), f"{where}'s RPC frame")
     if not isinstance(frame, dict):
         raise DecodeError("malformed", f"{where}: an RPC frame must be a JSON object, got {short(frame, 60)}")
-    if frame.get("method") not in _STATUS_METHODS:
+    method = frame.get("method")
+    if not isinstance(method, str) or method not in _STATUS_METHODS:
         return None  # NotifyEvent (button pushes on a relay, scripts) and responses: no register
     params = frame.get("params")
     if not isinstance(params, dict):

@@ -25,7 +25,7 @@ from gateway.bridges.devices import (
     short,
     unmapped,
 )
-from gateway.decode import DecodeError, PayloadLimits, load_json, parse_ts
+from shouwang.contract.decode import DecodeError, PayloadLimits, load_json, parse_ts
 
 BRIDGE = "tasmota"
 

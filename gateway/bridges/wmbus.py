@@ -23,7 +23,7 @@ from gateway.bridges.devices import (
     timestamp,
     unmapped,
 )
-from gateway.decode import DecodeError, PayloadLimits, load_json
+from shouwang.contract.decode import DecodeError, PayloadLimits, load_json
 
 BRIDGE = "wmbus"
 _METERS = (SignKind.WATER, SignKind.GAS)

@@ -27,7 +27,7 @@ from gateway.bridges.devices import (
     timestamp,
     unmapped,
 )
-from gateway.decode import DecodeError, PayloadLimits, load_json
+from shouwang.contract.decode import DecodeError, PayloadLimits, load_json
 
 BRIDGE = "z2m"
 _COMMANDS = frozenset({"set", "get"})  # other clients' requests to a device, not the device speaking

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shouwang.bootstrap import ApiServer, System, build
+from cli.bootstrap import ApiServer, System, build
+from cli.main import main
 from shouwang.broker import free_port
-from shouwang.cli import main
 from shouwang.clock import FastClock
 from shouwang.settings import Settings
 from simulator.incidents import Incident, IncidentKind

@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.topics import reading_topic
-from shouwang.bootstrap import ApiServer, System, build
+from cli.bootstrap import ApiServer, System, build
+from cli.demo import register
 from shouwang.broker import free_port
 from shouwang.clock import FastClock
-from shouwang.demo import register
+from shouwang.contract.topics import reading_topic
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor

@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 
-from shouwang.bootstrap import ApiServer, System, build
+from cli.bootstrap import ApiServer, System, build
 from shouwang.broker import EmbeddedBroker, free_port
 from shouwang.clock import FastClock
 from shouwang.domain.alerts import Alert, AlertKind, AlertState

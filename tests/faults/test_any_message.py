@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway import topics
 from gateway.service import Gateway
 from shouwang.clock import SystemClock
+from shouwang.contract import topics
 from shouwang.domain.model import Grid, Household, Hub, Tier
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message
@@ -129,7 +129,7 @@ def test_an_unforeseen_failure_with_one_message_dead_letters_it_as_internal_and_
     """Stands in for a bug nobody has found yet: decoding one hub's message, or judging one
     reading, raises. Only that message or reading is lost, into a dead letter saying why."""
     import gateway.service
-    import gateway.validate
+    import shouwang.contract.validate
 
     def broken_decode(topic: topics.ReadingTopic, payload: bytes, limits: Any) -> Any:
         if topic.sensor == "gas":
@@ -141,9 +141,9 @@ def test_an_unforeseen_failure_with_one_message_dead_letters_it_as_internal_and_
             raise RuntimeError("a bug in judging")
         return repeat(reading, last)
 
-    decode_readings, repeat = gateway.service.decode_readings, gateway.validate._repeat
+    decode_readings, repeat = gateway.service.decode_readings, shouwang.contract.validate._repeat
     monkeypatch.setattr(gateway.service, "decode_readings", broken_decode)
-    monkeypatch.setattr(gateway.validate, "_repeat", broken_repeat)
+    monkeypatch.setattr(shouwang.contract.validate, "_repeat", broken_repeat)
     before = system.state.dead_letters.count()
     tick = next(system.ticks)
     batch = [Message(f"{PREFIX}/hubs/h-1/gas", b'{"ts": 1, "value": 1}', 1, False),

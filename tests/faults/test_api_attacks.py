@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.context import ApiContext
 from api.ratelimit import LoginLimiter
-from shouwang.bootstrap import ApiServer
+from cli.bootstrap import ApiServer
 from shouwang.broker import free_port
 from shouwang.metrics import Metrics
 from shouwang.storage.credentials import Credentials

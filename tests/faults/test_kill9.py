@@ -70,7 +70,7 @@ class ShouwangProcess:
             "SHOUWANG_COMMUNITY": "故障测试社区",  # a community of its own: run refuses the demo's name
         }
         with self.log_path.open("wb") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "shouwang.cli", "run"],
+            self.process = subprocess.Popen([sys.executable, "-m", "cli.main", "run"],
                                             stdout=out, stderr=subprocess.STDOUT, env=env)
 
     def log(self) -> str:

@@ -111,7 +111,7 @@ class Shouwang:
                "SHOUWANG_API__PORT": str(free_port())}
         log = (self.data / f"run-{self.lives}.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from shouwang.cli import main; raise SystemExit(main())", "run"],
+            [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())", "run"],
             env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         wait_for(lambda: "is running" in self.output(), timeout_s=60,

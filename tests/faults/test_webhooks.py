@@ -19,8 +19,8 @@ import pytest
 
 from dispatch.channels import MqttSender, WebhookSender
 from dispatch.service import Dispatcher
-from gateway.topics import staff_topic
 from shouwang.clock import FastClock
+from shouwang.contract.topics import staff_topic
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.delivery import Channel, Delivery, DeliveryStatus
 from shouwang.domain.model import Grid, Household, Role, Tier

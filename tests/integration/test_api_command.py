@@ -47,7 +47,7 @@ def test_the_api_alone_serves_the_stores_shouwang_run_writes_from_two_processes(
     port = free_port()
     env = {**os.environ, "SHOUWANG_STORAGE__DATA_DIR": str(data)}
     server = subprocess.Popen(
-        [sys.executable, "-c", "from shouwang.cli import main; raise SystemExit(main())", "api",
+        [sys.executable, "-c", "from cli.main import main; raise SystemExit(main())", "api",
          "--workers", "2", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

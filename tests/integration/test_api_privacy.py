@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shouwang.bootstrap import ApiServer, build
+from cli.bootstrap import ApiServer, build
 from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.domain.alerts import AlertKind, Finding, Severity

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from cli.bootstrap import make_detector
 from detector.context import Context
 from detector.rules import FixedRules
 from detector.service import DetectorService
 from detector.signs import HomeState
-from shouwang.bootstrap import make_detector
 from shouwang.domain.alerts import AlertKind, AlertState, Finding, Severity
 from shouwang.domain.model import Grid, Household, Hub, StoredReading, Tier
 from shouwang.metrics import Metrics

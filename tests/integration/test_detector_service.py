@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.bootstrap import make_detector
 from detector.service import DetectorService
-from gateway.topics import reading_topic
-from shouwang.bootstrap import make_detector
 from shouwang.clock import Clock
+from shouwang.contract.topics import reading_topic
 from shouwang.domain.alerts import AlertKind, AlertState, Outcome
 from shouwang.domain.model import Grid, Household, Hub, Role, StoredReading, Tier, Visit
 from shouwang.domain.usual import expected_uses

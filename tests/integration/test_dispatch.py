@@ -12,8 +12,8 @@ import pytest
 
 from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, MqttSender, Sender, WebhookSender, verify
 from dispatch.service import Dispatcher
-from gateway.topics import staff_topic
 from shouwang.clock import FastClock
+from shouwang.contract.topics import staff_topic
 from shouwang.domain.alerts import AlertKind, AlertState, Finding, Severity
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier

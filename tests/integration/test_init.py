@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shouwang.cli import main
+from cli.main import main
 from shouwang.settings import Settings
 from shouwang.storage.state import StateStore
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.topics import staff_topic
-from shouwang.cli import main
+from cli.main import main
+from shouwang.contract.topics import staff_topic
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import MqttSettings
 from tests.support import WebhookReceiver

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shouwang.commands.run import BROKER_BACKLOG_SETTINGS, external_broker_notice
+from cli.commands.run import BROKER_BACKLOG_SETTINGS, external_broker_notice
 from shouwang.settings import MqttSettings
 
 DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"

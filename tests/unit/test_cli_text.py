@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shouwang.commands.common import pad
+from cli.commands.common import pad
 
 
 def test_a_chinese_name_is_padded_by_the_columns_it_takes() -> None:

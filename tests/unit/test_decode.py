@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.decode import MAX_BATCH, DecodeError, PayloadLimits, decode_presence, decode_readings, parse_ts
-from gateway.topics import ReadingTopic
+from shouwang.contract.decode import MAX_BATCH, DecodeError, PayloadLimits, decode_presence, decode_readings, parse_ts
+from shouwang.contract.topics import ReadingTopic
 from shouwang.domain.model import SensorKind
 
 WATER = ReadingTopic("h-1", "water", SensorKind.WATER)
@@ -165,7 +165,7 @@ _documents = st.recursive(
 
 @given(_documents, st.integers(1, 6), st.booleans())
 def test_nesting_is_counted_as_the_parser_would_see_it(document: object, limit: int, ascii_only: bool) -> None:
-    from gateway.decode import _nests_deeper
+    from shouwang.contract.decode import _nests_deeper
 
     payload = json.dumps(document, ensure_ascii=ascii_only).encode()
     assert _nests_deeper(payload, limit) == (_depth(document) > limit)

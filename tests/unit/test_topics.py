@@ -1,6 +1,6 @@
 import pytest
 
-from gateway import topics
+from shouwang.contract import topics
 from shouwang.domain.model import SensorKind
 
 PREFIX = "shouwang/v1"

@@ -1,4 +1,4 @@
-from gateway.validate import Limits, Validator
+from shouwang.contract.validate import Limits, Validator
 from shouwang.domain.model import Reading, SensorKind
 
 NOW = 1_700_000_000.0
@@ -131,7 +131,7 @@ def test_a_resent_reading_with_the_same_seq_is_a_duplicate_even_if_restamped() -
 
 
 def test_a_hub_inventing_sensor_names_is_refused_beyond_what_any_home_has() -> None:
-    from gateway.validate import MAX_SENSORS_PER_HUB
+    from shouwang.contract.validate import MAX_SENSORS_PER_HUB
 
     doors = [Reading("h-1", f"door.d{i}", SensorKind.DOOR, NOW, 1.0) for i in range(MAX_SENSORS_PER_HUB + 3)]
     verdict = validator().judge(doors, hubs=HUBS, now=NOW)

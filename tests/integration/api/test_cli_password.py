@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shouwang.cli import main
+from cli.main import main
 from shouwang.storage.state import StateStore
 
 

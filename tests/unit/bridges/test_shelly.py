@@ -42,9 +42,10 @@ def test_gen2_status_changes_without_the_energy_counter_carry_no_sign() -> None:
     output_only = (b'{"src":"x","dst":"x/events","method":"NotifyStatus",'
                    b'"params":{"ts":1631186545.04,"switch:0":{"id":0,"output":true}}}')
     wifi_only = b'{"src":"x","method":"NotifyStatus","params":{"ts":1631186545.04,"wifi":{"rssi":-58}}}'
+    not_a_name = b'{"method": [], "params": {}}'  # found by the any-JSON property test: was an internal error
     event = (b'{"src":"x","method":"NotifyEvent","params":{"ts":1631186545.04,'
              b'"events":[{"component":"input:0","id":0,"event":"single_push","ts":1631186545.04}]}}')
-    for payload in (output_only, wifi_only, event):
+    for payload in (output_only, wifi_only, event, not_a_name):
         result = run(f"{GEN2}/events/rpc", payload)
         assert (result.readings, result.rejections) == ([], [])
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli.main import main
 from detector.evaluation.metrics import percentile, summarise
 from detector.evaluation.recordings import (
     Recording,
@@ -21,7 +22,6 @@ from detector.evaluation.recordings import (
 from detector.evaluation.replay import HomeResult, injection_moments, replay
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
-from shouwang.cli import main
 from shouwang.settings import DetectorSettings
 from tests.unit.detector.helpers import TZ, at, routine
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cli.commands.common import load_settings
 from shouwang.clock import FastClock, SystemClock
-from shouwang.commands.common import load_settings
 from shouwang.domain.errors import Conflict, InvalidInput
 from shouwang.domain.model import Grid, Household, Hub
 from shouwang.mqtt import MqttClient

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gateway.decode import PayloadLimits, Rejection
-from gateway.plausible import Plausible
+from shouwang.contract.decode import PayloadLimits, Rejection
+from shouwang.contract.plausible import Plausible
 from shouwang.domain.model import Reading, SensorKind, StoredReading
 from shouwang.settings import GatewaySettings
 

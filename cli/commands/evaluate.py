@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shouwang.commands.common import load_settings
+from cli.commands.common import load_settings
 from shouwang.domain.errors import InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

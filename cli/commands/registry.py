@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cli.commands import notify
+from cli.commands.common import DEMO_DIR, load_settings, pad
 from dispatch import policy
-from shouwang.commands import notify
-from shouwang.commands.common import DEMO_DIR, load_settings, pad
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role
 from shouwang.domain.webhooks import check_webhook_url

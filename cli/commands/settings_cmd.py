@@ -7,8 +7,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from cli.commands.common import load_settings
 from shouwang import settings_doc
-from shouwang.commands.common import load_settings
 
 
 def add_parser(commands: Any) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from shouwang.commands import api, evaluate, init, registry, run, settings_cmd, simulate
+from cli.commands import api, evaluate, init, registry, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
 
 

@@ -7,12 +7,12 @@ import os
 import time
 from typing import Any
 
+from cli.bootstrap import ensure_secret
+from cli.commands.common import load_settings
 from dispatch.channels import DeliveryFailed, MqttSender, Sender, WebhookSender
 from dispatch.policy import channels
 from dispatch.probe import try_channels
-from gateway.topics import staff_topic
-from shouwang.bootstrap import ensure_secret
-from shouwang.commands.common import load_settings
+from shouwang.contract.topics import staff_topic
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Staff

@@ -11,13 +11,13 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cli.bootstrap import ApiServer, System, build
+from cli.commands.common import DEMO_DIR, load_settings
+from cli.demo import STAFF as DEMO_STAFF
+from cli.demo import register
 from dispatch import policy
-from shouwang.bootstrap import ApiServer, System, build
 from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
-from shouwang.commands.common import DEMO_DIR, load_settings
-from shouwang.demo import STAFF as DEMO_STAFF
-from shouwang.demo import register
 from shouwang.domain.errors import ShouwangError
 from shouwang.settings import DEMO_COMMUNITY, MqttSettings, Settings
 from simulator.population import build_homes, demo_clock_start, demo_incidents, population

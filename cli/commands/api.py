@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from shouwang.commands.common import load_settings, settings_file
+from cli.commands.common import load_settings, settings_file
 
 SETTINGS_FILE_ENV = "SHOUWANG_API_SETTINGS_FILE"
 """How the parent hands its --settings file to the worker processes it starts."""
@@ -37,7 +37,7 @@ def add_parser(commands: Any) -> None:
 
 def app_from_environment() -> FastAPI:
     """The API over the configured stores: what each worker process builds for itself."""
-    from shouwang.bootstrap import build_api
+    from cli.bootstrap import build_api
     from shouwang.settings import Settings
 
     file = os.environ.get(SETTINGS_FILE_ENV)
@@ -47,7 +47,7 @@ def app_from_environment() -> FastAPI:
 def handle(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from shouwang.bootstrap import ensure_secret, proxy_options
+    from cli.bootstrap import ensure_secret, proxy_options
     from shouwang.broker import choose_port
     from shouwang.domain.errors import InvalidInput
 
@@ -64,7 +64,7 @@ def handle(args: argparse.Namespace) -> int:
     print(f"Shouwang API on http://{host}:{port} in {args.workers} process(es), state "
           f"{settings.storage.state_database_url()} (the detector and dispatch run in "
           "`shouwang run`). Ctrl-C stops it.", flush=True)
-    uvicorn.run("shouwang.commands.api:app_from_environment", factory=True, host=host, port=port,
+    uvicorn.run("cli.commands.api:app_from_environment", factory=True, host=host, port=port,
                 workers=args.workers, log_level="warning", access_log=False,
                 **proxy_options(settings.api.trusted_proxies))
     return 0

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shouwang.bootstrap import ensure_secret
-from shouwang.commands.common import DEFAULT_SETTINGS_FILE
+from cli.bootstrap import ensure_secret
+from cli.commands.common import DEFAULT_SETTINGS_FILE
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Role
 from shouwang.settings import Settings, StorageSettings

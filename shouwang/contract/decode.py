@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.topics import ReadingTopic
+from shouwang.contract.topics import ReadingTopic
 from shouwang.domain.model import HubPresence, Reading, SensorKind
 
 MAX_BATCH = 1000

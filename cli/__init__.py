@@ -1,0 +1,1 @@
+"""The composition root and the `shouwang` command: they sit above every role they assemble."""
