@@ -1,8 +1,9 @@
 """Each household's limits, from its last weeks of normal days and the population's prior.
 
-The false-alert budget (a rate per household-month, turned into a probability per day) is shared:
-`out_share` to outings, `night_share` of the rest to the wake limit, and what remains equally to
-the day thresholds (morning and afternoon). Each limit is the calibrated quantile of the
+The community's false-alert budget (a rate per household-month, turned into a probability per
+day) is shared so that the shares add up to it: `out_share` to outings, `night_share` of the rest
+to the night (of which `quiet_share` to the safety limit, the remainder to the wake limit), and
+what remains equally to the day thresholds (morning and afternoon). Each limit is the calibrated quantile of the
 matching daily maxima (`detector.calibration`): expected uses missed in the day's largest
 silence at home, hours of the longest outing, the clock time of getting up. Own limits are shrunk
 towards the population's (the median over households with history) or, before any, the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -44,12 +46,26 @@ class Population:
     """The days of history (over mature households) it was made from."""
 
 
-def budget(s: LearnedSettings) -> tuple[float, float, float]:
-    """Probabilities per day for (each day bucket, the night, outings)."""
+class Shares(NamedTuple):
+    """The budget as probabilities per day: each day part's, the wake limit's, the safety
+    limit's (for silences from bedtime) and the outings'. They add up to the budget."""
+
+    day: float
+    wake: float
+    quiet: float
+    out: float
+
+
+def budget(s: LearnedSettings) -> Shares:
+    """The community's budget (false alerts per household-month) shared among the limits.
+
+    Each limit spends only its share: a night that runs long may pass both the wake limit and
+    the safety limit, so the two share the night's part rather than each spending all of it."""
     p = cal.daily_probability(s.false_alerts_per_month)
     out = p * s.out_share
     night = (p - out) * s.night_share
-    return (p - out - night) / (len(s.day_parts_from_h) + 1), night, out
+    quiet = night * s.quiet_share
+    return Shares((p - out - night) / (len(s.day_parts_from_h) + 1), night - quiet, quiet, out)
 
 
 def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
@@ -64,21 +80,21 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
         for part, (start_h, end_h) in enumerate(tops[d][:parts]):
             if math.isfinite(start_h):
                 maxima[d, part] = expected_one(t.cum[i], start_h, end_h)
-    p_part, p_night, p_out = budget(s)
+    share = budget(s)
     for part in range(parts):
-        t.threshold_own[i, part] = cal.own_threshold(maxima[:, part], p_part, method=s.tail)
+        t.threshold_own[i, part] = cal.own_threshold(maxima[:, part], share.day, method=s.tail)
     outings = t.ring_out_h[i][valid].astype(np.float64)
     outings = outings[np.isfinite(outings)]
-    t.outing_own_h[i] = cal.own_threshold(outings, p_out * days / max(outings.size, 1),
+    t.outing_own_h[i] = cal.own_threshold(outings, share.out * days / max(outings.size, 1),
                                           method=s.tail)
     sleep = t.ring_sleep[i][valid].astype(np.float64)
     bed, wake = sleep[np.isfinite(sleep[:, 0]), 0], sleep[np.isfinite(sleep[:, 1]), 1]
     t.bed_h[i] = nights.median_clock(bed) if bed.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_h[i] = nights.median_clock(wake) if wake.size >= cal.MIN_DAYS_TO_FIT else np.nan
-    t.wake_own_h[i] = cal.own_threshold(wake, p_night * days / max(wake.size, 1), method=s.tail)
+    t.wake_own_h[i] = cal.own_threshold(wake, share.wake * days / max(wake.size, 1), method=s.tail)
     longest = t.ring_longest_h[i][valid].astype(np.float64)
     longest = longest[np.isfinite(longest)]
-    t.quiet_own_h[i] = cal.own_threshold(longest, p_night * days / max(longest.size, 1),
+    t.quiet_own_h[i] = cal.own_threshold(longest, share.quiet * days / max(longest.size, 1),
                                          method=s.tail)
     apply_prior(t, np.array([i]), s, pop, ceiling_s=ceiling_s)
 

@@ -147,8 +147,9 @@ class LearnedSettings(Group):
     """The learned detector (see docs/detector.md for what each number does and why)."""
 
     false_alerts_per_month: float = Field(
-        default=1.0, gt=0, le=30,
-        description="target false inactivity alerts per household-month the thresholds aim for",
+        default=0.5, gt=0, le=30,
+        description="the community's alert budget: false inactivity alerts per household-month "
+        "it can bear; each household's limits are calibrated to spend it",
     )
     min_silence_min: float = Field(
         default=60.0, gt=0, description="absolute floor: no inactivity alert before this silence"
@@ -190,6 +191,10 @@ class LearnedSettings(Group):
     )
     night_share: float = Field(
         default=0.35, ge=0, le=1, description="share of the rest spent on the wake-up limit"
+    )
+    quiet_share: float = Field(
+        default=0.25, gt=0, lt=1,
+        description="share of the night's budget spent on the safety limit (the rest: wake limit)",
     )
     default_wake_limit_h: float = Field(
         default=9.0, gt=4, le=12, description="not up by this clock hour alerts, before history"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,21 @@ from cli.commands.common import load_settings
 from shouwang.domain.errors import InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SHOWN = ("learned", "fixed-12h")
+"""The detectors of the per-home tables; the others are points of the operating curve."""
+
+
+def _budgets(text: str) -> tuple[float, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        values = tuple(sorted({float(v) for v in text.split(",") if v.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give budgets as numbers separated by commas, e.g. 0.25,0.5,1") from None
+    if any(not 0 < v <= 30 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: each budget must be above 0 and at most 30")
+    return values
 
 
 def add_parser(commands: Any) -> None:
@@ -48,6 +64,13 @@ def add_parser(commands: Any) -> None:
                    help="a folder of recorded homes (the ordonez-adl, kasteren-2008-houseA and "
                    "ampds2-water-gas datasets, as published); default: one beside the project, if any")
     p.add_argument("--tick-min", type=float, default=5.0, help="minutes between assessments")
+    p.add_argument("--budgets", type=_budgets, default="0.05,0.1,0.25,0.5,1,2,4",
+                   help="false alerts per household-month the learned detector's operating curve "
+                   "is measured at, comma-separated (default 0.05,0.1,0.25,0.5,1,2,4); 'none': "
+                   "only the configured budget")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="processes replaying recorded homes, one detector each (default: one per "
+                   "core; 1: all in this process)")
     p.set_defaults(handler=handle)
 
 
@@ -63,32 +86,78 @@ def _eval_data(args: argparse.Namespace) -> Path | None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_settings(args)
+    from concurrent.futures import ProcessPoolExecutor
+
     from detector.evaluation import run as evaluation
 
-    factories = evaluation.detectors(settings.detector, seed=args.seed)
-    _say(f"shouwang evaluate: detectors {', '.join(factories)}; seed {args.seed}")
+    factories = evaluation.detectors(settings.detector, seed=args.seed, budgets=args.budgets)
+    _say(f"shouwang evaluate: detectors {', '.join(SHOWN)}; the learned detector's operating "
+         f"curve at budgets {', '.join(f'{b:g}' for b in args.budgets) or 'none'} (configured "
+         f"{settings.detector.learned.false_alerts_per_month:g}); seed {args.seed}")
     results: dict[str, dict[str, list[Any]]] = {}
     extras: dict[str, dict[str, float]] = {}
     by_kind: dict[str, Any] = {}
-    if args.events is not None:
-        results["events"] = _events(args, factories, settings)
-    else:
-        if not args.no_simulated:
-            results["simulated"], extras = _simulated(args, factories, settings, by_kind)
-        if not args.no_recorded:
-            recorded = _recorded(args, factories)
+    workers = max(1, min(args.workers, len(factories)))
+    with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+        if args.events is not None:
+            pending = _events(args, factories, settings, pool)
+            results["events"] = _gather(pending, "events", args, settings)
+        else:
+            recorded = None if args.no_recorded else _recorded(args, factories, pool)
+            if not args.no_simulated:
+                results["simulated"], extras = _simulated(args, factories, settings, by_kind)
             if recorded is not None:
-                results["recorded"] = recorded
-    return _write(args, results, extras, by_kind)
+                results["recorded"] = _gather(recorded, "recorded homes", args, settings)
+    return _write(args, settings, results, extras, by_kind)
+
+
+class _Inline:
+    """An executor that runs each task at once in this process (`--workers 1`)."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        from concurrent.futures import Future
+
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
 
 
 def _progress(text: str) -> None:
     print(f"  … {text}", file=sys.stderr, flush=True)
 
 
-def _events(args: argparse.Namespace, factories: dict[str, Any],
+def _gather(pending: dict[str, Any], label: str, args: argparse.Namespace,
             settings: Any) -> dict[str, list[Any]]:
+    """The results of recordings replayed in the pool, then their tables."""
     from detector.evaluation import metrics, report
+
+    started = time.perf_counter()
+    results = {name: future.result()[name] for name, future in pending.items()}
+    _say(f"\n{label.capitalize()}:")
+    summaries = metrics.by_detector(results)
+    _say(report.table({n: summaries[n] for n in SHOWN}))
+    _say(_curve_text(label, summaries, args, settings))
+    _say(f"  ({time.perf_counter() - started:.0f} s waited)")
+    return results
+
+
+def _curve_text(label: str, summaries: dict[str, Any], args: argparse.Namespace,
+                settings: Any) -> str:
+    from detector.evaluation import curve
+
+    made = curve.of(summaries, configured=settings.detector.learned.false_alerts_per_month,
+                    budgets=args.budgets)
+    return "" if made is None else "\n" + curve.table(label, made)
+
+
+def _events(args: argparse.Namespace, factories: dict[str, Any], settings: Any,
+            pool: Any) -> dict[str, Any]:
     from detector.evaluation import run as evaluation
     from detector.evaluation.recordings import RecordingError, read_events_csv
 
@@ -100,15 +169,13 @@ def _events(args: argparse.Namespace, factories: dict[str, Any],
     _say(f"\n{args.events}: {len(homes)} home(s), {args.inject} incapacitations injected per "
          f"home. The first {args.learning_days:g} days of each are used only for learning; "
          "incidents are injected and false alerts counted after them.")
-    results = evaluation.recordings(factories, homes, inject=args.inject, seed=args.seed,
-                                    learning_days=args.learning_days,
-                                    tick_s=args.tick_min * 60.0, progress=_progress)
-    _say(report.table(metrics.by_detector(results)))
-    return results
+    return evaluation.recordings_in(pool, factories, homes, inject=args.inject, seed=args.seed,
+                                    learning_days=args.learning_days, tick_s=args.tick_min * 60.0)
 
 
-def _recorded(args: argparse.Namespace, factories: dict[str, Any]) -> dict[str, list[Any]] | None:
-    from detector.evaluation import eval_data, metrics, report
+def _recorded(args: argparse.Namespace, factories: dict[str, Any],
+              pool: Any) -> dict[str, Any] | None:
+    from detector.evaluation import eval_data
     from detector.evaluation import run as evaluation
 
     root = _eval_data(args)
@@ -118,12 +185,11 @@ def _recorded(args: argparse.Namespace, factories: dict[str, Any]) -> dict[str, 
         return None
     _say(f"\nRecorded homes from {root}: {args.inject} incapacitations injected per home (every "
          "sign cut after a random at-home moment, 07:00-21:00). The first "
-         f"{args.learning_days:g} days of each recording are used only for learning.")
-    results = evaluation.recordings(factories, eval_data.load_all(root), inject=args.inject,
+         f"{args.learning_days:g} days of each recording are used only for learning. (Replayed "
+         "in the background; their tables come last.)")
+    return evaluation.recordings_in(pool, factories, eval_data.load_all(root), inject=args.inject,
                                     seed=args.seed, learning_days=args.learning_days,
-                                    tick_s=args.tick_min * 60.0, progress=_progress)
-    _say(report.table(metrics.by_detector(results)))
-    return results
+                                    tick_s=args.tick_min * 60.0)
 
 
 def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: Any,
@@ -148,45 +214,57 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: An
          "daytime moments, and some have a trip away, hub outages, a tap left running or gas left on.")
     started = time.perf_counter()
     outcome = evaluation.simulated(factories, scenario, settings.detector)
-    _say(report.table(metrics.by_detector(outcome.homes)))
+    summaries = metrics.by_detector(outcome.homes)
+    _say(report.table({n: summaries[n] for n in SHOWN}))
     kinds = metrics.by_detector(by_kind(outcome))
     if len(next(iter(kinds.values()))["homes"]) > 1:
         _say("\nBy kind of routine (simulator/routines.py):")
-        _say(report.table(kinds, legend=False))
-    for name, extra in outcome.extra.items():
+        _say(report.table({n: kinds[n] for n in SHOWN}, legend=False))
+    for name in SHOWN:
         _say(f"  {name}: " + ", ".join(
             f"{k} {v:g}" if math.isfinite(v) else f"{k} none (nothing detected)"
-            for k, v in extra.items()))
+            for k, v in outcome.extra[name].items()))
+    _say(_curve_text("simulated", summaries, args, settings))
     _say(f"  ({time.perf_counter() - started:.0f} s)")
-    for name in outcome.extra:
-        extra_kinds[name] = kinds[name]["homes"]
-    return outcome.homes, outcome.extra
+    extra_kinds.update(kinds)
+    return outcome.homes, {n: outcome.extra[n] for n in SHOWN}
 
 
-def _write(args: argparse.Namespace, results: dict[str, dict[str, list[Any]]],
+def _write(args: argparse.Namespace, settings: Any, results: dict[str, dict[str, list[Any]]],
            extras: dict[str, dict[str, float]], extra_kinds: dict[str, Any]) -> int:
-    from detector.evaluation import metrics, report
+    from detector.evaluation import curve, metrics, report
 
     if not results:
         _say("nothing evaluated")
         return 1
-    datasets = {label: metrics.by_detector(r) for label, r in results.items()}
-    names = list(next(iter(results.values())))
-    overall = metrics.by_detector({n: [h for r in results.values() for h in r[n]] for n in names})
+    configured = settings.detector.learned.false_alerts_per_month
+    everything = {label: metrics.by_detector(r) for label, r in results.items()}
+    datasets = {label: {n: d[n] for n in SHOWN} for label, d in everything.items()}
+    curves = {label: curve.of(d, configured=configured, budgets=args.budgets)
+              for label, d in everything.items()}
+    overall = metrics.by_detector({n: [h for r in results.values() for h in r[n]] for n in SHOWN})
     for name, extra in extras.items():
         datasets["simulated"][name]["simulated"] = {
             k: (v if math.isfinite(v) else None) for k, v in extra.items()}
         if name in extra_kinds:
-            datasets["simulated"][name]["kinds"] = extra_kinds[name]
+            datasets["simulated"][name]["kinds"] = extra_kinds[name]["homes"]
     if len(results) > 1:
         _say("\nAll homes together:")
         _say(report.table(overall, per_home=False))
-    data = {"seed": args.seed, "inject_per_home": args.inject,
-            "learning_days": {"recorded": args.learning_days, "simulated": args.sim_learning_days},
-            "detectors": overall,
-            "datasets": {label: {"detectors": d} for label, d in datasets.items()}}
+    data: dict[str, Any] = {
+        "seed": args.seed, "inject_per_home": args.inject, "budget": configured,
+        "learning_days": {"recorded": args.learning_days, "simulated": args.sim_learning_days},
+        "detectors": overall,
+        "datasets": {label: {"detectors": d, "curve": curves[label]}
+                     for label, d in datasets.items()}}
+    if extra_kinds:
+        data["datasets"]["simulated"]["curve_by_kind"] = {
+            kind: curve.of({n: m["homes"][kind] for n, m in extra_kinds.items()},
+                           configured=configured, budgets=args.budgets)
+            for kind in extra_kinds["learned"]["homes"]}
     report.write_json(args.json, data)
     chart = args.chart or args.json.with_suffix(".png")
-    report.write_chart(chart, report.chart_groups(datasets))
+    report.write_chart(chart, report.chart_groups(datasets),
+                       {k: v for k, v in curves.items() if v is not None})
     _say(f"\nwrote {args.json} and {chart}")
     return 0

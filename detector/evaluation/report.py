@@ -78,33 +78,71 @@ def chart_groups(datasets: dict[str, dict[str, dict[str, Any]]],
     return groups
 
 
-def write_chart(path: Path, datasets: dict[str, dict[str, dict[str, Any]]]) -> None:
-    """Median delay and false alerts per household-month, per group and detector."""
+def write_chart(path: Path, datasets: dict[str, dict[str, dict[str, Any]]],
+                curves: dict[str, dict[str, Any]] | None = None) -> None:
+    """Median delay and false alerts per household-month, per group and detector; under them,
+    each set's operating curve (`detector.evaluation.curve`) with the rule's point."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = [(label, name, m) for label, dets in datasets.items() for name, m in dets.items()]
+    curves = curves or {}
     labels = list(datasets)
-    names = sorted({name for _, name, _ in groups})
-    fig, axes = plt.subplots(1, 2, figsize=(max(11.0, 1.6 * len(labels) * 2), 4.2))
+    columns = max(2, len(curves))
+    fig = plt.figure(figsize=(max(11.0, 1.6 * len(labels) * 2, 4.6 * columns),
+                              4.2 * (2 if curves else 1)))
+    grid = fig.add_gridspec(2 if curves else 1, 2 * columns)
+    half = columns
+    _bars(fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:]), datasets)
+    for k, (label, made) in enumerate(curves.items()):
+        _curve(fig.add_subplot(grid[1, 2 * k:2 * k + 2]), label, made)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _bars(left: Any, right: Any, datasets: dict[str, dict[str, dict[str, Any]]]) -> None:
+    labels = list(datasets)
+    names = sorted({name for dets in datasets.values() for name in dets})
     width = 0.8 / max(len(names), 1)
     for k, name in enumerate(names):
         delays = [datasets[lb][name]["median_delay_h"] or 0.0 for lb in labels]
         rates = [datasets[lb][name]["false_alerts_per_household_month"] or 0.0 for lb in labels]
         xs = [i + k * width for i in range(len(labels))]
-        axes[0].bar(xs, delays, width, label=name)
-        axes[1].bar(xs, rates, width, label=name)
-    for ax, title in zip(axes, ("median delay after a daytime incapacitation (h)",
-                                "false alerts per household-month"), strict=True):
+        left.bar(xs, delays, width, label=name)
+        right.bar(xs, rates, width, label=name)
+    for ax, title in zip((left, right), ("median delay after a daytime incapacitation (h)",
+                                         "false alerts per household-month"), strict=True):
         ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(labels))], labels,
                       rotation=30, ha="right", fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.legend()
-    axes[0].axhline(3.0, color="grey", linestyle="--", linewidth=0.8)
-    axes[1].axhline(1.0, color="grey", linestyle="--", linewidth=0.8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    left.axhline(3.0, color="grey", linestyle="--", linewidth=0.8)
+    right.axhline(1.0, color="grey", linestyle="--", linewidth=0.8)
+
+
+def _curve(ax: Any, label: str, made: dict[str, Any]) -> None:
+    """Delay against false alerts per household-month: one point per budget, the rule's cross."""
+    points = [p for p in made["budgets"] if p["false_alerts_per_household_month"] is not None]
+    xs = [p["false_alerts_per_household_month"] for p in points]
+    for key, style, what in (("median_delay_h", "o-", "median"), ("p90_delay_h", "s--", "p90")):
+        ys = [p[key] if p[key] is not None else math.nan for p in points]
+        ax.plot(xs, ys, style, label=f"learned, {what}", color="C0", markersize=4)
+        if key == "median_delay_h":
+            for p, x, y in zip(points, xs, ys, strict=True):
+                ax.annotate(f"{p['budget']:g}", (x, y), textcoords="offset points",
+                            xytext=(3, 4), fontsize=7)
+    rule = made["rule"]
+    for key, marker, what in (("median_delay_h", "X", "median"), ("p90_delay_h", "P", "p90")):
+        if rule[key] is not None and rule["false_alerts_per_household_month"] is not None:
+            ax.plot([rule["false_alerts_per_household_month"]], [rule[key]], marker,
+                    color="C3", markersize=9, label=f"12-hour rule, {what}")
+    ax.set_xlabel("false alerts per household-month (budget beside each point)", fontsize=8)
+    ax.set_ylabel("delay (h)", fontsize=8)
+    verdict = "dominates the rule" if made["dominates"] else "does NOT dominate the rule"
+    ax.set_title(f"operating curve, {label}: {verdict}", fontsize=9)
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=7)
