@@ -175,8 +175,11 @@ class LearnedSettings(Group):
         description="clock hours where a new part of the day begins; silences starting in "
         "each part are calibrated apart (none: one threshold for the whole day)",
     )
-    tail: Literal["tail", "gumbel"] = Field(
-        default="tail", description="how daily maxima are extrapolated to the target rate"
+    tail: Literal["predictive", "tail", "gumbel"] = Field(
+        default="predictive",
+        description="how daily maxima are extrapolated to the budget: predictive (an exponential "
+        "tail whose scale is uncertain: few days of history, higher limits), tail (the same, "
+        "its scale taken as known), gumbel",
     )
     threshold_prior_days: float = Field(
         default=4.0, gt=0, description="days of history worth as much as the population threshold"

@@ -9,6 +9,7 @@ over the months evaluated after the learning days.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,8 @@ def summarise(results: list[HomeResult]) -> dict[str, Any]:
         "false_alerts": len(false),
         "false_alerts_in_away": sum(1 for f in false if f.label == "away"),
         "false_alerts_in_sleep": sum(1 for f in false if f.label == "sleep"),
+        "false_alerts_by_limit": dict(sorted(Counter(
+            f.limit for f in false if f.limit is not None).items())),
         "household_months": round(months, 3),
         "false_alerts_per_household_month": round(len(false) / months, 3) if months else None,
     }

@@ -34,6 +34,8 @@ class FalseAlert:
     kind: str
     label: str | None
     explanation: str
+    limit: str | None = None
+    """Which limit fired (`Finding.details["limit"]`), where the scoring knows it."""
 
 
 @dataclass

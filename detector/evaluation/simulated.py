@@ -172,7 +172,8 @@ def _score(watch: _Watch, homes: list[SimulatedHome], plan: Schedule, first: flo
             if f.kind in WELFARE and at >= first and not _about(down, at, f.since):
                 label = ("sleep" if _asleep(home, at) else "away" if home.on_trip(at)
                          else "out" if home.is_out(at) else None)
-                result.false_alerts.append(FalseAlert(at, f.kind.value, label, f.explanation))
+                result.false_alerts.append(FalseAlert(at, f.kind.value, label, f.explanation,
+                                                      f.details.get("limit", f.kind.value)))
         results.append(result)
     return results, _extras(watch, by_home, plan, first, end)
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from detector.evaluation import curve
+from detector.evaluation.metrics import by_detector
+from detector.evaluation.simulated import Scenario, run
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from shouwang.settings import DetectorSettings
+from simulator.routines import KINDS
 from tests.unit.detector.helpers import TZ
 
 
@@ -72,3 +77,15 @@ def test_markdown_rows_name_each_budget_and_the_rule() -> None:
     rows = curve.markdown("simulated, seed 11", made).splitlines()
     assert rows == ["| simulated, seed 11 | learned, budget 0.5 | 3.00 | 6.00 | 0 | 0.60 |",
                     "| simulated, seed 11 | **12-hour rule** | 11.50 | 23.00 | 9 | 0.90 |"]
+
+
+@pytest.mark.slow
+def test_on_every_kind_of_routine_the_learned_curve_passes_below_the_rules_point() -> None:
+    # two homes of each kind of simulator/routines.py, three weeks judged after two of learning
+    settings = DetectorSettings()
+    scenario = Scenario(homes=2 * len(KINDS), days=35, learning_days=14, seed=11)
+    budgets = (0.05, 0.1, 0.25, 0.5)
+    outcome = run(scenario, dict(curve.factories(settings, seed=11, budgets=budgets)), settings)
+    made = curve.of(by_detector(outcome.homes), configured=0.5, budgets=budgets)
+    assert made is not None
+    assert made["dominates"], curve.table("simulated kinds", made)
