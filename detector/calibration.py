@@ -92,7 +92,7 @@ def predictive_tail_quantile(maxima: npt.ArrayLike, p_exceed: float) -> float:
         return u
     m = excess.size
     q = min(max(2.0 * p_exceed, 1e-12), 1.0)
-    return u + m * float(excess.mean()) * (q ** (-1.0 / m) - 1.0)
+    return u + m * float(excess.mean()) * (math.pow(q, -1.0 / m) - 1.0)
 
 
 def own_threshold(maxima: npt.ArrayLike, p_exceed: float, *, method: str = "predictive") -> float:
