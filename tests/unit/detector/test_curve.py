@@ -81,9 +81,9 @@ def test_markdown_rows_name_each_budget_and_the_rule() -> None:
 
 @pytest.mark.slow
 def test_on_every_kind_of_routine_the_learned_curve_passes_below_the_rules_point() -> None:
-    # two homes of each kind of simulator/routines.py, three weeks judged after two of learning
+    # a home of each kind of simulator/routines.py, three weeks judged after two of learning
     settings = DetectorSettings()
-    scenario = Scenario(homes=2 * len(KINDS), days=35, learning_days=14, seed=11)
+    scenario = Scenario(homes=len(KINDS), days=35, learning_days=14, seed=11)
     budgets = (0.05, 0.1, 0.25, 0.5)
     outcome = run(scenario, dict(curve.factories(settings, seed=11, budgets=budgets)), settings)
     made = curve.of(by_detector(outcome.homes), configured=0.5, budgets=budgets)
