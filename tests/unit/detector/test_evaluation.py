@@ -22,7 +22,7 @@ from detector.evaluation.recordings import (
 from detector.evaluation.replay import HomeResult, injection_moments, replay
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
-from shouwang.settings import DetectorSettings
+from shouwang.settings import DetectorSettings, LearnedSettings
 from tests.unit.detector.helpers import TZ, at, routine
 
 
@@ -62,7 +62,9 @@ def test_injection_moments_are_daytime_at_home_and_after_learning() -> None:
 def test_the_learned_detector_finds_a_cut_stream_faster_than_the_12_hour_rule() -> None:
     rec = recording()
     moments = injection_moments(rec, 6, seed=2, learning_days=7)
-    settings = DetectorSettings()
+    # a generous budget: with a week of history the default 0.5 buys limits that wait longer
+    # (6.7 h here: the predictive calibration does not trust seven days much)
+    settings = DetectorSettings(learned=LearnedSettings(false_alerts_per_month=2.0))
     learned = replay(lambda r: LearnedDetector(settings, r.tz), rec, learning_days=7,
                      injections=moments)
     fixed = replay(lambda r: FixedRules(settings, r.tz), rec, learning_days=7,
@@ -87,11 +89,15 @@ def test_shouwang_evaluate_reads_an_events_file_and_writes_json_and_a_chart(
     out = tmp_path / "result.json"
     code = main(["evaluate", "--events", str(tmp_path / "events.csv"), "--labels",
                  str(tmp_path / "labels.csv"), "--timezone", "Asia/Shanghai", "--inject", "4",
-                 "--seed", "3", "--json", str(out)])
+                 "--seed", "3", "--budgets", "0.25,1", "--json", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "The first 7 days of each are used only for learning" in printed
+    assert "Operating curve, events:" in printed and "12-hour rule" in printed
     data = json.loads(out.read_text())
+    made = data["datasets"]["events"]["curve"]
+    assert [p["budget"] for p in made["budgets"]] == [0.25, 0.5, 1.0]
+    assert isinstance(made["dominates"], bool)
     names = set(data["detectors"])
     assert any("learned" in n for n in names) and any("12h" in n for n in names)
     for entry in data["detectors"].values():
@@ -106,7 +112,7 @@ def test_without_recorded_homes_the_evaluation_says_so_and_goes_on(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sim.json"
     code = main(["evaluate", "--homes", "2", "--days", "18", "--eval-data",
-                 str(tmp_path / "nowhere"), "--json", str(out)])
+                 str(tmp_path / "nowhere"), "--budgets", "none", "--json", str(out)])
     assert code == 0
     assert "Recorded homes: skipped, no ../shared/eval-data" in capsys.readouterr().out
     data = json.loads(out.read_text())
