@@ -15,14 +15,17 @@ from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import SensorKind, Tier
-from shouwang.settings import DetectorSettings
+from shouwang.settings import DetectorSettings, LearnedSettings
 from tests.unit.detector.helpers import TZ, at, household, routine
 
 DAYS = 21  # learned; day 21 (a Monday) is the day under test
 
 
-def learned(*contexts: Context, days: int = DAYS) -> LearnedDetector:
-    detector = LearnedDetector(DetectorSettings(), TZ)
+def learned(*contexts: Context, days: int = DAYS, budget: float | None = None) -> LearnedDetector:
+    settings = DetectorSettings()
+    if budget is not None:
+        settings = DetectorSettings(learned=LearnedSettings(false_alerts_per_month=budget))
+    detector = LearnedDetector(settings, TZ)
     for n, ctx in enumerate(contexts):
         detector.learn(routine(ctx.household.id, days, seed=n))
     return detector
@@ -93,7 +96,9 @@ def test_a_night_of_sleep_does_not_alert_but_not_getting_up_does() -> None:
 
 def test_a_door_then_silence_is_probably_out_and_alerts_later_than_a_silence_at_home() -> None:
     ctx = household()
-    detector = learned(ctx)
+    # at the default budget of 0.5 a silence at home here waits as long as a new home's outings
+    # (4 h, the default before any outing is seen); a budget of 1 tells the two apart
+    detector = learned(ctx, budget=1.0)
     morning_until(detector, "h-1", 9.0)
     home, out = detector, copy.deepcopy(detector)
     out.learn_one(sign("h-1", at(DAYS, 9.05), SignKind.DOOR))
@@ -209,7 +214,7 @@ def test_the_model_survives_a_restart_through_its_snapshot(tmp_path: Path) -> No
 
 def test_an_alerting_silence_goes_on_alerting_until_a_sign_of_life() -> None:
     ctx = household()
-    detector = learned(ctx)
+    detector = learned(ctx, budget=1.0)  # so that the afternoon silence alerts before 21:00
     morning_until(detector, "h-1", 9.0)
     detector.learn_one(sign("h-1", at(DAYS, 16.0)))
     alert = first_alert(detector, ctx, at(DAYS, 16.0), 8)
