@@ -90,6 +90,12 @@ def handle(args: argparse.Namespace) -> int:
 
     from detector.evaluation import run as evaluation
 
+    if args.events is None and not args.no_simulated and args.days <= args.sim_learning_days:
+        # refused before any recorded home is replayed in the background
+        raise InvalidInput(
+            f"--days {args.days} ends within the {args.sim_learning_days} learning days "
+            "(--sim-learning-days): incidents and false alerts are only counted after them, so "
+            f"nothing would be measured. Use --days {args.sim_learning_days + 7} or more.")
     factories = evaluation.detectors(settings.detector, seed=args.seed, budgets=args.budgets)
     _say(f"shouwang evaluate: detectors {', '.join(SHOWN)}; the learned detector's operating "
          f"curve at budgets {', '.join(f'{b:g}' for b in args.budgets) or 'none'} (configured "
@@ -198,11 +204,6 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: An
     from detector.evaluation import run as evaluation
     from detector.evaluation.simulated import Scenario, by_kind
 
-    if args.days <= args.sim_learning_days:
-        raise InvalidInput(
-            f"--days {args.days} ends within the {args.sim_learning_days} learning days "
-            "(--sim-learning-days): incidents and false alerts are only counted after them, so "
-            f"nothing would be measured. Use --days {args.sim_learning_days + 7} or more.")
     if args.days < args.sim_learning_days + 7:
         _say(f"note: only {args.days - args.sim_learning_days} day(s) are judged after learning; "
              "the figures below rest on few incidents.")
