@@ -18,11 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from dispatch.channels import DeliveryFailed, Sender, Undeliverable
-from dispatch.message import notification
+from dispatch.message import ASKS_FOR_SOMEONE, notification
 from shouwang.clock import Clock
 from shouwang.domain import ack_links
+from shouwang.domain.channels import find
 from shouwang.domain.delivery import Channel, Delivery, backoff_s
 from shouwang.domain.errors import NotFound
+from shouwang.domain.model import Staff
 from shouwang.domain.webhooks import receiver_of
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
@@ -98,15 +100,25 @@ class Deliverer:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _receivers(self, due: list[Delivery]) -> dict[int, str]:
-        urls: dict[int, str | None] = {}
+        """The unit a hanging receiver blocks: host:port for HTTP channels, the broker for MQTT."""
+        people: dict[int, Staff | None] = {}
         for delivery in due:
-            if delivery.channel is Channel.WEBHOOK and delivery.staff_id not in urls:
+            if delivery.channel is not Channel.MQTT and delivery.staff_id not in people:
                 try:
-                    urls[delivery.staff_id] = self._state.registry.staff(delivery.staff_id).webhook_url
+                    people[delivery.staff_id] = self._state.registry.staff(delivery.staff_id)
                 except NotFound:
-                    urls[delivery.staff_id] = None
-        return {d.id: (f"webhook {receiver_of(urls[d.staff_id] or '')}"
-                       if d.channel is Channel.WEBHOOK else d.channel.value) for d in due}
+                    people[delivery.staff_id] = None
+        return {d.id: self._receiver(d.channel, people.get(d.staff_id)) for d in due}
+
+    def _receiver(self, channel: Channel, staff: Staff | None) -> str:
+        if channel is Channel.MQTT:
+            return channel.value
+        if channel is Channel.SMS:
+            url = getattr(self._senders.get(channel), "url", None) or ""
+        else:
+            found = None if staff is None else find(staff.reached_by, channel)
+            url = found.address if found else ""
+        return f"{channel.value} {receiver_of(url)}"
 
     def _attempt(self, delivery: Delivery) -> None:
         try:
@@ -131,8 +143,12 @@ class Deliverer:
             token = None if self._link_secret is None else ack_links.make(
                 self._link_secret, alert_id=alert.id, staff_id=staff.id, now=self._clock.now(),
                 ttl_s=self._settings.ack_link_ttl_h * 3600)
+            channel = find(staff.reached_by, delivery.channel)
             sender.send(staff, notification(delivery, alert, household, staff,
-                                            api_url=self._api_url, ack_token=token))
+                                            api_url=self._api_url, ack_token=token,
+                                            told=self._others_told(delivery),
+                                            lang=channel.lang if channel else "zh",
+                                            now=self._clock.now()))
         except (Undeliverable, NotFound) as exc:
             return Attempt(str(exc), permanent=True)
         except DeliveryFailed as exc:
@@ -141,6 +157,15 @@ class Deliverer:
             log.debug("dispatch.sender_raised delivery=%s", delivery.id, exc_info=True)
             return Attempt(f"{type(exc).__name__}: {exc}")
         return Attempt()
+
+    def _others_told(self, delivery: Delivery) -> list[str]:
+        """The names of everyone else asked to act on this alert so far, first told first."""
+        asked = [d.staff_id for d in self._state.alerts.deliveries(delivery.alert_id)
+                 if d.event in ASKS_FOR_SOMEONE and d.staff_id != delivery.staff_id]
+        if not asked:
+            return []
+        names = {s.id: s.name for s in self._state.registry.all_staff()}
+        return [names[i] for i in dict.fromkeys(asked) if i in names]
 
     def _record(self, delivery: Delivery, attempt: Attempt) -> None:
         now = self._clock.now()

@@ -75,6 +75,7 @@ class Dispatcher:
         """One round: escalate, route, start the due deliveries (it does not wait for them)."""
         now = self._clock.now()
         alerts = self._state.alerts
+        self._move_on_from_unreachable(now)
         for alert in alerts.due_for_escalation(now):
             try:
                 self._escalate(alert, now)
@@ -97,6 +98,21 @@ class Dispatcher:
                                                 now=now)
         if escalated:
             log.info("dispatch.escalated alert=%s level=%s", alert.id, escalated.escalation_level)
+
+    def _move_on_from_unreachable(self, now: float) -> None:
+        """A rung nobody on it can be reached on is climbed at once, not after its whole wait."""
+        for alert, reason in self._state.alerts.unreachable_rungs(
+                attempts=self._settings.move_on_after_attempts):
+            try:
+                household = self._state.registry.household(alert.household_id)
+                escalated = self._state.alerts.escalate(
+                    alert, waits_s=self._settings.waits_s(household.tier), now=now, reason=reason)
+            except Exception as exc:  # one alert's fault must not stop the others'
+                log.error("dispatch.move_on_failed alert=%s error=%r", alert.id, exc)
+                continue
+            if escalated:
+                log.warning("dispatch.moved_on alert=%s level=%s reason=%r", alert.id,
+                            escalated.escalation_level, reason[:300])
 
     def _route(self, alert: Alert, roster: list, now: float) -> None:  # type: ignore[type-arg]
         household = self._state.registry.household(alert.household_id)
