@@ -84,7 +84,7 @@ def legacy(webhook_url: str | None, notify_mqtt: bool) -> tuple[StaffChannel, ..
     return tuple(found)
 
 
-def with_legacy(channels: Sequence[StaffChannel], *, webhook_url: str | None | bool = False,
+def with_legacy(channels: Sequence[StaffChannel], *, webhook_url: str | bool | None = False,
                 notify_mqtt: bool | None = None) -> tuple[StaffChannel, ...]:
     """The list after the old fields changed: `--webhook URL` ('' / None removes it), `--(no-)mqtt`.
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from shouwang.domain.channels import LANGUAGES, MSGTYPES, ROBOTS, SIGNED_ROBOTS, StaffChannel
