@@ -65,11 +65,17 @@ class Deliverer:
         """receiver → due deliveries held back for its slot, started as its attempts finish"""
         self._held = 0
         self._closing = False
+        self._failures = 0
 
     @property
     def held(self) -> int:
         """Deliveries due but held back (in flight, or waiting for their receiver's slot)."""
         return self._held
+
+    @property
+    def failures(self) -> int:
+        """Failed attempts recorded so far: only a failure can leave a rung with nobody reached."""
+        return self._failures
 
     def begin_round(self) -> None:
         """Call before reading the due deliveries, so one that finishes meanwhile is not resent."""
@@ -206,6 +212,7 @@ class Deliverer:
         if attempt.error is None:
             alerts.mark_delivered(delivery, now=now)
             return
+        self._failures += 1
         waited_wall_s = (now - delivery.created_at) / self._clock.speed
         give_up = attempt.permanent or waited_wall_s > self._settings.give_up_after_h * 3600
         retry_at = None if give_up else now + self._clock.speed * backoff_s(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from dispatch import policy
 from dispatch.channels import Sender
@@ -43,6 +44,7 @@ class Dispatcher:
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
+        self._failures_seen = -1
 
     def start(self) -> None:
         self._thread.start()
@@ -64,18 +66,25 @@ class Dispatcher:
 
     def _work(self) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
             try:
                 self.run_once()
             except Exception:
                 log.exception("dispatch.round_failed")
             self._wake.wait(self._settings.poll_s)
             self._wake.clear()
+            # Every finished attempt wakes a round; back to back, rounds over a long backlog would
+            # take the CPU the sending workers need. A wake in the gap is kept for the next round.
+            self._stop.wait(max(0.0, self._settings.min_round_gap_s - (time.monotonic() - began)))
 
     def run_once(self) -> None:
         """One round: escalate, route, start the due deliveries (it does not wait for them)."""
         now = self._clock.now()
         alerts = self._state.alerts
-        self._move_on_from_unreachable(now)
+        failures = self._deliverer.failures
+        if failures != self._failures_seen:  # at the first round too, for failures stored before it
+            self._failures_seen = failures
+            self._move_on_from_unreachable(now)
         for alert in alerts.due_for_escalation(now):
             try:
                 self._escalate(alert, now)

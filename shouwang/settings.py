@@ -304,6 +304,9 @@ class DispatchSettings(Group):
         description="per colour: minutes unacknowledged before the grid head, then the duty leader",
     )
     poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
+    min_round_gap_s: float = Field(
+        default=0.05, ge=0, le=5, description="wall seconds at least between the starts of two delivery "
+        "rounds, however often finished sends and new alerts wake dispatch")
     webhook_timeout_s: float = Field(
         default=5.0, gt=0, description="seconds a webhook may take to answer (read/write timeout)"
     )
