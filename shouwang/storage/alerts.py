@@ -248,15 +248,15 @@ class AlertStore:
             deliveries.c.level == alerts.c.escalation_level) & deliveries.c.event.in_(asks)
         stuck = (deliveries.c.status == DeliveryStatus.FAILED.value) | (
             (deliveries.c.status == DeliveryStatus.PENDING.value) & (deliveries.c.attempts >= attempts))
-        query = (
-            select(alerts)
+        stalled = (
+            select(alerts.c.id)
             .join(deliveries, on_rung)
             .where(alerts.c.state == AlertState.OPEN.value, alerts.c.next_escalation_at.is_not(None),
                    alerts.c.notified_level == alerts.c.escalation_level)
-            .group_by(*alerts.c)
+            .group_by(alerts.c.id)  # by the key alone: PostgreSQL cannot group a JSON column
             .having(func.count() == func.sum(case((stuck, 1), else_=0)))
-            .order_by(alerts.c.id)
         )
+        query = select(alerts).where(alerts.c.id.in_(stalled)).order_by(alerts.c.id)
         with self._engine.connect() as db:
             found = [_alert(r) for r in db.execute(query)]
             result: Unreachable = []
