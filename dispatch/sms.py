@@ -10,6 +10,7 @@ from a forgery. A gateway that answers 200 with a refusal in its JSON is told by
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -22,14 +23,14 @@ from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Staff
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
 
 def fill(template: Any, values: dict[str, str]) -> Any:
     """The template with each {name} in its strings replaced; keys and non-strings untouched, so
     nothing in the text can change the JSON's shape."""
-    if isinstance(template, str):
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", value)
-        return template
+    if isinstance(template, str):  # one pass: a "{phone}" inside the text stays as written
+        return _PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), template)
     if isinstance(template, dict):
         return {key: fill(value, values) for key, value in template.items()}
     if isinstance(template, list):
