@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dispatch.senders import channel_gaps
 from shouwang.domain.channels import StaffChannel, legacy, legacy_fields, with_legacy
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Role, Staff
@@ -88,3 +89,13 @@ def test_the_old_fields_change_the_list_in_place() -> None:
     assert with_legacy(moved, webhook_url=None, notify_mqtt=False) == (channels[0],)
     assert with_legacy((), webhook_url="https://c.example.org") == legacy("https://c.example.org", False)
     assert legacy_fields(moved) == {"webhook_url": "https://b.example.org", "notify_mqtt": True}
+
+
+def test_start_up_says_who_cannot_be_told() -> None:
+    roster = [Staff(1, "wang", "王芳", Role.GRID_MEMBER, notify_mqtt=False),
+              Staff(2, "li", "李", Role.GRID_HEAD, channels=(StaffChannel(Channel.SMS, "+8613800000000"),)),
+              Staff(3, "gone", "走", Role.GRID_MEMBER, notify_mqtt=False, active=False)]
+    gaps = channel_gaps(roster, sms_gateway=False)
+    assert gaps[0].startswith("wang has no channel") and "gone" not in gaps[0]
+    assert "sms channels of li fail" in gaps[1]
+    assert channel_gaps(roster[1:], sms_gateway=True) == []
