@@ -7,7 +7,7 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -20,6 +20,8 @@ from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from detector.service import DetectorService
 from dispatch.channels import MqttSender, Sender, WebhookSender
+from dispatch.senders import close as close_senders
+from dispatch.senders import http_senders
 from dispatch.service import Dispatcher
 from gateway.service import Gateway
 from shouwang.broker import EmbeddedBroker, choose_port
@@ -110,14 +112,10 @@ class System:
         self.dispatch_client = MqttClient(s.mqtt, client_id=f"{s.mqtt.client_id_prefix}-dispatch")
         self.dispatch_client.start()
         self._stoppers.append(self.dispatch_client.stop)
-        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s,
-                                      connect_timeout_s=s.dispatch.webhook_connect_timeout_s,
-                                      secret=self.secret)
-        self._stoppers.append(self.webhooks.close)
-        senders: dict[Channel, Sender] = {
-            Channel.WEBHOOK: self.webhooks,
-            Channel.MQTT: MqttSender(self.dispatch_client, prefix=s.mqtt.topic_prefix),
-        }
+        senders: dict[Channel, Sender] = http_senders(s.dispatch, secret=self.secret)
+        self._stoppers.append(lambda: close_senders(senders))
+        self.webhooks = cast(WebhookSender, senders[Channel.WEBHOOK])
+        senders[Channel.MQTT] = MqttSender(self.dispatch_client, prefix=s.mqtt.topic_prefix)
         self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
                                      metrics=self.metrics, senders=senders,
                                      api_url=s.api.public_url, link_secret=self.secret)

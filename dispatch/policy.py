@@ -39,12 +39,8 @@ def recipients(level: int, household: Household, roster: Sequence[Staff]) -> lis
 
 
 def channels(staff: Staff) -> list[Channel]:
-    found = []
-    if staff.webhook_url:
-        found.append(Channel.WEBHOOK)
-    if staff.notify_mqtt:
-        found.append(Channel.MQTT)
-    return found
+    """The kinds of channel they are told on, in their order."""
+    return [c.kind for c in staff.reached_by]
 
 
 def addresses(level: int, household: Household, roster: Sequence[Staff]) -> list[tuple[int, Channel]]:

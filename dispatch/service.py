@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from dispatch import policy
 from dispatch.channels import Sender
@@ -43,6 +44,7 @@ class Dispatcher:
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
+        self._failures_seen = -1
 
     def start(self) -> None:
         self._thread.start()
@@ -64,17 +66,25 @@ class Dispatcher:
 
     def _work(self) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
             try:
                 self.run_once()
             except Exception:
                 log.exception("dispatch.round_failed")
             self._wake.wait(self._settings.poll_s)
             self._wake.clear()
+            # Every finished attempt wakes a round; back to back, rounds over a long backlog would
+            # take the CPU the sending workers need. A wake in the gap is kept for the next round.
+            self._stop.wait(max(0.0, self._settings.min_round_gap_s - (time.monotonic() - began)))
 
     def run_once(self) -> None:
         """One round: escalate, route, start the due deliveries (it does not wait for them)."""
         now = self._clock.now()
         alerts = self._state.alerts
+        failures = self._deliverer.failures
+        if failures != self._failures_seen:  # at the first round too, for failures stored before it
+            self._failures_seen = failures
+            self._move_on_from_unreachable(now)
         for alert in alerts.due_for_escalation(now):
             try:
                 self._escalate(alert, now)
@@ -97,6 +107,21 @@ class Dispatcher:
                                                 now=now)
         if escalated:
             log.info("dispatch.escalated alert=%s level=%s", alert.id, escalated.escalation_level)
+
+    def _move_on_from_unreachable(self, now: float) -> None:
+        """A rung nobody on it can be reached on is climbed at once, not after its whole wait."""
+        for alert, reason in self._state.alerts.unreachable_rungs(
+                attempts=self._settings.move_on_after_attempts):
+            try:
+                household = self._state.registry.household(alert.household_id)
+                escalated = self._state.alerts.escalate(
+                    alert, waits_s=self._settings.waits_s(household.tier), now=now, reason=reason)
+            except Exception as exc:  # one alert's fault must not stop the others'
+                log.error("dispatch.move_on_failed alert=%s error=%r", alert.id, exc)
+                continue
+            if escalated:
+                log.warning("dispatch.moved_on alert=%s level=%s reason=%r", alert.id,
+                            escalated.escalation_level, reason[:300])
 
     def _route(self, alert: Alert, roster: list, now: float) -> None:  # type: ignore[type-arg]
         household = self._state.registry.household(alert.household_id)

@@ -304,6 +304,9 @@ class DispatchSettings(Group):
         description="per colour: minutes unacknowledged before the grid head, then the duty leader",
     )
     poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
+    min_round_gap_s: float = Field(
+        default=0.05, ge=0, le=5, description="wall seconds at least between the starts of two delivery "
+        "rounds, however often finished sends and new alerts wake dispatch")
     webhook_timeout_s: float = Field(
         default=5.0, gt=0, description="seconds a webhook may take to answer (read/write timeout)"
     )
@@ -323,6 +326,22 @@ class DispatchSettings(Group):
     ack_link_ttl_h: float = Field(
         default=24.0, gt=0, le=168,
         description="how long the one-time acknowledgement link in a notification works")
+    move_on_after_attempts: int = Field(
+        default=3, ge=1, le=100,
+        description="failed attempts after which a notification counts as not getting through: when "
+        "every one of a rung's has failed this often (or for good), the ladder climbs at once "
+        "instead of waiting out the rung (the failed ones are still retried)")
+    sms_gateway_url: str | None = Field(
+        default=None, description="the SMS or voice gateway the community contracts, reached by a "
+        "signed JSON POST (like the webhook) for every `sms:` channel; unset, sms channels fail")
+    sms_template: dict[str, Any] = Field(
+        default_factory=lambda: {"to": "{phone}", "text": "{text}"},
+        description="the JSON the gateway expects; in its strings {phone}, {text}, {name} and "
+        "{alert_id} are replaced")
+    sms_answer_code_field: str | None = Field(
+        default=None, description="a field of the gateway's JSON answer that says whether it took "
+        "the message (e.g. code); unset, any HTTP 2xx is taken")
+    sms_answer_ok: str = Field(default="0", description="that field's value when the message was taken")
 
     @field_validator("ladders_min")
     @classmethod

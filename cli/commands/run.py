@@ -16,6 +16,7 @@ from cli.commands.common import DEMO_DIR, load_settings
 from cli.demo import STAFF as DEMO_STAFF
 from cli.demo import register
 from dispatch import policy
+from dispatch.senders import channel_gaps
 from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
 from shouwang.domain.errors import ShouwangError
@@ -118,6 +119,8 @@ def handle(args: argparse.Namespace) -> int:
             log.warning("run.external_broker %s", broker_notice)
             notices.append(broker_notice)
         notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
+        notices += channel_gaps(system.state.registry.roster(),
+                                sms_gateway=bool(settings.dispatch.sms_gateway_url))
         unmonitored = len(system.state.registry.households()) - len(system.state.consent.consenting())
         if unmonitored > 0:
             notices.append(f"{unmonitored} household(s) have no recorded consent to sensing and are not "

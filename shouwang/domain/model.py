@@ -6,6 +6,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from shouwang.domain.channels import StaffChannel, legacy
+
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """A hub id as it appears in MQTT topics, and as wide as the hub id columns (64) on every database."""
 
@@ -118,6 +120,15 @@ class Staff:
     active: bool = True
     household_ids: frozenset[str] = field(default_factory=frozenset)
     """For a volunteer: the households they visit."""
+    channels: tuple[StaffChannel, ...] | None = None
+    """Their channels in order; None: registered before channel lists, see `reached_by`."""
+
+    @property
+    def reached_by(self) -> tuple[StaffChannel, ...]:
+        """Every channel they are told on, in their order (their webhook and MQTT if they never set one)."""
+        if self.channels is not None:
+            return self.channels
+        return legacy(self.webhook_url, self.notify_mqtt)
 
 
 @dataclass(frozen=True, slots=True)

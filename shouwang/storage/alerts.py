@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shouwang.domain import alerts as lifecycle
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 Alerts = list[Alert]
 Deliveries = list[Delivery]
+Unreachable = list[tuple[Alert, str]]
+"""Alerts whose current rung nobody can be reached on, and why."""
 DETECTOR = Actor("detector")
 DISPATCH = Actor("dispatch")
 _ALERT_FIELDS = [f.name for f in dataclasses.fields(Alert)]
@@ -222,16 +224,53 @@ class AlertStore:
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
 
-    def escalate(self, alert: Alert, *, waits_s: tuple[float, ...], now: float) -> Alert | None:
+    def escalate(self, alert: Alert, *, waits_s: tuple[float, ...], now: float,
+                 reason: str | None = None) -> Alert | None:
+        """Climb one rung; `reason` (kept in the trail) when it is not the rung's wait running out."""
         changed = lifecycle.escalate(alert, waits_s=waits_s, now=now)
+        details: dict[str, Any] = {"level": changed.escalation_level}
+        if reason:
+            details["reason"] = reason[:1000]
         try:
             with writing(self._engine) as db:
                 self._save(db, alert, changed)
                 trail.record(db, at=now, actor=DISPATCH, action="escalated", entity="alert",
-                             entity_id=alert.id, details={"level": changed.escalation_level})
+                             entity_id=alert.id, details=details)
         except Conflict:
             return None
         return changed
+
+    def unreachable_rungs(self, *, attempts: int) -> Unreachable:
+        """Open alerts with a rung still above them whose current rung nobody can be reached on:
+        each of its deliveries given up, or failed at least `attempts` times; with the reason."""
+        asks = [DeliveryEvent.OPENED.value, DeliveryEvent.ESCALATED.value]
+        on_rung = (deliveries.c.alert_id == alerts.c.id) & (
+            deliveries.c.level == alerts.c.escalation_level) & deliveries.c.event.in_(asks)
+        stuck = (deliveries.c.status == DeliveryStatus.FAILED.value) | (
+            (deliveries.c.status == DeliveryStatus.PENDING.value) & (deliveries.c.attempts >= attempts))
+        stalled = (
+            select(alerts.c.id)
+            .join(deliveries, on_rung)
+            .where(alerts.c.state == AlertState.OPEN.value, alerts.c.next_escalation_at.is_not(None),
+                   alerts.c.notified_level == alerts.c.escalation_level)
+            .group_by(alerts.c.id)  # by the key alone: PostgreSQL cannot group a JSON column
+            .having(func.count() == func.sum(case((stuck, 1), else_=0)))
+        )
+        query = select(alerts).where(alerts.c.id.in_(stalled)).order_by(alerts.c.id)
+        with self._engine.connect() as db:
+            found = [_alert(r) for r in db.execute(query)]
+            result: Unreachable = []
+            for alert in found:
+                failures = db.execute(
+                    select(deliveries.c.staff_id, deliveries.c.channel, deliveries.c.last_error)
+                    .where(deliveries.c.alert_id == alert.id,
+                           deliveries.c.level == alert.escalation_level,
+                           deliveries.c.event.in_(asks))
+                    .order_by(deliveries.c.id)
+                ).all()
+                reason = "; ".join(f"staff {s} {c}: {(e or 'failed')[:120]}" for s, c, e in failures)
+                result.append((alert, f"every channel of rung {alert.escalation_level} failed: {reason}"))
+        return result
 
     def needing_routing(self) -> Alerts:
         query = select(alerts).where(
@@ -264,7 +303,7 @@ class AlertStore:
             for level in sorted(recipients):
                 event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
                 for staff_id, channel in recipients[level]:
-                    _queue(db, alert.id, staff_id, channel, event, now)
+                    _queue(db, alert.id, staff_id, channel, event, now, level=level)
                 trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert",
                              entity_id=alert.id,
                              details={"level": level,
@@ -363,7 +402,8 @@ class AlertStore:
 
 
 def _queue(
-    db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float
+    db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float,
+    *, level: int | None = None,
 ) -> None:
     db.execute(
         insert(deliveries).values(
@@ -375,5 +415,6 @@ def _queue(
             attempts=0,
             created_at=now,
             next_attempt_at=now,
+            level=level,
         )
     )

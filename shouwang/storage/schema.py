@@ -41,6 +41,9 @@ staff = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("password_hash", String(300)),
     Column("created_at", Float, nullable=False),
+    # Their channels in order, a JSON list (shouwang.domain.channels); NULL: never set, so their
+    # webhook_url and notify_mqtt above are the list. Kept in step with those two when set.
+    Column("channels", JSON),
 )
 
 staff_grids = Table(
@@ -187,6 +190,8 @@ deliveries = Table(
     Column("next_attempt_at", Float, nullable=False),
     Column("delivered_at", Float),
     Column("last_error", Text),
+    # The rung this delivery tells (opened/escalated); when all of a rung's fail, the ladder moves on.
+    Column("level", Integer),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_deliveries_alert", deliveries.c.alert_id)
