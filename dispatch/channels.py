@@ -105,4 +105,4 @@ class MqttSender:
                                            timeout_s=self._ack_timeout_s)
         except ShouwangError as exc:
             raise DeliveryFailed(str(exc)) from exc
-        return f"acknowledged by the broker for {topic} (QoS 1)"
+        return f"published to {topic} (QoS 1), acknowledged by the broker"
