@@ -14,8 +14,8 @@ from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import DecodeError, Rejection, decode_presence, decode_readings
 from shouwang.contract.validate import Limits, Validator, unknown_hub_reason
-from shouwang.domain.model import Reading, StoredReading
 from shouwang.domain.errors import ShouwangError
+from shouwang.domain.model import Reading, StoredReading
 from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient

@@ -51,7 +51,9 @@ ROLES = ("gateway", "detector", "dispatch", "simulator")
 class MqttRole(Group):
     """One of Shouwang's own MQTT clients: its login, client id and client certificate."""
 
-    username: str | None = Field(default=None, description="its broker login; unset: the login in the url")
+    username: str | None = Field(
+        default=None, description="its broker login; unset: shouwang-<role> when a password is set, "
+        "else the login in the url")
     password: SecretStr | None = Field(default=None, description="its broker password")
     client_id: str | None = Field(default=None, description="unset: <client_id_prefix>-<role>")
     tls_cert_file: Path | None = Field(
@@ -61,8 +63,6 @@ class MqttRole(Group):
 
     @model_validator(mode="after")
     def _complete(self) -> MqttRole:
-        if self.password is not None and not self.username:
-            raise ValueError("a role's MQTT password needs its username too")
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
             raise ValueError("a role's client certificate needs both tls_cert_file and tls_key_file")
         return self
@@ -151,8 +151,8 @@ class MqttSettings(Group):
         and certificate where set, else the url's login and the group's certificate."""
         host, port, username, password, tls = self.endpoint()
         own = self.role(role) if role is not None else MqttRole()
-        if own.username:
-            username = own.username
+        if own.username or own.password is not None:
+            username = own.username or f"shouwang-{role}"
             password = own.password.get_secret_value() if own.password is not None else None
         cert, key = (own.tls_cert_file, own.tls_key_file) if own.tls_cert_file else (
             self.tls_cert_file, self.tls_key_file)

@@ -46,6 +46,7 @@ def app_from_environment() -> FastAPI:
 
 def handle(args: argparse.Namespace) -> int:
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from cli.bootstrap import ensure_secret, proxy_options
     from shouwang.broker import choose_port
@@ -61,9 +62,10 @@ def handle(args: argparse.Namespace) -> int:
     host = args.host or settings.api.host
     port = choose_port(host, args.port if args.port is not None else settings.api.port,
                        what="web server", setting="--port", pick_free=False)
-    print(f"Shouwang API on http://{host}:{port} in {args.workers} process(es), state "
-          f"{settings.storage.state_database_url()} (the detector and dispatch run in "
-          "`shouwang run`). Ctrl-C stops it.", flush=True)
+    state = make_url(settings.storage.state_database_url()).render_as_string(hide_password=True)
+    print(f"Shouwang API on http://{host}:{port} in {args.workers} process(es), state {state} (the "
+          "gateway, detector and dispatch run in `shouwang run` or as `shouwang gateway`, `detector`, "
+          "`dispatch`). Ctrl-C stops it.", flush=True)
     uvicorn.run("cli.commands.api:app_from_environment", factory=True, host=host, port=port,
                 workers=args.workers, log_level="warning", access_log=False,
                 **proxy_options(settings.api.trusted_proxies))

@@ -14,6 +14,8 @@ import signal
 import threading
 from typing import Any
 
+from sqlalchemy.engine import make_url
+
 from cli.bootstrap import System, build
 from cli.commands.common import load_settings
 from shouwang.domain.shards import Shard
@@ -83,5 +85,5 @@ def _banner(settings: Settings, role: str, system: System, server: HealthServer,
     client_id = getattr(client, "client_id", None) or connection.client_id
     print(f"Shouwang {what} running: MQTT {connection.host}:{connection.port} as "
           f"{connection.username or 'anonymous'} ({client_id}), state "
-          f"{settings.storage.state_database_url().split('@')[-1]}, health {server.url}. "
+          f"{make_url(settings.storage.state_database_url()).render_as_string(hide_password=True)}, health {server.url}. "
           "Ctrl-C stops it.", flush=True)
