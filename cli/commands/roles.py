@@ -83,7 +83,7 @@ def _banner(settings: Settings, role: str, system: System, server: HealthServer,
     what = f"{role} (shard {shard.index}/{shard.count})" if shard else role
     client = {"gateway": system.gateway, "detector": system.detector}.get(role)
     client_id = getattr(client, "client_id", None) or connection.client_id
+    state = make_url(settings.storage.state_database_url()).render_as_string(hide_password=True)
     print(f"Shouwang {what} running: MQTT {connection.host}:{connection.port} as "
-          f"{connection.username or 'anonymous'} ({client_id}), state "
-          f"{make_url(settings.storage.state_database_url()).render_as_string(hide_password=True)}, health {server.url}. "
+          f"{connection.username or 'anonymous'} ({client_id}), state {state}, health {server.url}. "
           "Ctrl-C stops it.", flush=True)

@@ -119,7 +119,7 @@ def test_a_password_made_by_provision_logs_in_to_mosquitto_and_a_wrong_one_is_re
     hub.stop()
     wrong = MqttClient(community.mqtt(url=f"mqtt://h-1:not-its-password@127.0.0.1:{community.port}"),
                        client_id="hub-h-1-impostor")
-    with pytest.raises(BrokerUnavailable, match="[Nn]ot authori[sz]ed|[Bb]ad user name or password"):
+    with pytest.raises(BrokerUnavailable, match=r"[Nn]ot authori[sz]ed|[Bb]ad user name or password"):
         wrong.start(timeout_s=3)
 
 
@@ -134,7 +134,7 @@ def test_a_hub_publishing_under_another_hubs_id_is_refused_by_the_broker_and_sto
     now = time.time()
     try:
         hub.publish_confirmed(reading_topic(PREFIX, "h-1", "water"), f'{{"ts": {now}, "value": 1.5}}')
-        with pytest.raises(PublishRefused, match="[Nn]ot authori[sz]ed"):
+        with pytest.raises(PublishRefused, match=r"[Nn]ot authori[sz]ed"):
             hub.publish_confirmed(reading_topic(PREFIX, "h-2", "water"), f'{{"ts": {now}, "value": 9.5}}')
         wait_for(lambda: service.stored == 1, what="h-1's own reading stored")
         assert service.wait_idle()
