@@ -174,7 +174,14 @@ class MqttClient:
                 clean_start=not self._persistent if self._v5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
                 properties=properties,
             )
-        except OSError as exc:
+        except OSError as exc:  # ssl.SSLError too: a certificate the CA did not sign
+            self._close_sockets()
+            _close_handshake_socket(exc)
+            if isinstance(exc, ssl.SSLError):
+                raise BrokerUnavailable(
+                    f"TLS with the MQTT broker at {self._host}:{self._port} failed ({exc}); check "
+                    "SHOUWANG_MQTT__TLS_CA_FILE (the CA that signed the broker's certificate) and the "
+                    "role's client certificate") from exc
             raise BrokerUnavailable(
                 f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); is `shouwang run` "
                 "(with its embedded broker) running, or does SHOUWANG_MQTT__URL name the right broker?"
@@ -182,10 +189,18 @@ class MqttClient:
         self._client.loop_start()
         if not (self._connected.wait(timeout_s) and self._subscribed.wait(timeout_s)):
             self._client.loop_stop()
+            self._close_sockets()
             reason = self._first_result or "no answer"
             raise BrokerUnavailable(
                 f"MQTT broker at {self._host}:{self._port} refused {self.client_id}: {reason}"
             )
+
+    def _close_sockets(self) -> None:
+        """A client that never got going leaves nothing open (its socket, paho's wake-up pair)."""
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+        self._client._reset_sockets(sockpair_only=True)
 
     def abort(self) -> None:
         """Drop the connection without saying goodbye, as a hub losing power does (the broker
@@ -388,3 +403,15 @@ class MqttClient:
 
 def _path(path: Any) -> str | None:
     return None if path is None else str(path)
+
+
+def _close_handshake_socket(exc: BaseException) -> None:
+    """paho 2.2 leaves the TLS socket of a failed handshake open (`_ssl_wrap_socket` raises from
+    `do_handshake` without closing it): close it from the traceback, or every refused start by a
+    broker whose certificate we do not trust leaks a connection."""
+    tb = exc.__traceback__
+    while tb is not None:
+        sock = tb.tb_frame.f_locals.get("ssl_sock")
+        if isinstance(sock, ssl.SSLSocket):
+            sock.close()
+        tb = tb.tb_next
