@@ -1,9 +1,11 @@
-"""`shouwang api`: the API alone, in several processes, beside a running `shouwang run`.
+"""`shouwang api`: the API alone, in several processes: beside a running `shouwang run`, or as the
+API role of a district (docker-compose.yml) beside `shouwang gateway`, `detector` and `dispatch`.
 
 `shouwang run` serves the API from the one process that also runs the broker, gateway, detector
 and dispatch. Where staff load needs more (the latency goal of p99 under 50 ms at 200 requests
 a second holds with two processes on two cores, see README's Benchmarks), this serves the same
-state store from `--workers` uvicorn processes on another port, with the same settings.
+state store from `--workers` uvicorn processes on another port, with the same settings. It needs
+no broker: its health endpoint is the API's own `GET /health`.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ def add_parser(commands: Any) -> None:
     p = commands.add_parser(
         "api", help="serve the API alone, in several processes",
         description="Serve the API (and web page) alone, from several processes over the same state "
-                    "store as a running `shouwang run` (which still runs the broker, gateway, "
-                    "detector and dispatch). Not for --demo: the demo's fast clock lives in its "
+                    "store as a running `shouwang run`, or beside `shouwang gateway`, `detector` and "
+                    "`dispatch` in a district. Not for --demo: the demo's fast clock lives in its "
                     "own process.")
     p.add_argument("--workers", type=int, default=2, help="API processes (default 2)")
     p.add_argument("--host", help="listen address (default: settings, 127.0.0.1)")
