@@ -52,10 +52,12 @@ class MqttRole(Group):
     """One of Shouwang's own MQTT clients: its login, client id and client certificate."""
 
     username: str | None = Field(
-        default=None, description="its broker login; unset: shouwang-ROLE (e.g. shouwang-gateway) when a password is set, "
-        "else the login in the url")
+        default=None, description="its broker login; unset: shouwang-ROLE (e.g. shouwang-gateway) when "
+        "a password is set, else the login in the url")
     password: SecretStr | None = Field(default=None, description="its broker password")
-    client_id: str | None = Field(default=None, description="unset: CLIENT_ID_PREFIX-ROLE, e.g. shouwang-gateway; each gateway of a shared subscription needs its own")
+    client_id: str | None = Field(
+        default=None, description="unset: CLIENT_ID_PREFIX-ROLE, e.g. shouwang-gateway; each gateway "
+        "of a shared subscription needs its own")
     tls_cert_file: Path | None = Field(
         default=None, description="its own client certificate (PEM), where the broker asks for one; "
         "unset: tls_cert_file of the mqtt group")
