@@ -7,7 +7,12 @@ refused), SQLite stores.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from cli.main import main
 from dispatch.channels import MqttSender
 from dispatch.service import Dispatcher
 from gateway.service import Gateway
+from shouwang.broker import free_port
 from shouwang.clock import SystemClock
 from shouwang.contract.topics import reading_topic
 from shouwang.domain.alerts import AlertKind, Finding, Severity
@@ -32,7 +38,8 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
-from tests.faults.conftest import private_mosquitto
+from tests.conftest import reachable
+from tests.faults.conftest import MOSQUITTO, private_mosquitto
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults]
@@ -223,3 +230,48 @@ def test_a_gateway_logged_in_without_read_rights_reports_that_it_hears_nothing(
     assert problem["problem"] == "nothing_heard" and "shouwang/v1/hubs/#" in problem["message"]
     assert any("nothing_heard" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     readings.close()
+
+
+DYNSEC = Path("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
+
+
+def test_a_gateway_whose_subscription_the_broker_refuses_reports_it(tmp_path: Path) -> None:
+    """Mosquitto's dynamic-security plugin (unlike its ACL file) answers a denied subscription with
+    a SUBACK failure code (0x87 on MQTT 5), as other brokers do: the gateway reports that at once."""
+    if not DYNSEC.exists():
+        pytest.skip(f"{DYNSEC} is absent (Mosquitto's dynamic security plugin)")
+    salt = os.urandom(12)
+    key = hashlib.pbkdf2_hmac("sha512", b"gw-pass", salt, 101)
+    config = {"defaultACLAccess": {"publishClientSend": True, "publishClientReceive": True,
+                                   "subscribe": False, "unsubscribe": True},
+              "clients": [{"username": "shouwang-gateway", "password": base64.b64encode(key).decode(),
+                           "salt": base64.b64encode(salt).decode(), "iterations": 101, "roles": []}],
+              "groups": [], "roles": []}
+    (tmp_path / "dynsec.json").write_text(json.dumps(config))
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous false\nplugin {DYNSEC}\n"
+                    f"plugin_opt_config_file {tmp_path / 'dynsec.json'}\n"
+                    + ("user root\n" if os.geteuid() == 0 else ""))
+    with (tmp_path / "mosquitto.log").open("wb") as out:
+        broker = subprocess.Popen([str(MOSQUITTO), "-c", str(conf)], stdout=out, stderr=out)
+    state = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    try:
+        wait_for(lambda: reachable("127.0.0.1", port), timeout_s=10, what="mosquitto to listen")
+        mqtt = MqttSettings(url=f"mqtt://127.0.0.1:{port}", protocol="5",
+                            gateway={"username": "shouwang-gateway", "password": "gw-pass"})
+        service = Gateway(mqtt=mqtt, settings=GatewaySettings(), readings=readings, state=state,
+                          clock=SystemClock(), metrics=Metrics())
+        service.start()
+        try:
+            [problem] = service.health.report()["problems"]
+        finally:
+            service.stop()
+    finally:
+        readings.close()
+        state.close()
+        broker.terminate()
+        broker.wait(10)
+    assert problem["problem"] == "subscribe_refused"
+    assert "Not authorized" in problem["message"] and "user shouwang-gateway" in problem["message"]
