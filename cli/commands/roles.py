@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from cli.bootstrap import System, build
 from cli.commands.common import load_settings
+from shouwang.domain.errors import InvalidInput
 from shouwang.domain.shards import Shard
 from shouwang.health import Health, HealthServer
 from shouwang.settings import Settings
@@ -38,12 +39,19 @@ def add_parsers(commands: Any) -> None:
         p = commands.add_parser(role, help=f"run the {role} alone (one role per process)",
                                 description=description)
         if role == "detector":
-            p.add_argument("--shard", type=Shard.parse, default=None, metavar="K/N",
+            p.add_argument("--shard", type=_shard, default=None, metavar="K/N",
                            help="watch only shard K of N (1-based, e.g. 1/2 and 2/2)")
         p.add_argument("--health-port", type=int, default=None,
                        help="port of the health endpoint (default: SHOUWANG_HEALTH__PORT, 8081; 0: any)")
         p.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)
         p.set_defaults(handler=handle, role=role)
+
+
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except InvalidInput as exc:  # argparse says it with the usage line, not as a traceback
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def handle(args: argparse.Namespace) -> int:
