@@ -187,13 +187,22 @@ class MqttClient:
                 "(with its embedded broker) running, or does SHOUWANG_MQTT__URL name the right broker?"
             ) from exc
         self._client.loop_start()
-        if not (self._connected.wait(timeout_s) and self._subscribed.wait(timeout_s)):
+        if not (self._wait_connected(timeout_s) and self._subscribed.wait(timeout_s)):
             self._client.loop_stop()
             self._close_sockets()
             reason = self._first_result or "no answer"
             raise BrokerUnavailable(
                 f"MQTT broker at {self._host}:{self._port} refused {self.client_id}: {reason}"
             )
+
+    def _wait_connected(self, timeout_s: float) -> bool:
+        """Connected within `timeout_s`; False at once when the broker refused us (a wrong password
+        is not worth waiting out)."""
+        deadline = time.monotonic() + timeout_s
+        while not self._connected.wait(0.05):
+            if self._first_result is not None or time.monotonic() > deadline:
+                return False
+        return True
 
     def _close_sockets(self) -> None:
         """A client that never got going leaves nothing open (its socket, paho's wake-up pair)."""
