@@ -7,14 +7,9 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import uvicorn
-from fastapi import FastAPI
-
-from api.app import create_app
-from api.context import ApiContext
 from detector.base import Detector
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
@@ -34,6 +29,9 @@ from shouwang.settings import Settings
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+
+if TYPE_CHECKING:  # the API (FastAPI, uvicorn) is imported only where one is built: a role alone
+    from fastapi import FastAPI  # starts about a second sooner without it
 
 log = logging.getLogger(__name__)
 
@@ -179,18 +177,24 @@ def build(settings: Settings, *, clock: Clock | None = None, with_api: bool = Tr
     metrics = Metrics()
     state = StateStore.open(settings.storage.state_database_url())
     readings = open_readings(settings)
-    app = create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
-                                metrics=metrics, secret=secret)) if with_api else None
+    app = _api(settings, state, readings, clock, metrics, secret) if with_api else None
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
                   readings=readings, app=app, secret=secret)
 
 
+def _api(settings: Settings, state: StateStore, readings: ReadingStore, clock: Clock, metrics: Metrics,
+         secret: str) -> FastAPI:
+    from api.app import create_app
+    from api.context import ApiContext
+
+    return create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
+                                 metrics=metrics, secret=secret))
+
+
 def build_api(settings: Settings) -> FastAPI:
     """The API alone over the configured stores, on the system clock (`shouwang api`)."""
-    return create_app(ApiContext(settings=settings,
-                                 state=StateStore.open(settings.storage.state_database_url()),
-                                 readings=open_readings(settings), clock=SystemClock(),
-                                 metrics=Metrics(), secret=ensure_secret(settings)))
+    return _api(settings, StateStore.open(settings.storage.state_database_url()), open_readings(settings),
+                SystemClock(), Metrics(), ensure_secret(settings))
 
 
 def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
@@ -212,6 +216,8 @@ class ApiServer:
         self.host, self.port = host, port
         # Open live feeds (server-sent events) never finish by themselves: on stop, wait a
         # moment for them, then close them, rather than leave their connections open.
+        import uvicorn
+
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                                      lifespan="off", timeout_graceful_shutdown=2,
                                                      **proxy_options(trusted_proxies)))

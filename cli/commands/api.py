@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from cli.commands.common import load_settings, settings_file
+
+if TYPE_CHECKING:  # FastAPI only where an API is served: every other command starts sooner
+    from fastapi import FastAPI
 
 SETTINGS_FILE_ENV = "SHOUWANG_API_SETTINGS_FILE"
 """How the parent hands its --settings file to the worker processes it starts."""
