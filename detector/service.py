@@ -31,6 +31,8 @@ from shouwang.contract.decode import decode_readings
 from shouwang.contract.validate import Limits, Validator
 from shouwang.domain.alerts import Alert, AlertKind
 from shouwang.domain.model import Household, StoredReading
+from shouwang.domain.shards import Shard
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
@@ -41,6 +43,11 @@ from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FILE = "detector-model.npz"
+
+
+def snapshot_file(shard: Shard) -> str:
+    """Each shard keeps its own model (detectors of one community may share a data folder)."""
+    return SNAPSHOT_FILE if shard.count == 1 else f"detector-model-{shard.label}.npz"
 
 
 class DetectorService:
@@ -57,9 +64,12 @@ class DetectorService:
         metrics: Metrics,
         tz: ZoneInfo,
         on_alert: Callable[[Alert], None] | None = None,
-        client_id: str = "detector",
+        client_id: str | None = None,
         snapshot_dir: Path | None = None,
+        shard: Shard | None = None,
+        health: Health | None = None,
     ) -> None:
+        self._shard = shard or Shard(1, 1)
         self._prefix = mqtt.topic_prefix
         self._settings = settings
         self._detector = detector
@@ -84,7 +94,7 @@ class DetectorService:
         self._status_saved = float("-inf")  # wall time of the last status save
         self._rhythm_saved: dict[str, tuple[float, ...]] = {}
         self._started_at = clock.now()
-        self._snapshot = snapshot_dir / SNAPSHOT_FILE if snapshot_dir is not None else None
+        self._snapshot = snapshot_dir / snapshot_file(self._shard) if snapshot_dir is not None else None
         self._snapshot_at = self._started_at
         self._learned_until = float("-inf")
         self._visit_cursor = 0
@@ -97,15 +107,23 @@ class DetectorService:
         """From the detector's last save to its restart (see `Context.down`)."""
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
+        self.health = health or Health("detector", metrics)
         self._client = MqttClient(
             mqtt,
-            client_id=f"{mqtt.client_id_prefix}-{client_id}",
+            role="detector",
+            client_id=client_id or (None if shard is None else
+                                    f"{mqtt.connection('detector').client_id}-{self._shard.label}"),
+            health=self.health,
             subscriptions=[topics.hub_subscription(self._prefix)],
             on_message=self._queue.put,
             persistent_session=True,
         )
         self._thread = threading.Thread(target=self._work, name="detector", daemon=True)
         self.ticks = 0
+
+    @property
+    def client_id(self) -> str:
+        return self._client.client_id
 
     def start(self) -> None:
         # Subscribe first: what arrives while the stored readings are read waits in the queue,
@@ -198,6 +216,8 @@ class DetectorService:
         """A recorded visit is a sign of life: the elder was seen."""
         for visit in self._state.visits.since(self._visit_cursor):
             self._visit_cursor = max(self._visit_cursor, visit.id or 0)
+            if not self._shard.owns(visit.household_id):
+                continue
             home = self.homes.setdefault(visit.household_id, HomeState(visit.household_id))
             sign = SignOfLife(visit.household_id, visit.at, SignKind.VISIT, "visit")
             home.note_sign(sign)
@@ -234,7 +254,7 @@ class DetectorService:
         consenting = self._state.consent.consenting()  # monitoring starts only with consent
         hubs_by_home: dict[str, list] = {}  # type: ignore[type-arg]
         for hub in registry.hubs():
-            if hub.household_id in consenting:
+            if hub.household_id in consenting and self._shard.owns(hub.household_id):
                 hubs_by_home.setdefault(hub.household_id, []).append(hub)
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
         checked: dict[str, dict[AlertKind, float]] = {}
@@ -313,7 +333,8 @@ class DetectorService:
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""
         started = time.perf_counter()
-        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
+        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()
+                      if self._shard.owns(a.household_id)}
         # An alert gone since the last tick was closed by staff: they checked, and the silence
         # counts from then. Learn it before judging, or the same silence opens a new alert at once.
         closed_by_staff = bool(self._open_keys - unresolved.keys())

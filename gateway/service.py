@@ -14,7 +14,9 @@ from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import DecodeError, Rejection, decode_presence, decode_readings
 from shouwang.contract.validate import Limits, Validator, unknown_hub_reason
+from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Reading, StoredReading
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
@@ -89,7 +91,8 @@ class Gateway:
         state: StateStore,
         clock: Clock,
         metrics: Metrics,
-        client_id: str = "gateway",
+        client_id: str | None = None,
+        health: Health | None = None,
     ) -> None:
         self._prefix = mqtt.topic_prefix
         self._settings = settings
@@ -108,9 +111,15 @@ class Gateway:
         subscription = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
+        if mqtt.shared_group and mqtt.protocol != "5":
+            raise ShouwangError("a shared subscription (SHOUWANG_MQTT__SHARED_GROUP) needs MQTT 5: "
+                                "set SHOUWANG_MQTT__PROTOCOL=5")
+        self.health = health or Health("gateway", metrics)
         self._client = MqttClient(
             mqtt,
-            client_id=f"{mqtt.client_id_prefix}-{client_id}",
+            role="gateway",
+            client_id=client_id,
+            health=self.health,
             subscriptions=[subscription],
             on_message=self._receive,
             persistent_session=True,
@@ -118,6 +127,12 @@ class Gateway:
         )
         self._worker = threading.Thread(target=self._work, name="gateway", daemon=True)
         self.stored = 0
+        self._heard_at = time.monotonic()
+        self._subscription = subscription
+
+    @property
+    def client_id(self) -> str:
+        return self._client.client_id
 
     def start(self) -> None:
         self._directory.reload()
@@ -139,6 +154,7 @@ class Gateway:
         """On paho's network thread: queue the message, waiting while the queue is full (paho
         then reads nothing more, and the broker keeps the rest; a worker stuck for longer than
         1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again)."""
+        self._heard_at = time.monotonic()
         while not self._stopping.is_set():
             try:
                 self._queue.put(message, timeout=0.5)
@@ -161,6 +177,7 @@ class Gateway:
             try:
                 first = self._queue.get(timeout=1.0)
             except queue.Empty:
+                self._check_quiet()
                 continue
             items = self._collect(first)
             stopping = any(item is _STOP for item in items)
@@ -170,6 +187,19 @@ class Gateway:
                 for _ in items:
                     self._queue.task_done()
             self._metrics.ingest_queue.set(self._queue.qsize())
+            self._check_quiet()
+
+    def _check_quiet(self) -> None:
+        """Nothing from any registered hub for quiet_alarm_s is a problem worth a failing health
+        check: the broker delivers nothing to this subscription (an ACL), or every hub is down."""
+        quiet_s = time.monotonic() - self._heard_at
+        if quiet_s < self._settings.quiet_alarm_s:
+            self.health.clear("nothing_heard")
+        elif self._client.connected and self._directory.current():
+            self.health.problem("nothing_heard", f"connected, but nothing has come on {self._subscription} "
+                                f"for {quiet_s:.0f} s although {len(self._directory.hubs)} hub(s) are "
+                                "registered: check that the broker lets this gateway's user read it "
+                                "(Mosquitto grants a subscription its ACL denies, then delivers nothing)")
 
     def _collect(self, first: object) -> list[object]:
         """A batch: up to batch_size messages, what came within flush_interval_s, or what came

@@ -7,6 +7,7 @@ TOML settings file, then the defaults below. Build it once in `main()` and pass 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -43,6 +44,47 @@ class Group(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ROLES = ("gateway", "detector", "dispatch", "simulator")
+"""Shouwang's own MQTT clients, each with a login and client id of its own."""
+
+
+class MqttRole(Group):
+    """One of Shouwang's own MQTT clients: its login, client id and client certificate."""
+
+    username: str | None = Field(
+        default=None, description="its broker login; unset: shouwang-ROLE (e.g. shouwang-gateway) when "
+        "a password is set, else the login in the url")
+    password: SecretStr | None = Field(default=None, description="its broker password")
+    client_id: str | None = Field(
+        default=None, description="unset: CLIENT_ID_PREFIX-ROLE, e.g. shouwang-gateway; each gateway "
+        "of a shared subscription needs its own")
+    tls_cert_file: Path | None = Field(
+        default=None, description="its own client certificate (PEM), where the broker asks for one; "
+        "unset: tls_cert_file of the mqtt group")
+    tls_key_file: Path | None = Field(default=None, description="the key of its client certificate (PEM)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> MqttRole:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("a role's client certificate needs both tls_cert_file and tls_key_file")
+        return self
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom one client connects (see `MqttSettings.connection`)."""
+
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
 class MqttSettings(Group):
     url: str | None = Field(
         default=None,
@@ -71,6 +113,17 @@ class MqttSettings(Group):
     max_inflight: int = Field(
         default=1000, ge=1, le=65535, description="QoS 1 messages a publisher has unacknowledged at most"
     )
+    tls_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) (PEM) that signed the broker's, for mqtts://; "
+        "unset: the system's trusted CAs")
+    tls_cert_file: Path | None = Field(
+        default=None, description="client certificate (PEM) every role presents, where the broker "
+        "asks for one (a role's own tls_cert_file wins)")
+    tls_key_file: Path | None = Field(default=None, description="the key of tls_cert_file (PEM)")
+    gateway: MqttRole = MqttRole()
+    detector: MqttRole = MqttRole()
+    dispatch: MqttRole = MqttRole()
+    simulator: MqttRole = MqttRole()
 
     @property
     def embedded(self) -> bool:
@@ -82,6 +135,33 @@ class MqttSettings(Group):
         if url is not None and urlsplit(url).scheme not in ("mqtt", "mqtts", "tcp"):
             raise ValueError("mqtt url must look like mqtt://host:1883 or mqtts://host:8883")
         return url
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> MqttSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("a client certificate needs both mqtt.tls_cert_file and mqtt.tls_key_file")
+        return self
+
+    def role(self, name: str) -> MqttRole:
+        if name not in ROLES:
+            raise ValueError(f"no MQTT role {name!r}; one of {', '.join(ROLES)}")
+        role: MqttRole = getattr(self, name)
+        return role
+
+    def connection(self, role: str | None = None, *, client_id: str | None = None) -> Connection:
+        """How `role` (or an ad hoc client, with its `client_id`) connects: the role's own login
+        and certificate where set, else the url's login and the group's certificate."""
+        host, port, username, password, tls = self.endpoint()
+        own = self.role(role) if role is not None else MqttRole()
+        if own.username or own.password is not None:
+            username = own.username or f"shouwang-{role}"
+            password = own.password.get_secret_value() if own.password is not None else None
+        cert, key = (own.tls_cert_file, own.tls_key_file) if own.tls_cert_file else (
+            self.tls_cert_file, self.tls_key_file)
+        name = client_id or own.client_id or f"{self.client_id_prefix}-{role or 'client'}"
+        return Connection(host=host, port=port, client_id=name, username=username, password=password,
+                          tls=tls, ca_file=self.tls_ca_file if tls else None,
+                          cert_file=cert if tls else None, key_file=key if tls else None)
 
     def endpoint(self) -> tuple[str, int, str | None, str | None, bool]:
         """Host, port, username, password and TLS for the broker the services connect to."""
@@ -141,6 +221,10 @@ class GatewaySettings(Group):
     dead_letters_total: int = Field(default=100_000, ge=1, description="oldest dropped beyond this, in all")
     rejection_log_interval_s: float = Field(
         default=60.0, ge=0, description="at most one log line per hub and reason this often")
+    quiet_alarm_s: float = Field(
+        default=1800.0, gt=0, description="nothing heard from any hub for this long while hubs are "
+        "registered is a problem on the gateway's health endpoint (hubs report every 15 minutes; "
+        "Mosquitto's ACL file grants a subscription it will deliver nothing to)")
 
 
 class LearnedSettings(Group):
@@ -414,6 +498,15 @@ class ApiSettings(Group):
         return value
 
 
+class HealthSettings(Group):
+    """The small health endpoint of `shouwang gateway`, `detector` and `dispatch` (the API has its own)."""
+
+    host: str = Field(default="127.0.0.1", description="where a role's health endpoint listens "
+                      "(GET /health: 200 or 503 with its problems; GET /metrics: Prometheus)")
+    port: int = Field(default=8081, ge=0, le=65535,
+                      description="its port (0: any free one, printed at start); one per process on a host")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="forbid", toml_file=None
@@ -434,6 +527,7 @@ class Settings(BaseSettings):
     detector: DetectorSettings = DetectorSettings()
     dispatch: DispatchSettings = DispatchSettings()
     api: ApiSettings = ApiSettings()
+    health: HealthSettings = HealthSettings()
 
     @classmethod
     def settings_customise_sources(

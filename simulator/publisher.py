@@ -33,7 +33,7 @@ class HubLink:
     def connect(self, now: float) -> None:
         if self._own:
             self.client = MqttClient(
-                self._settings, client_id=f"hub-{self.home.hub_id}",
+                self._settings, role="simulator", client_id=f"hub-{self.home.hub_id}",
                 will=Will(status_topic(self._prefix, self.home.hub_id), OFFLINE),
                 max_inflight=100, quiet=True,
             )
@@ -93,7 +93,9 @@ class Simulation:
         self.homes = homes
         self._clock = clock
         own = len(homes) <= own_clients_up_to
-        self._shared = None if own else MqttClient(mqtt, client_id="simulator")
+        # The simulator's own login (SHOUWANG_MQTT__SIMULATOR__*), which the generated ACL lets
+        # publish under every hub id, for every simulated hub.
+        self._shared = None if own else MqttClient(mqtt, role="simulator", client_id="simulator")
         self.links = [HubLink(h, mqtt, own_client=own, shared=self._shared) for h in homes]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -105,6 +105,7 @@ def handle(args: argparse.Namespace) -> int:
             settings.api.public_url = f"http://{settings.api.host}:{port}"
         simulation, tokens, password = _demo(system, args) if args.demo else (None, {}, None)
         system.start_services()
+        assert system.app is not None
         api = ApiServer(system.app, settings.api.host, port,
                         trusted_proxies=settings.api.trusted_proxies)
         api.start()

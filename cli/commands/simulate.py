@@ -63,7 +63,7 @@ def handle(args: argparse.Namespace) -> int:
     start = now - args.history_days * 86400
     simulation = Simulation(build_homes(homes, start=start, tz=ZoneInfo(settings.timezone),
                                         incidents=incidents), mqtt=settings.mqtt, clock=clock)
-    probe = MqttClient(settings.mqtt, client_id=f"{settings.mqtt.client_id_prefix}-simulate-probe")
+    probe = MqttClient(settings.mqtt, role="simulator", client_id=f"{settings.mqtt.client_id_prefix}-simulate-probe")
     probe.start()  # first, so an unreachable broker leaves nothing half-registered
     probe.stop()
     if args.register:
