@@ -7,9 +7,10 @@ Events CSV, one sign of life per row, header required:
     flat-7,2024-03-04T07:40:00+08:00,door,1
 
 `ts` is ISO 8601; without an offset it is the home's local time (the `--timezone` given, by
-default the settings' timezone). `kind` is one of water, electricity, gas, door or activity (any
-other sign of life a recording has, e.g. motion). Every row is a sign of life, except water and
-gas rows whose `value` is 0 (a meter reporting no use). `value` may be empty.
+default the settings' timezone). `kind` is one of water, electricity, gas, door, motion (a motion
+sensor saw someone) or activity (any other sign of life a recording has, e.g. a cupboard
+contact). Every row is a sign of life, except water and gas rows whose `value` is 0 (a meter
+reporting no use). `value` may be empty.
 
 Labels CSV, optional, header required:
 
@@ -33,7 +34,7 @@ import numpy.typing as npt
 
 from detector.signs import SignKind
 
-KINDS = ("water", "electricity", "gas", "door", "activity")
+KINDS = ("water", "electricity", "gas", "door", "activity", "motion")
 LABELS = ("away", "sleep")
 
 

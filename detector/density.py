@@ -1,0 +1,83 @@
+"""Dense homes: where a person's movements give many signs an hour, silences are judged by hours.
+
+The rhythm counts *episodes* (signs closer than five minutes are one use), so a home whose
+motion sensors fire every few minutes all day shows about as many episodes an hour as a home
+with a water meter, and its silences are judged no sooner. Yet in such a home a silence at home
+says much more: a person moving about is seen within minutes, and the long quiet spells at home
+are few and known (the afternoon on the sofa, a nap). On the recorded homes with motion sensors
+the longest quiet spell at home in the day was under 2 hours on every one of 28 days (Kasteren
+A) and under 4 hours on 21 (Ordóñez B), while the rhythm's thresholds took 3-7 hours to fire.
+
+So a *dense* home (its median day gives at least `dense_motion_per_h` motion signs an hour
+between its first and last sign; motion: the `motion` and `activity` kinds) also gets a **quiet
+limit** per part of the day: the calibrated quantile of each day's longest quiet spell at home
+starting in that part (hours, up to the household's night window, from 1½ h before its usual
+bedtime, where the quiet limit stops judging; outings, nights and silences past the safety limit
+are not counted), with the day parts' share of the false-alert budget, exactly as the rhythm's
+thresholds are calibrated (`detector.calibration`: an exponential tail above the median, never
+below the longest spell seen). A silence at home in the day alerts at whichever comes first, the
+rhythm's threshold or the quiet limit. A door followed by silence is not a silence at home: it is
+"probably out", judged by the outing limit, as before. A home that is not dense, or that has
+fewer than `min_history_days` of history, has no quiet limit (NaN): nothing changes for it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from detector import calibration as cal
+from detector import nights
+from detector.table import DAY_FEATURES, HouseholdTable
+from shouwang.settings import LearnedSettings
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+Rows = npt.NDArray[np.intp]
+
+FIRST, LAST, MOTION = (DAY_FEATURES.index(f) for f in ("first_sign_h", "last_sign_h", "activity"))
+MIN_WAKING_H = 4.0
+"""A day whose first and last signs are closer than this tells nothing about density."""
+
+
+def motion_per_hour(t: HouseholdTable, i: int) -> float:
+    """The household's median number of motion signs per hour of its day (0 when unknown)."""
+    days = t.ring_features[i][t.ring_day[i] >= 0].astype(np.float64)
+    waking = days[:, LAST] - days[:, FIRST]
+    usable = np.isfinite(waking) & (waking >= MIN_WAKING_H)
+    if not usable.any():
+        return 0.0
+    return float(np.median(days[usable, MOTION] / waking[usable]))
+
+
+def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_part: float) -> None:
+    """The household's quiet limits (hours, per part of the day), or NaN if it is not dense."""
+    valid = t.ring_day[i] >= 0
+    parts = len(s.day_parts_from_h) + 1
+    t.quiet_spell_limit_h[i] = np.nan
+    if int(valid.sum()) < s.min_history_days or motion_per_hour(t, i) < s.dense_motion_per_h:
+        return
+    spells = t.ring_spell_h[i][valid].astype(np.float64)
+    for part in range(parts):
+        limit = cal.own_threshold(spells[:, part], p_part, method="gumbel")
+        if math.isfinite(limit):
+            t.quiet_spell_limit_h[i, part] = max(limit, s.min_silence_min / 60.0)
+
+
+def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) -> float:
+    """The hours of a quiet spell at home (local hours) before the household's night window
+    opened (the quiet limit judges no further: in its evening and night a household is quiet)."""
+    evening = day_start_h + 12.0 + float(nights.from_noon(bed_h)) - nights.EVENING_BEFORE_BED_H
+    return max(min(end_h, evening) - start_h, 0.0) if math.isfinite(evening) else end_h - start_h
+
+
+def overdue(t: HouseholdTable, rows: Rows, bucket: npt.NDArray[np.intp], elapsed_s: Floats,
+            now_h: Floats) -> Bools:
+    """Whether each silence at home has outlasted its household's quiet limit for its part of
+    the day, before its night window (False where there is none)."""
+    limit = t.quiet_spell_limit_h[rows, bucket].astype(np.float64) * 3600.0
+    evening = nights.in_night_window(now_h, t.bed_h[rows], t.wake_h[rows])
+    with np.errstate(invalid="ignore"):
+        return np.asarray((elapsed_s >= limit) & ~evening, dtype=np.bool_)
