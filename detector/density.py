@@ -11,14 +11,15 @@ A) and under 4 hours on 21 (Ordóñez B), while the rhythm's thresholds took 3-7
 So a *dense* home (its median day gives at least `dense_motion_per_h` motion signs an hour
 between its first and last sign; motion: the `motion` and `activity` kinds) also gets a **quiet
 limit** per part of the day: the calibrated quantile of each day's longest quiet spell at home
-starting in that part (hours, up to the household's night window, from 1½ h before its usual
-bedtime, where the quiet limit stops judging; outings, nights and silences past the safety limit
-are not counted), with the day parts' share of the false-alert budget, exactly as the rhythm's
+starting in that part, with the day parts' share of the false-alert budget, as the rhythm's
 thresholds are calibrated (`detector.calibration`: an exponential tail above the median, never
-below the longest spell seen). A silence at home in the day alerts at whichever comes first, the
-rhythm's threshold or the quiet limit. A door followed by silence is not a silence at home: it is
-"probably out", judged by the outing limit, as before. A home that is not dense, or that has
-fewer than `min_history_days` of history, has no quiet limit (NaN): nothing changes for it.
+below the longest spell seen). Spells are counted in hours up to the household's night window
+(from 1½ h before its usual bedtime to its usual getting-up), where the quiet limit does not
+judge; outings, nights and silences past the safety limit are not counted. A silence at home in
+the day alerts at whichever comes first, the rhythm's threshold or the quiet limit. A door
+followed by silence is not a silence at home: it is "probably out", judged by the outing limit,
+as before. A home that is not dense, or that has less than a week of history, has no quiet
+limit (NaN): nothing changes for it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ Rows = npt.NDArray[np.intp]
 FIRST, LAST, MOTION = (DAY_FEATURES.index(f) for f in ("first_sign_h", "last_sign_h", "activity"))
 MIN_WAKING_H = 4.0
 """A day whose first and last signs are closer than this tells nothing about density."""
+WINDOW_H = 1
+"""A limit for silences starting at hour h is calibrated on the spells starting within an hour
+of it (a household does the same things at slightly different times each day)."""
+DAYTIME_HOURS = 14
+"""The day silences' budget is shared among this many hours a silence may start in."""
+MIN_DAYS = 7
+"""Days of history before a quiet limit: its tail needs them (with four days, a limit of 1.2 h
+fired on Kasteren A's first Saturday morning)."""
 
 
 def motion_per_hour(t: HouseholdTable, i: int) -> float:
@@ -52,18 +61,20 @@ def motion_per_hour(t: HouseholdTable, i: int) -> float:
     return float(np.median(days[usable, MOTION] / waking[usable]))
 
 
-def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_part: float) -> None:
-    """The household's quiet limits (hours, per part of the day), or NaN if it is not dense."""
+def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> None:
+    """The household's quiet limits (hours, by the hour a silence starts), or NaN if it is not
+    dense; `p_day` is the day silences' share of the budget (a probability per day)."""
     valid = t.ring_day[i] >= 0
-    parts = len(s.day_parts_from_h) + 1
     t.quiet_spell_limit_h[i] = np.nan
-    if int(valid.sum()) < s.min_history_days or motion_per_hour(t, i) < s.dense_motion_per_h:
+    if int(valid.sum()) < MIN_DAYS or motion_per_hour(t, i) < s.dense_motion_per_h:
         return
-    spells = t.ring_spell_h[i][valid].astype(np.float64)
-    for part in range(parts):
-        limit = cal.own_threshold(spells[:, part], p_part, method="gumbel")
+    spells = np.nan_to_num(t.ring_spell_h[i][valid].astype(np.float64))
+    near = np.max([np.roll(spells, k, axis=1) for k in range(-WINDOW_H, WINDOW_H + 1)], axis=0)
+    p_hour = p_day / DAYTIME_HOURS
+    for hour in range(24):
+        limit = cal.own_threshold(near[:, hour], p_hour, method=s.tail)
         if math.isfinite(limit):
-            t.quiet_spell_limit_h[i, part] = max(limit, s.min_silence_min / 60.0)
+            t.quiet_spell_limit_h[i, hour] = max(limit, s.min_silence_min / 60.0)
 
 
 def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) -> float:
@@ -73,11 +84,12 @@ def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) 
     return max(min(end_h, evening) - start_h, 0.0) if math.isfinite(evening) else end_h - start_h
 
 
-def overdue(t: HouseholdTable, rows: Rows, bucket: npt.NDArray[np.intp], elapsed_s: Floats,
-            now_h: Floats) -> Bools:
-    """Whether each silence at home has outlasted its household's quiet limit for its part of
-    the day, before its night window (False where there is none)."""
-    limit = t.quiet_spell_limit_h[rows, bucket].astype(np.float64) * 3600.0
-    evening = nights.in_night_window(now_h, t.bed_h[rows], t.wake_h[rows])
+def overdue(t: HouseholdTable, rows: Rows, start_h: Floats, now_h: Floats) -> Bools:
+    """Whether each silence at home has outlasted its household's quiet limit for the hour it
+    began, between its usual getting-up and its night window (False where there is none)."""
+    hour = np.mod(start_h, 24.0).astype(np.intp)
+    limit_h = t.quiet_spell_limit_h[rows, hour].astype(np.float64)
+    bed, wake = t.bed_h[rows], t.wake_h[rows]
+    day = ~nights.in_night_window(start_h, bed, wake) & ~nights.in_night_window(now_h, bed, wake)
     with np.errstate(invalid="ignore"):
-        return np.asarray((elapsed_s >= limit) & ~evening, dtype=np.bool_)
+        return np.asarray((now_h - start_h >= limit_h) & day, dtype=np.bool_)

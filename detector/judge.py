@@ -95,7 +95,7 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     theta = t.threshold[rows, bucket].astype(np.float64)
     gone = elapsed[rows]
     why = np.full(rows.size, -1, dtype=np.int8)
-    why[~out & ~night & ((expected >= theta) | density.overdue(t, rows, bucket, gone, now_h))] = Why.DAY
+    why[~out & ~night & ((expected >= theta) | density.overdue(t, rows, start_h, now_h))] = Why.DAY
     deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT

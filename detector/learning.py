@@ -214,7 +214,8 @@ class Learner:
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
         spell = density.spell_hours(start_h, end_h, day_start_h, float(t.bed_h[i]))
-        t.day_spell_h[i, bucket] = max(float(t.day_spell_h[i, bucket]), spell)
+        hour = int(start_h % 24)
+        t.day_spell_h[i, hour] = max(float(t.day_spell_h[i, hour]), spell)
         score = expected_one(t.cum[i], start_h, end_h)
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
@@ -313,4 +314,4 @@ class Learner:
                              jitter_h=self.s.jitter_min / 60.0)
         t.cum[i] = cumulative(rates)[0]
         calibrate(t, i, self.s, self.population, ceiling_s=self.ceiling_s)
-        density.calibrate(t, i, self.s, budget(self.s)[0])
+        density.calibrate(t, i, self.s, budget(self.s)[0] * (len(self.s.day_parts_from_h) + 1))

@@ -71,10 +71,10 @@ def test_a_dense_home_gets_quiet_limits_a_sparse_one_does_not() -> None:
     assert density.motion_per_hour(dense.table, 0) > 5
     assert density.motion_per_hour(sparse.table, 0) == 0
     assert np.isnan(sparse.table.quiet_spell_limit_h[0]).all()
-    morning_limit, afternoon_limit = dense.table.quiet_spell_limit_h[0, :2]
-    # the mornings' quiet spells are minutes long; the afternoons hold the nap
-    assert 1.0 <= morning_limit < 1.5
-    assert 1.25 <= afternoon_limit < 3.0
+    limits = dense.table.quiet_spell_limit_h[0]
+    # the mornings' quiet spells are minutes long (the floor, an hour); 13:00-14:00 holds the nap
+    assert limits[9] == limits[10] == 1.0
+    assert 1.25 <= limits[13] < 3.0
 
 
 def test_a_dense_homes_silence_alerts_sooner_than_the_same_silence_in_a_sparse_home() -> None:
@@ -101,10 +101,10 @@ def test_the_quiet_limit_does_not_judge_the_evening_before_bed() -> None:
     dense = trained(dense=True)
     t = dense.table
     rows = np.array([0, 0])
-    bucket = np.array([1, 1])
     now_h = np.array([17.0, float(t.bed_h[0]) - 1.0])  # the afternoon; the evening before bed
-    overdue = density.overdue(t, rows, bucket, np.array([10 * 3600.0, 10 * 3600.0]), now_h)
-    assert overdue.tolist() == [True, False]
+    assert density.overdue(t, rows, now_h - 8.0, now_h).tolist() == [True, False]
+    woke_early = np.array([float(t.wake_h[0]) - 1.5])  # up at dawn, back to sleep: a night
+    assert not density.overdue(t, rows[:1], woke_early, woke_early + 6.0)[0]
     assert density.spell_hours(20.0, 23.5, 0.0, 22.0) == 0.5  # counted until 20:30
     assert math.isclose(density.spell_hours(10.0, 11.5, 0.0, 22.0), 1.5)
 
