@@ -71,8 +71,10 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> No
     spells = np.nan_to_num(t.ring_spell_h[i][valid].astype(np.float64))
     near = np.max([np.roll(spells, k, axis=1) for k in range(-WINDOW_H, WINDOW_H + 1)], axis=0)
     p_hour = p_day / DAYTIME_HOURS
+    days = near.shape[0]
     for hour in range(24):
-        limit = cal.own_threshold(near[:, hour], p_hour, method=s.tail)
+        seen = near[:, hour][near[:, hour] > 0]  # days with a spell then: as outings are fitted
+        limit = cal.own_threshold(seen, p_hour * days / max(seen.size, 1), method=s.tail)
         if math.isfinite(limit):
             t.quiet_spell_limit_h[i, hour] = max(limit, s.min_silence_min / 60.0)
 
