@@ -74,7 +74,9 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> No
     days = near.shape[0]
     for hour in range(24):
         seen = near[:, hour][near[:, hour] > 0]  # days with a spell then: as outings are fitted
-        limit = cal.own_threshold(seen, p_hour * days / max(seen.size, 1), method=s.tail)
+        limit = (cal.own_threshold(seen, p_hour * days / seen.size, method=s.tail)
+                 if seen.size >= cal.MIN_DAYS_TO_FIT  # else too few to fit: every day's maximum
+                 else cal.own_threshold(near[:, hour], p_hour, method=s.tail))
         if math.isfinite(limit):
             t.quiet_spell_limit_h[i, hour] = max(limit, s.min_silence_min / 60.0)
 
