@@ -10,16 +10,17 @@ A) and under 4 hours on 21 (Ordóñez B), while the rhythm's thresholds took 3-7
 
 So a *dense* home (its median day gives at least `dense_motion_per_h` motion signs an hour
 between its first and last sign; motion: the `motion` and `activity` kinds) also gets a **quiet
-limit** per part of the day: the calibrated quantile of each day's longest quiet spell at home
-starting in that part, with the day parts' share of the false-alert budget, as the rhythm's
-thresholds are calibrated (`detector.calibration`: an exponential tail above the median, never
-below the longest spell seen). Spells are counted in hours up to the household's night window
+limit** for each hour of the day: the calibrated quantile (`detector.calibration`: an exponential
+tail above the median, never below the longest seen) of each day's longest quiet spell at home
+starting within an hour of it, fitted as outings are (on the days that had such a spell, the
+budget scaled by how often they did), with the day silences' share of the false-alert budget
+divided among `DAYTIME_HOURS`. Spells are counted in hours up to the household's night window
 (from 1½ h before its usual bedtime to its usual getting-up), where the quiet limit does not
 judge; outings, nights and silences past the safety limit are not counted. A silence at home in
-the day alerts at whichever comes first, the rhythm's threshold or the quiet limit. A door
-followed by silence is not a silence at home: it is "probably out", judged by the outing limit,
-as before. A home that is not dense, or that has less than a week of history, has no quiet
-limit (NaN): nothing changes for it.
+the day alerts at whichever comes first, the rhythm's threshold or the quiet limit of the hour it
+began. A door followed by silence is not a silence at home: it is "probably out", judged by the
+outing limit, as before. A home that is not dense, or that has less than a week of history, has
+no quiet limit (NaN): nothing changes for it.
 """
 
 from __future__ import annotations
