@@ -29,6 +29,8 @@ MACHINE_STEPS_PER_NIGHT = 1.0
 NIGHTS_TO_LEARN = 2.0
 NIGHT_MEMORY = 0.9
 MIN_STEP_W = 25.0
+MOTION_SENSOR = "motion"
+"""The contract's motion sensor kind: a reading of 1 says someone moved."""
 
 
 class SignKind(enum.StrEnum):
@@ -40,6 +42,8 @@ class SignKind(enum.StrEnum):
     """Any other sign a recording has (a motion sensor, a cupboard contact): evaluation only."""
     VISIT = "visit"
     """A member of staff saw the elder: a sign of life, though not part of the home's rhythm."""
+    MOTION = "motion"
+    """A motion sensor saw someone move (counted with `activity` in a day's features)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,11 @@ class SignReader:
             home.hub_seen_at[reading.hub_id] = reading.ts
         if home.first_seen_at is None or reading.ts < home.first_seen_at:
             home.first_seen_at = reading.ts
+        if reading.sensor.split(".", 1)[0] == MOTION_SENSOR:
+            signs = self._motion(home, reading)  # before `kind`: the contract's newest kind
+            for sign in signs:
+                home.note_sign(sign)
+            return signs
         kind = reading.kind
         if kind is SensorKind.DOOR:
             signs = self._door(home, reading)
@@ -122,6 +131,10 @@ class SignReader:
 
     def _sign(self, home: HomeState, reading: StoredReading, kind: SignKind) -> SignOfLife:
         return SignOfLife(home.household_id, reading.ts, kind, reading.sensor)
+
+    def _motion(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
+        """Every report of movement is a sign; "no movement" (the sensor clearing) is not."""
+        return [self._sign(home, reading, SignKind.MOTION)] if reading.value >= 0.5 else []
 
     def _door(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
         previous = home.doors.get(reading.sensor)

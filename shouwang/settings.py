@@ -240,6 +240,11 @@ class LearnedSettings(Group):
     min_history_days: int = Field(
         default=3, ge=1, description="days of history before a home's own limits are used"
     )
+    dense_motion_per_h: float = Field(
+        default=1.0, gt=0,
+        description="motion signs per hour of a home's median day that make it dense: its "
+        "silences at home also alert past its own longest quiet spells (docs/detector.md)",
+    )
     history_half_life_days: float = Field(
         default=28.0, gt=0, description="older days count half as much after this many days"
     )
