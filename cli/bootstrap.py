@@ -120,7 +120,8 @@ class System:
         }
         self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
                                      metrics=self.metrics, senders=senders,
-                                     api_url=s.api.public_url, link_secret=self.secret)
+                                     api_url=s.api.public_url, link_secret=self.secret,
+                                     tz=ZoneInfo(s.timezone))
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
         self.detector = DetectorService(

@@ -1,41 +1,38 @@
-"""Routing policy, pure: who hears about an alert at each rung of the ladder.
+"""Routing policy, pure: who hears about an alert at each rung of its ladder, and what would
+leave an alert without its proper recipient (coverage gaps).
 
-Rung 0: the household's grid members, and for a red household its caseworker.
-Rung 1: the grid head. Rung 2: the community's duty leader. A rung with nobody on it falls
-through to the next; a ladder with nobody on it at all reaches the community's admins, so an
-alert reaches someone whenever anyone is registered.
+The ladders themselves are data (`dispatch.ladders`); by default rung 0 is the household's grid
+members, and for a red household its caseworker; rung 1 the grid head; rung 2 the duty leader.
+A rung with nobody on it falls through to the next; a ladder with nobody on it at all reaches the
+community's admins, so an alert reaches someone whenever anyone is registered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from dispatch.ladders import Ladder, LadderPolicy, default_ladder, rung, step_staff
+from shouwang.domain.alerts import AlertKind
+from shouwang.domain.cover import Cover, hour_name
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Household, Role, Staff, Tier
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
+from shouwang.settings import DEFAULT_LADDERS_MIN
 
 TOP_RUNG = 2
+DEFAULT_POLICY = LadderPolicy(waits_min=DEFAULT_LADDERS_MIN)
 
 
 def _rung(level: int, household: Household, roster: Sequence[Staff]) -> list[Staff]:
-    active = [s for s in roster if s.active]
-    if level == 0:
-        people = [s for s in active if s.role is Role.GRID_MEMBER and household.grid_id in s.grid_ids]
-        if household.tier is Tier.RED and household.caseworker_id is not None:
-            people += [s for s in active if s.id == household.caseworker_id]
-        return people
-    if level == 1:
-        return [s for s in active if s.role is Role.GRID_HEAD and household.grid_id in s.grid_ids]
-    return [s for s in active if s.role is Role.DUTY_LEADER]
+    ladder = default_ladder(household.tier, DEFAULT_LADDERS_MIN[household.tier.colour])
+    return [c.staff for c in step_staff(ladder.steps[level], household, roster, Cover(), 0.0)]
 
 
-def recipients(level: int, household: Household, roster: Sequence[Staff]) -> list[Staff]:
+def recipients(level: int, household: Household, roster: Sequence[Staff], *,
+               ladder: Ladder | None = None, cover: Cover = Cover(), at: float = 0.0) -> list[Staff]:
     """Staff to tell when an alert reaches `level`; falls through empty rungs."""
-    for rung in range(min(level, TOP_RUNG), TOP_RUNG + 1):
-        people = _rung(rung, household, roster)
-        if people:
-            return sorted({s.id: s for s in people}.values(), key=lambda s: s.id)
-    return [s for s in roster if s.active and s.role is Role.ADMIN]
+    chosen = ladder or DEFAULT_POLICY.ladder(household.tier, AlertKind.INACTIVITY)
+    return [c.staff for c in rung(level, chosen, household, roster, cover=cover, at=at).staff]
 
 
 def channels(staff: Staff) -> list[Channel]:
@@ -47,8 +44,11 @@ def channels(staff: Staff) -> list[Channel]:
     return found
 
 
-def addresses(level: int, household: Household, roster: Sequence[Staff]) -> list[tuple[int, Channel]]:
-    return [(s.id, c) for s in recipients(level, household, roster) for c in channels(s)]
+def addresses(level: int, household: Household, roster: Sequence[Staff], *,
+              ladder: Ladder | None = None, cover: Cover = Cover(),
+              at: float = 0.0) -> list[tuple[int, Channel]]:
+    return [(s.id, c) for s in recipients(level, household, roster, ladder=ladder, cover=cover, at=at)
+            for c in channels(s)]
 
 
 def coverage_gaps(households: Sequence[Household], roster: Sequence[Staff]) -> list[str]:

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import UTC, tzinfo
 
 from dispatch import policy
+from dispatch.ladders import Ladder, LadderPolicy
 from dispatch.channels import Sender
 from dispatch.delivery import Deliverer
 from shouwang.clock import Clock
-from shouwang.domain.alerts import Alert, Severity
+from shouwang.domain.alerts import Alert, AlertState, Severity
+from shouwang.domain.cover import Cover
+from shouwang.domain.model import Household, Staff
 from shouwang.domain.delivery import Channel
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
@@ -32,8 +36,12 @@ class Dispatcher:
         senders: dict[Channel, Sender],
         api_url: str | None = None,
         link_secret: str | None = None,
+        tz: tzinfo = UTC,
+        ladders: LadderPolicy | None = None,
     ) -> None:
         self._settings = settings
+        self._tz = tz
+        self._ladders = ladders or LadderPolicy.of(settings)
         self._state = state
         self._clock = clock
         self._metrics = metrics
@@ -72,7 +80,7 @@ class Dispatcher:
             self._wake.clear()
 
     def run_once(self) -> None:
-        """One round: escalate, route, start the due deliveries (it does not wait for them)."""
+        """One round: escalate, route, remind, start the due deliveries (it does not wait for them)."""
         now = self._clock.now()
         alerts = self._state.alerts
         for alert in alerts.due_for_escalation(now):
@@ -83,26 +91,33 @@ class Dispatcher:
         pending = alerts.needing_routing()
         if pending:
             roster = self._state.registry.roster()
+            cover = self._state.cover.cover(self._tz, now=now)
             for alert in pending:
                 try:
-                    self._route(alert, roster, now)
+                    self._route(alert, roster, cover, now)
                 except Exception as exc:
                     log.error("dispatch.route_failed alert=%s error=%r", alert.id, exc)
+        self._remind(now)
         self._deliverer.begin_round()
         self._deliverer.submit(alerts.due_deliveries(now, limit=200 + self._deliverer.held))
 
+    def ladder(self, household: Household, alert: Alert) -> Ladder:
+        return self._ladders.ladder(household.tier, alert.kind)
+
     def _escalate(self, alert: Alert, now: float) -> None:
         household = self._state.registry.household(alert.household_id)
-        escalated = self._state.alerts.escalate(alert, waits_s=self._settings.waits_s(household.tier),
+        escalated = self._state.alerts.escalate(alert, waits_s=self.ladder(household, alert).waits_s,
                                                 now=now)
         if escalated:
             log.info("dispatch.escalated alert=%s level=%s", alert.id, escalated.escalation_level)
 
-    def _route(self, alert: Alert, roster: list, now: float) -> None:  # type: ignore[type-arg]
+    def _route(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> None:
         household = self._state.registry.household(alert.household_id)
+        ladder = self.ladder(household, alert)
         levels = range(alert.notified_level + 1, alert.escalation_level + 1)
-        plan = {level: policy.addresses(level, household, roster) for level in levels}
-        waits = self._settings.waits_s(household.tier)
+        plan = {level: policy.addresses(level, household, roster, ladder=ladder, cover=cover, at=now)
+                for level in levels}
+        waits = ladder.waits_s
         # A note is for the next visit: it is told to the grid, never climbs the ladder.
         note = alert.severity is Severity.NOTE
         first = alert.opened_at + waits[0] if waits and not note else None
@@ -110,3 +125,36 @@ class Dispatcher:
         for level, people in plan.items():
             log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,
                      ",".join(f"{s}:{c.value}" for s, c in people) or "nobody")
+
+    def _remind(self, now: float) -> None:
+        """Tell the current step again, every `remind_every_s` of its ladder, until acknowledged."""
+        waiting = [a for a in self._state.alerts.unresolved()
+                   if a.state is AlertState.OPEN and a.severity is not Severity.NOTE
+                   and 0 <= a.notified_level == a.escalation_level]
+        if not waiting:
+            return
+        armed = self._state.reminders.all()
+        roster: list[Staff] | None = None
+        cover: Cover | None = None
+        for alert in waiting:
+            try:
+                household = self._state.registry.household(alert.household_id)
+                every = self.ladder(household, alert).remind_every_s
+                reminder = armed.get(alert.id)
+                if every is None:
+                    continue
+                if reminder is None or reminder.level != alert.escalation_level:
+                    self._state.reminders.arm(alert.id, level=alert.escalation_level, next_at=now + every)
+                    continue
+                if reminder.next_at > now:
+                    continue
+                if roster is None or cover is None:
+                    roster, cover = self._state.registry.roster(), self._state.cover.cover(self._tz, now=now)
+                people = policy.addresses(alert.escalation_level, household, roster,
+                                          ladder=self.ladder(household, alert), cover=cover, at=now)
+                # After a long stop one reminder is due, not every one missed.
+                if self._state.reminders.send(reminder, recipients=people, next_at=now + every, now=now):
+                    log.info("dispatch.reminded alert=%s level=%s reminder=%s", alert.id,
+                             reminder.level, reminder.sent + 1)
+            except Exception as exc:
+                log.error("dispatch.remind_failed alert=%s error=%r", alert.id, exc)

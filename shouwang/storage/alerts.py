@@ -264,7 +264,7 @@ class AlertStore:
             for level in sorted(recipients):
                 event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
                 for staff_id, channel in recipients[level]:
-                    _queue(db, alert.id, staff_id, channel, event, now)
+                    queue_delivery(db, alert.id, staff_id, channel, event, now)
                 trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert",
                              entity_id=alert.id,
                              details={"level": level,
@@ -303,7 +303,7 @@ class AlertStore:
         ).all()
         for staff_id, channel in told:
             if staff_id != skip:
-                _queue(db, alert.id, staff_id, Channel(channel), event, now)
+                queue_delivery(db, alert.id, staff_id, Channel(channel), event, now)
 
     # deliveries -------------------------------------------------------------
     def due_deliveries(self, now: float, *, limit: int = 200) -> Deliveries:
@@ -362,7 +362,7 @@ class AlertStore:
             return int(db.execute(query).scalar_one())
 
 
-def _queue(
+def queue_delivery(
     db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float
 ) -> None:
     db.execute(
