@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shouwang.domain.alerts import AlertKind
-from shouwang.domain.cover import Cover, FamilyContact
+from shouwang.domain.cover import NO_COVER, Cover, FamilyContact
 from shouwang.domain.model import Household, Role, Staff, Tier
 from shouwang.settings import DispatchSettings, LadderSettings, ladder_key
 
@@ -90,14 +90,24 @@ class LadderPolicy:
     def of(cls, settings: DispatchSettings) -> LadderPolicy:
         return cls(waits_min=settings.ladders_min, configured=settings.ladders)
 
+    def configured(self) -> list[Ladder]:
+        return list(self._configured.values())
+
     def ladder(self, tier: Tier, kind: AlertKind) -> Ladder:
+        return self.chosen(tier, kind)[1]
+
+    def chosen(self, tier: Tier, kind: AlertKind) -> tuple[str, Ladder]:
+        """The ladder for this colour and kind, and where it comes from (for `dispatch explain`)."""
         # A kind's own ladder (the help button's) stays urgent even where a colour's is changed.
-        for key in ((tier, kind), (None, kind)):
+        for key, name in (((tier, kind), f"{tier.colour}.{kind.value}"), ((None, kind), kind.value)):
             if key in self._configured:
-                return self._configured[key]
+                return f"settings: dispatch.ladders.{name}", self._configured[key]
         if kind is AlertKind.HELP:
-            return help_ladder(tier)
-        return self._configured.get((tier, None)) or default_ladder(tier, self._waits_min[tier.colour])
+            return "default: the help button's", help_ladder(tier)
+        if (tier, None) in self._configured:
+            return f"settings: dispatch.ladders.{tier.colour}", self._configured[(tier, None)]
+        return f"default: {tier.colour}'s (dispatch.ladders_min)", default_ladder(
+            tier, self._waits_min[tier.colour])
 
 
 def _named(name: str, household: Household, active: Sequence[Staff]) -> list[Called]:
@@ -175,7 +185,7 @@ class Rung:
 
 
 def rung(level: int, ladder: Ladder, household: Household, roster: Sequence[Staff], *,
-         cover: Cover = Cover(), at: float = 0.0, contacts: Sequence[FamilyContact] = ()) -> Rung:
+         cover: Cover = NO_COVER, at: float = 0.0, contacts: Sequence[FamilyContact] = ()) -> Rung:
     """Who to tell when an alert reaches `level`: that step, or the next one with anybody on it,
     or the community's admins, so an alert reaches someone whenever anyone is registered."""
     for index in range(min(level, ladder.top), ladder.top + 1):

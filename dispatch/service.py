@@ -10,14 +10,15 @@ import threading
 from datetime import UTC, tzinfo
 
 from dispatch import policy
-from dispatch.ladders import Ladder, LadderPolicy
 from dispatch.channels import Sender
 from dispatch.delivery import Deliverer
+from dispatch.family import FamilyNotifier, JsonPoster, Poster
+from dispatch.ladders import Ladder, LadderPolicy, rung
 from shouwang.clock import Clock
 from shouwang.domain.alerts import Alert, AlertState, Severity
-from shouwang.domain.cover import Cover
-from shouwang.domain.model import Household, Staff
+from shouwang.domain.cover import Cover, FamilyContact
 from shouwang.domain.delivery import Channel
+from shouwang.domain.model import Household, Staff
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
 from shouwang.storage.state import StateStore
@@ -38,6 +39,7 @@ class Dispatcher:
         link_secret: str | None = None,
         tz: tzinfo = UTC,
         ladders: LadderPolicy | None = None,
+        family_poster: Poster | None = None,
     ) -> None:
         self._settings = settings
         self._tz = tz
@@ -50,6 +52,12 @@ class Dispatcher:
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
+        self._own_poster = JsonPoster(timeout_s=settings.webhook_timeout_s,
+                                      connect_timeout_s=settings.webhook_connect_timeout_s,
+                                      secret=link_secret) if family_poster is None else None
+        self._family = FamilyNotifier(settings=settings, state=state, clock=clock,
+                                      poster=family_poster or self._own_poster,  # type: ignore[arg-type]
+                                      api_url=api_url, link_secret=link_secret)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
 
     def start(self) -> None:
@@ -61,6 +69,9 @@ class Dispatcher:
         if self._thread.is_alive():
             self._thread.join(30)
         self._deliverer.close()
+        self._family.close()
+        if self._own_poster is not None:
+            self._own_poster.close()
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Wait until no notification is being sent; False if some still are after `timeout_s`."""
@@ -100,6 +111,7 @@ class Dispatcher:
         self._remind(now)
         self._deliverer.begin_round()
         self._deliverer.submit(alerts.due_deliveries(now, limit=200 + self._deliverer.held))
+        self._family.submit(now)
 
     def ladder(self, household: Household, alert: Alert) -> Ladder:
         return self._ladders.ladder(household.tier, alert.kind)
@@ -115,13 +127,19 @@ class Dispatcher:
         household = self._state.registry.household(alert.household_id)
         ladder = self.ladder(household, alert)
         levels = range(alert.notified_level + 1, alert.escalation_level + 1)
-        plan = {level: policy.addresses(level, household, roster, ladder=ladder, cover=cover, at=now)
-                for level in levels}
+        contacts = self._state.family.of(household.id)
+        plan: dict[int, list[tuple[int, Channel]]] = {}
+        family: list[FamilyContact] = []
+        for level in levels:
+            reached = rung(level, ladder, household, roster, cover=cover, at=now, contacts=contacts)
+            plan[level] = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)]
+            family += [c for c in reached.family if c not in family]
         waits = ladder.waits_s
         # A note is for the next visit: it is told to the grid, never climbs the ladder.
         note = alert.severity is Severity.NOTE
         first = alert.opened_at + waits[0] if waits and not note else None
-        self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now)
+        also = None if not family else (lambda db: self._state.family.queue(db, alert.id, family, now))
+        self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now, also=also)
         for level, people in plan.items():
             log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,
                      ",".join(f"{s}:{c.value}" for s, c in people) or "nobody")

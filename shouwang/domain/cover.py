@@ -88,8 +88,8 @@ class Cover:
         """Who the roster puts on duty at `at` (empty when the roster leaves that hour open)."""
         return self._by_hour.get(self.hour_of_week(at), frozenset())
 
-    def rostered_hours(self) -> frozenset[int]:
-        return frozenset(self._by_hour)
+    def on_duty_hour(self, hour_of_week: int) -> frozenset[int]:
+        return self._by_hour.get(hour_of_week, frozenset())
 
     def leave(self, staff_id: int, at: float) -> Leave | None:
         """The leave `staff_id` is on at `at`, if any."""
@@ -99,3 +99,7 @@ class Cover:
 def hour_name(hour_of_week: int) -> str:
     """168 hours of the week, as "tue 03:00"."""
     return f"{WEEKDAYS[hour_of_week // 24]} {hour_of_week % 24:02d}:00"
+
+
+NO_COVER = Cover()
+"""No roster and nobody on leave: every duty leader is on duty and everyone is at work."""

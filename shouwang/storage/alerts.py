@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,6 +190,20 @@ class AlertStore:
                  changed.household_id, staff.username, outcome.value)
         return changed
 
+    def resolve_by_family(self, alert_id: int, *, actor: Actor, contact_id: int, outcome: Outcome,
+                          note: str | None, now: float) -> Alert:
+        """A family member on the ladder answered through their link: the trail names them."""
+        current = self.get(alert_id)
+        changed = lifecycle.resolve(current, staff_id=None, outcome=outcome, note=note, now=now)
+        with writing(self._engine) as db:
+            self._save(db, current, changed)
+            trail.record(db, at=now, actor=actor, action="resolved", entity="alert", entity_id=alert_id,
+                         details={"outcome": outcome.value, "note": note, "family_contact_id": contact_id})
+            self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now)
+        log.info("alert.resolved id=%s household=%s by=%s outcome=%s", changed.id, changed.household_id,
+                 actor.name, outcome.value)
+        return changed
+
     def clear(self, household_id: str, kind: AlertKind, *, reason: str, now: float) -> Alert | None:
         """The condition ended: an alert nobody has taken yet resolves itself."""
         query = select(alerts).where(
@@ -248,8 +262,10 @@ class AlertStore:
         recipients: Mapping[int, Sequence[tuple[int, Channel]]],
         first_escalation_at: float | None,
         now: float,
+        also: Callable[[Connection], None] | None = None,
     ) -> None:
-        """Queue deliveries for each newly reached rung (level → recipients) in one step."""
+        """Queue deliveries for each newly reached rung (level → recipients) in one step; `also`
+        queues more (the family's) in the same transaction."""
         with writing(self._engine) as db:
             values: dict[str, Any] = {"notified_level": alert.escalation_level}
             if alert.notified_level < 0 and alert.state is AlertState.OPEN:
@@ -269,6 +285,8 @@ class AlertStore:
                              entity_id=alert.id,
                              details={"level": level,
                                       "recipients": [[s, c.value] for s, c in recipients[level]]})
+            if also is not None:
+                also(db)
 
     def _save(self, db: Connection, before: Alert, after: Alert) -> None:
         values = {

@@ -16,6 +16,7 @@ from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
 from shouwang.storage.elder_data import ElderData
+from shouwang.storage.family import FamilyStore
 from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
 from shouwang.storage.reminders import ReminderStore
@@ -48,6 +49,7 @@ class StateStore:
         self.sign_ins = SignInAttempts(engine)
         self.cover = CoverStore(engine)
         self.reminders = ReminderStore(engine)
+        self.family = FamilyStore(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:
