@@ -20,7 +20,9 @@ PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GE
           ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/favicon.ico"),
           ("GET", "/favicon.svg"),
           # one-time links: the signed token is the authority (tests/integration/api/test_ack_links.py)
-          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve")}
+          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve"),
+          # a family contact's link (tests/integration/test_ladders.py)
+          ("GET", "/family/{token}"), ("POST", "/family/{token}/fine"), ("POST", "/family/{token}/unreached")}
 
 
 @dataclass(frozen=True)
