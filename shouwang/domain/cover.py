@@ -103,3 +103,24 @@ def hour_name(hour_of_week: int) -> str:
 
 NO_COVER = Cover()
 """No roster and nobody on leave: every duty leader is on duty and everyone is at work."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceWindow:
+    """A hub, or a whole grid, is being worked on until `until`: its hub-offline alerts are expected."""
+
+    id: int
+    hub_id: str | None
+    grid_id: str | None
+    starts_at: float
+    until: float
+    reason: str
+    created_by: int | None = None
+    cancelled_at: float | None = None
+
+    def live(self, now: float) -> bool:
+        return self.cancelled_at is None and self.starts_at <= now < self.until
+
+    def covers(self, *, grid_id: str, hub_ids: frozenset[str], now: float) -> bool:
+        """Whether this window silences a hub-offline alert of a household in `grid_id` with these hubs."""
+        return self.live(now) and (self.grid_id == grid_id or (self.hub_id is not None and self.hub_id in hub_ids))

@@ -17,6 +17,7 @@ from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
 from shouwang.storage.elder_data import ElderData
 from shouwang.storage.family import FamilyStore
+from shouwang.storage.maintenance import MaintenanceStore
 from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
 from shouwang.storage.reminders import ReminderStore
@@ -50,6 +51,7 @@ class StateStore:
         self.cover = CoverStore(engine)
         self.reminders = ReminderStore(engine)
         self.family = FamilyStore(engine)
+        self.maintenance = MaintenanceStore(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:
