@@ -26,7 +26,7 @@ def explain(household: Household, kind: AlertKind, *, source: str, ladder: Ladde
     """Lines saying who would be called, on which channels, when, and how often reminded."""
     opened = datetime.fromtimestamp(at, tz)
     lines = [f"{household.id} ({household.alias or 'no alias'}, {household.tier.colour}, grid "
-             f"{household.grid_id}): a {kind.value} alert opened {opened:%a %Y-%m-%d %H:%M} ({tz})",
+             f"{household.grid_id}): an alert of kind {kind.value} opened {opened:%a %Y-%m-%d %H:%M} ({tz})",
              f"ladder: {source}; reminders: "
              + (f"every {_minutes(ladder.remind_every_s)} to the current step until acknowledged"
                 if ladder.remind_every_s else "none")]
