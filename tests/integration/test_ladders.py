@@ -231,6 +231,6 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
     resolved = state.alerts.get(alert.id)
     assert (resolved.state, resolved.outcome.value if resolved.outcome else None) == (AlertState.RESOLVED,
                                                                                       "elder_fine")
-    entry = [e for e in state.audit.for_entity("alert", alert.id) if e.action == "resolved"][0]
+    entry = next(e for e in state.audit.for_entity("alert", alert.id) if e.action == "resolved")
     assert entry.actor == "family: 王小红 (女儿)" and entry.details["family_contact_id"] == daughter.id
     assert [d.status.value for d in state.family.deliveries(alert.id)] == ["delivered"]
