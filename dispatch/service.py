@@ -146,12 +146,12 @@ class Dispatcher:
 
     def _remind(self, now: float) -> None:
         """Tell the current step again, every `remind_every_s` of its ladder, until acknowledged."""
-        waiting = [a for a in self._state.alerts.unresolved()
-                   if a.state is AlertState.OPEN and a.severity is not Severity.NOTE
-                   and 0 <= a.notified_level == a.escalation_level]
-        if not waiting:
-            return
+        unanswered = [a for a in self._state.alerts.unresolved() if a.state is AlertState.OPEN]
         armed = self._state.reminders.all()
+        for alert_id in armed.keys() - {a.id for a in unanswered}:
+            self._state.reminders.disarm(alert_id)  # acknowledged or resolved: no more reminders
+        waiting = [a for a in unanswered
+                   if a.severity is not Severity.NOTE and 0 <= a.notified_level == a.escalation_level]
         roster: list[Staff] | None = None
         cover: Cover | None = None
         for alert in waiting:
