@@ -66,7 +66,7 @@ class CoverStore:
 
     def add_leave(self, leave: Leave, *, actor: Actor, now: float) -> Leave:
         if leave.ends_at <= leave.starts_at:
-            raise InvalidInput("leave must end after it starts (--to after --from)")
+            raise InvalidInput("leave must end after it starts")
         if leave.deputy_id == leave.staff_id:
             raise InvalidInput("a deputy stands in for someone else: choose another staff member")
         with writing(self._engine) as db:

@@ -101,6 +101,9 @@ CASES = [
          csv="username,name,role\nx.y,某人,grid_member\n"),
     Case("GET", "/audit", "/audit", 403),
     Case("GET", "/cockpit", "/cockpit", 403),
+    Case("GET", "/cover", "/cover", 403),
+    Case("POST", "/cover/leave", "/cover/leave", 403, {"username": "member2", "starts_at": "2026-12-01T00:00:00Z",
+                                                        "ends_at": "2026-12-02T00:00:00Z"}),
     Case("GET", "/cockpit/{table}.csv", "/cockpit/grids.csv", 403),
     Case("GET", "/events", "/events", 200),
 ]
