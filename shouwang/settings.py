@@ -359,7 +359,7 @@ class DispatchSettings(Group):
     ladders: dict[str, LadderSettings] = Field(
         default_factory=dict,
         description="ladders as data, replacing the default for a colour (`red`), an alert kind "
-        "(`help`) or both (`red.help`); see docs/ladders.md",
+        "(`help`) or both (`red.help`); see README, Ladders, rosters and family",
     )
     poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
     webhook_timeout_s: float = Field(

@@ -217,8 +217,8 @@ def family_add(args: argparse.Namespace) -> int:
     consent_at = when(args.consent_date, tz, option="--consent-date") if args.consent_date else now
     contact = state.family.add(FamilyContact(0, household.id, args.name, args.relation, "webhook", address,
                                              args.consent_by, consent_at, args.step), actor=CLI, now=now)
-    where = f"step {contact.step}" if contact.step is not None else "wherever the ladder names family"
-    print(f"family contact {contact.id}: {contact.name} ({contact.relation}) of {household.id}, at {where}")
+    where = f"at step {contact.step}" if contact.step is not None else "where the ladder names family"
+    print(f"family contact {contact.id}: {contact.name} ({contact.relation}) of {household.id}, {where}")
     return 0
 
 
