@@ -26,6 +26,7 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
 
 router = APIRouter(prefix="/family", include_in_schema=False)
+WHAT = {**KINDS, "help": "按下了求助按钮"}
 
 
 def family_actor(contact: FamilyContact) -> Actor:
@@ -54,7 +55,7 @@ def _open(context: Context, token: str) -> tuple[AckLink, Alert, Household, Fami
 def _about(alert: Alert, household: Household) -> str:
     return (f"<p class='ack-home'><strong>{escape(household.alias or household.id)}</strong>"
             f" · {escape(household.address or '')}</p>"
-            f"<p>{escape(KINDS.get(alert.kind.value, alert.kind.value))}</p>"
+            f"<p>{escape(WHAT.get(alert.kind.value, alert.kind.value))}</p>"
             f"<p class='why'>{escape(alert.explanations.get('zh', alert.explanation))}</p>")
 
 
