@@ -14,8 +14,9 @@ from dispatch.channels import Sender
 from dispatch.delivery import Deliverer
 from dispatch.family import FamilyNotifier, JsonPoster, Poster
 from dispatch.ladders import Ladder, LadderPolicy, rung
+from dispatch.reminding import Reminding
 from shouwang.clock import Clock
-from shouwang.domain.alerts import Alert, AlertState, Severity
+from shouwang.domain.alerts import Alert, Severity
 from shouwang.domain.cover import Cover, FamilyContact
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Household, Staff
@@ -58,6 +59,7 @@ class Dispatcher:
         self._family = FamilyNotifier(settings=settings, state=state, clock=clock,
                                       poster=family_poster or self._own_poster,  # type: ignore[arg-type]
                                       api_url=api_url, link_secret=link_secret)
+        self._reminding = Reminding(state=state, tz=tz, ladder=self.ladder)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
 
     def start(self) -> None:
@@ -108,7 +110,7 @@ class Dispatcher:
                     self._route(alert, roster, cover, now)
                 except Exception as exc:
                     log.error("dispatch.route_failed alert=%s error=%r", alert.id, exc)
-        self._remind(now)
+        self._reminding.run(now)
         self._deliverer.begin_round()
         self._deliverer.submit(alerts.due_deliveries(now, limit=200 + self._deliverer.held))
         self._family.submit(now)
@@ -143,36 +145,3 @@ class Dispatcher:
         for level, people in plan.items():
             log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,
                      ",".join(f"{s}:{c.value}" for s, c in people) or "nobody")
-
-    def _remind(self, now: float) -> None:
-        """Tell the current step again, every `remind_every_s` of its ladder, until acknowledged."""
-        unanswered = [a for a in self._state.alerts.unresolved() if a.state is AlertState.OPEN]
-        armed = self._state.reminders.all()
-        for alert_id in armed.keys() - {a.id for a in unanswered}:
-            self._state.reminders.disarm(alert_id)  # acknowledged or resolved: no more reminders
-        waiting = [a for a in unanswered
-                   if a.severity is not Severity.NOTE and 0 <= a.notified_level == a.escalation_level]
-        roster: list[Staff] | None = None
-        cover: Cover | None = None
-        for alert in waiting:
-            try:
-                household = self._state.registry.household(alert.household_id)
-                every = self.ladder(household, alert).remind_every_s
-                reminder = armed.get(alert.id)
-                if every is None:
-                    continue
-                if reminder is None or reminder.level != alert.escalation_level:
-                    self._state.reminders.arm(alert.id, level=alert.escalation_level, next_at=now + every)
-                    continue
-                if reminder.next_at > now:
-                    continue
-                if roster is None or cover is None:
-                    roster, cover = self._state.registry.roster(), self._state.cover.cover(self._tz, now=now)
-                people = policy.addresses(alert.escalation_level, household, roster,
-                                          ladder=self.ladder(household, alert), cover=cover, at=now)
-                # After a long stop one reminder is due, not every one missed.
-                if self._state.reminders.send(reminder, recipients=people, next_at=now + every, now=now):
-                    log.info("dispatch.reminded alert=%s level=%s reminder=%s", alert.id,
-                             reminder.level, reminder.sent + 1)
-            except Exception as exc:
-                log.error("dispatch.remind_failed alert=%s error=%r", alert.id, exc)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, insert, select, update
 
+from shouwang.domain.alerts import AlertState, Severity
 from shouwang.domain.delivery import Channel, DeliveryEvent
 from shouwang.storage import audit as trail
 from shouwang.storage.alerts import DISPATCH, queue_delivery
 from shouwang.storage.database import writing
-from shouwang.storage.schema import alert_reminders
+from shouwang.storage.schema import alert_reminders, alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +28,45 @@ class Reminder:
     sent: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """An open alert whose current step has been told, and the reminder armed for it, if any."""
+
+    alert_id: int
+    level: int
+    reminder: Reminder | None
+
+
 class ReminderStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def waiting(self) -> list[Waiting]:
+        """Open alerts (not notes) whose current step was told, with their reminders: one light
+        query, since a dispatch round asks every half second."""
+        query = (
+            select(alerts.c.id, alerts.c.escalation_level, alert_reminders.c.level,
+                   alert_reminders.c.next_at, alert_reminders.c.sent)
+            .select_from(alerts.outerjoin(alert_reminders, alert_reminders.c.alert_id == alerts.c.id))
+            .where(alerts.c.state == AlertState.OPEN.value, alerts.c.severity != Severity.NOTE.value,
+                   alerts.c.notified_level == alerts.c.escalation_level, alerts.c.notified_level >= 0)
+            .order_by(alerts.c.id)
+        )
+        with self._engine.connect() as db:
+            return [Waiting(r[0], r[1], None if r[2] is None else Reminder(r[0], r[2], r[3], r[4]))
+                    for r in db.execute(query)]
+
+    def drop_answered(self) -> int:
+        """Forget the reminders of alerts acknowledged or resolved since; how many."""
+        answered = (select(alert_reminders.c.alert_id)
+                    .join(alerts, alerts.c.id == alert_reminders.c.alert_id)
+                    .where(alerts.c.state != AlertState.OPEN.value))
+        with self._engine.connect() as db:
+            ids = [r[0] for r in db.execute(answered)]
+        if ids:
+            with writing(self._engine) as db:
+                db.execute(delete(alert_reminders).where(alert_reminders.c.alert_id.in_(ids)))
+        return len(ids)
 
     def all(self) -> dict[int, Reminder]:
         with self._engine.connect() as db:
