@@ -14,7 +14,8 @@ from api.schemas.common import AUTHED, CHANGES, RequestBody, seconds, when
 from api.trail import actor
 from dispatch import policy
 from dispatch.ladders import LadderPolicy
-from shouwang.domain.cover import WEEKDAYS, Leave
+from shouwang.domain.cover import WEEKDAYS, DutySlot, Leave
+from shouwang.domain.errors import InvalidInput
 
 router = APIRouter(prefix="/cover", tags=["cover"])
 
@@ -50,6 +51,13 @@ class CoverOut(BaseModel):
     leaves: list[LeaveOut]
     maintenance: list[MaintenanceOut]
     gaps: list[str] = Field(description="what would leave an alert without its proper recipient")
+
+
+class SlotIn(RequestBody):
+    username: str = Field(min_length=1, max_length=100)
+    weekday: str = Field(description="mon … sun", examples=["mon"])
+    start_h: int = Field(ge=0, le=23)
+    end_h: int = Field(ge=0, le=24, description="not after start_h: runs into the next day (night duty)")
 
 
 class LeaveIn(RequestBody):
@@ -90,3 +98,15 @@ def add_leave(body: LeaveIn, staff: RegistryManager, state: StateDep, now: Now) 
                                         deputy.id if deputy else None, body.reason), actor=actor(staff), now=now)
     return LeaveOut(id=leave.id or 0, username=member.username, starts_at=when(leave.starts_at),
                     ends_at=when(leave.ends_at), deputy=deputy.username if deputy else None, reason=leave.reason)
+
+
+@router.post("/roster", response_model=SlotOut, status_code=201, responses=CHANGES,
+             summary="Put someone on the weekly duty roster")
+def add_slot(body: SlotIn, staff: RegistryManager, state: StateDep, now: Now) -> SlotOut:
+    if body.weekday.lower()[:3] not in WEEKDAYS:
+        raise InvalidInput(f"unknown weekday {body.weekday!r}; use one of {', '.join(WEEKDAYS)}")
+    member = state.registry.staff_by_username(body.username)
+    slot = state.cover.add_slot(DutySlot(member.id, WEEKDAYS.index(body.weekday.lower()[:3]), body.start_h,
+                                         body.end_h), actor=actor(staff), now=now)
+    return SlotOut(id=slot.id or 0, username=member.username, weekday=WEEKDAYS[slot.weekday],
+                   start_h=slot.start_h, end_h=slot.end_h)

@@ -102,6 +102,8 @@ CASES = [
     Case("GET", "/audit", "/audit", 403),
     Case("GET", "/cockpit", "/cockpit", 403),
     Case("GET", "/cover", "/cover", 403),
+    Case("POST", "/cover/roster", "/cover/roster", 403, {"username": "member2", "weekday": "mon", "start_h": 8,
+                                                          "end_h": 18}),
     Case("POST", "/cover/leave", "/cover/leave", 403, {"username": "member2", "starts_at": "2026-12-01T00:00:00Z",
                                                         "ends_at": "2026-12-02T00:00:00Z"}),
     Case("GET", "/cockpit/{table}.csv", "/cockpit/grids.csv", 403),

@@ -38,3 +38,17 @@ def test_leave_recorded_by_a_duty_leader_is_shown_and_a_leave_without_a_deputy_i
     assert not any("member1 is on leave" in gap for gap in shown["gaps"])
     trail = [e.action for e in community.state.audit.for_entity("staff", community.staff["member1"].id)]
     assert "leave" in trail
+
+
+def test_a_duty_leader_puts_night_duty_on_the_roster_and_the_open_hours_are_a_gap(community: Community) -> None:
+    client, leader = community.client, community.auth("leader")
+    night = client.post("/cover/roster", headers=leader,
+                        json={"username": "leader", "weekday": "sun", "start_h": 18, "end_h": 8})
+    assert night.status_code == 201 and night.json()["weekday"] == "sun"
+    wrong = client.post("/cover/roster", headers=leader,
+                        json={"username": "leader", "weekday": "someday", "start_h": 18, "end_h": 8})
+    assert wrong.status_code == 422 and "unknown weekday" in wrong.text
+    shown = client.get("/cover", headers=leader).json()
+    assert [(s["username"], s["weekday"], s["start_h"], s["end_h"]) for s in shown["roster"]] == [
+        ("leader", "sun", 18, 8)]
+    assert any(gap.startswith("the duty roster has nobody on duty mon 08:00–sun 18:00") for gap in shown["gaps"])
