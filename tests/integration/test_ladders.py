@@ -89,7 +89,7 @@ def events(receiver: WebhookReceiver, who: str) -> list[str]:
 
 
 def test_the_deputy_and_the_rostered_duty_leader_receive_what_the_absent_person_would(
-        state: StateStore, receiver: WebhookReceiver) -> None:
+        state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
     people = staff(state, receiver)
     state.cover.add_leave(Leave(people["wang"].id, START - 86400, START + 86400, deputy_id=people["li"].id),
                           actor=ADMIN, now=START)
@@ -113,6 +113,17 @@ def test_the_deputy_and_the_rostered_duty_leader_receive_what_the_absent_person_
         webhooks.close()
     assert (events(receiver, "wang"), events(receiver, "zhao")) == ([], [])  # the absent are left alone
     assert events(receiver, "li") == ["opened"]
+    # The deputy, of no grid of this household, acknowledges through the link they were sent.
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
+                                              metrics=Metrics(), secret=SECRET)))
+    try:
+        link = receiver.to("li")[0]["ack_link"].removeprefix("http://shouwang.test")
+        assert client.post(link, headers=FORM).status_code == 200
+    finally:
+        client.close()
+        readings.close()
+    assert state.alerts.get(alert.id).acknowledged_by == people["li"].id
     assert events(receiver, "sun")[0] == "escalated"
     assert events(receiver, "zhou") == []  # on duty only from 18:00
 
