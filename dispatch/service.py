@@ -53,11 +53,12 @@ class Dispatcher:
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
-        self._own_poster = JsonPoster(timeout_s=settings.webhook_timeout_s,
-                                      connect_timeout_s=settings.webhook_connect_timeout_s,
-                                      secret=link_secret) if family_poster is None else None
-        self._family = FamilyNotifier(settings=settings, state=state, clock=clock,
-                                      poster=family_poster or self._own_poster,  # type: ignore[arg-type]
+        self._own_poster: JsonPoster | None = None
+        if family_poster is None:  # the family's webhooks are signed like the staff's
+            family_poster = self._own_poster = JsonPoster(
+                timeout_s=settings.webhook_timeout_s, connect_timeout_s=settings.webhook_connect_timeout_s,
+                secret=link_secret)
+        self._family = FamilyNotifier(settings=settings, state=state, clock=clock, poster=family_poster,
                                       api_url=api_url, link_secret=link_secret)
         self._reminding = Reminding(state=state, tz=tz, ladder=self.ladder)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)

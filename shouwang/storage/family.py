@@ -92,8 +92,13 @@ class FamilyStore:
 
     # deliveries -------------------------------------------------------------
     def queue(self, db: Connection, alert_id: int, contacts: Sequence[FamilyContact], now: float) -> None:
-        """Inside the routing transaction: each contact is owed one message for this alert."""
+        """Inside the routing transaction: each contact is owed one message for this alert (a
+        step reached again by falling through does not call them twice)."""
+        called = {r[0] for r in db.execute(select(family_deliveries.c.contact_id)
+                                           .where(family_deliveries.c.alert_id == alert_id))}
         for contact in contacts:
+            if contact.id in called:
+                continue
             db.execute(insert(family_deliveries).values(
                 alert_id=alert_id, contact_id=contact.id, event=DeliveryEvent.OPENED.value,
                 status=DeliveryStatus.PENDING.value, attempts=0, created_at=now, next_attempt_at=now))

@@ -13,6 +13,7 @@ from shouwang.domain.delivery import Channel, DeliveryEvent
 from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier
 from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
 from shouwang.storage.state import StateStore
 
 NOW = 1_796_004_000.0  # Monday 2026-11-30 10:00 Asia/Shanghai
@@ -95,3 +96,14 @@ def test_a_reminder_is_sent_once_however_many_dispatchers_try(state: StateStore)
     assert events == [DeliveryEvent.OPENED, DeliveryEvent.REMINDER]
     state.alerts.resolve(alert.id, staff=member, outcome=Outcome.ELDER_FINE, note=None, now=NOW + 90)
     assert state.reminders.drop_answered() == 1 and state.reminders.all() == {}
+
+
+def test_a_family_member_reached_again_by_a_step_falling_through_is_called_once(state: StateStore) -> None:
+    daughter = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", "https://e.org/h",
+                                              "王小红", NOW), actor=ADMIN, now=NOW)
+    alert = state.alerts.open(Finding("hh-1", AlertKind.INACTIVITY, Severity.URGENT, NOW, "quiet"), now=NOW)
+    assert alert is not None
+    for _ in range(2):
+        with writing(state.engine) as db:
+            state.family.queue(db, alert.id, [daughter], NOW)
+    assert [d.contact_id for d in state.family.deliveries(alert.id)] == [daughter.id]
