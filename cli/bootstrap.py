@@ -135,7 +135,8 @@ class System:
         senders[Channel.MQTT] = MqttSender(self.dispatch_client, prefix=s.mqtt.topic_prefix)
         self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
                                      metrics=self.metrics, senders=senders,
-                                     api_url=s.api.public_url, link_secret=self.secret)
+                                     api_url=s.api.public_url, link_secret=self.secret,
+                                     tz=ZoneInfo(s.timezone))
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
         return self.dispatcher

@@ -80,12 +80,15 @@ class Alerting:
 
     def apply(self, findings: list[Finding], unresolved: Unresolved,
               homes: Mapping[str, HomeState], contexts: Mapping[str, Context], now: float,
-              unjudged: set[str]) -> None:
+              unjudged: set[str], silenced: Callable[[Finding], bool] | None = None) -> None:
         """Open an alert per new finding; clear those unresolved whose finding went (but not
-        of households the detector could not judge: their findings are unknown, not gone)."""
+        of households the detector could not judge: their findings are unknown, not gone).
+        A `silenced` finding (maintenance) opens nothing, yet still is not an ended condition."""
         found = set()
         for finding in findings:
             found.add((finding.household_id, finding.kind))
+            if silenced is not None and silenced(finding):
+                continue
             bulkhead(finding.household_id, partial(self._open, finding, unresolved, now))
         for key, alert in list(unresolved.items()):
             if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:

@@ -29,7 +29,8 @@ from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import decode_readings
 from shouwang.contract.validate import Limits, Validator
-from shouwang.domain.alerts import Alert, AlertKind
+from shouwang.domain.alerts import Alert, AlertKind, Finding
+from shouwang.domain.cover import MaintenanceWindow
 from shouwang.domain.model import Household, StoredReading
 from shouwang.domain.shards import Shard
 from shouwang.health import Health
@@ -89,6 +90,7 @@ class DetectorService:
         )
         self.homes: dict[str, HomeState] = {}
         self._contexts: dict[str, Context] = {}
+        self._maintenance: list[MaintenanceWindow] = []
         self._hubs: dict[str, str] = {}
         self._dirty: set[str] = set()
         self._status_saved = float("-inf")  # wall time of the last status save
@@ -260,12 +262,21 @@ class DetectorService:
         checked: dict[str, dict[AlertKind, float]] = {}
         for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
             checked.setdefault(household_id, {})[kind] = at
+        self._maintenance = self._state.maintenance.live(self._clock.now())
         self._contexts = {
             h.id: Context(h, tuple(hubs_by_home.get(h.id, ())), self._watching_since(h.id, h),
                           checked.get(h.id, {}), self._down)
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }
+
+    def _under_maintenance(self, finding: Finding, now: float) -> bool:
+        """A hub-offline finding of a hub or grid under maintenance is expected, not alarming."""
+        ctx = self._contexts.get(finding.household_id)
+        if finding.kind is not AlertKind.HUB_OFFLINE or ctx is None or not self._maintenance:
+            return False
+        hub_ids = frozenset(hub.id for hub in ctx.hubs)
+        return any(w.covers(grid_id=ctx.household.grid_id, hub_ids=hub_ids, now=now) for w in self._maintenance)
 
     def _watching_since(self, household_id: str, household: Household) -> float:
         """Since when the detector watches the home: its monitoring start, but never before a
@@ -343,7 +354,8 @@ class DetectorService:
             self._contexts_at = now
         self._read_visits()
         findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
-        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged)
+        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged,
+                             silenced=lambda finding: self._under_maintenance(finding, now))
         self._open_keys = set(unresolved)
         self._save_status(now)
         if now - self._snapshot_at >= self._settings.learned.snapshot_every_s:

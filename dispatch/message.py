@@ -57,7 +57,7 @@ def notification(
     return body
 
 
-ASKS_FOR_SOMEONE = frozenset({DeliveryEvent.OPENED, DeliveryEvent.ESCALATED})
+ASKS_FOR_SOMEONE = frozenset({DeliveryEvent.OPENED, DeliveryEvent.ESCALATED, DeliveryEvent.REMINDER})
 """Events that ask someone to go; the others only tell (acknowledged, resolved, cleared)."""
 
 

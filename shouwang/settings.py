@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from shouwang.domain.alerts import AlertKind
 from shouwang.domain.errors import UnsafeSettings
 from shouwang.domain.model import Tier
 
@@ -387,10 +388,67 @@ DEFAULT_LADDERS_MIN: dict[str, list[float]] = {
 }
 
 
+LADDER_ROLES = ("grid_member", "caseworker", "grid_head", "duty_leader", "family")
+"""Who a ladder step may name, besides a named staff member (`staff:USERNAME`)."""
+
+
+class LadderStep(Group):
+    """One step of a ladder: who is told, after how long unacknowledged."""
+
+    after_min: float = Field(default=0.0, ge=0, description="minutes after the previous step")
+    who: list[str] = Field(min_length=1, description="roles, `staff:USERNAME` or `family`")
+
+    @field_validator("who")
+    @classmethod
+    def _known_roles(cls, who: list[str]) -> list[str]:
+        for name in who:
+            if name in LADDER_ROLES or (name.startswith("staff:") and len(name) > len("staff:")):
+                continue
+            raise ValueError(f"unknown recipient {name!r}; use one of {', '.join(LADDER_ROLES)} "
+                             "or staff:USERNAME")
+        return who
+
+
+class LadderSettings(Group):
+    """A whole ladder: its steps in order, and how often the current step is reminded."""
+
+    steps: list[LadderStep] = Field(min_length=1)
+    remind_every_min: float | None = Field(default=None, gt=0)
+
+    @field_validator("steps")
+    @classmethod
+    def _first_at_once(cls, steps: list[LadderStep]) -> list[LadderStep]:
+        if steps[0].after_min != 0:
+            raise ValueError("the first step is told at once: leave out its after_min (or set 0)")
+        return steps
+
+
+def ladder_key(key: str) -> tuple[Tier | None, AlertKind | None]:
+    """A ladder's key: a colour ("red"), an alert kind ("help"), or both ("red.help")."""
+    colour, _, kind = key.partition(".")
+    kinds = {k.value for k in AlertKind}
+    if not kind and colour in kinds:
+        return None, AlertKind(colour)
+    try:
+        tier = Tier.parse(colour)
+    except ValueError:
+        raise ValueError(f"ladder {key!r}: {colour!r} is neither a colour ("
+                         f"{', '.join(t.colour for t in Tier)}) nor an alert kind ({', '.join(sorted(kinds))})"
+                         ) from None
+    if kind and kind not in kinds:
+        raise ValueError(f"ladder {key!r}: unknown alert kind {kind!r}; use one of {', '.join(sorted(kinds))}")
+    return tier, AlertKind(kind) if kind else None
+
+
 class DispatchSettings(Group):
     ladders_min: dict[str, list[float]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_LADDERS_MIN.items()},
         description="per colour: minutes unacknowledged before the grid head, then the duty leader",
+    )
+    ladders: dict[str, LadderSettings] = Field(
+        default_factory=dict,
+        description="ladders as data, replacing the default for a colour (`red`), an alert kind "
+        "(`help`) or both (`red.help`); see README, Ladders, rosters and family",
     )
     poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
     min_round_gap_s: float = Field(
@@ -441,6 +499,13 @@ class DispatchSettings(Group):
             if any(w <= 0 for w in waits):
                 raise ValueError(f"ladder waits for {colour} must be positive minutes")
         return merged
+
+    @field_validator("ladders")
+    @classmethod
+    def _ladder_keys(cls, ladders: dict[str, LadderSettings]) -> dict[str, LadderSettings]:
+        for key in ladders:
+            ladder_key(key)
+        return ladders
 
     def waits_s(self, tier: Tier) -> tuple[float, ...]:
         return tuple(60.0 * w for w in self.ladders_min[tier.colour])

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands import notify, provision
+from cli.commands import cover, notify, provision
 from cli.commands.common import DEMO_DIR, load_settings, pad
 from dispatch import policy
 from shouwang.domain.channels import LANGUAGES, StaffChannel
@@ -89,6 +89,7 @@ def add_parsers(commands: Any) -> None:
                    help="read the password from standard input (also what happens when it is piped in)")
     p.set_defaults(handler=staff_password)
     notify.add_parser(staff)
+    cover.add_parsers(commands, staff)
 
     homes = _actions(commands, "households", "households under watch")
     p = homes.add_parser(

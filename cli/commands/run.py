@@ -8,6 +8,7 @@ import shutil
 import signal
 import threading
 import time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from cli.commands.common import DEMO_DIR, load_settings
 from cli.demo import STAFF as DEMO_STAFF
 from cli.demo import register
 from dispatch import policy
+from dispatch.ladders import LadderPolicy
 from dispatch.senders import channel_gaps
 from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
@@ -122,6 +124,7 @@ def handle(args: argparse.Namespace) -> int:
         notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
         notices += channel_gaps(system.state.registry.roster(),
                                 sms_gateway=bool(settings.dispatch.sms_gateway_url))
+        notices += _cover_gaps(system, tz)
         unmonitored = len(system.state.registry.households()) - len(system.state.consent.consenting())
         if unmonitored > 0:
             notices.append(f"{unmonitored} household(s) have no recorded consent to sensing and are not "
@@ -136,6 +139,14 @@ def handle(args: argparse.Namespace) -> int:
             print("\nshouwang: stopping…", flush=True)
         system.stop()
     return 0
+
+
+def _cover_gaps(system: System, tz: ZoneInfo) -> list[str]:
+    """Holes in the duty roster and in leave cover, as `shouwang roster list` names them."""
+    now = system.clock.now()
+    return policy.cover_gaps(LadderPolicy.of(system.settings.dispatch), system.state.registry.households(),
+                             system.state.registry.roster(), system.state.cover.cover(tz, now=now), now=now,
+                             date=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"))
 
 
 def _ports_free(settings: Settings) -> None:

@@ -27,6 +27,8 @@ class DeliveryEvent(enum.StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     CLEARED = "cleared"
+    REMINDER = "reminder"
+    """Told again: the alert is still open and nobody has acknowledged it."""
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +192,20 @@ class AlertStore:
                  changed.household_id, staff.username, outcome.value)
         return changed
 
+    def resolve_by_family(self, alert_id: int, *, actor: Actor, contact_id: int, outcome: Outcome,
+                          note: str | None, now: float) -> Alert:
+        """A family member on the ladder answered through their link: the trail names them."""
+        current = self.get(alert_id)
+        changed = lifecycle.resolve(current, staff_id=None, outcome=outcome, note=note, now=now)
+        with writing(self._engine) as db:
+            self._save(db, current, changed)
+            trail.record(db, at=now, actor=actor, action="resolved", entity="alert", entity_id=alert_id,
+                         details={"outcome": outcome.value, "note": note, "family_contact_id": contact_id})
+            self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now)
+        log.info("alert.resolved id=%s household=%s by=%s outcome=%s", changed.id, changed.household_id,
+                 actor.name, outcome.value)
+        return changed
+
     def clear(self, household_id: str, kind: AlertKind, *, reason: str, now: float) -> Alert | None:
         """The condition ended: an alert nobody has taken yet resolves itself."""
         query = select(alerts).where(
@@ -287,8 +301,10 @@ class AlertStore:
         recipients: Mapping[int, Sequence[tuple[int, Channel]]],
         first_escalation_at: float | None,
         now: float,
+        also: Callable[[Connection], None] | None = None,
     ) -> None:
-        """Queue deliveries for each newly reached rung (level → recipients) in one step."""
+        """Queue deliveries for each newly reached rung (level → recipients) in one step; `also`
+        queues more (the family's) in the same transaction."""
         with writing(self._engine) as db:
             values: dict[str, Any] = {"notified_level": alert.escalation_level}
             if alert.notified_level < 0 and alert.state is AlertState.OPEN:
@@ -303,11 +319,13 @@ class AlertStore:
             for level in sorted(recipients):
                 event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
                 for staff_id, channel in recipients[level]:
-                    _queue(db, alert.id, staff_id, channel, event, now, level=level)
+                    queue_delivery(db, alert.id, staff_id, channel, event, now, level=level)
                 trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert",
                              entity_id=alert.id,
                              details={"level": level,
                                       "recipients": [[s, c.value] for s, c in recipients[level]]})
+            if also is not None:
+                also(db)
 
     def _save(self, db: Connection, before: Alert, after: Alert) -> None:
         values = {
@@ -342,7 +360,7 @@ class AlertStore:
         ).all()
         for staff_id, channel in told:
             if staff_id != skip:
-                _queue(db, alert.id, staff_id, Channel(channel), event, now)
+                queue_delivery(db, alert.id, staff_id, Channel(channel), event, now)
 
     # deliveries -------------------------------------------------------------
     def due_deliveries(self, now: float, *, limit: int = 200) -> Deliveries:
@@ -401,7 +419,7 @@ class AlertStore:
             return int(db.execute(query).scalar_one())
 
 
-def _queue(
+def queue_delivery(
     db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float,
     *, level: int | None = None,
 ) -> None:

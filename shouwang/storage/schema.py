@@ -317,3 +317,97 @@ sign_in_failures = Table(
     Column("blocked_until", Float, nullable=False),
 )
 Index("ix_sign_in_failures_last_at", sign_in_failures.c.last_at)
+
+# The weekly duty roster: who is duty leader on which weekday from which hour to which (local
+# time; an end not after the start runs past midnight: night duty).
+duty_roster = Table(
+    "duty_roster",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("start_h", Integer, nullable=False),
+    Column("end_h", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Leave: a staff member is off from–to; their deputy receives what they would.
+staff_leave = Table(
+    "staff_leave",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("deputy_id", Integer, ForeignKey("staff.id")),
+    Column("reason", Text),
+    Column("created_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("cancelled_at", Float),
+)
+Index("ix_staff_leave_ends", staff_leave.c.ends_at)
+
+# The next reminder owed to an open alert's current step; advanced in the same transaction as
+# the reminders it queues, so a restart neither repeats nor skips one.
+alert_reminders = Table(
+    "alert_reminders",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id"), primary_key=True),
+    Column("level", Integer, nullable=False),
+    Column("next_at", Float, nullable=False),
+    Column("sent", Integer, nullable=False, default=0),
+)
+Index("ix_alert_reminders_next", alert_reminders.c.next_at)
+
+# Maintenance windows: a hub or a whole grid is being worked on; what it covers stays silent.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hub_id", String(64)),
+    Column("grid_id", String(64), ForeignKey("grids.id")),
+    Column("starts_at", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("cancelled_at", Float),
+)
+Index("ix_maintenance_until", maintenance_windows.c.until)
+
+# A household's emergency contacts: relatives who agreed (consent recorded: who, when, recorded
+# by whom) to stand on its ladder at a step, reached on a channel kind at an address.
+family_contacts = Table(
+    "family_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("relation", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(1000), nullable=False),
+    Column("step", Integer),
+    Column("consent_by", String(200), nullable=False),
+    Column("consent_at", Float, nullable=False),
+    Column("recorded_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+Index("ix_family_contacts_household", family_contacts.c.household_id)
+
+# What a family contact is owed for an alert, retried like a staff delivery.
+family_deliveries = Table(
+    "family_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("contact_id", Integer, ForeignKey("family_contacts.id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("last_error", Text),
+)
+Index("ix_family_deliveries_due", family_deliveries.c.status, family_deliveries.c.next_attempt_at)

@@ -20,7 +20,9 @@ PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GE
           ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/favicon.ico"),
           ("GET", "/favicon.svg"),
           # one-time links: the signed token is the authority (tests/integration/api/test_ack_links.py)
-          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve")}
+          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve"),
+          # a family contact's link (tests/integration/test_ladders.py)
+          ("GET", "/family/{token}"), ("POST", "/family/{token}/fine"), ("POST", "/family/{token}/unreached")}
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,11 @@ CASES = [
          csv="username,name,role\nx.y,某人,grid_member\n"),
     Case("GET", "/audit", "/audit", 403),
     Case("GET", "/cockpit", "/cockpit", 403),
+    Case("GET", "/cover", "/cover", 403),
+    Case("POST", "/cover/roster", "/cover/roster", 403, {"username": "member2", "weekday": "mon", "start_h": 8,
+                                                          "end_h": 18}),
+    Case("POST", "/cover/leave", "/cover/leave", 403, {"username": "member2", "starts_at": "2026-12-01T00:00:00Z",
+                                                        "ends_at": "2026-12-02T00:00:00Z"}),
     Case("GET", "/cockpit/{table}.csv", "/cockpit/grids.csv", 403),
     Case("GET", "/events", "/events", 200),
 ]
