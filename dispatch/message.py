@@ -68,17 +68,21 @@ the link. Well within WeCom's 2,048 bytes and DingTalk's and Feishu's limits."""
 
 _KIND = {
     "zh": {"inactivity": "长时间无动静", "no_water": "长时间未用水", "hub_offline": "设备离线",
-           "water_running": "水流不停", "gas_running": "燃气长时间开启", "unusual_day": "今日异常"},
+           "water_running": "水流不停", "gas_running": "燃气长时间开启", "unusual_day": "今日异常",
+           "help": "按下了求助按钮"},
     "en": {"inactivity": "no sign of life", "no_water": "no water used", "hub_offline": "hub offline",
-           "water_running": "water running", "gas_running": "gas left on", "unusual_day": "unusual day"},
+           "water_running": "water running", "gas_running": "gas left on", "unusual_day": "unusual day",
+           "help": "help button pressed"},
 }
 _COLOUR = {"zh": {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝", "green": "绿"}}
 _WORDS = {
-    "zh": {"opened": "请查看", "escalated": "无人确认，请处理", "acknowledged": "已有人确认",
-           "resolved": "已处理完毕", "cleared": "已自行解除", "urgent": "紧急", "for": "持续",
+    "zh": {"opened": "请查看", "escalated": "无人确认，请处理", "reminder": "提醒：仍无人确认，请处理",
+           "acknowledged": "已有人确认", "resolved": "已处理完毕", "cleared": "已自行解除", "urgent": "紧急",
+           "for": "持续",
            "told": "已通知", "and": "、", "more": "等{n}人", "ack": "点此确认：", "sep": "；",
            "brand": "【守望】"},
     "en": {"opened": "please check", "escalated": "nobody has taken it, please act",
+           "reminder": "reminder: still nobody has taken it",
            "acknowledged": "someone is on it", "resolved": "resolved", "cleared": "cleared itself",
            "urgent": "URGENT", "for": "for", "told": "also told", "and": ", ", "more": "+{n} more",
            "ack": "Acknowledge: ", "sep": "; ", "brand": "[Shouwang] "},

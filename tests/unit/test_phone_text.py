@@ -78,3 +78,14 @@ def test_the_json_carries_the_phone_text_in_the_channels_language() -> None:
                         told=["李明"], lang="zh", now=NOW)
     assert body["text"].endswith("\n点此确认：https://sw.example.org/ack/t.o.k.e.n")
     assert "已通知李明" in body["text"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("event", list(DeliveryEvent))
+@pytest.mark.parametrize("kind", list(AlertKind))
+def test_every_event_of_every_kind_has_words(event: DeliveryEvent, kind: AlertKind, lang: str) -> None:
+    # A reminder and a help press once had none: their deliveries failed with a KeyError, retried for ever.
+    alert = Alert(7, "hh-1", kind, AlertState.OPEN, Severity.URGENT, NOW, NOW - 600, "x")
+    text = phone_text(event, alert, HOME, told=[], lang=lang, now=NOW, link=LINK)
+    if lang == "zh":
+        assert kind.value not in words(text)  # said in words, not the code's name
