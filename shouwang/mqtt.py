@@ -72,6 +72,17 @@ def _filter_of(subscription: str) -> str:
     return subscription
 
 
+def _matcher(filters: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a topic matches any of `filters`. Filters whose only wildcard is a final `#` (the
+    gateway's and detector's) are a prefix test, which a busy gateway makes per message; others
+    go through paho's general matcher."""
+    if all("+" not in f and "#" not in f[:-1] and f.endswith("/#") for f in filters):
+        prefixes = tuple(f[:-1] for f in filters)
+        parents = frozenset(f[:-2] for f in filters)  # `a/#` also matches `a` itself
+        return lambda topic: topic.startswith(prefixes) or topic in parents
+    return lambda topic: any(paho.topic_matches_sub(f, topic) for f in filters)
+
+
 class MqttClient:
     """A connected paho client that re-subscribes after every reconnect."""
 
@@ -92,6 +103,7 @@ class MqttClient:
         self._level = logging.DEBUG if quiet else logging.INFO
         self._subscriptions = list(subscriptions)
         self._filters = [_filter_of(s) for s in self._subscriptions]
+        self._wanted = _matcher(self._filters)
         self._handler = on_message
         self._connected = threading.Event()
         self._subscribed = threading.Event()
@@ -297,15 +309,16 @@ class MqttClient:
         self._connected.clear()
 
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        if self._handler is None or not any(paho.topic_matches_sub(f, msg.topic) for f in self._filters):
+        topic = msg.topic  # paho decodes it afresh at each reading
+        if self._handler is None or not self._wanted(topic):
             # amqtt 0.12 sends a connecting client retained messages matching *other* clients'
             # subscriptions; never pass on what we did not ask for.
-            log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, msg.topic)
+            log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, topic)
             if self._manual_ack and msg.qos > 0:
                 self._client.ack(msg.mid, msg.qos)  # nothing to commit: done with it
             return
         try:
-            self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain),
+            self._handler(Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain),
                                   msg.mid, self._connection))
         except Exception:  # never let a handler bug kill paho's network thread
-            log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, msg.topic)
+            log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, topic)
