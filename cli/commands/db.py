@@ -6,8 +6,10 @@ import argparse
 from typing import Any
 
 from cli.commands.common import load_settings
+from shouwang.domain.errors import InvalidInput
 from shouwang.storage import migrate
 from shouwang.storage.database import open_engine
+from shouwang.storage.influx_flux import RetentionPlan, hourly_task
 
 
 def add_parser(commands: Any) -> None:
@@ -33,6 +35,15 @@ def add_parser(commands: Any) -> None:
     revision.add_argument("-m", "--message", required=True, help="what the migration does, e.g. 'add visits.kind'")
     revision.add_argument("--empty", action="store_true", help="an empty migration to write by hand")
     revision.set_defaults(handler=handle_revision)
+    influx = sub.add_parser(
+        "influx-setup", help="create or update InfluxDB 2's buckets, their retention and the hourly task",
+        description="Create or update the InfluxDB 2 buckets for raw readings (kept "
+                    "storage.influx_raw_retention_days) and hourly signs of life (kept "
+                    "storage.influx_hourly_retention_days), and the task that fills the second from "
+                    "the first every hour. Safe to run again after changing a retention.")
+    influx.add_argument("--print", action="store_true", dest="print_only",
+                        help="print the plan and the task's Flux instead of applying them")
+    influx.set_defaults(handler=handle_influx_setup)
 
 
 def handle_status(args: argparse.Namespace) -> int:
@@ -67,4 +78,34 @@ def handle_upgrade(args: argparse.Namespace) -> int:
 def handle_revision(args: argparse.Namespace) -> int:
     path = migrate.new_revision(args.message, autogenerate=not args.empty)
     print(f"wrote {path}; read it, adjust it, and add a test if it moves data")
+    return 0
+
+
+MIN_RAW_DAYS = 28.0
+"""The detector re-reads up to four weeks of raw readings when it starts without its snapshot."""
+
+
+def handle_influx_setup(args: argparse.Namespace) -> int:
+    storage = load_settings(args).storage
+    plan = RetentionPlan(storage.influx_bucket, storage.influx_raw_retention_days,
+                         storage.influx_hourly_bucket, storage.influx_hourly_retention_days)
+    if 0 < plan.raw_days < MIN_RAW_DAYS:
+        raise InvalidInput(f"storage.influx_raw_retention_days is {plan.raw_days:g}; keep raw readings at least "
+                           f"{MIN_RAW_DAYS:g} days (the detector re-reads four weeks when it starts afresh)")
+    if plan.raw_bucket == plan.hourly_bucket:
+        raise InvalidInput("storage.influx_bucket and storage.influx_hourly_bucket must differ")
+    for line in plan.describe():
+        print(line)
+    if args.print_only:
+        print()
+        print(hourly_task(raw_bucket=plan.raw_bucket, hourly_bucket=plan.hourly_bucket, org=storage.influx_org))
+        return 0
+    if not storage.influx_url or storage.influx_token is None:
+        raise InvalidInput("influx-setup needs SHOUWANG_STORAGE__INFLUX_URL and SHOUWANG_STORAGE__INFLUX_TOKEN "
+                           "(a token allowed to manage buckets and tasks)")
+    from shouwang.storage.readings_influx import set_up
+
+    for line in set_up(url=storage.influx_url, token=storage.influx_token.get_secret_value(),
+                       org=storage.influx_org, plan=plan):
+        print(line)
     return 0
