@@ -5,7 +5,8 @@ households, on one core. Prints figures; asserts nothing.
     python -m benchmarks.detector_scale --households 100000 --ticks 5
 
 The households are those of `benchmarks/bench_detector_tick.py` (four weeks of synthetic learned
-rhythm each, one hub each, buildings of 40). The process is pinned to one CPU. State counts the
+rhythm each, one hub each, buildings of 40); the table is sized for them up front
+(`HouseholdTable.reserve`). The process is pinned to one CPU. State counts the
 household table's columns (per household present, and as allocated: the table grows by
 doubling), the hub table, and the Python strings and dicts that name rows; the resident set
 growth is printed beside it as a check.
@@ -26,11 +27,37 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from benchmarks.bench_detector_tick import NOW, contexts, learned_state
+from benchmarks.bench_detector_tick import NOW, contexts
 from detector.learned import LearnedDetector
+from detector.limits import apply_prior
+from detector.rhythm import DEFAULT_DAY_PRIOR, cumulative, shrunk_rates
 from shouwang.settings import DetectorSettings
 
 MB = 1024 * 1024
+CHUNK = 65_536
+
+
+def learned_state(detector: LearnedDetector, rng: np.random.Generator) -> None:
+    """As bench_detector_tick's, in chunks, so a million households need no temporaries of their size."""
+    t, s = detector.table, detector.settings.learned
+    for first in range(0, len(t), CHUNK):
+        rows = slice(first, min(first + CHUNK, len(t)))
+        n = rows.stop - rows.start
+        scale = rng.gamma(4.0, 0.25, size=(n, 1))
+        t.counts[rows] = rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale).astype(np.float32)
+        t.exposure[rows] = 4.0
+        t.cum[rows] = cumulative(shrunk_rates(t.counts[rows], t.exposure[rows], DEFAULT_DAY_PRIOR,
+                                              day_strength=s.day_prior_days, week_strength=s.week_prior_days,
+                                              jitter_h=s.jitter_min / 60.0))
+        t.learned_days[rows] = 28
+        t.threshold_own[rows] = rng.uniform(3, 8, size=(n, t.threshold_own.shape[1]))
+        t.wake_own_h[rows] = rng.uniform(7, 9, size=n)
+        t.last_sign[rows] = NOW - rng.exponential(1800.0, size=n)
+        t.last_water[rows] = t.last_sign[rows] - rng.exponential(3600.0, size=n)
+        t.heard_at[rows] = NOW - rng.uniform(0, 600, size=n)
+        t.first_heard[rows] = NOW - 60 * 86400
+        apply_prior(t, np.arange(rows.start, rows.stop), s, detector.population, ceiling_s=detector.ceiling_s)
+    detector.hubs.heard_at[:] = t.heard_at[detector.hubs.household]
 
 
 def rss_mb() -> float:
@@ -66,6 +93,7 @@ def run(households: int, ticks: int) -> None:
     gc.collect()
     before = rss_mb()
     detector = LearnedDetector(DetectorSettings(), ZoneInfo("Asia/Shanghai"))
+    detector.table.reserve(households)
     started = time.perf_counter()
     detector.assess(NOW, {}, ctx)
     first_s = time.perf_counter() - started
