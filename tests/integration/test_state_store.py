@@ -205,3 +205,11 @@ def test_a_hub_id_no_topic_or_column_can_carry_is_refused_at_registration(state:
         with pytest.raises(InvalidInput, match="not valid"):
             state.registry.add_hub(Hub(bad, "hh-1"), now=NOW)
     state.registry.add_hub(Hub("h" * 64, "hh-1"), now=NOW)
+
+
+def test_a_households_rhythm_is_saved_replaced_and_read(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    home(state, "hh-2", "g-a")
+    state.rhythm.save({"hh-1": [0.5] * 168, "hh-2": [1.0] * 167}, now=NOW)  # a short one is skipped
+    state.rhythm.save({"hh-1": [0.25] * 168}, now=NOW + 60)
+    assert state.rhythm.of(["hh-1", "hh-2"]) == {"hh-1": [0.25] * 168}
