@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
 from shouwang.broker import EmbeddedBroker, free_port
 from shouwang.mqtt import MqttClient
@@ -139,7 +140,7 @@ def raw_rate(settings: MqttSettings, load: Load) -> float | None:
 
 
 def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: int,
-                ready: Event, stop: Event) -> None:
+                ready: Event, stop: Event, cpu: Any) -> None:
     """One gateway process, as `shouwang gateway` would run it."""
     from gateway.service import Gateway
     from shouwang.clock import SystemClock
@@ -153,8 +154,10 @@ def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: 
     gateway = Gateway(mqtt=mqtt, settings=GatewaySettings(), readings=readings, state=state,
                       clock=SystemClock(), metrics=Metrics(), client_id=f"gateway-{index}")
     gateway.start()
+    started = time.process_time()
     ready.set()
     stop.wait()
+    cpu.put(time.process_time() - started)  # every thread's: paho's network thread and the worker
     gateway.stop()
     readings.close()
     state.close()
@@ -202,8 +205,9 @@ def count(readings_path: Path) -> int:
         return int(db.execute("SELECT count(*) FROM readings").fetchone()[0])
 
 
-def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> tuple[float, int]:
-    """Messages/s from the first publish to the last reading committed, and readings lost."""
+def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> tuple[float, int, float]:
+    """Messages/s from the first publish to the last reading committed, readings lost, and the
+    gateways' CPU seconds."""
     expected = load.sent * load.batch
     with tempfile.TemporaryDirectory() as tmp, state_store(state, Path(tmp)) as url:
         register(url, load.hubs)
@@ -213,8 +217,9 @@ def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> 
         settings = mqtt.model_copy(update={"client_id_prefix": f"bench-{run_id}", **shared})
         context = multiprocessing.get_context("spawn")
         stop = context.Event()
+        cpu = context.Queue()
         readies = [context.Event() for _ in range(gateways)]
-        processes = [context.Process(target=run_gateway, args=(settings, url, readings_path, k, readies[k], stop))
+        processes = [context.Process(target=run_gateway, args=(settings, url, readings_path, k, readies[k], stop, cpu))
                      for k in range(gateways)]
         for p in processes:
             p.start()
@@ -231,9 +236,10 @@ def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> 
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
         stop.set()
+        cpu_s = sum(cpu.get(timeout=60) for _ in processes)
         for p in processes:
             p.join(60)
-    return load.sent * stored / expected / elapsed, expected - stored
+    return load.sent * stored / expected / elapsed, expected - stored, cpu_s
 
 
 def main() -> None:
@@ -262,11 +268,11 @@ def main() -> None:
                 for gateways in args.gateways:
                     if gateways > 1 and args.broker == "embedded":
                         continue  # amqtt has no shared subscriptions
-                    rate, lost = shouwang_rate(mqtt, load, state, gateways)
+                    rate, lost, cpu_s = shouwang_rate(mqtt, load, state, gateways)
                     ratio = f"ratio {rate / raw:.2f}" if raw else ""
                     print(f"  shouwang  {state:<8} {gateways} gateway{'s' if gateways > 1 else ' '}     "
-                          f"{rate:>9,.0f} messages/s  {rate * batch:>10,.0f} readings/s  lost {lost:,}  {ratio}",
-                          flush=True)
+                          f"{rate:>9,.0f} messages/s  {rate * batch:>10,.0f} readings/s  lost {lost:,}  "
+                          f"{ratio}  (gateway CPU {cpu_s / load.sent * 1e6:.0f} µs/message)", flush=True)
 
 
 if __name__ == "__main__":

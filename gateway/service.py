@@ -218,7 +218,7 @@ class Gateway:
                 self._ack([message])
 
     def _ack(self, messages: list[Message]) -> None:
-        void = sum(1 for message in messages if not self._client.ack(message))
+        void = self._client.ack_many(messages)
         if void:  # received on a connection since lost: the broker sends them again
             log.info("gateway.ack_void messages=%d reason=connection_lost", void)
 

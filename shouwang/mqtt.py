@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import ssl
+import struct
 import threading
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as paho
+from paho.mqtt.client import PUBACK
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -61,6 +63,7 @@ class Will:
 
 
 MessageHandler = Callable[[Message], None]
+_PUBACK = struct.Struct("!BBH")  # fixed header, remaining length 2, packet id: as paho packs it
 _CONNECTIONS = itertools.count(1)
 """Numbers each connection of every client in the process."""
 
@@ -207,6 +210,36 @@ class MqttClient:
             log.warning("mqtt.ack_failed client=%s mid=%d rc=%s", self.client_id, message.mid, rc.name)
             return False
         return True
+
+    def ack_many(self, messages: Sequence[Message]) -> int:
+        """Acknowledge a committed batch; returns how many could no longer be (see `ack`).
+
+        One PUBACK packet per message, as `ack` sends, but handed to paho as one write: paho
+        queues each packet apart, wakes its network thread for each (a syscall) and sends each
+        in its own `send`, which cost a busy gateway as much as a third of its work per message.
+        The bytes on the wire are the same. Without that paho internal, each is acked alone."""
+        queue_packet = getattr(self._client, "_packet_queue", None)
+        if not self._manual_ack or queue_packet is None:
+            return sum(1 for m in messages if not self.ack(m))
+        void = 0
+        packets = bytearray()
+        with self._ack_lock:
+            for message in messages:
+                if message.qos == 0:
+                    continue
+                if message.connection != self._connection:
+                    void += 1
+                elif message.qos == 1:
+                    packets += _PUBACK.pack(PUBACK, 2, message.mid)
+                elif not self.ack(message):  # QoS 2: rare, and its PUBCOMP is paho's business
+                    void += 1
+            if packets:
+                rc = queue_packet(PUBACK, bytes(packets), 0, 0)
+                if rc is not MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    log.warning("mqtt.ack_failed client=%s messages=%d rc=%s", self.client_id,
+                                len(packets) // 4, rc.name)
+                    return void + len(packets) // 4
+        return void
 
     def stop(self) -> None:
         if self._manual_ack:
