@@ -59,47 +59,47 @@ class SchemaStatus:
         return f"the state store's schema is {self.kind} (revision {self.revision}, newest {self.head})"
 
 
-def _config(connection: Connection | None = None) -> Config:
+def _config(connection: Connection | None = None, location: Path = MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(location))
     config.set_main_option("file_template", "%%(rev)s")
     config.attributes["connection"] = connection
     return config
 
 
 @functools.cache
-def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+def _scripts(location: Path = MIGRATIONS) -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config(location=location))
 
 
-def head() -> str:
+def head(location: Path = MIGRATIONS) -> str:
     """The newest revision this code knows."""
-    heads = _scripts().get_heads()
+    heads = _scripts(location).get_heads()
     if len(heads) != 1:
         raise ShouwangError(f"the migrations have {len(heads)} heads {heads}; merge them "
                             "(`alembic merge`, see docs/migrations.md)")
     return heads[0]
 
 
-def revisions() -> list[str]:
+def revisions(location: Path = MIGRATIONS) -> list[str]:
     """Every revision, oldest first."""
-    return [s.revision for s in reversed(list(_scripts().walk_revisions()))]
+    return [s.revision for s in reversed(list(_scripts(location).walk_revisions()))]
 
 
-def status(engine: Engine) -> SchemaStatus:
+def status(engine: Engine, location: Path = MIGRATIONS) -> SchemaStatus:
     with engine.connect() as db:
-        return _status(db)
+        return _status(db, location)
 
 
-def _status(db: Connection) -> SchemaStatus:
+def _status(db: Connection, location: Path = MIGRATIONS) -> SchemaStatus:
     names = set(inspect(db).get_table_names())
-    newest = head()
+    newest = head(location)
     if VERSION_TABLE in names:
         revision = db.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
         if revision is not None:
             if revision == newest:
                 return SchemaStatus("current", revision, newest)
-            known = revision in revisions()
+            known = revision in revisions(location)
             return SchemaStatus("behind" if known else "ahead", revision, newest)
     if names & set(metadata.tables):
         return SchemaStatus("unversioned", None, newest)
@@ -128,9 +128,11 @@ def _create(engine: Engine, lock: AbstractContextManager[Any] | None) -> SchemaS
         return found
 
 
-def upgrade(engine: Engine, say: Callable[[str], None] = print) -> SchemaStatus:
-    """Bring the store to the newest schema, saying each step; refuse what it cannot recognise."""
-    found = status(engine)
+def upgrade(engine: Engine, say: Callable[[str], None] = print, *,
+            location: Path = MIGRATIONS) -> SchemaStatus:
+    """Bring the store to the newest schema, saying each step; refuse what it cannot recognise.
+    (`location`: another migrations folder, for tests of migrations yet to be written.)"""
+    found = status(engine, location)
     if found.kind == "new":
         _create(engine, None)
         say(f"created a new state store at revision {found.head}")
@@ -143,12 +145,12 @@ def upgrade(engine: Engine, say: Callable[[str], None] = print) -> SchemaStatus:
     with _migrating(engine) as db:
         if found.kind == "unversioned":
             _recognise(db, say)
-            MigrationContext.configure(db).stamp(_scripts(), BASELINE)
+            MigrationContext.configure(db).stamp(_scripts(location), BASELINE)
             say(f"recognised a store made before migrations as the baseline; stamped it {BASELINE}")
-        before = _status(db).revision
-        command.upgrade(_config(db), "head")
-        say(f"upgraded the state store from revision {before} to {head()}")
-    return status(engine)
+        before = _status(db, location).revision
+        command.upgrade(_config(db, location), "head")
+        say(f"upgraded the state store from revision {before} to {head(location)}")
+    return status(engine, location)
 
 
 @contextmanager

@@ -208,3 +208,46 @@ def test_db_upgrade_and_status_from_the_command_line(tmp_path: Path, monkeypatch
     assert "up to date" in capsys.readouterr().out
     assert main(["households", "list"]) == 0
     assert "hh-001" in capsys.readouterr().out
+
+
+REBUILD = '''"""test: copy two tables, as a migration that alters a column must on SQLite"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_rebuild_for_test"
+down_revision = "0001_baseline"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("alerts", recreate="always") as batch:
+        batch.add_column(sa.Column("channel_hint", sa.String(16)))
+    with op.batch_alter_table("households", recreate="always") as batch:
+        batch.alter_column("alias", existing_type=sa.String(200), type_=sa.String(300))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_migration_that_copies_referenced_tables_on_sqlite_keeps_every_row_and_index(tmp_path: Path) -> None:
+    """SQLite alters a table by copying it; alerts and households are referenced by other tables
+    and alerts carries the partial unique index that allows one unresolved alert per kind."""
+    location = tmp_path / "migrations"
+    shutil.copytree(migrate.MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
+    (location / "versions" / "0002_rebuild_for_test.py").write_text(REBUILD)
+    copy = tmp_path / "old.db"
+    shutil.copy(FIXTURE, copy)
+    engine = open_engine(f"sqlite:///{copy}")
+    before = rows(engine)
+    found = migrate.upgrade(engine, say=lambda _: None, location=location)
+    assert found.kind == "current" and found.revision == "0002_rebuild_for_test"
+    assert rows(engine) == before
+    with engine.connect() as db:
+        index = db.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ux_alerts_one_unresolved'")).scalar()
+        broken = db.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    engine.dispose()
+    assert index is not None and "WHERE state != 'resolved'" in index
+    assert broken == []
