@@ -153,6 +153,12 @@ class HouseholdTable:
         self._index[household_id] = i
         return i
 
+    def reserve(self, capacity: int) -> None:
+        """Room for `capacity` households at once (a city's registry known in advance): growing
+        by doubling holds the old columns and the new, twice as large, at the same time."""
+        if capacity > self.capacity:
+            self._grow(capacity)
+
     @property
     def capacity(self) -> int:
         return int(self.last_sign.shape[0])

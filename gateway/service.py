@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
@@ -21,13 +22,15 @@ from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
 from shouwang.storage.dead_letters import Caps, DeadLetter
-from shouwang.storage.ports import ReadingStore
+from shouwang.storage.ports import ReadingStore, ReadingStoreUnavailable
 from shouwang.storage.state import StateStore
 
 log = logging.getLogger(__name__)
 _STOP = object()
 WRITE_ATTEMPTS = 6
 INTERNAL_TRACEBACK_EVERY_S = 60.0
+TOPICS_REMEMBERED = 1 << 17
+"""Parsed topics kept (about 250 bytes each): every sensor of 30,000 hubs."""
 
 
 @dataclass
@@ -108,6 +111,9 @@ class Gateway:
         self._caps = Caps(per_hub=settings.dead_letters_per_hub, total=settings.dead_letters_total)
         self._rejections = RejectionLog(settings.rejection_log_interval_s)
         self._traceback_at = float("-inf")
+        # The same few topics (a hub's four or so sensors) come again and again: parse each once.
+        # A refused topic raises afresh each time (lru_cache keeps no exceptions).
+        self._parse = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(topics.parse)
         subscription = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
@@ -223,6 +229,9 @@ class Gateway:
         unacknowledged (the broker delivers it again after a reconnect)."""
         try:
             self._process(messages)
+        except ReadingStoreUnavailable:  # only while stopping: the broker keeps them for the next start
+            log.info("gateway.stopped_unstored messages=%d: left unacknowledged", len(messages))
+            return
         except Exception:
             self._metrics.ingest_errors.inc()
             log.exception("gateway.batch_failed messages=%d", len(messages))
@@ -239,7 +248,7 @@ class Gateway:
                 self._ack([message])
 
     def _ack(self, messages: list[Message]) -> None:
-        void = sum(1 for message in messages if not self._client.ack(message))
+        void = self._client.ack_many(messages)
         if void:  # received on a connection since lost: the broker sends them again
             log.info("gateway.ack_void messages=%d reason=connection_lost", void)
 
@@ -267,23 +276,32 @@ class Gateway:
                 self._metrics.dead_letters_dropped.inc(dropped)
 
     def _write(self, accepted: list[StoredReading], batch: _Batch, now: float) -> None:
-        """Write, retrying a failing store; after that, keep the readings as dead letters."""
+        """Write the readings. While the store is unavailable, keep trying and acknowledge nothing:
+        the queue fills, paho stops reading and the broker holds the backlog (back-pressure). A
+        store that refuses these readings is tried a few times, then they become dead letters."""
         pause = 0.1
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 new = self._readings.write(accepted)
-                self.stored += new
-                self._metrics.readings_accepted.inc(new)
-                if new < len(accepted):  # already stored: delivered again after a crash
-                    self._metrics.readings_duplicate.inc(len(accepted) - new)
-                    log.info("gateway.duplicates_ignored count=%d", len(accepted) - new)
-                return
-            except Exception as exc:  # the store's own errors vary by adapter
+            except ReadingStoreUnavailable as exc:
+                self._metrics.ingest_errors.inc()
+                if self._stopping.is_set():
+                    raise  # leave the batch unacknowledged: the broker delivers it again
+                log.warning("gateway.store_unavailable attempt=%d readings=%d error=%r: holding the "
+                            "batch, acknowledging nothing until it is stored", attempt, len(accepted), exc)
+            except Exception as exc:  # the store refused them: the adapter's own errors vary
                 self._metrics.ingest_errors.inc()
                 log.warning("gateway.store_failed attempt=%d readings=%d error=%r",
                             attempt, len(accepted), exc)
-                time.sleep(pause)
-                pause = min(5.0, pause * 2)
+                if attempt >= WRITE_ATTEMPTS:
+                    break
+            else:
+                self._stored(new, len(accepted))
+                return
+            self._stopping.wait(pause)
+            pause = min(5.0, pause * 2)
         for r in accepted:
             batch.letters.append(self._letter(
                 now, topics.reading_topic(self._prefix, r.hub_id, r.sensor), r.hub_id,
@@ -291,13 +309,20 @@ class Gateway:
                           json.dumps({"ts": r.ts, "value": r.value, "power_w": r.power_w,
                                       "seq": r.seq}))))
 
+    def _stored(self, new: int, sent: int) -> None:
+        self.stored += new
+        self._metrics.readings_accepted.inc(new)
+        if new < sent:  # already stored: delivered again after a crash
+            self._metrics.readings_duplicate.inc(sent - new)
+            log.info("gateway.duplicates_ignored count=%d", sent - new)
+
     def _decode(self, message: Message, batch: _Batch, now: float) -> None:
-        hub_id = topics.hub_id_from(message.topic, self._prefix)
         try:
-            topic = topics.parse(message.topic, self._prefix)
+            topic = self._parse(message.topic, self._prefix)
         except topics.TopicError as exc:
-            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
-                "bad_topic", str(exc), message.payload[:200].decode("utf-8", "replace"))))
+            batch.letters.append(self._letter(now, message.topic, topics.hub_id_from(message.topic, self._prefix),
+                                              Rejection("bad_topic", str(exc),
+                                                        message.payload[:200].decode("utf-8", "replace"))))
             return
         if isinstance(topic, topics.StatusTopic):
             self._presence(message, topic, batch, now)

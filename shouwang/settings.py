@@ -192,6 +192,13 @@ class StorageSettings(Group):
     influx_token: SecretStr | None = Field(default=None, description="an InfluxDB 2 token that may write the bucket")
     influx_org: str = Field(default="shouwang", description="the InfluxDB 2 organisation")
     influx_bucket: str = Field(default="readings", description="the InfluxDB 2 bucket for readings")
+    influx_raw_retention_days: float = Field(
+        default=180.0, ge=0, description="how long InfluxDB keeps raw readings (0: for ever); at least the "
+        "detector's four weeks. Applied by `shouwang db influx-setup`")
+    influx_hourly_bucket: str = Field(
+        default="readings_hourly", description="the InfluxDB 2 bucket for hourly signs of life (downsampled)")
+    influx_hourly_retention_days: float = Field(
+        default=0.0, ge=0, description="how long InfluxDB keeps hourly signs of life (0: for ever)")
 
     def state_database_url(self) -> str:
         return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"

@@ -245,3 +245,11 @@ def test_staff_channels_are_kept_in_order_with_the_old_fields_in_step(state: Sta
     assert state.registry.update_staff(made.id, channels=()).reached_by == ()
     old = staff(state, "old", Role.GRID_MEMBER, "g-a")
     assert old.channels is None and old.reached_by == (StaffChannel(Channel.MQTT),)
+
+
+def test_a_households_rhythm_is_saved_replaced_and_read(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    home(state, "hh-2", "g-a")
+    state.rhythm.save({"hh-1": [0.5] * 168, "hh-2": [1.0] * 167}, now=NOW)  # a short one is skipped
+    state.rhythm.save({"hh-1": [0.25] * 168}, now=NOW + 60)
+    assert state.rhythm.of(["hh-1", "hh-2"]) == {"hh-1": [0.25] * 168}
