@@ -19,6 +19,7 @@ from detector.base import Detector
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from detector.service import DetectorService
+from dispatch.care import CareRounds
 from dispatch.channels import MqttSender, Sender, WebhookSender
 from dispatch.service import Dispatcher
 from gateway.service import Gateway
@@ -123,6 +124,10 @@ class System:
                                      api_url=s.api.public_url, link_secret=self.secret)
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
+        care = CareRounds(settings=s.care, dispatch=s.dispatch, state=self.state, clock=self.clock,
+                          senders=senders, tz=ZoneInfo(s.timezone), api_url=s.api.public_url)
+        care.start()
+        self._stoppers.append(care.stop)
         self.detector = DetectorService(
             mqtt=s.mqtt, settings=s.detector, gateway=s.gateway, detector=make_detector(s),
             readings=self.readings, state=self.state, clock=self.clock, metrics=self.metrics,
