@@ -30,8 +30,10 @@ from api.routes import (
     hubs,
     live,
     privacy,
+    responses,
     staff,
     transfer,
+    visits,
     web,
 )
 
@@ -98,7 +100,7 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
-                   staff, transfer, audit, cockpit, ack_link, live, web, docs):
+                   staff, transfer, audit, visits, responses, cockpit, ack_link, live, web, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")

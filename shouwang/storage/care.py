@@ -14,15 +14,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from shouwang.domain.alerts import Alert
 from shouwang.domain.delivery import Channel, DeliveryStatus
 from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Household, Tier
 from shouwang.domain.notices import NewNotice, Notice, NoticeKind
 from shouwang.domain.tier_advice import StoredSuggestion, TierSuggestion
 from shouwang.storage import audit as trail
+from shouwang.storage.alerts import _alert
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
-from shouwang.storage.schema import care_notices, households, tier_suggestions
+from shouwang.storage.schema import alerts, care_notices, households, tier_suggestions, visits
 
 DISPATCH = Actor("dispatch")
 
@@ -149,6 +151,30 @@ class CareStore:
                          entity="household", entity_id=household_id,
                          details={"reason": reason, "suggestions": answered})
         return answered
+
+
+class ResponseRows:
+    """What the 369 figures are computed from: a month's alerts and the visits after them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def alerts_opened_between(self, start: float, end: float) -> list[Alert]:
+        query = (select(alerts).where(alerts.c.opened_at >= start, alerts.c.opened_at < end)
+                 .order_by(alerts.c.id))
+        with self._engine.connect() as db:
+            return [_alert(r) for r in db.execute(query)]
+
+    def visit_times(self, household_ids: Iterable[str], *, start: float) -> dict[str, list[float]]:
+        """Each household's visit times from `start` on, sorted."""
+        query = (select(visits.c.household_id, visits.c.at)
+                 .where(visits.c.household_id.in_(sorted(set(household_ids))), visits.c.at >= start)
+                 .order_by(visits.c.at))
+        found: dict[str, list[float]] = {}
+        with self._engine.connect() as db:
+            for household_id, at in db.execute(query):
+                found.setdefault(household_id, []).append(float(at))
+        return found
 
 
 def _owe(db: Connection, notice: NewNotice, now: float) -> int:
