@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cli.commands import api, evaluate, init, registry, run, settings_cmd, simulate
+from cli.commands import api, care, evaluate, init, registry, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -29,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_parser(commands)
     registry.add_parsers(commands)
     settings_cmd.add_parser(commands)
+    care.add_parser(commands)
     return top
 
 

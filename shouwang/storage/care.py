@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from shouwang.domain.alerts import Alert
 from shouwang.domain.delivery import Channel, DeliveryStatus
-from shouwang.domain.errors import NotFound
+from shouwang.domain.errors import Conflict, NotFound
 from shouwang.domain.model import Household, Tier
 from shouwang.domain.notices import NewNotice, Notice, NoticeKind
 from shouwang.domain.tier_advice import StoredSuggestion, TierSuggestion
@@ -146,7 +146,7 @@ class CareStore:
         with writing(self._engine) as db:
             answered = _decide(db, household_id, actor, reason, now, accepted=None)
             if not answered:
-                raise NotFound("open colour suggestion for household", household_id)
+                raise Conflict(f"household {household_id} has no open colour suggestion to decline")
             trail.record(db, at=now, actor=actor, action="tier_suggestion_declined",
                          entity="household", entity_id=household_id,
                          details={"reason": reason, "suggestions": answered})

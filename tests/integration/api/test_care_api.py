@@ -70,7 +70,7 @@ def test_an_open_colour_suggestion_shows_on_the_card_until_someone_decides(commu
     assert state.care.suggestion(suggestion.id).state == "declined"
     again = client.post("/households/h-east-yellow/colour-suggestion/decline", json={"reason": "again"},
                         headers=auth("member1"))
-    assert again.status_code == 404
+    assert again.status_code == 409
 
 
 def test_the_369_figures_cover_only_the_grids_a_worker_looks_after(community: Community) -> None:
