@@ -65,7 +65,7 @@ def visit_due(household: Household, last_visit_at: float | None, roster: Sequenc
               every_s: float, now: float) -> VisitDue:
     """When `household` is next due a visit: a cadence after the last one (or after it came under
     watch, when nobody has visited it yet)."""
-    start = last_visit_at if last_visit_at is not None else (household.monitoring_since or now)
+    start = next(t for t in (last_visit_at, household.monitoring_since, now) if t is not None)
     return VisitDue(household.id, household.tier, last_visit_at, start + every_s, every_s,
                     tuple(s.id for s in claimants(household, roster)), now)
 
