@@ -274,6 +274,7 @@ function card(home, asLink = true) {
     el("div", { class: "meta" }, ...last),
     home.away_until ? el("div", { class: "meta", text: `${t("away")} ${clock(home.away_until)}` }) : null,
     usualLine(home),
+    ...careLines(home),
     el("div", { class: "status", text: status }),
   ];
   const attrs = { class: `card tier-${home.colour}`, "data-household": home.id,
@@ -319,6 +320,7 @@ async function refreshHome(id, { onlyIfChanged = false } = {}) {
   else renderCards();
   if (location.hash === `#/household/${encodeURIComponent(id)}`) {
     $("household-card").replaceChildren(card(app.homes.get(id), false));
+    renderHouseholdCare(app.homes.get(id));
   }
 }
 
@@ -625,7 +627,9 @@ const current = () => $("household").dataset.household;
 function clearHousehold() {
   delete $("household").dataset.household;
   for (const id of ["household-title", "household-card", "household-alerts", "chart", "legend",
-                    "timeline", "chart-silence"]) $(id).replaceChildren();
+                    "timeline", "chart-silence", "household-care-visit", "household-care-suggestion"]) $(id).replaceChildren();
+  delete $("household-care-suggestion").dataset.suggestion;
+  $("household-care").hidden = true;
   $("visit-note").value = "";
 }
 
@@ -653,6 +657,7 @@ async function openHousehold(id) {
   app.homes.set(id, home);
   $("household-title").textContent = home.alias || home.id;
   $("household-card").replaceChildren(card(home, false));
+  renderHouseholdCare(home);
   $("household").dataset.household = id;
   const readable = app.me?.role !== "volunteer";
   $("chart").closest("section").hidden = !readable;
