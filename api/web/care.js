@@ -14,7 +14,7 @@ Object.assign(TEXT.zh, {
   overdueFor: "逾期 {d}", responsesTitle: "369 限时响应（{m}）",
   responsesHint: "本月警报中，{r} 小时内确认、{h} 小时内上门或处置、{s} 小时内办结的比例。",
   r_group: "分组", r_alerts: "警报", r_respond: "{h} 小时内确认", r_handle: "{h} 小时内处置",
-  r_settle: "{h} 小时内办结", by_all: "全社区", csv_responses: "369 限时响应",
+  r_settle: "{h} 小时内办结", by_all: "全社区", csv_responses: "369 限时响应", durDays: "{n} 天",
 });
 Object.assign(TEXT.en, {
   visitOverdue: "Visit overdue (due {d})", visitDueLine: "Last visit: {last} · next due: {due}",
@@ -30,6 +30,7 @@ Object.assign(TEXT.en, {
     + "resolved) within {h} h and resolved within {s} h.",
   r_group: "Group", r_alerts: "Alerts", r_respond: "acknowledged ≤ {h} h", r_handle: "handled ≤ {h} h",
   r_settle: "resolved ≤ {h} h", by_all: "Whole community", csv_responses: "369 response limits",
+  durDays: "{n} days",
 });
 
 // ---- cards ---------------------------------------------------------------------------------
@@ -95,7 +96,8 @@ async function renderCockpitCare(visit) {
   $("cockpit-visits").replaceChildren(...(overdue.length ? overdue.map((v) => el("li", { class: `alert tier-${v.colour}` },
     el("a", { href: `#/household/${encodeURIComponent(v.household_id)}`, text: v.alias || v.household_id }),
     ` · ${t(v.colour)} · ${gridName(v.grid_id)} · ${t("lastVisit")} ${clock(v.last_visit_at)} · `
-      + `${fill("overdueFor", { d: duration(Math.round(v.overdue_h * 60)) })} · `
+      + `${fill("overdueFor", { d: v.overdue_h >= 48 ? fill("durDays", { n: Math.floor(v.overdue_h / 24) })
+                                                        : duration(Math.round(v.overdue_h * 60)) })} · `
       + fill("claimedBy", { who: v.claimed_by.map((id) => names.get(id) ?? `#${id}`).join(t("listSep")) || t("none") })))
     : [el("li", { class: "quiet", text: t("noVisitsDue") })]));
   $("responses-title").textContent = fill("responsesTitle", { m: report.month });
