@@ -700,7 +700,7 @@ async function route() {
     else {
       app.visit++;
       show("dashboard");
-      await Promise.all([loadHomes(), loadAlerts()]);
+      await Promise.all([loadHomes(), loadAlerts(), renderMyResponses(app.visit)]);
     }
   } catch (e) { if (e.message !== "401") toast(problem(e), { error: true }); }
 }

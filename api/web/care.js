@@ -15,6 +15,8 @@ Object.assign(TEXT.zh, {
   responsesHint: "本月警报中，{r} 小时内确认、{h} 小时内上门或处置、{s} 小时内办结的比例。",
   r_group: "分组", r_alerts: "警报", r_respond: "{h} 小时内确认", r_handle: "{h} 小时内处置",
   r_settle: "{h} 小时内办结", by_all: "全社区", csv_responses: "369 限时响应", durDays: "{n} 天",
+  myResponsesTitle: "我负责住户的 369 限时响应（{m}）", myResponsesNone: "本月还没有需要计时的警报。",
+  myResponsesLine: "本月 {n} 条警报：{r}；{h}；{s}。", stepShare: "{label} {w}/{m}（{p}%）",
 });
 Object.assign(TEXT.en, {
   visitOverdue: "Visit overdue (due {d})", visitDueLine: "Last visit: {last} · next due: {due}",
@@ -31,6 +33,8 @@ Object.assign(TEXT.en, {
   r_group: "Group", r_alerts: "Alerts", r_respond: "acknowledged ≤ {h} h", r_handle: "handled ≤ {h} h",
   r_settle: "resolved ≤ {h} h", by_all: "Whole community", csv_responses: "369 response limits",
   durDays: "{n} days",
+  myResponsesTitle: "369 response limits for my households ({m})", myResponsesNone: "No timed alerts this month yet.",
+  myResponsesLine: "{n} alerts this month: {r}; {h}; {s}.", stepShare: "{label} {w}/{m} ({p}%)",
 });
 
 // ---- cards ---------------------------------------------------------------------------------
@@ -55,9 +59,11 @@ function renderHouseholdCare(home) {
   const holder = $("household-care-suggestion");
   // A half-written reason survives the card's periodic refresh while the suggestion is the same.
   if (!s) { holder.replaceChildren(); delete holder.dataset.suggestion; }
-  else if (holder.dataset.suggestion !== `${home.id}:${s.id}`) {
-    holder.dataset.suggestion = `${home.id}:${s.id}`;
+  else if (holder.dataset.suggestion !== `${home.id}:${s.id}:${app.lang}`) {
+    const typed = holder.dataset.suggestion?.startsWith(`${home.id}:${s.id}:`) ? $("colour-reason")?.value : "";
+    holder.dataset.suggestion = `${home.id}:${s.id}:${app.lang}`;
     holder.replaceChildren(suggestionForm(home, s));
+    $("colour-reason").value = typed || "";
   }
   box.hidden = !v && !s;
 }
@@ -85,6 +91,27 @@ function suggestionForm(home, s) {
       el("label", { for: "colour-reason", text: t("colourReason") }), reason,
       el("button", { type: "button", class: "primary", onclick: () => decide(true) }, fill("raiseTo", { c: t(s.to_colour) })),
       el("button", { type: "button", onclick: () => decide(false) }, t("keepColour"))));
+}
+
+// ---- the dashboard: a worker's own 369 figures (the cockpit is the leaders') ----------------
+async function renderMyResponses(visit) {
+  const box = $("my-responses");
+  if (!app.me || app.me.role === "volunteer" || mayOpenCockpit()) { box.hidden = true; return; }
+  let report;
+  try { report = await api("/cockpit/responses"); } catch (e) { box.hidden = true; return; }
+  if (visit !== app.visit) return;
+  const all = report.rows.find((r) => r.by === "all");
+  const h = report.limits_h;
+  const step = (key, f) => fill("stepShare", { label: fill(`r_${key}`, { h: h[key] }), w: f.within, m: f.measured,
+                                                p: f.measured ? Math.round(f.share * 100) : "–" });
+  $("my-responses-title").textContent = fill("myResponsesTitle", { m: report.month });
+  $("my-responses-line").textContent = all.alerts
+    ? fill("myResponsesLine", { n: all.alerts, r: step("respond", all.respond), h: step("handle", all.handle),
+                                s: step("settle", all.settle) })
+    : t("myResponsesNone");
+  $("my-responses-download").replaceChildren(el("button", { type: "button", onclick: downloadResponses },
+    `${t("downloadCsv")} · ${t("csv_responses")}`));
+  box.hidden = false;
 }
 
 // ---- the cockpit -----------------------------------------------------------------------------
@@ -130,3 +157,11 @@ async function downloadResponses() {
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   } catch (e) { toast(problem(e), { error: true }); }
 }
+
+// The dashboard's own figures are words built from data: built again in the language chosen
+// (app.js's handler, registered first, has switched it by now).
+document.addEventListener("DOMContentLoaded", () => {
+  $("lang").addEventListener("click", () => {
+    if (app.token && !$("dashboard").hidden) renderMyResponses(app.visit);
+  });
+});

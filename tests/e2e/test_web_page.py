@@ -174,6 +174,7 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             # No outcome is chosen for the user, and nothing resolves before one is.
             expect(item.locator("select")).to_have_value("")
             expect(item.locator('button[data-action="resolve"]')).to_be_disabled()
+            expect(page.locator("#my-responses")).to_be_hidden()  # a leader's 369 are in the cockpit
             shoot(page, "dashboard.png", tmp_path)
             if axe:
                 assert violations(page, axe) == []
@@ -326,6 +327,12 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             phone.keyboard.press("Enter")
             expect(phone.locator("#cards .card").first).to_be_visible()
             expect(phone.locator("#cockpit-link")).to_be_hidden()  # the cockpit is the leaders'
+            # ...but a grid member sees the 369 figures of their own households on the dashboard.
+            expect(phone.locator("#my-responses-title")).to_have_text(
+                re.compile(r"我负责住户的 369 限时响应（\d{4}-\d{2}）"))
+            expect(phone.locator("#my-responses-line")).to_have_text(re.compile(r"本月 \d+ 条警报：3 小时内确认 "))
+            if axe:
+                assert violations(phone, axe) == []
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
             phone.locator("#cards .card").first.click()
             expect(phone.locator("#chart svg text").first).to_be_attached(timeout=10_000)
