@@ -56,8 +56,8 @@ def report(state: StateStore, households: list[Household], *, month: str, tz: Zo
     """Every alert opened in `month` at one of `households`, timed and summed per grid and colour."""
     start, end = month_bounds(month, tz)
     homes = {h.id: h for h in households}
-    opened = [a for a in state.response_rows.alerts_opened_between(start, end) if a.household_id in homes]
-    visits = state.response_rows.visit_times({a.household_id for a in opened}, start=start)
+    opened = [a for a in state.care_rows.alerts_opened_between(start, end) if a.household_id in homes]
+    visits = state.care_rows.visit_times({a.household_id for a in opened}, start=start)
     times = responses.all_times(opened, homes, visits)
     limits = limits_of(care)
     grids = {h.grid_id for h in households}

@@ -54,7 +54,7 @@ def cards(state: StateStore, homes: list[Household], staff: Staff, *,
 def _visits_due(state: StateStore, homes: list[Household], care: CareSettings, *,
                 now: float) -> dict[str, VisitDue]:
     every = {t: care.visit_every_s(t) for t in Tier}
-    last = state.visits.last_by_household()
+    last = state.care_rows.last_visits(h.id for h in homes)
     return {d.household_id: d for d in visits_due(homes, last, state.registry.roster(), every, now=now)}
 
 

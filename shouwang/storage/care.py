@@ -153,8 +153,8 @@ class CareStore:
         return answered
 
 
-class ResponseRows:
-    """What the 369 figures are computed from: a month's alerts and the visits after them."""
+class CareRows:
+    """What the visit and 369 figures are computed from: visits, and a month's alerts."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -164,6 +164,14 @@ class ResponseRows:
                  .order_by(alerts.c.id))
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query)]
+
+    def last_visits(self, household_ids: Iterable[str]) -> dict[str, float]:
+        """When each of these households was last visited (a page of cards, not the whole table)."""
+        query = (select(visits.c.household_id, func.max(visits.c.at))
+                 .where(visits.c.household_id.in_(sorted(set(household_ids))))
+                 .group_by(visits.c.household_id))
+        with self._engine.connect() as db:
+            return {household_id: float(at) for household_id, at in db.execute(query)}
 
     def visit_times(self, household_ids: Iterable[str], *, start: float) -> dict[str, list[float]]:
         """Each household's visit times from `start` on, sorted."""

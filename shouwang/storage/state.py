@@ -10,7 +10,7 @@ from shouwang.storage.alert_query import AlertLister
 from shouwang.storage.alerts import AlertStore
 from shouwang.storage.audit import AuditTrail
 from shouwang.storage.audit_query import AuditQuery
-from shouwang.storage.care import CareStore, ResponseRows
+from shouwang.storage.care import CareRows, CareStore
 from shouwang.storage.consent import ConsentStore
 from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
@@ -46,7 +46,7 @@ class StateStore:
         self.elder_data = ElderData(engine)
         self.sign_ins = SignInAttempts(engine)
         self.care = CareStore(engine)
-        self.response_rows = ResponseRows(engine)
+        self.care_rows = CareRows(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

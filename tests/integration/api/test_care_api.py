@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
 from shouwang.domain.alerts import Outcome
+from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Tier
+from shouwang.domain.notices import NewNotice, NoticeKind
 from shouwang.domain.tier_advice import TierSuggestion
 from tests.integration.api.conftest import NOW, Community
 
@@ -105,3 +108,22 @@ def test_the_369_figures_download_as_csv_and_are_not_for_volunteers(community: C
 def test_a_month_that_is_not_one_is_refused(community: Community, month: str) -> None:
     answer = community.client.get(f"/cockpit/responses?month={month}", headers=community.auth("leader"))
     assert answer.status_code == 422
+
+
+def test_reminders_and_colour_decisions_are_part_of_an_elders_data_and_anonymised_with_it(
+    community: Community,
+) -> None:
+    state, client, auth = community.state, community.client, community.auth
+    member2 = community.staff["member2"]
+    state.care.owe([NewNotice(NoticeKind.VISIT_OVERDUE, "h-west-red", member2.id, Channel.WEBHOOK, "k",
+                              {"household": {"alias": "张凤英"}, "text_zh": "【走访提醒】张凤英…"})], now=NOW)
+    state.care.suggest(TierSuggestion("h-west-red", Tier.ORANGE, Tier.RED, ()), [], now=NOW)
+    assert client.post("/households/h-west-red/colour-suggestion/decline", json={"reason": "张凤英的儿子回来了"},
+                       headers=auth("member2")).status_code == 200
+    export = client.get("/households/h-west-red/export", headers=auth("admin")).json()
+    assert len(export["care_notices"]) == 1 and len(export["tier_suggestions"]) == 1
+    assert client.post("/households/h-west-red/anonymise", headers=auth("admin")).status_code == 200
+    after = json.dumps(client.get("/households/h-west-red/export", headers=auth("admin")).json(),
+                       ensure_ascii=False)
+    assert "张凤英" not in after
+    assert [n.kind for n in state.care.notices(household_id="h-west-red")] == [NoticeKind.VISIT_OVERDUE]
