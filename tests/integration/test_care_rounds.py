@@ -137,3 +137,40 @@ def test_three_genuine_alerts_suggest_a_hotter_colour_to_the_caseworker_and_a_pe
     assert changed[0].actor_staff_id == caseworker.id
     assert changed[0].details == {"from": "yellow", "to": "orange", "reason": "两次送医，需要每周走访",
                                   "suggestions": [waiting.id]}
+
+
+def test_a_reminder_owed_before_a_crash_is_sent_once_by_the_next_dispatch(
+    state: StateStore, receiver: WebhookReceiver,
+) -> None:
+    receiver.fail_first = 0
+    clock = FastClock(START, 1.0)
+    sender = WebhookSender(timeout_s=2)
+    try:
+        assert rounds(state, clock, sender).look(START) == 1  # stored, then the process died
+        assert receiver.to("caseworker") == []
+        after = rounds(state, clock, sender)  # a fresh dispatch over the same store
+        assert after.look(clock.now()) == 0
+        assert after.send_due() == 1 and after.send_due() == 0
+    finally:
+        sender.close()
+    assert len(receiver.to("caseworker")) == 1
+
+
+def test_a_reminder_to_a_receiver_that_is_not_there_is_retried_and_then_given_up(
+    state: StateStore, receiver: WebhookReceiver,
+) -> None:
+    caseworker = state.registry.staff_by_username("caseworker")
+    state.registry.update_staff(caseworker.id, webhook_url="http://127.0.0.1:9/closed")
+    clock = FastClock(START, 1.0)
+    sender = WebhookSender(timeout_s=1, connect_timeout_s=0.5)
+    care = CareRounds(settings=CareSettings(), dispatch=DispatchSettings(retry_initial_s=0.05, give_up_after_h=0.0001),
+                      state=state, clock=clock, senders={Channel.WEBHOOK: sender}, tz=ZoneInfo("Asia/Shanghai"))
+    try:
+        care.look(START)
+        assert care.send_due() == 0
+        [notice] = state.care.notices()
+        assert notice.status is DeliveryStatus.PENDING and notice.attempts == 1 and notice.last_error
+        wait_for(lambda: care.send_due() == 0 and state.care.notices()[0].status is DeliveryStatus.FAILED,
+                 timeout_s=10, what="the reminder given up after give_up_after_h")
+    finally:
+        sender.close()
