@@ -97,6 +97,9 @@ class CareRounds:
         if not alerts:
             return 0
         waiting = self._state.care.open_suggestions()
+        overtaken = [h for h in homes if h.id in waiting and h.tier <= waiting[h.id].to_tier]
+        if overtaken and self._state.care.close_overtaken(overtaken, now=now):
+            waiting = self._state.care.open_suggestions()
         last = self._state.care.last_suggested_at()
         added = 0
         for home in homes:

@@ -53,17 +53,19 @@ def visit_overdue(due: VisitDue, household: Household, staff: Staff, *, tz: Zone
     name = household.alias or household.id
     days = due.every_s / 86400
     late_h = due.overdue_s / 3600
-    late_zh = f"{late_h / 24:.0f} 天" if late_h >= 48 else f"{late_h:.0f} 小时"
-    late_en = f"{late_h / 24:.0f} days" if late_h >= 48 else f"{late_h:.0f} h"
+    late_zh = ("已到走访时间" if late_h < 1 else
+               f"已逾期 {late_h / 24:.0f} 天" if late_h >= 48 else f"已逾期 {late_h:.0f} 小时")
+    late_en = ("is due now" if late_h < 1 else
+               f"is {late_h / 24:.0f} days overdue" if late_h >= 48 else f"is {late_h:.0f} h overdue")
     last_zh = f"上次走访 {_local(due.last_visit_at, tz)}" if due.last_visit_at else "还没有走访记录"
     last_en = f"last visit {_local(due.last_visit_at, tz)}" if due.last_visit_at else "never visited yet"
     body = _base(NoticeKind.VISIT_OVERDUE, household, staff, api_url)
     body["visit"] = {"last_visit_at": _iso(due.last_visit_at), "due_at": _iso(due.due_at),
                      "overdue_h": round(late_h, 1), "every_days": days, "period": due.period}
     body["text_zh"] = (f"【走访提醒】{name}（{COLOUR_ZH[household.tier]}，{_cadence_zh(days)}走访）"
-                       f"已逾期 {late_zh}；{last_zh}。走访后请在页面上记录。")
-    body["text"] = (f"[Visit due] {name} ({household.tier.colour}, every {days:g} days) is "
-                    f"{late_en} overdue; {last_en}. Record the visit on the page.")
+                       f"{late_zh}；{last_zh}。走访后请在页面上记录。")
+    body["text"] = (f"[Visit due] {name} ({household.tier.colour}, every {days:g} days) "
+                    f"{late_en}; {last_en}. Record the visit on the page.")
     return body
 
 

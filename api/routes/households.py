@@ -47,7 +47,7 @@ def cards(state: StateStore, homes: list[Household], staff: Staff, *,
     return [HouseholdOut.of(h, statuses.get(h.id), monitoring=h.id in consenting,
                             alert=alerts.get(h.id), sees_readings=staff.role.sees_readings,
                             closed=closed.get(h.id), usual_now=usual.get(h.id), visit=dues.get(h.id),
-                            suggestion=suggestions.get(h.id))
+                            suggestion=s if (s := suggestions.get(h.id)) and s.to_tier < h.tier else None)
             for h in homes]
 
 

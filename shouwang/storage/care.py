@@ -141,6 +141,19 @@ class CareStore:
                                   "suggestions": answered})
         return answered
 
+    def close_overtaken(self, households: Iterable[Household], *, now: float) -> int:
+        """Open suggestions whose colour the household already has (changed another way, e.g. by
+        a leader's edit) are met: closed as accepted, so the next one can be made."""
+        closed = 0
+        with writing(self._engine) as db:
+            for home in households:
+                closed += db.execute(update(tier_suggestions).where(
+                    tier_suggestions.c.household_id == home.id, tier_suggestions.c.state == "open",
+                    tier_suggestions.c.to_tier >= int(home.tier)).values(
+                        state="accepted", decided_at=now,
+                        reason="the colour was changed another way")).rowcount
+        return closed
+
     def decline(self, household_id: str, *, reason: str, actor: Actor, now: float) -> list[int]:
         """Keep the colour: the open suggestion is declined, with why."""
         with writing(self._engine) as db:

@@ -16,6 +16,7 @@ from shouwang.domain.alerts import AlertKind, Finding, Outcome, Severity
 from shouwang.domain.delivery import Channel, DeliveryStatus
 from shouwang.domain.model import Grid, Household, Role, Tier, Visit
 from shouwang.domain.notices import NoticeKind
+from shouwang.domain.tier_advice import TierSuggestion
 from shouwang.settings import CareSettings, DispatchSettings
 from shouwang.storage.audit import Actor
 from shouwang.storage.state import StateStore
@@ -174,3 +175,24 @@ def test_a_reminder_to_a_receiver_that_is_not_there_is_retried_and_then_given_up
                  timeout_s=10, what="the reminder given up after give_up_after_h")
     finally:
         sender.close()
+
+
+def test_a_suggestion_overtaken_by_a_leaders_edit_is_closed_so_the_next_can_be_made(
+    state: StateStore, receiver: WebhookReceiver,
+) -> None:
+    suggestion = state.care.suggest(TierSuggestion("yellow-1", Tier.YELLOW, Tier.ORANGE, (1, 2, 3)), [],
+                                    now=START - HOUR)
+    state.registry.update_household("yellow-1", tier=Tier.RED)  # a leader's edit, not the suggestion
+    caseworker = state.registry.staff_by_username("caseworker")
+    opened = START - DAY
+    alert = state.alerts.open(Finding("yellow-1", AlertKind.INACTIVITY, Severity.URGENT, opened - HOUR, "quiet"),
+                              now=opened)
+    assert alert is not None
+    state.alerts.resolve(alert.id, staff=caseworker, outcome=Outcome.NEEDED_HELP, note=None, now=opened + HOUR)
+    sender = WebhookSender(timeout_s=2)
+    try:
+        rounds(state, FastClock(START, 1.0), sender).look(START)
+    finally:
+        sender.close()
+    assert state.care.suggestion(suggestion.id).state == "accepted"
+    assert state.care.open_suggestions() == {}

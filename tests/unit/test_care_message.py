@@ -38,3 +38,9 @@ def test_a_suggestion_leaves_the_decision_to_the_person() -> None:
     assert body["event"] == "tier_suggested" and body["suggestion"]["alert_ids"] == [3, 5, 9]
     assert "最近 30 天有 3 次需要处理的警报，建议由黄色调为橙色" in body["text_zh"]
     assert "是否调整由您决定" in body["text_zh"]
+
+
+def test_a_visit_that_has_just_fallen_due_says_it_is_due_not_zero_hours_late() -> None:
+    due = VisitDue("hh-7", Tier.YELLOW, NOW - 15 * DAY - 60, NOW - 60, 15 * DAY, (1,), NOW)
+    body = visit_overdue(due, HOME, STAFF, tz=TZ, api_url=None)
+    assert "（黄色，每半月走访）已到走访时间；上次走访" in body["text_zh"] and "is due now" in body["text"]
