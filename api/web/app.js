@@ -607,7 +607,7 @@ function timelineItem(event) {
   } else if (event.kind === "alert") {
     text = alertLine(d);
   } else if (event.kind === "visit") {
-    text = t("visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
+    text = t(d.how === "call" ? "call" : "visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
       + (d.note ? colon + d.note : "");
   } else if (event.kind === "silence") {
     text = `${t("away")} ${clock(new Date(d.until * 1000).toISOString())}`;
@@ -772,10 +772,11 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     const id = $("household").dataset.household;
     try {
+      const how = event.submitter?.dataset.how || "visit";  // a call counts for 369, not as a visit
       await api(`/households/${encodeURIComponent(id)}/visits`, { method: "POST",
-        body: { note: $("visit-note").value || null } });
+        body: { note: $("visit-note").value || null, how } });
       $("visit-note").value = "";
-      toast(t("visitSaved"));
+      toast(t(how === "call" ? "callSaved" : "visitSaved"));
       await openHousehold(id);
     } catch (e) { toast(problem(e), { error: true }); }
   });

@@ -15,6 +15,7 @@ Object.assign(TEXT.zh, {
   responsesHint: "本月警报中，{r} 小时内确认、{h} 小时内上门或处置、{s} 小时内办结的比例。",
   r_group: "分组", r_alerts: "警报", r_respond: "{h} 小时内确认", r_handle: "{h} 小时内处置",
   r_settle: "{h} 小时内办结", by_all: "全社区", csv_responses: "369 限时响应", durDays: "{n} 天",
+  saveCall: "电话联系上了", callSaved: "电话联系已记录", call: "电话联系",
   myResponsesTitle: "我负责住户的 369 限时响应（{m}）", myResponsesNone: "本月还没有需要计时的警报。",
   myResponsesLine: "本月 {n} 条警报：{r}；{h}；{s}。", stepShare: "{label} {w}/{m}（{p}%）",
 });
@@ -32,7 +33,7 @@ Object.assign(TEXT.en, {
     + "resolved) within {h} h and resolved within {s} h.",
   r_group: "Group", r_alerts: "Alerts", r_respond: "acknowledged ≤ {h} h", r_handle: "handled ≤ {h} h",
   r_settle: "resolved ≤ {h} h", by_all: "Whole community", csv_responses: "369 response limits",
-  durDays: "{n} days",
+  durDays: "{n} days", saveCall: "Reached them by phone", callSaved: "Call recorded", call: "phone call",
   myResponsesTitle: "369 response limits for my households ({m})", myResponsesNone: "No timed alerts this month yet.",
   myResponsesLine: "{n} alerts this month: {r}; {h}; {s}.", stepShare: "{label} {w}/{m} ({p}%)",
 });

@@ -25,6 +25,7 @@ from shouwang.storage.alerts import _alert
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
 from shouwang.storage.schema import alerts, care_notices, households, tier_suggestions, visits
+from shouwang.storage.visits import IN_PERSON
 
 DISPATCH = Actor("dispatch")
 
@@ -181,13 +182,13 @@ class CareRows:
     def last_visits(self, household_ids: Iterable[str]) -> dict[str, float]:
         """When each of these households was last visited (a page of cards, not the whole table)."""
         query = (select(visits.c.household_id, func.max(visits.c.at))
-                 .where(visits.c.household_id.in_(sorted(set(household_ids))))
+                 .where(visits.c.household_id.in_(sorted(set(household_ids))), IN_PERSON)
                  .group_by(visits.c.household_id))
         with self._engine.connect() as db:
             return {household_id: float(at) for household_id, at in db.execute(query)}
 
     def visit_times(self, household_ids: Iterable[str], *, start: float) -> dict[str, list[float]]:
-        """Each household's visit times from `start` on, sorted."""
+        """Each household's visits and calls from `start` on, sorted: the contacts 369 counts."""
         query = (select(visits.c.household_id, visits.c.at)
                  .where(visits.c.household_id.in_(sorted(set(household_ids))), visits.c.at >= start)
                  .order_by(visits.c.at))

@@ -214,6 +214,7 @@ visits = Table(
     Column("at", Float, nullable=False),
     Column("note", Text),
     Column("recorded_at", Float, nullable=False),
+    Column("how", String(16)),  # "visit" (in person; also NULL, as before) or "call"
 )
 Index("ix_visits_household_at", visits.c.household_id, visits.c.at)
 

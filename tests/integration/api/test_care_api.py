@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -127,3 +128,24 @@ def test_reminders_and_colour_decisions_are_part_of_an_elders_data_and_anonymise
                        ensure_ascii=False)
     assert "张凤英" not in after
     assert [n.kind for n in state.care.notices(household_id="h-west-red")] == [NoticeKind.VISIT_OVERDUE]
+
+
+def test_a_phone_call_counts_as_a_contact_for_369_but_not_as_one_of_the_colours_visits(
+    community: Community,
+) -> None:
+    client, auth = community.client, community.auth
+    community.clock.t = NOW + 3600
+    half_hour_ago = datetime.fromtimestamp(NOW + 1800, UTC).isoformat()
+    call = client.post("/households/h-east-red/visits",
+                       json={"how": "call", "note": "她说一切都好", "at": half_hour_ago}, headers=auth("caseworker"))
+    assert call.status_code == 201 and call.json()["how"] == "call"
+    assert "h-east-red" in overdue(community, "caseworker")  # a call is not the daily visit
+    rows = {(r["by"], r["group"]): r for r in client.get("/cockpit/responses?month=2026-11",
+                                                         headers=auth("caseworker")).json()["rows"]}
+    assert rows[("all", "")]["handle"] == {"measured": 1, "within": 1, "share": 1.0, "median_min": 40.0}
+    timeline = client.get("/households/h-east-red/timeline", headers=auth("caseworker")).json()["events"]
+    assert any(e["kind"] == "visit" and e["details"]["how"] == "call" for e in timeline)
+    visit = client.post("/households/h-east-red/visits", json={}, headers=auth("caseworker"))
+    assert visit.json()["how"] == "visit" and "h-east-red" not in overdue(community, "caseworker")
+    assert client.post("/households/h-east-red/visits", json={"how": "letter"},
+                       headers=auth("caseworker")).status_code == 422
