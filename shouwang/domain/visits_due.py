@@ -46,34 +46,60 @@ class VisitDue:
         return 1 + math.floor(self.overdue_s / self.every_s)
 
 
+class Claims:
+    """Who claimed which household's visits, looked up without walking the roster each time."""
+
+    def __init__(self, roster: Sequence[Staff]) -> None:
+        self._by_id: dict[int, Staff] = {}
+        self._members: dict[str, list[Staff]] = {}
+        self._heads: dict[str, list[Staff]] = {}
+        self._volunteers: dict[str, list[Staff]] = {}
+        for s in sorted((s for s in roster if s.active), key=lambda s: s.id):
+            self._by_id[s.id] = s
+            if s.role in (Role.GRID_MEMBER, Role.GRID_HEAD):
+                into = self._members if s.role is Role.GRID_MEMBER else self._heads
+                for grid in s.grid_ids:
+                    into.setdefault(grid, []).append(s)
+            elif s.role is Role.VOLUNTEER:
+                for household in s.household_ids:
+                    self._volunteers.setdefault(household, []).append(s)
+
+    def of(self, household: Household) -> list[Staff]:
+        """Who claimed the household's visits, per its colour; the grid members where nobody did."""
+        members = self._members.get(household.grid_id, [])
+        claimed: list[Staff]
+        if household.tier is Tier.RED:
+            caseworker = self._by_id.get(household.caseworker_id) if household.caseworker_id else None
+            claimed = [caseworker] if caseworker is not None else []
+        elif household.tier is Tier.ORANGE:
+            claimed = self._heads.get(household.grid_id, [])
+        elif household.tier is Tier.BLUE:
+            claimed = self._volunteers.get(household.id, [])
+        else:
+            claimed = members
+        return list(claimed or members)
+
+
 def claimants(household: Household, roster: Sequence[Staff]) -> list[Staff]:
     """Who claimed the household's visits, per its colour; the grid members where nobody did."""
-    active = [s for s in roster if s.active]
-    members = [s for s in active if s.role is Role.GRID_MEMBER and household.grid_id in s.grid_ids]
-    if household.tier is Tier.RED:
-        claimed = [s for s in active if s.id == household.caseworker_id]
-    elif household.tier is Tier.ORANGE:
-        claimed = [s for s in active if s.role is Role.GRID_HEAD and household.grid_id in s.grid_ids]
-    elif household.tier is Tier.BLUE:
-        claimed = [s for s in active if s.role is Role.VOLUNTEER and household.id in s.household_ids]
-    else:
-        claimed = members
-    return sorted(claimed or members, key=lambda s: s.id)
+    return Claims(roster).of(household)
 
 
-def visit_due(household: Household, last_visit_at: float | None, roster: Sequence[Staff], *,
+def visit_due(household: Household, last_visit_at: float | None, roster: Sequence[Staff] | Claims, *,
               every_s: float, now: float) -> VisitDue:
     """When `household` is next due a visit: a cadence after the last one (or after it came under
     watch, when nobody has visited it yet)."""
     start = next(t for t in (last_visit_at, household.monitoring_since, now) if t is not None)
+    claims = roster if isinstance(roster, Claims) else Claims(roster)
     return VisitDue(household.id, household.tier, last_visit_at, start + every_s, every_s,
-                    tuple(s.id for s in claimants(household, roster)), now)
+                    tuple(s.id for s in claims.of(household)), now)
 
 
 def visits_due(households: Iterable[Household], last_visits: Mapping[str, float],
                roster: Sequence[Staff], every_s: Mapping[Tier, float], *, now: float) -> list[VisitDue]:
     """Every active household's next visit, most overdue first."""
-    found = [visit_due(h, last_visits.get(h.id), roster, every_s=every_s[h.tier], now=now)
+    claims = Claims(roster)
+    found = [visit_due(h, last_visits.get(h.id), claims, every_s=every_s[h.tier], now=now)
              for h in households if h.is_active]
     return sorted(found, key=lambda d: (d.due_at, int(d.tier), d.household_id))
 

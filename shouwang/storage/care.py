@@ -51,8 +51,10 @@ class CareStore:
         """Store the notices not already owed; how many were new."""
         added = 0
         with writing(self._engine) as db:
+            owed = _already_owed(db, notices)
             for notice in notices:
-                added += _owe(db, notice, now)
+                if _identity(notice) not in owed:
+                    added += _owe(db, notice, now)
         return added
 
     def due(self, now: float, *, limit: int = 100) -> list[Notice]:
@@ -199,13 +201,23 @@ class CareRows:
         return found
 
 
+def _identity(notice: NewNotice) -> tuple[str, str, int, str, str]:
+    return (notice.kind.value, notice.household_id, notice.staff_id, notice.channel.value, notice.key)
+
+
+def _already_owed(db: Connection, notices: Sequence[NewNotice]) -> set[tuple[str, str, int, str, str]]:
+    """Which of `notices` are stored already, in a few queries (a round owes thousands at once)."""
+    found: set[tuple[str, str, int, str, str]] = set()
+    keys = sorted({n.key for n in notices})
+    c = care_notices.c
+    for start in range(0, len(keys), 500):
+        query = select(c.kind, c.household_id, c.staff_id, c.channel, c.key).where(
+            c.key.in_(keys[start:start + 500]))
+        found |= {(r.kind, r.household_id, r.staff_id, r.channel, r.key) for r in db.execute(query)}
+    return found
+
+
 def _owe(db: Connection, notice: NewNotice, now: float) -> int:
-    exists = db.execute(select(care_notices.c.id).where(
-        care_notices.c.kind == notice.kind.value, care_notices.c.household_id == notice.household_id,
-        care_notices.c.staff_id == notice.staff_id, care_notices.c.channel == notice.channel.value,
-        care_notices.c.key == notice.key)).first()
-    if exists is not None:
-        return 0
     try:
         with db.begin_nested():  # another process may have owed it a moment ago
             db.execute(insert(care_notices).values(
