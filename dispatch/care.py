@@ -18,6 +18,7 @@ from dispatch import care_message, policy
 from dispatch.channels import DeliveryFailed, Sender, Undeliverable
 from shouwang.clock import Clock
 from shouwang.domain import tier_advice
+from shouwang.domain.alerts import Alert
 from shouwang.domain.delivery import Channel, backoff_s
 from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Household, Staff, Tier
@@ -92,21 +93,25 @@ class CareRounds:
 
     def suggest_colours(self, homes: list[Household], roster: list[Staff], now: float) -> int:
         window_s = self._settings.suggest_window_days * 86400
-        alerts = [a for a in self._state.alert_list.unresolved_or_opened_since(now - window_s)
-                  if tier_advice.genuine(a)]
-        if not alerts:
-            return 0
+        alerts: dict[str, list[Alert]] = {}
+        for alert in self._state.alert_list.unresolved_or_opened_since(now - window_s):
+            if tier_advice.genuine(alert):
+                alerts.setdefault(alert.household_id, []).append(alert)
         waiting = self._state.care.open_suggestions()
         overtaken = [h for h in homes if h.id in waiting and h.tier <= waiting[h.id].to_tier]
         if overtaken and self._state.care.close_overtaken(overtaken, now=now):
             waiting = self._state.care.open_suggestions()
+        threshold = self._settings.suggest_after_alerts
+        homes = [h for h in homes if len(alerts.get(h.id, ())) >= threshold]
+        if not homes:
+            return 0
         last = self._state.care.last_suggested_at()
         added = 0
         for home in homes:
             if home.id in waiting:
                 continue
-            found = tier_advice.suggest(home, alerts, threshold=self._settings.suggest_after_alerts,
-                                        window_s=window_s, after=last.get(home.id), now=now)
+            found = tier_advice.suggest(home, alerts[home.id], threshold=threshold, window_s=window_s,
+                                        after=last.get(home.id), now=now)
             if found is None:
                 continue
             people = tier_advice.advisees(home, roster)
