@@ -700,7 +700,8 @@ async function route() {
     else {
       app.visit++;
       show("dashboard");
-      await Promise.all([loadHomes(), loadAlerts(), renderMyResponses(app.visit)]);
+      renderMyResponses(app.visit);  // its own figures, after the cards and the feed, never before
+      await Promise.all([loadHomes(), loadAlerts()]);
     }
   } catch (e) { if (e.message !== "401") toast(problem(e), { error: true }); }
 }

@@ -46,8 +46,8 @@ async function openCockpit(query) {
   $("cockpit-downloads").replaceChildren(...["grids", "alerts", "households", "trend"].map((table) =>
     el("button", { type: "button", "data-table": table, onclick: () => downloadCsv(table) },
        `${t("downloadCsv")} · ${t(`csv_${table}`)}`)));
-  await renderCockpitCare(visit);
-  if (visit !== app.visit) return;
+  // Overdue visits and the 369 figures come after: the table and its lists do not wait for them.
+  renderCockpitCare(visit).catch((e) => { if (e.message !== "401") toast(problem(e), { error: true }); });
   const params = new URLSearchParams(query || "");
   renderBehind(params.get("grid"), params.get("show"));
   // After a figure's link, the list it stands for is where the reader goes next.
