@@ -32,8 +32,10 @@ from api.routes import (
     hubs,
     live,
     privacy,
+    responses,
     staff,
     transfer,
+    visits,
     web,
 )
 
@@ -100,7 +102,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
-                   staff, transfer, audit, cockpit, cover, ack_link, family_link, live, web, docs):
+                   staff, transfer, audit, visits, responses, cockpit, cover, ack_link, family_link, live, web,
+                   docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")

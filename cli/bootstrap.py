@@ -14,6 +14,7 @@ from detector.base import Detector
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from detector.service import DetectorService
+from dispatch.care import CareRounds
 from dispatch.channels import MqttSender, Sender, WebhookSender
 from dispatch.senders import close as close_senders
 from dispatch.senders import http_senders
@@ -139,6 +140,10 @@ class System:
                                      tz=ZoneInfo(s.timezone))
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
+        care = CareRounds(settings=s.care, dispatch=s.dispatch, state=self.state, clock=self.clock,
+                          senders=senders, tz=ZoneInfo(s.timezone), api_url=s.api.public_url)
+        care.start()
+        self._stoppers.append(care.stop)
         return self.dispatcher
 
     def start_detector(self, health: Health | None = None, shard: Shard | None = None) -> DetectorService:

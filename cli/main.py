@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cli.commands import api, db, evaluate, init, registry, roles, run, settings_cmd, simulate
+from cli.commands import api, care, db, evaluate, init, registry, roles, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     registry.add_parsers(commands)
     settings_cmd.add_parser(commands)
     db.add_parser(commands)
+    care.add_parser(commands)
     return top
 
 

@@ -518,6 +518,48 @@ class DispatchSettings(Group):
         return tuple(60.0 * w for w in self.ladders_min[tier.colour])
 
 
+DEFAULT_VISIT_EVERY_DAYS: dict[str, float] = {
+    "red": 1, "orange": 7, "yellow": 15, "blue": 30, "green": 91,
+}
+
+
+class CareSettings(Group):
+    """The five visits (五色五访), colour suggestions and the 369 response limits."""
+
+    visit_every_days: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_VISIT_EVERY_DAYS),
+        description="五色五访: per colour, days between visits by the person who claimed the "
+        "household (red daily, orange weekly, yellow twice a month, blue monthly, green quarterly)",
+    )
+    check_every_s: float = Field(
+        default=60.0, gt=0, description="wall seconds between looks for overdue visits and colour "
+        "suggestions (each overdue period is reminded once)")
+    suggest_after_alerts: int = Field(
+        default=3, ge=1, description="genuine alerts (not a false alarm, device fault or away) "
+        "within suggest_window_days before dispatch suggests a hotter colour to the caseworker")
+    suggest_window_days: float = Field(default=30.0, gt=0, description="see suggest_after_alerts")
+    respond_within_h: float = Field(
+        default=3.0, gt=0, description="369: an alert acknowledged within this many hours counts "
+        "as responded in time")
+    handle_within_h: float = Field(
+        default=6.0, gt=0, description="369: a visit (or the resolution) within this many hours "
+        "of the alert counts as handled in time")
+    settle_within_h: float = Field(
+        default=9.0, gt=0, description="369: resolved within this many hours counts as settled in time")
+
+    @field_validator("visit_every_days")
+    @classmethod
+    def _every_colour_visited(cls, days: dict[str, float]) -> dict[str, float]:
+        merged = dict(DEFAULT_VISIT_EVERY_DAYS) | {Tier.parse(c).colour: d for c, d in days.items()}
+        for colour, every in merged.items():
+            if every <= 0:
+                raise ValueError(f"visits for {colour} must be a positive number of days apart")
+        return merged
+
+    def visit_every_s(self, tier: Tier) -> float:
+        return 86400.0 * self.visit_every_days[tier.colour]
+
+
 class ApiSettings(Group):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -603,6 +645,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     detector: DetectorSettings = DetectorSettings()
     dispatch: DispatchSettings = DispatchSettings()
+    care: CareSettings = CareSettings()
     api: ApiSettings = ApiSettings()
     health: HealthSettings = HealthSettings()
 

@@ -6,7 +6,7 @@ const TEXT = {
     title: "守望", skip: "跳到主要内容", logout: "退出", signin: "登录", username: "用户名",
     password: "密码", feed: "实时警报", connecting: "连接中", live: "实时", offline: "已断开",
     noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
-    chartTitle: "最近 7 天的生活迹象（每小时，按种类）", recordVisit: "记录一次走访", visitNote: "情况",
+    chartTitle: "最近 7 天的生活迹象（每小时，按种类）", recordVisit: "记录走访或电话联系", visitNote: "情况",
     saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
     never: "暂无", fine: "无未处理警报", usualNow: "已安静 {d}；平常这段时间约有 {n} 次生活迹象",
     usualNowQuiet: "已安静 {d}；平常这段时间也少有动静", unwatched: "未在监测：尚未记录知情同意", retired: "已停止关注",
@@ -51,7 +51,7 @@ const TEXT = {
     username: "Username", password: "Password", feed: "Live alerts", connecting: "connecting",
     live: "live", offline: "disconnected", noAlerts: "No open alerts right now.",
     households: "Households I look after", back: "← Back to overview",
-    chartTitle: "Signs of life, last 7 days (per hour, by kind)", recordVisit: "Record a visit",
+    chartTitle: "Signs of life, last 7 days (per hour, by kind)", recordVisit: "Record a visit or a call",
     visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
     lastSign: "Last sign of life", never: "none yet", fine: "No open alert",
     usualNow: "Quiet for {d}; usually about {n} signs of life in as long",
@@ -274,6 +274,7 @@ function card(home, asLink = true) {
     el("div", { class: "meta" }, ...last),
     home.away_until ? el("div", { class: "meta", text: `${t("away")} ${clock(home.away_until)}` }) : null,
     usualLine(home),
+    ...careLines(home),
     el("div", { class: "status", text: status }),
   ];
   const attrs = { class: `card tier-${home.colour}`, "data-household": home.id,
@@ -319,6 +320,7 @@ async function refreshHome(id, { onlyIfChanged = false } = {}) {
   else renderCards();
   if (location.hash === `#/household/${encodeURIComponent(id)}`) {
     $("household-card").replaceChildren(card(app.homes.get(id), false));
+    renderHouseholdCare(app.homes.get(id));
   }
 }
 
@@ -605,7 +607,7 @@ function timelineItem(event) {
   } else if (event.kind === "alert") {
     text = alertLine(d);
   } else if (event.kind === "visit") {
-    text = t("visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
+    text = t(d.how === "call" ? "call" : "visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
       + (d.note ? colon + d.note : "");
   } else if (event.kind === "silence") {
     text = `${t("away")} ${clock(new Date(d.until * 1000).toISOString())}`;
@@ -625,7 +627,9 @@ const current = () => $("household").dataset.household;
 function clearHousehold() {
   delete $("household").dataset.household;
   for (const id of ["household-title", "household-card", "household-alerts", "chart", "legend",
-                    "timeline", "chart-silence"]) $(id).replaceChildren();
+                    "timeline", "chart-silence", "household-care-visit", "household-care-suggestion"]) $(id).replaceChildren();
+  delete $("household-care-suggestion").dataset.suggestion;
+  $("household-care").hidden = true;
   $("visit-note").value = "";
 }
 
@@ -653,6 +657,7 @@ async function openHousehold(id) {
   app.homes.set(id, home);
   $("household-title").textContent = home.alias || home.id;
   $("household-card").replaceChildren(card(home, false));
+  renderHouseholdCare(home);
   $("household").dataset.household = id;
   const readable = app.me?.role !== "volunteer";
   $("chart").closest("section").hidden = !readable;
@@ -695,6 +700,7 @@ async function route() {
     else {
       app.visit++;
       show("dashboard");
+      renderMyResponses(app.visit);  // its own figures, after the cards and the feed, never before
       await Promise.all([loadHomes(), loadAlerts()]);
     }
   } catch (e) { if (e.message !== "401") toast(problem(e), { error: true }); }
@@ -767,10 +773,11 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     const id = $("household").dataset.household;
     try {
+      const how = event.submitter?.dataset.how || "visit";  // a call counts for 369, not as a visit
       await api(`/households/${encodeURIComponent(id)}/visits`, { method: "POST",
-        body: { note: $("visit-note").value || null } });
+        body: { note: $("visit-note").value || null, how } });
       $("visit-note").value = "";
-      toast(t("visitSaved"));
+      toast(t(how === "call" ? "callSaved" : "visitSaved"));
       await openHousehold(id);
     } catch (e) { toast(problem(e), { error: true }); }
   });

@@ -48,6 +48,8 @@ async function openCockpit(query) {
   $("cockpit-downloads").replaceChildren(...["grids", "alerts", "households", "trend"].map((table) =>
     el("button", { type: "button", "data-table": table, onclick: () => downloadCsv(table) },
        `${t("downloadCsv")} · ${t(`csv_${table}`)}`)));
+  // Overdue visits and the 369 figures come after: the table and its lists do not wait for them.
+  renderCockpitCare(visit).catch((e) => { if (e.message !== "401") toast(problem(e), { error: true }); });
   const cover = await api("/cover");
   if (visit !== app.visit) return;
   $("cockpit-gaps-list").replaceChildren(...cover.gaps.map((gap) => el("li", { text: gap })));

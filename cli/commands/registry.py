@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands import cover, notify, provision
+from cli.commands import care, cover, notify, provision
 from cli.commands.common import DEMO_DIR, load_settings, pad
 from dispatch import policy
 from shouwang.domain.channels import LANGUAGES, StaffChannel
@@ -112,6 +112,7 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--withdraw", action="store_true", help="record that consent is withdrawn")
     p.add_argument("--note", help="anything worth keeping with the record, e.g. where the signed form is")
     p.set_defaults(handler=households_consent)
+    care.add_household_parsers(homes)
 
     hubs = _actions(commands, "hubs", "sensor hubs")
     p = hubs.add_parser("add", help="register a hub for a household")

@@ -171,6 +171,11 @@ class Visit:
     staff_id: int | None = None
     note: str | None = None
     id: int | None = None
+    how: str = "visit"
+    """"visit" (in person: counts for the five visits) or "call" (spoke with the elder by phone).
+
+    Either is a sign of life and a contact for the 369 limits; only a visit in person is one of
+    the colour's visits (五色五访)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from shouwang.storage.alert_query import AlertLister
 from shouwang.storage.alerts import AlertStore
 from shouwang.storage.audit import AuditTrail
 from shouwang.storage.audit_query import AuditQuery
+from shouwang.storage.care import CareRows, CareStore
 from shouwang.storage.consent import ConsentStore
 from shouwang.storage.cover import CoverStore
 from shouwang.storage.credentials import Credentials
@@ -52,6 +53,8 @@ class StateStore:
         self.reminders = ReminderStore(engine)
         self.family = FamilyStore(engine)
         self.maintenance = MaintenanceStore(engine)
+        self.care = CareStore(engine)
+        self.care_rows = CareRows(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

@@ -108,6 +108,14 @@ CASES = [
                                                         "ends_at": "2026-12-02T00:00:00Z"}),
     Case("GET", "/cockpit/{table}.csv", "/cockpit/grids.csv", 403),
     Case("GET", "/events", "/events", 200),
+    Case("GET", "/visits/overdue", "/visits/overdue", 200),
+    Case("GET", "/colour-suggestions", "/colour-suggestions", 200),
+    Case("POST", "/households/{household_id}/colour", "/households/h-west-red/colour", 404,
+         {"colour": "orange", "reason": "x"}),
+    Case("POST", "/households/{household_id}/colour-suggestion/decline",
+         "/households/h-west-red/colour-suggestion/decline", 404, {"reason": "x"}),
+    Case("GET", "/cockpit/responses", "/cockpit/responses", 200),
+    Case("GET", "/cockpit/responses.csv", "/cockpit/responses.csv", 200),
 ]
 BY_ROUTE = {(c.method, c.route): c for c in CASES}
 
