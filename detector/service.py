@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from detector import alerting, restart, snapshot
 from detector.base import Detector
 from detector.context import Context
+from detector.help import help_finding, is_help_press, presses_to_raise
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
@@ -34,6 +35,7 @@ from shouwang.domain.model import Household, StoredReading
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
+from shouwang.storage.alerts import AlertFilter
 from shouwang.storage.memory import HouseholdMemory
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
@@ -68,6 +70,7 @@ class DetectorService:
         self._clock = clock
         self._metrics = metrics
         self._alerting = alerting.Alerting(state.alerts, metrics, tz, on_alert)
+        self._tz = tz
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -309,6 +312,20 @@ class DetectorService:
         verdict = self._validator.judge(decoded, hubs=self._hubs, now=now)
         for reading in verdict.accepted:
             self.observe(reading, now)
+        presses = [r for r in verdict.accepted if is_help_press(r)]
+        if presses:
+            self._raise_help(presses, now)
+
+    def _raise_help(self, presses: list[StoredReading], now: float) -> None:
+        """Open a help alert at once for each household whose elder pressed for help."""
+        last: dict[str, float] = {}
+        for household_id in {p.household_id for p in presses}:
+            raised = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id, limit=1))
+            if raised:
+                last[household_id] = raised[0].since
+        for press in presses_to_raise(presses, last):
+            alerting.bulkhead(press.household_id,
+                              partial(self._alerting.open_now, help_finding(press, self._tz, now), now))
 
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""

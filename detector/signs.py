@@ -37,7 +37,8 @@ class SignKind(enum.StrEnum):
     GAS = "gas"
     DOOR = "door"
     ACTIVITY = "activity"
-    """Any other sign a recording has (a motion sensor, a cupboard contact): evaluation only."""
+    """Any other sign: a motion sensor saw movement, the elder pressed a button, or a recording's
+    own (a cupboard contact)."""
     VISIT = "visit"
     """A member of staff saw the elder: a sign of life, though not part of the home's rhythm."""
 
@@ -112,6 +113,8 @@ class SignReader:
         kind = reading.kind
         if kind is SensorKind.DOOR:
             signs = self._door(home, reading)
+        elif kind in (SensorKind.MOTION, SensorKind.BUTTON):
+            signs = self._presence(home, reading)
         elif kind is SensorKind.ELECTRICITY:
             signs = self._electricity(home, reading)
         else:
@@ -134,6 +137,13 @@ class SignReader:
             # (a door rests closed), so a new hub's first opening counts.
             return []
         return [self._sign(home, reading, SignKind.DOOR)]
+
+    def _presence(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
+        """Movement seen, or any press of the elder's button (help or "I am fine"): someone is
+        there. A motion sensor's 0 is only its occupancy clearing."""
+        if reading.kind is SensorKind.MOTION and reading.value < 0.5:
+            return []
+        return [self._sign(home, reading, SignKind.ACTIVITY)]
 
     def _advance(self, home: HomeState, reading: StoredReading) -> _Register | None:
         """The previous register reading, if this one is newer; late readings are ignored."""

@@ -1,9 +1,8 @@
 """What the bridge translators share: a hub's device map, and what a translation gives back.
 
-The v1 contract's `SensorKind` has no motion or button yet, and `Reading.kind` must be one of its
-members, so a translated message becomes a `BridgeReading` of this package (its `kind` a `SignKind`,
-which has them). `BridgeReading.to_reading()` gives the contract's `Reading` for the kinds the contract
-already has; motion and button wait for the contract and detector to take them.
+A translated message becomes a `BridgeReading` of this package (its `kind` a `SignKind`, the same
+names as the contract's `SensorKind`), which keeps the device's name and a button's action besides;
+`BridgeReading.to_reading()` gives the contract's `Reading`.
 """
 
 from __future__ import annotations
@@ -18,9 +17,11 @@ from typing import Any, Protocol
 
 from shouwang.contract.decode import DecodeError, Rejection, parse_ts
 from shouwang.contract.topics import SENSOR_SUFFIX
-from shouwang.domain.model import Reading, SensorKind
+from shouwang.domain.model import FINE_PRESS, HELP_PRESS, Reading, SensorKind
 
 MAX_DEVICE_NAME = 128
+EVERY_ACTION = "*"
+"""In a button's `fine_actions`: every press of this button says "I am fine" (a 平安键 of its own)."""
 REGISTER_TOLERANCE = 1e-6
 """How far a register may fall (relative to its size) before `flag_resets` calls it a restart: rounding
 in the device's own output (Tasmota prints 3 decimals) must not look like a reboot."""
@@ -42,7 +43,8 @@ class SignKind(enum.StrEnum):
 
     @property
     def contract_kind(self) -> SensorKind | None:
-        """The v1 contract's kind for this sign, or None while the contract has none (motion, button)."""
+        """The v1 contract's kind for this sign (every sign has one since the contract took motion and
+        buttons; kept optional so a bridge may one day give a sign the contract has not)."""
         try:
             return SensorKind(self.value)
         except ValueError:
@@ -61,6 +63,16 @@ class DeviceMap:
     device: str
     kind: SignKind
     sensor: str = ""
+    fine_actions: frozenset[str] = frozenset()
+    """For a button: the actions that mean "I am fine" (`EVERY_ACTION` for all); any other press
+    asks for help, so a button nobody configured errs on the side of the elder."""
+    bridge: str | None = None
+    """The bridge the device speaks through, when the installer said (else any of the hub's)."""
+
+    def press(self, action: str) -> float:
+        """A button reading's value for one of its actions: `FINE_PRESS` or `HELP_PRESS`."""
+        fine = EVERY_ACTION in self.fine_actions or action in self.fine_actions
+        return FINE_PRESS if fine else HELP_PRESS
 
     def __post_init__(self) -> None:
         if not self.device or len(self.device) > MAX_DEVICE_NAME:
@@ -95,7 +107,7 @@ class BridgeReading:
     """For a button: what the device says was done ("single", "double", "long", ...)."""
 
     def to_reading(self) -> Reading | None:
-        """The contract's reading, or None for the kinds it does not have yet (motion, button)."""
+        """The contract's reading (None only for a kind the contract would not have)."""
         kind = self.kind.contract_kind
         if kind is None:
             return None
