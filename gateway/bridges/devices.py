@@ -7,7 +7,6 @@ names as the contract's `SensorKind`), which keeps the device's name and a butto
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -16,73 +15,29 @@ from datetime import tzinfo
 from typing import Any, Protocol
 
 from shouwang.contract.decode import DecodeError, Rejection, parse_ts
-from shouwang.contract.topics import SENSOR_SUFFIX
-from shouwang.domain.model import FINE_PRESS, HELP_PRESS, Reading, SensorKind
+from shouwang.domain.devices import EVERY_ACTION, MAX_DEVICE_NAME, DeviceMap
+from shouwang.domain.model import Reading, SensorKind
 
-MAX_DEVICE_NAME = 128
-EVERY_ACTION = "*"
-"""In a button's `fine_actions`: every press of this button says "I am fine" (a 平安键 of its own)."""
+__all__ = [
+    "EVERY_ACTION",
+    "MAX_DEVICE_NAME",
+    "BridgeReading",
+    "DeviceMap",
+    "DevicePresence",
+    "SignKind",
+    "Translation",
+    "Translator",
+    "device_map",
+    "flag_resets",
+]
+
 REGISTER_TOLERANCE = 1e-6
 """How far a register may fall (relative to its size) before `flag_resets` calls it a restart: rounding
 in the device's own output (Tasmota prints 3 decimals) must not look like a reboot."""
 
 
-class SignKind(enum.StrEnum):
-    """What a bridged device tells about the home."""
-
-    DOOR = "door"
-    MOTION = "motion"
-    BUTTON = "button"
-    ELECTRICITY = "electricity"
-    WATER = "water"
-    GAS = "gas"
-
-    @property
-    def is_register(self) -> bool:
-        return self in (SignKind.ELECTRICITY, SignKind.WATER, SignKind.GAS)
-
-    @property
-    def contract_kind(self) -> SensorKind | None:
-        """The v1 contract's kind for this sign (every sign has one since the contract took motion and
-        buttons; kept optional so a bridge may one day give a sign the contract has not)."""
-        try:
-            return SensorKind(self.value)
-        except ValueError:
-            return None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceMap:
-    """One entry of a hub's device map: the bridge's name for a device → the sign it gives.
-
-    `device` is the Zigbee2MQTT friendly name, the Tasmota topic, the Shelly topic prefix or the
-    wmbusmeters meter id. `sensor` is the reading's sensor name (a second door: "door.balcony");
-    it defaults to the kind itself.
-    """
-
-    device: str
-    kind: SignKind
-    sensor: str = ""
-    fine_actions: frozenset[str] = frozenset()
-    """For a button: the actions that mean "I am fine" (`EVERY_ACTION` for all); any other press
-    asks for help, so a button nobody configured errs on the side of the elder."""
-    bridge: str | None = None
-    """The bridge the device speaks through, when the installer said (else any of the hub's)."""
-
-    def press(self, action: str) -> float:
-        """A button reading's value for one of its actions: `FINE_PRESS` or `HELP_PRESS`."""
-        fine = EVERY_ACTION in self.fine_actions or action in self.fine_actions
-        return FINE_PRESS if fine else HELP_PRESS
-
-    def __post_init__(self) -> None:
-        if not self.device or len(self.device) > MAX_DEVICE_NAME:
-            raise ValueError(f"a device name must have 1 to {MAX_DEVICE_NAME} characters, got {self.device!r}")
-        if not self.sensor:
-            object.__setattr__(self, "sensor", self.kind.value)
-        head, dot, suffix = self.sensor.partition(".")
-        if head != self.kind.value or (dot and not SENSOR_SUFFIX.match(suffix)):
-            raise ValueError(f"sensor {self.sensor!r} of device {self.device!r} must be {self.kind.value!r} "
-                             f"or {self.kind.value!r} followed by '.' and a name (a-z, 0-9, _ -; up to 32)")
+SignKind = SensorKind
+"""What a bridged device tells about the home: the contract's sensor kinds (motion and button included)."""
 
 
 def device_map(entries: Iterable[DeviceMap]) -> dict[str, DeviceMap]:
@@ -106,12 +61,9 @@ class BridgeReading:
     action: str | None = None
     """For a button: what the device says was done ("single", "double", "long", ...)."""
 
-    def to_reading(self) -> Reading | None:
-        """The contract's reading (None only for a kind the contract would not have)."""
-        kind = self.kind.contract_kind
-        if kind is None:
-            return None
-        return Reading(self.hub_id, self.sensor, kind, self.ts, self.value, self.power_w, None, self.reset)
+    def to_reading(self) -> Reading:
+        """The contract's reading."""
+        return Reading(self.hub_id, self.sensor, self.kind, self.ts, self.value, self.power_w, None, self.reset)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from shouwang.storage.consent import ConsentStore
 from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
+from shouwang.storage.devices import DeviceStore
 from shouwang.storage.elder_data import ElderData
 from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
@@ -44,6 +45,7 @@ class StateStore:
         self.audit_query = AuditQuery(engine)
         self.elder_data = ElderData(engine)
         self.sign_ins = SignInAttempts(engine)
+        self.devices = DeviceStore(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:
