@@ -104,7 +104,8 @@ class System:
         """Gateway, detector and dispatch, each with its own broker connection."""
         s = self.settings
         self.gateway = Gateway(mqtt=s.mqtt, settings=s.gateway, readings=self.readings,
-                               state=self.state, clock=self.clock, metrics=self.metrics)
+                               state=self.state, clock=self.clock, metrics=self.metrics,
+                               tz=ZoneInfo(s.timezone))
         self.gateway.start()
         self._stoppers.append(self.gateway.stop)
         self.dispatch_client = MqttClient(s.mqtt, client_id=f"{s.mqtt.client_id_prefix}-dispatch")

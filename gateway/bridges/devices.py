@@ -78,13 +78,24 @@ class DevicePresence:
 
 
 @dataclass(frozen=True, slots=True)
+class Heard:
+    """A device spoke (mapped or not): for the installer's view. `battery` 0–1 when it said."""
+
+    device: str
+    battery: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Translation:
-    """What one bridge message becomes. Empty everywhere: a message that carries no sign (a bridge's
-    own log, a command echo, a battery-only report), left out on purpose."""
+    """What one bridge message becomes. No readings, rejections or presence: a message that carries no
+    sign (a bridge's own log, a command echo, a battery-only report), left out on purpose."""
 
     readings: list[BridgeReading] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     presence: list[DevicePresence] = field(default_factory=list)
+    heard: list[Heard] = field(default_factory=list)
+    unmapped: str | None = None
+    """The device that spoke and is not in the hub's map (its rejection is among `rejections`)."""
 
 
 class Translator(Protocol):
@@ -150,7 +161,16 @@ def timestamp(raw: Any, field: str, where: str) -> float:
 def unmapped(bridge: str, hub_id: str, device: str, payload: bytes) -> Translation:
     reason = (f"{bridge} device {short(device, 80)!r} is not in hub {hub_id}'s device map; map it to "
               f"a sign ({', '.join(k.value for k in SignKind)}) to take its messages")
-    return Translation(rejections=[Rejection("unmapped", reason, item_text(payload), hub_id)])
+    return Translation(rejections=[Rejection("unmapped", reason, item_text(payload), hub_id)],
+                       heard=[Heard(device)], unmapped=device)
+
+
+def battery_percent(document: Mapping[str, Any], key: str = "battery") -> float | None:
+    """A device's `battery` in percent as 0–1, or None when it sent none (or nonsense)."""
+    raw = document.get(key)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 100:
+        return None
+    return float(raw) / 100.0
 
 
 def item_text(payload: bytes) -> str:

@@ -19,8 +19,10 @@ from gateway.bridges.devices import (
     BridgeReading,
     DeviceMap,
     DevicePresence,
+    Heard,
     SignKind,
     Translation,
+    battery_percent,
     guarded,
     number,
     short,
@@ -59,7 +61,7 @@ def _translate(hub_id: str, tail: str, payload: bytes, devices: Mapping[str, Dev
         raise DecodeError("malformed", f"z2m device {short(tail, 80)!r} sent {short(document, 60)}, "
                                        "not a JSON object of its values")
     reading = _reading(hub_id, entry, document, now)
-    return Translation(readings=[reading] if reading else [])
+    return Translation(readings=[reading] if reading else [], heard=[Heard(tail, battery_percent(document))])
 
 
 def _online(payload: bytes, device: str) -> bool:
