@@ -22,6 +22,7 @@ from api.routes import (
     auth,
     care,
     cockpit,
+    devices,
     docs,
     grids,
     health,
@@ -97,7 +98,7 @@ def create_app(context: ApiContext) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.context = context
     errors.install(app)
-    for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
+    for module in (health, auth, alerts, households, household_data, devices, care, privacy, hubs, grids,
                    staff, transfer, audit, cockpit, ack_link, live, web, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
