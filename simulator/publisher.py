@@ -58,9 +58,12 @@ class HubLink:
         self.client.publish(topic, payload, qos=1, retain=True)
 
     def send(self, reports: list[Report], *, batch: bool) -> int:
-        """Publish reports; in batch mode one array per sensor (a backlog). Returns messages."""
+        """Publish reports; in batch mode one array per sensor (a backlog; an equipped home's too,
+        see `BridgeRenderer.history`). Returns messages."""
         if self._bridges is not None:
-            return self._send_bridged(reports)
+            if not batch:
+                return self._send_bridged(reports)
+            reports = self._bridges.history(reports)
         sent = 0
         readings: dict[str, list[dict[str, object]]] = defaultdict(list)
         for report in reports:

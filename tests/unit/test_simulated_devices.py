@@ -62,3 +62,15 @@ def test_the_bridges_messages_read_back_as_the_hubs_readings() -> None:
     moved = [ts for ts, v in read["motion"] if v == 1.0]
     assert len(moved) >= 5 and len(read["electricity"]) > 20
     assert "gas" not in read
+
+
+def test_an_equipped_homes_past_comes_as_the_contracts_backlog_with_its_movement() -> None:
+    reports = home().advance(START + 86400)
+    history = BridgeRenderer(HUB, TZ).history(reports)
+    sensors = {r.sensor for r in history}
+    assert "gas" not in sensors and {"door", "water", "electricity", "motion", "button.fine"} <= sensors
+    moved = [r for r in history if r.sensor == "motion"]
+    assert len(moved) >= 10 and [r.payload["value"] for r in moved[:2]] == [1.0, 0.0]
+    assert moved[1].ts - moved[0].ts == 90.0
+    assert [r for r in history if r.sensor != "motion"] == sorted(
+        (r for r in reports if r.sensor != "gas"), key=lambda r: r.ts)
