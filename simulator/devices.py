@@ -2,7 +2,7 @@
 
 The hub's reports become: the door a Zigbee2MQTT contact sensor ("entrance"), the help and "I am
 fine" buttons Zigbee2MQTT switches ("help", "fine button"), movement a Zigbee2MQTT PIR ("hall pir",
-seen whenever the elder draws water or uses the door), electricity a Tasmota plug
+seen whenever the elder draws water or opens or closes the door), electricity a Tasmota plug
 ("kitchen_plug"), water a wireless M-Bus meter read by wmbusmeters. Gas has no off-the-shelf
 sensor here and is left out. Shapes as each project documents them (see gateway/bridges/).
 """
@@ -48,6 +48,7 @@ class BridgeRenderer:
     hub_id: str
     tz: ZoneInfo
     _water: float | None = None
+    _door: float | None = None
     _motion_at: float = float("-inf")
     _occupied: bool = False
     _battery: dict[str, int] = field(default_factory=lambda: {DOOR: 93, PIR: 88, HELP: 100, FINE: 97})
@@ -71,7 +72,8 @@ class BridgeRenderer:
             out.append(report)
             moved = None
             if report.sensor == "door":
-                moved = self._moved(report.ts)
+                value = float(report.payload["value"])  # type: ignore[arg-type]
+                moved = self._moved(report.ts) if self._door_moved(value) else None
             elif report.sensor == "water":
                 value = float(report.payload["value"])  # type: ignore[arg-type]
                 drawn = self._water is not None and value > self._water
@@ -91,7 +93,8 @@ class BridgeRenderer:
     def _one(self, report: Report) -> list[tuple[str, bytes]]:
         ts, value = report.ts, float(report.payload["value"])  # type: ignore[arg-type]
         if report.sensor == "door":
-            return [self._z2m(DOOR, ts, contact=value < 0.5, voltage=3005), *self._movement(ts)]
+            return [self._z2m(DOOR, ts, contact=value < 0.5, voltage=3005),
+                    *(self._movement(ts) if self._door_moved(value) else [])]
         if report.sensor == "button":
             return [self._z2m(HELP, ts, action="single")]
         if report.sensor == "button.fine":
@@ -108,6 +111,12 @@ class BridgeRenderer:
                       "Current": round(power / 229, 3)}
             return [(f"tasmota/tele/{PLUG}/SENSOR", _json({"Time": local, "ENERGY": energy}))]
         return []  # gas: no such device in this home
+
+    def _door_moved(self, value: float) -> bool:
+        """Whether the door changed: its 15-minute heartbeat repeating the state is nobody passing."""
+        changed = self._door is not None and value != self._door
+        self._door = value
+        return changed
 
     def _moved(self, ts: float) -> float | None:
         """`ts` if the PIR reports movement then (it is blind for a while after each report)."""

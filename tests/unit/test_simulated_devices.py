@@ -74,3 +74,11 @@ def test_an_equipped_homes_past_comes_as_the_contracts_backlog_with_its_movement
     assert moved[1].ts - moved[0].ts == 90.0
     assert [r for r in history if r.sensor != "motion"] == sorted(
         (r for r in reports if r.sensor != "gas"), key=lambda r: r.ts)
+
+
+def test_a_fallen_elders_door_heartbeats_are_no_movement() -> None:
+    down = home(Incident("sim-0001", IncidentKind.INCAPACITATION, START))
+    renderer = BridgeRenderer(HUB, TZ)
+    messages = renderer.render(down.advance(START + 86400), down.now)
+    assert any(tail == "z2m/entrance" for tail, _ in messages)  # the contact sensor still checks in
+    assert [tail for tail, _ in messages if tail == "z2m/hall pir"] == []
