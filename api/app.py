@@ -23,6 +23,7 @@ from api.routes import (
     care,
     cockpit,
     cover,
+    devices,
     docs,
     family_link,
     grids,
@@ -101,7 +102,7 @@ def create_app(context: ApiContext) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.context = context
     errors.install(app)
-    for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
+    for module in (health, auth, alerts, households, household_data, devices, care, privacy, hubs, grids,
                    staff, transfer, audit, visits, responses, cockpit, cover, ack_link, family_link, live, web,
                    docs):
         app.include_router(module.router)

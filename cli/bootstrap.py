@@ -113,7 +113,8 @@ class System:
     def start_gateway(self, health: Health | None = None) -> Gateway:
         s = self.settings
         self.gateway = Gateway(mqtt=s.mqtt, settings=s.gateway, readings=self.readings,
-                               state=self.state, clock=self.clock, metrics=self.metrics, health=health)
+                               state=self.state, clock=self.clock, metrics=self.metrics, health=health,
+                               tz=ZoneInfo(s.timezone))
         self.gateway.start()
         self._stoppers.append(self.gateway.stop)
         return self.gateway

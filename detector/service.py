@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,21 +23,24 @@ from zoneinfo import ZoneInfo
 from detector import alerting, restart, snapshot
 from detector.base import Detector
 from detector.context import Context
+from detector.help import help_finding, is_help_press, presses_to_raise
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
+from gateway.bridges.route import BridgeReader, bridge_topic
 from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import decode_readings
 from shouwang.contract.validate import Limits, Validator
 from shouwang.domain.alerts import Alert, AlertKind, Finding
 from shouwang.domain.cover import MaintenanceWindow
-from shouwang.domain.model import Household, StoredReading
+from shouwang.domain.model import Household, Reading, StoredReading
 from shouwang.domain.shards import Shard
 from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
+from shouwang.storage.alerts import AlertFilter
 from shouwang.storage.memory import HouseholdMemory
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
@@ -79,6 +83,9 @@ class DetectorService:
         self._clock = clock
         self._metrics = metrics
         self._alerting = alerting.Alerting(state.alerts, metrics, tz, on_alert)
+        self._tz = tz
+        self._bridges = BridgeReader(tz)
+        self._maps_at = float("-inf")
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -117,7 +124,7 @@ class DetectorService:
                                     f"{mqtt.connection('detector').client_id}-{self._shard.label}"),
             health=self.health,
             subscriptions=[topics.hub_subscription(self._prefix)],
-            on_message=self._queue.put,
+            on_message=lambda m: self._queue.put(replace(m, received_at=clock.now())),
             persistent_session=True,
         )
         self._thread = threading.Thread(target=self._work, name="detector", daemon=True)
@@ -259,6 +266,7 @@ class DetectorService:
             if hub.household_id in consenting and self._shard.owns(hub.household_id):
                 hubs_by_home.setdefault(hub.household_id, []).append(hub)
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
+        self._reload_maps()
         checked: dict[str, dict[AlertKind, float]] = {}
         for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
             checked.setdefault(household_id, {})[kind] = at
@@ -323,10 +331,40 @@ class DetectorService:
                 break
         return messages
 
+    def _reload_maps(self) -> None:
+        self._bridges.set_maps(self._state.devices.maps())
+        self._maps_at = time.monotonic()
+
+    def _bridged(self, message: Message, registers: dict[tuple[str, str], float]) -> list[Reading] | None:
+        """A bridge's readings, through the hub's device map (as the gateway reads them); None if
+        the message is not a bridge's. `registers`: the newest of each hub sensor read so far."""
+        topic = bridge_topic(message.topic, self._prefix)
+        if topic is None:
+            return None
+        if topic.hub_id not in self._hubs:
+            return []
+        at = message.received_at if message.received_at is not None else self._clock.now()
+
+        def last_value(hub_id: str, sensor: str) -> float | None:
+            newest = registers.get((hub_id, sensor))
+            return newest if newest is not None else self._validator.last_value(hub_id, sensor)
+
+        readings, translation = self._bridges.read(topic, message.payload, now=at, last_value=last_value)
+        if translation.unmapped is not None and time.monotonic() - self._maps_at > 2.0:
+            self._reload_maps()  # a device mapped a moment ago
+            readings, _ = self._bridges.read(topic, message.payload, now=at, last_value=last_value)
+        registers.update(((r.hub_id, r.sensor), r.value) for r in readings if r.kind.is_register)
+        return readings
+
     def _handle(self, messages: list[Message]) -> None:
-        decoded = []
+        decoded: list[Reading] = []
+        registers: dict[tuple[str, str], float] = {}
         for message in messages:
             try:
+                bridged = self._bridged(message, registers)
+                if bridged is not None:
+                    decoded.extend(bridged)
+                    continue
                 topic = topics.parse(message.topic, self._prefix)
                 if isinstance(topic, topics.ReadingTopic):
                     decoded.extend(decode_readings(topic, message.payload, self._validator.limits.payload)[0])
@@ -340,6 +378,20 @@ class DetectorService:
         verdict = self._validator.judge(decoded, hubs=self._hubs, now=now)
         for reading in verdict.accepted:
             self.observe(reading, now)
+        presses = [r for r in verdict.accepted if is_help_press(r)]
+        if presses:
+            self._raise_help(presses, now)
+
+    def _raise_help(self, presses: list[StoredReading], now: float) -> None:
+        """Open a help alert at once for each household whose elder pressed for help."""
+        last: dict[str, float] = {}
+        for household_id in {p.household_id for p in presses}:
+            raised = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id, limit=1))
+            if raised:
+                last[household_id] = raised[0].since
+        for press in presses_to_raise(presses, last):
+            alerting.bulkhead(press.household_id,
+                              partial(self._alerting.open_now, help_finding(press, self._tz, now), now))
 
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""

@@ -29,8 +29,6 @@ MACHINE_STEPS_PER_NIGHT = 1.0
 NIGHTS_TO_LEARN = 2.0
 NIGHT_MEMORY = 0.9
 MIN_STEP_W = 25.0
-MOTION_SENSOR = "motion"
-"""The contract's motion sensor kind: a reading of 1 says someone moved."""
 
 
 class SignKind(enum.StrEnum):
@@ -39,7 +37,8 @@ class SignKind(enum.StrEnum):
     GAS = "gas"
     DOOR = "door"
     ACTIVITY = "activity"
-    """Any other sign a recording has (a motion sensor, a cupboard contact): evaluation only."""
+    """Any other sign: a motion sensor saw movement, the elder pressed a button, or a recording's
+    own (a cupboard contact)."""
     VISIT = "visit"
     """A member of staff saw the elder: a sign of life, though not part of the home's rhythm."""
     MOTION = "motion"
@@ -113,14 +112,13 @@ class SignReader:
             home.hub_seen_at[reading.hub_id] = reading.ts
         if home.first_seen_at is None or reading.ts < home.first_seen_at:
             home.first_seen_at = reading.ts
-        if reading.sensor.split(".", 1)[0] == MOTION_SENSOR:
-            signs = self._motion(home, reading)  # before `kind`: the contract's newest kind
-            for sign in signs:
-                home.note_sign(sign)
-            return signs
         kind = reading.kind
         if kind is SensorKind.DOOR:
             signs = self._door(home, reading)
+        elif kind is SensorKind.MOTION:
+            signs = self._motion(home, reading)
+        elif kind is SensorKind.BUTTON:
+            signs = [self._sign(home, reading, SignKind.ACTIVITY)]  # help or "I am fine": she is there
         elif kind is SensorKind.ELECTRICITY:
             signs = self._electricity(home, reading)
         else:
@@ -133,7 +131,8 @@ class SignReader:
         return SignOfLife(home.household_id, reading.ts, kind, reading.sensor)
 
     def _motion(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
-        """Every report of movement is a sign; "no movement" (the sensor clearing) is not."""
+        """Every report of movement is a sign (dense ones: see density.py); "no movement" (the
+        sensor clearing) is not."""
         return [self._sign(home, reading, SignKind.MOTION)] if reading.value >= 0.5 else []
 
     def _door(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:

@@ -8,8 +8,11 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, tzinfo
 
+from gateway.bridged import BridgeIntake, Heard
+from gateway.bridges.route import BridgeTopic, bridge_topic
 from gateway.rejection_log import RejectionLog
 from shouwang.clock import Clock
 from shouwang.contract import topics
@@ -37,6 +40,9 @@ TOPICS_REMEMBERED = 1 << 17
 class _Batch:
     readings: list[Reading] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
+    heard: Heard = field(default_factory=Heard)
+    registers: dict[tuple[str, str], float] = field(default_factory=dict)
+    """The newest register of each bridged hub sensor in this batch (not yet known to the validator)."""
 
 
 def no_consent_reason(household_id: str) -> str:
@@ -96,6 +102,7 @@ class Gateway:
         metrics: Metrics,
         client_id: str | None = None,
         health: Health | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self._prefix = mqtt.topic_prefix
         self._settings = settings
@@ -106,6 +113,7 @@ class Gateway:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
         self._stopping = threading.Event()
         self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
+        self._bridges = BridgeIntake(state, tz=tz, refresh_s=settings.registry_refresh_s)
         self._limits = Limits.from_settings(settings)
         self._validator = Validator(self._limits)
         self._caps = Caps(per_hub=settings.dead_letters_per_hub, total=settings.dead_letters_total)
@@ -142,6 +150,7 @@ class Gateway:
 
     def start(self) -> None:
         self._directory.reload()
+        self._bridges.reload()
         self._worker.start()
         self._client.start()
 
@@ -161,6 +170,7 @@ class Gateway:
         then reads nothing more, and the broker keeps the rest; a worker stuck for longer than
         1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again)."""
         self._heard_at = time.monotonic()
+        message = replace(message, received_at=self._clock.now())
         while not self._stopping.is_set():
             try:
                 self._queue.put(message, timeout=0.5)
@@ -265,6 +275,7 @@ class Gateway:
         verdict = self._validator.judge(batch.readings, hubs=self._directory.hubs, now=now)
         if verdict.accepted:
             self._write(verdict.accepted, batch, now)
+        self._bridges.commit(batch.heard)
         self._metrics.readings_duplicate.inc(verdict.duplicates)
         for rejection in verdict.rejected:
             topic = topics.reading_topic(self._prefix, rejection.hub_id or "?", rejection.sensor or "?")
@@ -317,6 +328,11 @@ class Gateway:
             log.info("gateway.duplicates_ignored count=%d", sent - new)
 
     def _decode(self, message: Message, batch: _Batch, now: float) -> None:
+        bridged = bridge_topic(message.topic, self._prefix)
+        if bridged is not None:
+            if self._admitted(message, bridged.hub_id, batch, now):
+                self._bridged(message, bridged, batch, now)
+            return
         try:
             topic = self._parse(message.topic, self._prefix)
         except topics.TopicError as exc:
@@ -327,21 +343,42 @@ class Gateway:
         if isinstance(topic, topics.StatusTopic):
             self._presence(message, topic, batch, now)
             return
-        if not self._directory.knows(topic.hub_id):
-            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
-                "unknown_hub", unknown_hub_reason(topic.hub_id),
-                message.payload[:200].decode("utf-8", "replace"))))
-            return
-        household_id = self._directory.hubs[topic.hub_id]
-        if household_id not in self._directory.consenting:
-            # Monitoring starts only with consent: keep why, never what the hub sent.
-            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
-                "no_consent", no_consent_reason(household_id), "(not kept: no consent to sensing)")))
+        if not self._admitted(message, topic.hub_id, batch, now):
             return
         good, bad = decode_readings(topic, message.payload, self._limits.payload)
         batch.readings.extend(good)
         for rejection in bad:
             batch.letters.append(self._letter(now, message.topic, topic.hub_id, rejection))
+
+    def _admitted(self, message: Message, hub_id: str, batch: _Batch, now: float) -> bool:
+        """Whether the hub is registered and its household consented; if not, a letter says so."""
+        if not self._directory.knows(hub_id):
+            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
+                "unknown_hub", unknown_hub_reason(hub_id), message.payload[:200].decode("utf-8", "replace"))))
+            return False
+        household_id = self._directory.hubs[hub_id]
+        if household_id not in self._directory.consenting:
+            # Monitoring starts only with consent: keep why, never what the hub sent.
+            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
+                "no_consent", no_consent_reason(household_id), "(not kept: no consent to sensing)")))
+            return False
+        return True
+
+    def _bridged(self, message: Message, topic: BridgeTopic, batch: _Batch, now: float) -> None:
+        """A bridge's message: the hub's device map makes it readings, judged like any hub's."""
+        at = message.received_at if message.received_at is not None else now
+
+        def last_value(hub_id: str, sensor: str) -> float | None:
+            newest = batch.registers.get((hub_id, sensor))
+            return newest if newest is not None else self._validator.last_value(hub_id, sensor)
+
+        readings, translation, rejections = self._bridges.read(topic, message.payload, at=at,
+                                                               last_value=last_value)
+        batch.readings.extend(readings)
+        batch.registers.update(((r.hub_id, r.sensor), r.value) for r in readings if r.kind.is_register)
+        for rejection in rejections:
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, rejection))
+        batch.heard.add(topic, translation, at)
 
     def _presence(self, message: Message, topic: topics.StatusTopic, batch: _Batch, now: float) -> None:
         try:

@@ -63,6 +63,9 @@ class Message:
     """The broker's packet id, what `MqttClient.ack` acknowledges (QoS 1 and 2)."""
     connection: int = 0
     """Which of the client's connections brought it: an ack is only valid on that one."""
+    received_at: float | None = None
+    """Clock time it arrived, when the receiver stamps it: the time of a bridged device's message
+    that carries none."""
 
 
 @dataclass(frozen=True, slots=True)

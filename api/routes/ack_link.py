@@ -24,7 +24,8 @@ from shouwang.domain.model import Household, Staff
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
 KINDS = {"inactivity": "长时间无活动", "no_water": "长时间未用水", "hub_offline": "设备离线",
-         "water_running": "水长流", "gas_running": "燃气长开", "unusual_day": "异常的一天"}
+         "water_running": "水长流", "gas_running": "燃气长开", "unusual_day": "异常的一天",
+         "help": "求助"}
 OUTCOMES = {Outcome.ELDER_FINE: "老人安好", Outcome.NEEDED_HELP: "需要帮助", Outcome.HOSPITALISED: "已送医",
             Outcome.WAS_AWAY: "外出未归", Outcome.DEVICE_FAULT: "设备故障", Outcome.FALSE_ALARM: "误报",
             Outcome.DIED: "已去世"}

@@ -21,7 +21,7 @@ const TEXT = {
     elder_fine: "老人安好", needed_help: "需要帮助", hospitalised: "已送医", died: "已去世",
     was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
-    water_running: "水长流", gas_running: "燃气长开", since: "自", hoursAgo: "小时前",
+    water_running: "水长流", gas_running: "燃气长开", help: "求助", since: "自", hoursAgo: "小时前",
     minutesAgo: "分钟前", daysAgo: "天前", agoText: "{d}前", durMin: "{m} 分钟", durHour: "{h} 小时",
     durHourMin: "{h} 小时 {m} 分钟", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
     lang: "English", chooseOutcome: "请选择结果…", confirmResolve: "确定以“{o}”结案吗？",
@@ -29,6 +29,11 @@ const TEXT = {
     actionBy: "{action}（{who}）", colon: "：", listSep: "、", paren: "（{x}）",
     actor_detector: "系统", actor_dispatch: "系统", actor_system: "系统", actor_demo: "演示",
     actor_cli: "命令行", actor_import: "导入", sensingOn: "同意监测", sensingOff: "不同意监测",
+    devicesTitle: "设备", devicesHint: "供安装人员查看：每个设备最近一次发来消息的时间和电量。",
+    unmappedTitle: "尚未对应的设备", unmappedHint: "这些设备已发来消息，但还没有说明它是哪一种迹象。用命令对应：shouwang hubs devices {hub} add 名称 种类",
+    battery: "电量 {p}%", neverHeard: "尚未收到消息", deviceOffline: "已离线", messagesN: "{n} 条消息",
+    motion: "人体感应", button: "按钮", activity: "活动", press_help: "一按即求助", press_fine: "平安键",
+    press_mixed: "部分按法报平安，其余求助", via: "经",
     chartScroll: "图表可左右滑动", retry: "重试", rowScale: "{kind}（每小时最多 {n} 次）",
     usualLegend: "灰色：平常这个钟点的次数（过去 {d} 天的平均）", usualNotYet: "还没有足够的记录来说明平常的样子。",
     recentLife: "最近一小时内有生活迹象。",
@@ -73,7 +78,7 @@ const TEXT = {
     died: "died", was_away: "was away", device_fault: "device fault", false_alarm: "false alarm",
     cleared_itself: "cleared itself",
     inactivity: "no activity", no_water: "no water", hub_offline: "hub offline",
-    water_running: "water running", gas_running: "gas left on", since: "since",
+    water_running: "water running", gas_running: "gas left on", help: "help button", since: "since",
     hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
     agoText: "{d} ago", durMin: "{m} min", durHour: "{h} h", durHourMin: "{h} h {m} min",
     chartSummary: "{n} signs of life in the last 7 days", lang: "中文",
@@ -83,6 +88,12 @@ const TEXT = {
     actor_detector: "the system", actor_dispatch: "the system", actor_system: "the system",
     actor_demo: "the demo", actor_cli: "the command line", actor_import: "an import",
     sensingOn: "agreed to sensing", sensingOff: "declined sensing",
+    devicesTitle: "Devices", devicesHint: "For the installer: when each device last sent a message, and its battery.",
+    unmappedTitle: "Devices not mapped yet", unmappedHint: "These devices sent messages but nobody has said which sign they give. Map one with: shouwang hubs devices {hub} add NAME KIND",
+    battery: "battery {p}%", neverHeard: "nothing heard yet", deviceOffline: "offline", messagesN: "{n} messages",
+    motion: "motion", button: "button", activity: "movement or a press", press_help: "a press asks for help",
+    press_fine: "a press says I am fine", press_mixed: "some presses say I am fine, the rest ask for help",
+    via: "via ",
     chartScroll: "the chart scrolls sideways", retry: "retry", rowScale: "{kind} (up to {n} an hour)",
     usualLegend: "grey: what is usual at that hour (average of the last {d} days)",
     usualNotYet: "Not enough history yet to say what is usual.", recentLife: "Signs of life within the last hour.",
@@ -620,6 +631,30 @@ function timelineItem(event) {
             " ", sentence(text));
 }
 
+// The installer's view: each mapped device's last message and battery, and those not mapped yet.
+function deviceItem(d) {
+  const parts = [el("strong", { text: d.device })];
+  if (d.sensor) {
+    const [, name] = d.sensor.split(".");
+    const press = d.press ? fill("paren", { x: t(`press_${d.press.startsWith("fine:") ? "mixed" : d.press}`) }) : "";
+    parts.push(" " + t(d.kind) + (name ? ` ${name}` : "") + press);
+  }
+  parts.push(t("colon"), d.last_message_at ? agoNode(d.last_message_at) : t("neverHeard"));
+  if (d.battery !== null) parts.push(" · " + fill("battery", { p: Math.round(d.battery * 100) }));
+  if (d.online === false) parts.push(" · " + t("deviceOffline"));
+  if (!d.sensor) parts.push(" · " + fill("messagesN", { n: d.messages }) + (d.bridge ? ` · ${t("via")}${d.bridge}` : ""));
+  return el("li", { "data-online": d.online === false ? "no" : null }, ...parts);
+}
+
+function renderDevices(devices) {
+  $("devices").replaceChildren(...devices.mapped.map(deviceItem));
+  $("unmapped").replaceChildren(...devices.unmapped.map(deviceItem));
+  const hub = devices.unmapped[0]?.hub_id ?? "HUB";
+  $("unmapped-hint").textContent = fill("unmappedHint", { hub });
+  $("unmapped-block").hidden = !devices.unmapped.length;
+  $("devices").closest("section").hidden = !devices.mapped.length && !devices.unmapped.length;
+}
+
 const path = (id) => `/households/${encodeURIComponent(id)}`;
 const current = () => $("household").dataset.household;
 
@@ -627,9 +662,11 @@ const current = () => $("household").dataset.household;
 function clearHousehold() {
   delete $("household").dataset.household;
   for (const id of ["household-title", "household-card", "household-alerts", "chart", "legend",
-                    "timeline", "chart-silence", "household-care-visit", "household-care-suggestion"]) $(id).replaceChildren();
+                    "timeline", "chart-silence", "household-care-visit", "household-care-suggestion", "devices",
+                    "unmapped"]) $(id).replaceChildren();
   delete $("household-care-suggestion").dataset.suggestion;
   $("household-care").hidden = true;
+  $("devices").closest("section").hidden = true;
   $("visit-note").value = "";
 }
 
@@ -665,9 +702,10 @@ async function openHousehold(id) {
   $("household-alerts").closest("section").hidden = !readable;
   renderAlerts();
   if (readable) {
-    const [activity, timeline, alerts] = await Promise.all([
+    const [activity, timeline, alerts, devices] = await Promise.all([
       api(`${path(id)}/activity?days=7`), api(`${path(id)}/timeline`),
-      api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`)]);
+      api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`),
+      api(`${path(id)}/devices`)]);
     if (visit !== app.visit) return;
     for (const a of alerts.items) app.alerts.set(a.id, a);
     renderAlerts();  // keeps the focus of someone already working on an alert
@@ -678,6 +716,7 @@ async function openHousehold(id) {
                                    fill("usualLegend", { d: activity.usual_days })));
     $("legend").querySelectorAll("span").forEach((s) => { s.style.background = "rgba(138, 138, 138, 0.45)"; });
     $("timeline").replaceChildren(...timeline.events.map(timelineItem));
+    renderDevices(devices);
   }
   $("household-title").focus?.();
 }

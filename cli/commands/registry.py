@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands import care, cover, notify, provision
+from cli.commands import care, cover, devices, notify, provision
 from cli.commands.common import DEMO_DIR, load_settings, pad
 from dispatch import policy
 from shouwang.domain.channels import LANGUAGES, StaffChannel
@@ -124,6 +124,7 @@ def add_parsers(commands: Any) -> None:
     hubs.add_parser("list", help="list hubs: their household, whether they say they are online, when "
                                  "last heard").set_defaults(handler=hub_list)
     provision.add_parser(hubs)
+    devices.add_parser(hubs)
 
     p = commands.add_parser("dead-letters", help="show messages the gateway refused, and why",
                             description="Show messages the gateway refused (newest first), why, and how many "

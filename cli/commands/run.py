@@ -23,7 +23,7 @@ from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
 from shouwang.domain.errors import ShouwangError
 from shouwang.settings import DEMO_COMMUNITY, MqttSettings, Settings
-from simulator.population import build_homes, demo_clock_start, demo_incidents, population
+from simulator.population import build_homes, demo_clock_start, demo_equipped, demo_incidents, population
 from simulator.publisher import Simulation
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _demo(system: System,
           args: argparse.Namespace) -> tuple[Simulation, dict[str, str], str]:
     now = system.clock.now()
     start = now - args.history_days * 86400
-    homes = population(args.homes, seed=args.seed)
+    homes = demo_equipped(population(args.homes, seed=args.seed))
     incidents = demo_incidents(homes, now=now, tz=ZoneInfo(system.settings.timezone))
     community = register(system.state, homes, incidents, monitoring_since=start, now=now)
     tz = ZoneInfo(system.settings.timezone)

@@ -51,11 +51,21 @@ class SensorKind(enum.StrEnum):
     ELECTRICITY = "electricity"
     GAS = "gas"
     DOOR = "door"
+    MOTION = "motion"
+    """A PIR: 1 = it saw movement, 0 = its occupancy cleared."""
+    BUTTON = "button"
+    """A press of the elder's button: `HELP_PRESS` (求助) or `FINE_PRESS` (平安键, "I am fine")."""
 
     @property
     def is_register(self) -> bool:
-        """Water, gas and electricity report cumulative registers; a door reports its state."""
-        return self is not SensorKind.DOOR
+        """Water, gas and electricity report cumulative registers; the others report an event or state."""
+        return self in (SensorKind.WATER, SensorKind.ELECTRICITY, SensorKind.GAS)
+
+
+HELP_PRESS = 1.0
+"""A button reading's value when the elder asked for help."""
+FINE_PRESS = 2.0
+"""A button reading's value when the elder pressed "I am fine" (平安键)."""
 
 
 class Role(enum.StrEnum):

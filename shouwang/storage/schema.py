@@ -457,3 +457,34 @@ tier_suggestions = Table(
     Column("reason", Text),
 )
 Index("ix_tier_suggestions_household", tier_suggestions.c.household_id, tier_suggestions.c.id)
+
+# A hub's device map: which device its bridges (Zigbee2MQTT, Tasmota, Shelly, wmbusmeters) name is
+# which sign of the home (issue 13).
+hub_devices = Table(
+    "hub_devices",
+    metadata,
+    Column("hub_id", String(64), ForeignKey("hubs.id"), primary_key=True),
+    Column("device", String(128), primary_key=True),
+    Column("bridge", String(16)),
+    Column("kind", String(16), nullable=False),
+    Column("sensor", String(48), nullable=False),
+    Column("fine_actions", String(400)),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+# Every bridged device a hub's bridges spoke of, mapped or not: when first and last heard, how
+# often, its battery and its availability (the installer's view, and `hubs devices --unmapped`).
+device_sightings = Table(
+    "device_sightings",
+    metadata,
+    Column("hub_id", String(64), primary_key=True),
+    Column("bridge", String(16), primary_key=True),
+    Column("device", String(128), primary_key=True),
+    Column("first_seen_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("battery", Float),
+    Column("online", Boolean),
+    Column("online_at", Float),
+)

@@ -16,6 +16,7 @@ from shouwang.storage.cover import CoverStore
 from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
+from shouwang.storage.devices import DeviceStore
 from shouwang.storage.elder_data import ElderData
 from shouwang.storage.family import FamilyStore
 from shouwang.storage.maintenance import MaintenanceStore
@@ -55,6 +56,7 @@ class StateStore:
         self.maintenance = MaintenanceStore(engine)
         self.care = CareStore(engine)
         self.care_rows = CareRows(engine)
+        self.devices = DeviceStore(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

@@ -63,6 +63,7 @@ CASES = [
     Case("GET", "/households/{household_id}/readings", "/households/h-west-red/readings", 404),
     Case("GET", "/households/{household_id}/activity", "/households/h-west-red/activity", 404),
     Case("GET", "/households/{household_id}/timeline", "/households/h-west-red/timeline", 404),
+    Case("GET", "/households/{household_id}/devices", "/households/h-west-red/devices", 404),
     Case("GET", "/households/{household_id}/visits", "/households/h-west-red/visits", 404),
     Case("POST", "/households/{household_id}/visits", "/households/h-west-red/visits", 404,
          {"note": "seen"}),
@@ -180,7 +181,8 @@ def test_a_leader_reaches_what_the_grid_member_may_not(community: Community, cas
 
 @pytest.mark.parametrize("path", ["/households/h-east-red/readings",
                                   "/households/h-east-red/activity",
-                                  "/households/h-east-red/timeline", "/alerts",
+                                  "/households/h-east-red/timeline", "/households/h-east-red/devices",
+                                  "/alerts",
                                   "/alerts/{east_alert}", "/events"])
 def test_a_volunteer_cannot_see_readings_or_alerts(community: Community, path: str) -> None:
     url = path.format(east_alert=community.alerts["h-east-red"].id)
