@@ -224,7 +224,8 @@ def _describe(diff: Any) -> str:
 
 def new_revision(message: str, *, autogenerate: bool = True) -> Path:
     """Write a migration from schema.py's difference to the newest revision (for developers)."""
-    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
+    # alembic_version.version_num is VARCHAR(32): a longer id fails on PostgreSQL (SQLite takes it).
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:27].rstrip("_") or "change"
     rev_id = f"{len(revisions()) + 1:04d}_{slug}"
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{Path(tmp) / 'head.db'}")

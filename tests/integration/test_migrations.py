@@ -214,8 +214,8 @@ REBUILD = '''"""test: copy two tables, as a migration that alters a column must 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_rebuild_for_test"
-down_revision = "0001_baseline"
+revision = "9999_rebuild_for_test"
+down_revision = "{head}"
 branch_labels = None
 depends_on = None
 
@@ -237,13 +237,14 @@ def test_a_migration_that_copies_referenced_tables_on_sqlite_keeps_every_row_and
     and alerts carries the partial unique index that allows one unresolved alert per kind."""
     location = tmp_path / "migrations"
     shutil.copytree(migrate.MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_rebuild_for_test.py").write_text(REBUILD)
+    # After the newest real migration, so the test follows the schema as it stands.
+    (location / "versions" / "9999_rebuild_for_test.py").write_text(REBUILD.replace("{head}", migrate.revisions()[-1]))
     copy = tmp_path / "old.db"
     shutil.copy(FIXTURE, copy)
     engine = open_engine(f"sqlite:///{copy}")
     before = rows(engine)
     found = migrate.upgrade(engine, say=lambda _: None, location=location)
-    assert found.kind == "current" and found.revision == "0002_rebuild_for_test"
+    assert found.kind == "current" and found.revision == "9999_rebuild_for_test"
     assert rows(engine) == before
     with engine.connect() as db:
         index = db.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ux_alerts_one_unresolved'")).scalar()
