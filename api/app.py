@@ -22,7 +22,10 @@ from api.routes import (
     auth,
     care,
     cockpit,
+    cover,
+    devices,
     docs,
+    family_link,
     grids,
     health,
     household_data,
@@ -30,8 +33,10 @@ from api.routes import (
     hubs,
     live,
     privacy,
+    responses,
     staff,
     transfer,
+    visits,
     web,
 )
 
@@ -97,8 +102,9 @@ def create_app(context: ApiContext) -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.context = context
     errors.install(app)
-    for module in (health, auth, alerts, households, household_data, care, privacy, hubs, grids,
-                   staff, transfer, audit, cockpit, ack_link, live, web, docs):
+    for module in (health, auth, alerts, households, household_data, devices, care, privacy, hubs, grids,
+                   staff, transfer, audit, visits, responses, cockpit, cover, ack_link, family_link, live, web,
+                   docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")

@@ -102,10 +102,11 @@ def timeline(*, signs: Sequence[SignOfLife], alerts: Iterable[Alert],
              end: float, staff: Sequence[Staff] = ()) -> list[Event]:
     staff_names = {s.id: s.name for s in staff}
     events = group_signs(signs) + alert_events(alerts, alert_entries, staff)
-    events += [Event(v.at, "visit", f"visited{': ' + v.note if v.note else ''}",
+    events += [Event(v.at, "visit", f"{'called' if v.how == 'call' else 'visited'}"
+                                    f"{': ' + v.note if v.note else ''}",
                      {"staff_id": v.staff_id,
                       "staff_name": None if v.staff_id is None else staff_names.get(v.staff_id),
-                      "note": v.note}) for v in visits]
+                      "note": v.note, "how": v.how}) for v in visits]
     for s in silences:
         events.append(Event(s.starts_at, "silence", f"away until {s.until:.0f}",
                             {"silence_id": s.id, "until": s.until, "reason": s.reason,

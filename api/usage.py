@@ -15,7 +15,7 @@ from shouwang.domain.usual import expected_uses
 
 HOUR = 3600.0
 UNITS = {SensorKind.WATER: "m3", SensorKind.GAS: "m3", SensorKind.ELECTRICITY: "kWh",
-         SensorKind.DOOR: "changes"}
+         SensorKind.DOOR: "changes", SensorKind.MOTION: "movements", SensorKind.BUTTON: "presses"}
 SIGN_KINDS = ("water", "electricity", "gas", "door", "visit")
 
 
@@ -28,7 +28,8 @@ def hourly_use(readings: Iterable[StoredReading], *, start: float,
     """Per sensor: (hour start, use in the hour, readings in the hour) for each hour in range.
 
     A register's use is its rise since the previous reading, counted in the hour of the later
-    reading (a reset or a late reading counts as none); a door's is its changes of state.
+    reading (a reset or a late reading counts as none); a door's is its changes of state; a motion
+    sensor's the movements it saw, a button's its presses.
     """
     first = hour_floor(start)
     hours = max(0, int((end - first + HOUR - 1) // HOUR))
@@ -44,6 +45,9 @@ def hourly_use(readings: Iterable[StoredReading], *, start: float,
         use.setdefault(r.sensor, [0.0] * hours)
         counts.setdefault(r.sensor, [0] * hours)
         counts[r.sensor][slot] += 1
+        if r.kind in (SensorKind.MOTION, SensorKind.BUTTON):
+            use[r.sensor][slot] += 1.0 if r.value > 0.5 else 0.0
+            continue
         if previous is None:
             continue
         if r.kind is SensorKind.DOOR:

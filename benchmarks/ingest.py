@@ -1,11 +1,16 @@
-"""Gateway ingest throughput: hubs → broker → gateway → SQLite, end to end. Prints figures.
+"""Gateway ingest against the broker's own speed: hubs → Mosquitto → gateway(s) → committed.
 
-    python -m benchmarks.ingest                          # embedded broker (amqtt)
-    python -m benchmarks.ingest --broker mosquitto       # a Mosquitto started with deploy/'s queue settings
-    python -m benchmarks.ingest --broker system          # the machine's Mosquitto on 127.0.0.1:1883, as configured
-    python -m benchmarks.ingest --batch 100              # hub backlogs: 100 readings per message
+    python -m benchmarks.ingest                                   # every scenario, private Mosquitto
+    python -m benchmarks.ingest --broker system                   # the machine's Mosquitto on :1883
+    python -m benchmarks.ingest --state sqlite --gateways 1 --batch 1   # one scenario
+    python -m benchmarks.ingest --broker embedded --state sqlite --gateways 1   # amqtt (no raw rate)
 
-Publishers run in separate processes, as hubs would, so they do not share the gateway's CPU.
+In one run through the same broker and the same publishers (separate processes, as hubs are,
+QoS 1), for each payload size: the raw rate (the C client `mosquitto_sub -q 1` counting what
+arrives), then Shouwang's rate for each state store (SQLite, PostgreSQL) and number of gateways
+(one, or two in separate processes on one MQTT v5 shared subscription), from the first publish
+to the last reading committed to the reading store (SQLite). Each prints `ratio R` to the raw
+rate. The private Mosquitto has deploy/'s queue settings (nothing dropped).
 """
 
 from __future__ import annotations
@@ -13,47 +18,86 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import resource
+import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
-from gateway.service import Gateway
 from shouwang.broker import EmbeddedBroker, free_port
-from shouwang.clock import SystemClock
-from shouwang.domain.model import Grid, Household, Hub, Tier
-from shouwang.metrics import Metrics
 from shouwang.mqtt import MqttClient
-from shouwang.settings import GatewaySettings, MqttSettings
-from shouwang.storage.audit import Actor
-from shouwang.storage.consent import Consent
-from shouwang.storage.readings_sqlite import SqliteReadingStore
-from shouwang.storage.state import StateStore
+from shouwang.settings import MqttSettings
 
 PRODUCTION_QUEUE = "max_queued_messages 2000000\nmax_queued_bytes 0\nmax_inflight_messages 1000\n"
+POSTGRES_URL = os.environ.get("SHOUWANG_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def publish(settings: MqttSettings, hubs: list[str], messages: int, batch: int, worker: int) -> None:
+@dataclass(frozen=True)
+class Load:
+    hubs: list[str]
+    messages: int
+    batch: int
+    publishers: int
+    base_ts: float
+
+    @property
+    def per_worker(self) -> int:
+        return self.messages // self.publishers
+
+    @property
+    def sent(self) -> int:
+        return self.per_worker * self.publishers
+
+
+def publish(settings: MqttSettings, load: Load, worker: int, ready: Event, go: Event) -> None:
+    """One hub-like publisher: plausible water registers, one sensor per hub and worker. Payloads
+    are made and the connection opened before `go`, so only publishing is timed."""
     client = MqttClient(settings, client_id=f"bench-pub-{worker}-{uuid.uuid4().hex[:6]}")
     client.start()
-    base = time.time() - 3600
-    for i in range(messages):
-        hub = hubs[i % len(hubs)]
-        seq = i // len(hubs)
-        items = [{"ts": base + seq * batch + k, "value": float(seq * batch + k)} for k in range(batch)]
-        payload = json.dumps(items[0] if batch == 1 else items)
-        client.publish(f"{settings.topic_prefix}/hubs/{hub}/water.w{worker}", payload, qos=1)
-    client.drain(300)
+    hubs, batch = load.hubs, load.batch
+    messages = []
+    for i in range(load.per_worker):
+        first = (i // len(hubs)) * batch
+        items = [{"ts": load.base_ts + n, "value": round(n * 0.001, 3)} for n in range(first, first + batch)]
+        messages.append((f"{settings.topic_prefix}/hubs/{hubs[i % len(hubs)]}/water.w{worker}",
+                         json.dumps(items[0] if batch == 1 else items)))
+    ready.set()
+    go.wait()
+    for topic, payload in messages:
+        client.publish(topic, payload, qos=1)
+    client.drain(600)
     client.stop()
 
 
+def run_publishers(settings: MqttSettings, load: Load) -> float:
+    """Publish the load; returns when publishing began (perf_counter), once every publisher is done."""
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    readies = [context.Event() for _ in range(load.publishers)]
+    workers = [context.Process(target=publish, args=(settings, load, w, readies[w], go))
+               for w in range(load.publishers)]
+    for w in workers:
+        w.start()
+    for ready in readies:
+        ready.wait(120)
+    started = time.perf_counter()
+    go.set()
+    for w in workers:
+        w.join()
+    return started
+
+
 @contextmanager
-def broker(kind: str, prefix: str) -> Iterator[MqttSettings]:
+def broker(kind: str) -> Iterator[MqttSettings]:
+    prefix = f"bench{uuid.uuid4().hex[:6]}/v1"
     if kind == "embedded":
         embedded = EmbeddedBroker("127.0.0.1", free_port())
         embedded.start()
@@ -76,60 +120,159 @@ def broker(kind: str, prefix: str) -> Iterator[MqttSettings]:
                 process.wait(10)
 
 
+def raw_rate(settings: MqttSettings, load: Load) -> float | None:
+    """Messages/s from the first publish to the last arrival at `mosquitto_sub -q 1`."""
+    binary = shutil.which("mosquitto_sub")
+    if binary is None or settings.url is None:
+        return None
+    host, port = settings.url.removeprefix("mqtt://").split(":")
+    sub = subprocess.Popen([binary, "-h", host, "-p", port, "-q", "1", "-C", str(load.sent),
+                            "-i", f"bench-raw-{uuid.uuid4().hex[:6]}", "-t", f"{settings.topic_prefix}/hubs/#"],
+                           stdout=subprocess.DEVNULL)
+    time.sleep(0.5)  # subscribed
+    started = run_publishers(settings, load)
+    try:
+        sub.wait(300)
+    except subprocess.TimeoutExpired:
+        sub.kill()
+        return None
+    return load.sent / (time.perf_counter() - started)
+
+
+def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: int,
+                ready: Event, stop: Event, cpu: Any) -> None:
+    """One gateway process, as `shouwang gateway` would run it."""
+    from gateway.service import Gateway
+    from shouwang.clock import SystemClock
+    from shouwang.metrics import Metrics
+    from shouwang.settings import GatewaySettings
+    from shouwang.storage.readings_sqlite import SqliteReadingStore
+    from shouwang.storage.state import StateStore
+
+    state = StateStore.open(state_url)
+    readings = SqliteReadingStore(readings_path)
+    gateway = Gateway(mqtt=mqtt, settings=GatewaySettings(), readings=readings, state=state,
+                      clock=SystemClock(), metrics=Metrics(), client_id=f"gateway-{index}")
+    gateway.start()
+    started = time.process_time()
+    ready.set()
+    stop.wait()
+    cpu.put(time.process_time() - started)  # every thread's: paho's network thread and the worker
+    gateway.stop()
+    readings.close()
+    state.close()
+
+
+@contextmanager
+def state_store(kind: str, tmp: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / 'state.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(POSTGRES_URL)
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"shouwang_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def register(state_url: str, hubs: list[str]) -> None:
+    from shouwang.domain.model import Grid, Household, Hub, Tier
+    from shouwang.storage.audit import Actor
+    from shouwang.storage.consent import Consent
+    from shouwang.storage.state import StateStore
+
+    state = StateStore.open(state_url)
+    now = time.time()
+    state.registry.add_grid(Grid("g", "g"))
+    for hub in hubs:
+        state.registry.add_household(Household(f"hh-{hub}", Tier.GREEN, "g"), now=now)
+        state.registry.add_hub(Hub(hub, f"hh-{hub}"), now=now)
+        state.consent.record(Consent(f"hh-{hub}", "elder", "self", sensing=True, share_with_family=False,
+                                     given_at=now), actor=Actor("bench"), now=now)
+    state.close()
+
+
+def count(readings_path: Path) -> int:
+    with sqlite3.connect(readings_path, timeout=30) as db:
+        return int(db.execute("SELECT count(*) FROM readings").fetchone()[0])
+
+
+def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> tuple[float, int, float]:
+    """Messages/s from the first publish to the last reading committed, readings lost, and the
+    gateways' CPU seconds."""
+    expected = load.sent * load.batch
+    with tempfile.TemporaryDirectory() as tmp, state_store(state, Path(tmp)) as url:
+        register(url, load.hubs)
+        readings_path = Path(tmp) / "readings.db"
+        run_id = uuid.uuid4().hex[:6]
+        shared = {"protocol": "5", "shared_group": f"gw{run_id}"} if gateways > 1 else {}
+        settings = mqtt.model_copy(update={"client_id_prefix": f"bench-{run_id}", **shared})
+        context = multiprocessing.get_context("spawn")
+        stop = context.Event()
+        cpu = context.Queue()
+        readies = [context.Event() for _ in range(gateways)]
+        processes = [context.Process(target=run_gateway, args=(settings, url, readings_path, k, readies[k], stop, cpu))
+                     for k in range(gateways)]
+        for p in processes:
+            p.start()
+        for ready in readies:
+            ready.wait(60)
+        time.sleep(0.3)
+        started = run_publishers(mqtt, load)
+        last, still = -1, time.monotonic()
+        while (stored := count(readings_path)) < expected:
+            if stored != last:
+                last, still = stored, time.monotonic()
+            elif time.monotonic() - still > 15:
+                break  # nothing new for 15 s: the rest is not coming
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        cpu_s = sum(cpu.get(timeout=60) for _ in processes)
+        for p in processes:
+            p.join(60)
+    return load.sent * stored / expected / elapsed, expected - stored, cpu_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--broker", choices=["embedded", "mosquitto", "system"], default="embedded")
-    parser.add_argument("--messages", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=1, help="readings per message")
+    parser.add_argument("--broker", choices=["mosquitto", "system", "embedded"], default="mosquitto")
+    parser.add_argument("--messages", type=int, default=40_000)
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 100], help="readings per message")
+    parser.add_argument("--state", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    parser.add_argument("--gateways", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--hubs", type=int, default=200)
     parser.add_argument("--publishers", type=int, default=2)
     args = parser.parse_args()
-
-    prefix = f"bench{uuid.uuid4().hex[:6]}/v1"
-    with broker(args.broker, prefix) as mqtt, tempfile.TemporaryDirectory() as tmp:
-        state = StateStore.open(f"sqlite:///{Path(tmp) / 'state.db'}")
-        readings = SqliteReadingStore(Path(tmp) / "readings.db")
-        state.registry.add_grid(Grid("g", "g"))
-        hubs = [f"h-{i:05d}" for i in range(args.hubs)]
-        for hub in hubs:
-            state.registry.add_household(Household(f"hh-{hub}", Tier.GREEN, "g"), now=time.time())
-            state.registry.add_hub(Hub(hub, f"hh-{hub}"), now=time.time())
-            state.consent.record(Consent(f"hh-{hub}", "elder", "self", sensing=True, share_with_family=False,
-                                         given_at=time.time()), actor=Actor("bench"), now=time.time())
-        metrics = Metrics()
-        gateway = Gateway(mqtt=mqtt, settings=GatewaySettings(), readings=readings, state=state,
-                          clock=SystemClock(), metrics=metrics)
-        gateway.start()
-        per_worker = args.messages // args.publishers
-        expected = per_worker * args.publishers * args.batch
-        context = multiprocessing.get_context("spawn")
-        workers = [context.Process(target=publish, args=(mqtt, hubs, per_worker, args.batch, w))
-                   for w in range(args.publishers)]
-        started = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        published = time.perf_counter() - started
-        last, still = -1, time.monotonic()
-        while (stored := readings.count()) < expected:
-            if stored != last:
-                last, still = stored, time.monotonic()
-            elif time.monotonic() - still > 10:
-                break  # nothing new for 10 s: the rest is not coming
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        gateway.stop()
-        readings.close()
-        state.close()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    messages = per_worker * args.publishers
-    print(f"broker={args.broker} messages={messages} readings_per_message={args.batch} "
-          f"hubs={args.hubs} publishers={args.publishers} (separate processes, QoS 1)")
-    print(f"  published in {published:.2f} s; last reading stored after {elapsed:.2f} s")
-    print(f"  stored {stored:,}/{expected:,} readings ({expected - stored:,} lost)  ->  "
-          f"{messages * stored / expected / elapsed:,.0f} messages/s, {stored / elapsed:,.0f} readings/s")
-    print(f"  peak RSS of the gateway process (with the embedded broker if used): {rss_mb:.0f} MB")
+    hubs = [f"h-{i:05d}" for i in range(args.hubs)]
+    print(f"broker={args.broker} messages={args.messages:,} hubs={args.hubs} publishers={args.publishers} "
+          f"(separate processes, QoS 1); cores={os.cpu_count()}")
+    with broker(args.broker) as mqtt:
+        for batch in args.batch:
+            messages = args.messages if batch == 1 else max(args.publishers * args.hubs, args.messages // 10)
+            per_hub = messages // args.publishers // args.hubs + 1
+            load = Load(hubs, messages, batch, args.publishers, time.time() - per_hub * batch - 120)
+            raw = raw_rate(mqtt, load)
+            shown = f"{raw:,.0f} messages/s" if raw else "not measured (needs mosquitto_sub and Mosquitto)"
+            print(f"\n{batch} reading(s) per message, {load.sent:,} messages")
+            print(f"  raw   mosquitto_sub -q 1              {shown}")
+            for state in args.state:
+                for gateways in args.gateways:
+                    if gateways > 1 and args.broker == "embedded":
+                        continue  # amqtt has no shared subscriptions
+                    rate, lost, cpu_s = shouwang_rate(mqtt, load, state, gateways)
+                    ratio = f"ratio {rate / raw:.2f}" if raw else ""
+                    print(f"  shouwang  {state:<8} {gateways} gateway{'s' if gateways > 1 else ' '}     "
+                          f"{rate:>9,.0f} messages/s  {rate * batch:>10,.0f} readings/s  lost {lost:,}  "
+                          f"{ratio}  (gateway CPU {cpu_s / load.sent * 1e6:.0f} µs/message)", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,31 +7,34 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
-import uvicorn
-from fastapi import FastAPI
-
-from api.app import create_app
-from api.context import ApiContext
 from detector.base import Detector
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from detector.service import DetectorService
+from dispatch.care import CareRounds
 from dispatch.channels import MqttSender, Sender, WebhookSender
+from dispatch.senders import close as close_senders
+from dispatch.senders import http_senders
 from dispatch.service import Dispatcher
 from gateway.service import Gateway
 from shouwang.broker import EmbeddedBroker, choose_port
 from shouwang.clock import Clock, SystemClock
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import ShouwangError
+from shouwang.domain.shards import Shard
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+
+if TYPE_CHECKING:  # the API (FastAPI, uvicorn) is imported only where one is built: a role alone
+    from fastapi import FastAPI  # starts about a second sooner without it
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,8 @@ class System:
     metrics: Metrics
     state: StateStore
     readings: ReadingStore
-    app: FastAPI
+    app: FastAPI | None
+    """The API over the same stores; None in a role process that serves no API."""
     broker: EmbeddedBroker | None = None
     gateway: Gateway | None = None
     detector: DetectorService | None = None
@@ -102,35 +106,58 @@ class System:
 
     def start_services(self) -> None:
         """Gateway, detector and dispatch, each with its own broker connection."""
+        self.start_gateway()
+        self.start_dispatch()
+        self.start_detector()
+
+    def start_gateway(self, health: Health | None = None) -> Gateway:
         s = self.settings
         self.gateway = Gateway(mqtt=s.mqtt, settings=s.gateway, readings=self.readings,
-                               state=self.state, clock=self.clock, metrics=self.metrics)
+                               state=self.state, clock=self.clock, metrics=self.metrics, health=health,
+                               tz=ZoneInfo(s.timezone))
         self.gateway.start()
         self._stoppers.append(self.gateway.stop)
-        self.dispatch_client = MqttClient(s.mqtt, client_id=f"{s.mqtt.client_id_prefix}-dispatch")
+        return self.gateway
+
+    def start_dispatch(self, health: Health | None = None) -> Dispatcher:
+        """Webhooks and the staff's MQTT topics; a notification counts as delivered only once the
+        receiver answered 2xx or the broker acknowledged it."""
+        s = self.settings
+        self.dispatch_client = MqttClient(s.mqtt, role="dispatch",
+                                          health=health or Health("dispatch", self.metrics))
         self.dispatch_client.start()
         self._stoppers.append(self.dispatch_client.stop)
-        self.webhooks = WebhookSender(timeout_s=s.dispatch.webhook_timeout_s,
-                                      connect_timeout_s=s.dispatch.webhook_connect_timeout_s,
-                                      secret=self.secret)
-        self._stoppers.append(self.webhooks.close)
-        senders: dict[Channel, Sender] = {
-            Channel.WEBHOOK: self.webhooks,
-            Channel.MQTT: MqttSender(self.dispatch_client, prefix=s.mqtt.topic_prefix),
-        }
+        if not s.mqtt.embedded and s.mqtt.protocol != "5":
+            log.warning("dispatch.mqtt_311 on MQTT 3.1.1 a broker cannot say it refused a "
+                        "notification (Mosquitto acknowledges a publish its ACL denies): set "
+                        "SHOUWANG_MQTT__PROTOCOL=5 so a refusal is a failed delivery")
+        senders: dict[Channel, Sender] = http_senders(s.dispatch, secret=self.secret)
+        self._stoppers.append(lambda: close_senders(senders))
+        self.webhooks = cast(WebhookSender, senders[Channel.WEBHOOK])
+        senders[Channel.MQTT] = MqttSender(self.dispatch_client, prefix=s.mqtt.topic_prefix)
         self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
                                      metrics=self.metrics, senders=senders,
-                                     api_url=s.api.public_url, link_secret=self.secret)
+                                     api_url=s.api.public_url, link_secret=self.secret,
+                                     tz=ZoneInfo(s.timezone))
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
+        care = CareRounds(settings=s.care, dispatch=s.dispatch, state=self.state, clock=self.clock,
+                          senders=senders, tz=ZoneInfo(s.timezone), api_url=s.api.public_url)
+        care.start()
+        self._stoppers.append(care.stop)
+        return self.dispatcher
+
+    def start_detector(self, health: Health | None = None, shard: Shard | None = None) -> DetectorService:
+        s = self.settings
         self.detector = DetectorService(
             mqtt=s.mqtt, settings=s.detector, gateway=s.gateway, detector=make_detector(s),
             readings=self.readings, state=self.state, clock=self.clock, metrics=self.metrics,
-            tz=ZoneInfo(s.timezone), on_alert=self.dispatcher.wake,
-            snapshot_dir=s.storage.data_dir,
+            tz=ZoneInfo(s.timezone), on_alert=self.dispatcher.wake if self.dispatcher else None,
+            snapshot_dir=s.storage.data_dir, shard=shard, health=health,
         )
         self.detector.start()
         self._stoppers.append(self.detector.stop)
+        return self.detector
 
     def add_stopper(self, stop: object) -> None:
         self._stoppers.append(stop)
@@ -147,25 +174,32 @@ class System:
         self.state.close()
 
 
-def build(settings: Settings, *, clock: Clock | None = None) -> System:
-    """Everything, built but not started."""
+def build(settings: Settings, *, clock: Clock | None = None, with_api: bool = True) -> System:
+    """Everything, built but not started (`shouwang run`); `with_api=False` for one role alone
+    (`shouwang gateway`, `detector`, `dispatch`), which starts only its own part."""
     secret = ensure_secret(settings)
     clock = clock or SystemClock()
     metrics = Metrics()
     state = StateStore.open(settings.storage.state_database_url())
     readings = open_readings(settings)
-    app = create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
-                                metrics=metrics, secret=secret))
+    app = _api(settings, state, readings, clock, metrics, secret) if with_api else None
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
                   readings=readings, app=app, secret=secret)
 
 
+def _api(settings: Settings, state: StateStore, readings: ReadingStore, clock: Clock, metrics: Metrics,
+         secret: str) -> FastAPI:
+    from api.app import create_app
+    from api.context import ApiContext
+
+    return create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
+                                 metrics=metrics, secret=secret))
+
+
 def build_api(settings: Settings) -> FastAPI:
     """The API alone over the configured stores, on the system clock (`shouwang api`)."""
-    return create_app(ApiContext(settings=settings,
-                                 state=StateStore.open(settings.storage.state_database_url()),
-                                 readings=open_readings(settings), clock=SystemClock(),
-                                 metrics=Metrics(), secret=ensure_secret(settings)))
+    return _api(settings, StateStore.open(settings.storage.state_database_url()), open_readings(settings),
+                SystemClock(), Metrics(), ensure_secret(settings))
 
 
 def proxy_options(trusted_proxies: Sequence[str]) -> dict[str, Any]:
@@ -187,6 +221,8 @@ class ApiServer:
         self.host, self.port = host, port
         # Open live feeds (server-sent events) never finish by themselves: on stop, wait a
         # moment for them, then close them, rather than leave their connections open.
+        import uvicorn
+
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                                      lifespan="off", timeout_graceful_shutdown=2,
                                                      **proxy_options(trusted_proxies)))

@@ -9,6 +9,7 @@ from shouwang.domain.model import Grid, Household, Hub, Role, Staff, Tier
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
+from simulator.devices import device_map
 from simulator.incidents import Incident, IncidentKind
 from simulator.population import SimHousehold
 
@@ -57,6 +58,8 @@ def register(state: StateStore, homes: list[SimHousehold], incidents: list[Incid
             monitoring_since=monitoring_since,
         ), now=now)
         registry.add_hub(Hub(home.hub_id, home.home_id), now=now)
+        for entry in device_map(home.hub_id) if home.bridged else []:
+            state.devices.add(home.hub_id, entry, actor=DEMO, now=now)
         # Monitoring starts only with consent: the demo elders agreed when monitoring began.
         state.consent.record(Consent(home.home_id, home.alias, "self", sensing=True,
                                      share_with_family=True, given_at=monitoring_since),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from cli.commands import api, evaluate, init, registry, run, settings_cmd, simulate
+from cli.commands import api, care, db, evaluate, init, registry, roles, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
 
 
@@ -24,11 +24,14 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     init.add_parser(commands)
     run.add_parser(commands)
+    roles.add_parsers(commands)
     api.add_parser(commands)
     simulate.add_parser(commands)
     evaluate.add_parser(commands)
     registry.add_parsers(commands)
     settings_cmd.add_parser(commands)
+    db.add_parser(commands)
+    care.add_parser(commands)
     return top
 
 

@@ -22,8 +22,9 @@ from shouwang.metrics import Metrics
 from shouwang.storage.alerts import AlertStore
 
 log = logging.getLogger("detector.service")
-JUDGED_KINDS = frozenset(AlertKind) - {AlertKind.UNUSUAL_DAY}
-"""Kinds whose alerts clear themselves when the finding goes; a note waits for its visit."""
+JUDGED_KINDS = frozenset(AlertKind) - {AlertKind.UNUSUAL_DAY, AlertKind.HELP}
+"""Kinds whose alerts clear themselves when the finding goes; a note waits for its visit, and a
+press of the help button for staff who went."""
 Unresolved = dict[tuple[str, AlertKind], Alert]
 
 
@@ -80,12 +81,15 @@ class Alerting:
 
     def apply(self, findings: list[Finding], unresolved: Unresolved,
               homes: Mapping[str, HomeState], contexts: Mapping[str, Context], now: float,
-              unjudged: set[str]) -> None:
+              unjudged: set[str], silenced: Callable[[Finding], bool] | None = None) -> None:
         """Open an alert per new finding; clear those unresolved whose finding went (but not
-        of households the detector could not judge: their findings are unknown, not gone)."""
+        of households the detector could not judge: their findings are unknown, not gone).
+        A `silenced` finding (maintenance) opens nothing, yet still is not an ended condition."""
         found = set()
         for finding in findings:
             found.add((finding.household_id, finding.kind))
+            if silenced is not None and silenced(finding):
+                continue
             bulkhead(finding.household_id, partial(self._open, finding, unresolved, now))
         for key, alert in list(unresolved.items()):
             if key in found or alert.state is not AlertState.OPEN or alert.kind not in JUDGED_KINDS:
@@ -95,6 +99,12 @@ class Alerting:
             bulkhead(alert.household_id,
                       partial(self._clear, alert, unresolved, homes, contexts, now))
 
+    def open_now(self, finding: Finding, now: float) -> None:
+        """Open an alert between ticks (a help press), unless one of its kind is unresolved."""
+        alert = self._alerts.open(finding, now=now)
+        if alert is not None:
+            self._opened(alert)
+
     def _open(self, finding: Finding, unresolved: Unresolved, now: float) -> None:
         key = (finding.household_id, finding.kind)
         if key in unresolved:
@@ -102,10 +112,13 @@ class Alerting:
         alert = self._alerts.open(finding, now=now)
         if alert is None:
             return
+        unresolved[key] = alert
+        self._opened(alert)
+
+    def _opened(self, alert: Alert) -> None:
         self._metrics.alerts_opened.labels(kind=alert.kind.value).inc()
         log.info("detector.alert_opened id=%s household=%s kind=%s why=%r",
                  alert.id, alert.household_id, alert.kind, alert.explanation)
-        unresolved[key] = alert
         if self._on_alert is not None:
             self._on_alert(alert)
 

@@ -49,6 +49,7 @@ SIGN_WORDS = {
     "gas": "gas",
     "door": "door",
     "activity": "movement",
+    "motion": "movement",
     "visit": "a visit",
 }
 
@@ -58,12 +59,13 @@ SIGN_WORDS_ZH = {
     "gas": "燃气",
     "door": "开关门",
     "activity": "活动",
+    "motion": "活动",
     "visit": "上门探访",
 }
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-KIND_ORDER = ("water", "electricity", "gas", "door", "activity")
+KIND_ORDER = ("water", "electricity", "gas", "door", "activity", "motion")
 ALL_KINDS = ["water", "electricity", "gas", "door"]
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from detector import nights
+from detector import density, nights
 from detector.localtime import local_hour, local_hours
 from detector.rhythm import expected_signs
 from detector.table import HouseholdTable
@@ -95,7 +95,7 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     theta = t.threshold[rows, bucket].astype(np.float64)
     gone = elapsed[rows]
     why = np.full(rows.size, -1, dtype=np.int8)
-    why[~out & ~night & (expected >= theta)] = Why.DAY
+    why[~out & ~night & ((expected >= theta) | density.overdue(t, rows, start_h, now_h))] = Why.DAY
     deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT

@@ -167,6 +167,20 @@ class LearnedDetector:
         findings += [note for row, (until, note) in self.notes.items() if base[row]]
         return findings
 
+    def pool_population(self, now: float) -> Population:
+        """The population prior pooled from the households learned so far (see below)."""
+        self._refresh_population(now)
+        return self.population
+
+    def use_population(self, population: Population) -> None:
+        """Judge with `population` as the prior (evaluation: a community's, leave-one-out).
+
+        It stays while fewer than `MIN_POPULATION` of this detector's own households have
+        history; the rows already here are recalibrated with it."""
+        self.population.__dict__.update(population.__dict__)
+        for i in range(len(self.table)):
+            self.learner.refresh(i)
+
     def _sync_contexts(self, contexts: Mapping[str, Context]) -> None:
         if contexts is self._contexts:
             return

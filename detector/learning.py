@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from detector import nights
-from detector.limits import Population, calibrate
+from detector import density, nights
+from detector.limits import Population, budget, calibrate
 from detector.localtime import day_of, local_hour, weekday_of
 from detector.rhythm import cumulative, expected_one, shrunk_rates
 from detector.signs import SignKind
@@ -43,6 +43,7 @@ from shouwang.settings import LearnedSettings
 KIND_CODES = {kind: code for code, kind in enumerate(SignKind)}
 SIGN_KINDS = list(SignKind)
 KIND_INDEX = {SignKind(name): i for i, name in enumerate(KIND_COLUMNS)}
+KIND_INDEX[SignKind.MOTION] = KIND_INDEX[SignKind.ACTIVITY]  # a day's movements, either way
 MIN_DAY_FRACTION = 0.3
 """A day with fewer uses than this share of the household's typical day was mostly away."""
 FIRST_SIGN_AFTER_H = 4.0
@@ -212,6 +213,9 @@ class Learner:
         if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
+        spell = density.spell_hours(start_h, end_h, day_start_h, float(t.bed_h[i]))
+        hour = int(start_h % 24)
+        t.day_spell_h[i, hour] = max(float(t.day_spell_h[i, hour]), spell)
         score = expected_one(t.cum[i], start_h, end_h)
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
@@ -254,6 +258,7 @@ class Learner:
         t.day_out_h[i] = 0.0
         t.day_quiet_h[i] = 0.0
         t.day_longest_h[i] = 0.0
+        t.day_spell_h[i] = 0.0
         t.day_sleep[i] = np.nan
         t.day_morning_h[i] = np.nan
 
@@ -295,6 +300,7 @@ class Learner:
         if math.isnan(t.ring_sleep[i, slot, 1]):
             t.ring_sleep[i, slot, 1] = t.day_first_h[i]
         t.ring_features[i, slot] = features
+        t.ring_spell_h[i, slot] = t.day_spell_h[i]
         t.learned_days[i] += 1
         t.folded_day[i] = day
         self.refresh(i)
@@ -308,3 +314,4 @@ class Learner:
                              jitter_h=self.s.jitter_min / 60.0)
         t.cum[i] = cumulative(rates)[0]
         calibrate(t, i, self.s, self.population, ceiling_s=self.ceiling_s)
+        density.calibrate(t, i, self.s, budget(self.s)[0] * (len(self.s.day_parts_from_h) + 1))

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,18 +23,24 @@ from zoneinfo import ZoneInfo
 from detector import alerting, restart, snapshot
 from detector.base import Detector
 from detector.context import Context
+from detector.help import help_finding, is_help_press, presses_to_raise
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
+from gateway.bridges.route import BridgeReader, bridge_topic
 from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import decode_readings
 from shouwang.contract.validate import Limits, Validator
-from shouwang.domain.alerts import Alert, AlertKind
-from shouwang.domain.model import Household, StoredReading
+from shouwang.domain.alerts import Alert, AlertKind, Finding
+from shouwang.domain.cover import MaintenanceWindow
+from shouwang.domain.model import Household, Reading, StoredReading
+from shouwang.domain.shards import Shard
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
+from shouwang.storage.alerts import AlertFilter
 from shouwang.storage.memory import HouseholdMemory
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.state import StateStore
@@ -41,6 +48,11 @@ from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FILE = "detector-model.npz"
+
+
+def snapshot_file(shard: Shard) -> str:
+    """Each shard keeps its own model (detectors of one community may share a data folder)."""
+    return SNAPSHOT_FILE if shard.count == 1 else f"detector-model-{shard.label}.npz"
 
 
 class DetectorService:
@@ -57,9 +69,12 @@ class DetectorService:
         metrics: Metrics,
         tz: ZoneInfo,
         on_alert: Callable[[Alert], None] | None = None,
-        client_id: str = "detector",
+        client_id: str | None = None,
         snapshot_dir: Path | None = None,
+        shard: Shard | None = None,
+        health: Health | None = None,
     ) -> None:
+        self._shard = shard or Shard(1, 1)
         self._prefix = mqtt.topic_prefix
         self._settings = settings
         self._detector = detector
@@ -68,6 +83,9 @@ class DetectorService:
         self._clock = clock
         self._metrics = metrics
         self._alerting = alerting.Alerting(state.alerts, metrics, tz, on_alert)
+        self._tz = tz
+        self._bridges = BridgeReader(tz)
+        self._maps_at = float("-inf")
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -79,12 +97,13 @@ class DetectorService:
         )
         self.homes: dict[str, HomeState] = {}
         self._contexts: dict[str, Context] = {}
+        self._maintenance: list[MaintenanceWindow] = []
         self._hubs: dict[str, str] = {}
         self._dirty: set[str] = set()
         self._status_saved = float("-inf")  # wall time of the last status save
         self._rhythm_saved: dict[str, tuple[float, ...]] = {}
         self._started_at = clock.now()
-        self._snapshot = snapshot_dir / SNAPSHOT_FILE if snapshot_dir is not None else None
+        self._snapshot = snapshot_dir / snapshot_file(self._shard) if snapshot_dir is not None else None
         self._snapshot_at = self._started_at
         self._learned_until = float("-inf")
         self._visit_cursor = 0
@@ -97,15 +116,23 @@ class DetectorService:
         """From the detector's last save to its restart (see `Context.down`)."""
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
+        self.health = health or Health("detector", metrics)
         self._client = MqttClient(
             mqtt,
-            client_id=f"{mqtt.client_id_prefix}-{client_id}",
+            role="detector",
+            client_id=client_id or (None if shard is None else
+                                    f"{mqtt.connection('detector').client_id}-{self._shard.label}"),
+            health=self.health,
             subscriptions=[topics.hub_subscription(self._prefix)],
-            on_message=self._queue.put,
+            on_message=lambda m: self._queue.put(replace(m, received_at=clock.now())),
             persistent_session=True,
         )
         self._thread = threading.Thread(target=self._work, name="detector", daemon=True)
         self.ticks = 0
+
+    @property
+    def client_id(self) -> str:
+        return self._client.client_id
 
     def start(self) -> None:
         # Subscribe first: what arrives while the stored readings are read waits in the queue,
@@ -198,6 +225,8 @@ class DetectorService:
         """A recorded visit is a sign of life: the elder was seen."""
         for visit in self._state.visits.since(self._visit_cursor):
             self._visit_cursor = max(self._visit_cursor, visit.id or 0)
+            if not self._shard.owns(visit.household_id):
+                continue
             home = self.homes.setdefault(visit.household_id, HomeState(visit.household_id))
             sign = SignOfLife(visit.household_id, visit.at, SignKind.VISIT, "visit")
             home.note_sign(sign)
@@ -234,18 +263,28 @@ class DetectorService:
         consenting = self._state.consent.consenting()  # monitoring starts only with consent
         hubs_by_home: dict[str, list] = {}  # type: ignore[type-arg]
         for hub in registry.hubs():
-            if hub.household_id in consenting:
+            if hub.household_id in consenting and self._shard.owns(hub.household_id):
                 hubs_by_home.setdefault(hub.household_id, []).append(hub)
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
+        self._reload_maps()
         checked: dict[str, dict[AlertKind, float]] = {}
         for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
             checked.setdefault(household_id, {})[kind] = at
+        self._maintenance = self._state.maintenance.live(self._clock.now())
         self._contexts = {
             h.id: Context(h, tuple(hubs_by_home.get(h.id, ())), self._watching_since(h.id, h),
                           checked.get(h.id, {}), self._down)
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }
+
+    def _under_maintenance(self, finding: Finding, now: float) -> bool:
+        """A hub-offline finding of a hub or grid under maintenance is expected, not alarming."""
+        ctx = self._contexts.get(finding.household_id)
+        if finding.kind is not AlertKind.HUB_OFFLINE or ctx is None or not self._maintenance:
+            return False
+        hub_ids = frozenset(hub.id for hub in ctx.hubs)
+        return any(w.covers(grid_id=ctx.household.grid_id, hub_ids=hub_ids, now=now) for w in self._maintenance)
 
     def _watching_since(self, household_id: str, household: Household) -> float:
         """Since when the detector watches the home: its monitoring start, but never before a
@@ -292,10 +331,40 @@ class DetectorService:
                 break
         return messages
 
+    def _reload_maps(self) -> None:
+        self._bridges.set_maps(self._state.devices.maps())
+        self._maps_at = time.monotonic()
+
+    def _bridged(self, message: Message, registers: dict[tuple[str, str], float]) -> list[Reading] | None:
+        """A bridge's readings, through the hub's device map (as the gateway reads them); None if
+        the message is not a bridge's. `registers`: the newest of each hub sensor read so far."""
+        topic = bridge_topic(message.topic, self._prefix)
+        if topic is None:
+            return None
+        if topic.hub_id not in self._hubs:
+            return []
+        at = message.received_at if message.received_at is not None else self._clock.now()
+
+        def last_value(hub_id: str, sensor: str) -> float | None:
+            newest = registers.get((hub_id, sensor))
+            return newest if newest is not None else self._validator.last_value(hub_id, sensor)
+
+        readings, translation = self._bridges.read(topic, message.payload, now=at, last_value=last_value)
+        if translation.unmapped is not None and time.monotonic() - self._maps_at > 2.0:
+            self._reload_maps()  # a device mapped a moment ago
+            readings, _ = self._bridges.read(topic, message.payload, now=at, last_value=last_value)
+        registers.update(((r.hub_id, r.sensor), r.value) for r in readings if r.kind.is_register)
+        return readings
+
     def _handle(self, messages: list[Message]) -> None:
-        decoded = []
+        decoded: list[Reading] = []
+        registers: dict[tuple[str, str], float] = {}
         for message in messages:
             try:
+                bridged = self._bridged(message, registers)
+                if bridged is not None:
+                    decoded.extend(bridged)
+                    continue
                 topic = topics.parse(message.topic, self._prefix)
                 if isinstance(topic, topics.ReadingTopic):
                     decoded.extend(decode_readings(topic, message.payload, self._validator.limits.payload)[0])
@@ -309,11 +378,26 @@ class DetectorService:
         verdict = self._validator.judge(decoded, hubs=self._hubs, now=now)
         for reading in verdict.accepted:
             self.observe(reading, now)
+        presses = [r for r in verdict.accepted if is_help_press(r)]
+        if presses:
+            self._raise_help(presses, now)
+
+    def _raise_help(self, presses: list[StoredReading], now: float) -> None:
+        """Open a help alert at once for each household whose elder pressed for help."""
+        last: dict[str, float] = {}
+        for household_id in {p.household_id for p in presses}:
+            raised = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id, limit=1))
+            if raised:
+                last[household_id] = raised[0].since
+        for press in presses_to_raise(presses, last):
+            alerting.bulkhead(press.household_id,
+                              partial(self._alerting.open_now, help_finding(press, self._tz, now), now))
 
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""
         started = time.perf_counter()
-        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()}
+        unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()
+                      if self._shard.owns(a.household_id)}
         # An alert gone since the last tick was closed by staff: they checked, and the silence
         # counts from then. Learn it before judging, or the same silence opens a new alert at once.
         closed_by_staff = bool(self._open_keys - unresolved.keys())
@@ -322,7 +406,8 @@ class DetectorService:
             self._contexts_at = now
         self._read_visits()
         findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
-        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged)
+        self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged,
+                             silenced=lambda finding: self._under_maintenance(finding, now))
         self._open_keys = set(unresolved)
         self._save_status(now)
         if now - self._snapshot_at >= self._settings.learned.snapshot_every_s:

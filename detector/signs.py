@@ -37,9 +37,12 @@ class SignKind(enum.StrEnum):
     GAS = "gas"
     DOOR = "door"
     ACTIVITY = "activity"
-    """Any other sign a recording has (a motion sensor, a cupboard contact): evaluation only."""
+    """Any other sign: a motion sensor saw movement, the elder pressed a button, or a recording's
+    own (a cupboard contact)."""
     VISIT = "visit"
     """A member of staff saw the elder: a sign of life, though not part of the home's rhythm."""
+    MOTION = "motion"
+    """A motion sensor saw someone move (counted with `activity` in a day's features)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,10 @@ class SignReader:
         kind = reading.kind
         if kind is SensorKind.DOOR:
             signs = self._door(home, reading)
+        elif kind is SensorKind.MOTION:
+            signs = self._motion(home, reading)
+        elif kind is SensorKind.BUTTON:
+            signs = [self._sign(home, reading, SignKind.ACTIVITY)]  # help or "I am fine": she is there
         elif kind is SensorKind.ELECTRICITY:
             signs = self._electricity(home, reading)
         else:
@@ -122,6 +129,11 @@ class SignReader:
 
     def _sign(self, home: HomeState, reading: StoredReading, kind: SignKind) -> SignOfLife:
         return SignOfLife(home.household_id, reading.ts, kind, reading.sensor)
+
+    def _motion(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
+        """Every report of movement is a sign (dense ones: see density.py); "no movement" (the
+        sensor clearing) is not."""
+        return [self._sign(home, reading, SignKind.MOTION)] if reading.value >= 0.5 else []
 
     def _door(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
         previous = home.doors.get(reading.sensor)

@@ -110,6 +110,9 @@ class HouseholdTable:
     day_quiet_h: Any = _col(0.0, dtype=np.float32)
     day_longest_h: Any = _col(0.0, dtype=np.float32)
     """The day's longest silence at home (the night's included), hours."""
+    day_spell_h: Any = _col(0.0, (24,), np.float32)
+    """The day's longest quiet spell at home starting in each hour of the day, hours
+    (`detector.density`)."""
     # the last HISTORY_DAYS normal days
     ring_day: Any = _col(-1, (HISTORY_DAYS,), np.int32)
     ring_top: Any = _col(np.nan, (HISTORY_DAYS, BUCKETS, 2), np.float32)
@@ -117,6 +120,10 @@ class HouseholdTable:
     ring_longest_h: Any = _col(np.nan, (HISTORY_DAYS,), np.float32)
     ring_sleep: Any = _col(np.nan, (HISTORY_DAYS, 2), np.float32)
     ring_features: Any = _col(np.nan, (HISTORY_DAYS, len(DAY_FEATURES)), np.float16)
+    ring_spell_h: Any = _col(np.nan, (HISTORY_DAYS, 24), np.float16)
+    quiet_spell_limit_h: Any = _col(np.nan, (24,), np.float32)
+    """A dense home's quiet limit by the hour a silence starts, hours (NaN: none;
+    `detector.density`)."""
     # water and gas runs: column 0 water, 1 gas
     run_since: Any = _col(np.nan, (2,))
     run_until: Any = _col(np.nan, (2,))
@@ -145,6 +152,12 @@ class HouseholdTable:
         self.ids.append(household_id)
         self._index[household_id] = i
         return i
+
+    def reserve(self, capacity: int) -> None:
+        """Room for `capacity` households at once (a city's registry known in advance): growing
+        by doubling holds the old columns and the new, twice as large, at the same time."""
+        if capacity > self.capacity:
+            self._grow(capacity)
 
     @property
     def capacity(self) -> int:

@@ -88,16 +88,21 @@ class WebhookSender:
 
 
 class MqttSender:
-    def __init__(self, client: MqttClient, *, prefix: str) -> None:
+    """A staff member's MQTT topic: delivered only once the broker acknowledged it (PUBACK); a
+    broker that refuses it (an MQTT 5 reason code, e.g. not authorized) makes a failed attempt."""
+
+    def __init__(self, client: MqttClient, *, prefix: str, ack_timeout_s: float = 10.0) -> None:
         self._client = client
         self._prefix = prefix
+        self._ack_timeout_s = ack_timeout_s
 
     def send(self, staff: Staff, body: dict[str, Any]) -> str:
         if not self._client.connected:
             raise DeliveryFailed("not connected to the MQTT broker")
+        topic = staff_topic(self._prefix, staff.id)
         try:
-            topic = staff_topic(self._prefix, staff.id)
-            self._client.publish(topic, json.dumps(body, ensure_ascii=False), qos=1, timeout_s=10)
+            self._client.publish_confirmed(topic, json.dumps(body, ensure_ascii=False),
+                                           timeout_s=self._ack_timeout_s)
         except ShouwangError as exc:
             raise DeliveryFailed(str(exc)) from exc
-        return f"handed to the broker for {topic} (QoS 1)"
+        return f"published to {topic} (QoS 1), acknowledged by the broker"

@@ -3,7 +3,9 @@
 Each due delivery is one attempt in a bounded pool of workers; the dispatch round hands them over
 and goes on, never waiting for a send. At most `in_flight_per_receiver` attempts go to one webhook
 host:port (or to the MQTT broker) at once, so a receiver that hangs until the read timeout holds a
-few workers, never the pool, and everyone else's notification still leaves at once. Whatever a
+few workers, never the pool, and everyone else's notification still leaves at once. Those held
+back for a busy receiver start as soon as one of its attempts finishes, without waiting for the
+next round. Whatever a
 sender raises is recorded on that delivery alone: retried with backoff, or given up at once when
 no attempt could ever get through (an address that is not a URL).
 """
@@ -12,17 +14,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from dispatch.channels import DeliveryFailed, Sender, Undeliverable
-from dispatch.message import notification
+from dispatch.message import ASKS_FOR_SOMEONE, notification
 from shouwang.clock import Clock
 from shouwang.domain import ack_links
+from shouwang.domain.channels import find
 from shouwang.domain.delivery import Channel, Delivery, backoff_s
 from shouwang.domain.errors import NotFound
+from shouwang.domain.model import Staff
 from shouwang.domain.webhooks import receiver_of
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
@@ -57,12 +61,21 @@ class Deliverer:
         """delivery id → the receiver it is being sent to"""
         self._finished: set[int] = set()
         """finished since the round began: their stored state may be older than the attempt"""
+        self._waiting: dict[str, deque[Delivery]] = {}
+        """receiver → due deliveries held back for its slot, started as its attempts finish"""
         self._held = 0
+        self._closing = False
+        self._failures = 0
 
     @property
     def held(self) -> int:
         """Deliveries due but held back (in flight, or waiting for their receiver's slot)."""
         return self._held
+
+    @property
+    def failures(self) -> int:
+        """Failed attempts recorded so far: only a failure can leave a rung with nobody reached."""
+        return self._failures
 
     def begin_round(self) -> None:
         """Call before reading the due deliveries, so one that finishes meanwhile is not resent."""
@@ -74,20 +87,45 @@ class Deliverer:
         fresh = [d for d in due if d.id not in self._in_flight]
         receivers = self._receivers(fresh)
         started = 0
+        waiting: dict[str, deque[Delivery]] = {}
         with self._lock:
             busy = Counter(self._in_flight.values())
             for delivery in fresh:
                 receiver = receivers[delivery.id]
-                if (delivery.id in self._in_flight or delivery.id in self._finished
-                        or len(self._in_flight) >= self._settings.delivery_workers
-                        or busy[receiver] >= self._settings.in_flight_per_receiver):
+                if delivery.id in self._in_flight or delivery.id in self._finished:
                     continue
-                self._in_flight[delivery.id] = receiver
+                if (len(self._in_flight) >= self._settings.delivery_workers
+                        or busy[receiver] >= self._settings.in_flight_per_receiver):
+                    waiting.setdefault(receiver, deque()).append(delivery)
+                    continue
+                self._start(delivery, receiver)
                 busy[receiver] += 1
-                self._pool.submit(self._attempt, delivery)
                 started += 1
+            # Held ones start as their receiver's attempts finish, not at the next round: a round
+            # over a long backlog (a receiver hanging for hours) must not pace everyone else.
+            self._waiting = waiting
             self._held = len(due) - started
         return started
+
+    def _start(self, delivery: Delivery, receiver: str) -> None:
+        self._in_flight[delivery.id] = receiver
+        try:
+            self._pool.submit(self._attempt, delivery, receiver)
+        except RuntimeError:  # shutting down: it stays pending in the store and goes next time
+            self._in_flight.pop(delivery.id, None)
+
+    def _start_waiting(self, receiver: str) -> None:
+        """A slot came free: start the next held delivery of this receiver, or of any with room."""
+        if self._closing or len(self._in_flight) >= self._settings.delivery_workers:
+            return
+        busy = Counter(self._in_flight.values())
+        for candidate in [receiver, *(r for r in self._waiting if r != receiver)]:
+            queue = self._waiting.get(candidate)
+            while queue and busy[candidate] < self._settings.in_flight_per_receiver:
+                delivery = queue.popleft()
+                if delivery.id not in self._in_flight and delivery.id not in self._finished:
+                    self._start(delivery, candidate)
+                    return
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no attempt is in flight; False if some still are after `timeout_s`."""
@@ -95,20 +133,29 @@ class Deliverer:
             return self._lock.wait_for(lambda: not self._in_flight, timeout_s)
 
     def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._waiting.clear()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _receivers(self, due: list[Delivery]) -> dict[int, str]:
-        urls: dict[int, str | None] = {}
-        for delivery in due:
-            if delivery.channel is Channel.WEBHOOK and delivery.staff_id not in urls:
-                try:
-                    urls[delivery.staff_id] = self._state.registry.staff(delivery.staff_id).webhook_url
-                except NotFound:
-                    urls[delivery.staff_id] = None
-        return {d.id: (f"webhook {receiver_of(urls[d.staff_id] or '')}"
-                       if d.channel is Channel.WEBHOOK else d.channel.value) for d in due}
+        """The unit a hanging receiver blocks: host:port for HTTP channels, the broker for MQTT."""
+        people: dict[int, Staff] = {}
+        if any(d.channel is not Channel.MQTT for d in due):
+            people = {s.id: s for s in self._state.registry.all_staff()}  # one read, not one each
+        return {d.id: self._receiver(d.channel, people.get(d.staff_id)) for d in due}
 
-    def _attempt(self, delivery: Delivery) -> None:
+    def _receiver(self, channel: Channel, staff: Staff | None) -> str:
+        if channel is Channel.MQTT:
+            return channel.value
+        if channel is Channel.SMS:
+            url = getattr(self._senders.get(channel), "url", None) or ""
+        else:
+            found = None if staff is None else find(staff.reached_by, channel)
+            url = found.address if found else ""
+        return f"{channel.value} {receiver_of(url)}"
+
+    def _attempt(self, delivery: Delivery, receiver: str) -> None:
         try:
             self._record(delivery, self._send(delivery))
         except Exception as exc:  # the state store failed: it stays pending and is sent again
@@ -117,6 +164,7 @@ class Deliverer:
             with self._lock:
                 self._in_flight.pop(delivery.id, None)
                 self._finished.add(delivery.id)
+                self._start_waiting(receiver)
                 self._lock.notify_all()
             self._on_done()
 
@@ -131,8 +179,12 @@ class Deliverer:
             token = None if self._link_secret is None else ack_links.make(
                 self._link_secret, alert_id=alert.id, staff_id=staff.id, now=self._clock.now(),
                 ttl_s=self._settings.ack_link_ttl_h * 3600)
+            channel = find(staff.reached_by, delivery.channel)
             sender.send(staff, notification(delivery, alert, household, staff,
-                                            api_url=self._api_url, ack_token=token))
+                                            api_url=self._api_url, ack_token=token,
+                                            told=self._others_told(delivery),
+                                            lang=channel.lang if channel else "zh",
+                                            now=self._clock.now()))
         except (Undeliverable, NotFound) as exc:
             return Attempt(str(exc), permanent=True)
         except DeliveryFailed as exc:
@@ -141,6 +193,15 @@ class Deliverer:
             log.debug("dispatch.sender_raised delivery=%s", delivery.id, exc_info=True)
             return Attempt(f"{type(exc).__name__}: {exc}")
         return Attempt()
+
+    def _others_told(self, delivery: Delivery) -> list[str]:
+        """The names of everyone else asked to act on this alert so far, first told first."""
+        asked = [d.staff_id for d in self._state.alerts.deliveries(delivery.alert_id)
+                 if d.event in ASKS_FOR_SOMEONE and d.staff_id != delivery.staff_id]
+        if not asked:
+            return []
+        names = {s.id: s.name for s in self._state.registry.all_staff()}
+        return [names[i] for i in dict.fromkeys(asked) if i in names]
 
     def _record(self, delivery: Delivery, attempt: Attempt) -> None:
         now = self._clock.now()
@@ -151,6 +212,7 @@ class Deliverer:
         if attempt.error is None:
             alerts.mark_delivered(delivery, now=now)
             return
+        self._failures += 1
         waited_wall_s = (now - delivery.created_at) / self._clock.speed
         give_up = attempt.permanent or waited_wall_s > self._settings.give_up_after_h * 3600
         retry_at = None if give_up else now + self._clock.speed * backoff_s(

@@ -32,6 +32,7 @@ def test_body(staff: Staff, *, now: float) -> dict[str, Any]:
         "to": {"staff_id": staff.id, "name": staff.name, "role": staff.role.value},
         "sent_at": iso(now),
         "message": "A test from Shouwang (守望): this channel reaches you. Nothing to do.",
+        "text": "【守望】测试：这个渠道能联系到您，无需处理。Shouwang test: this channel reaches you.",
     }
 
 

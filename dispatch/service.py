@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import UTC, tzinfo
 
 from dispatch import policy
 from dispatch.channels import Sender
 from dispatch.delivery import Deliverer
+from dispatch.family import FamilyNotifier, JsonPoster, Poster
+from dispatch.ladders import Ladder, LadderPolicy, rung
+from dispatch.reminding import Reminding
 from shouwang.clock import Clock
 from shouwang.domain.alerts import Alert, Severity
+from shouwang.domain.cover import Cover, FamilyContact
 from shouwang.domain.delivery import Channel
+from shouwang.domain.model import Household, Staff
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
 from shouwang.storage.state import StateStore
@@ -32,8 +39,13 @@ class Dispatcher:
         senders: dict[Channel, Sender],
         api_url: str | None = None,
         link_secret: str | None = None,
+        tz: tzinfo = UTC,
+        ladders: LadderPolicy | None = None,
+        family_poster: Poster | None = None,
     ) -> None:
         self._settings = settings
+        self._tz = tz
+        self._ladders = ladders or LadderPolicy.of(settings)
         self._state = state
         self._clock = clock
         self._metrics = metrics
@@ -42,7 +54,16 @@ class Dispatcher:
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
+        self._own_poster: JsonPoster | None = None
+        if family_poster is None:  # the family's webhooks are signed like the staff's
+            family_poster = self._own_poster = JsonPoster(
+                timeout_s=settings.webhook_timeout_s, connect_timeout_s=settings.webhook_connect_timeout_s,
+                secret=link_secret)
+        self._family = FamilyNotifier(settings=settings, state=state, clock=clock, poster=family_poster,
+                                      api_url=api_url, link_secret=link_secret)
+        self._reminding = Reminding(state=state, tz=tz, ladder=self.ladder)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
+        self._failures_seen = -1
 
     def start(self) -> None:
         self._thread.start()
@@ -53,6 +74,9 @@ class Dispatcher:
         if self._thread.is_alive():
             self._thread.join(30)
         self._deliverer.close()
+        self._family.close()
+        if self._own_poster is not None:
+            self._own_poster.close()
 
     def wait_idle(self, timeout_s: float = 30.0) -> bool:
         """Wait until no notification is being sent; False if some still are after `timeout_s`."""
@@ -64,17 +88,25 @@ class Dispatcher:
 
     def _work(self) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
             try:
                 self.run_once()
             except Exception:
                 log.exception("dispatch.round_failed")
             self._wake.wait(self._settings.poll_s)
             self._wake.clear()
+            # Every finished attempt wakes a round; back to back, rounds over a long backlog would
+            # take the CPU the sending workers need. A wake in the gap is kept for the next round.
+            self._stop.wait(max(0.0, self._settings.min_round_gap_s - (time.monotonic() - began)))
 
     def run_once(self) -> None:
-        """One round: escalate, route, start the due deliveries (it does not wait for them)."""
+        """One round: escalate, route, remind, start the due deliveries (it does not wait for them)."""
         now = self._clock.now()
         alerts = self._state.alerts
+        failures = self._deliverer.failures
+        if failures != self._failures_seen:  # at the first round too, for failures stored before it
+            self._failures_seen = failures
+            self._move_on_from_unreachable(now)
         for alert in alerts.due_for_escalation(now):
             try:
                 self._escalate(alert, now)
@@ -83,30 +115,59 @@ class Dispatcher:
         pending = alerts.needing_routing()
         if pending:
             roster = self._state.registry.roster()
+            cover = self._state.cover.cover(self._tz, now=now)
             for alert in pending:
                 try:
-                    self._route(alert, roster, now)
+                    self._route(alert, roster, cover, now)
                 except Exception as exc:
                     log.error("dispatch.route_failed alert=%s error=%r", alert.id, exc)
+        self._reminding.run(now)
         self._deliverer.begin_round()
         self._deliverer.submit(alerts.due_deliveries(now, limit=200 + self._deliverer.held))
+        self._family.submit(now)
+
+    def ladder(self, household: Household, alert: Alert) -> Ladder:
+        return self._ladders.ladder(household.tier, alert.kind)
 
     def _escalate(self, alert: Alert, now: float) -> None:
         household = self._state.registry.household(alert.household_id)
-        escalated = self._state.alerts.escalate(alert, waits_s=self._settings.waits_s(household.tier),
+        escalated = self._state.alerts.escalate(alert, waits_s=self.ladder(household, alert).waits_s,
                                                 now=now)
         if escalated:
             log.info("dispatch.escalated alert=%s level=%s", alert.id, escalated.escalation_level)
 
-    def _route(self, alert: Alert, roster: list, now: float) -> None:  # type: ignore[type-arg]
+    def _move_on_from_unreachable(self, now: float) -> None:
+        """A rung nobody on it can be reached on is climbed at once, not after its whole wait."""
+        for alert, reason in self._state.alerts.unreachable_rungs(
+                attempts=self._settings.move_on_after_attempts):
+            try:
+                household = self._state.registry.household(alert.household_id)
+                escalated = self._state.alerts.escalate(
+                    alert, waits_s=self.ladder(household, alert).waits_s, now=now, reason=reason)
+            except Exception as exc:  # one alert's fault must not stop the others'
+                log.error("dispatch.move_on_failed alert=%s error=%r", alert.id, exc)
+                continue
+            if escalated:
+                log.warning("dispatch.moved_on alert=%s level=%s reason=%r", alert.id,
+                            escalated.escalation_level, reason[:300])
+
+    def _route(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> None:
         household = self._state.registry.household(alert.household_id)
+        ladder = self.ladder(household, alert)
         levels = range(alert.notified_level + 1, alert.escalation_level + 1)
-        plan = {level: policy.addresses(level, household, roster) for level in levels}
-        waits = self._settings.waits_s(household.tier)
+        contacts = self._state.family.of(household.id)
+        plan: dict[int, list[tuple[int, Channel]]] = {}
+        family: list[FamilyContact] = []
+        for level in levels:
+            reached = rung(level, ladder, household, roster, cover=cover, at=now, contacts=contacts)
+            plan[level] = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)]
+            family += [c for c in reached.family if c not in family]
+        waits = ladder.waits_s
         # A note is for the next visit: it is told to the grid, never climbs the ladder.
         note = alert.severity is Severity.NOTE
         first = alert.opened_at + waits[0] if waits and not note else None
-        self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now)
+        also = None if not family else (lambda db: self._state.family.queue(db, alert.id, family, now))
+        self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now, also=also)
         for level, people in plan.items():
             log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,
                      ",".join(f"{s}:{c.value}" for s, c in people) or "nobody")

@@ -2,36 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, tzinfo
 
+from gateway.bridged import BridgeIntake, Heard
+from gateway.bridges.route import BridgeTopic, bridge_topic
 from gateway.rejection_log import RejectionLog
 from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import DecodeError, Rejection, decode_presence, decode_readings
 from shouwang.contract.validate import Limits, Validator, unknown_hub_reason
+from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Reading, StoredReading
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
 from shouwang.storage.dead_letters import Caps, DeadLetter
-from shouwang.storage.ports import ReadingStore
+from shouwang.storage.ports import ReadingStore, ReadingStoreUnavailable
 from shouwang.storage.state import StateStore
 
 log = logging.getLogger(__name__)
 _STOP = object()
 WRITE_ATTEMPTS = 6
 INTERNAL_TRACEBACK_EVERY_S = 60.0
+TOPICS_REMEMBERED = 1 << 17
+"""Parsed topics kept (about 250 bytes each): every sensor of 30,000 hubs."""
 
 
 @dataclass
 class _Batch:
     readings: list[Reading] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
+    heard: Heard = field(default_factory=Heard)
+    registers: dict[tuple[str, str], float] = field(default_factory=dict)
+    """The newest register of each bridged hub sensor in this batch (not yet known to the validator)."""
 
 
 def no_consent_reason(household_id: str) -> str:
@@ -89,7 +100,9 @@ class Gateway:
         state: StateStore,
         clock: Clock,
         metrics: Metrics,
-        client_id: str = "gateway",
+        client_id: str | None = None,
+        health: Health | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self._prefix = mqtt.topic_prefix
         self._settings = settings
@@ -100,17 +113,27 @@ class Gateway:
         self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
         self._stopping = threading.Event()
         self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
+        self._bridges = BridgeIntake(state, tz=tz, refresh_s=settings.registry_refresh_s)
         self._limits = Limits.from_settings(settings)
         self._validator = Validator(self._limits)
         self._caps = Caps(per_hub=settings.dead_letters_per_hub, total=settings.dead_letters_total)
         self._rejections = RejectionLog(settings.rejection_log_interval_s)
         self._traceback_at = float("-inf")
+        # The same few topics (a hub's four or so sensors) come again and again: parse each once.
+        # A refused topic raises afresh each time (lru_cache keeps no exceptions).
+        self._parse = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(topics.parse)
         subscription = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
+        if mqtt.shared_group and mqtt.protocol != "5":
+            raise ShouwangError("a shared subscription (SHOUWANG_MQTT__SHARED_GROUP) needs MQTT 5: "
+                                "set SHOUWANG_MQTT__PROTOCOL=5")
+        self.health = health or Health("gateway", metrics)
         self._client = MqttClient(
             mqtt,
-            client_id=f"{mqtt.client_id_prefix}-{client_id}",
+            role="gateway",
+            client_id=client_id,
+            health=self.health,
             subscriptions=[subscription],
             on_message=self._receive,
             persistent_session=True,
@@ -118,9 +141,16 @@ class Gateway:
         )
         self._worker = threading.Thread(target=self._work, name="gateway", daemon=True)
         self.stored = 0
+        self._heard_at = time.monotonic()
+        self._subscription = subscription
+
+    @property
+    def client_id(self) -> str:
+        return self._client.client_id
 
     def start(self) -> None:
         self._directory.reload()
+        self._bridges.reload()
         self._worker.start()
         self._client.start()
 
@@ -139,6 +169,8 @@ class Gateway:
         """On paho's network thread: queue the message, waiting while the queue is full (paho
         then reads nothing more, and the broker keeps the rest; a worker stuck for longer than
         1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again)."""
+        self._heard_at = time.monotonic()
+        message = replace(message, received_at=self._clock.now())
         while not self._stopping.is_set():
             try:
                 self._queue.put(message, timeout=0.5)
@@ -161,6 +193,7 @@ class Gateway:
             try:
                 first = self._queue.get(timeout=1.0)
             except queue.Empty:
+                self._check_quiet()
                 continue
             items = self._collect(first)
             stopping = any(item is _STOP for item in items)
@@ -170,6 +203,19 @@ class Gateway:
                 for _ in items:
                     self._queue.task_done()
             self._metrics.ingest_queue.set(self._queue.qsize())
+            self._check_quiet()
+
+    def _check_quiet(self) -> None:
+        """Nothing from any registered hub for quiet_alarm_s is a problem worth a failing health
+        check: the broker delivers nothing to this subscription (an ACL), or every hub is down."""
+        quiet_s = time.monotonic() - self._heard_at
+        if quiet_s < self._settings.quiet_alarm_s:
+            self.health.clear("nothing_heard")
+        elif self._client.connected and self._directory.current():
+            self.health.problem("nothing_heard", f"connected, but nothing has come on {self._subscription} "
+                                f"for {quiet_s:.0f} s although {len(self._directory.hubs)} hub(s) are "
+                                "registered: check that the broker lets this gateway's user read it "
+                                "(Mosquitto grants a subscription its ACL denies, then delivers nothing)")
 
     def _collect(self, first: object) -> list[object]:
         """A batch: up to batch_size messages, what came within flush_interval_s, or what came
@@ -193,6 +239,9 @@ class Gateway:
         unacknowledged (the broker delivers it again after a reconnect)."""
         try:
             self._process(messages)
+        except ReadingStoreUnavailable:  # only while stopping: the broker keeps them for the next start
+            log.info("gateway.stopped_unstored messages=%d: left unacknowledged", len(messages))
+            return
         except Exception:
             self._metrics.ingest_errors.inc()
             log.exception("gateway.batch_failed messages=%d", len(messages))
@@ -209,7 +258,7 @@ class Gateway:
                 self._ack([message])
 
     def _ack(self, messages: list[Message]) -> None:
-        void = sum(1 for message in messages if not self._client.ack(message))
+        void = self._client.ack_many(messages)
         if void:  # received on a connection since lost: the broker sends them again
             log.info("gateway.ack_void messages=%d reason=connection_lost", void)
 
@@ -226,6 +275,7 @@ class Gateway:
         verdict = self._validator.judge(batch.readings, hubs=self._directory.hubs, now=now)
         if verdict.accepted:
             self._write(verdict.accepted, batch, now)
+        self._bridges.commit(batch.heard)
         self._metrics.readings_duplicate.inc(verdict.duplicates)
         for rejection in verdict.rejected:
             topic = topics.reading_topic(self._prefix, rejection.hub_id or "?", rejection.sensor or "?")
@@ -237,23 +287,32 @@ class Gateway:
                 self._metrics.dead_letters_dropped.inc(dropped)
 
     def _write(self, accepted: list[StoredReading], batch: _Batch, now: float) -> None:
-        """Write, retrying a failing store; after that, keep the readings as dead letters."""
+        """Write the readings. While the store is unavailable, keep trying and acknowledge nothing:
+        the queue fills, paho stops reading and the broker holds the backlog (back-pressure). A
+        store that refuses these readings is tried a few times, then they become dead letters."""
         pause = 0.1
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 new = self._readings.write(accepted)
-                self.stored += new
-                self._metrics.readings_accepted.inc(new)
-                if new < len(accepted):  # already stored: delivered again after a crash
-                    self._metrics.readings_duplicate.inc(len(accepted) - new)
-                    log.info("gateway.duplicates_ignored count=%d", len(accepted) - new)
-                return
-            except Exception as exc:  # the store's own errors vary by adapter
+            except ReadingStoreUnavailable as exc:
+                self._metrics.ingest_errors.inc()
+                if self._stopping.is_set():
+                    raise  # leave the batch unacknowledged: the broker delivers it again
+                log.warning("gateway.store_unavailable attempt=%d readings=%d error=%r: holding the "
+                            "batch, acknowledging nothing until it is stored", attempt, len(accepted), exc)
+            except Exception as exc:  # the store refused them: the adapter's own errors vary
                 self._metrics.ingest_errors.inc()
                 log.warning("gateway.store_failed attempt=%d readings=%d error=%r",
                             attempt, len(accepted), exc)
-                time.sleep(pause)
-                pause = min(5.0, pause * 2)
+                if attempt >= WRITE_ATTEMPTS:
+                    break
+            else:
+                self._stored(new, len(accepted))
+                return
+            self._stopping.wait(pause)
+            pause = min(5.0, pause * 2)
         for r in accepted:
             batch.letters.append(self._letter(
                 now, topics.reading_topic(self._prefix, r.hub_id, r.sensor), r.hub_id,
@@ -261,32 +320,65 @@ class Gateway:
                           json.dumps({"ts": r.ts, "value": r.value, "power_w": r.power_w,
                                       "seq": r.seq}))))
 
+    def _stored(self, new: int, sent: int) -> None:
+        self.stored += new
+        self._metrics.readings_accepted.inc(new)
+        if new < sent:  # already stored: delivered again after a crash
+            self._metrics.readings_duplicate.inc(sent - new)
+            log.info("gateway.duplicates_ignored count=%d", sent - new)
+
     def _decode(self, message: Message, batch: _Batch, now: float) -> None:
-        hub_id = topics.hub_id_from(message.topic, self._prefix)
+        bridged = bridge_topic(message.topic, self._prefix)
+        if bridged is not None:
+            if self._admitted(message, bridged.hub_id, batch, now):
+                self._bridged(message, bridged, batch, now)
+            return
         try:
-            topic = topics.parse(message.topic, self._prefix)
+            topic = self._parse(message.topic, self._prefix)
         except topics.TopicError as exc:
-            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
-                "bad_topic", str(exc), message.payload[:200].decode("utf-8", "replace"))))
+            batch.letters.append(self._letter(now, message.topic, topics.hub_id_from(message.topic, self._prefix),
+                                              Rejection("bad_topic", str(exc),
+                                                        message.payload[:200].decode("utf-8", "replace"))))
             return
         if isinstance(topic, topics.StatusTopic):
             self._presence(message, topic, batch, now)
             return
-        if not self._directory.knows(topic.hub_id):
-            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
-                "unknown_hub", unknown_hub_reason(topic.hub_id),
-                message.payload[:200].decode("utf-8", "replace"))))
-            return
-        household_id = self._directory.hubs[topic.hub_id]
-        if household_id not in self._directory.consenting:
-            # Monitoring starts only with consent: keep why, never what the hub sent.
-            batch.letters.append(self._letter(now, message.topic, topic.hub_id, Rejection(
-                "no_consent", no_consent_reason(household_id), "(not kept: no consent to sensing)")))
+        if not self._admitted(message, topic.hub_id, batch, now):
             return
         good, bad = decode_readings(topic, message.payload, self._limits.payload)
         batch.readings.extend(good)
         for rejection in bad:
             batch.letters.append(self._letter(now, message.topic, topic.hub_id, rejection))
+
+    def _admitted(self, message: Message, hub_id: str, batch: _Batch, now: float) -> bool:
+        """Whether the hub is registered and its household consented; if not, a letter says so."""
+        if not self._directory.knows(hub_id):
+            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
+                "unknown_hub", unknown_hub_reason(hub_id), message.payload[:200].decode("utf-8", "replace"))))
+            return False
+        household_id = self._directory.hubs[hub_id]
+        if household_id not in self._directory.consenting:
+            # Monitoring starts only with consent: keep why, never what the hub sent.
+            batch.letters.append(self._letter(now, message.topic, hub_id, Rejection(
+                "no_consent", no_consent_reason(household_id), "(not kept: no consent to sensing)")))
+            return False
+        return True
+
+    def _bridged(self, message: Message, topic: BridgeTopic, batch: _Batch, now: float) -> None:
+        """A bridge's message: the hub's device map makes it readings, judged like any hub's."""
+        at = message.received_at if message.received_at is not None else now
+
+        def last_value(hub_id: str, sensor: str) -> float | None:
+            newest = batch.registers.get((hub_id, sensor))
+            return newest if newest is not None else self._validator.last_value(hub_id, sensor)
+
+        readings, translation, rejections = self._bridges.read(topic, message.payload, at=at,
+                                                               last_value=last_value)
+        batch.readings.extend(readings)
+        batch.registers.update(((r.hub_id, r.sensor), r.value) for r in readings if r.kind.is_register)
+        for rejection in rejections:
+            batch.letters.append(self._letter(now, message.topic, topic.hub_id, rejection))
+        batch.heard.add(topic, translation, at)
 
     def _presence(self, message: Message, topic: topics.StatusTopic, batch: _Batch, now: float) -> None:
         try:

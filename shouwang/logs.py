@@ -42,5 +42,5 @@ def configure(level: str = "INFO", *, as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [h for h in root.handlers if h.get_name() != "shouwang"] + [handler]
     root.setLevel(level.upper())
-    for noisy in ("amqtt", "transitions", "httpx", "uvicorn.access"):
+    for noisy in ("amqtt", "transitions", "httpx", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

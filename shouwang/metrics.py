@@ -37,6 +37,10 @@ class Metrics:
         self.open_alerts = Gauge(
             "shouwang_open_alerts", "unresolved alerts, by colour", ["colour"], registry=r
         )
+        self.role_problems = Counter(
+            "shouwang_role_problems", "problems a role met (a broker refusing it, ...), by kind",
+            ["role", "problem"], registry=r,
+        )
         self.ingest_queue = Gauge(
             "shouwang_ingest_queue", "messages waiting in the gateway", registry=r
         )

@@ -7,6 +7,12 @@ code, because paho refuses (and a careless caller loses) messages past 65,535 in
 With `manual_ack`, a received QoS 1 message is acknowledged to the broker only when the receiver
 calls `ack(message)` (after committing it), not on return from the handler: a crash before then
 leaves it with the broker, which delivers it again.
+
+A broker that refuses us is a problem reported to the role's `Health` (its health endpoint, log
+and metrics), never a silent success: a refused connection (CONNACK), subscription (a SUBACK
+failure code) or publish (an MQTT 5 PUBACK reason code; `publish_confirmed` raises it to the
+caller). MQTT 3.1.1 cannot say a publish was refused (Mosquitto answers a denied one with an
+ordinary PUBACK), so a role that must know speaks MQTT 5 (`SHOUWANG_MQTT__PROTOCOL=5`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import itertools
 import logging
 import ssl
+import struct
 import threading
 import time
 from collections import deque
@@ -22,11 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as paho
+from paho.mqtt.client import PUBACK
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from shouwang.domain.errors import ShouwangError
+from shouwang.health import Health
 from shouwang.settings import MqttSettings
 
 log = logging.getLogger(__name__)
@@ -40,6 +49,10 @@ class PublishFailed(ShouwangError):
     pass
 
 
+class PublishRefused(PublishFailed):
+    """The broker answered the publish with a failure reason code (MQTT 5): it was not delivered."""
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     topic: str
@@ -50,6 +63,9 @@ class Message:
     """The broker's packet id, what `MqttClient.ack` acknowledges (QoS 1 and 2)."""
     connection: int = 0
     """Which of the client's connections brought it: an ack is only valid on that one."""
+    received_at: float | None = None
+    """Clock time it arrived, when the receiver stamps it: the time of a bridged device's message
+    that carries none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +77,7 @@ class Will:
 
 
 MessageHandler = Callable[[Message], None]
+_PUBACK = struct.Struct("!BBH")  # fixed header, remaining length 2, packet id: as paho packs it
 _CONNECTIONS = itertools.count(1)
 """Numbers each connection of every client in the process."""
 
@@ -72,6 +89,17 @@ def _filter_of(subscription: str) -> str:
     return subscription
 
 
+def _matcher(filters: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a topic matches any of `filters`. Filters whose only wildcard is a final `#` (the
+    gateway's and detector's) are a prefix test, which a busy gateway makes per message; others
+    go through paho's general matcher."""
+    if all("+" not in f and "#" not in f[:-1] and f.endswith("/#") for f in filters):
+        prefixes = tuple(f[:-1] for f in filters)
+        parents = frozenset(f[:-2] for f in filters)  # `a/#` also matches `a` itself
+        return lambda topic: topic.startswith(prefixes) or topic in parents
+    return lambda topic: any(paho.topic_matches_sub(f, topic) for f in filters)
+
+
 class MqttClient:
     """A connected paho client that re-subscribes after every reconnect."""
 
@@ -79,7 +107,9 @@ class MqttClient:
         self,
         settings: MqttSettings,
         *,
-        client_id: str,
+        client_id: str | None = None,
+        role: str | None = None,
+        health: Health | None = None,
         subscriptions: Sequence[str] = (),
         on_message: MessageHandler | None = None,
         will: Will | None = None,
@@ -89,9 +119,16 @@ class MqttClient:
         manual_ack: bool = False,
     ) -> None:
         self._settings = settings
+        connection = settings.connection(role, client_id=client_id)
+        self._health = health
+        self._outcomes: dict[int, Any] = {}
+        """PUBACK reason code by packet id, set before paho marks the message published."""
+        self.refused_publishes = 0
+        self.refused_subscriptions: list[str] = []
         self._level = logging.DEBUG if quiet else logging.INFO
         self._subscriptions = list(subscriptions)
         self._filters = [_filter_of(s) for s in self._subscriptions]
+        self._wanted = _matcher(self._filters)
         self._handler = on_message
         self._connected = threading.Event()
         self._subscribed = threading.Event()
@@ -105,12 +142,12 @@ class MqttClient:
         # Reentrant: with no network thread (stopped), paho writes the ack at once, and a failed
         # write calls _on_disconnect on this same thread.
         self._ack_lock = threading.RLock()
-        self.client_id = client_id
+        self.client_id = connection.client_id
         v5 = settings.protocol == "5"
         self._v5 = v5
         kwargs: dict[str, Any] = {
             "callback_api_version": CallbackAPIVersion.VERSION2,
-            "client_id": client_id,
+            "client_id": connection.client_id,
             "protocol": MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
             "manual_ack": manual_ack,
         }
@@ -118,12 +155,13 @@ class MqttClient:
             kwargs["clean_session"] = not persistent_session
         self._persistent = persistent_session
         client = paho.Client(**kwargs)
-        host, port, username, password, tls = settings.endpoint()
-        self._host, self._port = host, port
-        if username:
-            client.username_pw_set(username, password)
-        if tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        self._host, self._port = connection.host, connection.port
+        self.username = connection.username
+        if connection.username:
+            client.username_pw_set(connection.username, connection.password)
+        if connection.tls:
+            client.tls_set(ca_certs=_path(connection.ca_file), certfile=_path(connection.cert_file),
+                           keyfile=_path(connection.key_file), cert_reqs=ssl.CERT_REQUIRED)
         if will is not None:
             client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         client.max_inflight_messages_set(max_inflight or settings.max_inflight)
@@ -133,6 +171,7 @@ class MqttClient:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_publish = self._on_publish
         self._client = client
 
     @property
@@ -153,18 +192,42 @@ class MqttClient:
                 clean_start=not self._persistent if self._v5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
                 properties=properties,
             )
-        except OSError as exc:
+        except OSError as exc:  # ssl.SSLError too: a certificate the CA did not sign
+            self._close_sockets()
+            _close_handshake_socket(exc)
+            if isinstance(exc, ssl.SSLError):
+                raise BrokerUnavailable(
+                    f"TLS with the MQTT broker at {self._host}:{self._port} failed ({exc}); check "
+                    "SHOUWANG_MQTT__TLS_CA_FILE (the CA that signed the broker's certificate) and the "
+                    "role's client certificate") from exc
             raise BrokerUnavailable(
                 f"cannot reach the MQTT broker at {self._host}:{self._port} ({exc}); is `shouwang run` "
                 "(with its embedded broker) running, or does SHOUWANG_MQTT__URL name the right broker?"
             ) from exc
         self._client.loop_start()
-        if not (self._connected.wait(timeout_s) and self._subscribed.wait(timeout_s)):
+        if not (self._wait_connected(timeout_s) and self._subscribed.wait(timeout_s)):
             self._client.loop_stop()
+            self._close_sockets()
             reason = self._first_result or "no answer"
             raise BrokerUnavailable(
                 f"MQTT broker at {self._host}:{self._port} refused {self.client_id}: {reason}"
             )
+
+    def _wait_connected(self, timeout_s: float) -> bool:
+        """Connected within `timeout_s`; False at once when the broker refused us (a wrong password
+        is not worth waiting out)."""
+        deadline = time.monotonic() + timeout_s
+        while not self._connected.wait(0.05):
+            if self._first_result is not None or time.monotonic() > deadline:
+                return False
+        return True
+
+    def _close_sockets(self) -> None:
+        """A client that never got going leaves nothing open (its socket, paho's wake-up pair)."""
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+        self._client._reset_sockets(sockpair_only=True)
 
     def abort(self) -> None:
         """Drop the connection without saying goodbye, as a hub losing power does (the broker
@@ -195,6 +258,36 @@ class MqttClient:
             log.warning("mqtt.ack_failed client=%s mid=%d rc=%s", self.client_id, message.mid, rc.name)
             return False
         return True
+
+    def ack_many(self, messages: Sequence[Message]) -> int:
+        """Acknowledge a committed batch; returns how many could no longer be (see `ack`).
+
+        One PUBACK packet per message, as `ack` sends, but handed to paho as one write: paho
+        queues each packet apart, wakes its network thread for each (a syscall) and sends each
+        in its own `send`, which cost a busy gateway as much as a third of its work per message.
+        The bytes on the wire are the same. Without that paho internal, each is acked alone."""
+        queue_packet = getattr(self._client, "_packet_queue", None)
+        if not self._manual_ack or queue_packet is None:
+            return sum(1 for m in messages if not self.ack(m))
+        void = 0
+        packets = bytearray()
+        with self._ack_lock:
+            for message in messages:
+                if message.qos == 0:
+                    continue
+                if message.connection != self._connection:
+                    void += 1
+                elif message.qos == 1:
+                    packets += _PUBACK.pack(PUBACK, 2, message.mid)
+                elif not self.ack(message):  # QoS 2: rare, and its PUBCOMP is paho's business
+                    void += 1
+            if packets:
+                rc = queue_packet(PUBACK, bytes(packets), 0, 0)
+                if rc is not MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    log.warning("mqtt.ack_failed client=%s messages=%d rc=%s", self.client_id,
+                                len(packets) // 4, rc.name)
+                    return void + len(packets) // 4
+        return void
 
     def stop(self) -> None:
         if self._manual_ack:
@@ -239,12 +332,36 @@ class MqttClient:
                 return False
             return True
 
+    def publish_confirmed(self, topic: str, payload: bytes | str, *, timeout_s: float = 10.0) -> None:
+        """Publish at QoS 1 and wait for the broker's PUBACK; raise PublishRefused when it refused
+        (MQTT 5 reason code), PublishFailed when it did not answer within `timeout_s`."""
+        with self._publish_lock:
+            info = self._client.publish(topic, payload, qos=1)
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            raise PublishFailed(f"{self.client_id}: publish to {topic} refused: {info.rc.name}")
+        deadline = time.monotonic() + timeout_s
+        pause = 0.0005
+        while not info.is_published():
+            if time.monotonic() > deadline:
+                raise PublishFailed(f"{self.client_id}: the broker did not acknowledge {topic} "
+                                    f"within {timeout_s:g} s")
+            time.sleep(pause)
+            pause = min(0.02, pause * 2)
+        reason = self._outcomes.pop(info.mid, None)
+        if reason is not None and reason.is_failure:
+            raise PublishRefused(f"the broker refused {self.client_id}'s publish to {topic}: {reason}"
+                                 f"{self._whom()}")
+
+    def _whom(self, *, credentials: bool = False) -> str:
+        fix = "its password and the broker's password file" if credentials else "its ACL"
+        return f" (user {self.username}; check {fix})" if self.username else " (no username given)"
+
     def _wait_for_room(self, keep: int, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         pause = 0.0005
         while True:
             while self._inflight and self._inflight[0].is_published():
-                self._inflight.popleft()
+                self._outcomes.pop(self._inflight.popleft().mid, None)
             if len(self._inflight) <= keep:
                 return
             if time.monotonic() > deadline:
@@ -261,8 +378,10 @@ class MqttClient:
     ) -> None:
         if reason.is_failure:
             self._first_result = str(reason)
-            log.warning("mqtt.connect_refused client=%s reason=%s", self.client_id, reason)
+            self._report("connect_refused", f"the MQTT broker {self._host}:{self._port} refused "
+                         f"{self.client_id}: {reason}{self._whom(credentials=True)}", logging.WARNING)
             return
+        self._recovered("connect_refused", "disconnected")
         self._subscribed.clear()
         self._pending_subscriptions.clear()
         for topic in self._subscriptions:
@@ -279,9 +398,14 @@ class MqttClient:
     ) -> None:
         """Start-up waits for this: messages published before the broker has our subscription
         would never reach us."""
-        for reason in reasons:
-            if reason.is_failure:
-                log.error("mqtt.subscribe_refused client=%s reason=%s", self.client_id, reason)
+        refused = [str(reason) for reason in reasons if reason.is_failure]
+        if refused:
+            self.refused_subscriptions = refused
+            self._report("subscribe_refused", f"the MQTT broker refused {self.client_id}'s subscription to "
+                         f"{', '.join(self._subscriptions)}: {', '.join(refused)}{self._whom()}")
+        elif self.refused_subscriptions:
+            self.refused_subscriptions = []
+            self._recovered("subscribe_refused")
         self._pending_subscriptions.discard(mid)
         if not self._pending_subscriptions:
             self._subscribed.set()
@@ -294,18 +418,58 @@ class MqttClient:
         if self._connected.is_set():
             level = self._level if reason == 0 else logging.WARNING
             log.log(level, "mqtt.disconnected client=%s reason=%s", self.client_id, reason)
+            if reason != 0 and self._health is not None:
+                self._health.problem("disconnected", f"{self.client_id} lost the MQTT broker "
+                                     f"{self._host}:{self._port} ({reason}); reconnecting",
+                                     level=logging.WARNING)
         self._connected.clear()
 
+    def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, reason: Any, _props: Any) -> None:
+        """Runs before paho marks the message published, so a waiter reads the outcome after."""
+        self._outcomes[mid] = reason
+        if reason.is_failure:
+            self.refused_publishes += 1
+            self._report("publish_refused", f"the MQTT broker refused a publish by {self.client_id}: "
+                         f"{reason}{self._whom()}")
+
+    def _report(self, problem: str, message: str, level: int = logging.ERROR) -> None:
+        if self._health is not None:
+            self._health.problem(problem, message, level=level)
+        else:
+            log.log(level, "mqtt.%s %s", problem, message)
+
+    def _recovered(self, *problems: str) -> None:
+        if self._health is not None:
+            for problem in problems:
+                self._health.clear(problem)
+
     def _on_message(self, _client: paho.Client, _userdata: Any, msg: paho.MQTTMessage) -> None:
-        if self._handler is None or not any(paho.topic_matches_sub(f, msg.topic) for f in self._filters):
+        topic = msg.topic  # paho decodes it afresh at each reading
+        if self._handler is None or not self._wanted(topic):
             # amqtt 0.12 sends a connecting client retained messages matching *other* clients'
             # subscriptions; never pass on what we did not ask for.
-            log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, msg.topic)
+            log.debug("mqtt.unrequested client=%s topic=%s", self.client_id, topic)
             if self._manual_ack and msg.qos > 0:
                 self._client.ack(msg.mid, msg.qos)  # nothing to commit: done with it
             return
         try:
-            self._handler(Message(msg.topic, bytes(msg.payload), msg.qos, bool(msg.retain),
+            self._handler(Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain),
                                   msg.mid, self._connection))
         except Exception:  # never let a handler bug kill paho's network thread
-            log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, msg.topic)
+            log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, topic)
+
+
+def _path(path: Any) -> str | None:
+    return None if path is None else str(path)
+
+
+def _close_handshake_socket(exc: BaseException) -> None:
+    """paho 2.2 leaves the TLS socket of a failed handshake open (`_ssl_wrap_socket` raises from
+    `do_handshake` without closing it): close it from the traceback, or every refused start by a
+    broker whose certificate we do not trust leaks a connection."""
+    tb = exc.__traceback__
+    while tb is not None:
+        sock = tb.tb_frame.f_locals.get("ssl_sock")
+        if isinstance(sock, ssl.SSLSocket):
+            sock.close()
+        tb = tb.tb_next

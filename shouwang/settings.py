@@ -7,6 +7,7 @@ TOML settings file, then the defaults below. Build it once in `main()` and pass 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from shouwang.domain.alerts import AlertKind
 from shouwang.domain.errors import UnsafeSettings
 from shouwang.domain.model import Tier
 
@@ -41,6 +43,47 @@ class Group(BaseModel):
     """A nested group of settings: a misspelt key is an error, not a silently ignored line."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+ROLES = ("gateway", "detector", "dispatch", "simulator")
+"""Shouwang's own MQTT clients, each with a login and client id of its own."""
+
+
+class MqttRole(Group):
+    """One of Shouwang's own MQTT clients: its login, client id and client certificate."""
+
+    username: str | None = Field(
+        default=None, description="its broker login; unset: shouwang-ROLE (e.g. shouwang-gateway) when "
+        "a password is set, else the login in the url")
+    password: SecretStr | None = Field(default=None, description="its broker password")
+    client_id: str | None = Field(
+        default=None, description="unset: CLIENT_ID_PREFIX-ROLE, e.g. shouwang-gateway; each gateway "
+        "of a shared subscription needs its own")
+    tls_cert_file: Path | None = Field(
+        default=None, description="its own client certificate (PEM), where the broker asks for one; "
+        "unset: tls_cert_file of the mqtt group")
+    tls_key_file: Path | None = Field(default=None, description="the key of its client certificate (PEM)")
+
+    @model_validator(mode="after")
+    def _complete(self) -> MqttRole:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("a role's client certificate needs both tls_cert_file and tls_key_file")
+        return self
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom one client connects (see `MqttSettings.connection`)."""
+
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
 
 
 class MqttSettings(Group):
@@ -71,6 +114,17 @@ class MqttSettings(Group):
     max_inflight: int = Field(
         default=1000, ge=1, le=65535, description="QoS 1 messages a publisher has unacknowledged at most"
     )
+    tls_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) (PEM) that signed the broker's, for mqtts://; "
+        "unset: the system's trusted CAs")
+    tls_cert_file: Path | None = Field(
+        default=None, description="client certificate (PEM) every role presents, where the broker "
+        "asks for one (a role's own tls_cert_file wins)")
+    tls_key_file: Path | None = Field(default=None, description="the key of tls_cert_file (PEM)")
+    gateway: MqttRole = MqttRole()
+    detector: MqttRole = MqttRole()
+    dispatch: MqttRole = MqttRole()
+    simulator: MqttRole = MqttRole()
 
     @property
     def embedded(self) -> bool:
@@ -82,6 +136,33 @@ class MqttSettings(Group):
         if url is not None and urlsplit(url).scheme not in ("mqtt", "mqtts", "tcp"):
             raise ValueError("mqtt url must look like mqtt://host:1883 or mqtts://host:8883")
         return url
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> MqttSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("a client certificate needs both mqtt.tls_cert_file and mqtt.tls_key_file")
+        return self
+
+    def role(self, name: str) -> MqttRole:
+        if name not in ROLES:
+            raise ValueError(f"no MQTT role {name!r}; one of {', '.join(ROLES)}")
+        role: MqttRole = getattr(self, name)
+        return role
+
+    def connection(self, role: str | None = None, *, client_id: str | None = None) -> Connection:
+        """How `role` (or an ad hoc client, with its `client_id`) connects: the role's own login
+        and certificate where set, else the url's login and the group's certificate."""
+        host, port, username, password, tls = self.endpoint()
+        own = self.role(role) if role is not None else MqttRole()
+        if own.username or own.password is not None:
+            username = own.username or f"shouwang-{role}"
+            password = own.password.get_secret_value() if own.password is not None else None
+        cert, key = (own.tls_cert_file, own.tls_key_file) if own.tls_cert_file else (
+            self.tls_cert_file, self.tls_key_file)
+        name = client_id or own.client_id or f"{self.client_id_prefix}-{role or 'client'}"
+        return Connection(host=host, port=port, client_id=name, username=username, password=password,
+                          tls=tls, ca_file=self.tls_ca_file if tls else None,
+                          cert_file=cert if tls else None, key_file=key if tls else None)
 
     def endpoint(self) -> tuple[str, int, str | None, str | None, bool]:
         """Host, port, username, password and TLS for the broker the services connect to."""
@@ -111,6 +192,13 @@ class StorageSettings(Group):
     influx_token: SecretStr | None = Field(default=None, description="an InfluxDB 2 token that may write the bucket")
     influx_org: str = Field(default="shouwang", description="the InfluxDB 2 organisation")
     influx_bucket: str = Field(default="readings", description="the InfluxDB 2 bucket for readings")
+    influx_raw_retention_days: float = Field(
+        default=180.0, ge=0, description="how long InfluxDB keeps raw readings (0: for ever); at least the "
+        "detector's four weeks. Applied by `shouwang db influx-setup`")
+    influx_hourly_bucket: str = Field(
+        default="readings_hourly", description="the InfluxDB 2 bucket for hourly signs of life (downsampled)")
+    influx_hourly_retention_days: float = Field(
+        default=0.0, ge=0, description="how long InfluxDB keeps hourly signs of life (0: for ever)")
 
     def state_database_url(self) -> str:
         return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
@@ -141,6 +229,10 @@ class GatewaySettings(Group):
     dead_letters_total: int = Field(default=100_000, ge=1, description="oldest dropped beyond this, in all")
     rejection_log_interval_s: float = Field(
         default=60.0, ge=0, description="at most one log line per hub and reason this often")
+    quiet_alarm_s: float = Field(
+        default=1800.0, gt=0, description="nothing heard from any hub for this long while hubs are "
+        "registered is a problem on the gateway's health endpoint (hubs report every 15 minutes; "
+        "Mosquitto's ACL file grants a subscription it will deliver nothing to)")
 
 
 class LearnedSettings(Group):
@@ -156,6 +248,11 @@ class LearnedSettings(Group):
     )
     min_history_days: int = Field(
         default=3, ge=1, description="days of history before a home's own limits are used"
+    )
+    dense_motion_per_h: float = Field(
+        default=1.0, gt=0,
+        description="motion signs per hour of a home's median day that make it dense: its "
+        "silences at home also alert past its own longest quiet spells (docs/detector.md)",
     )
     history_half_life_days: float = Field(
         default=28.0, gt=0, description="older days count half as much after this many days"
@@ -306,12 +403,72 @@ DEFAULT_LADDERS_MIN: dict[str, list[float]] = {
 }
 
 
+LADDER_ROLES = ("grid_member", "caseworker", "grid_head", "duty_leader", "family")
+"""Who a ladder step may name, besides a named staff member (`staff:USERNAME`)."""
+
+
+class LadderStep(Group):
+    """One step of a ladder: who is told, after how long unacknowledged."""
+
+    after_min: float = Field(default=0.0, ge=0, description="minutes after the previous step")
+    who: list[str] = Field(min_length=1, description="roles, `staff:USERNAME` or `family`")
+
+    @field_validator("who")
+    @classmethod
+    def _known_roles(cls, who: list[str]) -> list[str]:
+        for name in who:
+            if name in LADDER_ROLES or (name.startswith("staff:") and len(name) > len("staff:")):
+                continue
+            raise ValueError(f"unknown recipient {name!r}; use one of {', '.join(LADDER_ROLES)} "
+                             "or staff:USERNAME")
+        return who
+
+
+class LadderSettings(Group):
+    """A whole ladder: its steps in order, and how often the current step is reminded."""
+
+    steps: list[LadderStep] = Field(min_length=1)
+    remind_every_min: float | None = Field(default=None, gt=0)
+
+    @field_validator("steps")
+    @classmethod
+    def _first_at_once(cls, steps: list[LadderStep]) -> list[LadderStep]:
+        if steps[0].after_min != 0:
+            raise ValueError("the first step is told at once: leave out its after_min (or set 0)")
+        return steps
+
+
+def ladder_key(key: str) -> tuple[Tier | None, AlertKind | None]:
+    """A ladder's key: a colour ("red"), an alert kind ("help"), or both ("red.help")."""
+    colour, _, kind = key.partition(".")
+    kinds = {k.value for k in AlertKind}
+    if not kind and colour in kinds:
+        return None, AlertKind(colour)
+    try:
+        tier = Tier.parse(colour)
+    except ValueError:
+        raise ValueError(f"ladder {key!r}: {colour!r} is neither a colour ("
+                         f"{', '.join(t.colour for t in Tier)}) nor an alert kind ({', '.join(sorted(kinds))})"
+                         ) from None
+    if kind and kind not in kinds:
+        raise ValueError(f"ladder {key!r}: unknown alert kind {kind!r}; use one of {', '.join(sorted(kinds))}")
+    return tier, AlertKind(kind) if kind else None
+
+
 class DispatchSettings(Group):
     ladders_min: dict[str, list[float]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_LADDERS_MIN.items()},
         description="per colour: minutes unacknowledged before the grid head, then the duty leader",
     )
+    ladders: dict[str, LadderSettings] = Field(
+        default_factory=dict,
+        description="ladders as data, replacing the default for a colour (`red`), an alert kind "
+        "(`help`) or both (`red.help`); see README, Ladders, rosters and family",
+    )
     poll_s: float = Field(default=0.5, gt=0, description="wall seconds between delivery rounds")
+    min_round_gap_s: float = Field(
+        default=0.05, ge=0, le=5, description="wall seconds at least between the starts of two delivery "
+        "rounds, however often finished sends and new alerts wake dispatch")
     webhook_timeout_s: float = Field(
         default=5.0, gt=0, description="seconds a webhook may take to answer (read/write timeout)"
     )
@@ -331,6 +488,22 @@ class DispatchSettings(Group):
     ack_link_ttl_h: float = Field(
         default=24.0, gt=0, le=168,
         description="how long the one-time acknowledgement link in a notification works")
+    move_on_after_attempts: int = Field(
+        default=3, ge=1, le=100,
+        description="failed attempts after which a notification counts as not getting through: when "
+        "every one of a rung's has failed this often (or for good), the ladder climbs at once "
+        "instead of waiting out the rung (the failed ones are still retried)")
+    sms_gateway_url: str | None = Field(
+        default=None, description="the SMS or voice gateway the community contracts, reached by a "
+        "signed JSON POST (like the webhook) for every `sms:` channel; unset, sms channels fail")
+    sms_template: dict[str, Any] = Field(
+        default_factory=lambda: {"to": "{phone}", "text": "{text}"},
+        description="the JSON the gateway expects; in its strings {phone}, {text}, {name} and "
+        "{alert_id} are replaced")
+    sms_answer_code_field: str | None = Field(
+        default=None, description="a field of the gateway's JSON answer that says whether it took "
+        "the message (e.g. code); unset, any HTTP 2xx is taken")
+    sms_answer_ok: str = Field(default="0", description="that field's value when the message was taken")
 
     @field_validator("ladders_min")
     @classmethod
@@ -342,8 +515,57 @@ class DispatchSettings(Group):
                 raise ValueError(f"ladder waits for {colour} must be positive minutes")
         return merged
 
+    @field_validator("ladders")
+    @classmethod
+    def _ladder_keys(cls, ladders: dict[str, LadderSettings]) -> dict[str, LadderSettings]:
+        for key in ladders:
+            ladder_key(key)
+        return ladders
+
     def waits_s(self, tier: Tier) -> tuple[float, ...]:
         return tuple(60.0 * w for w in self.ladders_min[tier.colour])
+
+
+DEFAULT_VISIT_EVERY_DAYS: dict[str, float] = {
+    "red": 1, "orange": 7, "yellow": 15, "blue": 30, "green": 91,
+}
+
+
+class CareSettings(Group):
+    """The five visits (五色五访), colour suggestions and the 369 response limits."""
+
+    visit_every_days: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_VISIT_EVERY_DAYS),
+        description="五色五访: per colour, days between visits by the person who claimed the "
+        "household (red daily, orange weekly, yellow twice a month, blue monthly, green quarterly)",
+    )
+    check_every_s: float = Field(
+        default=60.0, gt=0, description="wall seconds between looks for overdue visits and colour "
+        "suggestions (each overdue period is reminded once)")
+    suggest_after_alerts: int = Field(
+        default=3, ge=1, description="genuine alerts (not a false alarm, device fault or away) "
+        "within suggest_window_days before dispatch suggests a hotter colour to the caseworker")
+    suggest_window_days: float = Field(default=30.0, gt=0, description="see suggest_after_alerts")
+    respond_within_h: float = Field(
+        default=3.0, gt=0, description="369: an alert acknowledged within this many hours counts "
+        "as responded in time")
+    handle_within_h: float = Field(
+        default=6.0, gt=0, description="369: a visit (or the resolution) within this many hours "
+        "of the alert counts as handled in time")
+    settle_within_h: float = Field(
+        default=9.0, gt=0, description="369: resolved within this many hours counts as settled in time")
+
+    @field_validator("visit_every_days")
+    @classmethod
+    def _every_colour_visited(cls, days: dict[str, float]) -> dict[str, float]:
+        merged = dict(DEFAULT_VISIT_EVERY_DAYS) | {Tier.parse(c).colour: d for c, d in days.items()}
+        for colour, every in merged.items():
+            if every <= 0:
+                raise ValueError(f"visits for {colour} must be a positive number of days apart")
+        return merged
+
+    def visit_every_s(self, tier: Tier) -> float:
+        return 86400.0 * self.visit_every_days[tier.colour]
 
 
 class ApiSettings(Group):
@@ -403,6 +625,15 @@ class ApiSettings(Group):
         return value
 
 
+class HealthSettings(Group):
+    """The small health endpoint of `shouwang gateway`, `detector` and `dispatch` (the API has its own)."""
+
+    host: str = Field(default="127.0.0.1", description="where a role's health endpoint listens "
+                      "(GET /health: 200 or 503 with its problems; GET /metrics: Prometheus)")
+    port: int = Field(default=8081, ge=0, le=65535,
+                      description="its port (0: any free one, printed at start); one per process on a host")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="forbid", toml_file=None
@@ -422,7 +653,9 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = GatewaySettings()
     detector: DetectorSettings = DetectorSettings()
     dispatch: DispatchSettings = DispatchSettings()
+    care: CareSettings = CareSettings()
     api: ApiSettings = ApiSettings()
+    health: HealthSettings = HealthSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -2,7 +2,9 @@
 
 The hub reports a meter at the end of every minute it moved and at least every
 `report_interval_s` when nothing happens; electricity also when power changes by 20 W or more;
-the door on every opening and closing.
+the door on every opening and closing. The help button reports a press when a `help_press`
+incident says so; a home with an "I am fine" button (`fine_press_h`) presses it every day at that
+local hour, unless the elder is out, away or cannot.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from shouwang.domain.model import FINE_PRESS, HELP_PRESS
 from simulator.incidents import Incident, IncidentKind
 from simulator.routine import MINUTE, Profile, local_midnight, plan_day
 
@@ -60,6 +63,10 @@ class SimulatedHome:
     start: float
     incidents: list[Incident] = field(default_factory=list)
     report_interval_s: float = 900.0
+    fine_press_h: float | None = None
+    """Local hour of the daily "I am fine" press (平安键), for a home with that button."""
+    bridged: bool = False
+    """Equipped from a shop's shelf: published as its bridges would (see `simulator.devices`)."""
 
     def __post_init__(self) -> None:
         self._t = self.start - self.start % MINUTE
@@ -179,7 +186,18 @@ class SimulatedHome:
         self._meter(t, "gas", gas / 60.0, reports)
         self._electricity(t, base + power, reports)
         self._door(t, doors, reports)
+        self._buttons(t, day, bool(away or down), reports)
         self._publish(t, reports, out)
+
+    def _buttons(self, t: float, day: _Day, unable: bool, reports: list[Report]) -> None:
+        for incident in self._by_kind[IncidentKind.HELP_PRESS]:
+            if t - MINUTE < incident.start <= t:
+                reports.append(Report(incident.start, "button", {"ts": incident.start, "value": HELP_PRESS}))
+        if self.fine_press_h is None or unable:
+            return
+        at = day.midnight + self.fine_press_h * 3600
+        if t - MINUTE < at <= t and not any(a <= at < b for a, b in day.outings):
+            reports.append(Report(at, "button.fine", {"ts": at, "value": FINE_PRESS}))
 
     def _freeze(self, power: float) -> float:
         if self._frozen_power is None:
@@ -217,7 +235,7 @@ class SimulatedHome:
 
     def _publish(self, t: float, reports: list[Report], out: list[Report]) -> None:
         if len(self.profile.sensors) < 4:  # a home with fewer meters (only water, say)
-            reports = [r for r in reports if r.sensor in self.profile.sensors]
+            reports = [r for r in reports if r.sensor in self.profile.sensors or r.sensor.startswith("button")]
         lost = self._incident(IncidentKind.HUB_POWER_LOSS, t)
         cut = self._incident(IncidentKind.NETWORK_OUTAGE, t)
         was_down = self._incident(IncidentKind.HUB_POWER_LOSS, t - MINUTE)

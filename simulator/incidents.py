@@ -16,6 +16,8 @@ class IncidentKind(enum.StrEnum):
     NETWORK_OUTAGE = "network_outage"
     TAP_RUNNING = "tap_running"
     GAS_LEFT_ON = "gas_left_on"
+    HELP_PRESS = "help_press"
+    """The elder presses the help button at the incident's start (a button report, value 1)."""
 
 
 @dataclass(frozen=True, slots=True)

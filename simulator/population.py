@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,13 @@ class SimHousehold:
     profile: Profile
     seed: int
     kind: str = "classic"
+    bridged: bool = False
+    """Equipped from a shop's shelf (Zigbee2MQTT, Tasmota, wmbusmeters), with an "I am fine" button."""
+
+    @property
+    def fine_press_h(self) -> float | None:
+        """The local hour of this elder's daily "I am fine" press, if the home has the button."""
+        return 8.5 + (self.seed % 60) / 60 if self.bridged else None
 
 
 def population(n: int, *, seed: int, grids: tuple[str, ...] = ("g-01", "g-02"),
@@ -66,9 +73,24 @@ def build_homes(households: list[SimHousehold], *, start: float, tz: ZoneInfo,
                 incidents: list[Incident], report_interval_s: float = 900.0) -> list[SimulatedHome]:
     return [
         SimulatedHome(h.home_id, h.hub_id, h.profile, h.seed, tz, start,
-                      [i for i in incidents if i.home_id == h.home_id], report_interval_s)
+                      [i for i in incidents if i.home_id == h.home_id], report_interval_s,
+                      fine_press_h=h.fine_press_h, bridged=h.bridged)
         for h in households
     ]
+
+
+def equip_with_bridges(households: list[SimHousehold], count: int | None = None) -> list[SimHousehold]:
+    """The same homes, the first `count` of them (all by default) equipped from a shop's shelf."""
+    limit = len(households) if count is None else count
+    return [replace(h, bridged=True) if i < limit else h for i, h in enumerate(households)]
+
+
+def demo_equipped(households: list[SimHousehold]) -> list[SimHousehold]:
+    """The demo's homes, one of them (an orange home at home all week) equipped from a shop's shelf."""
+    orange = [h for h in households if h.tier is Tier.ORANGE]
+    if not orange:
+        return households
+    return [replace(h, bridged=True) if h.home_id == orange[0].home_id else h for h in households]
 
 
 DEMO_NOON_H = 12.0
@@ -103,7 +125,8 @@ def demo_incidents(households: list[SimHousehold], *, now: float,
                    tz: ZoneInfo = DEMO_TZ) -> list[Incident]:
     """What the demo shows in its first minutes: a red elder who fell at home after breakfast
     (by noon the learned detector knows her morning has been far too quiet; the 12-hour rule
-    would wait until the evening), a tap left running, a hub losing power, and a trip away."""
+    would wait until the evening), a tap left running, a hub losing power, a trip away, and the
+    elder of the home equipped from a shop's shelf pressing her help button."""
     by_tier = {t: [h for h in households if h.tier is t] for t in Tier}
     script = []
     if by_tier[Tier.RED]:
@@ -121,6 +144,7 @@ def demo_incidents(households: list[SimHousehold], *, now: float,
     if len(by_tier[Tier.ORANGE]) > 1:
         script.append(Incident(by_tier[Tier.ORANGE][1].home_id, IncidentKind.AWAY,
                                now - 3 * 3600, now + 2 * 86400))
+    script += [Incident(h.home_id, IncidentKind.HELP_PRESS, now + 1800) for h in households if h.bridged][:1]
     return script
 
 

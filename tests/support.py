@@ -9,6 +9,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from cli.bootstrap import System, build
 from shouwang.clock import Clock
@@ -87,3 +88,63 @@ def settings_for_test(tmp_path: Path, mqtt: MqttSettings, **overrides: Any) -> S
 
 def build_system(settings: Settings, clock: Clock) -> System:
     return build(settings, clock=clock)
+
+
+class ServiceReceiver:
+    """An HTTP server on 127.0.0.1 standing in for a robot or gateway: it records every POST (path,
+    query, headers, body) and answers from a script of (status, JSON) per path, then with success
+    as each service says it (Feishu: {"code": 0}, a path with "sms": {"code": 0}, else errcode 0)."""
+
+    def __init__(self, *, hang: bool = False) -> None:
+        self.requests: list[tuple[str, dict[str, list[str]], dict[str, str], bytes]] = []
+        self.script: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.hang = threading.Event()
+        if hang:
+            self.hang.set()
+        self._released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                path, _, query = self.path.partition("?")
+                receiver.requests.append((path, parse_qs(query), dict(self.headers.items()), body))
+                if receiver.hang.is_set():
+                    receiver._released.wait(30)
+                    return
+                steps = receiver.script.get(path) or []
+                status, answer = steps.pop(0) if steps else (200, receiver.success(path))
+                content = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def success(path: str) -> dict[str, Any]:
+        if "feishu" in path:
+            return {"code": 0, "msg": "success", "data": {}}
+        return {"code": 0} if "sms" in path else {"errcode": 0, "errmsg": "ok"}
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}/{path}"
+
+    def to(self, path: str) -> list[tuple[dict[str, list[str]], dict[str, str], dict[str, Any]]]:
+        """(query, headers, JSON body) of each POST to /path."""
+        return [(q, h, json.loads(b)) for p, q, h, b in self.requests if p == f"/{path}"]
+
+    def close(self) -> None:
+        self._released.set()
+        self._server.shutdown()
+        self._server.server_close()

@@ -24,7 +24,8 @@ from shouwang.domain.model import Household, Staff
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
 KINDS = {"inactivity": "长时间无活动", "no_water": "长时间未用水", "hub_offline": "设备离线",
-         "water_running": "水长流", "gas_running": "燃气长开", "unusual_day": "异常的一天"}
+         "water_running": "水长流", "gas_running": "燃气长开", "unusual_day": "异常的一天",
+         "help": "求助"}
 OUTCOMES = {Outcome.ELDER_FINE: "老人安好", Outcome.NEEDED_HELP: "需要帮助", Outcome.HOSPITALISED: "已送医",
             Outcome.WAS_AWAY: "外出未归", Outcome.DEVICE_FAULT: "设备故障", Outcome.FALSE_ALARM: "误报",
             Outcome.DIED: "已去世"}
@@ -59,9 +60,21 @@ def _open(context: Context, token: str) -> tuple[AckLink, Alert, Household, Staf
         recipient = context.state.registry.staff(link.staff_id)
     except ShouwangError:
         raise Refused(404, "找不到这条警报。请登录页面查看。") from None
-    if not recipient.active or not access.can_act_on_alerts(recipient, household):
+    if not recipient.active or not (access.can_act_on_alerts(recipient, household)
+                                    or _stands_in(context, recipient, household)):
         raise Refused(403, "这个链接的收件人已不再负责这户住户，链接不能再用。")
     return link, alert, household, recipient
+
+
+def _stands_in(context: Context, deputy: Staff, household: Household) -> bool:
+    """A deputy acts on the alerts of the household they receive for someone now on leave."""
+    now = context.clock.now()
+    for leave in context.state.cover.leaves(ending_after=now):
+        if leave.deputy_id == deputy.id and leave.covers(now):
+            absent = context.state.registry.staff(leave.staff_id)
+            if access.can_act_on_alerts(absent, household):
+                return True
+    return False
 
 
 def _about(alert: Alert, household: Household) -> str:

@@ -36,13 +36,13 @@ def list_visits(household: VisibleHousehold, state: StateDep, now: Now,
 
 
 @router.post("/visits", response_model=VisitOut, status_code=201, responses=BY_ID,
-             summary="Record a visit: you saw the elder (a sign of life)")
+             summary="Record a visit (you saw the elder) or a call (you spoke with them): a sign of life")
 def record_visit(household: VisibleHousehold, body: VisitIn, staff: CurrentStaff,
                  state: StateDep, now: Now) -> VisitOut:
     when = seconds(body.at) if body.at else now
     if when > now + FUTURE_SLACK_S:
         raise InvalidInput("a visit cannot be in the future")
-    visit = state.visits.add(Visit(household.id, when, staff.id, body.note), actor=actor(staff),
+    visit = state.visits.add(Visit(household.id, when, staff.id, body.note, how=body.how), actor=actor(staff),
                              now=now)
     return VisitOut.of(visit)
 

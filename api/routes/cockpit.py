@@ -39,7 +39,8 @@ def build(context: Context, state: StateDep, staff: Leader) -> CockpitOut:
         consenting=state.consent.consenting(), last_visit=state.visits.last_by_household(),
         alerts=state.alert_list.unresolved_or_opened_since(now - WINDOW_DAYS * 86400))
     limits = figures.Limits(ack_s={t: settings.dispatch.waits_s(t)[0] for t in Tier},
-                            hub_silent_after_s=settings.detector.hub_offline_after_s)
+                            hub_silent_after_s=settings.detector.hub_offline_after_s,
+                            visit_every_days={t: settings.care.visit_every_days[t.colour] for t in Tier})
     view = figures.cockpit(community, limits, now=now, tz=context.tz, days=WINDOW_DAYS)
     alias = {h.id: h.alias for h in homes}
     return CockpitOut(

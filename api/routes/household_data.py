@@ -31,7 +31,7 @@ router = APIRouter(prefix="/households/{household_id}", tags=["readings"])
 MAX_SPAN_S = 31 * 86400.0
 USUAL_DAYS = 28
 """How far back the chart's "usual" band looks."""
-Sensor = Annotated[str | None, Query(pattern=r"^(water|electricity|gas|door)(\.[a-z0-9_-]+)?$")]
+Sensor = Annotated[str | None, Query(pattern=r"^(water|electricity|gas|door|motion|button)(\.[a-z0-9_-]+)?$")]
 
 
 def _period(start: datetime | None, end: datetime | None, now: float,

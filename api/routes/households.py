@@ -22,6 +22,8 @@ from api.trail import note
 from shouwang.domain import access
 from shouwang.domain.model import Household, Staff, Tier
 from shouwang.domain.usual import expected_uses
+from shouwang.domain.visits_due import VisitDue, visits_due
+from shouwang.settings import CareSettings
 from shouwang.storage.state import StateStore
 from shouwang.storage.status import HouseholdStatus
 
@@ -30,7 +32,7 @@ USUAL_MAX_S = 2 * 86400.0
 
 
 def cards(state: StateStore, homes: list[Household], staff: Staff, *,
-          at: tuple[float, tzinfo] | None = None) -> list[HouseholdOut]:
+          at: tuple[float, tzinfo] | None = None, care: CareSettings | None = None) -> list[HouseholdOut]:
     """Households as the dashboard shows them, in a fixed number of queries; with `at` (now and the
     community's zone), each silence beside what is usual for it."""
     ids = [h.id for h in homes]
@@ -40,10 +42,20 @@ def cards(state: StateStore, homes: list[Household], staff: Staff, *,
     alerts = state.alert_list.unresolved_by_household(ids) if staff.role.sees_readings else {}
     closed = (state.alert_list.last_resolved_by_household(ids, SILENCE_KINDS)
               if staff.role.sees_readings else {})
+    dues = _visits_due(state, homes, care, now=at[0]) if care is not None and at is not None else {}
+    suggestions = state.care.open_suggestions(ids) if staff.role.sees_readings else {}
     return [HouseholdOut.of(h, statuses.get(h.id), monitoring=h.id in consenting,
                             alert=alerts.get(h.id), sees_readings=staff.role.sees_readings,
-                            closed=closed.get(h.id), usual_now=usual.get(h.id))
+                            closed=closed.get(h.id), usual_now=usual.get(h.id), visit=dues.get(h.id),
+                            suggestion=s if (s := suggestions.get(h.id)) and s.to_tier < h.tier else None)
             for h in homes]
+
+
+def _visits_due(state: StateStore, homes: list[Household], care: CareSettings, *,
+                now: float) -> dict[str, VisitDue]:
+    every = {t: care.visit_every_s(t) for t in Tier}
+    last = state.care_rows.last_visits(h.id for h in homes)
+    return {d.household_id: d for d in visits_due(homes, last, state.registry.roster(), every, now=now)}
 
 
 def _usual_now(state: StateStore, ids: list[str], statuses: dict[str, HouseholdStatus],
@@ -61,8 +73,8 @@ def _usual_now(state: StateStore, ids: list[str], statuses: dict[str, HouseholdS
 
 
 def card(state: StateStore, household_id: str, staff: Staff, *,
-         at: tuple[float, tzinfo] | None = None) -> HouseholdOut:
-    return cards(state, [state.registry.household(household_id)], staff, at=at)[0]
+         at: tuple[float, tzinfo] | None = None, care: CareSettings | None = None) -> HouseholdOut:
+    return cards(state, [state.registry.household(household_id)], staff, at=at, care=care)[0]
 
 
 @router.get("", response_model=HouseholdPage, responses=AUTHED,
@@ -85,7 +97,8 @@ def list_households(
         homes = [h for h in homes if h.tier is Tier.parse(colour)]
     homes.sort(key=lambda h: (int(h.tier), h.id))
     page = homes[offset:offset + limit]
-    return HouseholdPage(items=cards(state, page, staff, at=(now, context.tz)), total=len(homes), limit=limit,
+    return HouseholdPage(items=cards(state, page, staff, at=(now, context.tz), care=context.settings.care),
+                         total=len(homes), limit=limit,
                          offset=offset)
 
 
@@ -106,7 +119,7 @@ def create_household(body: HouseholdIn, staff: RegistryManager, state: StateDep,
             summary="One household, with its last sign of life and open alert")
 def get_household(household: VisibleHousehold, staff: CurrentStaff, state: StateDep,
                   context: Context, now: Now) -> HouseholdOut:
-    return card(state, household.id, staff, at=(now, context.tz))
+    return card(state, household.id, staff, at=(now, context.tz), care=context.settings.care)
 
 
 @router.patch("/{household_id}", response_model=HouseholdOut, responses=CHANGES,

@@ -29,7 +29,8 @@ ALERT_ACTIONS = frozenset({"opened", "escalated", "acknowledged", "assigned", "c
                            "resolved", "cleared"})
 HOUSEHOLD_ACTIONS = frozenset({"visit_recorded", "silenced", "silence_cancelled",
                                "consent_recorded", "household_changed", "household_retired",
-                               "household_added", "anonymised"})
+                               "household_added", "anonymised", "tier_changed", "tier_suggested",
+                               "tier_suggestion_declined"})
 KEEPALIVE_S = 15.0
 
 

@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, Path
 
 from api.deps import Admin, CurrentStaff, ForgetsSessions, Now, StateDep, require
 from api.schemas.common import AUTHED, BY_ID, CHANGES
-from api.schemas.staff import PasswordIn, StaffIn, StaffOut, StaffPatch
+from api.schemas.staff import ChannelIn, PasswordIn, StaffIn, StaffOut, StaffPatch
 from api.trail import actor, note
 from shouwang.domain import access
+from shouwang.domain.channels import StaffChannel
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Staff
-from shouwang.domain.webhooks import check_webhook_url
+from shouwang.domain.webhooks import check_channel, check_channels, check_webhook_url
 
 router = APIRouter(prefix="/staff", tags=["staff"], dependencies=[ForgetsSessions])
-SELF_FIELDS = frozenset({"name", "phone", "webhook_url", "notify_mqtt"})
+SELF_FIELDS = frozenset({"name", "phone", "webhook_url", "notify_mqtt", "channels"})
 
 
 def get_visible_staff(staff_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: CurrentStaff,
@@ -40,6 +41,22 @@ def _check_webhook(url: str | None, *, allow_http: bool) -> list[str]:
     return []
 
 
+def _channels(given: list[ChannelIn] | None, *, allow_http: bool, current: Staff | None = None,
+              old_fields: bool) -> tuple[tuple[StaffChannel, ...] | None, list[str]]:
+    """The list checked as every entrance checks it, with its plain-http warnings."""
+    if given is None:
+        return None, []
+    if old_fields:
+        raise InvalidInput("give either channels (the whole list) or webhook_url/notify_mqtt, not both")
+    kept = {(c.kind, c.address): c.secret for c in (current.reached_by if current else ())}
+    listed = check_channels(check_channel(
+        c.kind, c.address, secret=c.secret if c.secret is not None else kept.get((c.kind, c.address.strip())),
+        lang=c.lang, msgtype=c.msgtype, allow_http=allow_http) for c in given)
+    return listed, [f"{c.kind.value} {c.shown_address} is plain http: alerts (names, addresses) cross "
+                    "the network unencrypted; use https where the receiver can"
+                    for c in listed if c.address.startswith("http://")]
+
+
 @router.get("", response_model=list[StaffOut], responses=AUTHED,
             summary="Staff you work with (everyone, for admins and leaders)")
 def list_staff(staff: CurrentStaff, state: StateDep) -> list[StaffOut]:
@@ -50,9 +67,13 @@ def list_staff(staff: CurrentStaff, state: StateDep) -> list[StaffOut]:
              summary="Add a staff member (admins)")
 def create_staff(body: StaffIn, admin: Admin, state: StateDep, now: Now) -> StaffOut:
     warnings = _check_webhook(body.webhook_url, allow_http=body.allow_http)
+    channels, more = _channels(body.channels, allow_http=body.allow_http,
+                               old_fields=bool({"webhook_url", "notify_mqtt"} & body.model_fields_set))
     member = state.registry.add_staff(
         username=body.username, name=body.name, role=body.role, grid_ids=body.grid_ids,
-        phone=body.phone, webhook_url=body.webhook_url, notify_mqtt=body.notify_mqtt, now=now)
+        phone=body.phone, webhook_url=body.webhook_url, notify_mqtt=body.notify_mqtt,
+        channels=channels, now=now)
+    warnings += more
     if body.household_ids:
         member = state.registry.update_staff(member.id, household_ids=body.household_ids)
     if body.password:
@@ -68,7 +89,7 @@ def get_staff(other: VisibleStaff) -> StaffOut:
 
 
 @router.patch("/{staff_id}", response_model=StaffOut, responses=CHANGES,
-              summary="Change a staff member; you may change your own name, phone and webhook")
+              summary="Change a staff member; you may change your own name, phone and channels")
 def update_staff(other: VisibleStaff, body: StaffPatch, staff: CurrentStaff, state: StateDep,
                  now: Now) -> StaffOut:
     changes = body.model_dump(exclude_unset=True)
@@ -83,9 +104,18 @@ def update_staff(other: VisibleStaff, body: StaffPatch, staff: CurrentStaff, sta
     if changes.get("role") is not None and other.id == staff.id:
         raise Conflict("you cannot change your own role; ask another admin")
     warnings = _check_webhook(changes.get("webhook_url"), allow_http=allow_http)
+    if "channels" in changes:
+        if changes["channels"] is None:
+            raise InvalidInput("'channels' cannot be empty; give [] for none")
+        changes["channels"], more = _channels(
+            body.channels, allow_http=allow_http, current=other,
+            old_fields=bool({"webhook_url", "notify_mqtt"} & set(changes)))
+        warnings += more
     changed = state.registry.update_staff(other.id, **changes)
-    note(state, staff, "staff_changed", "staff", other.id, now=now,
-         details={k: v for k, v in changes.items() if k != "phone"})
+    details = {k: v for k, v in changes.items() if k not in ("phone", "channels")}
+    if "channels" in changes:  # what kinds, never a secret or a robot's token
+        details["channels"] = [c.kind.value for c in changes["channels"]]
+    note(state, staff, "staff_changed", "staff", other.id, now=now, details=details)
     return StaffOut.of(changed, warnings)
 
 

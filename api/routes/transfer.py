@@ -17,6 +17,7 @@ from api.trail import note
 from shouwang import registry_csv
 from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Role
+from shouwang.domain.webhooks import check_channels, parse_channel
 from shouwang.registration import import_households
 from shouwang.storage.state import StateStore
 
@@ -95,13 +96,15 @@ def import_households_csv(body: CSV_BODY, staff: RegistryManager, state: StateDe
 
 @router.post("/imports/staff", response_model=ImportReportOut, responses=AUTHED,
              dependencies=[ForgetsSessions],
-             summary="Add or update staff from CSV: username,name,role,grids,phone (admins)")
+             summary="Add or update staff from CSV: username,name,role,grids,phone,channels (admins)",
+             description="grids apart by ';'; channels apart by spaces, each KIND:ADDRESS[#OPTIONS] as "
+             "`shouwang staff add --channel` takes it (https only); an empty channels cell keeps theirs.")
 def import_staff_csv(body: CSV_BODY, admin: Admin, state: StateDep, now: Now) -> ImportReportOut:
     reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))
     header = [(h or "").strip().lower() for h in reader.fieldnames or []]
     if header[:3] != list(STAFF_COLUMNS[:3]):
         raise InvalidInput(f"the CSV header must start {','.join(STAFF_COLUMNS[:3])} and may "
-                           f"go on {','.join(STAFF_COLUMNS[3:])}")
+                           f"go on {','.join(STAFF_COLUMNS[3:])},channels")
     parsed = []
     for line, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
@@ -113,22 +116,28 @@ def import_staff_csv(body: CSV_BODY, admin: Admin, state: StateDep, now: Now) ->
         if not row.get("username") or not row.get("name"):
             raise InvalidInput(f"line {line}: username and name are required")
         grids = [g for g in (row.get("grids") or "").split(";") if g]
-        parsed.append((row["username"], row["name"], role, grids, row.get("phone") or None))
+        try:  # whitespace apart, as a URL never holds a space; plain http is refused here
+            channels = check_channels(parse_channel(spec, allow_http=False)
+                                      for spec in (row.get("channels") or "").split()) or None
+        except InvalidInput as exc:
+            raise InvalidInput(f"nothing imported: line {line}: {exc}") from None
+        parsed.append((row["username"], row["name"], role, grids, row.get("phone") or None, channels))
     known = {g.id for g in state.registry.grids()}
-    unknown = sorted({g for *_, grids, _phone in parsed for g in grids} - known)
+    unknown = sorted({g for *_, grids, _phone, _channels in parsed for g in grids} - known)
     if unknown:
         raise InvalidInput(f"nothing imported: grid {', '.join(unknown)} does not exist; "
                            "add it first (POST /grids)")
     added = updated = 0
-    for username, name, role, grids, phone in parsed:
+    for username, name, role, grids, phone, channels in parsed:
         try:
             member = state.registry.staff_by_username(username)
         except NotFound:
             state.registry.add_staff(username=username, name=name, role=role,
-                                     grid_ids=grids, phone=phone, now=now)
+                                     grid_ids=grids, phone=phone, channels=channels, now=now)
             added += 1
             continue
-        state.registry.update_staff(member.id, name=name, role=role, grid_ids=grids, phone=phone)
+        state.registry.update_staff(member.id, name=name, role=role, grid_ids=grids, phone=phone,
+                                    channels=channels)
         updated += 1
     note(state, admin, "imported", "registry", "staff", now=now,
          details={"added": added, "updated": updated})

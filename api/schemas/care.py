@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,16 +19,20 @@ class VisitOut(BaseModel):
     at: datetime
     staff_id: int | None
     note: str | None
+    how: Literal["visit", "call"] = "visit"
 
     @classmethod
     def of(cls, v: Visit) -> VisitOut:
         return cls(id=v.id, household_id=v.household_id, at=at(v.at), staff_id=v.staff_id,
-                   note=v.note)
+                   note=v.note, how="call" if v.how == "call" else "visit")
 
 
 class VisitIn(RequestBody):
     at: datetime | None = Field(default=None, description="when you saw the elder; default now")
     note: str | None = Field(default=None, max_length=2000)
+    how: Literal["visit", "call"] = Field(
+        default="visit", description="visit: you saw the elder in person (one of the colour's visits); "
+        "call: you spoke with them by phone (a contact, not one of the five visits)")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"note": "well, asked for help with "
                                                                 "the heating bill"}]})

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 class HourlyUse(BaseModel):
     hour: datetime = Field(description="start of the hour (UTC)")
     use: float = Field(description="m³ for water and gas, kWh for electricity, "
-                                   "state changes for a door")
+                                   "state changes for a door, movements for motion, presses for a button")
     readings: int
 
 

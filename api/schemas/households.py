@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import Page, RequestBody, at, when
 from shouwang.domain.alerts import Alert, AlertKind
 from shouwang.domain.model import Grid, Household, Hub
+from shouwang.domain.tier_advice import StoredSuggestion
+from shouwang.domain.visits_due import VisitDue
 from shouwang.storage.status import HouseholdStatus
 
 Colour = str
@@ -42,6 +44,18 @@ class ClosedAlertBrief(BaseModel):
     resolved_at: datetime
 
 
+class VisitBrief(BaseModel):
+    last_visit_at: datetime | None
+    due_at: datetime = Field(description="五色五访: a cadence after the last visit")
+    overdue: bool
+
+
+class SuggestionBrief(BaseModel):
+    id: int
+    to_colour: str
+    alerts: int = Field(description="genuine alerts that led to it")
+
+
 class HouseholdOut(BaseModel):
     id: str
     alias: str | None = Field(description="how staff call the household, e.g. 王秀英")
@@ -64,6 +78,9 @@ class HouseholdOut(BaseModel):
     closed_while_silent: ClosedAlertBrief | None = Field(
         default=None,
         description="the last silence alert, if it was closed but no sign of life has come since its silence began")
+    visit: VisitBrief | None = Field(default=None, description="when its colour's visit is due (五色五访)")
+    colour_suggestion: SuggestionBrief | None = Field(
+        default=None, description="an open suggestion to make its colour hotter (a person decides)")
 
     model_config = {"json_schema_extra": {"examples": [{
         "id": "sim-0001", "alias": "王秀英", "address": "1号楼 1单元 101", "building": "1号楼",
@@ -75,7 +92,8 @@ class HouseholdOut(BaseModel):
     @classmethod
     def of(cls, h: Household, status: HouseholdStatus | None, *, monitoring: bool,
            alert: Alert | None, sees_readings: bool, closed: Alert | None = None,
-           usual_now: UsualNow | None = None) -> HouseholdOut:
+           usual_now: UsualNow | None = None, visit: VisitDue | None = None,
+           suggestion: StoredSuggestion | None = None) -> HouseholdOut:
         seen = status if sees_readings else None
         silent_since_closed = None
         if (closed is not None and closed.resolved_at is not None and alert is None and sees_readings
@@ -101,6 +119,10 @@ class HouseholdOut(BaseModel):
             hub_last_seen_at=when(seen.hub_last_seen_at) if seen else None,
             open_alert=brief, closed_while_silent=silent_since_closed,
             usual_now=usual_now if sees_readings else None,
+            visit=None if visit is None else VisitBrief(
+                last_visit_at=when(visit.last_visit_at), due_at=at(visit.due_at), overdue=visit.overdue),
+            colour_suggestion=None if suggestion is None else SuggestionBrief(
+                id=suggestion.id, to_colour=suggestion.to_tier.colour, alerts=len(suggestion.alert_ids)),
         )
 
 

@@ -3,16 +3,52 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import RequestBody, at, when
+from shouwang.domain.channels import StaffChannel
+from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Role, Staff
 from shouwang.storage.credentials import TokenInfo
 
 USERNAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 WEBHOOK = "an https URL with a real host that receives their alerts as JSON POSTs"
 ALLOW_HTTP = "accept a plain http webhook_url (alerts then cross the network unencrypted)"
+
+
+CHANNELS = ("their channels in the order they are told; replaces the whole list (and sets webhook_url "
+            "and notify_mqtt to match). A signed robot's secret left out is kept when the same robot "
+            "address is already theirs")
+
+
+class ChannelIn(RequestBody):
+    kind: Channel
+    address: str = Field(default="", max_length=1000,
+                         description="the URL (webhook, wecom, dingtalk, feishu), the phone number (sms), "
+                         "nothing (mqtt)")
+    secret: str | None = Field(default=None, max_length=200,
+                               description="a DingTalk or Feishu robot's signing secret")
+    lang: Literal["zh", "en"] = "zh"
+    msgtype: Literal["text", "markdown"] = Field(default="text", description="robots only")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "kind": "dingtalk", "address": "https://oapi.dingtalk.com/robot/send?access_token=TOKEN",
+        "secret": "SEC...", "lang": "zh"}]})
+
+
+class ChannelOut(BaseModel):
+    kind: Channel
+    address: str = Field(description="a robot's token cut short: it lets anyone post to the group")
+    secret: str | None = Field(description="its first characters only, when there is one")
+    lang: str
+    msgtype: str
+
+    @classmethod
+    def of(cls, c: StaffChannel) -> ChannelOut:
+        return cls(kind=c.kind, address=c.shown_address, secret=c.shown_secret, lang=c.lang,
+                   msgtype=c.msgtype)
 
 
 class StaffOut(BaseModel):
@@ -25,6 +61,7 @@ class StaffOut(BaseModel):
     phone: str | None
     webhook_url: str | None
     notify_mqtt: bool
+    channels: list[ChannelOut] = Field(default_factory=list, description="how they are told, in order")
     active: bool
     warnings: list[str] = Field(default_factory=list, description="what to look at, e.g. plain http")
 
@@ -38,7 +75,8 @@ class StaffOut(BaseModel):
         return cls(id=s.id, username=s.username, name=s.name, role=s.role,
                    grid_ids=sorted(s.grid_ids), household_ids=sorted(s.household_ids),
                    phone=s.phone, webhook_url=s.webhook_url, notify_mqtt=s.notify_mqtt,
-                   active=s.active, warnings=warnings or [])
+                   channels=[ChannelOut.of(c) for c in s.reached_by], active=s.active,
+                   warnings=warnings or [])
 
 
 class StaffIn(RequestBody):
@@ -51,6 +89,7 @@ class StaffIn(RequestBody):
     webhook_url: str | None = Field(default=None, max_length=1000, description=WEBHOOK)
     allow_http: bool = Field(default=False, description=ALLOW_HTTP)
     notify_mqtt: bool = True
+    channels: list[ChannelIn] | None = Field(default=None, max_length=6, description=CHANNELS)
     password: str | None = Field(default=None, min_length=10, max_length=200)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -69,6 +108,7 @@ class StaffPatch(RequestBody):
     webhook_url: str | None = Field(default=None, max_length=1000, description=WEBHOOK)
     allow_http: bool = Field(default=False, description=ALLOW_HTTP)
     notify_mqtt: bool | None = None
+    channels: list[ChannelIn] | None = Field(default=None, max_length=6, description=CHANNELS)
 
 
 class PasswordIn(RequestBody):

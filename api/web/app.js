@@ -6,7 +6,7 @@ const TEXT = {
     title: "守望", skip: "跳到主要内容", logout: "退出", signin: "登录", username: "用户名",
     password: "密码", feed: "实时警报", connecting: "连接中", live: "实时", offline: "已断开",
     noAlerts: "目前没有未处理的警报。", households: "我负责的住户", back: "← 返回总览",
-    chartTitle: "最近 7 天的生活迹象（每小时，按种类）", recordVisit: "记录一次走访", visitNote: "情况",
+    chartTitle: "最近 7 天的生活迹象（每小时，按种类）", recordVisit: "记录走访或电话联系", visitNote: "情况",
     saveVisit: "我已见到老人", timeline: "时间线（最近 24 小时）", lastSign: "最近生活迹象",
     never: "暂无", fine: "无未处理警报", usualNow: "已安静 {d}；平常这段时间约有 {n} 次生活迹象",
     usualNowQuiet: "已安静 {d}；平常这段时间也少有动静", unwatched: "未在监测：尚未记录知情同意", retired: "已停止关注",
@@ -21,7 +21,7 @@ const TEXT = {
     elder_fine: "老人安好", needed_help: "需要帮助", hospitalised: "已送医", died: "已去世",
     was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
-    water_running: "水长流", gas_running: "燃气长开", since: "自", hoursAgo: "小时前",
+    water_running: "水长流", gas_running: "燃气长开", help: "求助", since: "自", hoursAgo: "小时前",
     minutesAgo: "分钟前", daysAgo: "天前", agoText: "{d}前", durMin: "{m} 分钟", durHour: "{h} 小时",
     durHourMin: "{h} 小时 {m} 分钟", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
     lang: "English", chooseOutcome: "请选择结果…", confirmResolve: "确定以“{o}”结案吗？",
@@ -29,6 +29,11 @@ const TEXT = {
     actionBy: "{action}（{who}）", colon: "：", listSep: "、", paren: "（{x}）",
     actor_detector: "系统", actor_dispatch: "系统", actor_system: "系统", actor_demo: "演示",
     actor_cli: "命令行", actor_import: "导入", sensingOn: "同意监测", sensingOff: "不同意监测",
+    devicesTitle: "设备", devicesHint: "供安装人员查看：每个设备最近一次发来消息的时间和电量。",
+    unmappedTitle: "尚未对应的设备", unmappedHint: "这些设备已发来消息，但还没有说明它是哪一种迹象。用命令对应：shouwang hubs devices {hub} add 名称 种类",
+    battery: "电量 {p}%", neverHeard: "尚未收到消息", deviceOffline: "已离线", messagesN: "{n} 条消息",
+    motion: "人体感应", button: "按钮", activity: "活动", press_help: "一按即求助", press_fine: "平安键",
+    press_mixed: "部分按法报平安，其余求助", via: "经",
     chartScroll: "图表可左右滑动", retry: "重试", rowScale: "{kind}（每小时最多 {n} 次）",
     usualLegend: "灰色：平常这个钟点的次数（过去 {d} 天的平均）", usualNotYet: "还没有足够的记录来说明平常的样子。",
     recentLife: "最近一小时内有生活迹象。",
@@ -51,7 +56,7 @@ const TEXT = {
     username: "Username", password: "Password", feed: "Live alerts", connecting: "connecting",
     live: "live", offline: "disconnected", noAlerts: "No open alerts right now.",
     households: "Households I look after", back: "← Back to overview",
-    chartTitle: "Signs of life, last 7 days (per hour, by kind)", recordVisit: "Record a visit",
+    chartTitle: "Signs of life, last 7 days (per hour, by kind)", recordVisit: "Record a visit or a call",
     visitNote: "How it went", saveVisit: "I saw the elder", timeline: "Timeline (last 24 hours)",
     lastSign: "Last sign of life", never: "none yet", fine: "No open alert",
     usualNow: "Quiet for {d}; usually about {n} signs of life in as long",
@@ -73,7 +78,7 @@ const TEXT = {
     died: "died", was_away: "was away", device_fault: "device fault", false_alarm: "false alarm",
     cleared_itself: "cleared itself",
     inactivity: "no activity", no_water: "no water", hub_offline: "hub offline",
-    water_running: "water running", gas_running: "gas left on", since: "since",
+    water_running: "water running", gas_running: "gas left on", help: "help button", since: "since",
     hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
     agoText: "{d} ago", durMin: "{m} min", durHour: "{h} h", durHourMin: "{h} h {m} min",
     chartSummary: "{n} signs of life in the last 7 days", lang: "中文",
@@ -83,6 +88,12 @@ const TEXT = {
     actor_detector: "the system", actor_dispatch: "the system", actor_system: "the system",
     actor_demo: "the demo", actor_cli: "the command line", actor_import: "an import",
     sensingOn: "agreed to sensing", sensingOff: "declined sensing",
+    devicesTitle: "Devices", devicesHint: "For the installer: when each device last sent a message, and its battery.",
+    unmappedTitle: "Devices not mapped yet", unmappedHint: "These devices sent messages but nobody has said which sign they give. Map one with: shouwang hubs devices {hub} add NAME KIND",
+    battery: "battery {p}%", neverHeard: "nothing heard yet", deviceOffline: "offline", messagesN: "{n} messages",
+    motion: "motion", button: "button", activity: "movement or a press", press_help: "a press asks for help",
+    press_fine: "a press says I am fine", press_mixed: "some presses say I am fine, the rest ask for help",
+    via: "via ",
     chartScroll: "the chart scrolls sideways", retry: "retry", rowScale: "{kind} (up to {n} an hour)",
     usualLegend: "grey: what is usual at that hour (average of the last {d} days)",
     usualNotYet: "Not enough history yet to say what is usual.", recentLife: "Signs of life within the last hour.",
@@ -274,6 +285,7 @@ function card(home, asLink = true) {
     el("div", { class: "meta" }, ...last),
     home.away_until ? el("div", { class: "meta", text: `${t("away")} ${clock(home.away_until)}` }) : null,
     usualLine(home),
+    ...careLines(home),
     el("div", { class: "status", text: status }),
   ];
   const attrs = { class: `card tier-${home.colour}`, "data-household": home.id,
@@ -319,6 +331,7 @@ async function refreshHome(id, { onlyIfChanged = false } = {}) {
   else renderCards();
   if (location.hash === `#/household/${encodeURIComponent(id)}`) {
     $("household-card").replaceChildren(card(app.homes.get(id), false));
+    renderHouseholdCare(app.homes.get(id));
   }
 }
 
@@ -605,7 +618,7 @@ function timelineItem(event) {
   } else if (event.kind === "alert") {
     text = alertLine(d);
   } else if (event.kind === "visit") {
-    text = t("visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
+    text = t(d.how === "call" ? "call" : "visit") + (d.staff_name ? fill("paren", { x: d.staff_name }) : "")
       + (d.note ? colon + d.note : "");
   } else if (event.kind === "silence") {
     text = `${t("away")} ${clock(new Date(d.until * 1000).toISOString())}`;
@@ -618,6 +631,30 @@ function timelineItem(event) {
             " ", sentence(text));
 }
 
+// The installer's view: each mapped device's last message and battery, and those not mapped yet.
+function deviceItem(d) {
+  const parts = [el("strong", { text: d.device })];
+  if (d.sensor) {
+    const [, name] = d.sensor.split(".");
+    const press = d.press ? fill("paren", { x: t(`press_${d.press.startsWith("fine:") ? "mixed" : d.press}`) }) : "";
+    parts.push(" " + t(d.kind) + (name ? ` ${name}` : "") + press);
+  }
+  parts.push(t("colon"), d.last_message_at ? agoNode(d.last_message_at) : t("neverHeard"));
+  if (d.battery !== null) parts.push(" · " + fill("battery", { p: Math.round(d.battery * 100) }));
+  if (d.online === false) parts.push(" · " + t("deviceOffline"));
+  if (!d.sensor) parts.push(" · " + fill("messagesN", { n: d.messages }) + (d.bridge ? ` · ${t("via")}${d.bridge}` : ""));
+  return el("li", { "data-online": d.online === false ? "no" : null }, ...parts);
+}
+
+function renderDevices(devices) {
+  $("devices").replaceChildren(...devices.mapped.map(deviceItem));
+  $("unmapped").replaceChildren(...devices.unmapped.map(deviceItem));
+  const hub = devices.unmapped[0]?.hub_id ?? "HUB";
+  $("unmapped-hint").textContent = fill("unmappedHint", { hub });
+  $("unmapped-block").hidden = !devices.unmapped.length;
+  $("devices").closest("section").hidden = !devices.mapped.length && !devices.unmapped.length;
+}
+
 const path = (id) => `/households/${encodeURIComponent(id)}`;
 const current = () => $("household").dataset.household;
 
@@ -625,7 +662,11 @@ const current = () => $("household").dataset.household;
 function clearHousehold() {
   delete $("household").dataset.household;
   for (const id of ["household-title", "household-card", "household-alerts", "chart", "legend",
-                    "timeline", "chart-silence"]) $(id).replaceChildren();
+                    "timeline", "chart-silence", "household-care-visit", "household-care-suggestion", "devices",
+                    "unmapped"]) $(id).replaceChildren();
+  delete $("household-care-suggestion").dataset.suggestion;
+  $("household-care").hidden = true;
+  $("devices").closest("section").hidden = true;
   $("visit-note").value = "";
 }
 
@@ -653,6 +694,7 @@ async function openHousehold(id) {
   app.homes.set(id, home);
   $("household-title").textContent = home.alias || home.id;
   $("household-card").replaceChildren(card(home, false));
+  renderHouseholdCare(home);
   $("household").dataset.household = id;
   const readable = app.me?.role !== "volunteer";
   $("chart").closest("section").hidden = !readable;
@@ -660,9 +702,10 @@ async function openHousehold(id) {
   $("household-alerts").closest("section").hidden = !readable;
   renderAlerts();
   if (readable) {
-    const [activity, timeline, alerts] = await Promise.all([
+    const [activity, timeline, alerts, devices] = await Promise.all([
       api(`${path(id)}/activity?days=7`), api(`${path(id)}/timeline`),
-      api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`)]);
+      api(`/alerts?state=unresolved&household=${encodeURIComponent(id)}&limit=50`),
+      api(`${path(id)}/devices`)]);
     if (visit !== app.visit) return;
     for (const a of alerts.items) app.alerts.set(a.id, a);
     renderAlerts();  // keeps the focus of someone already working on an alert
@@ -673,6 +716,7 @@ async function openHousehold(id) {
                                    fill("usualLegend", { d: activity.usual_days })));
     $("legend").querySelectorAll("span").forEach((s) => { s.style.background = "rgba(138, 138, 138, 0.45)"; });
     $("timeline").replaceChildren(...timeline.events.map(timelineItem));
+    renderDevices(devices);
   }
   $("household-title").focus?.();
 }
@@ -695,6 +739,7 @@ async function route() {
     else {
       app.visit++;
       show("dashboard");
+      renderMyResponses(app.visit);  // its own figures, after the cards and the feed, never before
       await Promise.all([loadHomes(), loadAlerts()]);
     }
   } catch (e) { if (e.message !== "401") toast(problem(e), { error: true }); }
@@ -767,10 +812,11 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     const id = $("household").dataset.household;
     try {
+      const how = event.submitter?.dataset.how || "visit";  // a call counts for 369, not as a visit
       await api(`/households/${encodeURIComponent(id)}/visits`, { method: "POST",
-        body: { note: $("visit-note").value || null } });
+        body: { note: $("visit-note").value || null, how } });
       $("visit-note").value = "";
-      toast(t("visitSaved"));
+      toast(t(how === "call" ? "callSaved" : "visitSaved"));
       await openHousehold(id);
     } catch (e) { toast(problem(e), { error: true }); }
   });

@@ -11,6 +11,7 @@ Object.assign(TEXT.zh, {
   downloadCsv: "下载 CSV", csv_grids: "各网格", csv_alerts: "未处理警报", csv_households: "需关注住户",
   csv_trend: "每日趋势", behind: "{grid} · {figure}", closeList: "收起", listEmpty: "这一项没有记录。",
   watch_no_consent: "未签知情同意", watch_no_hub: "未装设备", watch_hub_silent: "设备无信号",
+  gapsTitle: "值班与代班缺口",
   watch_watched: "监测中", lastVisit: "上次走访", visitDue: "应走访", ageLimit: "已等 {a} 分钟（时限 {l} 分钟）",
 });
 Object.assign(TEXT.en, {
@@ -24,6 +25,7 @@ Object.assign(TEXT.en, {
   downloadCsv: "Download CSV", csv_grids: "grids", csv_alerts: "open alerts", csv_households: "households needing something",
   csv_trend: "daily trend", behind: "{grid} · {figure}", closeList: "Close", listEmpty: "Nothing here.",
   watch_no_consent: "no consent", watch_no_hub: "no hub", watch_hub_silent: "hub silent",
+  gapsTitle: "Gaps in cover",
   watch_watched: "watched", lastVisit: "last visit", visitDue: "visit due", ageLimit: "waiting {a} min (limit {l} min)",
 });
 
@@ -46,6 +48,12 @@ async function openCockpit(query) {
   $("cockpit-downloads").replaceChildren(...["grids", "alerts", "households", "trend"].map((table) =>
     el("button", { type: "button", "data-table": table, onclick: () => downloadCsv(table) },
        `${t("downloadCsv")} · ${t(`csv_${table}`)}`)));
+  // Overdue visits and the 369 figures come after: the table and its lists do not wait for them.
+  renderCockpitCare(visit).catch((e) => { if (e.message !== "401") toast(problem(e), { error: true }); });
+  const cover = await api("/cover");
+  if (visit !== app.visit) return;
+  $("cockpit-gaps-list").replaceChildren(...cover.gaps.map((gap) => el("li", { text: gap })));
+  $("cockpit-gaps").hidden = !cover.gaps.length;
   const params = new URLSearchParams(query || "");
   renderBehind(params.get("grid"), params.get("show"));
   // After a figure's link, the list it stands for is where the reader goes next.

@@ -2,8 +2,12 @@
 
 By default: the simulated population with seeded incidents, then real recorded homes from a
 folder of public home-sensor datasets (`--eval-data DIR`; the project's developers keep one beside
-the checkout; skipped, with a message, when there is none). With `--events`: any recording in
-the CSV format of `detector.evaluation.recordings`.
+the checkout; skipped, with a message, when there is none). With `--events` (one or more files):
+any recording in the CSV format of `detector.evaluation.recordings`.
+
+Recorded homes are replayed as one community, as production runs: each home is judged with the
+population prior pooled from the others (leave-one-out; `detector.evaluation.community`).
+`--alone` replays each home alone, with the built-in prior, for comparison.
 """
 
 from __future__ import annotations
@@ -41,9 +45,13 @@ def _budgets(text: str) -> tuple[float, ...]:
 def add_parser(commands: Any) -> None:
     p = commands.add_parser("evaluate", help="measure detectors on simulated and recorded homes",
                             description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--events", type=Path, help="evaluate this events CSV (home_id,ts,kind,value)")
-    p.add_argument("--labels", type=Path,
-                   help="labelled spans for --events (home_id,start,end,label)")
+    p.add_argument("--events", type=Path, action="append",
+                   help="evaluate this events CSV (home_id,ts,kind,value); may be repeated")
+    p.add_argument("--labels", type=Path, action="append",
+                   help="labelled spans for --events (home_id,start,end,label); may be repeated")
+    p.add_argument("--alone", action="store_true",
+                   help="replay each recorded home alone (the built-in prior) instead of as a "
+                   "community where each home has the others' prior (leave-one-out)")
     p.add_argument("--timezone", help="time zone of naive times in --events (default: settings)")
     p.add_argument("--inject", type=int, default=30,
                    help="incapacitations injected per recorded home (default 30)")
@@ -109,7 +117,7 @@ def handle(args: argparse.Namespace) -> int:
             pending = _events(args, factories, settings, pool)
             results["events"] = _gather(pending, "events", args, settings)
         else:
-            recorded = None if args.no_recorded else _recorded(args, factories, pool)
+            recorded = None if args.no_recorded else _recorded(args, factories, settings, pool)
             if not args.no_simulated:
                 results["simulated"], extras = _simulated(args, factories, settings, by_kind)
             if recorded is not None:
@@ -165,21 +173,48 @@ def _curve_text(label: str, summaries: dict[str, Any], args: argparse.Namespace,
 def _events(args: argparse.Namespace, factories: dict[str, Any], settings: Any,
             pool: Any) -> dict[str, Any]:
     from detector.evaluation import run as evaluation
-    from detector.evaluation.recordings import RecordingError, read_events_csv
+    from detector.evaluation.recordings import (
+        RecordingError,
+        read_events_csv,
+        read_labels_csv,
+        with_labels,
+    )
 
     tz = ZoneInfo(args.timezone or settings.timezone)
     try:
-        homes = read_events_csv(args.events, args.labels, tz)
+        homes = [home for path in args.events
+                 for home in read_events_csv(path, None, tz)]
+        with_labels(homes, [read_labels_csv(path, tz) for path in args.labels or []])
     except (RecordingError, OSError) as exc:
         raise InvalidInput(str(exc)) from None
-    _say(f"\n{args.events}: {len(homes)} home(s), {args.inject} incapacitations injected per "
+    if len({h.home_id for h in homes}) < len(homes):
+        raise InvalidInput("the same home_id appears in two --events files; give each home "
+                           "its own id")
+    names = ", ".join(str(p) for p in args.events)
+    _say(f"\n{names}: {len(homes)} home(s), {args.inject} incapacitations injected per "
          f"home. The first {args.learning_days:g} days of each are used only for learning; "
          "incidents are injected and false alerts counted after them.")
     return evaluation.recordings_in(pool, factories, homes, inject=args.inject, seed=args.seed,
-                                    learning_days=args.learning_days, tick_s=args.tick_min * 60.0)
+                                    learning_days=args.learning_days, tick_s=args.tick_min * 60.0,
+                                    priors=_priors(args, settings, homes))
 
 
-def _recorded(args: argparse.Namespace, factories: dict[str, Any],
+def _priors(args: argparse.Namespace, settings: Any, homes: list[Any]) -> Any:
+    from detector.evaluation import run as evaluation
+
+    if args.alone:
+        _say("Each home replayed alone: the learned detector starts from the built-in prior.")
+        return None
+    priors = evaluation.community_priors(settings.detector, homes, seed=args.seed,
+                                         progress=_progress)
+    pooled = sum(1 for p in priors.values() if p.households)
+    _say(f"Replayed as one community: each home judged with the prior pooled from the others "
+         f"(leave-one-out; {pooled} of {len(homes)} homes had at least three others with "
+         "history, the rest the built-in prior). --alone replays each home alone.")
+    return priors
+
+
+def _recorded(args: argparse.Namespace, factories: dict[str, Any], settings: Any,
               pool: Any) -> dict[str, Any] | None:
     from detector.evaluation import eval_data
     from detector.evaluation import run as evaluation
@@ -193,9 +228,10 @@ def _recorded(args: argparse.Namespace, factories: dict[str, Any],
          "sign cut after a random at-home moment, 07:00-21:00). The first "
          f"{args.learning_days:g} days of each recording are used only for learning. (Replayed "
          "in the background; their tables come last.)")
-    return evaluation.recordings_in(pool, factories, eval_data.load_all(root), inject=args.inject,
+    homes = eval_data.load_all(root)
+    return evaluation.recordings_in(pool, factories, homes, inject=args.inject,
                                     seed=args.seed, learning_days=args.learning_days,
-                                    tick_s=args.tick_min * 60.0)
+                                    tick_s=args.tick_min * 60.0, priors=_priors(args, settings, homes))
 
 
 def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: Any,

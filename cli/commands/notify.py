@@ -9,10 +9,13 @@ from typing import Any
 
 from cli.bootstrap import ensure_secret
 from cli.commands.common import load_settings
-from dispatch.channels import DeliveryFailed, MqttSender, Sender, WebhookSender
+from dispatch.channels import DeliveryFailed, MqttSender
 from dispatch.policy import channels
 from dispatch.probe import try_channels
+from dispatch.senders import close as close_senders
+from dispatch.senders import http_senders
 from shouwang.contract.topics import staff_topic
+from shouwang.domain.channels import find
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Staff
@@ -25,24 +28,11 @@ ACK_TIMEOUT_S = 5.0
 def add_parser(staff_actions: Any) -> None:
     p = staff_actions.add_parser(
         "test-notify", help="send a test notification through each of their channels",
-        description="Sends a test (event \"test\", no alert) to their webhook and their MQTT topic, "
-        "and prints per channel what happened: the answer or the error, and the time it took.")
+        description="Sends a test (event \"test\", no alert) through each of their channels (webhook, "
+        "WeCom, DingTalk and Feishu robots, the SMS gateway, their MQTT topic) and prints per channel "
+        "what happened: the answer or the error, and the time it took.")
     p.add_argument("username")
     p.set_defaults(handler=test_notify)
-
-
-class _AcknowledgedMqtt:
-    """The MQTT channel, waiting for the broker's acknowledgement so the answer means something."""
-
-    def __init__(self, client: MqttClient, prefix: str) -> None:
-        self._client = client
-        self._sender = MqttSender(client, prefix=prefix)
-
-    def send(self, staff: Staff, body: dict[str, Any]) -> str:
-        said = self._sender.send(staff, body)
-        if not self._client.drain(ACK_TIMEOUT_S):
-            raise DeliveryFailed(f"the broker did not acknowledge within {ACK_TIMEOUT_S:.0f} s")
-        return f"{said}, acknowledged by the broker"
 
 
 class _Unreachable:
@@ -61,28 +51,29 @@ def test_notify(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if not channels(member):
-        print(f"{member.username} has no channel: give them a webhook (`shouwang staff update "
-              f"{member.username} --webhook https://...`) or MQTT (`... --mqtt`)")
+        print(f"{member.username} has no channel: give them one (`shouwang staff update "
+              f"{member.username} --channel wecom:https://...`, see `shouwang staff update --help`)")
         return 1
-    d = settings.dispatch
-    webhooks = WebhookSender(timeout_s=d.webhook_timeout_s, connect_timeout_s=d.webhook_connect_timeout_s,
-                             secret=ensure_secret(settings))
-    senders: dict[Channel, Sender] = {Channel.WEBHOOK: webhooks}
+    senders = http_senders(settings.dispatch, secret=ensure_secret(settings))
     client = None
-    if member.notify_mqtt:
-        client = MqttClient(settings.mqtt, client_id=f"{settings.mqtt.client_id_prefix}-test-notify-"
-                            f"{os.getpid()}", quiet=True)
+    if find(member.reached_by, Channel.MQTT):
+        # Dispatch's login, so the test meets the broker's ACL as real notifications do.
+        client = MqttClient(settings.mqtt, role="dispatch", client_id=f"{settings.mqtt.client_id_prefix}"
+                            f"-test-notify-{os.getpid()}", quiet=True)
         try:
             client.start(timeout_s=ACK_TIMEOUT_S)
-            senders[Channel.MQTT] = _AcknowledgedMqtt(client, settings.mqtt.topic_prefix)
+            senders[Channel.MQTT] = MqttSender(client, prefix=settings.mqtt.topic_prefix,
+                                               ack_timeout_s=ACK_TIMEOUT_S)
         except ShouwangError as exc:
             client, senders[Channel.MQTT] = None, _Unreachable(str(exc))
-    addresses = {Channel.WEBHOOK: member.webhook_url or "-",
-                 Channel.MQTT: staff_topic(settings.mqtt.topic_prefix, member.id)}
+    shown = {c.kind: c.shown_address for c in member.reached_by}
+    shown[Channel.MQTT] = staff_topic(settings.mqtt.topic_prefix, member.id)
+    if Channel.SMS in shown:
+        shown[Channel.SMS] += f" via {settings.dispatch.sms_gateway_url or 'no gateway'}"
     try:
-        results = try_channels(member, senders, now=time.time(), address=addresses.__getitem__)
+        results = try_channels(member, senders, now=time.time(), address=lambda c: shown.get(c) or "-")
     finally:
-        webhooks.close()
+        close_senders(senders)
         if client is not None:
             client.stop()
     for r in results:

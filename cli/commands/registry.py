@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands import notify
+from cli.commands import care, cover, devices, notify, provision
 from cli.commands.common import DEMO_DIR, load_settings, pad
 from dispatch import policy
+from shouwang.domain.channels import LANGUAGES, StaffChannel
+from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.model import Grid, Hub, Role
-from shouwang.domain.webhooks import check_webhook_url
+from shouwang.domain.model import Grid, Hub, Role, Staff
+from shouwang.domain.webhooks import check_channels, check_webhook_url, parse_channel
 from shouwang.registration import import_households
 from shouwang.registry_csv import OPTIONAL, REQUIRED, spreadsheet_text
 from shouwang.storage.audit import Actor
@@ -67,7 +69,7 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     _contact_options(p)
     p.set_defaults(handler=staff_add)
-    p = staff.add_parser("update", help="change a staff member's grids, webhook, phone or name")
+    p = staff.add_parser("update", help="change a staff member's grids, channels, phone or name")
     p.add_argument("username", help="a staff member's username (see `staff list`)")
     p.add_argument("--name", help="their full name")
     _contact_options(p)
@@ -87,6 +89,7 @@ def add_parsers(commands: Any) -> None:
                    help="read the password from standard input (also what happens when it is piped in)")
     p.set_defaults(handler=staff_password)
     notify.add_parser(staff)
+    cover.add_parsers(commands, staff)
 
     homes = _actions(commands, "households", "households under watch")
     p = homes.add_parser(
@@ -109,6 +112,7 @@ def add_parsers(commands: Any) -> None:
     p.add_argument("--withdraw", action="store_true", help="record that consent is withdrawn")
     p.add_argument("--note", help="anything worth keeping with the record, e.g. where the signed form is")
     p.set_defaults(handler=households_consent)
+    care.add_household_parsers(homes)
 
     hubs = _actions(commands, "hubs", "sensor hubs")
     p = hubs.add_parser("add", help="register a hub for a household")
@@ -119,6 +123,8 @@ def add_parsers(commands: Any) -> None:
     p.set_defaults(handler=hub_add)
     hubs.add_parser("list", help="list hubs: their household, whether they say they are online, when "
                                  "last heard").set_defaults(handler=hub_list)
+    provision.add_parser(hubs)
+    devices.add_parser(hubs)
 
     p = commands.add_parser("dead-letters", help="show messages the gateway refused, and why",
                             description="Show messages the gateway refused (newest first), why, and how many "
@@ -135,6 +141,36 @@ def _contact_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-http", action="store_true",
                    help="accept a plain http webhook (alerts then cross the network unencrypted)")
     p.add_argument("--no-mqtt", action="store_true", help="do not publish their alerts over MQTT")
+    p.add_argument("--channel", action="append", metavar="KIND:ADDRESS[#OPTIONS]",
+                   help="a channel, in the order they are told; repeat for several (with `update`, the "
+                   "channels given replace theirs). KIND is webhook, wecom, dingtalk, feishu, sms or mqtt; "
+                   "OPTIONS a robot's signing secret or secret=S&lang=en&msgtype=markdown. e.g. "
+                   "--channel 'dingtalk:https://oapi.dingtalk.com/robot/send?access_token=T#SEC...' "
+                   "--channel sms:+8613800000000 --channel mqtt")
+    p.add_argument("--lang", choices=LANGUAGES,
+                   help="the language of the messages on the channels given (default zh)")
+
+
+def _channels(args: argparse.Namespace) -> tuple[StaffChannel, ...] | None:
+    """The --channel list, checked; None when none was given."""
+    if not args.channel:
+        if args.lang:
+            raise InvalidInput("--lang applies to the channels given with --channel; give them too")
+        return None
+    if args.webhook is not None or args.no_mqtt or getattr(args, "mqtt", False):
+        raise InvalidInput("give either --channel (the whole list) or --webhook/--mqtt/--no-mqtt, not both")
+    listed = check_channels(parse_channel(spec, allow_http=args.allow_http, lang=args.lang)
+                            for spec in args.channel)
+    for channel in listed:
+        if channel.address.startswith("http://"):
+            print(f"warning: {channel.kind.value} {channel.shown_address} is plain http: alerts (names, "
+                  "addresses) cross the network unencrypted; use https where the receiver can",
+                  file=sys.stderr)
+    return listed
+
+
+def _told_by(member: Staff) -> str:
+    return ", ".join(c.describe() for c in member.reached_by) or "NOTHING"
 
 
 def _webhook(args: argparse.Namespace) -> str | None:
@@ -171,10 +207,12 @@ def staff_add(args: argparse.Namespace) -> int:
     now = time.time()
     member = state.registry.add_staff(
         username=args.username, name=args.name, role=role, grid_ids=args.grid or [],
-        phone=args.phone, webhook_url=_webhook(args), notify_mqtt=not args.no_mqtt, now=now,
+        phone=args.phone, webhook_url=_webhook(args), notify_mqtt=not args.no_mqtt,
+        channels=_channels(args), now=now,
     )
     token = state.registry.issue_token(member.id, name="cli", now=now)
-    print(f"staff {member.username} added with id {member.id} ({member.role.value})")
+    print(f"staff {member.username} added with id {member.id} ({member.role.value}), told by "
+          f"{_told_by(member)}")
     print(f"API token (shown once, keep it safe): {token}")
     return 0
 
@@ -191,9 +229,13 @@ def staff_update(args: argparse.Namespace) -> int:
         changes["webhook_url"] = _webhook(args)
     if args.no_mqtt or args.mqtt:
         changes["notify_mqtt"] = bool(args.mqtt)
+    listed = _channels(args)
+    if listed is not None:
+        changes["channels"] = listed
     updated = registry.update_staff(member.id, grid_ids=args.grid, **changes)
     print(f"staff {updated.username} updated: grids {','.join(sorted(updated.grid_ids)) or '-'}, "
-          f"webhook {updated.webhook_url or '-'}, mqtt {'on' if updated.notify_mqtt else 'off'}")
+          f"webhook {updated.webhook_url or '-'}, mqtt {'on' if updated.notify_mqtt else 'off'}, "
+          f"told by {_told_by(updated)}")
     return 0
 
 
@@ -233,8 +275,9 @@ def staff_list(args: argparse.Namespace) -> int:
     print(f"{'id':>4}  {'username':<16} {'role':<12} {'grids':<12} {'told by':<14} name")
     for m in _state(args).registry.roster():
         told = "+".join(c.value for c in policy.channels(m)) or "NOTHING"
+        addresses = [c.describe() for c in m.reached_by if c.kind is not Channel.MQTT]
         print(f"{m.id:>4}  {m.username:<16} {m.role.value:<12} {','.join(sorted(m.grid_ids)) or '-':<12} "
-              f"{told:<14} {m.name}" + (f"  webhook {m.webhook_url}" if m.webhook_url else ""))
+              f"{told:<14} {m.name}" + (f"  {'; '.join(addresses)}" if addresses else ""))
     return 0
 
 

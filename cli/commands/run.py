@@ -8,6 +8,7 @@ import shutil
 import signal
 import threading
 import time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,11 +17,13 @@ from cli.commands.common import DEMO_DIR, load_settings
 from cli.demo import STAFF as DEMO_STAFF
 from cli.demo import register
 from dispatch import policy
+from dispatch.ladders import LadderPolicy
+from dispatch.senders import channel_gaps
 from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
 from shouwang.domain.errors import ShouwangError
 from shouwang.settings import DEMO_COMMUNITY, MqttSettings, Settings
-from simulator.population import build_homes, demo_clock_start, demo_incidents, population
+from simulator.population import build_homes, demo_clock_start, demo_equipped, demo_incidents, population
 from simulator.publisher import Simulation
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,7 @@ def handle(args: argparse.Namespace) -> int:
             settings.api.public_url = f"http://{settings.api.host}:{port}"
         simulation, tokens, password = _demo(system, args) if args.demo else (None, {}, None)
         system.start_services()
+        assert system.app is not None
         api = ApiServer(system.app, settings.api.host, port,
                         trusted_proxies=settings.api.trusted_proxies)
         api.start()
@@ -118,6 +122,9 @@ def handle(args: argparse.Namespace) -> int:
             log.warning("run.external_broker %s", broker_notice)
             notices.append(broker_notice)
         notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
+        notices += channel_gaps(system.state.registry.roster(),
+                                sms_gateway=bool(settings.dispatch.sms_gateway_url))
+        notices += _cover_gaps(system, tz)
         unmonitored = len(system.state.registry.households()) - len(system.state.consent.consenting())
         if unmonitored > 0:
             notices.append(f"{unmonitored} household(s) have no recorded consent to sensing and are not "
@@ -132,6 +139,14 @@ def handle(args: argparse.Namespace) -> int:
             print("\nshouwang: stopping…", flush=True)
         system.stop()
     return 0
+
+
+def _cover_gaps(system: System, tz: ZoneInfo) -> list[str]:
+    """Holes in the duty roster and in leave cover, as `shouwang roster list` names them."""
+    now = system.clock.now()
+    return policy.cover_gaps(LadderPolicy.of(system.settings.dispatch), system.state.registry.households(),
+                             system.state.registry.roster(), system.state.cover.cover(tz, now=now), now=now,
+                             date=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"))
 
 
 def _ports_free(settings: Settings) -> None:
@@ -154,7 +169,7 @@ def _demo(system: System,
           args: argparse.Namespace) -> tuple[Simulation, dict[str, str], str]:
     now = system.clock.now()
     start = now - args.history_days * 86400
-    homes = population(args.homes, seed=args.seed)
+    homes = demo_equipped(population(args.homes, seed=args.seed))
     incidents = demo_incidents(homes, now=now, tz=ZoneInfo(system.settings.timezone))
     community = register(system.state, homes, incidents, monitoring_since=start, now=now)
     tz = ZoneInfo(system.settings.timezone)

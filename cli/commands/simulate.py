@@ -17,8 +17,9 @@ from shouwang.mqtt import MqttClient
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
+from simulator.devices import device_map
 from simulator.incidents import write_ground_truth
-from simulator.population import build_homes, parse_incident, population
+from simulator.population import build_homes, equip_with_bridges, parse_incident, population
 from simulator.publisher import Simulation
 
 
@@ -27,7 +28,10 @@ def add_parser(commands: Any) -> None:
         "simulate", help="publish simulated homes over MQTT",
         description="Publish simulated elders' homes (sim-0001, sim-0002, …) over MQTT to a running "
         "Shouwang, per the v1 contract. Incident kinds: incapacitation, away, hub_power_loss, "
-        "network_outage, tap_running, gas_left_on. Run with the default --speed 1 against `shouwang run`; "
+        "network_outage, tap_running, gas_left_on, help_press. With --devices, the homes speak as homes "
+        "equipped from a shop's shelf: Zigbee2MQTT door, motion and buttons (a daily \"I am fine\" "
+        "press), a Tasmota plug and a wmbusmeters water meter under each hub's id. "
+        "Run with the default --speed 1 against `shouwang run`; "
         "faster speeds need a system on the same fast clock (as `shouwang run --demo` does in-process). "
         "It connects to the broker the settings name, as `shouwang run` does: the embedded one on "
         "127.0.0.1:1883 (SHOUWANG_MQTT__EMBEDDED_PORT=PORT if `run` moved it) or SHOUWANG_MQTT__URL.")
@@ -42,6 +46,9 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--ground-truth", type=Path, help="write the scripted incidents here (JSON lines)")
     p.add_argument("--register", action="store_true",
                    help="register the simulated households and hubs in the state store first")
+    p.add_argument("--devices", action="store_true",
+                   help="publish the homes as Zigbee2MQTT, Tasmota and wmbusmeters would (with --register, "
+                        "their device maps are registered too)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many real seconds")
     p.set_defaults(handler=handle)
 
@@ -55,6 +62,8 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     homes = population(args.homes, seed=args.seed)
+    if args.devices:
+        homes = equip_with_bridges(homes)
     known = {h.home_id for h in homes}
     strangers = sorted({i.home_id for i in incidents} - known)
     if strangers:
@@ -63,7 +72,7 @@ def handle(args: argparse.Namespace) -> int:
     start = now - args.history_days * 86400
     simulation = Simulation(build_homes(homes, start=start, tz=ZoneInfo(settings.timezone),
                                         incidents=incidents), mqtt=settings.mqtt, clock=clock)
-    probe = MqttClient(settings.mqtt, client_id=f"{settings.mqtt.client_id_prefix}-simulate-probe")
+    probe = MqttClient(settings.mqtt, role="simulator", client_id=f"{settings.mqtt.client_id_prefix}-simulate-probe")
     probe.start()  # first, so an unreachable broker leaves nothing half-registered
     probe.stop()
     if args.register:
@@ -93,6 +102,8 @@ def _register(state: StateStore, homes: list, now: float) -> None:  # type: igno
             state.registry.add_household(Household(home.home_id, home.tier, home.grid_id,
                                                    alias=home.alias, address=home.address), now=now)
             state.registry.add_hub(Hub(home.hub_id, home.home_id), now=now)
+            for entry in device_map(home.hub_id) if home.bridged else []:
+                state.devices.add(home.hub_id, entry, actor=Actor("simulator"), now=now)
             state.consent.record(Consent(home.home_id, home.alias, "self", sensing=True,
                                          share_with_family=False, given_at=now,
                                          note="simulated household"), actor=Actor("simulator"), now=now)

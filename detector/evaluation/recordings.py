@@ -7,9 +7,10 @@ Events CSV, one sign of life per row, header required:
     flat-7,2024-03-04T07:40:00+08:00,door,1
 
 `ts` is ISO 8601; without an offset it is the home's local time (the `--timezone` given, by
-default the settings' timezone). `kind` is one of water, electricity, gas, door or activity (any
-other sign of life a recording has, e.g. motion). Every row is a sign of life, except water and
-gas rows whose `value` is 0 (a meter reporting no use). `value` may be empty.
+default the settings' timezone). `kind` is one of water, electricity, gas, door, motion (a motion
+sensor saw someone) or activity (any other sign of life a recording has, e.g. a cupboard
+contact). Every row is a sign of life, except water and gas rows whose `value` is 0 (a meter
+reporting no use). `value` may be empty.
 
 Labels CSV, optional, header required:
 
@@ -33,7 +34,7 @@ import numpy.typing as npt
 
 from detector.signs import SignKind
 
-KINDS = ("water", "electricity", "gas", "door", "activity")
+KINDS = ("water", "electricity", "gas", "door", "activity", "motion")
 LABELS = ("away", "sleep")
 
 
@@ -116,20 +117,33 @@ def read_events_csv(path: Path, labels: Path | None, tz: ZoneInfo) -> list[Recor
         if kind in ("water", "gas") and value == 0:
             continue
         events.setdefault(row["home_id"].strip(), []).append((ts, kind))
-    spans: dict[str, list[Span]] = {}
-    if labels is not None:
-        for line, row in _rows(labels, ("home_id", "start", "end", "label")):
-            label = (row["label"] or "").strip().lower()
-            if label not in LABELS:
-                continue
-            try:
-                span = Span(parse_time(row["start"], tz), parse_time(row["end"], tz), label)
-            except ValueError as exc:
-                raise RecordingError(f"{labels}:{line}: {exc}") from None
-            spans.setdefault(row["home_id"].strip(), []).append(span)
+    spans = read_labels_csv(labels, tz) if labels is not None else {}
     if not events:
         raise RecordingError(f"{path}: no events")
     return [build(home, tz, evs, spans.get(home, []), str(path)) for home, evs in events.items()]
+
+
+def read_labels_csv(path: Path, tz: ZoneInfo) -> dict[str, list[Span]]:
+    """Labelled spans per home from a labels CSV in the documented format."""
+    spans: dict[str, list[Span]] = {}
+    for line, row in _rows(path, ("home_id", "start", "end", "label")):
+        label = (row["label"] or "").strip().lower()
+        if label not in LABELS:
+            continue
+        try:
+            span = Span(parse_time(row["start"], tz), parse_time(row["end"], tz), label)
+        except ValueError as exc:
+            raise RecordingError(f"{path}:{line}: {exc}") from None
+        spans.setdefault(row["home_id"].strip(), []).append(span)
+    return spans
+
+
+def with_labels(recordings: list[Recording], labelled: list[dict[str, list[Span]]]) -> None:
+    """Add labelled spans (from any number of labels files) to the recordings they name."""
+    for spans in labelled:
+        for recording in recordings:
+            recording.labels = sorted(recording.labels + spans.get(recording.home_id, []),
+                                      key=lambda s: s.start)
 
 
 def write_events_csv(path: Path, recording: Recording) -> None:

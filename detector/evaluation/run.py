@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from zoneinfo import ZoneInfo
@@ -12,6 +13,8 @@ from detector.evaluation.recordings import Recording
 from detector.evaluation.replay import HomeResult, injection_moments, replay
 from detector.evaluation.simulated import Scenario, SimOutcome
 from detector.evaluation.simulated import run as run_simulated
+from detector.learned import LearnedDetector
+from detector.limits import Population
 from shouwang.settings import DetectorSettings
 
 Factory = Callable[[ZoneInfo], Detector]
@@ -27,26 +30,44 @@ def detectors(settings: DetectorSettings, *, seed: int,
 def recordings(factories: dict[str, Factory], homes: list[Recording], *, inject: int,
                seed: int, learning_days: float, tick_s: float,
                progress: Callable[[str], None] = lambda _: None,
+               priors: dict[str, Population] | None = None,
                ) -> dict[str, list[HomeResult]]:
-    """Every detector over every recorded home, with `inject` cuts per home."""
+    """Every detector over every recorded home, with `inject` cuts per home; with `priors`
+    (`community_priors`), a learned detector judges each home with that home's prior."""
     results: dict[str, list[HomeResult]] = {name: [] for name in factories}
     for n, home in enumerate(homes):
         moments = injection_moments(home, inject, seed=seed + n, learning_days=learning_days)
+        prior = (priors or {}).get(home.home_id)
         for name, make in factories.items():
             progress(f"{home.home_id}: {name} ({len(home.ts):,} signs, {len(moments)} cuts)")
-            results[name].append(replay(lambda r, make=make: make(r.tz), home,  # type: ignore[misc]
-                                        learning_days=learning_days, injections=moments,
-                                        tick_s=tick_s))
+            results[name].append(replay(
+                lambda r, make=make, prior=prior: _joined(make(r.tz), prior),  # type: ignore[misc]
+                home, learning_days=learning_days, injections=moments, tick_s=tick_s))
     return results
 
 
 def recordings_in(pool: Executor, factories: dict[str, Factory], homes: list[Recording], *,
                   inject: int, seed: int, learning_days: float, tick_s: float,
+                  priors: dict[str, Population] | None = None,
                   ) -> dict[str, Future[dict[str, list[HomeResult]]]]:
     """`recordings`, one detector per task of `pool` (the factories must pickle)."""
     return {name: pool.submit(recordings, {name: make}, homes, inject=inject, seed=seed,
-                              learning_days=learning_days, tick_s=tick_s)
+                              learning_days=learning_days, tick_s=tick_s, priors=priors)
             for name, make in factories.items()}
+
+
+def community_priors(settings: DetectorSettings, homes: list[Recording], *, seed: int,
+                     progress: Callable[[str], None] = lambda _: None) -> dict[str, Population]:
+    """Each home's population prior pooled from the others (`detector.evaluation.community`)."""
+    from detector.evaluation import community
+
+    return community.priors(community.learned_factory(settings, seed=seed), homes, progress)
+
+
+def _joined(detector: Detector, prior: Population | None) -> Detector:
+    if prior is not None and isinstance(detector, LearnedDetector):
+        detector.use_population(copy.deepcopy(prior))
+    return detector
 
 
 def simulated(factories: dict[str, Factory], scenario: Scenario,

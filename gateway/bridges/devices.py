@@ -1,14 +1,12 @@
 """What the bridge translators share: a hub's device map, and what a translation gives back.
 
-The v1 contract's `SensorKind` has no motion or button yet, and `Reading.kind` must be one of its
-members, so a translated message becomes a `BridgeReading` of this package (its `kind` a `SignKind`,
-which has them). `BridgeReading.to_reading()` gives the contract's `Reading` for the kinds the contract
-already has; motion and button wait for the contract and detector to take them.
+A translated message becomes a `BridgeReading` of this package (its `kind` a `SignKind`, the same
+names as the contract's `SensorKind`), which keeps the device's name and a button's action besides;
+`BridgeReading.to_reading()` gives the contract's `Reading`.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -17,60 +15,29 @@ from datetime import tzinfo
 from typing import Any, Protocol
 
 from shouwang.contract.decode import DecodeError, Rejection, parse_ts
-from shouwang.contract.topics import SENSOR_SUFFIX
+from shouwang.domain.devices import EVERY_ACTION, MAX_DEVICE_NAME, DeviceMap
 from shouwang.domain.model import Reading, SensorKind
 
-MAX_DEVICE_NAME = 128
+__all__ = [
+    "EVERY_ACTION",
+    "MAX_DEVICE_NAME",
+    "BridgeReading",
+    "DeviceMap",
+    "DevicePresence",
+    "SignKind",
+    "Translation",
+    "Translator",
+    "device_map",
+    "flag_resets",
+]
+
 REGISTER_TOLERANCE = 1e-6
 """How far a register may fall (relative to its size) before `flag_resets` calls it a restart: rounding
 in the device's own output (Tasmota prints 3 decimals) must not look like a reboot."""
 
 
-class SignKind(enum.StrEnum):
-    """What a bridged device tells about the home."""
-
-    DOOR = "door"
-    MOTION = "motion"
-    BUTTON = "button"
-    ELECTRICITY = "electricity"
-    WATER = "water"
-    GAS = "gas"
-
-    @property
-    def is_register(self) -> bool:
-        return self in (SignKind.ELECTRICITY, SignKind.WATER, SignKind.GAS)
-
-    @property
-    def contract_kind(self) -> SensorKind | None:
-        """The v1 contract's kind for this sign, or None while the contract has none (motion, button)."""
-        try:
-            return SensorKind(self.value)
-        except ValueError:
-            return None
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceMap:
-    """One entry of a hub's device map: the bridge's name for a device → the sign it gives.
-
-    `device` is the Zigbee2MQTT friendly name, the Tasmota topic, the Shelly topic prefix or the
-    wmbusmeters meter id. `sensor` is the reading's sensor name (a second door: "door.balcony");
-    it defaults to the kind itself.
-    """
-
-    device: str
-    kind: SignKind
-    sensor: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.device or len(self.device) > MAX_DEVICE_NAME:
-            raise ValueError(f"a device name must have 1 to {MAX_DEVICE_NAME} characters, got {self.device!r}")
-        if not self.sensor:
-            object.__setattr__(self, "sensor", self.kind.value)
-        head, dot, suffix = self.sensor.partition(".")
-        if head != self.kind.value or (dot and not SENSOR_SUFFIX.match(suffix)):
-            raise ValueError(f"sensor {self.sensor!r} of device {self.device!r} must be {self.kind.value!r} "
-                             f"or {self.kind.value!r} followed by '.' and a name (a-z, 0-9, _ -; up to 32)")
+SignKind = SensorKind
+"""What a bridged device tells about the home: the contract's sensor kinds (motion and button included)."""
 
 
 def device_map(entries: Iterable[DeviceMap]) -> dict[str, DeviceMap]:
@@ -94,12 +61,9 @@ class BridgeReading:
     action: str | None = None
     """For a button: what the device says was done ("single", "double", "long", ...)."""
 
-    def to_reading(self) -> Reading | None:
-        """The contract's reading, or None for the kinds it does not have yet (motion, button)."""
-        kind = self.kind.contract_kind
-        if kind is None:
-            return None
-        return Reading(self.hub_id, self.sensor, kind, self.ts, self.value, self.power_w, None, self.reset)
+    def to_reading(self) -> Reading:
+        """The contract's reading."""
+        return Reading(self.hub_id, self.sensor, self.kind, self.ts, self.value, self.power_w, None, self.reset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +78,24 @@ class DevicePresence:
 
 
 @dataclass(frozen=True, slots=True)
+class Heard:
+    """A device spoke (mapped or not): for the installer's view. `battery` 0–1 when it said."""
+
+    device: str
+    battery: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Translation:
-    """What one bridge message becomes. Empty everywhere: a message that carries no sign (a bridge's
-    own log, a command echo, a battery-only report), left out on purpose."""
+    """What one bridge message becomes. No readings, rejections or presence: a message that carries no
+    sign (a bridge's own log, a command echo, a battery-only report), left out on purpose."""
 
     readings: list[BridgeReading] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     presence: list[DevicePresence] = field(default_factory=list)
+    heard: list[Heard] = field(default_factory=list)
+    unmapped: str | None = None
+    """The device that spoke and is not in the hub's map (its rejection is among `rejections`)."""
 
 
 class Translator(Protocol):
@@ -186,7 +161,16 @@ def timestamp(raw: Any, field: str, where: str) -> float:
 def unmapped(bridge: str, hub_id: str, device: str, payload: bytes) -> Translation:
     reason = (f"{bridge} device {short(device, 80)!r} is not in hub {hub_id}'s device map; map it to "
               f"a sign ({', '.join(k.value for k in SignKind)}) to take its messages")
-    return Translation(rejections=[Rejection("unmapped", reason, item_text(payload), hub_id)])
+    return Translation(rejections=[Rejection("unmapped", reason, item_text(payload), hub_id)],
+                       heard=[Heard(device)], unmapped=device)
+
+
+def battery_percent(document: Mapping[str, Any], key: str = "battery") -> float | None:
+    """A device's `battery` in percent as 0–1, or None when it sent none (or nonsense)."""
+    raw = document.get(key)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 100:
+        return None
+    return float(raw) / 100.0
 
 
 def item_text(payload: bytes) -> str:

@@ -20,6 +20,7 @@ from gateway.bridges.devices import (
     BridgeReading,
     DeviceMap,
     DevicePresence,
+    Heard,
     SignKind,
     Translation,
     guarded,
@@ -61,15 +62,17 @@ def _translate(hub_id: str, tail: str, payload: bytes, devices: Mapping[str, Dev
     where = f"shelly device {short(device, 80)!r} ({entry.kind})"
     if entry.kind is not SignKind.ELECTRICITY:
         raise DecodeError("wrong_kind", f"{where}: Shelly plugs give electricity; map the device as electricity")
+    heard = [Heard(device)]
     if rest == "events/rpc":
         reading = _gen2(hub_id, entry, payload, where)
-        return Translation(readings=[reading] if reading else [])
+        return Translation(readings=[reading] if reading else [], heard=heard)
     if rest == "relay/0/power":
         _bare_number(payload, where, "relay/0/power")
-        return Translation()  # watts alone carry no register; relay/0/energy comes with the same period
+        return Translation(heard=heard)  # watts alone carry no register; relay/0/energy comes with the same period
     watt_minutes = _bare_number(payload, where, "relay/0/energy")
     return Translation(readings=[BridgeReading(hub_id, entry.sensor, entry.kind, now,
-                                               watt_minutes / WATT_MINUTES_PER_KWH, device=device)])
+                                               watt_minutes / WATT_MINUTES_PER_KWH, device=device)],
+                       heard=heard)
 
 
 def _bare_number(payload: bytes, where: str, field: str) -> float:

@@ -18,6 +18,7 @@ from gateway.bridges.devices import (
     BridgeReading,
     DeviceMap,
     DevicePresence,
+    Heard,
     SignKind,
     Translation,
     guarded,
@@ -78,7 +79,7 @@ def _translate(hub_id: str, tail: str, payload: bytes, devices: Mapping[str, Dev
     ts = _local_time(document.get("Time"), tz, where)
     reading = BridgeReading(hub_id, entry.sensor, entry.kind, ts, number(energy, "Total", f"{where}: ENERGY"),
                             _power(energy, where), device=device)
-    return Translation(readings=[reading])
+    return Translation(readings=[reading], heard=[Heard(device)])
 
 
 def _power(energy: dict[str, Any], where: str) -> float | None:

@@ -15,6 +15,7 @@ from datetime import tzinfo
 from gateway.bridges.devices import (
     BridgeReading,
     DeviceMap,
+    Heard,
     SignKind,
     Translation,
     guarded,
@@ -55,4 +56,5 @@ def _translate(hub_id: str, tail: str, payload: bytes, devices: Mapping[str, Dev
                                         "check which meter this is and map it again")
     total = number(document, "total_m3", where)
     ts = timestamp(document.get("timestamp"), "timestamp", where)
-    return Translation(readings=[BridgeReading(hub_id, entry.sensor, entry.kind, ts, total, device=device)])
+    return Translation(readings=[BridgeReading(hub_id, entry.sensor, entry.kind, ts, total, device=device)],
+                       heard=[Heard(device)])

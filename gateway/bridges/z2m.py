@@ -19,8 +19,10 @@ from gateway.bridges.devices import (
     BridgeReading,
     DeviceMap,
     DevicePresence,
+    Heard,
     SignKind,
     Translation,
+    battery_percent,
     guarded,
     number,
     short,
@@ -59,7 +61,7 @@ def _translate(hub_id: str, tail: str, payload: bytes, devices: Mapping[str, Dev
         raise DecodeError("malformed", f"z2m device {short(tail, 80)!r} sent {short(document, 60)}, "
                                        "not a JSON object of its values")
     reading = _reading(hub_id, entry, document, now)
-    return Translation(readings=[reading] if reading else [])
+    return Translation(readings=[reading] if reading else [], heard=[Heard(tail, battery_percent(document))])
 
 
 def _online(payload: bytes, device: str) -> bool:
@@ -109,7 +111,9 @@ def _reading(hub_id: str, entry: DeviceMap, document: dict[str, Any], now: float
             return None  # a battery or link report, or the empty action sent after a press
         if not isinstance(action, str):
             raise DecodeError("bad_value", f"{where}: 'action' must be text, got {short(action, 40)}")
-        return BridgeReading(hub_id, entry.sensor, kind, ts, 1.0, device=entry.device, action=action[:64])
+        action = action[:64]
+        return BridgeReading(hub_id, entry.sensor, kind, ts, entry.press(action), device=entry.device,
+                             action=action)
     if kind is SignKind.ELECTRICITY:  # a metering plug: energy in kWh, power in W
         power = number(document, "power", where) if document.get("power") is not None else None
         return BridgeReading(hub_id, entry.sensor, kind, ts, number(document, "energy", where), power,

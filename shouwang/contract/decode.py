@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from shouwang.contract.topics import ReadingTopic
-from shouwang.domain.model import HubPresence, Reading, SensorKind
+from shouwang.domain.model import FINE_PRESS, HELP_PRESS, HubPresence, Reading, SensorKind
 
 MAX_BATCH = 1000
 PRESENCE_STATES = frozenset({"online", "offline"})
@@ -111,6 +111,13 @@ def decode_item(topic: ReadingTopic, item: Any) -> Reading:
     if topic.kind is SensorKind.DOOR:
         if value not in (0.0, 1.0):
             raise DecodeError("bad_value", f"door value must be 1 (open) or 0 (closed), got {value}")
+    elif topic.kind is SensorKind.MOTION:
+        if value not in (0.0, 1.0):
+            raise DecodeError("bad_value", f"motion value must be 1 (movement seen) or 0 (cleared), got {value}")
+    elif topic.kind is SensorKind.BUTTON:
+        if value not in (HELP_PRESS, FINE_PRESS):
+            raise DecodeError("bad_value", f"button value must be {HELP_PRESS:g} (help) or {FINE_PRESS:g} "
+                                           f"(I am fine), got {value}")
     elif value < 0:
         raise DecodeError("bad_value", f"{topic.kind} register cannot be negative, got {value}")
     power = _number(item, "power_w", required=False)

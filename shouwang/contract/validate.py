@@ -75,6 +75,11 @@ class Validator:
         self._last: dict[tuple[str, str], _Last] = {}
         self._sensors: dict[str, int] = {}
 
+    def last_value(self, hub_id: str, sensor: str) -> float | None:
+        """The newest value accepted for a hub sensor (a bridged register's restart is judged by it)."""
+        last = self._last.get((hub_id, sensor))
+        return None if last is None else last.value
+
     def judge(
         self, readings: Sequence[Reading], *, hubs: Mapping[str, str], now: float
     ) -> Verdict:

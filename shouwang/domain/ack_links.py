@@ -33,25 +33,30 @@ class AckLink:
     nonce: str
 
 
-def _signature(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), b"ack-link." + payload.encode(), hashlib.sha256).digest()
+STAFF = "ack-link"
+FAMILY = "family-link"
+"""A family contact's link: `staff` in it is the contact's id, and a staff link never reads as one."""
+
+
+def _signature(secret: str, payload: str, audience: str = STAFF) -> str:
+    digest = hmac.new(secret.encode(), audience.encode() + b"." + payload.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def make(secret: str, *, alert_id: int, staff_id: int, now: float, ttl_s: float,
-         nonce: str | None = None) -> str:
+         nonce: str | None = None, audience: str = STAFF) -> str:
     """A token for one recipient and one alert, good until `now + ttl_s`."""
     payload = f"{alert_id}.{staff_id}.{int(now + ttl_s)}.{nonce or secrets.token_urlsafe(9)}"
-    return f"{payload}.{_signature(secret, payload)}"
+    return f"{payload}.{_signature(secret, payload, audience)}"
 
 
-def read(secret: str, token: str, *, now: float) -> AckLink:
+def read(secret: str, token: str, *, now: float, audience: str = STAFF) -> AckLink:
     """The link a token stands for, or InvalidLink saying why not."""
     parts = token.split(".")
     if len(parts) != 5 or len(token) > 200:
         raise InvalidLink("this link is damaged: open the one in the notification again")
     payload, signature = ".".join(parts[:4]), parts[4]
-    if not hmac.compare_digest(signature, _signature(secret, payload)):
+    if not hmac.compare_digest(signature, _signature(secret, payload, audience)):
         raise InvalidLink("this link was not made by this community's Shouwang")
     try:
         alert_id, staff_id, expires = int(parts[0]), int(parts[1]), int(parts[2])

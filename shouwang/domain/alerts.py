@@ -18,6 +18,7 @@ class AlertKind(enum.StrEnum):
     GAS_RUNNING = "gas_running"
     UNUSUAL_DAY = "unusual_day"
     """A low-severity note for the next visit: a day unlike the household's usual days."""
+    HELP = "help"
 
 
 class AlertState(enum.StrEnum):

@@ -7,8 +7,18 @@ from dataclasses import dataclass
 
 
 class Channel(enum.StrEnum):
+    """How a notification travels; each staff member lists theirs (shouwang.domain.channels)."""
+
     WEBHOOK = "webhook"
     MQTT = "mqtt"
+    WECOM = "wecom"
+    """企业微信 group robot"""
+    DINGTALK = "dingtalk"
+    """钉钉 custom robot"""
+    FEISHU = "feishu"
+    """飞书 custom bot"""
+    SMS = "sms"
+    """a phone number, through the SMS or voice gateway the community contracts"""
 
 
 class DeliveryEvent(enum.StrEnum):
@@ -17,6 +27,8 @@ class DeliveryEvent(enum.StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     CLEARED = "cleared"
+    REMINDER = "reminder"
+    """Told again: the alert is still open and nobody has acknowledged it."""
 
 
 class DeliveryStatus(enum.StrEnum):

@@ -6,6 +6,8 @@ import enum
 import re
 from dataclasses import dataclass, field
 
+from shouwang.domain.channels import StaffChannel, legacy
+
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """A hub id as it appears in MQTT topics, and as wide as the hub id columns (64) on every database."""
 
@@ -49,11 +51,21 @@ class SensorKind(enum.StrEnum):
     ELECTRICITY = "electricity"
     GAS = "gas"
     DOOR = "door"
+    MOTION = "motion"
+    """A PIR: 1 = it saw movement, 0 = its occupancy cleared."""
+    BUTTON = "button"
+    """A press of the elder's button: `HELP_PRESS` (求助) or `FINE_PRESS` (平安键, "I am fine")."""
 
     @property
     def is_register(self) -> bool:
-        """Water, gas and electricity report cumulative registers; a door reports its state."""
-        return self is not SensorKind.DOOR
+        """Water, gas and electricity report cumulative registers; the others report an event or state."""
+        return self in (SensorKind.WATER, SensorKind.ELECTRICITY, SensorKind.GAS)
+
+
+HELP_PRESS = 1.0
+"""A button reading's value when the elder asked for help."""
+FINE_PRESS = 2.0
+"""A button reading's value when the elder pressed "I am fine" (平安键)."""
 
 
 class Role(enum.StrEnum):
@@ -118,6 +130,15 @@ class Staff:
     active: bool = True
     household_ids: frozenset[str] = field(default_factory=frozenset)
     """For a volunteer: the households they visit."""
+    channels: tuple[StaffChannel, ...] | None = None
+    """Their channels in order; None: registered before channel lists, see `reached_by`."""
+
+    @property
+    def reached_by(self) -> tuple[StaffChannel, ...]:
+        """Every channel they are told on, in their order (their webhook and MQTT if they never set one)."""
+        if self.channels is not None:
+            return self.channels
+        return legacy(self.webhook_url, self.notify_mqtt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +181,11 @@ class Visit:
     staff_id: int | None = None
     note: str | None = None
     id: int | None = None
+    how: str = "visit"
+    """"visit" (in person: counts for the five visits) or "call" (spoke with the elder by phone).
+
+    Either is a sign of life and a contact for the 369 limits; only a visit in person is one of
+    the colour's visits (五色五访)."""
 
 
 @dataclass(frozen=True, slots=True)

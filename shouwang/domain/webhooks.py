@@ -1,7 +1,11 @@
-"""Webhook addresses: what may be entered as a staff member's receiver, checked where it is entered.
+"""Webhook addresses and channels: what may be entered as a staff member's receiver, checked where
+it is entered.
 
 One pure check serves every entrance (CLI, API, imports) and dispatch itself, so an address that can
 never be delivered to is refused where the mistake is made, not found out when an elder's alert fires.
+`check_channel` extends it to every channel kind (a robot's URL must carry its token, a phone number
+must be one, a secret only where the service signs), `parse_channel` reads the CLI's and the CSV's
+`KIND:ADDRESS#OPTIONS` form.
 """
 
 from __future__ import annotations
@@ -9,9 +13,12 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
+from shouwang.domain.channels import LANGUAGES, MSGTYPES, ROBOTS, SIGNED_ROBOTS, StaffChannel
+from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
 
 MAX_URL_LENGTH = 1000
@@ -116,3 +123,101 @@ def receiver_of(url: str) -> str:
     except ValueError:
         return url
     return f"{(parts.hostname or '').lower()}:{port}"
+
+
+MAX_CHANNELS = 6
+_PHONE = re.compile(r"^\+?[0-9]{5,20}$")
+_OPTIONS = ("secret", "lang", "msgtype")
+CHANNEL_EXAMPLES = {
+    Channel.WEBHOOK: "webhook:https://example.org/hooks/wang",
+    Channel.WECOM: "wecom:https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY",
+    Channel.DINGTALK: "dingtalk:https://oapi.dingtalk.com/robot/send?access_token=TOKEN#SECRET",
+    Channel.FEISHU: "feishu:https://open.feishu.cn/open-apis/bot/v2/hook/TOKEN#SECRET",
+    Channel.SMS: "sms:+8613800000000",
+    Channel.MQTT: "mqtt",
+}
+_ROBOT_TOKEN_IN = {Channel.WECOM: "key", Channel.DINGTALK: "access_token"}
+
+
+def check_channel(kind: Channel, address: str = "", *, secret: str | None = None, lang: str = "zh",
+                  msgtype: str = "text", allow_http: bool) -> StaffChannel:
+    """The channel if a notification could reach it; InvalidWebhook saying what to fix if not."""
+    example = CHANNEL_EXAMPLES[kind]
+    address = address.strip()
+    if kind is Channel.MQTT:
+        if address:
+            raise InvalidWebhook(f"an mqtt channel takes no address (their topic follows from their id); "
+                                 f"give it as {example!r}")
+    elif kind is Channel.SMS:
+        number = re.sub(r"[\s-]", "", address)
+        if not _PHONE.match(number):
+            raise InvalidWebhook(f"sms channel {address!r} is not a phone number, e.g. {example!r}")
+        address = number
+    else:
+        _check_robot_url(kind, check_webhook_url(address, allow_http=allow_http).url, example)
+    if secret is not None and kind not in SIGNED_ROBOTS:
+        raise InvalidWebhook(f"a {kind.value} channel takes no secret (only dingtalk and feishu robots "
+                             "sign; the generic webhook is signed with the community's secret)")
+    if secret is not None and (not secret or len(secret) > 200
+                               or any(c.isspace() or not c.isprintable() for c in secret)):
+        raise InvalidWebhook(f"the {kind.value} robot's secret must be 1-200 characters without spaces, "
+                             "as its security settings page shows it")
+    if lang not in LANGUAGES:
+        raise InvalidWebhook(f"language {lang!r} is not one of {', '.join(LANGUAGES)}")
+    if msgtype not in MSGTYPES or (msgtype != "text" and kind not in ROBOTS):
+        raise InvalidWebhook(f"msgtype {msgtype!r}: robots take {' or '.join(MSGTYPES)}, other "
+                             "channels text only")
+    return StaffChannel(kind, address, secret, lang, msgtype)
+
+
+def _check_robot_url(kind: Channel, url: str, example: str) -> None:
+    """A robot URL without its token is a copy-paste cut short: refuse it here, not at the alert."""
+    parts = urlsplit(url)
+    if kind in _ROBOT_TOKEN_IN:
+        name = _ROBOT_TOKEN_IN[kind]
+        if not any(parse_qs(parts.query).get(name, [])):
+            raise InvalidWebhook(f"{kind.value} robot address {url!r} has no {name}=...; copy the whole "
+                                 f"webhook address from the robot's settings, e.g. {example!r}")
+    elif kind is Channel.FEISHU:
+        token = parts.path.rsplit("/hook/", 1)[-1] if "/hook/" in parts.path else ""
+        if not token or "/" in token:
+            raise InvalidWebhook(f"feishu bot address {url!r} does not end in /hook/TOKEN; copy the "
+                                 f"whole webhook address from the bot's settings, e.g. {example!r}")
+
+
+def parse_channel(spec: str, *, allow_http: bool, lang: str | None = None) -> StaffChannel:
+    """`KIND:ADDRESS[#OPTIONS]`, OPTIONS a bare secret or `secret=S&lang=en&msgtype=markdown`."""
+    kind_text, _, rest = spec.strip().partition(":")
+    try:
+        kind = Channel(kind_text.strip().lower())
+    except ValueError:
+        kinds = ", ".join(c.value for c in Channel)
+        raise InvalidWebhook(f"channel {spec[:80]!r} does not start with a kind ({kinds}), e.g. "
+                             f"{CHANNEL_EXAMPLES[Channel.WECOM]!r}") from None
+    address, _, fragment = rest.partition("#")
+    options: dict[str, str] = {}
+    for part in fragment.split("&") if fragment else []:
+        key, sep, value = part.partition("=")
+        if sep and key in _OPTIONS:
+            options[key] = value
+        elif "secret" not in options:
+            options["secret"] = part  # a bare secret, as the robot's settings page shows it
+        else:
+            raise InvalidWebhook(f"channel option {part[:40]!r} is not one of {', '.join(_OPTIONS)} "
+                                 "(give options as #secret=S&lang=en&msgtype=markdown)")
+    return check_channel(kind, address, secret=options.get("secret"),
+                         lang=options.get("lang") or lang or "zh",
+                         msgtype=options.get("msgtype") or "text", allow_http=allow_http)
+
+
+def check_channels(channels: Iterable[StaffChannel]) -> tuple[StaffChannel, ...]:
+    """A whole list: each kind at most once (one delivery per kind and person), at most six."""
+    listed = tuple(channels)
+    kinds = [c.kind for c in listed]
+    twice = sorted({k.value for k in kinds if kinds.count(k) > 1})
+    if twice:
+        raise InvalidWebhook(f"{', '.join(twice)} is listed twice; a staff member has at most one "
+                             "channel of each kind")
+    if len(listed) > MAX_CHANNELS:
+        raise InvalidWebhook(f"{len(listed)} channels; at most {MAX_CHANNELS}")
+    return listed

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shouwang.domain import alerts as lifecycle
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 Alerts = list[Alert]
 Deliveries = list[Delivery]
+Unreachable = list[tuple[Alert, str]]
+"""Alerts whose current rung nobody can be reached on, and why."""
 DETECTOR = Actor("detector")
 DISPATCH = Actor("dispatch")
 _ALERT_FIELDS = [f.name for f in dataclasses.fields(Alert)]
@@ -190,6 +192,20 @@ class AlertStore:
                  changed.household_id, staff.username, outcome.value)
         return changed
 
+    def resolve_by_family(self, alert_id: int, *, actor: Actor, contact_id: int, outcome: Outcome,
+                          note: str | None, now: float) -> Alert:
+        """A family member on the ladder answered through their link: the trail names them."""
+        current = self.get(alert_id)
+        changed = lifecycle.resolve(current, staff_id=None, outcome=outcome, note=note, now=now)
+        with writing(self._engine) as db:
+            self._save(db, current, changed)
+            trail.record(db, at=now, actor=actor, action="resolved", entity="alert", entity_id=alert_id,
+                         details={"outcome": outcome.value, "note": note, "family_contact_id": contact_id})
+            self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now)
+        log.info("alert.resolved id=%s household=%s by=%s outcome=%s", changed.id, changed.household_id,
+                 actor.name, outcome.value)
+        return changed
+
     def clear(self, household_id: str, kind: AlertKind, *, reason: str, now: float) -> Alert | None:
         """The condition ended: an alert nobody has taken yet resolves itself."""
         query = select(alerts).where(
@@ -222,16 +238,53 @@ class AlertStore:
         with self._engine.connect() as db:
             return [_alert(r) for r in db.execute(query.order_by(alerts.c.id))]
 
-    def escalate(self, alert: Alert, *, waits_s: tuple[float, ...], now: float) -> Alert | None:
+    def escalate(self, alert: Alert, *, waits_s: tuple[float, ...], now: float,
+                 reason: str | None = None) -> Alert | None:
+        """Climb one rung; `reason` (kept in the trail) when it is not the rung's wait running out."""
         changed = lifecycle.escalate(alert, waits_s=waits_s, now=now)
+        details: dict[str, Any] = {"level": changed.escalation_level}
+        if reason:
+            details["reason"] = reason[:1000]
         try:
             with writing(self._engine) as db:
                 self._save(db, alert, changed)
                 trail.record(db, at=now, actor=DISPATCH, action="escalated", entity="alert",
-                             entity_id=alert.id, details={"level": changed.escalation_level})
+                             entity_id=alert.id, details=details)
         except Conflict:
             return None
         return changed
+
+    def unreachable_rungs(self, *, attempts: int) -> Unreachable:
+        """Open alerts with a rung still above them whose current rung nobody can be reached on:
+        each of its deliveries given up, or failed at least `attempts` times; with the reason."""
+        asks = [DeliveryEvent.OPENED.value, DeliveryEvent.ESCALATED.value]
+        on_rung = (deliveries.c.alert_id == alerts.c.id) & (
+            deliveries.c.level == alerts.c.escalation_level) & deliveries.c.event.in_(asks)
+        stuck = (deliveries.c.status == DeliveryStatus.FAILED.value) | (
+            (deliveries.c.status == DeliveryStatus.PENDING.value) & (deliveries.c.attempts >= attempts))
+        stalled = (
+            select(alerts.c.id)
+            .join(deliveries, on_rung)
+            .where(alerts.c.state == AlertState.OPEN.value, alerts.c.next_escalation_at.is_not(None),
+                   alerts.c.notified_level == alerts.c.escalation_level)
+            .group_by(alerts.c.id)  # by the key alone: PostgreSQL cannot group a JSON column
+            .having(func.count() == func.sum(case((stuck, 1), else_=0)))
+        )
+        query = select(alerts).where(alerts.c.id.in_(stalled)).order_by(alerts.c.id)
+        with self._engine.connect() as db:
+            found = [_alert(r) for r in db.execute(query)]
+            result: Unreachable = []
+            for alert in found:
+                failures = db.execute(
+                    select(deliveries.c.staff_id, deliveries.c.channel, deliveries.c.last_error)
+                    .where(deliveries.c.alert_id == alert.id,
+                           deliveries.c.level == alert.escalation_level,
+                           deliveries.c.event.in_(asks))
+                    .order_by(deliveries.c.id)
+                ).all()
+                reason = "; ".join(f"staff {s} {c}: {(e or 'failed')[:120]}" for s, c, e in failures)
+                result.append((alert, f"every channel of rung {alert.escalation_level} failed: {reason}"))
+        return result
 
     def needing_routing(self) -> Alerts:
         query = select(alerts).where(
@@ -248,8 +301,10 @@ class AlertStore:
         recipients: Mapping[int, Sequence[tuple[int, Channel]]],
         first_escalation_at: float | None,
         now: float,
+        also: Callable[[Connection], None] | None = None,
     ) -> None:
-        """Queue deliveries for each newly reached rung (level → recipients) in one step."""
+        """Queue deliveries for each newly reached rung (level → recipients) in one step; `also`
+        queues more (the family's) in the same transaction."""
         with writing(self._engine) as db:
             values: dict[str, Any] = {"notified_level": alert.escalation_level}
             if alert.notified_level < 0 and alert.state is AlertState.OPEN:
@@ -264,11 +319,13 @@ class AlertStore:
             for level in sorted(recipients):
                 event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
                 for staff_id, channel in recipients[level]:
-                    _queue(db, alert.id, staff_id, channel, event, now)
+                    queue_delivery(db, alert.id, staff_id, channel, event, now, level=level)
                 trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert",
                              entity_id=alert.id,
                              details={"level": level,
                                       "recipients": [[s, c.value] for s, c in recipients[level]]})
+            if also is not None:
+                also(db)
 
     def _save(self, db: Connection, before: Alert, after: Alert) -> None:
         values = {
@@ -303,7 +360,7 @@ class AlertStore:
         ).all()
         for staff_id, channel in told:
             if staff_id != skip:
-                _queue(db, alert.id, staff_id, Channel(channel), event, now)
+                queue_delivery(db, alert.id, staff_id, Channel(channel), event, now)
 
     # deliveries -------------------------------------------------------------
     def due_deliveries(self, now: float, *, limit: int = 200) -> Deliveries:
@@ -362,8 +419,9 @@ class AlertStore:
             return int(db.execute(query).scalar_one())
 
 
-def _queue(
-    db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float
+def queue_delivery(
+    db: Connection, alert_id: int, staff_id: int, channel: Channel, event: DeliveryEvent, now: float,
+    *, level: int | None = None,
 ) -> None:
     db.execute(
         insert(deliveries).values(
@@ -375,5 +433,6 @@ def _queue(
             attempts=0,
             created_at=now,
             next_attempt_at=now,
+            level=level,
         )
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from shouwang.storage.schema import metadata
+from shouwang.storage import migrate
 
 # SQLite keeps this many connections open: as many threads as read at once (the API's worker
 # threads, the event loop, dispatch, the detector). A connection opened afresh costs its pragmas
@@ -36,7 +36,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def connect(url: str) -> Engine:
-    """An engine for `url`, with the schema created if it is missing."""
+    """An engine for `url`: a new store is created at the newest schema, and a store at any other
+    schema is refused with what to do (`shouwang db upgrade`; see `shouwang.storage.migrate`)."""
+    engine = open_engine(url)
+    try:
+        migrate.prepare(engine, lock=_sqlite_writers.get(engine))
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url` as the stores use it, whatever its schema (for `shouwang db`)."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +60,6 @@ def connect(url: str) -> Engine:
             _sqlite_writers[engine] = lock
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    metadata.create_all(engine)
     return engine
 
 

@@ -77,9 +77,6 @@ def _within(letters: Sequence[DeadLetter], caps: Caps) -> tuple[list[DeadLetter]
 class DeadLetterStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # A table made before the index existed gets it now (create_all skips existing tables).
-        for index in dead_letters.indexes:
-            index.create(engine, checkfirst=True)
 
     def add(self, letters: Sequence[DeadLetter], caps: Caps | None = None) -> int:
         """Keep `letters`; with `caps`, drop the oldest beyond them. Returns how many were dropped."""

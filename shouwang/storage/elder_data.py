@@ -17,10 +17,12 @@ from shouwang.storage.schema import (
     alert_comments,
     alerts,
     audit,
+    care_notices,
     consents,
     households,
     hubs,
     silences,
+    tier_suggestions,
     visits,
 )
 
@@ -52,6 +54,9 @@ class ElderData:
                 "alert_comments": _rows(db, alert_comments,
                                         alert_comments.c.alert_id.in_(alert_ids)),
                 "audit": _rows(db, audit, _about(household_id, alert_ids)),
+                "care_notices": _rows(db, care_notices, care_notices.c.household_id == household_id),
+                "tier_suggestions": _rows(db, tier_suggestions,
+                                          tier_suggestions.c.household_id == household_id),
             }
 
     def anonymise(self, household_id: str, *, actor: Actor, now: float) -> None:
@@ -67,6 +72,11 @@ class ElderData:
             db.execute(update(visits).where(visits.c.household_id == household_id)
                        .values(note=None))
             db.execute(update(silences).where(silences.c.household_id == household_id)
+                       .values(reason=None))
+            # A reminder's body named and placed the elder; what it was and when stays.
+            db.execute(update(care_notices).where(care_notices.c.household_id == household_id)
+                       .values(body={}))
+            db.execute(update(tier_suggestions).where(tier_suggestions.c.household_id == household_id)
                        .values(reason=None))
             alert_ids = list(db.execute(select(alerts.c.id)
                                         .where(alerts.c.household_id == household_id)).scalars())

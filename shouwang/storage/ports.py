@@ -8,11 +8,17 @@ from typing import Protocol
 from shouwang.domain.model import StoredReading
 
 
+class ReadingStoreUnavailable(Exception):
+    """The reading store cannot take writes now (down, unreachable, overloaded, out of disk), as
+    opposed to refusing these readings: the writer should wait and try again, not give up on them."""
+
+
 class ReadingStore(Protocol):
     """Where every reading is kept: SQLite on one machine, InfluxDB 2 at scale."""
 
     def write(self, readings: Sequence[StoredReading]) -> int:
-        """Store readings; return how many were new (duplicates are ignored)."""
+        """Store readings; return how many were new (duplicates are ignored). Raises
+        ReadingStoreUnavailable when the store cannot take them now, whatever they are."""
         ...
 
     def query(

@@ -3,27 +3,39 @@
 Each reading is a point in measurement `reading`, tagged by household, hub and sensor, with
 fields `value`, `power_w` and `seq`. InfluxDB keeps one point per series and timestamp, so a
 repeated reading overwrites itself: de-duplication comes free, but the server cannot say how many
-points were new, so `write` reports how many it sent.
+points were new, so `write` reports how many it sent. A server that cannot take writes (down,
+unreachable, overloaded) raises ReadingStoreUnavailable, so the gateway holds its batch and
+acknowledges nothing until it can (back-pressure); a server that refuses the points raises as is.
+Retention and the hourly downsampling are set up by `shouwang db influx-setup` (`set_up`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
+import urllib3.exceptions
 from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write.point import Point
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.bucket_retention_rules import BucketRetentionRules
+from influxdb_client.domain.task_create_request import TaskCreateRequest
+from influxdb_client.domain.task_update_request import TaskUpdateRequest
 from influxdb_client.domain.write_precision import WritePrecision
+from influxdb_client.rest import ApiException
 
 from shouwang.domain.model import StoredReading
+from shouwang.storage.influx_flux import MEASUREMENT, TASK_NAME, RetentionPlan, hourly_task, readings_query
+from shouwang.storage.ports import ReadingStoreUnavailable
 
-MEASUREMENT = "reading"
+UNAVAILABLE_STATUS = frozenset({0, 408, 429, 500, 502, 503, 504})
+"""HTTP answers that say the server cannot take writes now, not that the points are wrong."""
 
 
-def _rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def unavailable(exc: Exception) -> bool:
+    """Whether a failed call means "try again later" rather than "these points are refused"."""
+    if isinstance(exc, ApiException):
+        return exc.status in UNAVAILABLE_STATUS or exc.status is None
+    return isinstance(exc, urllib3.exceptions.HTTPError | OSError)
 
 
 def point(reading: StoredReading) -> Point:
@@ -52,25 +64,21 @@ class InfluxReadingStore:
 
     def write(self, readings: Sequence[StoredReading]) -> int:
         if readings:
-            self._writer.write(bucket=self._bucket, org=self._org,
-                               record=[point(r) for r in readings],
-                               write_precision=WritePrecision.NS)  # type: ignore[arg-type]
+            try:
+                self._writer.write(bucket=self._bucket, org=self._org,
+                                   record=[point(r) for r in readings],
+                                   write_precision=WritePrecision.NS)  # type: ignore[arg-type]
+            except Exception as exc:
+                if unavailable(exc):
+                    raise ReadingStoreUnavailable(f"InfluxDB: {exc!r:.300}") from exc
+                raise
         return len(readings)
 
     def query(
         self, *, household_id: str, start: float, end: float, sensor: str | None = None
     ) -> list[StoredReading]:
-        sensor_filter = f" and r.sensor == {json.dumps(sensor)}" if sensor is not None else ""
-        flux = (
-            f"from(bucket: {json.dumps(self._bucket)})"
-            f" |> range(start: time(v: {json.dumps(_rfc3339(start))}),"
-            f" stop: time(v: {json.dumps(_rfc3339(end))}))"
-            f' |> filter(fn: (r) => r._measurement == "{MEASUREMENT}"'
-            f" and r.household_id == {json.dumps(household_id)}{sensor_filter})"
-            ' |> pivot(rowKey: ["_time", "hub_id", "sensor"], columnKey: ["_field"],'
-            ' valueColumn: "_value")'
-            ' |> group() |> sort(columns: ["_time"])'
-        )
+        flux = readings_query(bucket=self._bucket, household_id=household_id, start=start, end=end,
+                              sensor=sensor)
         found = []
         for table in self._query.query(flux, org=self._org):
             for record in table.records:
@@ -90,3 +98,34 @@ class InfluxReadingStore:
     def close(self) -> None:
         self._writer.close()
         self._client.close()
+
+
+def set_up(*, url: str, token: str, org: str, plan: RetentionPlan, timeout_ms: int = 30_000) -> list[str]:
+    """Create or update the two buckets' retention and the hourly task; returns what was done."""
+    done = []
+    with InfluxDBClient(url=url, token=token, org=org, timeout=timeout_ms) as client:
+        organisation = next((o for o in client.organizations_api().find_organizations(org=org)), None)
+        if organisation is None:
+            raise ValueError(f"InfluxDB has no organisation {org!r}; create it, or set SHOUWANG_STORAGE__INFLUX_ORG")
+        buckets = client.buckets_api()
+        for name, days in ((plan.raw_bucket, plan.raw_days), (plan.hourly_bucket, plan.hourly_days)):
+            rules = [BucketRetentionRules(type="expire", every_seconds=plan.seconds(days))] if days else []
+            bucket = buckets.find_bucket_by_name(name)
+            if bucket is None:
+                buckets.create_bucket(bucket_name=name, org_id=organisation.id, retention_rules=rules)
+                done.append(f"created bucket {name}")
+            else:
+                bucket.retention_rules = rules
+                buckets.update_bucket(bucket=bucket)
+                done.append(f"updated bucket {name}")
+        flux = hourly_task(raw_bucket=plan.raw_bucket, hourly_bucket=plan.hourly_bucket, org=org)
+        tasks = client.tasks_api()
+        existing = next((t for t in tasks.find_tasks(name=TASK_NAME, org_id=organisation.id)), None)
+        if existing is None:
+            tasks.create_task(task_create_request=TaskCreateRequest(org_id=organisation.id, flux=flux,
+                                                                    status="active"))
+            done.append(f"created task {TASK_NAME}")
+        else:
+            tasks.update_task_request(existing.id, TaskUpdateRequest(flux=flux, status="active"))
+            done.append(f"updated task {TASK_NAME}")
+    return done

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shouwang.domain.model import StoredReading
+from shouwang.storage.ports import ReadingStoreUnavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -49,14 +50,17 @@ class SqliteReadingStore:
     def write(self, readings: Sequence[StoredReading]) -> int:
         db = self._db()
         before = db.total_changes
-        with db:
-            db.executemany(
-                f"INSERT OR IGNORE INTO readings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (r.household_id, r.hub_id, r.sensor, r.ts, r.value, r.power_w, r.seq)
-                    for r in readings
-                ],
-            )
+        try:
+            with db:
+                db.executemany(
+                    f"INSERT OR IGNORE INTO readings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (r.household_id, r.hub_id, r.sensor, r.ts, r.value, r.power_w, r.seq)
+                        for r in readings
+                    ],
+                )
+        except sqlite3.OperationalError as exc:  # locked, disk full, I/O error: not the readings' fault
+            raise ReadingStoreUnavailable(f"SQLite reading store {self._path}: {exc}") from exc
         return db.total_changes - before
 
     def query(

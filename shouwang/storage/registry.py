@@ -12,6 +12,7 @@ from sqlalchemy import Engine, and_, false, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from shouwang.domain.channels import StaffChannel, legacy_fields, with_legacy
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import HUB_ID, Grid, Household, Hub, HubPresence, Role, Staff, Tier
 from shouwang.storage.database import writing
@@ -96,9 +97,16 @@ class Registry(RegistryChanges):
         phone: str | None = None,
         webhook_url: str | None = None,
         notify_mqtt: bool = True,
+        channels: Sequence[StaffChannel] | None = None,
         now: float,
     ) -> Staff:
+        """Add a staff member; `channels`, when given, is their list (and sets the two old fields)."""
         grid_ids = frozenset(grid_ids)
+        listed = None
+        if channels is not None:
+            listed = [c.as_json() for c in channels]
+            kept = legacy_fields(channels)
+            webhook_url, notify_mqtt = kept["webhook_url"], kept["notify_mqtt"]
         with writing(self._engine) as db:
             known = set(db.execute(select(grids.c.id)).scalars())
             missing = sorted(grid_ids - known)
@@ -115,6 +123,7 @@ class Registry(RegistryChanges):
                         phone=phone,
                         webhook_url=webhook_url,
                         notify_mqtt=notify_mqtt,
+                        channels=listed,
                         active=True,
                         created_at=now,
                     )
@@ -158,6 +167,8 @@ class Registry(RegistryChanges):
                 notify_mqtt=bool(r.notify_mqtt),
                 active=bool(r.active),
                 household_ids=frozenset(visiting.get(r.id, ())),
+                channels=None if r.channels is None else tuple(
+                    StaffChannel.from_json(c) for c in r.channels),
             )
             for r in rows
         ]
@@ -166,13 +177,14 @@ class Registry(RegistryChanges):
                      household_ids: Iterable[str] | None = None, **changes: Any) -> Staff:
         """Change a staff member's details; `grid_ids`, when given, replaces their grids, and
         `household_ids` the households a volunteer visits."""
-        allowed = {"name", "phone", "webhook_url", "notify_mqtt", "active", "role"}
+        allowed = {"name", "phone", "webhook_url", "notify_mqtt", "active", "role", "channels"}
         unknown = set(changes) - allowed
         if unknown:
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a staff member")
         if isinstance(changes.get("role"), Role):
             changes["role"] = changes["role"].value
-        self.staff(staff_id)
+        current = self.staff(staff_id)
+        _channel_changes(current, changes)
         with writing(self._engine) as db:
             if changes:
                 db.execute(update(staff).where(staff.c.id == staff_id).values(**changes))
@@ -190,6 +202,7 @@ class Registry(RegistryChanges):
         return self.staff(staff_id)
 
     def staff(self, staff_id: int) -> Staff:
+        """One staff member, retired or not."""
         found = self._staff_rows(staff.c.id == staff_id)
         if not found:
             raise NotFound("staff member", staff_id)
@@ -368,4 +381,18 @@ def _merge(current: Household, changes: dict[str, Any]) -> Household:
     if "tier" in values:
         values["tier"] = Tier(values["tier"])
     return dataclasses.replace(current, **values)
+
+
+def _channel_changes(current: Staff, changes: dict[str, Any]) -> None:
+    """A new list sets the old fields to match; a changed old field changes a list already set."""
+    if changes.get("channels") is not None:
+        listed: tuple[StaffChannel, ...] = tuple(changes["channels"])
+        changes.update(legacy_fields(listed))
+        changes["channels"] = [c.as_json() for c in listed]
+    elif "channels" in changes:
+        del changes["channels"]
+    elif current.channels is not None and ("webhook_url" in changes or "notify_mqtt" in changes):
+        updated = with_legacy(current.channels, webhook_url=changes.get("webhook_url", False),
+                              notify_mqtt=changes.get("notify_mqtt"))
+        changes["channels"] = [c.as_json() for c in updated]
 

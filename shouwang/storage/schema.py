@@ -41,6 +41,9 @@ staff = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("password_hash", String(300)),
     Column("created_at", Float, nullable=False),
+    # Their channels in order, a JSON list (shouwang.domain.channels); NULL: never set, so their
+    # webhook_url and notify_mqtt above are the list. Kept in step with those two when set.
+    Column("channels", JSON),
 )
 
 staff_grids = Table(
@@ -187,6 +190,8 @@ deliveries = Table(
     Column("next_attempt_at", Float, nullable=False),
     Column("delivered_at", Float),
     Column("last_error", Text),
+    # The rung this delivery tells (opened/escalated); when all of a rung's fail, the ladder moves on.
+    Column("level", Integer),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_deliveries_alert", deliveries.c.alert_id)
@@ -214,8 +219,12 @@ visits = Table(
     Column("at", Float, nullable=False),
     Column("note", Text),
     Column("recorded_at", Float, nullable=False),
+    Column("how", String(16)),  # "visit" (in person; also NULL, as before) or "call"
 )
 Index("ix_visits_household_at", visits.c.household_id, visits.c.at)
+# Each household's last visit in person from the index alone (calls left out): 0.16 s instead of
+# 2 s over 600,000 visits, for the five visits' round every minute.
+Index("ix_visits_household_how_at", visits.c.household_id, visits.c.how, visits.c.at)
 
 dead_letters = Table(
     "dead_letters",
@@ -312,3 +321,170 @@ sign_in_failures = Table(
     Column("blocked_until", Float, nullable=False),
 )
 Index("ix_sign_in_failures_last_at", sign_in_failures.c.last_at)
+
+# The weekly duty roster: who is duty leader on which weekday from which hour to which (local
+# time; an end not after the start runs past midnight: night duty).
+duty_roster = Table(
+    "duty_roster",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("weekday", Integer, nullable=False),
+    Column("start_h", Integer, nullable=False),
+    Column("end_h", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Leave: a staff member is off from–to; their deputy receives what they would.
+staff_leave = Table(
+    "staff_leave",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("deputy_id", Integer, ForeignKey("staff.id")),
+    Column("reason", Text),
+    Column("created_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("cancelled_at", Float),
+)
+Index("ix_staff_leave_ends", staff_leave.c.ends_at)
+
+# The next reminder owed to an open alert's current step; advanced in the same transaction as
+# the reminders it queues, so a restart neither repeats nor skips one.
+alert_reminders = Table(
+    "alert_reminders",
+    metadata,
+    Column("alert_id", Integer, ForeignKey("alerts.id"), primary_key=True),
+    Column("level", Integer, nullable=False),
+    Column("next_at", Float, nullable=False),
+    Column("sent", Integer, nullable=False, default=0),
+)
+Index("ix_alert_reminders_next", alert_reminders.c.next_at)
+
+# Maintenance windows: a hub or a whole grid is being worked on; what it covers stays silent.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hub_id", String(64)),
+    Column("grid_id", String(64), ForeignKey("grids.id")),
+    Column("starts_at", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("cancelled_at", Float),
+)
+Index("ix_maintenance_until", maintenance_windows.c.until)
+
+# A household's emergency contacts: relatives who agreed (consent recorded: who, when, recorded
+# by whom) to stand on its ladder at a step, reached on a channel kind at an address.
+family_contacts = Table(
+    "family_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("relation", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("address", String(1000), nullable=False),
+    Column("step", Integer),
+    Column("consent_by", String(200), nullable=False),
+    Column("consent_at", Float, nullable=False),
+    Column("recorded_by", Integer, ForeignKey("staff.id")),
+    Column("created_at", Float, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+Index("ix_family_contacts_household", family_contacts.c.household_id)
+
+# What a family contact is owed for an alert, retried like a staff delivery.
+family_deliveries = Table(
+    "family_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("contact_id", Integer, ForeignKey("family_contacts.id"), nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("last_error", Text),
+)
+Index("ix_family_deliveries_due", family_deliveries.c.status, family_deliveries.c.next_attempt_at)
+
+# Reminders and suggestions owed to one staff member on one channel that are not about an alert
+# (an overdue visit, a hotter colour to consider); stored before sending, retried like deliveries.
+# The unique key makes each one owed once: a visit overdue in its second period is a new `key`.
+care_notices = Table(
+    "care_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("key", String(100), nullable=False),
+    Column("body", JSON, nullable=False, default=dict),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Column("last_error", Text),
+)
+# `key` first: a round looks up which of its keys are owed already (see CareStore.owe).
+Index("ux_care_notices_once", care_notices.c.key, care_notices.c.kind, care_notices.c.household_id,
+      care_notices.c.staff_id, care_notices.c.channel, unique=True)
+Index("ix_care_notices_due", care_notices.c.status, care_notices.c.next_attempt_at)
+
+# A hotter colour suggested for a household; open until a person raises the colour or declines.
+tier_suggestions = Table(
+    "tier_suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("household_id", String(64), ForeignKey("households.id"), nullable=False),
+    Column("from_tier", Integer, nullable=False),
+    Column("to_tier", Integer, nullable=False),
+    Column("alert_ids", JSON, nullable=False, default=list),
+    Column("created_at", Float, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("decided_at", Float),
+    Column("decided_by", Integer, ForeignKey("staff.id")),
+    Column("reason", Text),
+)
+Index("ix_tier_suggestions_household", tier_suggestions.c.household_id, tier_suggestions.c.id)
+
+# A hub's device map: which device its bridges (Zigbee2MQTT, Tasmota, Shelly, wmbusmeters) name is
+# which sign of the home (issue 13).
+hub_devices = Table(
+    "hub_devices",
+    metadata,
+    Column("hub_id", String(64), ForeignKey("hubs.id"), primary_key=True),
+    Column("device", String(128), primary_key=True),
+    Column("bridge", String(16)),
+    Column("kind", String(16), nullable=False),
+    Column("sensor", String(48), nullable=False),
+    Column("fine_actions", String(400)),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+# Every bridged device a hub's bridges spoke of, mapped or not: when first and last heard, how
+# often, its battery and its availability (the installer's view, and `hubs devices --unmapped`).
+device_sightings = Table(
+    "device_sightings",
+    metadata,
+    Column("hub_id", String(64), primary_key=True),
+    Column("bridge", String(16), primary_key=True),
+    Column("device", String(128), primary_key=True),
+    Column("first_seen_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("battery", Float),
+    Column("online", Boolean),
+    Column("online_at", Float),
+)

@@ -10,13 +10,19 @@ from shouwang.storage.alert_query import AlertLister
 from shouwang.storage.alerts import AlertStore
 from shouwang.storage.audit import AuditTrail
 from shouwang.storage.audit_query import AuditQuery
+from shouwang.storage.care import CareRows, CareStore
 from shouwang.storage.consent import ConsentStore
+from shouwang.storage.cover import CoverStore
 from shouwang.storage.credentials import Credentials
 from shouwang.storage.database import connect
 from shouwang.storage.dead_letters import DeadLetterStore
+from shouwang.storage.devices import DeviceStore
 from shouwang.storage.elder_data import ElderData
+from shouwang.storage.family import FamilyStore
+from shouwang.storage.maintenance import MaintenanceStore
 from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
+from shouwang.storage.reminders import ReminderStore
 from shouwang.storage.rhythm import RhythmStore
 from shouwang.storage.sign_ins import SignInAttempts
 from shouwang.storage.silences import SilenceStore
@@ -44,6 +50,13 @@ class StateStore:
         self.audit_query = AuditQuery(engine)
         self.elder_data = ElderData(engine)
         self.sign_ins = SignInAttempts(engine)
+        self.cover = CoverStore(engine)
+        self.reminders = ReminderStore(engine)
+        self.family = FamilyStore(engine)
+        self.maintenance = MaintenanceStore(engine)
+        self.care = CareStore(engine)
+        self.care_rows = CareRows(engine)
+        self.devices = DeviceStore(engine)
 
     @classmethod
     def open(cls, url: str) -> StateStore:

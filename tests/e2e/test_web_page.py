@@ -27,9 +27,12 @@ import pytest
 
 from cli.bootstrap import ApiServer, System, build
 from cli.demo import register
+from dispatch.care_message import COLOUR_ZH
 from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.contract.topics import reading_topic
+from shouwang.domain.model import Tier
+from shouwang.domain.tier_advice import TierSuggestion
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
@@ -171,6 +174,7 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             # No outcome is chosen for the user, and nothing resolves before one is.
             expect(item.locator("select")).to_have_value("")
             expect(item.locator('button[data-action="resolve"]')).to_be_disabled()
+            expect(page.locator("#my-responses")).to_be_hidden()  # a leader's 369 are in the cockpit
             shoot(page, "dashboard.png", tmp_path)
             if axe:
                 assert violations(page, axe) == []
@@ -323,6 +327,12 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             phone.keyboard.press("Enter")
             expect(phone.locator("#cards .card").first).to_be_visible()
             expect(phone.locator("#cockpit-link")).to_be_hidden()  # the cockpit is the leaders'
+            # ...but a grid member sees the 369 figures of their own households on the dashboard.
+            expect(phone.locator("#my-responses-title")).to_have_text(
+                re.compile(r"我负责住户的 369 限时响应（\d{4}-\d{2}）"))
+            expect(phone.locator("#my-responses-line")).to_have_text(re.compile(r"本月 \d+ 条警报：3 小时内确认 "))
+            if axe:
+                assert violations(phone, axe) == []
             assert phone.evaluate("document.documentElement.scrollWidth") <= 390
             phone.locator("#cards .card").first.click()
             expect(phone.locator("#chart svg text").first).to_be_attached(timeout=10_000)
@@ -363,6 +373,10 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                                         actor=Actor("test"), now=now)
     # The red home's week as a learned detector would store it: its silence is weighed on its card.
     running.system.state.rhythm.save({RED_HOME: [1.5] * 168}, now=now)
+    # Genuine alerts piled up at a cooler home: dispatch suggested a hotter colour (a person decides).
+    cool = next(h for h in running.system.state.registry.households() if h.tier > Tier.ORANGE)
+    hotter = Tier(int(cool.tier) - 1)
+    running.system.state.care.suggest(TierSuggestion(cool.id, cool.tier, hotter, (1, 2, 3)), [], now=now)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -385,8 +399,13 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 expect(page.locator("#cards .card")).to_have_count(1)
                 page.get_by_label("只看未在监测的住户").uncheck()
                 expect(page.locator("#cards .card")).to_have_count(6)
+                expect(page.locator(f'#cards [data-household="{RED_HOME}"] .visit-overdue')).to_contain_text(
+                    "走访已逾期")
+                if size["width"] > 600:  # (the desk's turn decides it below)
+                    expect(page.locator(f'#cards [data-household="{cool.id}"] .suggestion')).to_have_text(
+                        f"建议调为{COLOUR_ZH[hotter]}（最近 3 次真实警报）")
                 page.locator("#cockpit-link").click()
-                table = page.locator(".cockpit-table")
+                table = page.locator("#cockpit-grids .cockpit-table")
                 expect(table).to_be_visible()
                 expect(table.locator("tbody tr")).to_have_count(3)  # two grids and the whole community
                 expect(table.locator("tr.total th")).to_have_text("全社区")
@@ -402,8 +421,26 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                     # One column: each figure on its own row with its label beside it.
                     cell = table.locator("tbody tr").first.locator("td").nth(1)
                     assert cell.evaluate("c => getComputedStyle(c).display") == "flex"
+                # 五色五访: each overdue visit with who claimed it; 369: two grids, five colours, all.
+                expect(page.locator(f'#cockpit-visits li:has(a[href="#/household/{RED_HOME}"])')).to_contain_text(
+                    "负责：")
+                responses = page.locator("#cockpit-responses table")
+                expect(responses.locator("tbody tr")).to_have_count(8)
+                expect(page.locator("#responses-title")).to_have_text(re.compile(r"369 限时响应（\d{4}-\d{2}）"))
                 shoot(page, name, tmp_path)
                 assert violations(page, axe) == []
+                if size["width"] > 600:
+                    page.goto(f"{running.url}/#/household/{cool.id}")
+                    reason = page.get_by_label("理由")
+                    expect(reason).to_be_visible()
+                    assert violations(page, axe) == []
+                    reason.fill("三次警报都需要上门")
+                    page.get_by_role("button", name=f"调为{COLOUR_ZH[hotter]}").click()
+                    expect(page.locator("#toast")).to_have_text("颜色已调整")
+                    expect(page.locator("#household-care-suggestion")).to_be_empty()
+                    assert running.system.state.registry.household(cool.id).tier is hotter
+                    page.goto(f"{running.url}/#/cockpit?show=visits_overdue")
+                    expect(page.locator("#cockpit-behind-title")).to_have_text("全社区 · 走访逾期")
                 page.locator("#cockpit-behind-list li a").first.click()
                 expect(page.locator("#household")).to_be_visible()
                 expect(page.locator("#timeline li").first).to_be_visible()

@@ -3,6 +3,7 @@ settings (so what they show holds for the shipped configuration), files in the t
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,25 +21,32 @@ QUEUE_SETTINGS = ("max_queued_messages", "max_queued_bytes", "max_inflight_messa
                   "persistent_client_expiration", "persistence", "autosave_interval")
 
 
-def broker_config(store: Path, port: int) -> str:
-    """deploy/'s queue and persistence settings; anonymous on 127.0.0.1 and the test's own files."""
+def broker_config(store: Path, port: int, auth: Path | None = None) -> str:
+    """deploy/'s queue and persistence settings on 127.0.0.1 and the test's own files: anonymous,
+    or with `auth`, the password file and ACL `shouwang hubs provision --all` wrote there."""
     kept = [line for line in DEPLOY_CONF.read_text().splitlines()
             if line.split(" ", 1)[0] in QUEUE_SETTINGS]
     assert {line.split(" ", 1)[0] for line in kept} == set(QUEUE_SETTINGS), (
         f"deploy/mosquitto.conf must set each of {QUEUE_SETTINGS}")
-    return "\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *kept,
+    access = ["allow_anonymous true"] if auth is None else [
+        "allow_anonymous false", f"password_file {auth / 'shouwang.passwd'}", f"acl_file {auth / 'shouwang.acl'}"]
+    if auth is not None and os.geteuid() == 0:
+        # Started as root, Mosquitto reads these files as user mosquitto, which may not enter the
+        # test's folder (0700); as anyone else it stays that user and reads its own files.
+        access.append("user root")
+    return "\n".join([f"listener {port} 127.0.0.1", *access, *kept,
                       f"persistence_location {store}/"]) + "\n"
 
 
 @contextmanager
-def private_mosquitto(folder: Path) -> Iterator[int]:
+def private_mosquitto(folder: Path, auth: Path | None = None) -> Iterator[int]:
     """Run one until the block ends; its port. Skips the test where Mosquitto is not installed."""
     if not MOSQUITTO.exists():
         pytest.skip(f"{MOSQUITTO} is absent (install the mosquitto package): this fault test needs its own")
     port = free_port()
     (folder / "store").mkdir(parents=True, exist_ok=True)
     conf = folder / "mosquitto.conf"
-    conf.write_text(broker_config(folder / "store", port))
+    conf.write_text(broker_config(folder / "store", port, auth))
     with (folder / "mosquitto.log").open("wb") as out:
         process = subprocess.Popen([str(MOSQUITTO), "-c", str(conf)], stdout=out, stderr=out)
     try:

@@ -17,7 +17,7 @@ from shouwang.domain.alerts import AlertKind, AlertState, Outcome
 from shouwang.domain.model import Grid, Household, Hub, Role, StoredReading, Tier, Visit
 from shouwang.domain.usual import expected_uses
 from shouwang.metrics import Metrics
-from shouwang.mqtt import MqttClient
+from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import MqttSettings, Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
@@ -199,3 +199,27 @@ def test_a_sign_of_life_is_saved_within_seconds_not_at_the_next_tick(
     finally:
         hub.stop()
         svc.stop()
+
+
+def test_a_help_press_opens_an_urgent_alert_at_once_which_only_staff_close(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    clock = StillClock(at(15, 8.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    pressed = clock.t - 30
+    message = Message(reading_topic("shouwang/v1", HUB, "button"), json.dumps({"ts": pressed, "value": 1}).encode(),
+                      1, False)
+    svc._handle([message])
+    alerts = [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP]
+    assert len(alerts) == 1 and alerts[0].severity.value == "urgent" and alerts[0].since == pressed
+    clock.t += 3600
+    heartbeat(svc, clock.t)
+    svc.tick(clock.t)  # the tick does not clear it: she asked, and only someone who went can close it
+    assert [a.id for a in state.alerts.unresolved() if a.kind is AlertKind.HELP] == [alerts[0].id]
+    staff = state.registry.add_staff(username="w", name="W", role=Role.GRID_MEMBER, grid_ids=["g-01"], now=clock.t)
+    state.alerts.resolve(alerts[0].id, staff=staff, outcome=Outcome.NEEDED_HELP, note=None, now=clock.t)
+    svc2 = service(tmp_path, state, readings, clock)  # a restart: the broker delivers the press again
+    svc2.warm_up()
+    svc2._handle([message])
+    assert [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP] == []

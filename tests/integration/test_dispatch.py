@@ -145,3 +145,25 @@ def test_alerts_reach_a_staff_member_on_their_mqtt_topic(
         state.close()
     body = json.loads(message.payload)
     assert (body["alert"]["kind"], body["to"]["staff_id"]) == ("water_running", member.id)
+
+
+def test_notifications_held_for_a_busy_receiver_go_as_its_slot_frees_not_at_the_next_round(
+    state: StateStore, receiver: WebhookReceiver,
+) -> None:
+    receiver.fail_first = 0
+    for i in range(2, 7):
+        state.registry.add_household(Household(f"hh-{i}", Tier.BLUE, "g-a"), now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    settings = DispatchSettings(poll_s=3600, in_flight_per_receiver=1)  # one at a time, no second round
+    service = Dispatcher(settings=settings, state=state, clock=clock, metrics=Metrics(),
+                         senders={Channel.WEBHOOK: webhooks})
+    try:
+        for i in range(1, 7):
+            state.alerts.open(Finding(f"hh-{i}", AlertKind.INACTIVITY, Severity.URGENT, START, "quiet"),
+                              now=clock.now())
+        service.run_once()
+        wait_for(lambda: len(receiver.to("member")) == 6, timeout_s=10, what="all six, one after another")
+    finally:
+        service.stop()
+        webhooks.close()

@@ -18,6 +18,7 @@ from shouwang.mqtt import MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
+from shouwang.storage.ports import ReadingStoreUnavailable
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
 from tests.support import wait_for
@@ -144,3 +145,70 @@ def test_while_the_store_is_slow_the_backlog_waits_at_the_broker_not_in_memory(
     finally:
         held.release.set()
         service.stop()
+
+
+class DownStore:
+    """A reading store that is unreachable while `down` is set, as InfluxDB restarting is."""
+
+    def __init__(self, inner: SqliteReadingStore) -> None:
+        self.inner = inner
+        self.down = threading.Event()
+        self.down.set()
+        self.refused = 0
+
+    def write(self, readings: Sequence[StoredReading]) -> int:
+        if self.down.is_set():
+            self.refused += 1
+            raise ReadingStoreUnavailable("connection refused")
+        return self.inner.write(readings)
+
+    def query(self, *, household_id: str, start: float, end: float,
+              sensor: str | None = None) -> list[StoredReading]:
+        return self.inner.query(household_id=household_id, start=start, end=end, sensor=sensor)
+
+    def close(self) -> None:
+        pass
+
+
+def test_while_the_reading_store_is_down_nothing_is_acknowledged_dead_lettered_or_lost(
+    mosquitto_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+) -> None:
+    now = time.time()
+    down = DownStore(readings)
+    first = gateway(mosquitto_mqtt, down, state, Metrics())
+    first.start()
+    try:
+        publish(mosquitto_mqtt, *({"ts": now - 100 + i, "value": i / 1000} for i in range(40)))
+        wait_for(lambda: down.refused >= 3, what="the gateway to keep trying the store")
+        assert readings.count() == 0 and state.dead_letters.count() == 0
+    finally:
+        started = time.monotonic()
+        first.stop()  # while the store is still down: nothing it holds was acknowledged
+    assert time.monotonic() - started < 5
+    down.down.clear()
+    second = gateway(mosquitto_mqtt, down, state, Metrics())  # the same client id and session
+    second.start()
+    try:
+        publish(mosquitto_mqtt, *({"ts": now - 50 + i, "value": 0.06 + i / 1000} for i in range(10)))
+        wait_for(lambda: readings.count() == 50, timeout_s=15,
+                 what="every reading, the held ones delivered again by the broker")
+    finally:
+        second.stop()
+    assert state.dead_letters.count() == 0
+
+
+def test_a_store_that_comes_back_gets_the_held_batch(
+    any_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+) -> None:
+    now = time.time()
+    down = DownStore(readings)
+    service = gateway(any_mqtt, down, state, Metrics())
+    service.start()
+    try:
+        publish(any_mqtt, *({"ts": now - 100 + i, "value": i / 1000} for i in range(20)))
+        wait_for(lambda: down.refused >= 2, what="the gateway to try the store")
+        down.down.clear()
+        wait_for(lambda: readings.count() == 20, timeout_s=10, what="the held readings")
+    finally:
+        service.stop()
+    assert state.dead_letters.count() == 0

@@ -71,3 +71,45 @@ def test_sqlite_says_how_many_readings_were_new(tmp_path: Path) -> None:
         assert sqlite.write([reading("hh", "gas", NOW, 3.0), reading("hh", "gas", NOW + 1, 3.0)]) == 1
     finally:
         sqlite.close()
+
+
+def test_an_influx_server_nobody_answers_for_is_unavailable_not_a_refusal() -> None:
+    """What makes the gateway hold its batch (back-pressure) instead of dead-lettering it."""
+    from shouwang.broker import free_port
+    from shouwang.storage.ports import ReadingStoreUnavailable
+    from shouwang.storage.readings_influx import InfluxReadingStore
+
+    influx = InfluxReadingStore(url=f"http://127.0.0.1:{free_port()}", token="t", org="o", bucket="b",
+                                timeout_ms=2000)
+    try:
+        with pytest.raises(ReadingStoreUnavailable, match="InfluxDB"):
+            influx.write([reading("hh-1", "water", NOW, 1.0)])
+    finally:
+        influx.close()
+
+
+@pytest.mark.influx
+def test_influx_setup_makes_the_buckets_and_the_task_and_can_run_again() -> None:
+    if not INFLUX_URL:
+        pytest.skip(INFLUX_SKIP)
+    from influxdb_client.client.influxdb_client import InfluxDBClient
+
+    from shouwang.storage.influx_flux import TASK_NAME, RetentionPlan
+    from shouwang.storage.readings_influx import set_up
+
+    token, org = os.environ["SHOUWANG_TEST_INFLUX_TOKEN"], os.environ.get("SHOUWANG_TEST_INFLUX_ORG", "shouwang")
+    suffix = uuid.uuid4().hex[:6]
+    plan = RetentionPlan(f"raw-{suffix}", 30, f"hourly-{suffix}", 0)
+    assert set_up(url=INFLUX_URL, token=token, org=org, plan=plan) == [
+        f"created bucket raw-{suffix}", f"created bucket hourly-{suffix}", f"created task {TASK_NAME}"
+    ] or set_up(url=INFLUX_URL, token=token, org=org, plan=plan)  # the task may exist from another run
+    again = set_up(url=INFLUX_URL, token=token, org=org, plan=RetentionPlan(f"raw-{suffix}", 60, f"hourly-{suffix}", 0))
+    assert again[:2] == [f"updated bucket raw-{suffix}", f"updated bucket hourly-{suffix}"]
+    with InfluxDBClient(url=INFLUX_URL, token=token, org=org) as client:
+        buckets = client.buckets_api()
+        raw = buckets.find_bucket_by_name(f"raw-{suffix}")
+        hourly = buckets.find_bucket_by_name(f"hourly-{suffix}")
+        assert raw.retention_rules[0].every_seconds == 60 * 86400
+        assert not hourly.retention_rules or hourly.retention_rules[0].every_seconds == 0
+        buckets.delete_bucket(raw)
+        buckets.delete_bucket(hourly)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from shouwang.domain.alerts import AlertKind, AlertState, Finding, Outcome, Severity
+from shouwang.domain.channels import StaffChannel
 from shouwang.domain.delivery import Channel, DeliveryEvent, DeliveryStatus
 from shouwang.domain.errors import AlertAlreadyResolved, Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, Role, Staff, Tier
@@ -205,3 +207,49 @@ def test_a_hub_id_no_topic_or_column_can_carry_is_refused_at_registration(state:
         with pytest.raises(InvalidInput, match="not valid"):
             state.registry.add_hub(Hub(bad, "hh-1"), now=NOW)
     state.registry.add_hub(Hub("h" * 64, "hh-1"), now=NOW)
+
+
+def test_a_rung_whose_every_delivery_failed_is_found_with_the_reasons(state: StateStore) -> None:
+    home(state, "hh-1", "g-a", Tier.RED)
+    home(state, "hh-2", "g-a", Tier.RED)
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    other = staff(state, "o", Role.GRID_MEMBER, "g-a")
+    alerts = [state.alerts.open(finding(h), now=NOW) for h in ("hh-1", "hh-2")]
+    for alert in alerts:
+        assert alert is not None
+        state.alerts.route(alert, recipients={0: [(member.id, Channel.WEBHOOK), (other.id, Channel.SMS)]},
+                           first_escalation_at=NOW + 300, now=NOW)
+    first, second = (state.alerts.deliveries(a.id) for a in alerts if a is not None)
+    state.alerts.mark_failed(first[0], error="HTTP 503", retry_at=None, now=NOW + 1)
+    for attempt in range(3):  # failing still, but retried: counts once it failed 3 times
+        state.alerts.mark_failed(dataclasses.replace(first[1], attempts=attempt), error="gateway 500",
+                                 retry_at=NOW + 10, now=NOW + 2)
+    state.alerts.mark_failed(second[0], error="HTTP 503", retry_at=None, now=NOW + 1)
+    assert state.alerts.unreachable_rungs(attempts=4) == []
+    ((alert, reason),) = state.alerts.unreachable_rungs(attempts=3)
+    assert alert.id == first[0].alert_id
+    assert reason == (f"every channel of rung 0 failed: staff {member.id} webhook: HTTP 503; "
+                      f"staff {other.id} sms: gateway 500")
+    escalated = state.alerts.escalate(alert, waits_s=(300.0, 900.0), now=NOW + 3, reason=reason)
+    assert escalated is not None and escalated.escalation_level == 1
+    assert state.alerts.unreachable_rungs(attempts=3) == []  # the new rung has nobody failed yet
+
+
+def test_staff_channels_are_kept_in_order_with_the_old_fields_in_step(state: StateStore) -> None:
+    listed = (StaffChannel(Channel.FEISHU, "https://open.feishu.cn/open-apis/bot/v2/hook/t", "s", "en"),
+              StaffChannel(Channel.WEBHOOK, "https://example.org/h"), StaffChannel(Channel.MQTT))
+    made = state.registry.add_staff(username="c", name="c", role=Role.DUTY_LEADER, channels=listed, now=NOW)
+    assert made.reached_by == listed and (made.webhook_url, made.notify_mqtt) == ("https://example.org/h", True)
+    moved = state.registry.update_staff(made.id, webhook_url="https://example.org/new", notify_mqtt=False)
+    assert [c.address for c in moved.reached_by] == [listed[0].address, "https://example.org/new"]
+    assert state.registry.update_staff(made.id, channels=()).reached_by == ()
+    old = staff(state, "old", Role.GRID_MEMBER, "g-a")
+    assert old.channels is None and old.reached_by == (StaffChannel(Channel.MQTT),)
+
+
+def test_a_households_rhythm_is_saved_replaced_and_read(state: StateStore) -> None:
+    home(state, "hh-1", "g-a")
+    home(state, "hh-2", "g-a")
+    state.rhythm.save({"hh-1": [0.5] * 168, "hh-2": [1.0] * 167}, now=NOW)  # a short one is skipped
+    state.rhythm.save({"hh-1": [0.25] * 168}, now=NOW + 60)
+    assert state.rhythm.of(["hh-1", "hh-2"]) == {"hh-1": [0.25] * 168}

@@ -15,7 +15,7 @@ from cli.main import main
 from shouwang.contract.topics import staff_topic
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import MqttSettings
-from tests.support import WebhookReceiver
+from tests.support import ServiceReceiver, WebhookReceiver
 
 pytestmark = pytest.mark.broker
 
@@ -78,3 +78,35 @@ def test_a_dead_receiver_and_an_unreachable_broker_are_reported_not_raised(
     assert code == 1
     assert re.search(r"^webhook  \S+: FAILED in \d+ ms: webhook \S+: ConnectError", out, re.M), out
     assert re.search(r"^mqtt     \S+: FAILED in \d+ ms: cannot reach the MQTT broker", out, re.M), out
+
+
+def test_it_reaches_every_kind_of_channel_and_never_shows_a_secret(
+    configured: MqttSettings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    robots = ServiceReceiver()
+    monkeypatch.setenv("SHOUWANG_DISPATCH__SMS_GATEWAY_URL", robots.url("sms"))
+    try:
+        assert main(["staff", "add", "wang", "--name", "王芳", "--role", "duty_leader", "--allow-http",
+                     "--channel", robots.url("wecom/cgi-bin/webhook/send").replace("http", "wecom:http", 1)
+                     + "?key=wk-secret-key",
+                     "--channel", robots.url("ding/robot/send").replace("http", "dingtalk:http", 1)
+                     + "?access_token=dt-secret-token#SECsecret0123456789",
+                     "--channel", robots.url("feishu/open-apis/bot/v2/hook/fs-secret-token")
+                     .replace("http", "feishu:http", 1) + "#secret=fsSecret42&lang=en",
+                     "--channel", "sms:+8613800000000"]) == 0
+        assert main(["staff", "list"]) == 0
+        listed = capsys.readouterr().out
+        code = main(["staff", "test-notify", "wang"])
+    finally:
+        robots.close()
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for kind in ("wecom", "dingtalk", "feishu", "sms"):
+        assert re.search(rf"^{kind:<8} \S+.*: ok in \d+ ms: HTTP 200", out, re.M), out
+    for secret in ("wk-secret-key", "dt-secret-token", "SECsecret0123456789", "fs-secret-token", "fsSecret42"):
+        assert secret not in out + listed
+    assert "told by wecom:" in listed or "wecom+dingtalk+feishu+sms" in listed
+    assert [len(robots.to(p)) for p in ("wecom/cgi-bin/webhook/send", "ding/robot/send",
+                                        "feishu/open-apis/bot/v2/hook/fs-secret-token", "sms")] == [1, 1, 1, 1]
+    ((query, _, ding),) = robots.to("ding/robot/send")
+    assert "sign" in query and "测试" in ding["text"]["content"]

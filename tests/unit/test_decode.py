@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from shouwang.contract.decode import MAX_BATCH, DecodeError, PayloadLimits, decode_presence, decode_readings, parse_ts
 from shouwang.contract.topics import ReadingTopic
-from shouwang.domain.model import SensorKind
+from shouwang.domain.model import FINE_PRESS, HELP_PRESS, SensorKind
 
 WATER = ReadingTopic("h-1", "water", SensorKind.WATER)
 POWER = ReadingTopic("h-1", "electricity", SensorKind.ELECTRICITY)
@@ -169,3 +169,25 @@ def test_nesting_is_counted_as_the_parser_would_see_it(document: object, limit: 
 
     payload = json.dumps(document, ensure_ascii=ascii_only).encode()
     assert _nests_deeper(payload, limit) == (_depth(document) > limit)
+
+
+MOTION = ReadingTopic("h-1", "motion", SensorKind.MOTION)
+BUTTON = ReadingTopic("h-1", "button", SensorKind.BUTTON)
+
+
+def test_motion_is_movement_seen_or_cleared_and_nothing_else() -> None:
+    good, bad = decode_readings(MOTION, b'[{"ts": 1, "value": 1}, {"ts": 2, "value": 0}, {"ts": 3, "value": 2}]')
+    assert [r.value for r in good] == [1.0, 0.0]
+    assert [r.kind for r in good] == [SensorKind.MOTION] * 2
+    assert len(bad) == 1 and "motion value must be 1" in bad[0].reason
+
+
+def test_a_button_press_is_help_or_fine_and_nothing_else() -> None:
+    good, bad = decode_readings(BUTTON, b'[{"ts": 1, "value": 1}, {"ts": 2, "value": 2}, {"ts": 3, "value": 0}]')
+    assert [r.value for r in good] == [HELP_PRESS, FINE_PRESS]
+    assert len(bad) == 1 and bad[0].category == "bad_value" and "(help)" in bad[0].reason
+
+
+def test_motion_and_buttons_are_not_registers() -> None:
+    assert not SensorKind.MOTION.is_register and not SensorKind.BUTTON.is_register
+    assert SensorKind.WATER.is_register and not SensorKind.DOOR.is_register

@@ -83,3 +83,27 @@ def test_a_short_metrics_token_is_refused() -> None:
     with pytest.raises(UnsafeSettings, match="SHOUWANG_API__METRICS_TOKEN"):
         Settings(api={"metrics_token": "short"})
     assert Settings(api={"metrics_token": "x" * 16}).api.metrics_token is not None
+
+
+def test_each_role_logs_in_with_its_own_account_and_client_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOUWANG_MQTT__URL", "mqtts://shared:pw@broker.example.org")
+    monkeypatch.setenv("SHOUWANG_MQTT__TLS_CA_FILE", "/etc/ssl/community-ca.pem")
+    monkeypatch.setenv("SHOUWANG_MQTT__GATEWAY__USERNAME", "gw")
+    monkeypatch.setenv("SHOUWANG_MQTT__GATEWAY__PASSWORD", "gw-pass")
+    monkeypatch.setenv("SHOUWANG_MQTT__GATEWAY__CLIENT_ID", "gateway-2")
+    monkeypatch.setenv("SHOUWANG_MQTT__DISPATCH__PASSWORD", "dp-pass")
+    mqtt = Settings().mqtt
+    gateway = mqtt.connection("gateway")
+    assert (gateway.username, gateway.password, gateway.client_id) == ("gw", "gw-pass", "gateway-2")
+    assert (gateway.host, gateway.port, gateway.tls) == ("broker.example.org", 8883, True)
+    assert str(gateway.ca_file) == "/etc/ssl/community-ca.pem"
+    dispatch = mqtt.connection("dispatch")
+    assert (dispatch.username, dispatch.password, dispatch.client_id) == (
+        "shouwang-dispatch", "dp-pass", "shouwang-dispatch")
+    detector = mqtt.connection("detector")  # nothing of its own: the url's login
+    assert (detector.username, detector.password) == ("shared", "pw")
+
+
+def test_a_client_certificate_needs_its_key() -> None:
+    with pytest.raises(ValueError, match="tls_key_file"):
+        Settings(mqtt={"url": "mqtts://b", "gateway": {"tls_cert_file": "/c.pem"}})

@@ -20,7 +20,9 @@ PUBLIC = {("GET", "/health"), ("GET", "/metrics"), ("POST", "/auth/login"), ("GE
           ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/favicon.ico"),
           ("GET", "/favicon.svg"),
           # one-time links: the signed token is the authority (tests/integration/api/test_ack_links.py)
-          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve")}
+          ("GET", "/ack/{token}"), ("POST", "/ack/{token}"), ("POST", "/ack/{token}/resolve"),
+          # a family contact's link (tests/integration/test_ladders.py)
+          ("GET", "/family/{token}"), ("POST", "/family/{token}/fine"), ("POST", "/family/{token}/unreached")}
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ CASES = [
     Case("GET", "/households/{household_id}/readings", "/households/h-west-red/readings", 404),
     Case("GET", "/households/{household_id}/activity", "/households/h-west-red/activity", 404),
     Case("GET", "/households/{household_id}/timeline", "/households/h-west-red/timeline", 404),
+    Case("GET", "/households/{household_id}/devices", "/households/h-west-red/devices", 404),
     Case("GET", "/households/{household_id}/visits", "/households/h-west-red/visits", 404),
     Case("POST", "/households/{household_id}/visits", "/households/h-west-red/visits", 404,
          {"note": "seen"}),
@@ -99,8 +102,21 @@ CASES = [
          csv="username,name,role\nx.y,某人,grid_member\n"),
     Case("GET", "/audit", "/audit", 403),
     Case("GET", "/cockpit", "/cockpit", 403),
+    Case("GET", "/cover", "/cover", 403),
+    Case("POST", "/cover/roster", "/cover/roster", 403, {"username": "member2", "weekday": "mon", "start_h": 8,
+                                                          "end_h": 18}),
+    Case("POST", "/cover/leave", "/cover/leave", 403, {"username": "member2", "starts_at": "2026-12-01T00:00:00Z",
+                                                        "ends_at": "2026-12-02T00:00:00Z"}),
     Case("GET", "/cockpit/{table}.csv", "/cockpit/grids.csv", 403),
     Case("GET", "/events", "/events", 200),
+    Case("GET", "/visits/overdue", "/visits/overdue", 200),
+    Case("GET", "/colour-suggestions", "/colour-suggestions", 200),
+    Case("POST", "/households/{household_id}/colour", "/households/h-west-red/colour", 404,
+         {"colour": "orange", "reason": "x"}),
+    Case("POST", "/households/{household_id}/colour-suggestion/decline",
+         "/households/h-west-red/colour-suggestion/decline", 404, {"reason": "x"}),
+    Case("GET", "/cockpit/responses", "/cockpit/responses", 200),
+    Case("GET", "/cockpit/responses.csv", "/cockpit/responses.csv", 200),
 ]
 BY_ROUTE = {(c.method, c.route): c for c in CASES}
 
@@ -165,7 +181,8 @@ def test_a_leader_reaches_what_the_grid_member_may_not(community: Community, cas
 
 @pytest.mark.parametrize("path", ["/households/h-east-red/readings",
                                   "/households/h-east-red/activity",
-                                  "/households/h-east-red/timeline", "/alerts",
+                                  "/households/h-east-red/timeline", "/households/h-east-red/devices",
+                                  "/alerts",
                                   "/alerts/{east_alert}", "/events"])
 def test_a_volunteer_cannot_see_readings_or_alerts(community: Community, path: str) -> None:
     url = path.format(east_alert=community.alerts["h-east-red"].id)

@@ -148,3 +148,47 @@ def test_staff_import_adds_and_updates(community: Community) -> None:
     assert response.json() == {"added": 1, "updated": 1, "hubs_added": 0, "grids_added": 0,
                                "consents_recorded": 0}
     assert community.state.registry.staff_by_username("member1").name == "改名"
+
+
+DING = "https://oapi.dingtalk.com/robot/send?access_token=dt0123456789"
+
+
+def test_channels_are_set_checked_and_shown_without_their_secrets(community: Community) -> None:
+    admin = community.auth("admin")
+    made = community.client.post("/staff", headers=admin, json={
+        "username": "zhou", "name": "周", "role": "duty_leader", "channels": [
+            {"kind": "dingtalk", "address": DING, "secret": "SECtopsecret0123"},
+            {"kind": "sms", "address": "+86 138 0000 0000", "lang": "en"}, {"kind": "mqtt"}]})
+    assert made.status_code == 201, made.text
+    shown = made.json()
+    assert [c["kind"] for c in shown["channels"]] == ["dingtalk", "sms", "mqtt"]
+    assert "SECtopsecret0123" not in made.text and "dt0123456789" not in made.text
+    assert shown["channels"][0]["secret"] == "SECt…" and shown["notify_mqtt"] is True
+    zhou = community.state.registry.staff(shown["id"])
+    assert zhou.reached_by[0].secret == "SECtopsecret0123" and zhou.reached_by[1].address == "+8613800000000"
+    # Changing the list without the secret keeps it for the same robot; a bad entry is refused.
+    kept = community.client.patch(f"/staff/{zhou.id}", headers=admin, json={"channels": [
+        {"kind": "sms", "address": "+8613800000000"}, {"kind": "dingtalk", "address": DING}]})
+    assert kept.status_code == 200, kept.text
+    assert [c.kind.value for c in community.state.registry.staff(zhou.id).reached_by] == ["sms", "dingtalk"]
+    assert community.state.registry.staff(zhou.id).reached_by[1].secret == "SECtopsecret0123"
+    assert community.state.registry.staff(zhou.id).notify_mqtt is False
+    for bad, says in (([{"kind": "wecom", "address": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}],
+                       "has no key="),
+                      ([{"kind": "sms", "address": "+8613800000000"}] * 2, "listed twice")):
+        refused = community.client.patch(f"/staff/{zhou.id}", headers=admin, json={"channels": bad})
+        assert refused.status_code == 422 and says in refused.json()["error"]["message"], refused.text
+    trail = [e for e in community.state.audit.for_entity("staff", zhou.id) if e.action == "staff_changed"]
+    assert trail[0].details["channels"] == ["sms", "dingtalk"] and "SECtop" not in str(trail)
+
+
+def test_staff_import_sets_channels_and_refuses_a_bad_one_by_line(community: Community) -> None:
+    headers = {**community.auth("admin"), "Content-Type": "text/csv"}
+    csv = (f"username,name,role,grids,phone,channels\nnew.two,新人,duty_leader,,1,{DING}#SECx1 sms:13900000000\n"
+           .replace(DING, "dingtalk:" + DING))
+    assert community.client.post("/imports/staff", content=csv, headers=headers).status_code == 200
+    listed = community.state.registry.staff_by_username("new.two").reached_by
+    assert [(c.kind.value, c.secret) for c in listed] == [("dingtalk", "SECx1"), ("sms", None)]
+    bad = "username,name,role,grids,phone,channels\nnew.three,新,duty_leader,,,fax:123\n"
+    refused = community.client.post("/imports/staff", content=bad, headers=headers)
+    assert refused.status_code == 422 and "line 2" in refused.json()["error"]["message"]

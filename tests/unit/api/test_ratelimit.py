@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,9 @@ from shouwang.storage.state import StateStore
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[StateStore]:
-    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+def state(any_state_url: str) -> Iterator[StateStore]:
+    """On SQLite and on PostgreSQL (their upserts and row locks are written apart)."""
+    store = StateStore.open(any_state_url)
     yield store
     store.close()
 

@@ -69,3 +69,22 @@ def test_any_json_for_a_mapped_device_gives_a_reading_a_rejection_or_nothing(
     assert not [r for r in result.rejections if r.category == "internal"], result.rejections
     if tail == "entrance":  # a door always answers: its state, or why not
         assert len(result.readings) + len(result.rejections) == 1
+
+
+def test_every_bridge_the_map_may_name_has_a_translator() -> None:
+    from gateway.bridges import TRANSLATORS
+    from shouwang.domain.devices import BRIDGES
+
+    assert tuple(TRANSLATORS) == BRIDGES
+
+
+def test_a_map_entry_refuses_an_unknown_bridge_and_fine_actions_on_anything_but_a_button() -> None:
+    import pytest
+
+    from shouwang.domain.devices import DeviceMap
+    from shouwang.domain.model import SensorKind
+
+    with pytest.raises(ValueError, match="bridge 'zwave'"):
+        DeviceMap("x", SensorKind.DOOR, bridge="zwave")
+    with pytest.raises(ValueError, match="only a button"):
+        DeviceMap("x", SensorKind.DOOR, fine_actions=frozenset({"single"}))

@@ -9,8 +9,8 @@ is published to `FRIENDLY_NAME/availability`
 from datetime import UTC
 
 from gateway.bridges import z2m
-from gateway.bridges.devices import DeviceMap, SignKind, Translation, device_map
-from shouwang.domain.model import SensorKind
+from gateway.bridges.devices import EVERY_ACTION, DeviceMap, SignKind, Translation, device_map
+from shouwang.domain.model import FINE_PRESS, HELP_PRESS, SensorKind
 
 NOW = 1_732_269_600.0
 DEVICES = device_map([
@@ -18,6 +18,8 @@ DEVICES = device_map([
     DeviceMap("balcony/door", SignKind.DOOR, "door.balcony"),
     DeviceMap("hall pir", SignKind.MOTION),
     DeviceMap("help", SignKind.BUTTON),
+    DeviceMap("fine", SignKind.BUTTON, "button.fine", frozenset({EVERY_ACTION})),
+    DeviceMap("both", SignKind.BUTTON, "button.both", frozenset({"single"})),
     DeviceMap("kettle plug", SignKind.ELECTRICITY),
     DeviceMap("tap", SignKind.WATER),
 ])
@@ -53,12 +55,13 @@ def test_last_seen_is_used_as_the_time_when_the_bridge_adds_it() -> None:
     assert iso.readings[0].ts == epoch.readings[0].ts == 1_732_240_800.0
 
 
-def test_occupancy_becomes_motion_which_the_contract_does_not_carry_yet() -> None:
+def test_occupancy_becomes_motion() -> None:
     # Human body movement sensor (RTCGQ01LM) publishes {"occupancy": true}:
     # https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html
     result = run("hall pir", b'{"occupancy":true,"battery":91,"illuminance":14,"linkquality":96}')
     assert [(r.kind, r.value) for r in result.readings] == [(SignKind.MOTION, 1.0)]
-    assert result.readings[0].to_reading() is None
+    reading = result.readings[0].to_reading()
+    assert reading is not None and (reading.kind, reading.value) == (SensorKind.MOTION, 1.0)
 
 
 def test_a_button_action_is_a_press_and_its_empty_action_or_battery_report_is_nothing() -> None:
@@ -69,6 +72,15 @@ def test_a_button_action_is_a_press_and_its_empty_action_or_battery_report_is_no
     for quiet in (b'{"action":"","battery":100}', b'{"battery":97,"voltage":3025,"linkquality":60}'):
         result = run("help", quiet)
         assert (result.readings, result.rejections) == ([], [])
+
+
+def test_a_press_asks_for_help_unless_the_map_says_its_action_means_i_am_fine() -> None:
+    # Aqara wireless mini switch (WXKG11LM) `action`: single, double, triple, quadruple, hold, release:
+    # https://www.zigbee2mqtt.io/devices/WXKG11LM.html
+    assert [r.value for r in run("help", b'{"action":"double"}').readings] == [HELP_PRESS]
+    assert [r.value for r in run("fine", b'{"action":"hold"}').readings] == [FINE_PRESS]
+    assert [r.value for r in run("both", b'{"action":"single"}').readings] == [FINE_PRESS]
+    assert [r.value for r in run("both", b'{"action":"hold"}').readings] == [HELP_PRESS]
 
 
 def test_a_metering_plug_gives_its_energy_register_and_power() -> None:

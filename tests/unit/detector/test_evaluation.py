@@ -126,3 +126,24 @@ def test_a_simulation_shorter_than_its_learning_days_is_refused_with_the_reason(
     assert code == 2
     err = capsys.readouterr().err
     assert "--days 10 ends within the 14 learning days" in err and "--days 21 or more" in err
+
+
+def test_events_files_are_replayed_as_one_community_unless_asked_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = []
+    for n in range(2):
+        rec = recording(days=9)
+        rec.home_id = f"flat-{n}"
+        write_events_csv(tmp_path / f"events-{n}.csv", rec)
+        files += ["--events", str(tmp_path / f"events-{n}.csv")]
+    common = ["--timezone", "Asia/Shanghai", "--inject", "1", "--tick-min", "30",
+              "--json", str(tmp_path / "out.json")]
+    assert main(["evaluate", *files, *common]) == 0
+    printed = capsys.readouterr().out
+    assert "2 home(s)" in printed
+    assert "Replayed as one community" in printed and "0 of 2 homes" in printed
+    assert main(["evaluate", *files, "--alone", *common]) == 0
+    assert "Each home replayed alone" in capsys.readouterr().out
+    same = ["--events", str(tmp_path / "events-0.csv")] * 2
+    assert main(["evaluate", *same, *common]) == 2
+    assert "the same home_id appears in two --events files" in capsys.readouterr().err

@@ -68,3 +68,17 @@ def test_a_hubs_first_door_opening_is_a_sign_of_life_but_a_first_closed_report_i
     assert door(home, r, at(0, 8.5), 0.0) == []  # a heartbeat
     assert door(home, r, at(0, 9.0), 1.0) == [SignKind.DOOR]
     assert door(home, r, at(0, 9.1), 0.0) == [SignKind.DOOR]
+
+
+def event(home: HomeState, r: SignReader, sensor: str, ts: float, value: float) -> list[SignKind]:
+    return [s.kind for s in r.read(home, StoredReading("h-1", "hub", sensor, ts, value))]
+
+
+def test_movement_and_every_button_press_are_signs_of_life_but_motion_clearing_is_not() -> None:
+    r, home = reader(), HomeState("h-1")
+    assert event(home, r, "motion", at(0, 8.0), 1.0) == [SignKind.MOTION]
+    assert event(home, r, "motion", at(0, 8.05), 0.0) == []
+    assert event(home, r, "motion.hall", at(0, 9.0), 1.0) == [SignKind.MOTION]
+    assert event(home, r, "button", at(0, 10.0), 2.0) == [SignKind.ACTIVITY]  # "I am fine"
+    assert event(home, r, "button", at(0, 11.0), 1.0) == [SignKind.ACTIVITY]  # help: alive, and asking
+    assert home.last_sign_at == at(0, 11.0)

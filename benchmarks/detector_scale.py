@@ -1,0 +1,137 @@
+"""The learned detector at city scale: a tick and the size of its state, for 100,000 and 1,000,000
+households, on one core. Prints figures; asserts nothing.
+
+    python -m benchmarks.detector_scale                       # 100,000 and 1,000,000
+    python -m benchmarks.detector_scale --households 100000 --ticks 5
+
+The households are those of `benchmarks/bench_detector_tick.py` (four weeks of synthetic learned
+rhythm each, one hub each, buildings of 40); the table is sized for them up front
+(`HouseholdTable.reserve`). The process is pinned to one CPU. State counts the
+household table's columns (per household present, and as allocated: the table grows by
+doubling), the hub table, and the Python strings and dicts that name rows; the resident set
+growth is printed beside it as a check.
+
+Goal (issue 11): a million-household tick in at most 1 s on one core, with at most 1 GB of state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import statistics
+import sys
+import time
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from benchmarks.bench_detector_tick import NOW, contexts
+from detector.learned import LearnedDetector
+from detector.limits import apply_prior
+from detector.rhythm import DEFAULT_DAY_PRIOR, cumulative, shrunk_rates
+from shouwang.settings import DetectorSettings
+
+MB = 1024 * 1024
+CHUNK = 65_536
+
+
+def learned_state(detector: LearnedDetector, rng: np.random.Generator) -> None:
+    """As bench_detector_tick's, in chunks, so a million households need no temporaries of their size."""
+    t, s = detector.table, detector.settings.learned
+    for first in range(0, len(t), CHUNK):
+        rows = slice(first, min(first + CHUNK, len(t)))
+        n = rows.stop - rows.start
+        scale = rng.gamma(4.0, 0.25, size=(n, 1))
+        t.counts[rows] = rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale).astype(np.float32)
+        t.exposure[rows] = 4.0
+        t.cum[rows] = cumulative(shrunk_rates(t.counts[rows], t.exposure[rows], DEFAULT_DAY_PRIOR,
+                                              day_strength=s.day_prior_days, week_strength=s.week_prior_days,
+                                              jitter_h=s.jitter_min / 60.0))
+        t.learned_days[rows] = 28
+        t.threshold_own[rows] = rng.uniform(3, 8, size=(n, t.threshold_own.shape[1]))
+        t.wake_own_h[rows] = rng.uniform(7, 9, size=n)
+        t.last_sign[rows] = NOW - rng.exponential(1800.0, size=n)
+        t.last_water[rows] = t.last_sign[rows] - rng.exponential(3600.0, size=n)
+        t.heard_at[rows] = NOW - rng.uniform(0, 600, size=n)
+        t.first_heard[rows] = NOW - 60 * 86400
+        apply_prior(t, np.arange(rows.start, rows.stop), s, detector.population, ceiling_s=detector.ceiling_s)
+    detector.hubs.heard_at[:] = t.heard_at[detector.hubs.household]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MB
+
+
+def python_bytes(ids: list[str], index: dict[str, int]) -> int:
+    """The row names: the list, its strings, and the dict from name to row."""
+    return sys.getsizeof(ids) + sum(sys.getsizeof(s) for s in ids) + sys.getsizeof(index)
+
+
+def state_bytes(detector: LearnedDetector) -> dict[str, float]:
+    t, hubs = detector.table, detector.hubs
+    n = len(t)
+    present = sum(int(t.view(name).nbytes) for name, _ in t.columns())
+    allocated = sum(int(getattr(t, name).nbytes) for name, _ in t.columns())
+    hub_arrays = sum(int(a.nbytes) for a in (hubs.household, hubs.limit_s, hubs.heard_at, hubs.registered))
+    names = python_bytes(t.ids, t._index) + python_bytes(hubs.ids, hubs.index)
+    return {"columns": present, "allocated": allocated, "hubs": hub_arrays, "names": names,
+            "total": allocated + hub_arrays + names, "per_household": (allocated + hub_arrays + names) / n}
+
+
+def largest_columns(detector: LearnedDetector, k: int = 6) -> str:
+    t = detector.table
+    sizes = sorted(((int(getattr(t, name)[:1].nbytes), name) for name, _ in t.columns()), reverse=True)
+    return ", ".join(f"{name} {size:,} B" for size, name in sizes[:k])
+
+
+def run(households: int, ticks: int) -> None:
+    rng = np.random.default_rng(7)
+    ctx = contexts(households)
+    gc.collect()
+    before = rss_mb()
+    detector = LearnedDetector(DetectorSettings(), ZoneInfo("Asia/Shanghai"))
+    detector.table.reserve(households)
+    started = time.perf_counter()
+    detector.assess(NOW, {}, ctx)
+    first_s = time.perf_counter() - started
+    learned_state(detector, rng)
+    gc.collect()
+    grown = rss_mb() - before
+    times = []
+    findings = 0
+    for k in range(ticks):
+        started = time.perf_counter()
+        findings = len(detector.assess(NOW + 60.0 * (k + 1), {}, ctx))
+        times.append(time.perf_counter() - started)
+    size = state_bytes(detector)
+    print(f"households {households:>9,}   first tick (registers them) {first_s:7.2f} s")
+    print(f"  steady tick, median of {ticks}: {statistics.median(times) * 1000:8.1f} ms "
+          f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}; {findings:,} findings)")
+    print(f"  state {size['total'] / MB:8,.0f} MB = {size['per_household']:,.0f} B/household: columns "
+          f"{size['columns'] / households:,.0f} B/household present ({size['allocated'] / MB:,.0f} MB allocated, "
+          f"capacity {detector.table.capacity:,}), hub table {size['hubs'] / MB:,.0f} MB, "
+          f"row names {size['names'] / MB:,.0f} MB")
+    print(f"  resident set grew {grown:,.0f} MB while the detector was built and filled")
+    print(f"  largest columns per household: {largest_columns(detector)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--households", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--ticks", type=int, default=5)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    print(f"one core (CPU {sorted(os.sched_getaffinity(0))}), numpy {np.__version__}")
+    for n in args.households:
+        run(n, args.ticks)
+        gc.collect()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident set {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

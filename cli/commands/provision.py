@@ -1,0 +1,104 @@
+"""`shouwang hubs provision`: MQTT logins for hubs and Shouwang's roles, in Mosquitto's files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cli import mosquitto
+from cli.commands.common import load_settings
+from shouwang.domain.errors import InvalidInput
+from shouwang.settings import ROLES, Settings
+from shouwang.storage.state import StateStore
+
+
+def add_parser(hubs: Any) -> None:
+    p = hubs.add_parser(
+        "provision", help="issue MQTT logins: a hub's, or (--all) every hub's and every role's",
+        description="Issue a hub its MQTT password (printed once) and write its entry in Mosquitto's "
+        "password file and its lines in the ACL (it may publish only under its own id). With --all: "
+        "the files for the whole community, the roles (gateway, detector, dispatch, simulator) "
+        "included. Then reload Mosquitto (SIGHUP) to apply them.")
+    p.add_argument("hub_id", nargs="?", help="the hub (registered with `shouwang hubs add`)")
+    p.add_argument("--all", action="store_true", help="every registered hub and every role")
+    p.add_argument("--rotate", action="store_true",
+                   help="with --all: new passwords for hubs that already have one")
+    p.add_argument("--mosquitto-dir", type=Path, default=Path("mosquitto"),
+                   help=f"where {mosquitto.PASSWD_FILE} and {mosquitto.ACL_FILE} are kept (default ./mosquitto)")
+    p.set_defaults(handler=provision)
+
+
+def provision(args: argparse.Namespace) -> int:
+    if bool(args.all) == bool(args.hub_id):
+        raise InvalidInput("name one hub (`shouwang hubs provision h-0042`) or give --all")
+    settings = load_settings(args)
+    state = StateStore.open(settings.storage.state_database_url())
+    try:
+        registered = sorted(hub.id for hub in state.registry.hubs())
+    finally:
+        state.close()
+    folder: Path = args.mosquitto_dir
+    passwd = mosquitto.read_passwd(folder / mosquitto.PASSWD_FILE)
+    services = service_usernames(settings)
+    issued: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    if args.all:
+        service_names = set(services.values())
+        passwd = {name: hashed for name, hashed in passwd.items()  # a retired hub may no longer connect
+                  if name in service_names or name in registered}
+        roles = _services(settings, services, passwd)
+        for hub_id in registered:
+            if hub_id not in passwd or args.rotate:
+                issued[hub_id] = _issue(hub_id, passwd)
+    else:
+        if args.hub_id not in registered:
+            raise InvalidInput(f"hub {args.hub_id} is not registered; register it with "
+                           f"`shouwang hubs add {args.hub_id} --household ...`")
+        issued[args.hub_id] = _issue(args.hub_id, passwd)
+    hubs = [name for name in passwd if name in registered]
+    mosquitto.write_private(folder / mosquitto.PASSWD_FILE, mosquitto.passwd_text(passwd))
+    acl = mosquitto.acl_text(settings.mqtt.topic_prefix, hubs=hubs, services=services)
+    mosquitto.write_private(folder / mosquitto.ACL_FILE, acl)
+    _say(issued, roles, services, folder)
+    return 0
+
+
+def service_usernames(settings: Settings) -> dict[str, str]:
+    """Each role's broker username: the configured one, or shouwang-<role>."""
+    return {role: settings.mqtt.role(role).username or mosquitto.DEFAULT_USERNAMES[role] for role in ROLES}
+
+
+def _services(settings: Settings, services: dict[str, str], passwd: dict[str, str]) -> dict[str, str]:
+    """Hash each role's configured password; a role without one keeps its entry or gets a new one."""
+    issued = {}
+    for role, username in services.items():
+        configured = settings.mqtt.role(role).password
+        if configured is not None:
+            password = configured.get_secret_value()
+            if not mosquitto.verify(password, passwd.get(username, "")):
+                passwd[username] = mosquitto.password_hash(password)
+        elif username not in passwd:
+            issued[role] = _issue(username, passwd)
+    return issued
+
+
+def _issue(username: str, passwd: dict[str, str]) -> str:
+    password = mosquitto.new_password()
+    passwd[username] = mosquitto.password_hash(password)
+    return password
+
+
+def _say(hubs: dict[str, str], roles: dict[str, str], services: dict[str, str], folder: Path) -> None:
+    if hubs:
+        print("# hub passwords, shown once: put each in its hub's MQTT settings (username = hub id)")
+        print("hub_id,password")
+        for hub_id, password in sorted(hubs.items()):
+            print(f"{hub_id},{password}")
+    if roles:
+        print("# role logins, shown once: put them in the roles' environment (e.g. .env)")
+        for role, password in roles.items():
+            print(f"SHOUWANG_MQTT__{role.upper()}__USERNAME={services[role]}")
+            print(f"SHOUWANG_MQTT__{role.upper()}__PASSWORD={password}")
+    print(f"# wrote {folder / mosquitto.PASSWD_FILE} and {folder / mosquitto.ACL_FILE}; reload Mosquitto "
+          "to apply them (kill -HUP its pid, or `docker compose kill -s HUP mosquitto`)")

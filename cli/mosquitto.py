@@ -1,0 +1,94 @@
+"""Mosquitto's password file and ACL for a community: every hub and every Shouwang role its own login.
+
+The password file holds `username:$7$<iterations>$<salt>$<hash>` lines, PBKDF2-HMAC-SHA512 with a
+12-byte salt and a 64-byte key, both base64 with padding: what `mosquitto_passwd` 2.0 writes and
+Mosquitto 2.0 checks (a test connects to a real Mosquitto with a password made here). The ACL
+gives each hub write access to its own topics only and each role exactly what it needs, so the
+broker refuses a hub that publishes under another hub's id.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+ITERATIONS = 101
+"""mosquitto_passwd 2.0's default; a hub's login is checked at every connect."""
+SALT_BYTES = 12
+PASSWD_FILE = "shouwang.passwd"
+ACL_FILE = "shouwang.acl"
+DEFAULT_USERNAMES = {"gateway": "shouwang-gateway", "detector": "shouwang-detector",
+                     "dispatch": "shouwang-dispatch", "simulator": "shouwang-simulator"}
+
+
+def password_hash(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
+    """`$7$...`: Mosquitto's PBKDF2-SHA512 password hash."""
+    salt = salt if salt is not None else os.urandom(SALT_BYTES)
+    key = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
+
+
+def verify(password: str, hashed: str) -> bool:
+    """Whether `password` matches a `$7$` hash (as Mosquitto would decide)."""
+    try:
+        _, kind, iterations, salt, key = hashed.split("$")
+        if kind != "7":
+            return False
+        expected = base64.b64decode(key)
+        got = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), base64.b64decode(salt), int(iterations))
+    except ValueError:
+        return False
+    return hmac.compare_digest(got, expected)
+
+
+def new_password() -> str:
+    """Random, 32 characters of the URL-safe alphabet (192 bits): typed into a hub's setup once."""
+    return secrets.token_urlsafe(24)
+
+
+def read_passwd(path: Path) -> dict[str, str]:
+    """username → hash, from a password file (absent: empty)."""
+    if not path.is_file():
+        return {}
+    entries = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#") and ":" in line:
+            username, hashed = line.split(":", 1)
+            entries[username] = hashed
+    return entries
+
+
+def passwd_text(entries: Mapping[str, str]) -> str:
+    return "".join(f"{username}:{hashed}\n" for username, hashed in sorted(entries.items()))
+
+
+def acl_text(prefix: str, *, hubs: Iterable[str], services: Mapping[str, str]) -> str:
+    """The ACL: `services` maps a role to its username; each hub may write only under its own id."""
+    lines = [f"# Made by `shouwang hubs provision --all`; {prefix} is the topic prefix.", "",
+             "# Shouwang's own roles, each with only what it needs."]
+    rights = {"gateway": [f"topic read {prefix}/hubs/#"],
+              "detector": [f"topic read {prefix}/hubs/#"],
+              "dispatch": [f"topic write {prefix}/staff/+/alerts"],
+              "simulator": [f"topic write {prefix}/hubs/#"]}
+    for role, username in services.items():
+        lines += [f"user {username}", *rights[role], ""]
+    lines += ["# Each hub (its username is its hub id) may publish only under its own id."]
+    for hub_id in sorted(hubs):
+        lines += [f"user {hub_id}", f"topic write {prefix}/hubs/{hub_id}/#"]
+    lines += ["", "# Each staff member's phone app (its username is the staff id) reads only its own alerts.",
+              f"pattern read {prefix}/staff/%u/alerts", ""]
+    return "\n".join(lines)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write atomically, readable only by its owner (Mosquitto's user must own it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o600)
+    os.replace(tmp, path)

@@ -1,0 +1,100 @@
+"""Dense homes: where a person's movements give many signs an hour, silences are judged by hours.
+
+The rhythm counts *episodes* (signs closer than five minutes are one use), so a home whose
+motion sensors fire every few minutes all day shows about as many episodes an hour as a home
+with a water meter, and its silences are judged no sooner. Yet in such a home a silence at home
+says much more: a person moving about is seen within minutes, and the long quiet spells at home
+are few and known (the afternoon on the sofa, a nap). On the recorded homes with motion sensors
+the longest quiet spell at home in the day was under 2 hours on every one of 28 days (Kasteren
+A) and under 4 hours on 21 (Ordóñez B), while the rhythm's thresholds took 3-7 hours to fire.
+
+So a *dense* home (its median day gives at least `dense_motion_per_h` motion signs an hour
+between its first and last sign; motion: the `motion` and `activity` kinds) also gets a **quiet
+limit** for each hour of the day: the calibrated quantile (`detector.calibration`: an exponential
+tail above the median, never below the longest seen) of each day's longest quiet spell at home
+starting within an hour of it, fitted as outings are (on the days that had such a spell, the
+budget scaled by how often they did), with the day silences' share of the false-alert budget
+divided among `DAYTIME_HOURS`. Spells are counted in hours up to the household's night window
+(from 1½ h before its usual bedtime to its usual getting-up), where the quiet limit does not
+judge; outings, nights and silences past the safety limit are not counted. A silence at home in
+the day alerts at whichever comes first, the rhythm's threshold or the quiet limit of the hour it
+began. A door followed by silence is not a silence at home: it is "probably out", judged by the
+outing limit, as before. A home that is not dense, or that has less than a week of history, has
+no quiet limit (NaN): nothing changes for it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from detector import calibration as cal
+from detector import nights
+from detector.table import DAY_FEATURES, HouseholdTable
+from shouwang.settings import LearnedSettings
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+Rows = npt.NDArray[np.intp]
+
+FIRST, LAST, MOTION = (DAY_FEATURES.index(f) for f in ("first_sign_h", "last_sign_h", "activity"))
+MIN_WAKING_H = 4.0
+"""A day whose first and last signs are closer than this tells nothing about density."""
+WINDOW_H = 1
+"""A limit for silences starting at hour h is calibrated on the spells starting within an hour
+of it (a household does the same things at slightly different times each day)."""
+DAYTIME_HOURS = 14
+"""The day silences' budget is shared among this many hours a silence may start in."""
+MIN_DAYS = 7
+"""Days of history before a quiet limit: its tail needs them (with four days, a limit of 1.2 h
+fired on Kasteren A's first Saturday morning)."""
+
+
+def motion_per_hour(t: HouseholdTable, i: int) -> float:
+    """The household's median number of motion signs per hour of its day (0 when unknown)."""
+    days = t.ring_features[i][t.ring_day[i] >= 0].astype(np.float64)
+    waking = days[:, LAST] - days[:, FIRST]
+    usable = np.isfinite(waking) & (waking >= MIN_WAKING_H)
+    if not usable.any():
+        return 0.0
+    return float(np.median(days[usable, MOTION] / waking[usable]))
+
+
+def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> None:
+    """The household's quiet limits (hours, by the hour a silence starts), or NaN if it is not
+    dense; `p_day` is the day silences' share of the budget (a probability per day)."""
+    valid = t.ring_day[i] >= 0
+    t.quiet_spell_limit_h[i] = np.nan
+    if int(valid.sum()) < MIN_DAYS or motion_per_hour(t, i) < s.dense_motion_per_h:
+        return
+    spells = np.nan_to_num(t.ring_spell_h[i][valid].astype(np.float64))
+    near = np.max([np.roll(spells, k, axis=1) for k in range(-WINDOW_H, WINDOW_H + 1)], axis=0)
+    p_hour = p_day / DAYTIME_HOURS
+    days = near.shape[0]
+    for hour in range(24):
+        seen = near[:, hour][near[:, hour] > 0]  # days with a spell then: as outings are fitted
+        limit = (cal.own_threshold(seen, p_hour * days / seen.size, method=s.tail)
+                 if seen.size >= cal.MIN_DAYS_TO_FIT  # else too few to fit: every day's maximum
+                 else cal.own_threshold(near[:, hour], p_hour, method=s.tail))
+        if math.isfinite(limit):
+            t.quiet_spell_limit_h[i, hour] = max(limit, s.min_silence_min / 60.0)
+
+
+def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) -> float:
+    """The hours of a quiet spell at home (local hours) before the household's night window
+    opened (the quiet limit judges no further: in its evening and night a household is quiet)."""
+    evening = day_start_h + 12.0 + float(nights.from_noon(bed_h)) - nights.EVENING_BEFORE_BED_H
+    return max(min(end_h, evening) - start_h, 0.0) if math.isfinite(evening) else end_h - start_h
+
+
+def overdue(t: HouseholdTable, rows: Rows, start_h: Floats, now_h: Floats) -> Bools:
+    """Whether each silence at home has outlasted its household's quiet limit for the hour it
+    began, between its usual getting-up and its night window (False where there is none)."""
+    hour = np.mod(start_h, 24.0).astype(np.intp)
+    limit_h = t.quiet_spell_limit_h[rows, hour].astype(np.float64)
+    bed, wake = t.bed_h[rows], t.wake_h[rows]
+    day = ~nights.in_night_window(start_h, bed, wake) & ~nights.in_night_window(now_h, bed, wake)
+    with np.errstate(invalid="ignore"):
+        return np.asarray((now_h - start_h >= limit_h) & day, dtype=np.bool_)

@@ -1,0 +1,38 @@
+"""The elder's help button: a press is an urgent alert at once, not a judgement at the next tick.
+
+A help alert never clears itself (the elder asked; only staff who went can close it), and a press
+already answered by an alert is not raised again when its message comes a second time (a broker's
+redelivery after a restart, a hub's backlog).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from detector.explain import clock_time
+from shouwang.domain.alerts import AlertKind, Finding, Severity
+from shouwang.domain.model import HELP_PRESS, SensorKind, StoredReading
+
+
+def is_help_press(reading: StoredReading) -> bool:
+    return reading.kind is SensorKind.BUTTON and reading.value == HELP_PRESS
+
+
+def help_finding(reading: StoredReading, tz: ZoneInfo, now: float) -> Finding:
+    """The urgent finding for one help press, said in English and Chinese."""
+    at = clock_time(reading.ts, tz, now=now)
+    return Finding(
+        reading.household_id, AlertKind.HELP, Severity.URGENT, reading.ts,
+        f"the help button was pressed at {at}; go or call at once",
+        {"sensor": reading.sensor, "hub_id": reading.hub_id, "pressed_at": reading.ts},
+        explanation_zh=f"{at}按下了求助按钮，请立即上门或致电",
+    )
+
+
+def presses_to_raise(presses: list[StoredReading], last_raised: dict[str, float]) -> list[StoredReading]:
+    """The earliest new help press per household: newer than the last help alert's press there."""
+    first: dict[str, StoredReading] = {}
+    for press in sorted(presses, key=lambda r: r.ts):
+        if press.ts > last_raised.get(press.household_id, float("-inf")):
+            first.setdefault(press.household_id, press)
+    return list(first.values())

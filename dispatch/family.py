@@ -1,0 +1,148 @@
+"""Calling a household's family: a short message with a one-time link whose answer ("reached her,
+she is fine") can resolve the alert. Reached at a generic target (a channel kind and an address),
+today the webhook an SMS gateway or a family app listens on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+import httpx
+
+from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, Undeliverable, sign
+from shouwang.clock import Clock
+from shouwang.domain import ack_links
+from shouwang.domain.alerts import Alert
+from shouwang.domain.cover import FamilyContact
+from shouwang.domain.delivery import backoff_s
+from shouwang.domain.errors import NotFound
+from shouwang.domain.model import Household
+from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
+from shouwang.settings import DispatchSettings
+from shouwang.storage.family import FamilyDelivery
+from shouwang.storage.state import StateStore
+
+log = logging.getLogger(__name__)
+
+WHAT = {"inactivity": "家里很久没有动静", "no_water": "很久没有用水", "hub_offline": "家里的设备离线了",
+        "water_running": "水一直在流", "gas_running": "燃气一直开着", "unusual_day": "今天和平常不太一样",
+        "help": "按下了求助按钮"}
+
+
+class Poster(Protocol):
+    def post(self, channel: str, address: str, body: dict[str, Any]) -> None:
+        """Deliver `body` to `address` on `channel`, or raise DeliveryFailed / Undeliverable."""
+        ...
+
+
+class JsonPoster:
+    """A signed JSON POST, as staff webhooks are (an SMS gateway's webhook turns it into a text)."""
+
+    def __init__(self, *, timeout_s: float, connect_timeout_s: float, secret: str | None) -> None:
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+                                    follow_redirects=False)
+        self._secret = secret
+
+    def post(self, channel: str, address: str, body: dict[str, Any]) -> None:
+        if channel != "webhook":
+            raise Undeliverable(f"no sender for a family contact's {channel!r} yet")
+        try:
+            url = check_webhook_url(address, allow_http=True).url
+        except InvalidWebhook as exc:
+            raise Undeliverable(str(exc)) from None
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"User-Agent": "shouwang-dispatch", "Content-Type": "application/json"}
+        if self._secret is not None:
+            stamp = str(int(time.time()))
+            headers |= {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(self._secret, stamp, content)}
+        try:
+            response = self._client.post(url, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"webhook {url}: {type(exc).__name__}: {exc}") from None
+        if not response.is_success:
+            raise DeliveryFailed(f"webhook {url} answered {response.status_code}")
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def family_message(alert: Alert, household: Household, contact: FamilyContact, *,
+                   link: str | None) -> dict[str, Any]:
+    """What a relative is told: whose home, what is happening, what to do, and where to answer."""
+    who = household.alias or household.id
+    text = (f"【守望】{contact.name}您好：{who}（{household.address or ''}）{WHAT.get(alert.kind.value, '需要关注')}。"
+            "社区工作人员也已收到通知。请尽快打电话或上门看看")
+    text += f"，然后点这里告诉我们：{link}" if link else "。"
+    return {"event": "family_call", "text": text,
+            "to": {"contact_id": contact.id, "name": contact.name, "relation": contact.relation},
+            "household": {"id": household.id, "alias": household.alias, "address": household.address},
+            "alert": {"id": alert.id, "kind": alert.kind.value, "explanation_zh": alert.explanations["zh"]},
+            "answer_link": link}
+
+
+class FamilyNotifier:
+    """Sends what the family are owed, a couple at a time, retrying with backoff like staff's."""
+
+    def __init__(self, *, settings: DispatchSettings, state: StateStore, clock: Clock, poster: Poster,
+                 api_url: str | None, link_secret: str | None) -> None:
+        self._settings, self._state, self._clock = settings, state, clock
+        self._poster, self._api_url, self._secret = poster, api_url, link_secret
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="family")
+        self._lock = threading.Lock()
+        self._in_flight: set[int] = set()
+
+    def submit(self, now: float) -> None:
+        for delivery in self._state.family.due(now):
+            with self._lock:
+                if delivery.id in self._in_flight:
+                    continue
+                self._in_flight.add(delivery.id)
+            self._pool.submit(self._attempt, delivery)
+
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._in_flight
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _attempt(self, delivery: FamilyDelivery) -> None:
+        try:
+            error, permanent = self._send(delivery)
+            now = self._clock.now()
+            retry_at = None if error is None or permanent else now + self._clock.speed * backoff_s(
+                delivery.attempts + 1, initial_s=self._settings.retry_initial_s, max_s=self._settings.retry_max_s)
+            self._state.family.mark(delivery, error=error, retry_at=retry_at, now=now)
+        except Exception as exc:  # the state store failed: it stays pending and is sent again
+            log.error("dispatch.family_record_failed delivery=%s error=%r", delivery.id, exc)
+        finally:
+            with self._lock:
+                self._in_flight.discard(delivery.id)
+
+    def _send(self, delivery: FamilyDelivery) -> tuple[str | None, bool]:
+        try:
+            contact = self._state.family.get(delivery.contact_id)
+            alert = self._state.alerts.get(delivery.alert_id)
+            household = self._state.registry.household(alert.household_id)
+            if alert.is_resolved:
+                return "the alert was resolved before the family could be told", True
+            link = None
+            if self._secret is not None and self._api_url:
+                token = ack_links.make(self._secret, alert_id=alert.id, staff_id=contact.id,
+                                       now=self._clock.now(), ttl_s=self._settings.ack_link_ttl_h * 3600,
+                                       audience=ack_links.FAMILY)
+                link = f"{self._api_url.rstrip('/')}/family/{token}"
+            self._poster.post(contact.channel, contact.address, family_message(alert, household, contact,
+                                                                               link=link))
+        except (Undeliverable, NotFound) as exc:
+            return str(exc), True
+        except DeliveryFailed as exc:
+            return str(exc), False
+        except Exception as exc:  # one surprise fails this delivery, nobody else's
+            return f"{type(exc).__name__}: {exc}", False
+        return None, False

@@ -1,0 +1,80 @@
+"""`shouwang roster`, `staff leave`, `family`, `maintenance` and `dispatch explain` as an
+administrator uses them, against a real SQLite state store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+
+
+@pytest.fixture
+def community(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+    monkeypatch.setenv("SHOUWANG_STORAGE__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHOUWANG_TIMEZONE", "Asia/Shanghai")
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "grids", "add", "g-01", "东园网格")
+    for username, role in (("wang", "grid_member"), ("li", "grid_member"), ("zhao", "grid_head"),
+                           ("sun", "duty_leader"), ("zhou", "duty_leader")):
+        grid = ["--grid", "g-01"] if role != "duty_leader" else []
+        assert run(capsys, "staff", "add", username, "--name", username, "--role", role, *grid)[0] == 0
+    (tmp_path / "homes.csv").write_text("id,colour,grid,hub,alias\nhh-1,红,g-01,h-1,王秀英\n", encoding="utf-8")
+    assert run(capsys, "households", "import", "homes.csv")[0] == 0
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_roster_and_leave_change_who_explain_says_is_called(
+        community: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "roster", "add", "sun", "weekdays", "8-18")[0] == 0
+    code, out, _ = run(capsys, "roster", "add", "zhou", "daily", "18-8")
+    assert code == 0 and "zhou on duty from mon 18:00 to 08:00 the next day" in out
+    out = run(capsys, "roster", "list")[1]
+    assert "gap: the duty roster has nobody on duty sat 08:00–18:00, sun 08:00–18:00" in out
+    code, out, _ = run(capsys, "staff", "leave", "wang", "--from", "2026-12-01", "--to", "2026-12-03",
+                       "--deputy", "li", "--reason", "年假")
+    assert code == 0 and "li receives what they would" in out
+    night = run(capsys, "dispatch", "explain", "hh-1", "--at", "2026-12-02T03:00")[1]
+    assert "li li — deputy for wang (on leave); by mqtt" in night
+    assert "zhou zhou — duty leader on duty (roster)" in night and "sun sun" not in night
+    day = run(capsys, "dispatch", "explain", "hh-1", "--at", "2026-12-04T10:00")[1]  # Friday, wang is back
+    assert "wang wang — grid member" in day and "sun sun — duty leader on duty (roster)" in day
+    helped = run(capsys, "dispatch", "explain", "hh-1", "--kind", "help", "--at", "2026-12-04T10:00")[1]
+    assert "reminders: every 1 min" in helped
+    assert helped.splitlines()[2] == "step 0  at once: grid_member, caseworker, grid_head"
+
+
+def test_family_and_maintenance_are_recorded_and_shown(
+        community: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "family", "add", "hh-1", "--name", "王小红", "--relation", "女儿",
+                       "--webhook", "https://sms.example.org/send", "--consent-by", "王小红", "--step", "1")
+    assert code == 0 and "at step 1" in out
+    assert "family: 王小红 (女儿) — by webhook https://sms.example.org/send" in run(
+        capsys, "dispatch", "explain", "hh-1")[1]
+    code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
+                       "--webhook", "https://…", "--consent-by", "x")
+    assert code == 2 and "placeholder" in err
+    code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
+                       "--reason", "更换电表", "--by", "zhao")
+    assert code == 0 and "hub h-1 until 2099-01-01 18:00" in out
+    assert "by zhao: 更换电表" in run(capsys, "maintenance", "list")[1]
+    assert run(capsys, "maintenance", "end", "1", "--by", "zhao")[0] == 0
+    assert run(capsys, "maintenance", "list")[1].strip() == "no maintenance in force"
+    code, _, err = run(capsys, "maintenance", "add", "--hub", "h-404", "--until", "2099-01-01", "--reason", "x",
+                       "--by", "zhao")
+    assert code == 2 and "hub h-404 was not found" in err
+
+
+def test_a_bad_ladder_in_the_settings_file_is_named(community: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (community / "shouwang.toml").write_text('[dispatch.ladders.red]\nsteps = [{ who = ["neighbour"] }]\n',
+                                             encoding="utf-8")
+    code, _, err = run(capsys, "dispatch", "explain", "hh-1")
+    assert code == 2
+    assert "dispatch.ladders.red.steps.0.who: Value error, unknown recipient 'neighbour'" in err

@@ -1,0 +1,88 @@
+"""Detectors sharded by household (`shouwang detector --shard k/n`): each hears every hub but
+watches, and alerts for, only the households of its shard."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.bootstrap import make_detector
+from detector.service import DetectorService, snapshot_file
+from shouwang.contract.topics import reading_topic
+from shouwang.domain.alerts import AlertKind
+from shouwang.domain.model import Grid, Household, Hub, Tier
+from shouwang.domain.shards import Shard, shard_of
+from shouwang.metrics import Metrics
+from shouwang.mqtt import MqttClient
+from shouwang.settings import MqttSettings, Settings
+from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+from shouwang.storage.state import StateStore
+from tests.integration.test_detector_service import StillClock
+from tests.support import wait_for
+from tests.unit.detector.helpers import TZ, at
+
+pytestmark = pytest.mark.broker
+
+
+def households_one_per_shard() -> dict[int, str]:
+    """A household id for each of two shards."""
+    found: dict[int, str] = {}
+    n = 0
+    while len(found) < 2:
+        found.setdefault(shard_of(f"hh-{n}", 2), f"hh-{n}")
+        n += 1
+    return found
+
+
+def test_two_shards_split_the_households_and_each_alerts_only_for_its_own(
+    tmp_path: Path, sqlite_url: str, embedded_mqtt: MqttSettings,
+) -> None:
+    homes = households_one_per_shard()
+    t0 = at(15, 8.0)
+    state = StateStore.open(sqlite_url)
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    state.registry.add_grid(Grid("g-01", "east"))
+    for household_id in homes.values():
+        state.registry.add_household(Household(household_id, Tier.RED, "g-01"), now=t0)
+        state.registry.add_hub(Hub(f"h-{household_id}", household_id), now=t0)
+        state.consent.record(Consent(household_id, "elder", "self", sensing=True, share_with_family=False,
+                                     given_at=t0), actor=Actor("test"), now=t0)
+    settings = Settings(storage={"data_dir": tmp_path}, detector={"algorithm": "fixed"})
+    clock = StillClock(t0)
+    services = {k: DetectorService(mqtt=embedded_mqtt, settings=settings.detector, gateway=settings.gateway,
+                                   detector=make_detector(settings),
+                                   readings=readings, state=state, clock=clock, metrics=Metrics(),
+                                   tz=TZ, snapshot_dir=tmp_path, shard=Shard(k, 2))
+                for k in homes}
+    hub = MqttClient(embedded_mqtt, client_id=f"{embedded_mqtt.client_id_prefix}-hubs")
+    for service in services.values():
+        service.start()
+    hub.start()
+    try:
+        clock.t = t0 + 75 * 60
+        for household_id in homes.values():  # water drawn without a pause for 70 minutes, in each home
+            for minute in range(71):
+                hub.publish(reading_topic(embedded_mqtt.topic_prefix, f"h-{household_id}", "water"),
+                            json.dumps({"ts": t0 + 60 * minute, "value": 1.0 + 0.002 * minute}))
+        assert hub.drain()
+        for k, household_id in homes.items():
+            wait_for(lambda s=services[k], h=household_id: h in s.homes, what=f"shard {k} to hear {household_id}")
+        for service in services.values():
+            service.tick(clock.now())
+        assert {k: sorted(s.homes) for k, s in services.items()} == {k: [h] for k, h in homes.items()}
+        assert {s.client_id for s in services.values()} == {
+            f"{embedded_mqtt.client_id_prefix}-detector-{k}-of-2" for k in homes}
+        running = sorted(a.household_id for a in state.alerts.list() if a.kind is AlertKind.WATER_RUNNING)
+        # Each home's alert, once: only its own shard holds the home's state to find it from.
+        assert running == sorted(homes.values())
+    finally:
+        hub.stop()
+        for service in services.values():
+            service.stop()
+        readings.close()
+        state.close()
+    assert snapshot_file(Shard(1, 2)) != snapshot_file(Shard(2, 2))

@@ -1,0 +1,247 @@
+"""Ladders, rosters, reminders and family, delivered for real: webhooks to receivers served here,
+MQTT through a real broker, the state store a SQLite file, time on a fast clock."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.context import ApiContext
+from dispatch.channels import MqttSender, Sender, WebhookSender
+from dispatch.service import Dispatcher
+from shouwang.clock import FastClock
+from shouwang.contract.topics import staff_topic
+from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Severity
+from shouwang.domain.cover import DutySlot, FamilyContact, Leave
+from shouwang.domain.delivery import Channel
+from shouwang.domain.model import Grid, Household, Role, Staff, Tier
+from shouwang.metrics import Metrics
+from shouwang.mqtt import Message, MqttClient
+from shouwang.settings import DispatchSettings, MqttSettings, Settings
+from shouwang.storage.audit import Actor
+from shouwang.storage.readings_sqlite import SqliteReadingStore
+from shouwang.storage.state import StateStore
+from tests.support import WebhookReceiver, wait_for
+
+pytestmark = pytest.mark.broker
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI).timestamp()  # a Monday, 10:00
+SECRET = "this community's own secret, long enough"
+ADMIN = Actor("test")
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[StateStore]:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    yield store
+    store.close()
+
+
+def staff(state: StateStore, receiver: WebhookReceiver) -> dict[str, Staff]:
+    """Grid g-a: member wang, deputy li, head zhao; duty leaders sun (day) and zhou (night)."""
+    state.registry.add_grid(Grid("g-a", "A"))
+    people = {}
+    for username, role in (("wang", Role.GRID_MEMBER), ("li", Role.GRID_MEMBER), ("zhao", Role.GRID_HEAD),
+                           ("sun", Role.DUTY_LEADER), ("zhou", Role.DUTY_LEADER)):
+        grids = ["g-a"] if role in (Role.GRID_MEMBER, Role.GRID_HEAD) and username != "li" else []
+        people[username] = state.registry.add_staff(username=username, name=username, role=role, grid_ids=grids,
+                                                     webhook_url=receiver.url(username), notify_mqtt=False,
+                                                     now=START)
+    state.registry.add_household(Household("hh-1", Tier.GREEN, "g-a"), now=START)
+    return people
+
+
+def dispatcher(state: StateStore, clock: FastClock, senders: dict[Channel, Sender],
+               **settings: Any) -> Dispatcher:
+    values: dict[str, Any] = {"poll_s": 0.05, "retry_initial_s": 0.05, "retry_max_s": 0.2, **settings}
+    return Dispatcher(settings=DispatchSettings.model_validate(values), state=state, clock=clock,
+                      metrics=Metrics(), senders=senders, tz=SHANGHAI, link_secret=SECRET,
+                      api_url="http://shouwang.test")
+
+
+def open_alert(state: StateStore, clock: FastClock, kind: AlertKind = AlertKind.INACTIVITY) -> Alert:
+    alert = state.alerts.open(Finding("hh-1", kind, Severity.URGENT, clock.now() - 3600, "quiet"),
+                              now=clock.now())
+    assert alert is not None
+    return alert
+
+
+def events(receiver: WebhookReceiver, who: str) -> list[str]:
+    return [r["event"] for r in receiver.to(who)]
+
+
+def test_the_deputy_and_the_rostered_duty_leader_receive_what_the_absent_person_would(
+        state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
+    people = staff(state, receiver)
+    state.cover.add_leave(Leave(people["wang"].id, START - 86400, START + 86400, deputy_id=people["li"].id),
+                          actor=ADMIN, now=START)
+    state.cover.add_leave(Leave(people["zhao"].id, START - 86400, START + 86400), actor=ADMIN, now=START)
+    state.cover.add_slot(DutySlot(people["sun"].id, 0, 8, 18), actor=ADMIN, now=START)
+    state.cover.add_slot(DutySlot(people["zhou"].id, 0, 18, 8), actor=ADMIN, now=START)
+    clock = FastClock(START, 3000.0)  # the green ladder's two hours pass in under 3 seconds
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: receiver.to("li"), what="the deputy to be told")
+        # The grid head is on leave without a deputy: the duty leader on duty takes it.
+        wait_for(lambda: receiver.to("sun"), what="the rostered duty leader to stand in for the head")
+        wait_for(lambda: state.alerts.get(alert.id).escalation_level == 2, timeout_s=30,
+                 what="the ladder's top")
+        assert service.wait_idle(10)
+    finally:
+        service.stop()
+        webhooks.close()
+    assert (events(receiver, "wang"), events(receiver, "zhao")) == ([], [])  # the absent are left alone
+    assert events(receiver, "li") == ["opened"]
+    # The deputy, of no grid of this household, acknowledges through the link they were sent.
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
+                                              metrics=Metrics(), secret=SECRET)))
+    try:
+        link = receiver.to("li")[0]["ack_link"].removeprefix("http://shouwang.test")
+        assert client.post(link, headers=FORM).status_code == 200
+    finally:
+        client.close()
+        readings.close()
+    assert state.alerts.get(alert.id).acknowledged_by == people["li"].id
+    assert events(receiver, "sun")[0] == "escalated"
+    assert events(receiver, "zhou") == []  # on duty only from 18:00
+
+
+def test_reminders_repeat_until_acknowledged_and_a_restart_repeats_and_skips_none(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    people = staff(state, receiver)
+    clock = FastClock(START, 120.0)  # a reminder a minute: one every half second
+    ladders = {"green": {"steps": [{"who": ["grid_member"]}, {"after_min": 3, "who": ["grid_head"]}],
+                         "remind_every_min": 1}}
+    webhooks = WebhookSender(timeout_s=2)
+    alert = open_alert(state, clock)
+    first = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, ladders=ladders)
+    first.start()
+    try:
+        wait_for(lambda: events(receiver, "wang").count("reminder") >= 2, what="two reminders")
+    finally:
+        first.stop()  # a crash in the middle: the next dispatcher starts from the store alone
+    stopped_at = clock.now()
+    wait_for(lambda: clock.now() > stopped_at + 150, what="a couple of reminders' time to pass unsent")
+    second = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, ladders=ladders)
+    second.start()
+    try:
+        wait_for(lambda: events(receiver, "zhao").count("reminder") >= 1, timeout_s=30,
+                 what="the grid head's step, then its reminder")
+        state.alerts.acknowledge(alert.id, staff=people["zhao"], now=clock.now())
+        acknowledged = len(receiver.received)
+        time.sleep(1.0)  # two reminder intervals
+        assert second.wait_idle(10)
+    finally:
+        second.stop()
+        webhooks.close()
+    assert [r["event"] for r in receiver.received[acknowledged:]] in ([], ["acknowledged"])
+    trail = [e for e in state.audit.for_entity("alert", alert.id) if e.action in ("reminded", "escalated")]
+    steps = [(e.action, e.details["level"], e.details.get("reminder")) for e in trail]
+    member_reminders = [n for action, level, n in steps if action == "reminded" and level == 0]
+    head_reminders = [n for action, level, n in steps if action == "reminded" and level == 1]
+    # Each step counts its reminders from one, none twice, none skipped, across the restart.
+    assert member_reminders == list(range(1, len(member_reminders) + 1)) and len(member_reminders) >= 2
+    assert head_reminders == list(range(1, len(head_reminders) + 1))
+    assert [s[0] for s in steps].count("escalated") == 1
+    assert events(receiver, "wang").count("reminder") == len(member_reminders)
+    assert events(receiver, "zhao") == ["escalated", *["reminder"] * len(head_reminders)]
+    body = next(r for r in receiver.to("wang") if r["event"] == "reminder")
+    assert body["ack_link"].startswith("http://shouwang.test/ack/")  # a reminder asks someone to go
+
+
+def test_a_help_press_reaches_the_member_and_the_grid_head_within_seconds_and_reminds_every_minute(
+        state: StateStore, receiver: WebhookReceiver, any_mqtt: MqttSettings) -> None:
+    people = staff(state, receiver)
+    state.registry.update_staff(people["zhao"].id, notify_mqtt=True)
+    inbox: queue.Queue[Message] = queue.Queue()
+    phone = MqttClient(any_mqtt, client_id=f"{any_mqtt.client_id_prefix}-head-phone",
+                       subscriptions=[staff_topic(any_mqtt.topic_prefix, people["zhao"].id)], on_message=inbox.put)
+    publisher = MqttClient(any_mqtt, client_id=f"{any_mqtt.client_id_prefix}-dispatch")
+    phone.start()
+    publisher.start()
+    clock = FastClock(START, 30.0)  # a minute in two seconds
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks,
+                                        Channel.MQTT: MqttSender(publisher, prefix=any_mqtt.topic_prefix)})
+    service.start()
+    try:
+        pressed = time.monotonic()
+        alert = open_alert(state, clock, AlertKind.HELP)
+        service.wake()
+        wait_for(lambda: receiver.to("wang") and receiver.to("zhao"), timeout_s=5,
+                 what="the member and the grid head, at once")
+        first_mqtt = json.loads(inbox.get(timeout=5).payload)
+        reached_s = time.monotonic() - pressed
+        wait_for(lambda: "reminder" in events(receiver, "zhao"), timeout_s=10, what="a reminder a minute later")
+    finally:
+        service.stop()
+        webhooks.close()
+        phone.stop()
+        publisher.stop()
+    assert reached_s < 3.0
+    assert (first_mqtt["event"], first_mqtt["alert"]["kind"]) == ("opened", "help")
+    assert events(receiver, "wang")[0] == events(receiver, "zhao")[0] == "opened"
+    # The duty leader only after two unanswered minutes.
+    escalated = [e.at for e in state.audit.for_entity("alert", alert.id) if e.action == "escalated"]
+    assert all(at >= alert.opened_at + 120 for at in escalated)
+
+
+def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_the_alert(
+        state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
+    staff(state, receiver)
+    daughter = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
+                                              "王小红", START, step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        told = wait_for(lambda: receiver.to("daughter"), what="the daughter's message")[0]
+    finally:
+        service.stop()
+        webhooks.close()
+    assert "王小红您好" in told["text"] and told["answer_link"] in told["text"]
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
+                                              metrics=Metrics(), secret=SECRET)))
+    try:
+        path = told["answer_link"].removeprefix("http://shouwang.test")
+        shown = client.get(path)
+        assert shown.status_code == 200 and "联系上了" in shown.text
+        assert state.alerts.get(alert.id).state is AlertState.OPEN  # opening the link answers nothing
+        staff_link = path.replace("/family/", "/ack/")
+        assert client.post(staff_link, headers=FORM).status_code == 403  # a family link is no staff link
+        assert client.post(f"{path}/fine", headers=FORM).status_code == 200
+        assert client.post(f"{path}/fine", headers=FORM).status_code == 409  # once
+    finally:
+        client.close()
+        readings.close()
+    resolved = state.alerts.get(alert.id)
+    assert (resolved.state, resolved.outcome.value if resolved.outcome else None) == (AlertState.RESOLVED,
+                                                                                      "elder_fine")
+    entry = next(e for e in state.audit.for_entity("alert", alert.id) if e.action == "resolved")
+    assert entry.actor == "family: 王小红 (女儿)" and entry.details["family_contact_id"] == daughter.id
+    assert [d.status.value for d in state.family.deliveries(alert.id)] == ["delivered"]

@@ -1,0 +1,121 @@
+"""Dense homes: many motion signs an hour make a silence at home alarming sooner."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterator
+from functools import lru_cache
+
+import numpy as np
+
+from detector import density
+from detector.learned import LearnedDetector
+from detector.signs import HomeState, SignKind, SignOfLife, SignReader
+from shouwang.domain.alerts import AlertKind, Finding
+from shouwang.domain.model import StoredReading
+from shouwang.settings import DetectorSettings
+from tests.unit.detector.helpers import TZ, at, household, routine
+
+DAYS = 21
+ID = "h-1"
+
+
+def moving(days: int, seed: int) -> Iterator[SignOfLife]:
+    """`routine`'s uses, and a motion sensor seeing the elder every few minutes from getting
+    up to bed, but for a nap after lunch (13:30-14:45) and television in the evening."""
+    rng = np.random.default_rng(seed + 100)
+    signs = list(routine(ID, days, seed=seed))
+    for day in range(days):
+        hour = 6.6
+        while hour < 21.3:
+            if not (13.5 <= hour < 14.75 or 19.0 <= hour < 20.0):
+                signs.append(SignOfLife(ID, at(day, hour), SignKind.MOTION, "motion"))
+            hour += float(rng.uniform(0.02, 0.07))  # minutes apart: one long episode
+    yield from sorted(signs, key=lambda s: s.ts)
+
+
+@lru_cache(maxsize=2)
+def _trained(dense: bool) -> LearnedDetector:
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    detector.learn(moving(DAYS, seed=1) if dense else routine(ID, DAYS, seed=1))
+    return detector
+
+
+def trained(*, dense: bool) -> LearnedDetector:
+    """The same elder after three weeks, with or without a motion sensor (a fresh copy)."""
+    return copy.deepcopy(_trained(dense))
+
+
+def first_alert(detector: LearnedDetector, start: float, hours: float) -> tuple[float, Finding]:
+    ctx = household(ID)
+    for now in np.arange(start, start + hours * 3600 + 1, 600.0):
+        detector.observe(HomeState(ID), hub_id=ctx.hubs[0].id, at=float(now))
+        found = [f for f in detector.assess(float(now), {}, {ID: ctx})
+                 if f.kind is AlertKind.INACTIVITY]
+        if found:
+            return float(now), found[0]
+    raise AssertionError("no alert")
+
+
+def morning(detector: LearnedDetector, until: float, *, motion: bool) -> None:
+    for hour in (6.5, 6.6, 6.8, 7.5, 8.2, until):
+        detector.learn_one(SignOfLife(ID, at(DAYS, hour), SignKind.WATER, "water"))
+    if motion:
+        for hour in np.arange(6.6, until, 0.05):
+            detector.learn_one(SignOfLife(ID, at(DAYS, float(hour)), SignKind.MOTION, "motion"))
+
+
+def test_a_dense_home_gets_quiet_limits_a_sparse_one_does_not() -> None:
+    dense, sparse = trained(dense=True), trained(dense=False)
+    assert density.motion_per_hour(dense.table, 0) > 5
+    assert density.motion_per_hour(sparse.table, 0) == 0
+    assert np.isnan(sparse.table.quiet_spell_limit_h[0]).all()
+    limits = dense.table.quiet_spell_limit_h[0]
+    # the mornings' quiet spells are minutes long (the floor, an hour); 13:00-14:00 holds the nap
+    # (1 h 15 m): above it, with room that the predictive quantile leaves for three weeks' history
+    assert limits[9] == limits[10] == 1.0
+    assert 1.25 <= limits[13] < 4.0
+
+
+def test_a_dense_homes_silence_alerts_sooner_than_the_same_silence_in_a_sparse_home() -> None:
+    dense, sparse = trained(dense=True), trained(dense=False)
+    morning(dense, 9.0, motion=True)
+    morning(sparse, 9.0, motion=False)
+    dense_at, found = first_alert(dense, at(DAYS, 9.0), 13)
+    sparse_at, _ = first_alert(sparse, at(DAYS, 9.0), 8)
+    assert dense_at <= at(DAYS, 10.5) < sparse_at
+    assert found.details["limit"] == "day_rhythm"
+
+
+def test_a_door_followed_by_silence_holds_as_probably_out_in_a_dense_home() -> None:
+    dense = trained(dense=True)
+    morning(dense, 9.0, motion=True)
+    dense.learn_one(SignOfLife(ID, at(DAYS, 9.05), SignKind.DOOR, "door"))
+    when, found = first_alert(dense, at(DAYS, 9.0), 13)
+    limit = float(dense.table.quiet_spell_limit_h[0, 0])
+    assert when - at(DAYS, 9.05) > (limit + 0.25) * 3600  # not judged as a quiet spell at home
+    assert found.details["limit"] == "outing_limit"
+
+
+def test_the_quiet_limit_does_not_judge_the_evening_before_bed() -> None:
+    dense = trained(dense=True)
+    t = dense.table
+    rows = np.array([0, 0])
+    now_h = np.array([17.0, float(t.bed_h[0]) - 1.0])  # the afternoon; the evening before bed
+    assert density.overdue(t, rows, now_h - 8.0, now_h).tolist() == [True, False]
+    woke_early = np.array([float(t.wake_h[0]) - 1.5])  # up at dawn, back to sleep: a night
+    assert not density.overdue(t, rows[:1], woke_early, woke_early + 6.0)[0]
+    assert density.spell_hours(20.0, 23.5, 0.0, 22.0) == 0.5  # counted until 20:30
+    assert math.isclose(density.spell_hours(10.0, 11.5, 0.0, 22.0), 1.5)
+
+
+def test_a_motion_sensor_reporting_movement_is_a_sign_of_life() -> None:
+    s = DetectorSettings()
+    reader = SignReader(standby_w=s.standby_w, switch_step_w=s.switch_step_w,
+                        min_flow_m3_per_h=s.min_flow_m3_per_h, tz=TZ)
+    home = HomeState(ID)
+    moved = reader.read(home, StoredReading(ID, "hub-1", "motion.hall", at(0, 9.0), 1.0))
+    cleared = reader.read(home, StoredReading(ID, "hub-1", "motion.hall", at(0, 9.1), 0.0))
+    assert [s.kind for s in moved] == [SignKind.MOTION] and cleared == []
+    assert home.last_sign_at == at(0, 9.0)

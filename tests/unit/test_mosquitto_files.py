@@ -1,0 +1,44 @@
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cli import mosquitto
+
+MOSQUITTO_PASSWD = Path("/usr/bin/mosquitto_passwd")
+
+
+def test_a_hash_is_mosquittos_pbkdf2_sha512_format_and_verifies_only_its_password() -> None:
+    hashed = mosquitto.password_hash("s3cret", salt=b"0123456789ab")
+    kind, iterations, salt, key = hashed.split("$")[1:]
+    assert (kind, iterations, salt, len(key)) == ("7", "101", "MDEyMzQ1Njc4OWFi", 88)
+    assert mosquitto.verify("s3cret", hashed)
+    assert not mosquitto.verify("s3cret!", hashed)
+    assert not mosquitto.verify("s3cret", "$6$not$ours")
+
+
+def test_a_hash_written_by_mosquitto_passwd_verifies_here(tmp_path: Path) -> None:
+    if not MOSQUITTO_PASSWD.exists():
+        pytest.skip("mosquitto_passwd is not installed")
+    path = tmp_path / "passwd"
+    subprocess.run([str(MOSQUITTO_PASSWD), "-c", "-b", str(path), "h-0042", "their password"], check=True)
+    entries = mosquitto.read_passwd(path)
+    assert mosquitto.verify("their password", entries["h-0042"])
+    assert not mosquitto.verify("another", entries["h-0042"])
+
+
+def test_the_acl_lets_each_hub_write_only_under_its_own_id_and_each_role_only_its_part() -> None:
+    acl = mosquitto.acl_text("shouwang/v1", hubs=["h-2", "h-1"],
+                             services={"gateway": "gw", "dispatch": "dp"})
+    assert "\nuser gw\ntopic read shouwang/v1/hubs/#\n\n" in acl
+    assert "\nuser dp\ntopic write shouwang/v1/staff/+/alerts\n\n" in acl
+    assert acl.index("user h-1\ntopic write shouwang/v1/hubs/h-1/#") < acl.index("user h-2")
+    assert "topic write shouwang/v1/hubs/#" not in acl  # no simulator asked for: nobody writes all
+    assert acl.rstrip().endswith("pattern read shouwang/v1/staff/%u/alerts")
+
+
+def test_the_password_file_is_written_for_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "m" / "shouwang.passwd"
+    mosquitto.write_private(path, mosquitto.passwd_text({"b": "$7$x", "a": "$7$y"}))
+    assert path.read_text() == "a:$7$y\nb:$7$x\n"
+    assert path.stat().st_mode & 0o777 == 0o600
