@@ -288,6 +288,9 @@ def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz
     if alert.kind is AlertKind.INACTIVITY and home.last_sign_at:
         kind = SIGN_WORDS[home.last_sign_kind.value] if home.last_sign_kind else "activity"
         return f"life resumed at {clock_time(home.last_sign_at, tz, now=now)} ({kind})"
+    back = ctx.devices.back_at
+    if alert.kind is AlertKind.HUB_OFFLINE and "devices" in alert.details and back is not None:
+        return f"devices reachable again at {clock_time(back, tz, now=now)}"
     if alert.kind is AlertKind.HUB_OFFLINE and home.hub_last_seen_at:
         return f"hub heard again at {clock_time(home.hub_last_seen_at, tz, now=now)}"
     return "condition ended"
