@@ -138,7 +138,7 @@ def since_words(kinds: list[str], since: float, now: float, tz: ZoneInfo,
         en_why, zh_why = {
             "checked": (f"staff checked at {at}", f"工作人员{at}已查看"),
             "away": (f"back from a recorded absence at {at}", f"记录的外出于{at}结束"),
-            "resumed": (f"the hub was heard again at {at}", f"网关{at}恢复联系"),
+            "resumed": (f"the hub (or its devices) could be heard again at {at}", f"网关（或设备）{at}恢复联系"),
             "began": (f"monitoring began at {at}", f"{at}开始监测"),
         }[quiet.reason]
         if last is None:
