@@ -27,7 +27,6 @@ from tests.integration.test_detector_service import HOUSEHOLD, HUB, StillClock, 
 from tests.support import wait_for
 from tests.unit.detector.helpers import TZ, at
 
-pytestmark = pytest.mark.broker
 MAP = [DeviceMap("entrance", SensorKind.DOOR, bridge="z2m"), DeviceMap("hall pir", SensorKind.MOTION),
        DeviceMap("33225544", SensorKind.WATER, bridge="wmbus")]
 
@@ -51,6 +50,7 @@ def detector(tmp_path: Path, embedded_mqtt: MqttSettings,
     svc.stop()
 
 
+@pytest.mark.broker
 def test_zigbee2mqtt_offline_is_a_device_fault_named_not_the_elders_silence(
         detector: tuple[DetectorService, StillClock], embedded_mqtt: MqttSettings,
         stores: tuple[StateStore, SqliteReadingStore]) -> None:  # noqa: F811
@@ -99,3 +99,21 @@ def test_zigbee2mqtt_offline_is_a_device_fault_named_not_the_elders_silence(
         assert svc._contexts[HOUSEHOLD].devices.back_at == back  # the silence counts from here
     finally:
         box.stop()
+
+
+def test_a_restarted_detector_knows_from_the_stored_sightings_which_devices_went(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:  # noqa: F811
+    state, readings = stores
+    for entry in MAP:
+        state.devices.add(HUB, entry, actor=Actor("installer"), now=at(15, 8.0))
+    state.devices.record_presence(HUB, "z2m", "hall pir", online=True, at=at(15, 7.0))
+    state.devices.record_presence(HUB, "z2m", "bridge", online=False, at=at(15, 7.5))
+    settings = Settings(storage={"data_dir": tmp_path}, timezone="Asia/Shanghai")
+    svc = DetectorService(mqtt=settings.mqtt, settings=settings.detector, gateway=settings.gateway,
+                          detector=make_detector(settings), readings=readings, state=state,
+                          clock=StillClock(at(15, 8.0)), metrics=Metrics(), tz=TZ)
+    svc.warm_up()  # no broker: what the gateway stored is all it has
+    svc.tick(at(15, 8.0))
+    down = svc._contexts[HOUSEHOLD].devices.down
+    assert [(d.device, d.since) for d in down] == [("entrance", at(15, 7.5)), ("hall pir", at(15, 7.5))]
+    assert [a.kind for a in state.alerts.unresolved()] == [AlertKind.HUB_OFFLINE]
