@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from detector.availability import HomeDevices
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.model import Household, Hub
 
@@ -21,6 +22,8 @@ class Context:
     down: tuple[float, float] | None = None
     """When the detector itself was down (from its last save to its restart), if it was: a hub
     heard until then counts as heard at the restart (the outage was ours, not the hub's)."""
+    devices: HomeDevices = field(default_factory=HomeDevices)
+    """What the bridges say of the home's mapped devices: which are down (`detector.availability`)."""
 
     def counted_from(self, kind: AlertKind, since: float) -> float:
         return max(since, self.checked.get(kind, since))

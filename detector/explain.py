@@ -138,7 +138,7 @@ def since_words(kinds: list[str], since: float, now: float, tz: ZoneInfo,
         en_why, zh_why = {
             "checked": (f"staff checked at {at}", f"工作人员{at}已查看"),
             "away": (f"back from a recorded absence at {at}", f"记录的外出于{at}结束"),
-            "resumed": (f"the hub was heard again at {at}", f"网关{at}恢复联系"),
+            "resumed": (f"the hub (or its devices) could be heard again at {at}", f"网关（或设备）{at}恢复联系"),
             "began": (f"monitoring began at {at}", f"{at}开始监测"),
         }[quiet.reason]
         if last is None:
@@ -288,6 +288,9 @@ def cleared_reason(alert: Alert, home: HomeState | None, ctx: Context | None, tz
     if alert.kind is AlertKind.INACTIVITY and home.last_sign_at:
         kind = SIGN_WORDS[home.last_sign_kind.value] if home.last_sign_kind else "activity"
         return f"life resumed at {clock_time(home.last_sign_at, tz, now=now)} ({kind})"
+    back = ctx.devices.back_at
+    if alert.kind is AlertKind.HUB_OFFLINE and "devices" in alert.details and back is not None:
+        return f"devices reachable again at {clock_time(back, tz, now=now)}"
     if alert.kind is AlertKind.HUB_OFFLINE and home.hub_last_seen_at:
         return f"hub heard again at {clock_time(home.hub_last_seen_at, tz, now=now)}"
     return "condition ended"

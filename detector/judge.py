@@ -14,7 +14,8 @@ never before the absolute floor, and always at the safety limit: for a silence t
 the household's night window, its own (longer than its longest silences at home by a margin,
 within the community's bounds; `detector.limits`), for any other the fixed ceiling (12 hours). A silence
 that has alerted goes on alerting until it ends, whatever its kind becomes (a day silence that
-runs into the night). Homes marked away, blind (every hub silent) or retired are not judged.
+runs into the night). Homes marked away, blind (every hub silent or its devices
+unreachable) or retired are not judged; those with some devices unreachable, only at the ceiling.
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def silence_start(t: HouseholdTable, now: float) -> Floats:
 
 
 def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floor_s: float,
-             ceiling_s: float, parts_from_h: list[float]) -> Silences:
-    """Households whose silence alerts now among those `judged` (see module docstring)."""
+             ceiling_s: float, parts_from_h: list[float], ceiling_only: Bools | None = None) -> Silences:
+    """Households whose silence alerts now among those `judged` (see module docstring). Those
+    `ceiling_only` (some of their devices cannot be reached, so their rhythm counts signs that
+    cannot come) alert only at the fixed ceiling."""
     start = silence_start(t, now)
     elapsed = now - start
     rows = np.flatnonzero(judged & (elapsed >= floor_s))
@@ -102,6 +105,9 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     # a silence that began at the household's bedtime is held to its own nights; one that began
     # in its day (an evening fall, say), however long it runs, to the community's ceiling
     limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s), ceiling_s)
+    if ceiling_only is not None:
+        limit = np.where(ceiling_only[rows], ceiling_s, limit)
+        why[ceiling_only[rows]] = -1
     why[gone >= limit] = Why.CEILING
     held = (t.alert_since[rows] == s) & (why < 0)
     why[held] = t.alert_why[rows][held]

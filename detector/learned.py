@@ -55,6 +55,8 @@ class LearnedDetector:
         self.notes: dict[int, tuple[float, Finding]] = {}
         self._contexts: Mapping[str, Context] | None = None
         self._context_of: dict[int, Context] = {}
+        self._devices_down: list[int] = []
+        """Rows of the households some of whose bridged devices cannot be reached."""
         self.outages = outages.Outages(settings.learned, tz)
         self._clock = -math.inf
         """The latest clock time heard (`observe`, `assess`): when a sign arrives."""
@@ -157,14 +159,38 @@ class LearnedDetector:
         base = t.view("known") & t.view("active")
         silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"),
                                             t.view("checked")[:, 2], now)
-        blind = outages.blind_households(self.hubs, silent, n)
+        blind = outages.blind_households(self.hubs, silent | self._hubs_down(), n)
         findings = self.outages.findings(self.hubs, self.table, self._context_of, silent=silent,
                                          since=since, blind=blind, now=now)
+        findings += self._device_findings(blind, {f.household_id for f in findings}, now)
+        partial = np.zeros(n, dtype=bool)
+        partial[self._devices_down] = True
         judged = base & ~blind & ~(t.view("away_until") > now)
-        findings += self._silences(judged, now)
+        findings += self._silences(judged, now, ceiling_only=partial & ~blind)
         findings += self._no_water(judged, now)
         findings += flows.running(t, self.settings, judged=base & ~blind, now=now, tz=self.tz)
         findings += [note for row, (until, note) in self.notes.items() if base[row]]
+        return findings
+
+    def _hubs_down(self) -> outages.Bools:
+        """Hubs all of whose mapped devices cannot be reached: they give no sign, like silent ones."""
+        down = np.zeros(len(self.hubs.ids), dtype=bool)
+        for row in self._devices_down:
+            for hub_id in self._context_of[row].devices.hubs_down:
+                h = self.hubs.index.get(hub_id)
+                if h is not None:
+                    down[h] = True
+        return down
+
+    def _device_findings(self, blind: np.ndarray, reported: set[str], now: float) -> list[Finding]:
+        """A finding per household with unreachable devices (unless a silent hub's says it)."""
+        findings = []
+        for row in self._devices_down:
+            ctx = self._context_of[row]
+            if ctx.household.is_active and ctx.household.id not in reported:
+                finding = outages.device_finding(ctx, blind=bool(blind[row]), now=now, tz=self.tz)
+                if finding is not None:
+                    findings.append(finding)
         return findings
 
     def pool_population(self, now: float) -> Population:
@@ -205,6 +231,12 @@ class LearnedDetector:
             if c.checked:
                 t.checked[r] = [c.checked.get(kind, np.nan) for kind in CHECKED_KINDS]
         self._context_of = dict(zip(rows.tolist(), ctxs, strict=True))
+        self._devices_down = [int(r) for r, c in zip(rows, ctxs, strict=True) if c.devices.down]
+        back = [(int(r), c.devices.back_at) for r, c in zip(rows, ctxs, strict=True)
+                if c.devices.back_at is not None]
+        if back:  # a device came back: its silence is counted from then, as after a blind spell
+            at = np.array([r for r, _ in back], dtype=np.intp)
+            t.resumed_at[at] = np.fmax(t.resumed_at[at], [b for _, b in back])
 
     def _refresh_population(self, now: float) -> None:
         """Once a local day: the population's rhythm and limits become the prior for new homes.
@@ -261,12 +293,14 @@ class LearnedDetector:
         for row in [r for r, (until, _) in self.notes.items() if until <= now]:
             del self.notes[row]
 
-    def _silences(self, judged: np.ndarray, now: float) -> list[Finding]:
+    def _silences(self, judged: np.ndarray, now: float, *,
+                  ceiling_only: np.ndarray | None = None) -> list[Finding]:
         t = self.table
         found = judge.inactive(t, now, judged=judged, tz=self.tz,
                                floor_s=self.settings.learned.min_silence_min * 60,
                                ceiling_s=self.ceiling_s,
-                               parts_from_h=self.settings.learned.day_parts_from_h)
+                               parts_from_h=self.settings.learned.day_parts_from_h,
+                               ceiling_only=ceiling_only)
         t.alert_since[: len(t)] = np.nan
         t.alert_since[found.rows] = found.start
         t.alert_why[found.rows] = found.why

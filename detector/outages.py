@@ -107,6 +107,35 @@ def hub_finding(ctx: Context, hub_ids: list[str], since: float, *, blind: bool, 
     )
 
 
+def device_finding(ctx: Context, *, blind: bool, now: float, tz: ZoneInfo) -> Finding | None:
+    """The household's unreachable bridged devices, in words: a repair, or (a red or orange home
+    that can give no sign at all) a welfare check. None if every device is reachable."""
+    down = sorted(ctx.devices.down, key=lambda d: (d.since, d.hub_id, d.device))
+    if not down:
+        return None
+    welfare = blind and _is_welfare(ctx, now)
+    since = down[0].since
+    names = ", ".join(d.label for d in down)
+    at, gone, gone_zh = clock_time(since, tz, now=now), duration(now - since), duration_zh(now - since)
+    if welfare:
+        advice, advice_zh = ("we cannot see this home: please check on the elder",
+                             "我们看不到这户的情况：请上门查看老人")
+    elif blind:
+        advice, advice_zh = ("no device of this home can give a sign; arrange a repair",
+                             "这户没有任何设备能上报；请安排维修")
+    else:
+        advice, advice_zh = ("its other devices still report and the silence is judged from them; "
+                             "arrange a repair", "其他设备仍在上报，按其判断是否有动静；请安排维修")
+    text = f"device {names} unreachable since {at} ({gone}), its bridge says offline; {advice}"
+    text_zh = f"设备 {names} 自{at}起{gone_zh}无法连接（网桥报告离线）；{advice_zh}"
+    details = {"hub_id": down[0].hub_id, "hub_ids": sorted({d.hub_id for d in down}),
+               "devices": [{"hub_id": d.hub_id, "bridge": d.bridge, "device": d.device, "since": d.since}
+                           for d in down], "blind": blind}
+    return Finding(ctx.household.id, AlertKind.HUB_OFFLINE,
+                   Severity.URGENT if welfare else Severity.WARNING, since, text, details,
+                   explanation_zh=text_zh)
+
+
 def building_clusters(blind: list[tuple[Context, float]], *, window_s: float,
                       min_homes: int) -> list[list[tuple[Context, float]]]:
     """Groups of blind homes in one building that went quiet within `window_s` of each other."""

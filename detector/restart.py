@@ -83,6 +83,8 @@ def may_clear(alert: Alert, homes: Mapping[str, HomeState], ctx: Context | None,
     if alert.kind is AlertKind.NO_WATER:
         return (home is not None and home.last_water_at is not None
                 and home.last_water_at > alert.since)
+    if alert.kind is AlertKind.HUB_OFFLINE and "devices" in alert.details:
+        return not ctx.devices.down  # the bridges said the devices are back
     if alert.kind is AlertKind.HUB_OFFLINE:
         households = alert.details.get("households") or [alert.household_id]
         return _heard_after(homes, [str(h) for h in households], alert.since)

@@ -22,6 +22,7 @@ from detector.explain import (
     running_words,
     since_words,
 )
+from detector.outages import device_finding
 from detector.signs import HomeState, SignOfLife
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import SensorKind, Tier
@@ -40,6 +41,8 @@ def silence_start(last: float | None, home: HomeState | None, ctx: Context, now:
     away = ctx.household.away_until
     if away is not None and away < now:
         last = max(last, away)
+    if ctx.devices.back_at is not None:  # a device came back: counted from then
+        last = max(last, ctx.devices.back_at)
     return ctx.counted_from(kind, last)
 
 
@@ -56,7 +59,7 @@ def hub_offline(
         if ctx.down is not None and seen is not None and seen >= ctx.down[0] - limit:
             since = max(since, ctx.down[1])  # the detector was down, not the hub
         if now - since <= limit:
-            heard = True
+            heard = heard or hub.id not in ctx.devices.hubs_down  # its devices give no sign
             continue
         welfare = ctx.household.tier <= Tier.ORANGE
         text, text_zh = hub_words([hub.id], since, now, tz, welfare=welfare, blind=True,
@@ -120,6 +123,8 @@ class FixedRules:
     def assess_one(self, now: float, home: HomeState | None, ctx: Context) -> list[Finding]:
         s, tz = self._s, self._tz
         findings, heard = hub_offline(home, ctx, now, after_s=s.hub_offline_after_s, tz=tz)
+        device = device_finding(ctx, blind=not heard, now=now, tz=tz) if not findings else None
+        findings += [device] if device is not None else []
         findings += running(home, ctx, now, kind=SensorKind.WATER,
                             limit_s=s.water_run_max_min * 60, tz=tz)
         findings += running(home, ctx, now, kind=SensorKind.GAS, limit_s=s.gas_run_max_min * 60,

@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from detector import alerting, restart, snapshot
+from detector.availability import Availability
 from detector.base import Detector
 from detector.context import Context
 from detector.help import help_finding, is_help_press, presses_to_raise
@@ -34,6 +35,7 @@ from shouwang.contract.decode import decode_readings
 from shouwang.contract.validate import Limits, Validator
 from shouwang.domain.alerts import Alert, AlertKind, Finding
 from shouwang.domain.cover import MaintenanceWindow
+from shouwang.domain.devices import DeviceMap
 from shouwang.domain.model import Household, Reading, StoredReading
 from shouwang.domain.shards import Shard
 from shouwang.health import Health
@@ -86,6 +88,10 @@ class DetectorService:
         self._tz = tz
         self._bridges = BridgeReader(tz)
         self._maps_at = float("-inf")
+        self._maps: dict[str, list[DeviceMap]] = {}
+        self._availability = Availability()
+        self._devices_changed = False
+        """A bridge said a device went or came back since the contexts were made."""
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -166,6 +172,7 @@ class DetectorService:
         statuses = self._state.status.all()
         last_saved_at = max((st.updated_at for st in statuses.values()), default=None)
         self._down = None if last_saved_at is None else (last_saved_at, now)
+        self._remember_availability()
         self._refresh_contexts()
         self._contexts_at = now
         window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
@@ -192,6 +199,17 @@ class DetectorService:
             restart.resume_learned(self._detector, now, last_saved_at)
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
                  len(self._contexts), count, saved_at is not None, start)
+
+    def _remember_availability(self) -> None:
+        """What the gateway stored of each device's availability: a device that went while the
+        detector was down is down now (a persistent session gets no retained message again)."""
+        for s in self._state.devices.sightings():
+            self._availability.heard(s.hub_id, s.bridge, s.device)
+            if s.online is not None and s.online_at is not None:
+                self._availability.note(s.hub_id, s.bridge, s.device, online=s.online, at=s.online_at)
+
+    def _with_devices(self, ctx: Context) -> Context:
+        return replace(ctx, devices=self._availability.home((h.id for h in ctx.hubs), self._maps))
 
     def _remember_stored(self, statuses: dict[str, HouseholdStatus]) -> None:
         """Each household's last sign of life (and the rest remembered), whatever its age."""
@@ -272,11 +290,12 @@ class DetectorService:
             checked.setdefault(household_id, {})[kind] = at
         self._maintenance = self._state.maintenance.live(self._clock.now())
         self._contexts = {
-            h.id: Context(h, tuple(hubs_by_home.get(h.id, ())), self._watching_since(h.id, h),
-                          checked.get(h.id, {}), self._down)
+            h.id: self._with_devices(Context(h, tuple(hubs_by_home.get(h.id, ())),
+                                             self._watching_since(h.id, h), checked.get(h.id, {}), self._down))
             for h in registry.households()
             if hubs_by_home.get(h.id)
         }
+        self._devices_changed = False
 
     def _under_maintenance(self, finding: Finding, now: float) -> bool:
         """A hub-offline finding of a hub or grid under maintenance is expected, not alarming."""
@@ -332,8 +351,10 @@ class DetectorService:
         return messages
 
     def _reload_maps(self) -> None:
-        self._bridges.set_maps(self._state.devices.maps())
+        self._maps = self._state.devices.maps()
+        self._bridges.set_maps(self._maps)
         self._maps_at = time.monotonic()
+        self._devices_changed = True
 
     def _bridged(self, message: Message, registers: dict[tuple[str, str], float]) -> list[Reading] | None:
         """A bridge's readings, through the hub's device map (as the gateway reads them); None if
@@ -350,6 +371,11 @@ class DetectorService:
             return newest if newest is not None else self._validator.last_value(hub_id, sensor)
 
         readings, translation = self._bridges.read(topic, message.payload, now=at, last_value=last_value)
+        for heard in translation.heard:
+            self._availability.heard(topic.hub_id, topic.bridge, heard.device)
+        for p in translation.presence:
+            self._devices_changed |= self._availability.note(p.hub_id, p.bridge, p.device,
+                                                             online=p.online, at=p.ts)
         if translation.unmapped is not None and time.monotonic() - self._maps_at > 2.0:
             self._reload_maps()  # a device mapped a moment ago
             readings, _ = self._bridges.read(topic, message.payload, now=at, last_value=last_value)
@@ -404,6 +430,9 @@ class DetectorService:
         if closed_by_staff or now - self._contexts_at >= self._settings.registry_refresh_s:
             self._refresh_contexts()
             self._contexts_at = now
+        elif self._devices_changed:  # a new mapping of contexts: the detector syncs it once
+            self._contexts = {h: self._with_devices(ctx) for h, ctx in self._contexts.items()}
+            self._devices_changed = False
         self._read_visits()
         findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
         self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged,
