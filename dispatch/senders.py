@@ -22,10 +22,15 @@ def http_senders(d: DispatchSettings, *, secret: str | None) -> dict[Channel, Se
         Channel.WECOM: WeComSender(timeout_s=timeout, connect_timeout_s=connect),
         Channel.DINGTALK: DingTalkSender(timeout_s=timeout, connect_timeout_s=connect),
         Channel.FEISHU: FeishuSender(timeout_s=timeout, connect_timeout_s=connect),
-        Channel.SMS: SmsGatewaySender(url=d.sms_gateway_url, template=d.sms_template, timeout_s=timeout,
-                                      connect_timeout_s=connect, secret=secret,
-                                      code_field=d.sms_answer_code_field, ok_value=d.sms_answer_ok),
+        Channel.SMS: sms_sender(d, secret=secret),
     }
+
+
+def sms_sender(d: DispatchSettings, *, secret: str | None) -> SmsGatewaySender:
+    """The community's SMS gateway, as the settings describe it (staff and family are texted alike)."""
+    return SmsGatewaySender(url=d.sms_gateway_url, template=d.sms_template, timeout_s=d.webhook_timeout_s,
+                            connect_timeout_s=d.webhook_connect_timeout_s, secret=secret,
+                            code_field=d.sms_answer_code_field, ok_value=d.sms_answer_ok)
 
 
 def close(senders: Mapping[Channel, Sender]) -> None:

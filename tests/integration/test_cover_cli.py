@@ -61,6 +61,13 @@ def test_family_and_maintenance_are_recorded_and_shown(
     code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
                        "--webhook", "https://…", "--consent-by", "x")
     assert code == 2 and "placeholder" in err
+    code, out, err = run(capsys, "family", "add", "hh-1", "--name", "王小明", "--relation", "儿子",
+                         "--sms", "138-0013-8000", "--consent-by", "王小明", "--step", "0")
+    assert code == 0 and "sms 13800138000, at step 0" in out and "no SMS gateway is configured" in err
+    assert "family: 王小明 (儿子) — by sms 13800138000" in run(capsys, "dispatch", "explain", "hh-1")[1]
+    code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
+                       "--sms", "call me", "--consent-by", "x")
+    assert code == 2 and "is not a phone number" in err
     code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
                        "--reason", "更换电表", "--by", "zhao")
     assert code == 0 and "hub h-1 until 2099-01-01 18:00" in out
