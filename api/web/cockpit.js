@@ -52,7 +52,8 @@ async function openCockpit(query) {
   renderCockpitCare(visit).catch((e) => { if (e.message !== "401") toast(problem(e), { error: true }); });
   const cover = await api("/cover");
   if (visit !== app.visit) return;
-  $("cockpit-gaps-list").replaceChildren(...cover.gaps.map((gap) => el("li", { text: gap })));
+  const gaps = app.lang === "zh" ? cover.gaps_zh : cover.gaps;
+  $("cockpit-gaps-list").replaceChildren(...gaps.map((gap) => el("li", { text: gap })));
   $("cockpit-gaps").hidden = !cover.gaps.length;
   const params = new URLSearchParams(query || "");
   renderBehind(params.get("grid"), params.get("show"));

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import load_settings
-from dispatch import policy
+from cli.commands.common import gap_lines, load_settings
 from dispatch.explain import explain
+from dispatch.gaps import cover_gaps
 from dispatch.ladders import LadderPolicy
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.cover import WEEKDAYS, DutySlot, FamilyContact, Leave, hour_name
@@ -149,10 +149,10 @@ def roster_list(args: argparse.Namespace) -> int:
         print(f"{slot.id:>4}  {WEEKDAYS[slot.weekday]} {slot.start_h:02d}:00–{slot.end_h:02d}:00"
               f"{' (to the next day)' if slot.end_h <= slot.start_h else ''}  {names.get(slot.staff_id, '?')}")
     cover = state.cover.cover(tz, now=time.time())
-    gaps = policy.cover_gaps(LadderPolicy.of(settings.dispatch), state.registry.households(),
-                             state.registry.roster(), cover, now=time.time(), date=lambda ts: _date(ts, tz))
+    gaps = cover_gaps(LadderPolicy.of(settings.dispatch), state.registry.households(),
+                      state.registry.roster(), cover, now=time.time(), date=lambda ts: _date(ts, tz))
     for gap in gaps:
-        print(f"gap: {gap}")
+        print("\n".join(gap_lines(gap, "gap: ")))
     return 0
 
 

@@ -31,6 +31,7 @@ from dispatch.care_message import COLOUR_ZH
 from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.contract.topics import reading_topic
+from shouwang.domain.cover import Leave
 from shouwang.domain.model import Tier
 from shouwang.domain.tier_advice import TierSuggestion
 from shouwang.mqtt import MqttClient
@@ -412,6 +413,9 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
     cool = next(h for h in running.system.state.registry.households() if h.tier > Tier.ORANGE)
     hotter = Tier(int(cool.tier) - 1)
     running.system.state.care.suggest(TierSuggestion(cool.id, cool.tier, hotter, (1, 2, 3)), [], now=now)
+    # A grid member on leave with nobody standing in: a gap in cover, said in the reader's language.
+    member = running.system.state.registry.staff_by_username("wang.fang")
+    running.system.state.cover.add_leave(Leave(member.id, now, now + 30 * 86400), actor=Actor("test"), now=now)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -444,6 +448,13 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 expect(table).to_be_visible()
                 expect(table.locator("tbody tr")).to_have_count(3)  # two grids and the whole community
                 expect(table.locator("tr.total th")).to_have_text("全社区")
+                gaps = page.locator("#cockpit-gaps-list")
+                expect(gaps).to_contain_text(re.compile(r"wang\.fang 休假（.+）且没有代班人"))
+                if size["width"] > 600:
+                    page.locator("#lang").click()
+                    expect(gaps).to_contain_text(re.compile(r"wang\.fang is on leave .+ with no deputy"))
+                    page.locator("#lang").click()
+                    expect(gaps).to_contain_text("没有代班人")
                 # Nobody has visited the simulated homes, monitored for a week: the red ones are overdue.
                 overdue = table.locator("tr.total a[href*='show=visits_overdue']")
                 expect(overdue).to_be_visible()

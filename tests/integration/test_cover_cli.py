@@ -37,7 +37,10 @@ def test_the_roster_and_leave_change_who_explain_says_is_called(
     code, out, _ = run(capsys, "roster", "add", "zhou", "daily", "18-8")
     assert code == 0 and "zhou on duty from mon 18:00 to 08:00 the next day" in out
     out = run(capsys, "roster", "list")[1]
-    assert "gap: the duty roster has nobody on duty sat 08:00–18:00, sun 08:00–18:00" in out
+    # Chinese first, the English beneath it.
+    assert ("gap: 值班表在 周六 08:00–18:00、周日 08:00–18:00 无人值班：这些时段的升级会通知所有值班领导"
+            "（`shouwang roster add USER DAY FROM-TO`）\n"
+            "     the duty roster has nobody on duty sat 08:00–18:00, sun 08:00–18:00") in out
     code, out, _ = run(capsys, "staff", "leave", "wang", "--from", "2026-12-01", "--to", "2026-12-03",
                        "--deputy", "li", "--reason", "年假")
     assert code == 0 and "li receives what they would" in out
