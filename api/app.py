@@ -25,6 +25,7 @@ from api.routes import (
     cover,
     devices,
     docs,
+    family,
     family_link,
     grids,
     health,
@@ -32,6 +33,7 @@ from api.routes import (
     households,
     hubs,
     live,
+    maintenance,
     privacy,
     responses,
     staff,
@@ -103,8 +105,8 @@ def create_app(context: ApiContext) -> FastAPI:
     app.state.context = context
     errors.install(app)
     for module in (health, auth, alerts, households, household_data, devices, care, privacy, hubs, grids,
-                   staff, transfer, audit, visits, responses, cockpit, cover, ack_link, family_link, live, web,
-                   docs):
+                   staff, transfer, audit, visits, responses, cockpit, cover, maintenance, family, ack_link,
+                   family_link, live, web, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("api") / "web")),
               name="static")

@@ -1,4 +1,4 @@
-"""A household's timeline: signs of life, alerts, visits, silences and consent, newest first.
+"""A household's timeline: signs of life, alerts, visits, silences, consent and colour, newest first.
 
 Pure: the route gathers the rows, this orders and words them.
 """
@@ -19,7 +19,11 @@ from shouwang.storage.silences import Silence
 
 GROUP_S = 15 * 60.0
 ALERT_ACTIONS = {"opened", "escalated", "acknowledged", "assigned", "commented", "resolved",
-                 "cleared"}
+                 "cleared", "reminded", "family_called", "family_unreached", "family_delivery_failed"}
+"""What the household's staff see of an alert's trail: what people did and whom dispatch asked
+(each delivery's success is the delivery list's, not the timeline's; a family's failed one is
+shown, as nobody else would tell that the relative never heard)."""
+COLOUR_ACTIONS = {"tier_changed", "tier_suggested", "tier_suggestion_declined"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +58,13 @@ def _bunch(bunch: list[SignOfLife]) -> Event:
 def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
                  staff: Iterable[Staff] = ()) -> list[Event]:
     """Alert history; `staff` lets the page say who acted (a name, not a login) and whom an
-    escalation reached."""
+    escalation or a reminder reached."""
     names = {s.username: s.name for s in staff}
     people = {s.id: s for s in staff}
     known = {str(a.id): a for a in alerts}
     entries = list(entries)
     reached = _reached(entries)
+    relatives = _relatives(entries)
     events = []
     for e in entries:
         alert = known.get(e.entity_id)
@@ -77,9 +82,46 @@ def alert_events(alerts: Iterable[Alert], entries: Iterable[AuditEntry],
             details["note"] = alert.note
         if e.action == "escalated":
             ids = reached.get((e.entity_id, e.details.get("level")), [])
-            details["escalated_to"] = [{"name": people[i].name, "role": people[i].role.value}
-                                       for i in ids if i in people]
+            details["escalated_to"] = _people(ids, people)
+            # Why it climbed before its wait (failed channels, addresses in them) stays in the trail.
+            details["moved_on"] = bool(e.details.get("reason"))
+        if e.action == "reminded":
+            details["reminder"] = e.details.get("reminder")
+            details["reminded"] = _people([s for s, _ in e.details.get("recipients", [])], people)
+        relative = relatives.get(e.details.get("contact_id", e.details.get("family_contact_id")))
+        if relative is not None:
+            details["family"] = relative
         events.append(Event(e.at, "alert", text, details))
+    return events
+
+
+def _people(ids: Iterable[int], people: dict[int, Staff]) -> list[dict[str, str]]:
+    seen: list[int] = []
+    for i in ids:
+        if i in people and i not in seen:
+            seen.append(i)
+    return [{"name": people[i].name, "role": people[i].role.value} for i in seen]
+
+
+def _relatives(entries: Iterable[AuditEntry]) -> dict[Any, dict[str, str]]:
+    """The family contacts an alert called, by contact id, as the call recorded them (a contact
+    removed since is still named where they answered)."""
+    return {e.details["contact_id"]: {"name": e.details.get("name", ""), "relation": e.details.get("relation", "")}
+            for e in entries if e.action == "family_called" and "contact_id" in e.details}
+
+
+def colour_events(entries: Iterable[AuditEntry], staff: Iterable[Staff] = ()) -> list[Event]:
+    """The household's colour: suggested by dispatch, changed or kept by a person, and why."""
+    names = {s.username: s.name for s in staff}
+    events = []
+    for e in entries:
+        if e.action not in COLOUR_ACTIONS:
+            continue
+        details = {"action": e.action, "actor": e.actor, "actor_name": names.get(e.actor),
+                   "from": e.details.get("from"), "to": e.details.get("to"), "reason": e.details.get("reason")}
+        change = f" from {details['from']} to {details['to']}" if details["to"] else ""
+        events.append(Event(e.at, "colour", f"colour {e.action.removeprefix('tier_')}{change} by {e.actor}",
+                            details))
     return events
 
 
@@ -99,9 +141,11 @@ def _reached(entries: Iterable[AuditEntry]) -> dict[tuple[str, Any], list[int]]:
 def timeline(*, signs: Sequence[SignOfLife], alerts: Iterable[Alert],
              alert_entries: Iterable[AuditEntry], visits: Iterable[Visit],
              silences: Iterable[Silence], consents: Iterable[Consent], start: float,
-             end: float, staff: Sequence[Staff] = ()) -> list[Event]:
+             end: float, staff: Sequence[Staff] = (),
+             household_entries: Iterable[AuditEntry] = ()) -> list[Event]:
     staff_names = {s.id: s.name for s in staff}
     events = group_signs(signs) + alert_events(alerts, alert_entries, staff)
+    events += colour_events(household_entries, staff)
     events += [Event(v.at, "visit", f"{'called' if v.how == 'call' else 'visited'}"
                                     f"{': ' + v.note if v.note else ''}",
                      {"staff_id": v.staff_id,

@@ -1,6 +1,6 @@
 """Calling a household's family: a short message with a one-time link whose answer ("reached her,
-she is fine") can resolve the alert. Reached at a generic target (a channel kind and an address),
-today the webhook an SMS gateway or a family app listens on.
+she is fine") can resolve the alert. A relative is texted through the community's SMS gateway (their
+phone number) or sent the message's JSON at a webhook (a family app, or a gateway of their own).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from typing import Any, Protocol
 import httpx
 
 from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, Undeliverable, sign
+from dispatch.message import MAX_TEXT_CHARS, duration
+from dispatch.senders import sms_sender
 from shouwang.clock import Clock
 from shouwang.domain import ack_links
 from shouwang.domain.alerts import Alert
 from shouwang.domain.cover import FamilyContact
-from shouwang.domain.delivery import backoff_s
+from shouwang.domain.delivery import Channel, backoff_s
 from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Household
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
@@ -40,17 +42,25 @@ class Poster(Protocol):
         ...
 
 
-class JsonPoster:
-    """A signed JSON POST, as staff webhooks are (an SMS gateway's webhook turns it into a text)."""
+class FamilyPoster:
+    """A relative's message on their channel: its text through the community's SMS gateway, or the
+    whole message as a signed JSON POST to their webhook (a family app, or a gateway of their own)."""
 
-    def __init__(self, *, timeout_s: float, connect_timeout_s: float, secret: str | None) -> None:
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-                                    follow_redirects=False)
+    def __init__(self, *, settings: DispatchSettings, secret: str | None) -> None:
+        timeout = httpx.Timeout(settings.webhook_timeout_s, connect=settings.webhook_connect_timeout_s)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
         self._secret = secret
+        self._sms = sms_sender(settings, secret=secret)
 
     def post(self, channel: str, address: str, body: dict[str, Any]) -> None:
-        if channel != "webhook":
-            raise Undeliverable(f"no sender for a family contact's {channel!r} yet")
+        if channel == Channel.SMS.value:
+            self._sms.send_text(address, body["text"], name=body["to"]["name"], alert_id=body["alert"]["id"])
+        elif channel == Channel.WEBHOOK.value:
+            self._post_json(address, body)
+        else:
+            raise Undeliverable(f"a family contact cannot be reached by {channel!r}")
+
+    def _post_json(self, address: str, body: dict[str, Any]) -> None:
         try:
             url = check_webhook_url(address, allow_http=True).url
         except InvalidWebhook as exc:
@@ -69,16 +79,37 @@ class JsonPoster:
 
     def close(self) -> None:
         self._client.close()
+        self._sms.close()
 
 
-def family_message(alert: Alert, household: Household, contact: FamilyContact, *,
+def family_text(alert: Alert, household: Household, contact: FamilyContact, *, now: float,
+                link: str | None) -> str:
+    """The few words a relative's phone shows (an SMS carries just these): whose home, what and
+    for how long, that staff know, what to do; the link on a line of its own so phones make it one.
+    The words stay within a staff text's MAX_TEXT_CHARS, the address giving way first."""
+    who = household.alias or household.id
+    what = WHAT.get(alert.kind.value, "需要关注")
+    ask = "，然后点下面的链接告诉我们。" if link else "。"
+
+    def compose(address: str | None) -> str:
+        where = f"（{address}）" if address else ""
+        return (f"【守望】{contact.name}您好：{who}{where}{what}，已{duration(now - alert.since, 'zh')}。"
+                f"社区工作人员也已收到通知。请尽快打电话或上门看看{ask}")
+
+    text = compose(household.address)
+    if len(text) > MAX_TEXT_CHARS and household.address:
+        text = compose(household.address[:19] + "…" if len(household.address) > 20 else household.address)
+    if len(text) > MAX_TEXT_CHARS:
+        text = compose(None)
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS - 1] + "…"
+    return f"{text}\n{link}" if link else text
+
+
+def family_message(alert: Alert, household: Household, contact: FamilyContact, *, now: float,
                    link: str | None) -> dict[str, Any]:
     """What a relative is told: whose home, what is happening, what to do, and where to answer."""
-    who = household.alias or household.id
-    text = (f"【守望】{contact.name}您好：{who}（{household.address or ''}）{WHAT.get(alert.kind.value, '需要关注')}。"
-            "社区工作人员也已收到通知。请尽快打电话或上门看看")
-    text += f"，然后点这里告诉我们：{link}" if link else "。"
-    return {"event": "family_call", "text": text,
+    return {"event": "family_call", "text": family_text(alert, household, contact, now=now, link=link),
             "to": {"contact_id": contact.id, "name": contact.name, "relation": contact.relation},
             "household": {"id": household.id, "alias": household.alias, "address": household.address},
             "alert": {"id": alert.id, "kind": alert.kind.value, "explanation_zh": alert.explanations["zh"]},
@@ -137,8 +168,8 @@ class FamilyNotifier:
                                        now=self._clock.now(), ttl_s=self._settings.ack_link_ttl_h * 3600,
                                        audience=ack_links.FAMILY)
                 link = f"{self._api_url.rstrip('/')}/family/{token}"
-            self._poster.post(contact.channel, contact.address, family_message(alert, household, contact,
-                                                                               link=link))
+            message = family_message(alert, household, contact, now=self._clock.now(), link=link)
+            self._poster.post(contact.channel, contact.address, message)
         except (Undeliverable, NotFound) as exc:
             return str(exc), True
         except DeliveryFailed as exc:

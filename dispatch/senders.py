@@ -1,16 +1,13 @@
-"""Every HTTP channel's sender, built from the dispatch settings (the MQTT one needs a connection),
-and what in the staff's channels would leave someone untold."""
+"""Every HTTP channel's sender, built from the dispatch settings (the MQTT one needs a connection)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from dispatch.channels import Sender, WebhookSender
 from dispatch.robots import DingTalkSender, FeishuSender, WeComSender
 from dispatch.sms import SmsGatewaySender
-from shouwang.domain.channels import find
 from shouwang.domain.delivery import Channel
-from shouwang.domain.model import Staff
 from shouwang.settings import DispatchSettings
 
 
@@ -22,10 +19,15 @@ def http_senders(d: DispatchSettings, *, secret: str | None) -> dict[Channel, Se
         Channel.WECOM: WeComSender(timeout_s=timeout, connect_timeout_s=connect),
         Channel.DINGTALK: DingTalkSender(timeout_s=timeout, connect_timeout_s=connect),
         Channel.FEISHU: FeishuSender(timeout_s=timeout, connect_timeout_s=connect),
-        Channel.SMS: SmsGatewaySender(url=d.sms_gateway_url, template=d.sms_template, timeout_s=timeout,
-                                      connect_timeout_s=connect, secret=secret,
-                                      code_field=d.sms_answer_code_field, ok_value=d.sms_answer_ok),
+        Channel.SMS: sms_sender(d, secret=secret),
     }
+
+
+def sms_sender(d: DispatchSettings, *, secret: str | None) -> SmsGatewaySender:
+    """The community's SMS gateway, as the settings describe it (staff and family are texted alike)."""
+    return SmsGatewaySender(url=d.sms_gateway_url, template=d.sms_template, timeout_s=d.webhook_timeout_s,
+                            connect_timeout_s=d.webhook_connect_timeout_s, secret=secret,
+                            code_field=d.sms_answer_code_field, ok_value=d.sms_answer_ok)
 
 
 def close(senders: Mapping[Channel, Sender]) -> None:
@@ -34,19 +36,3 @@ def close(senders: Mapping[Channel, Sender]) -> None:
         closing = getattr(sender, "close", None)
         if callable(closing):
             closing()
-
-
-def channel_gaps(roster: Sequence[Staff], *, sms_gateway: bool) -> list[str]:
-    """Who could not be told at all, or only through a gateway that is not configured."""
-    gaps = []
-    silent = [s.username for s in roster if s.active and not s.reached_by]
-    if silent:
-        gaps.append(f"{', '.join(silent[:5])}{' …' if len(silent) > 5 else ''} "
-                    f"{'has' if len(silent) == 1 else 'have'} no channel: their alerts reach nobody "
-                    "(`shouwang staff update USER --channel ...`)")
-    if not sms_gateway:
-        texted = [s.username for s in roster if s.active and find(s.reached_by, Channel.SMS)]
-        if texted:
-            gaps.append(f"no SMS gateway is configured (SHOUWANG_DISPATCH__SMS_GATEWAY_URL), so the sms "
-                        f"channels of {', '.join(texted[:5])}{' …' if len(texted) > 5 else ''} fail")
-    return gaps

@@ -13,7 +13,7 @@ from datetime import UTC, tzinfo
 from dispatch import policy
 from dispatch.channels import Sender
 from dispatch.delivery import Deliverer
-from dispatch.family import FamilyNotifier, JsonPoster, Poster
+from dispatch.family import FamilyNotifier, FamilyPoster, Poster
 from dispatch.ladders import Ladder, LadderPolicy, rung
 from dispatch.reminding import Reminding
 from shouwang.clock import Clock
@@ -54,11 +54,9 @@ class Dispatcher:
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
-        self._own_poster: JsonPoster | None = None
-        if family_poster is None:  # the family's webhooks are signed like the staff's
-            family_poster = self._own_poster = JsonPoster(
-                timeout_s=settings.webhook_timeout_s, connect_timeout_s=settings.webhook_connect_timeout_s,
-                secret=link_secret)
+        self._own_poster: FamilyPoster | None = None
+        if family_poster is None:  # the family's webhooks and texts are signed like the staff's
+            family_poster = self._own_poster = FamilyPoster(settings=settings, secret=link_secret)
         self._family = FamilyNotifier(settings=settings, state=state, clock=clock, poster=family_poster,
                                       api_url=api_url, link_secret=link_secret)
         self._reminding = Reminding(state=state, tz=tz, ladder=self.ladder)

@@ -58,6 +58,11 @@ class SmsGatewaySender:
         channel = find(staff.reached_by, Channel.SMS)
         if channel is None:
             raise Undeliverable(f"staff {staff.id} has no sms channel")
+        alert_id = (body.get("alert") or {}).get("id")
+        return self.send_text(channel.address, text_of(body), name=staff.name, alert_id=alert_id)
+
+    def send_text(self, phone: str, text: str, *, name: str, alert_id: int | None) -> str:
+        """Text `phone` through the gateway (a staff member's, or a relative's), saying how it went."""
         if not self._url:
             raise Undeliverable("no SMS gateway is configured: set dispatch.sms_gateway_url "
                                 "(SHOUWANG_DISPATCH__SMS_GATEWAY_URL)")
@@ -65,9 +70,8 @@ class SmsGatewaySender:
             url = check_webhook_url(self._url, allow_http=True).url
         except InvalidWebhook as exc:
             raise Undeliverable(f"dispatch.sms_gateway_url: {exc}") from None
-        alert_id = (body.get("alert") or {}).get("id")
-        payload = fill(self._template, {"phone": channel.address, "text": text_of(body),
-                                        "name": staff.name, "alert_id": str(alert_id or "")})
+        payload = fill(self._template, {"phone": phone, "text": text, "name": name,
+                                        "alert_id": str(alert_id or "")})
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"User-Agent": "shouwang-dispatch", "Content-Type": "application/json; charset=utf-8"}
         if self._secret is not None:

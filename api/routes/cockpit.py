@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path
@@ -13,7 +14,9 @@ from pydantic import BaseModel
 from api.deps import Context, CurrentStaff, StateDep, require
 from api.schemas.cockpit import CockpitAlert, CockpitDay, CockpitGrid, CockpitHousehold, CockpitOut
 from api.schemas.common import AUTHED, at
+from dispatch.ladders import LadderPolicy
 from shouwang.domain import cockpit as figures
+from shouwang.domain.alerts import AlertKind
 from shouwang.domain.model import Staff, Tier
 
 router = APIRouter(prefix="/cockpit", tags=["cockpit"])
@@ -38,7 +41,7 @@ def build(context: Context, state: StateDep, staff: Leader) -> CockpitOut:
         hub_last_seen={h: s.hub_last_seen_at for h, s in state.status.all().items()},
         consenting=state.consent.consenting(), last_visit=state.visits.last_by_household(),
         alerts=state.alert_list.unresolved_or_opened_since(now - WINDOW_DAYS * 86400))
-    limits = figures.Limits(ack_s={t: settings.dispatch.waits_s(t)[0] for t in Tier},
+    limits = figures.Limits(ack_s=first_waits(LadderPolicy.of(settings.dispatch)),
                             hub_silent_after_s=settings.detector.hub_offline_after_s,
                             visit_every_days={t: settings.care.visit_every_days[t.colour] for t in Tier})
     view = figures.cockpit(community, limits, now=now, tz=context.tz, days=WINDOW_DAYS)
@@ -49,6 +52,12 @@ def build(context: Context, state: StateDep, staff: Leader) -> CockpitOut:
         households=[CockpitHousehold.of(h) for h in view.households
                     if h.watch != "watched" or h.hub_offline or h.visit_overdue],
         trend=[CockpitDay(day=d.day, opened=d.opened, false_alarms=d.false_alarms) for d in view.trend])
+
+
+def first_waits(policy: LadderPolicy) -> Callable[[Tier, AlertKind], float | None]:
+    """Each colour and kind's limit: how long its ladder in force waits before it first climbs."""
+    waits = {(tier, kind): policy.ladder(tier, kind).waits_s for tier in Tier for kind in AlertKind}
+    return lambda tier, kind: waits[tier, kind][0] if waits[tier, kind] else None
 
 
 CockpitNow = Annotated[CockpitOut, Depends(build)]

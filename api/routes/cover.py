@@ -12,7 +12,7 @@ from api.deps import Context, Now, RegistryManager, StateDep
 from api.routes.cockpit import Leader
 from api.schemas.common import AUTHED, CHANGES, RequestBody, seconds, when
 from api.trail import actor
-from dispatch import policy
+from dispatch import gaps as cover_gaps
 from dispatch.ladders import LadderPolicy
 from shouwang.domain.cover import WEEKDAYS, DutySlot, Leave
 from shouwang.domain.errors import InvalidInput
@@ -51,6 +51,7 @@ class CoverOut(BaseModel):
     leaves: list[LeaveOut]
     maintenance: list[MaintenanceOut]
     gaps: list[str] = Field(description="what would leave an alert without its proper recipient")
+    gaps_zh: list[str] = Field(description="the same gaps in Chinese, in the same order")
 
 
 class SlotIn(RequestBody):
@@ -74,7 +75,7 @@ def cover(context: Context, state: StateDep, staff: Leader) -> CoverOut:
     roster = state.registry.roster()
     names = {s.id: s.username for s in roster}
     covering = state.cover.cover(tz, now=now)
-    gaps = policy.coverage_gaps(state.registry.households(), roster) + policy.cover_gaps(
+    gaps = cover_gaps.coverage_gaps(state.registry.households(), roster) + cover_gaps.cover_gaps(
         LadderPolicy.of(context.settings.dispatch), state.registry.households(), roster, covering, now=now,
         date=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"))
     return CoverOut(
@@ -86,7 +87,7 @@ def cover(context: Context, state: StateDep, staff: Leader) -> CoverOut:
         maintenance=[MaintenanceOut(id=w.id, hub_id=w.hub_id, grid_id=w.grid_id, until=when(w.until),
                                     reason=w.reason, by=names.get(w.created_by) if w.created_by else None)
                      for w in state.maintenance.live(now)],
-        gaps=gaps)
+        gaps=[g.en for g in gaps], gaps_zh=[g.zh for g in gaps])
 
 
 @router.post("/leave", response_model=LeaveOut, status_code=201, responses=CHANGES,

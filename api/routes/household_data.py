@@ -100,7 +100,7 @@ def activity(household: ReadableHousehold, context: Context, now: Now,
 
 
 @router.get("/timeline", response_model=TimelineOut, responses=BY_ID,
-            summary="Signs of life, alerts, visits, silences and consent, newest first")
+            summary="Signs of life, alerts, visits, silences, consent and colour changes, newest first")
 def timeline(household: ReadableHousehold, context: Context, now: Now,
              start: datetime | None = None, end: datetime | None = None) -> TimelineOut:
     begin, stop = _period(start, end, now, 86400.0)
@@ -117,6 +117,7 @@ def timeline(household: ReadableHousehold, context: Context, now: Now,
         silences=state.silences.for_household(household.id, start=begin, end=stop),
         consents=state.consent.history(household.id), start=begin, end=stop,
         staff=state.registry.all_staff(),
+        household_entries=state.audit.for_entity("household", household.id),
     )
     return TimelineOut(household_id=household.id, start=at(begin), end=at(stop),
                        events=[TimelineEvent(at=at(e.at), kind=e.kind, text=e.text,

@@ -26,7 +26,8 @@ from shouwang.storage.audit import AuditEntry
 
 router = APIRouter(tags=["live"])
 ALERT_ACTIONS = frozenset({"opened", "escalated", "acknowledged", "assigned", "commented",
-                           "resolved", "cleared"})
+                           "resolved", "cleared", "reminded", "family_called", "family_unreached",
+                           "family_delivery_failed"})
 HOUSEHOLD_ACTIONS = frozenset({"visit_recorded", "silenced", "silence_cancelled",
                                "consent_recorded", "household_changed", "household_retired",
                                "household_added", "anonymised", "tier_changed", "tier_suggested",

@@ -48,14 +48,16 @@ class CockpitAlert(BaseModel):
     state: str
     opened_at: datetime
     age_min: float
-    limit_min: float
+    limit_min: float | None = Field(description="the wait before its ladder climbs (the ladder in force for "
+                                    "its colour and kind); null where it never climbs (a note)")
     past_limit: bool
 
     @classmethod
     def of(cls, a: figures.AlertRow, alias: str | None) -> CockpitAlert:
         return cls(id=a.id, household_id=a.household_id, household_alias=alias, grid_id=a.grid_id,
                    colour=a.colour, kind=a.kind, state=a.state, opened_at=at(a.opened_at),
-                   age_min=round(a.age_s / 60, 1), limit_min=round(a.limit_s / 60, 1), past_limit=a.past_limit)
+                   age_min=round(a.age_s / 60, 1),
+                   limit_min=None if a.limit_s is None else round(a.limit_s / 60, 1), past_limit=a.past_limit)
 
 
 class CockpitHousehold(BaseModel):

@@ -56,7 +56,7 @@ class ActivityOut(BaseModel):
 
 class TimelineEvent(BaseModel):
     at: datetime
-    kind: str = Field(description="sign_of_life, alert, visit, silence, consent")
+    kind: str = Field(description="sign_of_life, alert, visit, silence, consent, colour")
     text: str
     details: dict[str, Any]
 

@@ -21,7 +21,8 @@ const TEXT = {
     elder_fine: "老人安好", needed_help: "需要帮助", hospitalised: "已送医", died: "已去世",
     was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
-    water_running: "水长流", gas_running: "燃气长开", help: "求助", since: "自", hoursAgo: "小时前",
+    water_running: "水长流", gas_running: "燃气长开", help: "求助按钮", unusual_day: "今日异常", since: "自",
+    hoursAgo: "小时前",
     minutesAgo: "分钟前", daysAgo: "天前", agoText: "{d}前", durMin: "{m} 分钟", durHour: "{h} 小时",
     durHourMin: "{h} 小时 {m} 分钟", justNow: "刚刚", chartSummary: "最近 7 天共 {n} 次生活迹象",
     lang: "English", chooseOutcome: "请选择结果…", confirmResolve: "确定以“{o}”结案吗？",
@@ -41,6 +42,11 @@ const TEXT = {
     alertHead: "警报 #{id}（{kind}）：", did_opened: "{who}发出", did_acknowledged: "{who}已确认",
     did_escalated: "已升级至{to}", escalatedAuto: "自动升级", did_resolved: "{who}结案",
     did_cleared: "自动解除", did_assigned: "{who}指派", did_commented: "{who}备注",
+    movedOn: "上一级无人能联系上，立即升级", did_reminded: "第 {n} 次提醒{to}", did_reminded_nobody: "第 {n} 次提醒",
+    familyWho: "家属{name}（{relation}）", did_family_called: "已通知{who}",
+    did_family_unreached: "{who}回复：联系不上", did_family_delivery_failed: "没能把消息发给{who}",
+    colour: "颜色", colour_tier_changed: "{who}将颜色从{from}改为{to}",
+    colour_tier_suggested: "建议将颜色从{from}调为{to}（警报较多）", colour_tier_suggestion_declined: "{who}决定保持颜色",
     quote: "“{x}”", resolveNote: "备注（可选）", withNote: "备注：{n}",
     role_grid_head: "网格长", role_grid_member: "网格员", role_caseworker: "社工",
     role_duty_leader: "值班领导", role_admin: "管理员", role_volunteer: "志愿者",
@@ -78,7 +84,8 @@ const TEXT = {
     died: "died", was_away: "was away", device_fault: "device fault", false_alarm: "false alarm",
     cleared_itself: "cleared itself",
     inactivity: "no activity", no_water: "no water", hub_offline: "hub offline",
-    water_running: "water running", gas_running: "gas left on", help: "help button", since: "since",
+    water_running: "water running", gas_running: "gas left on", help: "help button",
+    unusual_day: "unusual day", since: "since",
     hoursAgo: "h ago", minutesAgo: "min ago", daysAgo: "d ago", justNow: "just now",
     agoText: "{d} ago", durMin: "{m} min", durHour: "{h} h", durHourMin: "{h} h {m} min",
     chartSummary: "{n} signs of life in the last 7 days", lang: "中文",
@@ -103,6 +110,13 @@ const TEXT = {
     escalatedAuto: "escalated automatically", did_resolved: "resolved by {who}",
     did_cleared: "ended by itself", did_assigned: "assigned by {who}",
     did_commented: "comment by {who}", quote: "“{x}”", resolveNote: "Note (optional)",
+    movedOn: "at once, as nobody on the step before could be reached", did_reminded: "reminder {n} sent to {to}",
+    did_reminded_nobody: "reminder {n} sent", familyWho: "family member {name} ({relation})",
+    did_family_called: "{who} asked to call or go", did_family_unreached: "{who} answered: could not reach them",
+    did_family_delivery_failed: "the message to {who} could not be sent",
+    colour: "colour", colour_tier_changed: "colour changed from {from} to {to} by {who}",
+    colour_tier_suggested: "colour {to} suggested instead of {from} (alerts piling up)",
+    colour_tier_suggestion_declined: "colour kept by {who}",
     withNote: "Note: {n}",
     role_grid_head: "grid head", role_grid_member: "grid member", role_caseworker: "caseworker",
     role_duty_leader: "duty leader", role_admin: "admin", role_volunteer: "volunteer",
@@ -583,6 +597,7 @@ function silenceLine(activity) {
 }
 
 function who(d) {
+  if (d.family) return fill("familyWho", d.family);  // a relative who answered through their link
   return d.actor_name || TEXT[app.lang][`actor_${d.actor}`] || d.actor;
 }
 
@@ -595,8 +610,11 @@ function reached(people) {
 function alertLine(d) {
   let did;
   if (d.action === "escalated") {
-    did = d.escalated_to?.length ? fill("did_escalated", { to: reached(d.escalated_to) })
-      : t("escalatedAuto");
+    did = (d.escalated_to?.length ? fill("did_escalated", { to: reached(d.escalated_to) })
+      : t("escalatedAuto")) + (d.moved_on ? ` · ${t("movedOn")}` : "");
+  } else if (d.action === "reminded") {
+    did = d.reminded?.length ? fill("did_reminded", { n: d.reminder, to: reached(d.reminded) })
+      : fill("did_reminded_nobody", { n: d.reminder });
   } else {
     did = fill(`did_${d.action}`, { who: who(d) });
   }
@@ -624,6 +642,9 @@ function timelineItem(event) {
     text = `${t("away")} ${clock(new Date(d.until * 1000).toISOString())}`;
   } else if (event.kind === "consent") {
     text = t("consent") + colon + t(d.sensing ? "sensingOn" : "sensingOff");
+  } else if (event.kind === "colour") {
+    text = fill(`colour_${d.action}`, { who: who(d), from: t(d.from), to: t(d.to) })
+      + (d.reason ? ` · ${fill("quote", { x: d.reason })}` : "");
   } else {
     text = t(event.kind) + colon + event.text;
   }

@@ -12,7 +12,7 @@ Object.assign(TEXT.zh, {
   csv_trend: "每日趋势", behind: "{grid} · {figure}", closeList: "收起", listEmpty: "这一项没有记录。",
   watch_no_consent: "未签知情同意", watch_no_hub: "未装设备", watch_hub_silent: "设备无信号",
   gapsTitle: "值班与代班缺口",
-  watch_watched: "监测中", lastVisit: "上次走访", visitDue: "应走访", ageLimit: "已等 {a} 分钟（时限 {l} 分钟）",
+  watch_watched: "监测中", lastVisit: "上次走访", visitDue: "应走访", ageLimit: "已等 {a} 分钟（时限 {l} 分钟）", ageOnly: "已等 {a} 分钟",
 });
 Object.assign(TEXT.en, {
   cockpit: "Community at a glance", cockpitTitle: "Community at a glance",
@@ -26,7 +26,7 @@ Object.assign(TEXT.en, {
   csv_trend: "daily trend", behind: "{grid} · {figure}", closeList: "Close", listEmpty: "Nothing here.",
   watch_no_consent: "no consent", watch_no_hub: "no hub", watch_hub_silent: "hub silent",
   gapsTitle: "Gaps in cover",
-  watch_watched: "watched", lastVisit: "last visit", visitDue: "visit due", ageLimit: "waiting {a} min (limit {l} min)",
+  watch_watched: "watched", lastVisit: "last visit", visitDue: "visit due", ageLimit: "waiting {a} min (limit {l} min)", ageOnly: "waiting {a} min",
 });
 
 // Figures that count alerts, and figures that count households.
@@ -52,7 +52,8 @@ async function openCockpit(query) {
   renderCockpitCare(visit).catch((e) => { if (e.message !== "401") toast(problem(e), { error: true }); });
   const cover = await api("/cover");
   if (visit !== app.visit) return;
-  $("cockpit-gaps-list").replaceChildren(...cover.gaps.map((gap) => el("li", { text: gap })));
+  const gaps = app.lang === "zh" ? cover.gaps_zh : cover.gaps;
+  $("cockpit-gaps-list").replaceChildren(...gaps.map((gap) => el("li", { text: gap })));
   $("cockpit-gaps").hidden = !cover.gaps.length;
   const params = new URLSearchParams(query || "");
   renderBehind(params.get("grid"), params.get("show"));
@@ -113,7 +114,8 @@ function renderBehind(gridId, key) {
   if (ALERT_FIGURES.includes(key)) {
     items = view.alerts.filter((a) => ids.has(a.id)).map((a) => el("li", { class: `alert tier-${a.colour}` },
       el("a", { href: `#/household/${encodeURIComponent(a.household_id)}`, text: a.household_alias || a.household_id }),
-      ` · ${t(a.kind)} · ${t(a.state)} · `, fill("ageLimit", { a: Math.round(a.age_min), l: a.limit_min })));
+      ` · ${t(a.kind)} · ${t(a.state)} · `, a.limit_min === null ? fill("ageOnly", { a: Math.round(a.age_min) })
+        : fill("ageLimit", { a: Math.round(a.age_min), l: a.limit_min })));
   } else {
     items = view.households.filter((h) => ids.has(h.household_id)).map((h) => el("li", { class: `alert tier-${h.colour}` },
       el("a", { href: `#/household/${encodeURIComponent(h.household_id)}`, text: h.alias || h.household_id }),

@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from dispatch.gaps import Gap
 from shouwang import logs
 from shouwang.settings import Settings
 
@@ -15,6 +16,12 @@ DEMO_DIR = "shouwang-demo-data"
 
 DEFAULT_SETTINGS_FILE = Path("shouwang.toml")
 """The settings file `shouwang init` writes, read by every command run beside it without --settings."""
+
+
+def gap_lines(gap: Gap, lead: str) -> list[str]:
+    """A gap for the terminal, Chinese first (the duty leader's language) and the English beneath,
+    aligned: the CLI has no language setting, and whoever reads a start-up banner must understand it."""
+    return [f"{lead}{gap.zh}", f"{' ' * len(lead)}{gap.en}"]
 
 
 def settings_file(args: argparse.Namespace) -> Path | None:

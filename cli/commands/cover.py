@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import load_settings
-from dispatch import policy
+from cli.commands.common import gap_lines, load_settings
 from dispatch.explain import explain
+from dispatch.gaps import cover_gaps
 from dispatch.ladders import LadderPolicy
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.cover import WEEKDAYS, DutySlot, FamilyContact, Leave, hour_name
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.webhooks import check_webhook_url
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.state import StateStore
@@ -94,7 +94,11 @@ def add_parsers(commands: Any, staff: Any) -> None:
     p.add_argument("household_id")
     p.add_argument("--name", required=True, help="e.g. 王小红")
     p.add_argument("--relation", required=True, help="e.g. daughter (女儿)")
-    p.add_argument("--webhook", required=True, help="where they are reached: an SMS gateway's or an app's URL")
+    reached = p.add_mutually_exclusive_group(required=True)
+    reached.add_argument("--sms", metavar="PHONE", help="their phone number, texted through the community's "
+                         "SMS gateway (dispatch.sms_gateway_url), e.g. +8613800000000")
+    reached.add_argument("--webhook", help="a URL their messages are POSTed to (a family app, or a gateway "
+                         "of their own)")
     p.add_argument("--consent-by", required=True, help="who agreed (usually the relative)")
     p.add_argument("--consent-date", help="when (YYYY-MM-DD; default now)")
     p.add_argument("--step", type=int, help="the ladder step they stand at (0 first); default: wherever the "
@@ -145,10 +149,10 @@ def roster_list(args: argparse.Namespace) -> int:
         print(f"{slot.id:>4}  {WEEKDAYS[slot.weekday]} {slot.start_h:02d}:00–{slot.end_h:02d}:00"
               f"{' (to the next day)' if slot.end_h <= slot.start_h else ''}  {names.get(slot.staff_id, '?')}")
     cover = state.cover.cover(tz, now=time.time())
-    gaps = policy.cover_gaps(LadderPolicy.of(settings.dispatch), state.registry.households(),
-                             state.registry.roster(), cover, now=time.time(), date=lambda ts: _date(ts, tz))
+    gaps = cover_gaps(LadderPolicy.of(settings.dispatch), state.registry.households(),
+                      state.registry.roster(), cover, now=time.time(), date=lambda ts: _date(ts, tz))
     for gap in gaps:
-        print(f"gap: {gap}")
+        print("\n".join(gap_lines(gap, "gap: ")))
     return 0
 
 
@@ -209,15 +213,19 @@ def leave_cancel(args: argparse.Namespace) -> int:
 
 
 def family_add(args: argparse.Namespace) -> int:
-    _, state, tz = _open(args)
+    settings, state, tz = _open(args)
     household = state.registry.household(args.household_id)
     now = time.time()
-    address = check_webhook_url(args.webhook, allow_http=True).url
+    channel, address = ("sms", args.sms) if args.sms is not None else ("webhook", args.webhook)
     consent_at = when(args.consent_date, tz, option="--consent-date") if args.consent_date else now
-    contact = state.family.add(FamilyContact(0, household.id, args.name, args.relation, "webhook", address,
+    contact = state.family.add(FamilyContact(0, household.id, args.name, args.relation, channel, address,
                                              args.consent_by, consent_at, args.step), actor=CLI, now=now)
     where = f"at step {contact.step}" if contact.step is not None else "where the ladder names family"
-    print(f"family contact {contact.id}: {contact.name} ({contact.relation}) of {household.id}, {where}")
+    print(f"family contact {contact.id}: {contact.name} ({contact.relation}) of {household.id}, "
+          f"{contact.channel} {contact.address}, {where}")
+    if contact.channel == "sms" and not settings.dispatch.sms_gateway_url:
+        print("note: no SMS gateway is configured, so their texts fail until it is: set "
+              "dispatch.sms_gateway_url (SHOUWANG_DISPATCH__SMS_GATEWAY_URL)", file=sys.stderr)
     return 0
 
 

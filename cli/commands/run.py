@@ -13,12 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.bootstrap import ApiServer, System, build
-from cli.commands.common import DEMO_DIR, load_settings
+from cli.commands.common import DEMO_DIR, gap_lines, load_settings
 from cli.demo import STAFF as DEMO_STAFF
 from cli.demo import register
-from dispatch import policy
+from dispatch.gaps import Gap, channel_gaps, cover_gaps, coverage_gaps
 from dispatch.ladders import LadderPolicy
-from dispatch.senders import channel_gaps
 from shouwang.broker import PortInUse, choose_port
 from shouwang.clock import Clock, FastClock
 from shouwang.domain.errors import ShouwangError
@@ -87,7 +86,7 @@ def handle(args: argparse.Namespace) -> int:
     system = build(settings, clock=clock)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # `docker stop`, systemd: shut down cleanly
-    notices: list[str] = []
+    notices: list[str | Gap] = []
     serving = False
     try:
         wanted_mqtt, wanted_api = settings.mqtt.embedded_port, settings.api.port
@@ -121,7 +120,7 @@ def handle(args: argparse.Namespace) -> int:
         if broker_notice is not None:
             log.warning("run.external_broker %s", broker_notice)
             notices.append(broker_notice)
-        notices += policy.coverage_gaps(system.state.registry.households(), system.state.registry.roster())
+        notices += coverage_gaps(system.state.registry.households(), system.state.registry.roster())
         notices += channel_gaps(system.state.registry.roster(),
                                 sms_gateway=bool(settings.dispatch.sms_gateway_url))
         notices += _cover_gaps(system, tz)
@@ -141,10 +140,10 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cover_gaps(system: System, tz: ZoneInfo) -> list[str]:
+def _cover_gaps(system: System, tz: ZoneInfo) -> list[Gap]:
     """Holes in the duty roster and in leave cover, as `shouwang roster list` names them."""
     now = system.clock.now()
-    return policy.cover_gaps(LadderPolicy.of(system.settings.dispatch), system.state.registry.households(),
+    return cover_gaps(LadderPolicy.of(system.settings.dispatch), system.state.registry.households(),
                              system.state.registry.roster(), system.state.cover.cover(tz, now=now), now=now,
                              date=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"))
 
@@ -178,14 +177,15 @@ def _demo(system: System,
     return simulation, community.tokens, community.password
 
 
-def _banner(system: System, settings: Settings, tokens: dict[str, str], notices: list[str],
+def _banner(system: System, settings: Settings, tokens: dict[str, str], notices: list[str | Gap],
             password: str | None = None) -> None:
     url = settings.api.public_url
     host, port = settings.mqtt.endpoint()[:2]
     broker = f"embedded MQTT broker on {host}:{port}" if settings.mqtt.embedded else f"MQTT {host}:{port}"
     lines = ["", "Shouwang (守望) is running", f"  API       {url}   (docs: {url}/docs)",
              f"  broker    {broker}", f"  data      {settings.storage.data_dir.resolve()}"]
-    lines += [f"  note      {notice}" for notice in notices]
+    for notice in notices:
+        lines += [f"  note      {notice}"] if isinstance(notice, str) else gap_lines(notice, "  note      ")
     if tokens:
         lines += [f"  clock     demo time runs {system.clock.speed:g}× faster than real time", "",
                   "  Demo staff; each API token sees only what the role allows:"]

@@ -71,6 +71,16 @@ def manages_staff(staff: Staff) -> bool:
     return staff.active and staff.role is Role.ADMIN
 
 
+def manages_maintenance(staff: Staff) -> bool:
+    """Grid heads, duty leaders and admins put a hub or a grid under maintenance."""
+    return staff.active and (staff.role in LEADERS or staff.role is Role.GRID_HEAD)
+
+
+def can_maintain(staff: Staff, grid_id: str) -> bool:
+    """A grid head their own grids (and the hubs in them); leaders and admins every one."""
+    return manages_maintenance(staff) and (staff.role.sees_everything or grid_id in staff.grid_ids)
+
+
 def can_record_care(staff: Staff, household: Household) -> bool:
     """Record consent and 'away until' silences: the staff who look after the household."""
     return can_see(staff, household) and staff.role is not Role.VOLUNTEER

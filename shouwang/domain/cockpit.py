@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shouwang.domain.alerts import Alert, AlertState, Outcome
+from shouwang.domain.alerts import Alert, AlertKind, AlertState, Outcome, Severity
 from shouwang.domain.model import Grid, Household, Hub, HubPresence, Tier
 
 VISIT_EVERY_DAYS: dict[Tier, float] = {
@@ -38,8 +38,10 @@ class Community:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    ack_s: dict[Tier, float]
-    """How long an alert may stay unacknowledged: the first step of its colour's ladder."""
+    ack_s: Callable[[Tier, AlertKind], float | None]
+    """How long an alert may stay unacknowledged: the wait before the ladder in force for its
+    colour and kind climbs (settings change ladders; the help button's climbs in two minutes);
+    None for a ladder that never climbs."""
     hub_silent_after_s: float
     visit_every_days: dict[Tier, float] = field(default_factory=lambda: dict(VISIT_EVERY_DAYS))
 
@@ -54,7 +56,7 @@ class AlertRow:
     state: str
     opened_at: float
     age_s: float
-    limit_s: float
+    limit_s: float | None
     past_limit: bool
 
 
@@ -131,12 +133,17 @@ def cockpit(community: Community, limits: Limits, *, now: float, tz: ZoneInfo, d
     return Cockpit(grids, alert_rows, household_rows, _trend(recent, now=now, tz=tz, days=days))
 
 
+def _limit(alert: Alert, tier: Tier, limits: Limits) -> float | None:
+    # A note waits for the next visit: dispatch never climbs its ladder, so it has no limit.
+    return None if alert.severity is Severity.NOTE else limits.ack_s(tier, alert.kind)
+
+
 def _alert_row(alert: Alert, home: Household, limits: Limits, now: float) -> AlertRow:
-    limit = limits.ack_s[home.tier]
+    limit = _limit(alert, home.tier, limits)
     age = now - alert.opened_at
     return AlertRow(alert.id, home.id, home.grid_id, home.tier.colour, alert.kind.value,
                     alert.state.value, alert.opened_at, age, limit,
-                    alert.state is AlertState.OPEN and age > limit)
+                    alert.state is AlertState.OPEN and limit is not None and age > limit)
 
 
 def _household_row(home: Household, hubs: list[Hub], community: Community, limits: Limits,
@@ -159,9 +166,10 @@ def _grid_row(grid_id: str, name: str, alerts: list[AlertRow], homes: list[House
     """One grid's figures, from its own alerts, households and recently opened alerts."""
     mine, residents = alerts, homes
     open_now = [a for a in mine if a.state == AlertState.OPEN.value]
-    acks = [(a.acknowledged_at - a.opened_at, limits.ack_s[households[a.household_id].tier])
+    acks = [(a.acknowledged_at - a.opened_at, _limit(a, households[a.household_id].tier, limits))
             for a in recent if a.acknowledged_at is not None]
     waits = [wait for wait, _ in acks]
+    limited = [(wait, limit) for wait, limit in acks if limit is not None]
     return GridRow(
         grid_id=grid_id, name=name, households=len(residents),
         open_by_colour=dict(Counter(a.colour for a in mine)),
@@ -173,7 +181,7 @@ def _grid_row(grid_id: str, name: str, alerts: list[AlertRow], homes: list[House
         visits_overdue=[h.household_id for h in residents if h.visit_overdue],
         acknowledged=len(acks),
         median_ack_s=statistics.median(waits) if waits else None,
-        within_limit_share=(sum(wait <= limit for wait, limit in acks) / len(acks)) if acks else None,
+        within_limit_share=(sum(wait <= limit for wait, limit in limited) / len(limited)) if limited else None,
     )
 
 

@@ -170,6 +170,27 @@ def check_channel(kind: Channel, address: str = "", *, secret: str | None = None
     return StaffChannel(kind, address, secret, lang, msgtype)
 
 
+FAMILY_CHANNELS = (Channel.SMS, Channel.WEBHOOK)
+"""How a relative is reached: a text through the community's SMS gateway, or a webhook (a family
+app, or a gateway of their own)."""
+
+
+def check_family_channel(kind: str, address: str) -> tuple[Channel, str]:
+    """A family contact's channel and address, the phone number normalised like a staff member's
+    `sms:` channel; InvalidWebhook saying what to fix if nothing could reach them there."""
+    try:
+        channel = Channel(kind.strip().lower())
+    except ValueError:
+        channel = None
+    if channel not in FAMILY_CHANNELS:
+        raise InvalidWebhook(f"a family contact is reached by {' or '.join(c.value for c in FAMILY_CHANNELS)}, "
+                             f"not {kind[:40]!r}")
+    if channel is Channel.SMS:
+        return channel, check_channel(Channel.SMS, address, allow_http=False).address
+    # Plain http stays allowed here, as `family add --webhook` always allowed it.
+    return channel, check_webhook_url(address.strip(), allow_http=True).url
+
+
 def _check_robot_url(kind: Channel, url: str, example: str) -> None:
     """A robot URL without its token is a copy-paste cut short: refuse it here, not at the alert."""
     parts = urlsplit(url)

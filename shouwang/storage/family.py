@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -11,14 +11,12 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from shouwang.domain.cover import FamilyContact
 from shouwang.domain.delivery import DeliveryEvent, DeliveryStatus
 from shouwang.domain.errors import InvalidInput, NotFound
+from shouwang.domain.webhooks import check_family_channel
 from shouwang.storage import audit as trail
 from shouwang.storage.alerts import DISPATCH
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
 from shouwang.storage.schema import family_contacts, family_deliveries
-
-CHANNELS = ("webhook",)
-"""Channel kinds a family contact can be reached on here; SMS gateways arrive as their senders do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +53,8 @@ class FamilyStore:
                                "say who gave it with --consent-by")
         if contact.step is not None and contact.step < 0:
             raise InvalidInput("--step is a ladder step: 0 (first), 1, 2, …")
+        channel, address = check_family_channel(contact.channel, contact.address)
+        contact = replace(contact, channel=channel.value, address=address)
         with writing(self._engine) as db:
             contact_id = db.execute(insert(family_contacts).values(
                 household_id=contact.household_id, name=contact.name, relation=contact.relation,

@@ -31,6 +31,7 @@ from dispatch.care_message import COLOUR_ZH
 from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.contract.topics import reading_topic
+from shouwang.domain.cover import Leave
 from shouwang.domain.model import Tier
 from shouwang.domain.tier_advice import TierSuggestion
 from shouwang.mqtt import MqttClient
@@ -129,6 +130,37 @@ ESCALATIONS = """() => [
 ].map((to) => timelineItem({ kind: "alert", at: new Date().toISOString(), details: {
     alert_id: 7, alert_kind: "inactivity", action: "escalated", actor: "dispatch",
     actor_name: null, escalated_to: to } }).childNodes[2].textContent)"""
+
+# What dispatch and people add to an alert's trail now (a moved-on rung, a reminder, the family
+# called and answering) and a colour change, as the timeline API sends them.
+TRAIL = """(append) => {
+  const family = { name: "林小红", relation: "女儿" };
+  const items = [
+    { action: "escalated", escalated_to: [{ name: "赵敏", role: "grid_head" }], moved_on: true },
+    { action: "reminded", reminder: 2, reminded: [{ name: "赵敏", role: "grid_head" }] },
+    { action: "family_called", family }, { action: "family_unreached", family },
+    { action: "resolved", actor: "family: 林小红 (女儿)", family, outcome: "elder_fine" },
+  ].map((d) => timelineItem({ kind: "alert", at: new Date().toISOString(), details: {
+    alert_id: 8, alert_kind: "help", actor: "dispatch", actor_name: null, ...d } }));
+  items.push(timelineItem({ kind: "colour", at: new Date().toISOString(), details: {
+    action: "tier_changed", actor: "zhao", actor_name: "赵敏", from: "yellow", to: "orange",
+    reason: "一个月三次求助" } }));
+  if (append) document.getElementById("timeline").append(...items);
+  return items.map((i) => i.childNodes[2].textContent);
+}"""
+TRAIL_ZH = ["警报 #8（求助按钮）：已升级至赵敏（网格长） · 上一级无人能联系上，立即升级",
+            "警报 #8（求助按钮）：第 2 次提醒赵敏（网格长）",
+            "警报 #8（求助按钮）：已通知家属林小红（女儿）",
+            "警报 #8（求助按钮）：家属林小红（女儿）回复：联系不上",
+            "警报 #8（求助按钮）：家属林小红（女儿）结案 · 老人安好",
+            "赵敏将颜色从黄色改为橙色 · “一个月三次求助”"]
+TRAIL_EN = ["Alert #8 (help button): escalated to 赵敏 (grid head) · at once, as nobody on the step "
+            "before could be reached",
+            "Alert #8 (help button): reminder 2 sent to 赵敏 (grid head)",
+            "Alert #8 (help button): family member 林小红 (女儿) asked to call or go",
+            "Alert #8 (help button): family member 林小红 (女儿) answered: could not reach them",
+            "Alert #8 (help button): resolved by family member 林小红 (女儿) · elder fine",
+            "Colour changed from yellow to orange by 赵敏 · “一个月三次求助”"]
 
 
 def shoot(page: sync_api.Page, name: str, tmp: Path) -> None:
@@ -243,10 +275,14 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             assert escalated == ["Alert #7 (no activity): escalated to 赵敏 (grid head), "
                                  "周主任 (duty leader)",
                                  "Alert #7 (no activity): escalated automatically"], escalated
+            assert page.evaluate(TRAIL, False) == TRAIL_EN
             page.locator("#lang").click()
             escalated = page.evaluate(ESCALATIONS)
             assert escalated == ["警报 #7（长时间无活动）：已升级至赵敏（网格长）、周主任（值班领导）",
                                  "警报 #7（长时间无活动）：自动升级"], escalated
+            assert page.evaluate(TRAIL, True) == TRAIL_ZH
+            if axe:  # the new lines, shown in the timeline, pass too
+                assert violations(page, axe) == []
             assert "通知系统" not in (page.locator("#timeline").text_content() or "")
 
             # The detector may send explanations in both languages; the page shows the right one.
@@ -377,6 +413,9 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
     cool = next(h for h in running.system.state.registry.households() if h.tier > Tier.ORANGE)
     hotter = Tier(int(cool.tier) - 1)
     running.system.state.care.suggest(TierSuggestion(cool.id, cool.tier, hotter, (1, 2, 3)), [], now=now)
+    # A grid member on leave with nobody standing in: a gap in cover, said in the reader's language.
+    member = running.system.state.registry.staff_by_username("wang.fang")
+    running.system.state.cover.add_leave(Leave(member.id, now, now + 30 * 86400), actor=Actor("test"), now=now)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -409,6 +448,13 @@ def test_the_cockpit_shows_each_grid_and_the_list_behind_a_figure_on_desk_and_ph
                 expect(table).to_be_visible()
                 expect(table.locator("tbody tr")).to_have_count(3)  # two grids and the whole community
                 expect(table.locator("tr.total th")).to_have_text("全社区")
+                gaps = page.locator("#cockpit-gaps-list")
+                expect(gaps).to_contain_text(re.compile(r"wang\.fang 休假（.+）且没有代班人"))
+                if size["width"] > 600:
+                    page.locator("#lang").click()
+                    expect(gaps).to_contain_text(re.compile(r"wang\.fang is on leave .+ with no deputy"))
+                    page.locator("#lang").click()
+                    expect(gaps).to_contain_text("没有代班人")
                 # Nobody has visited the simulated homes, monitored for a week: the red ones are overdue.
                 overdue = table.locator("tr.total a[href*='show=visits_overdue']")
                 expect(overdue).to_be_visible()

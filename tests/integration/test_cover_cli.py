@@ -37,7 +37,10 @@ def test_the_roster_and_leave_change_who_explain_says_is_called(
     code, out, _ = run(capsys, "roster", "add", "zhou", "daily", "18-8")
     assert code == 0 and "zhou on duty from mon 18:00 to 08:00 the next day" in out
     out = run(capsys, "roster", "list")[1]
-    assert "gap: the duty roster has nobody on duty sat 08:00–18:00, sun 08:00–18:00" in out
+    # Chinese first, the English beneath it.
+    assert ("gap: 值班表在 周六 08:00–18:00、周日 08:00–18:00 无人值班：这些时段的升级会通知所有值班领导"
+            "（`shouwang roster add USER DAY FROM-TO`）\n"
+            "     the duty roster has nobody on duty sat 08:00–18:00, sun 08:00–18:00") in out
     code, out, _ = run(capsys, "staff", "leave", "wang", "--from", "2026-12-01", "--to", "2026-12-03",
                        "--deputy", "li", "--reason", "年假")
     assert code == 0 and "li receives what they would" in out
@@ -61,6 +64,13 @@ def test_family_and_maintenance_are_recorded_and_shown(
     code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
                        "--webhook", "https://…", "--consent-by", "x")
     assert code == 2 and "placeholder" in err
+    code, out, err = run(capsys, "family", "add", "hh-1", "--name", "王小明", "--relation", "儿子",
+                         "--sms", "138-0013-8000", "--consent-by", "王小明", "--step", "0")
+    assert code == 0 and "sms 13800138000, at step 0" in out and "no SMS gateway is configured" in err
+    assert "family: 王小明 (儿子) — by sms 13800138000" in run(capsys, "dispatch", "explain", "hh-1")[1]
+    code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
+                       "--sms", "call me", "--consent-by", "x")
+    assert code == 2 and "is not a phone number" in err
     code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
                        "--reason", "更换电表", "--by", "zhao")
     assert code == 0 and "hub h-1 until 2099-01-01 18:00" in out

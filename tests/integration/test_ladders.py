@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.context import ApiContext
-from dispatch.channels import MqttSender, Sender, WebhookSender
+from dispatch.channels import MqttSender, Sender, WebhookSender, verify
 from dispatch.service import Dispatcher
 from shouwang.clock import FastClock
 from shouwang.contract.topics import staff_topic
@@ -245,3 +245,61 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
     entry = next(e for e in state.audit.for_entity("alert", alert.id) if e.action == "resolved")
     assert entry.actor == "family: 王小红 (女儿)" and entry.details["family_contact_id"] == daughter.id
     assert [d.status.value for d in state.family.deliveries(alert.id)] == ["delivered"]
+
+
+def test_a_relative_reached_by_sms_is_texted_through_the_gateway_and_answers_through_their_link(
+        state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
+    staff(state, receiver)
+    son = state.family.add(FamilyContact(0, "hh-1", "王小明", "儿子", "sms", "138-0013-8000", "王小明", START,
+                                         step=0), actor=ADMIN, now=START)
+    assert (son.channel, son.address) == ("sms", "13800138000")
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, sms_gateway_url=receiver.url("sms"),
+                         sms_template={"mobile": "{phone}", "content": "{text}", "sign": "守望"})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        texted = wait_for(lambda: receiver.to("sms"), what="the gateway to be asked to text the son")[0]
+    finally:
+        service.stop()
+        webhooks.close()
+    assert (texted["mobile"], texted["sign"]) == ("13800138000", "守望")
+    words, link = texted["content"].split("\n")
+    assert words.startswith("【守望】王小明您好：hh-1家里很久没有动静，已1小时")
+    assert len(words) <= 160 and link.startswith("http://shouwang.test/family/")
+    headers, body = next(raw for raw in receiver.raw if json.loads(raw[1]).get("mobile"))
+    assert verify(SECRET, headers["X-Shouwang-Timestamp"], body, headers["X-Shouwang-Signature"],
+                  now=time.time())
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
+                                              metrics=Metrics(), secret=SECRET)))
+    try:
+        assert client.post(f"{link.removeprefix('http://shouwang.test')}/fine", headers=FORM).status_code == 200
+    finally:
+        client.close()
+        readings.close()
+    assert state.alerts.get(alert.id).state is AlertState.RESOLVED
+    entry = next(e for e in state.audit.for_entity("alert", alert.id) if e.action == "resolved")
+    assert entry.actor == "family: 王小明 (儿子)"
+    assert [d.status.value for d in state.family.deliveries(alert.id)] == ["delivered"]
+
+
+def test_a_relative_texted_without_a_gateway_is_given_up_at_once_and_says_what_to_set(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    staff(state, receiver)
+    state.family.add(FamilyContact(0, "hh-1", "王小明", "儿子", "sms", "+8613800138000", "王小明", START, step=0),
+                     actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        (failed,) = wait_for(lambda: [d for d in state.family.deliveries(alert.id) if d.status.value == "failed"],
+                             what="the text to be given up")
+        wait_for(lambda: receiver.to("wang"), what="the staff to be told all the same")
+    finally:
+        service.stop()
+        webhooks.close()
+    assert failed.attempts == 1 and "dispatch.sms_gateway_url" in (failed.last_error or "")

@@ -13,8 +13,8 @@ from shouwang.domain.model import Grid, Household, Hub, HubPresence, Tier
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2025, 11, 24, 16, 0, tzinfo=TZ).timestamp()
 HOUR, DAY = 3600.0, 86400.0
-LIMITS = Limits(ack_s={t: 60 * m for t, m in zip(Tier, (5, 10, 15, 30, 30), strict=True)},
-                hub_silent_after_s=2700)
+BY_COLOUR = {t: 60.0 * m for t, m in zip(Tier, (5, 10, 15, 30, 30), strict=True)}
+LIMITS = Limits(ack_s=lambda tier, _kind: BY_COLOUR[tier], hub_silent_after_s=2700)
 
 
 def alert(id_: int, household: str, *, opened_ago: float, state: AlertState = AlertState.OPEN,
@@ -103,3 +103,25 @@ def test_one_grids_alerts_never_count_in_another() -> None:
     c = community(alerts=[alert(1, "west", opened_ago=HOUR)])
     assert grid("g-01", c).open_alerts == []
     assert grid("g-02", c).past_limit == [1]
+
+
+def test_each_alert_is_held_to_the_ladder_of_its_own_kind_and_a_note_to_none() -> None:
+    help_first = Limits(ack_s=lambda tier, kind: 120.0 if kind is AlertKind.HELP else BY_COLOUR[tier],
+                        hub_silent_after_s=2700)
+    pressed = replace(alert(1, "green", opened_ago=3 * 60), kind=AlertKind.HELP)
+    quiet = alert(2, "green", opened_ago=3 * 60)
+    odd = replace(alert(3, "green", opened_ago=DAY), kind=AlertKind.UNUSUAL_DAY, severity=Severity.NOTE)
+    view = cockpit(community(alerts=[pressed, quiet, odd]), help_first, now=NOW, tz=TZ)
+    assert view.grids[0].past_limit == [1]  # help: 2 minutes; the green inactivity alert has 30
+    rows = {a.id: a for a in view.alerts}
+    assert (rows[1].limit_s, rows[2].limit_s, rows[3].limit_s) == (120.0, 1800.0, None)
+    assert not rows[3].past_limit
+
+
+def test_a_ladder_that_never_climbs_sets_no_limit_and_its_acknowledgements_are_not_judged() -> None:
+    never = Limits(ack_s=lambda tier, _kind: None if tier is Tier.GREEN else BY_COLOUR[tier], hub_silent_after_s=2700)
+    c = community(alerts=[alert(1, "green", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=HOUR),
+                          alert(2, "red", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=60),
+                          alert(3, "green", opened_ago=DAY)])
+    east = next(g for g in cockpit(c, never, now=NOW, tz=TZ).grids if g.grid_id == "g-01")
+    assert east.past_limit == [] and east.acknowledged == 2 and east.within_limit_share == 1.0

@@ -165,26 +165,31 @@ def test_a_step_with_nobody_falls_through_and_an_empty_ladder_reaches_the_admins
 
 
 def test_gaps_in_cover_name_the_open_hours_and_the_leave_without_a_deputy() -> None:
-    from dispatch import policy
+    from dispatch import gaps as policy
 
     cover = Cover((DutySlot(5, 0, 8, 18), DutySlot(6, 0, 18, 8), DutySlot(5, 1, 8, 24)),
                   (Leave(1, MONDAY_10, MONDAY_23), Leave(3, MONDAY_10, MONDAY_23, deputy_id=2)), SHANGHAI)
     gaps = policy.cover_gaps(default_policy(), [RED], ROSTER, cover, now=MONDAY_10,
                              date=lambda ts: datetime.fromtimestamp(ts, SHANGHAI).strftime("%m-%d %H:%M"))
-    assert gaps[0] == ("the duty roster has nobody on duty wed 00:00–mon 08:00: escalations then reach "
-                       "every duty leader (`shouwang roster add USER DAY FROM-TO`)")
-    assert gaps[1].startswith("wang is on leave 11-30 10:00 to 11-30 23:00 with no deputy")
+    assert gaps[0].en == ("the duty roster has nobody on duty wed 00:00–mon 08:00: escalations then reach "
+                          "every duty leader (`shouwang roster add USER DAY FROM-TO`)")
+    assert gaps[0].zh == ("值班表在 周三 00:00–周一 08:00 无人值班：这些时段的升级会通知所有值班领导"
+                          "（`shouwang roster add USER DAY FROM-TO`）")
+    assert gaps[1].en.startswith("wang is on leave 11-30 10:00 to 11-30 23:00 with no deputy")
+    assert gaps[1].zh.startswith("wang 休假（11-30 10:00 至 11-30 23:00）且没有代班人")
     assert len(gaps) == 2
     named = LadderPolicy.of(DispatchSettings.model_validate(
         {"ladders": {"red": {"steps": [{"who": ["staff:nobody"]}]}}}))
-    assert policy.cover_gaps(named, [RED], ROSTER, Cover(), now=0, date=str) == [
+    assert [g.en for g in policy.cover_gaps(named, [RED], ROSTER, Cover(), now=0, date=str)] == [
         "a ladder in the settings names staff:nobody, who is not active staff: that step calls the "
         "others on it, or falls through"]
 
 
 def test_open_roster_hours_are_said_as_ranges() -> None:
-    from dispatch.policy import _hour_ranges
+    from dispatch.gaps import hour_ranges
 
-    assert _hour_ranges([0, 1, 2, 26]) == ["mon 00:00–03:00", "tue 02:00–03:00"]
-    assert _hour_ranges([22, 23, 24, 25]) == ["mon 22:00–tue 02:00"]
-    assert _hour_ranges([167, 0, 1]) == ["sun 23:00–mon 02:00"]
+    assert hour_ranges([0, 1, 2, 26]) == ["mon 00:00–03:00", "tue 02:00–03:00"]
+    assert hour_ranges([22, 23, 24, 25]) == ["mon 22:00–tue 02:00"]
+    assert hour_ranges([167, 0, 1]) == ["sun 23:00–mon 02:00"]
+    assert hour_ranges([167, 0, 1, 30], "zh") == ["周日 23:00–周一 02:00", "周二 06:00–07:00"]
+    assert hour_ranges([23]) == ["mon 23:00–tue 00:00"]

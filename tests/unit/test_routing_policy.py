@@ -1,6 +1,7 @@
 from dataclasses import replace
 
 from dispatch import policy
+from dispatch.gaps import coverage_gaps
 from shouwang.domain.delivery import Channel, backoff_s
 from shouwang.domain.model import Household, Role, Staff, Tier
 
@@ -49,10 +50,12 @@ def test_a_ladder_with_nobody_on_it_reaches_the_admins_rather_than_no_one() -> N
 
 def test_a_grid_whose_whole_ladder_is_empty_is_named_with_who_its_alerts_reach() -> None:
     lonely = [Household("hh-3", Tier.GREEN, "g-z")]
-    assert any("grid g-z has no grid member, grid head or duty leader: its alerts reach NOBODY" in g
-               for g in policy.coverage_gaps(lonely, [MEMBER_A]))
+    assert any("grid g-z has no grid member, grid head or duty leader: its alerts reach NOBODY" in g.en
+               and "网格 g-z 没有网格员、网格长或值班领导：其警报无人接收" in g.zh
+               for g in coverage_gaps(lonely, [MEMBER_A]))
     admin = Staff(6, "ad", "AD", Role.ADMIN)
-    assert any("reach only the admins (ad)" in g for g in policy.coverage_gaps(lonely, [MEMBER_A, admin]))
+    assert any("reach only the admins (ad)" in g.en and "只通知管理员（ad）" in g.zh
+               for g in coverage_gaps(lonely, [MEMBER_A, admin]))
 
 
 def test_inactive_staff_are_skipped() -> None:
@@ -73,16 +76,17 @@ def test_backoff_doubles_up_to_a_cap() -> None:
 
 def test_gaps_in_coverage_are_named() -> None:
     homes = [Household("hh-1", Tier.RED, "g-a"), Household("hh-2", Tier.BLUE, "g-z")]
-    gaps = policy.coverage_gaps(homes, [MEMBER_A, HEAD_A])
-    assert any("no duty leader" in g for g in gaps)
-    assert any("grid g-z has no grid member" in g for g in gaps)
-    assert any("1 red household(s) have no caseworker: hh-1" in g for g in gaps)
-    assert policy.coverage_gaps([Household("hh", Tier.BLUE, "g-a")], ROSTER) == []
+    gaps = coverage_gaps(homes, [MEMBER_A, HEAD_A])
+    assert any("no duty leader" in g.en and "尚未登记值班领导" in g.zh for g in gaps)
+    assert any("grid g-z has no grid member" in g.en and "网格 g-z 没有网格员" in g.zh for g in gaps)
+    assert any("1 red household(s) have no caseworker: hh-1" in g.en and "1 户红色户没有社工认领：hh-1" in g.zh
+               for g in gaps)
+    assert coverage_gaps([Household("hh", Tier.BLUE, "g-a")], ROSTER) == []
 
 
 def test_a_stored_webhook_that_can_never_be_delivered_to_is_named_at_start() -> None:
     stale = replace(MEMBER_A, username="wang", webhook_url="https://…")
-    gaps = policy.coverage_gaps([Household("hh", Tier.BLUE, "g-a")], [*ROSTER, stale])
+    gaps = [g.en for g in coverage_gaps([Household("hh", Tier.BLUE, "g-a")], [*ROSTER, stale])]
     assert gaps == ["webhook 'https://…' looks like a placeholder; give the receiver's real address, "
                     "e.g. https://example.org/hooks/wang: wang's webhook notifications are given up "
                     "at once; fix it with `shouwang staff update wang --webhook URL`"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.senders import channel_gaps
+from dispatch.gaps import channel_gaps
 from shouwang.domain.channels import StaffChannel, legacy, legacy_fields, with_legacy
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Role, Staff
@@ -96,6 +96,7 @@ def test_start_up_says_who_cannot_be_told() -> None:
               Staff(2, "li", "李", Role.GRID_HEAD, channels=(StaffChannel(Channel.SMS, "+8613800000000"),)),
               Staff(3, "gone", "走", Role.GRID_MEMBER, notify_mqtt=False, active=False)]
     gaps = channel_gaps(roster, sms_gateway=False)
-    assert gaps[0].startswith("wang has no channel") and "gone" not in gaps[0]
-    assert "sms channels of li fail" in gaps[1]
+    assert gaps[0].en.startswith("wang has no channel") and "gone" not in gaps[0].en
+    assert gaps[0].zh.startswith("wang 没有任何通知渠道")
+    assert "sms channels of li fail" in gaps[1].en and "li 的短信渠道会发送失败" in gaps[1].zh
     assert channel_gaps(roster[1:], sms_gateway=True) == []

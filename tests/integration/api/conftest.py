@@ -98,8 +98,8 @@ def readings_for(household_id: str, hub_id: str, start: float, hours: int) -> li
     return rows
 
 
-def build_community(tmp_path: Path, **api: object) -> Community:
-    settings = Settings(storage={"data_dir": tmp_path}, api=api)
+def build_community(tmp_path: Path, *, dispatch: dict[str, object] | None = None, **api: object) -> Community:
+    settings = Settings(storage={"data_dir": tmp_path}, api=api, dispatch=dispatch or {})
     state = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     # The same algorithm at its cheapest, so tests stay fast; production keeps argon2's defaults.
     state.credentials = Credentials(state.engine, state.registry, hasher=FAST_HASHER)

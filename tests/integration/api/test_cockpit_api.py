@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
+from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.storage.status import HouseholdStatus
-from tests.integration.api.conftest import NOW, Community
+from tests.integration.api.conftest import NOW, Community, build_community
 
 
 def test_a_leader_sees_each_grids_alerts_past_their_limit_and_who_needs_a_visit(community: Community) -> None:
@@ -50,3 +52,22 @@ def test_each_table_downloads_as_csv_that_excel_opens(community: Community) -> N
         "/cockpit/alerts.csv", headers=community.auth("admin")).content.decode("utf-8-sig"))))
     assert {int(r["id"]) for r in alerts} == {a.id for a in community.alerts.values()}
     assert community.client.get("/cockpit/secrets.csv", headers=community.auth("admin")).status_code == 422
+
+
+def test_past_limit_follows_the_ladder_in_force_not_the_old_fixed_waits(tmp_path: Path) -> None:
+    # The settings file gives red households a first step of 15 minutes; the help button keeps its own.
+    built = build_community(tmp_path, dispatch={"ladders": {"red": {"steps": [
+        {"who": ["grid_member"]}, {"after_min": 15, "who": ["grid_head"]}]}}})
+    try:
+        pressed = built.state.alerts.open(Finding("h-east-yellow", AlertKind.HELP, Severity.URGENT, NOW - 180,
+                                                  "the help button was pressed"), now=NOW - 180)
+        assert pressed is not None
+        body = built.client.get("/cockpit", headers=built.auth("leader")).json()
+    finally:
+        built.client.close()
+        built.readings.close()
+        built.state.close()
+    east = next(g for g in body["grids"] if g["grid_id"] == "g-01")
+    assert east["past_limit"] == [pressed.id]  # help: two minutes; red inactivity, 10 minutes old: 15
+    limits = {a["id"]: a["limit_min"] for a in body["alerts"]}
+    assert limits == {pressed.id: 2.0, **{a.id: 15.0 for a in built.alerts.values()}}

@@ -35,6 +35,9 @@ def test_leave_recorded_by_a_duty_leader_is_shown_and_a_leave_without_a_deputy_i
     shown = client.get("/cover", headers=leader).json()
     assert [(lv["username"], lv["deputy"]) for lv in shown["leaves"]] == [("member1", "member2"), ("head1", None)]
     assert sum("head1 is on leave" in gap and "with no deputy" in gap for gap in shown["gaps"]) == 1
+    assert sum(gap.startswith("head1 休假（2099-01-01 08:00 至 2099-01-02 08:00）且没有代班人")
+               for gap in shown["gaps_zh"]) == 1
+    assert len(shown["gaps_zh"]) == len(shown["gaps"])
     assert not any("member1 is on leave" in gap for gap in shown["gaps"])
     trail = [e.action for e in community.state.audit.for_entity("staff", community.staff["member1"].id)]
     assert "leave" in trail

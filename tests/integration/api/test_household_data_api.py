@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from api.routes.family_link import family_actor
 from shouwang.domain.alerts import Outcome
+from shouwang.domain.cover import FamilyContact
 from shouwang.domain.delivery import Channel
+from shouwang.domain.model import Tier
+from shouwang.storage import audit as trail
+from shouwang.storage.audit import Actor
+from shouwang.storage.database import writing
+from shouwang.storage.reminders import Reminder
 from shouwang.storage.status import HouseholdStatus
 from tests.integration.api.conftest import NOW, Community, build_community
 
@@ -85,6 +92,46 @@ def test_an_escalation_in_the_timeline_says_whom_it_reached(community: Community
     escalated = next(e["details"] for e in events
                      if e["kind"] == "alert" and e["details"]["action"] == "escalated")
     assert escalated["escalated_to"] == [{"name": "王建国", "role": "grid_head"}]
+
+
+def test_reminders_family_calls_moved_on_rungs_and_colour_changes_are_in_the_timeline(
+        community: Community) -> None:
+    state = community.state
+    head = state.registry.update_staff(community.staff["head1"].id, name="王建国")
+    alert = community.alerts["h-east-red"]
+    state.alerts.route(alert, recipients={0: [(head.id, Channel.WEBHOOK)]}, first_escalation_at=None,
+                       now=NOW - 600)
+    state.alerts.escalate(alert, waits_s=(300.0, 900.0), now=NOW - 500,
+                          reason="every channel of rung 0 failed: staff 3 webhook: https://hooks.example.org/s3cret")
+    state.reminders.arm(alert.id, level=1, next_at=NOW - 400)
+    assert state.reminders.send(Reminder(alert.id, 1, NOW - 400, 0), recipients=[(head.id, Channel.WEBHOOK)],
+                                next_at=NOW - 340, now=NOW - 400)
+    son = state.family.add(FamilyContact(0, "h-east-red", "王小明", "儿子", "sms", "13800138000", "王小明",
+                                         NOW - 86400), actor=Actor("admin"), now=NOW - 86400)
+    with writing(state.engine) as db:
+        state.family.queue(db, alert.id, [son], NOW - 300)
+    (delivery,) = state.family.deliveries(alert.id)
+    state.family.mark(delivery, error="sms gateway answered 503", retry_at=None, now=NOW - 290)
+    state.family.remove(son.id, actor=Actor("admin"), now=NOW - 250)  # still named where they answered
+    with writing(state.engine) as db:
+        trail.record(db, at=NOW - 200, actor=family_actor(son), action="family_unreached", entity="alert",
+                     entity_id=alert.id, details={"family_contact_id": son.id})
+    state.care.change_tier(state.registry.household("h-east-red"), Tier.ORANGE, reason="女儿搬回同住",
+                           actor=Actor("head1", head.id), now=NOW - 100)
+    events = community.client.get("/households/h-east-red/timeline",
+                                  headers=community.auth("member1")).json()["events"]
+    said = {e["details"]["action"]: e["details"] for e in events if e["kind"] in ("alert", "colour")}
+    assert said["escalated"]["moved_on"] is True
+    assert "s3cret" not in json.dumps(events), "why a rung failed (addresses) stays in the audit trail"
+    assert (said["reminded"]["reminder"], said["reminded"]["reminded"]) == (1, [{"name": "王建国",
+                                                                                  "role": "grid_head"}])
+    family = {"name": "王小明", "relation": "儿子"}
+    for action in ("family_called", "family_delivery_failed", "family_unreached"):
+        assert said[action]["family"] == family, action
+    colour = next(e for e in events if e["kind"] == "colour")
+    assert {k: colour["details"][k] for k in ("action", "actor_name", "from", "to", "reason")} == {
+        "action": "tier_changed", "actor_name": "王建国", "from": "red", "to": "orange", "reason": "女儿搬回同住"}
+    assert [e["kind"] for e in events].index("colour") == 0, "newest first"
 
 
 def test_a_resolved_alert_in_the_timeline_keeps_its_note(community: Community) -> None:
