@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -98,51 +101,91 @@ def readings_for(household_id: str, hub_id: str, start: float, hours: int) -> li
     return rows
 
 
+@dataclass(frozen=True)
+class _Template:
+    """A community's stores as built once, with what the tests need to know about them."""
+
+    folder: Path
+    staff: dict[str, Staff]
+    tokens: dict[str, str]
+    alerts: dict[str, Alert]
+
+
+_TEMPLATE: list[_Template] = []
+STORE_FILES = ("state.db", "readings.db")
+
+
+def _populate(folder: Path) -> _Template:
+    state = StateStore.open(f"sqlite:///{folder / 'state.db'}")
+    readings = SqliteReadingStore(folder / "readings.db")
+    try:
+        registry = state.registry
+        registry.add_grid(Grid("g-01", "东园网格"))
+        registry.add_grid(Grid("g-02", "西园网格"))
+        staff: dict[str, Staff] = {}
+        for username, role, grids, _ in STAFF:
+            staff[username] = registry.add_staff(username=username, name=username, role=role,
+                                                 grid_ids=grids, now=NOW - 86400)
+        homes = [
+            Household("h-east-red", Tier.RED, "g-01", staff["caseworker"].id, "王秀英", "1号楼 101"),
+            Household("h-east-yellow", Tier.YELLOW, "g-01", None, "李桂英", "2号楼 202"),
+            Household("h-west-red", Tier.RED, "g-02", None, "张凤英", "9号楼 909"),
+        ]
+        for home in homes:
+            registry.add_household(home, now=NOW - 30 * 86400)
+            registry.add_hub(Hub(f"hub-{home.id}", home.id), now=NOW - 30 * 86400)
+            state.consent.record(Consent(home.id, home.alias or "", "self", True, False,
+                                         NOW - 30 * 86400), actor=SYSTEM, now=NOW - 30 * 86400)
+            readings.write(readings_for(home.id, f"hub-{home.id}", NOW - 48 * 3600, 47))
+        for username, _, _, visits in STAFF:
+            if visits:
+                staff[username] = registry.update_staff(staff[username].id, household_ids=visits)
+        alerts = {}
+        for home_id in ("h-east-red", "h-west-red"):
+            opened = state.alerts.open(Finding(home_id, AlertKind.INACTIVITY, Severity.URGENT,
+                                               NOW - 13 * 3600, "no water, power or door since 08:00",
+                                               explanation_zh="自08:00起没有用水、用电或开关门"),
+                                       now=NOW - 600)
+            assert opened is not None
+            alerts[home_id] = opened
+        state.visits.add(Visit("h-west-red", NOW - 7200, staff["member2"].id, "fine"), actor=SYSTEM,
+                         now=NOW - 7200)
+        state.silences.add("h-west-red", until=NOW + 86400, reason="with her son", actor=SYSTEM,
+                           now=NOW - 3600)
+        tokens = {u: registry.issue_token(s.id, name="test", now=NOW) for u, s in staff.items()}
+    finally:
+        readings.close()
+        state.close()
+    return _Template(folder, staff, tokens, alerts)
+
+
+def _template() -> _Template:
+    """The community is the same for every test (a fixed clock), so it is built once per test
+    process and each test gets its own copy of the files: real stores, a second each saved."""
+    if not _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="shouwang-community-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _TEMPLATE.append(_populate(folder))
+        left = [p.name for p in folder.iterdir() if p.name not in STORE_FILES]
+        assert not left, f"the template stores left {left} behind: the copies would miss them"
+    return _TEMPLATE[0]
+
+
 def build_community(tmp_path: Path, *, dispatch: dict[str, object] | None = None, **api: object) -> Community:
+    template = _template()
+    for name in STORE_FILES:
+        shutil.copyfile(template.folder / name, tmp_path / name)
     settings = Settings(storage={"data_dir": tmp_path}, api=api, dispatch=dispatch or {})
     state = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     # The same algorithm at its cheapest, so tests stay fast; production keeps argon2's defaults.
     state.credentials = Credentials(state.engine, state.registry, hasher=FAST_HASHER)
     readings = SqliteReadingStore(tmp_path / "readings.db")
     clock, wall = ManualClock(NOW), WallClock()
-    registry = state.registry
-    registry.add_grid(Grid("g-01", "东园网格"))
-    registry.add_grid(Grid("g-02", "西园网格"))
-    staff: dict[str, Staff] = {}
-    for username, role, grids, _ in STAFF:
-        staff[username] = registry.add_staff(username=username, name=username, role=role,
-                                             grid_ids=grids, now=NOW - 86400)
-    homes = [
-        Household("h-east-red", Tier.RED, "g-01", staff["caseworker"].id, "王秀英", "1号楼 101"),
-        Household("h-east-yellow", Tier.YELLOW, "g-01", None, "李桂英", "2号楼 202"),
-        Household("h-west-red", Tier.RED, "g-02", None, "张凤英", "9号楼 909"),
-    ]
-    for home in homes:
-        registry.add_household(home, now=NOW - 30 * 86400)
-        registry.add_hub(Hub(f"hub-{home.id}", home.id), now=NOW - 30 * 86400)
-        state.consent.record(Consent(home.id, home.alias or "", "self", True, False,
-                                     NOW - 30 * 86400), actor=SYSTEM, now=NOW - 30 * 86400)
-        readings.write(readings_for(home.id, f"hub-{home.id}", NOW - 48 * 3600, 47))
-    for username, _, _, visits in STAFF:
-        if visits:
-            staff[username] = registry.update_staff(staff[username].id, household_ids=visits)
-    alerts = {}
-    for home in ("h-east-red", "h-west-red"):
-        opened = state.alerts.open(Finding(home, AlertKind.INACTIVITY, Severity.URGENT,
-                                           NOW - 13 * 3600, "no water, power or door since 08:00",
-                                           explanation_zh="自08:00起没有用水、用电或开关门"),
-                                   now=NOW - 600)
-        assert opened is not None
-        alerts[home] = opened
-    state.visits.add(Visit("h-west-red", NOW - 7200, staff["member2"].id, "fine"), actor=SYSTEM,
-                     now=NOW - 7200)
-    state.silences.add("h-west-red", until=NOW + 86400, reason="with her son", actor=SYSTEM,
-                       now=NOW - 3600)
-    tokens = {u: registry.issue_token(s.id, name="test", now=NOW) for u, s in staff.items()}
     context = ApiContext(settings=settings, state=state, readings=readings, clock=clock,
                          metrics=Metrics(), wall=wall)
     client = TestClient(create_app(context))
-    return Community(state, readings, clock, wall, client, staff, tokens, alerts)
+    return Community(state, readings, clock, wall, client, dict(template.staff),
+                     dict(template.tokens), dict(template.alerts))
 
 
 @pytest.fixture
