@@ -141,6 +141,16 @@ def test_the_compose_topology_as_processes_takes_a_hubs_reading_to_an_acknowledg
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    # The one-shot steps first, as compose runs them: the store is upgraded (here: made) by
+    # `migrate`; `influx-setup` needs InfluxDB 2, which this machine has not (the readings
+    # go to one shared SQLite file instead), so it is not run here.
+    migrate = compose["services"]["migrate"]
+    made = subprocess.run(
+        [sys.executable, "-m", "cli.main", *migrate["command"]], capture_output=True, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SHOUWANG_")}
+        | local_environment(migrate, broker=1883, state_url=postgres_url, folder=tmp_path / "migrate"),
+        cwd=tmp_path / "migrate", timeout=120, check=False)
+    assert made.returncode == 0 and "created a new state store" in made.stdout, made.stdout + made.stderr
     token = register(postgres_url, hooks)
     for name, value in DOTENV.items():
         if name.startswith("SHOUWANG_MQTT__"):
@@ -159,7 +169,7 @@ def test_the_compose_topology_as_processes_takes_a_hubs_reading_to_an_acknowledg
         api_port = free_port()
         try:
             for name, service in compose["services"].items():
-                if service.get("build") != ".":
+                if service.get("build") != "." or service.get("restart") == "no":
                     continue
                 env = local_environment(service, broker=broker, state_url=postgres_url,
                                         folder=tmp_path / name)

@@ -15,6 +15,7 @@ from shouwang.settings_doc import rows
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = {"gateway-1": "gateway", "gateway-2": "gateway", "detector": "detector", "dispatch": "dispatch",
          "api": "api"}
+ONE_SHOTS = {"migrate": ["db", "upgrade"], "influx-setup": ["db", "influx-setup"]}
 REQUIRED = re.compile(r"^\$\{(\w+):\?[^}]+\}$")
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET")
 
@@ -29,7 +30,7 @@ def test_it_runs_the_broker_the_databases_two_gateways_a_detector_dispatch_and_t
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    assert set(services) == {"mosquitto", "postgres", "influxdb", *ROLES}
+    assert set(services) == {"mosquitto", "postgres", "influxdb", *ROLES, *ONE_SHOTS}
     for name, role in ROLES.items():
         assert services[name]["command"][0] == role
         assert services[name]["build"] == "." and services[name]["restart"] == "unless-stopped"
@@ -43,10 +44,26 @@ def test_every_service_has_a_health_check_and_the_roles_wait_for_healthy_depende
     compose: dict[str, Any],
 ) -> None:
     for name, service in compose["services"].items():
-        assert service["healthcheck"]["test"], name
+        if name not in ONE_SHOTS:
+            assert service["healthcheck"]["test"], name
     for name in ROLES:
         depends = compose["services"][name]["depends_on"]
-        assert {d["condition"] for d in depends.values()} == {"service_healthy"}, name
+        assert {n: d["condition"] for n, d in depends.items()} == {
+            "mosquitto": "service_healthy", "postgres": "service_healthy", "influxdb": "service_healthy",
+            "migrate": "service_completed_successfully", "influx-setup": "service_completed_successfully",
+        }, name
+
+
+def test_the_store_is_upgraded_and_influx_set_up_once_before_any_role_starts(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, command in ONE_SHOTS.items():
+        assert services[name]["command"] == command
+        assert services[name]["restart"] == "no", f"{name} runs once; restarting it would loop"
+        assert services[name]["image"] == services["detector"]["image"], "the roles' own code"
+        shared = {n: v for n, v in services["detector"]["environment"].items() if "__DETECTOR__" not in n}
+        assert services[name]["environment"] == shared, "the same store and settings as the roles"
+    assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert services["influx-setup"]["depends_on"] == {"influxdb": {"condition": "service_healthy"}}
 
 
 def test_no_secret_has_a_default_and_each_is_in_env_example(compose: dict[str, Any]) -> None:
