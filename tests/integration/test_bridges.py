@@ -184,6 +184,8 @@ def test_availability_feeds_the_hubs_presence_and_each_devices(
     publish(bridges, any_mqtt, "tasmota/tele/kitchen_plug/LWT", b"Online")
     wait_for(lambda: len([s for s in state.devices.sightings(["h-1"]) if s.online is not None]) == 3,
              what="three devices' availability")
+    # The devices' rows are written before the hub's presence (a second write): wait for both.
+    wait_for(lambda: "h-1" in state.registry.presence(), what="the hub's presence")
     assert state.registry.presence()["h-1"].state == "online"  # the bridge and the plug still are
     publish(bridges, any_mqtt, "z2m/bridge/state", {"state": "offline"})
     publish(bridges, any_mqtt, "tasmota/tele/kitchen_plug/LWT", b"Offline")
