@@ -6,7 +6,10 @@ up than its calibrated wake limit, the time by which it has been up on all but a
 month (see `detector.calibration`, applied to the daily wake-up times).
 
 A silence is a night silence when it starts in the household's night window (from an hour and a
-half before its usual bedtime to its usual wake-up time) or has run through 04:00. Clock hours
+half before its usual bedtime to its usual wake-up time) or has run through 04:00. A night's
+bedtime is its last evening sign: the start of the silence still running at 01:00 (`is_bedtime`);
+the usual bedtime is their median, and their early and late quantiles are the household's
+bedtime limits (`detector.limits`). Clock hours
 are compared from noon, so that 23:00 comes before 01:00 and 06:00. A silence starting in the
 morning after the household was seen getting up is a day silence, even before its usual time.
 """
