@@ -159,10 +159,12 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
                   tz: ZoneInfo, last_door: float | None, learned_days: int, outing_h: float,
                   wake_h: float, wake_limit_h: float, ceiling_h: float,
                   quiet: Quiet | None = None, latest_wake_h: float = 24.0,
-                  night_h: float | None = None) -> tuple[str, str]:
+                  night_h: float | None = None, bed_early_h: float = math.nan,
+                  bed_late_h: float = math.nan) -> tuple[str, str]:
     """Why a learned detector alerts on a silence, in English and in Chinese.
 
-    `why` is "day", "night", "out" or "ceiling" (see `detector.judge`); for "ceiling",
+    `why` is "day", "night", "out", "evening" or "ceiling" (see `detector.judge`); for
+    "evening", `bed_early_h` and `bed_late_h` are the household's bedtime limits; for "ceiling",
     `ceiling_h` is the household's safety limit and `night_h` its longest silences at home
     (calibrated), if known; a
     night's wake limit at `latest_wake_h` is the community's latest getting-up time.
@@ -185,6 +187,12 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
                 f"time this community allows (this home is usually up by {_clock_hour(wake_h)})")
         zh = (f"还没起床：{said_zh}；到{limit}仍未见任何动静，这是社区设定的最晚起床时间"
               f"（这户通常{_clock_hour(wake_h)}前起床）")
+    elif why == "evening":
+        early, late = _clock_hour(bed_early_h), _clock_hour(bed_late_h)
+        text = (f"not gone to bed as usual: {said}; this home's last sign of the evening "
+                f"comes after {early} and nearly always by {late}")
+        zh = (f"没有像平常一样睡前活动：{said_zh}；这户晚上最后一次活动通常在{early}之后，"
+              f"几乎总在{late}前")
     elif why == "night":
         text = (f"not up yet: {said}; this home is usually up by "
                 f"{_clock_hour(wake_h)} and nearly always by {_clock_hour(wake_limit_h)}")

@@ -5,6 +5,8 @@ of an announced absence or of a time we could not hear the home. Then, by what i
 
 - at home in the day: alerts when the expected uses missed, Λ, reach the household's threshold
   for silences starting in that part of the day (by default: before or after 13:00);
+- at home, starting in the day before the household's early bedtime limit: also alerts when it
+  still runs at its late bedtime limit, the evening's last sign missed (`detector.limits`);
 - through the night (started in the night window, or still running at 04:00): alerts when the
   household is later up than its wake limit (`detector.nights`);
 - after a door with nothing since ("probably out"): alerts when it outlasts the household's
@@ -42,10 +44,11 @@ class Why(enum.IntEnum):
     NIGHT = 1
     OUT = 2
     CEILING = 3
+    EVENING = 4
 
 
 LIMITS = {Why.DAY: "day_rhythm", Why.NIGHT: "wake_limit", Why.OUT: "outing_limit",
-          Why.CEILING: "safety_limit"}
+          Why.CEILING: "safety_limit", Why.EVENING: "bedtime_limit"}
 """Which limit fired, as `Finding.details["limit"]` says it."""
 
 
@@ -99,6 +102,10 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     gone = elapsed[rows]
     why = np.full(rows.size, -1, dtype=np.int8)
     why[~out & ~night & ((expected >= theta) | density.overdue(t, rows, start_h, now_h))] = Why.DAY
+    evening = ~out & ~night & nights.before_bedtime(start_h, t.bed_early_h[rows],
+                                                     t.wake_h[rows])
+    bed_deadline = nights.wake_deadline(start_h, t.bed_late_h[rows].astype(np.float64))
+    why[(why < 0) & evening & (now_h >= bed_deadline)] = Why.EVENING
     deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT

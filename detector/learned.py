@@ -268,6 +268,10 @@ class LearnedDetector:
             if np.isfinite(values).any():
                 setattr(pop, prior, float(np.nanmedian(values)))
         pop.bed_h = nights.median_clock(t.view("bed_h")[mature])
+        for column, prior in (("bed_early_own_h", "bed_early_h"), ("bed_late_own_h", "bed_late_h")):
+            values = t.view(column)[mature]  # hours from noon
+            if np.isfinite(values).any():
+                setattr(pop, prior, float(np.mod(np.nanmedian(values) + 12.0, 24.0)))
         pop.wake_h = nights.median_clock(t.view("wake_h")[mature])
         pop.households = int(mature.sum())
         s = self.settings.learned
@@ -324,6 +328,7 @@ class LearnedDetector:
                 ceiling_h=float(found.limit_s[k]) / 3600,
                 quiet=quiet, latest_wake_h=self.settings.learned.latest_wake_h,
                 night_h=self._longest_night(int(row), float(found.limit_s[k])),
+                bed_early_h=float(t.bed_early_h[row]), bed_late_h=float(t.bed_late_h[row]),
             )
             findings.append(Finding(
                 t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, start, text,

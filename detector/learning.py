@@ -206,7 +206,7 @@ class Learner:
         quiet = min(end_h, day_start_h + DAYTIME_H[1]) - max(start_h, day_start_h + DAYTIME_H[0])
         t.day_quiet_h[i] = max(float(t.day_quiet_h[i]), quiet)
         t.day_longest_h[i] = max(float(t.day_longest_h[i]), length / 3600.0)
-        if nights.is_bedtime(start_h, length) and math.isnan(t.day_sleep[i, 0]):
+        if nights.is_bedtime(start_h, end_h) and math.isnan(t.day_sleep[i, 0]):
             t.day_sleep[i, 0] = start_h % 24
         crossed = bool(nights.crosses_mark(start_h, end_h))
         up = bool(nights.already_up(start_h, t.day[i], t.day_sleep[i, 1]))

@@ -40,6 +40,9 @@ class Population:
     """The median household's calibrated longest night (hours)."""
     bed_h: float = math.nan
     wake_h: float = math.nan
+    bed_early_h: float = math.nan
+    bed_late_h: float = math.nan
+    """The median household's calibrated earliest and latest last evening sign (clock hours)."""
     households: int = 0
     refreshed_day: int = -1
     history_days: int = 0
@@ -48,12 +51,14 @@ class Population:
 
 class Shares(NamedTuple):
     """The budget as probabilities per day: each day part's, the wake limit's, the safety
-    limit's (for silences from bedtime) and the outings'. They add up to the budget."""
+    limit's (for silences from bedtime), the outings' and the bedtime limit's (an evening
+    without its last sign). They add up to the budget."""
 
     day: float
     wake: float
     quiet: float
     out: float
+    evening: float
 
 
 def budget(s: LearnedSettings) -> Shares:
@@ -65,7 +70,9 @@ def budget(s: LearnedSettings) -> Shares:
     out = p * s.out_share
     night = (p - out) * s.night_share
     quiet = night * s.quiet_share
-    return Shares((p - out - night) / (len(s.day_parts_from_h) + 1), night - quiet, quiet, out)
+    evening = night * s.quiet_share  # as much as the safety limit, from the wake limit's part
+    return Shares((p - out - night) / (len(s.day_parts_from_h) + 1), night - quiet - evening,
+                  quiet, out, evening)
 
 
 def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
@@ -92,6 +99,12 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     t.bed_h[i] = nights.median_clock(bed) if bed.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_h[i] = nights.median_clock(wake) if wake.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_own_h[i] = cal.own_threshold(wake, share.wake * days / max(wake.size, 1), method=s.tail)
+    # the last evening sign: how early and how late it comes (hours from noon), half the
+    # evening's share each (a false alert: to bed before the early limit, or up past the late)
+    evening = np.asarray(nights.from_noon(bed), dtype=np.float64)
+    p_bed = share.evening / 2 * days / max(evening.size, 1)
+    t.bed_early_own_h[i] = -cal.own_threshold(-evening, p_bed, method=s.tail)
+    t.bed_late_own_h[i] = cal.own_threshold(evening, p_bed, method=s.tail)
     longest = t.ring_longest_h[i][valid].astype(np.float64)
     longest = longest[np.isfinite(longest)]
     t.quiet_own_h[i] = cal.own_threshold(longest, share.quiet * days / max(longest.size, 1),
@@ -131,7 +144,27 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
                  _or(pop.wake_limit_h, s.default_wake_limit_h), s)
     floor = np.maximum(wake + s.min_lie_in_min / 60.0, nights.MIN_WAKE_LIMIT_H)
     t.wake_limit_h[rows] = np.clip(limit, floor, s.latest_wake_h)
+    _bed_limits(t, rows, s, pop, valid)
     _quiet_limit(t, rows, s, pop, valid)
+
+
+def _bed_limits(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population,
+                valid: npt.NDArray[np.bool_]) -> None:
+    """The bedtime limits (clock hours): a silence at home that began before the early one
+    (earlier than this household goes to bed on all but a budgeted share of days) and still
+    runs at the late one (later than its last evening sign on all but a share) missed the
+    evening's last sign. Own limits shrunk to the population's; NaN, and no such rule, while
+    neither the household nor the community knows them."""
+    nights_seen = (np.isfinite(t.ring_sleep[rows, :, 0]) & valid).sum(axis=1).astype(np.float64)
+    for own_col, prior, col in (("bed_early_own_h", pop.bed_early_h, "bed_early_h"),
+                                ("bed_late_own_h", pop.bed_late_h, "bed_late_h")):
+        own = getattr(t, own_col)[rows].astype(np.float64)
+        prior_noon = np.where(np.isfinite(prior), nights.from_noon(prior), own)
+        mixed = _mix(own, nights_seen, prior_noon, s)
+        # a last evening sign is by its definition before 01:00: a limit past it (a tail
+        # extrapolated from a few late evenings) would wrap into the next day
+        mixed = np.clip(mixed, 0.0, nights.BED_MARK_H + 12.0)
+        getattr(t, col)[rows] = np.mod(mixed + 12.0, 24.0)
 
 
 def _quiet_limit(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population,

@@ -6,12 +6,17 @@ up than its calibrated wake limit, the time by which it has been up on all but a
 month (see `detector.calibration`, applied to the daily wake-up times).
 
 A silence is a night silence when it starts in the household's night window (from an hour and a
-half before its usual bedtime to its usual wake-up time) or has run through 04:00. Clock hours
+half before its usual bedtime to its usual wake-up time) or has run through 04:00. A night's
+bedtime is its last evening sign: the start of the silence still running at 01:00 (`is_bedtime`);
+the usual bedtime is their median, and their early and late quantiles are the household's
+bedtime limits (`detector.limits`). Clock hours
 are compared from noon, so that 23:00 comes before 01:00 and 06:00. A silence starting in the
 morning after the household was seen getting up is a day silence, even before its usual time.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -23,8 +28,9 @@ NIGHT_MARK_H = 4.0
 EVENING_BEFORE_BED_H = 1.5
 DEFAULT_BED_H = 21.5
 DEFAULT_WAKE_H = 6.5
-BED_SILENCE_H = 2.0
-"""Going to bed: the first silence of at least this long starting between 18:00 and 04:00."""
+BED_MARK_H = 1.0
+"""Going to bed: the night's last evening sign is the start of the silence running at 01:00
+local, if it began after noon (a trip to the toilet after 01:00 does not move it)."""
 MIN_WAKE_LIMIT_H = 4.5
 DEFAULT_NIGHT_H = 11.0
 """A day's longest silence at home (the night's, last evening sign to first morning sign, for
@@ -43,10 +49,18 @@ def crosses_mark(start_h: Floats | float, end_h: Floats | float) -> npt.NDArray[
     return np.asarray(first_mark <= np.asarray(end_h, dtype=np.float64))
 
 
-def is_bedtime(start_h: float, length_s: float) -> bool:
-    """Whether a silence could be the night's going to bed (see BED_SILENCE_H)."""
-    clock = start_h % 24
-    return length_s >= BED_SILENCE_H * 3600 and (clock >= 18.0 or clock < NIGHT_MARK_H)
+def is_bedtime(start_h: float, end_h: float) -> bool:
+    """Whether a silence (local hours) began at the night's last evening sign: it began after
+    noon and was still running at 01:00 (`BED_MARK_H`).
+
+    Not "the first long silence after 18:00": a household with no television or kettle is
+    often quiet for hours in its evening (18:00 lights on, then nothing until the toilet at
+    bedtime), and its "bedtime" came out hours early, so that an afternoon's silence was
+    taken for the night's."""
+    if not from_noon(start_h) < BED_MARK_H + 12.0:
+        return False
+    mark = BED_MARK_H + 24.0 * math.ceil((start_h - BED_MARK_H) / 24.0)
+    return mark <= end_h
 
 
 def in_night_window(start_h: Floats | float, bed_h: Floats | float,
@@ -55,6 +69,17 @@ def in_night_window(start_h: Floats | float, bed_h: Floats | float,
     start = from_noon(np.mod(start_h, 24.0))
     evening = from_noon(bed_h) - EVENING_BEFORE_BED_H
     return np.asarray((start >= evening) & (start < from_noon(wake_h)))
+
+
+def before_bedtime(start_h: Floats | float, early_h: Floats | float,
+                   wake_h: Floats | float) -> npt.NDArray[np.bool_]:
+    """Whether a silence starting at local hours `start_h` began in the day before `early_h`
+    (the household's early bedtime limit, clock hours): after its usual getting-up, or in the
+    afternoon (NaN limit: never)."""
+    start = from_noon(np.mod(start_h, 24.0))
+    early = from_noon(early_h)
+    with np.errstate(invalid="ignore"):
+        return np.asarray((start < early) | (start >= from_noon(wake_h)))
 
 
 def already_up(start_h: Floats | float, day: npt.ArrayLike,

@@ -11,6 +11,7 @@ Without a snapshot (first start, or a deleted file) it learns from the stored hi
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ def save(detector: LearnedDetector, path: Path, *, now: float, visit_cursor: int
         "visit_cursor": visit_cursor,
         "population": {"threshold": pop.threshold.tolist(), "outing_h": pop.outing_h,
                        "wake_limit_h": pop.wake_limit_h, "bed_h": pop.bed_h,
-                       "wake_h": pop.wake_h, "households": pop.households,
+                       "wake_h": pop.wake_h, "bed_early_h": pop.bed_early_h,
+                       "bed_late_h": pop.bed_late_h, "households": pop.households,
                        "refreshed_day": pop.refreshed_day, "history_days": pop.history_days},
     }
     arrays: dict[str, Any] = {f"t.{k}": v for k, v in detector.table.to_arrays().items()}
@@ -70,4 +72,6 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
     for name in ("outing_h", "wake_limit_h", "bed_h", "wake_h", "households", "refreshed_day"):
         setattr(pop, name, saved[name])
     pop.history_days = int(saved.get("history_days", 0))
+    for name in ("bed_early_h", "bed_late_h"):  # absent from older snapshots
+        setattr(pop, name, float(saved.get(name, math.nan)))
     return header

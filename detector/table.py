@@ -85,6 +85,13 @@ class HouseholdTable:
     wake_h: Any = _col(np.nan, dtype=np.float32)
     wake_limit_h: Any = _col(np.nan, dtype=np.float32)
     wake_own_h: Any = _col(np.nan, dtype=np.float32)
+    bed_early_h: Any = _col(np.nan, dtype=np.float32)
+    """The bedtime limits (clock hours; `detector.limits`): a silence at home that began before
+    the early one and still runs at the late one missed the evening's last sign."""
+    bed_late_h: Any = _col(np.nan, dtype=np.float32)
+    bed_early_own_h: Any = _col(np.nan, dtype=np.float32)
+    """The household's own, in hours from noon (NaN: too few nights)."""
+    bed_late_own_h: Any = _col(np.nan, dtype=np.float32)
     quiet_limit_h: Any = _col(np.nan, dtype=np.float32)
     """The safety limit: hours of silence at home longer than this household's nights."""
     quiet_own_h: Any = _col(np.nan, dtype=np.float32)

@@ -24,7 +24,8 @@ def test_the_default_budget_is_half_a_false_alert_per_household_month() -> None:
 def test_the_shares_of_the_budget_add_up_to_the_budget(per_month: float) -> None:
     s = _at(per_month)
     shares = budget(s)
-    spent = shares.day * (len(s.day_parts_from_h) + 1) + shares.wake + shares.quiet + shares.out
+    spent = (shares.day * (len(s.day_parts_from_h) + 1) + shares.wake + shares.quiet + shares.out
+             + shares.evening)
     assert spent == pytest.approx(cal.daily_probability(per_month))
     assert min(shares) > 0
 

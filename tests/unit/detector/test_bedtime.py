@@ -1,0 +1,98 @@
+"""Evenings: a household's last evening sign, and the bedtime limit of silences that miss it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from detector import nights
+from detector.learned import LearnedDetector
+from detector.signs import HomeState, SignKind, SignOfLife
+from shouwang.domain.alerts import AlertKind, Finding
+from shouwang.settings import DetectorSettings
+from tests.unit.detector.helpers import TZ, at, household
+
+DAYS = 21  # learned; day 21 is under test
+BED = 22.0
+
+
+def sparse_days(days: int = DAYS, seed: int = 0) -> Iterator[SignOfLife]:
+    """A sparse elder: the toilet on getting up at 07:00, lunch, lights at 18:00, two or three
+    flushes at random in the day and the toilet at bedtime (22:00): nothing else."""
+    rng = np.random.default_rng(seed)
+    for day in range(days):
+        times = [7.0 + rng.normal(0, 0.2), 11.6 + rng.normal(0, 0.2), 12.1 + rng.normal(0, 0.2),
+                 18.0 + rng.normal(0, 0.05), BED + rng.normal(0, 0.25)]
+        times += list(rng.uniform(8.0, 21.0, size=rng.integers(2, 4)))
+        for hour in sorted(times):
+            yield SignOfLife("h-1", at(day, float(hour)), SignKind.WATER, "water")
+
+
+def learned() -> LearnedDetector:
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    detector.learn(sparse_days())
+    return detector
+
+
+def welfare(detector: LearnedDetector, day: int, hours: list[float]) -> list[tuple[float, Finding]]:
+    ctx = household()
+    found = []
+    for hour in hours:
+        detector.observe(HomeState("h-1"), hub_id=ctx.hubs[0].id, at=at(day, hour))
+        found += [(hour, f) for f in detector.assess(at(day, hour), {}, {"h-1": ctx})
+                  if f.kind in (AlertKind.INACTIVITY, AlertKind.NO_WATER)]
+    return found
+
+
+def test_the_last_evening_sign_is_the_start_of_the_silence_running_at_one() -> None:
+    assert nights.is_bedtime(22.0, 30.5)  # 22:00 to 06:30: the night
+    assert nights.is_bedtime(23.5, 26.0)  # to bed at 23:30, the toilet at 02:00
+    assert not nights.is_bedtime(18.0, 21.5)  # an evening's quiet spell ends before 01:00
+    assert not nights.is_bedtime(26.0, 30.5)  # after the toilet at 02:00: not going to bed
+    assert not nights.is_bedtime(10.0, 26.0)  # a silence from the morning is no bedtime
+
+
+def test_a_sparse_household_learns_its_bedtime_not_its_quiet_evening() -> None:
+    # 18:00 then nothing until 22:00 most evenings: "the first two-hour silence after 18:00"
+    # made its bedtime 18:00, and an afternoon's silence looked like the night
+    detector = learned()
+    t, i = detector.table, detector.row("h-1")
+    assert abs(float(t.bed_h[i]) - BED) < 0.5
+    assert float(t.bed_early_h[i]) <= BED - 0.5
+    late = float(nights.from_noon(float(t.bed_late_h[i])))
+    assert BED - 12.0 <= late <= nights.BED_MARK_H + 12.0  # from 22:00 to 01:00
+
+
+def test_a_sparse_household_silent_from_two_in_the_afternoon_is_alerted_well_before_morning(
+) -> None:
+    detector = learned()
+    for hour in (7.0, 11.6, 12.1, 14.0):  # the day under test: then silent from 14:00
+        detector.learn_one(SignOfLife("h-1", at(DAYS, hour), SignKind.WATER, "water"))
+    found = welfare(detector, DAYS, [14.0 + h / 6 for h in range(6 * 18)])  # to 08:00
+    assert found, "never alerted"
+    hour, finding = found[0]
+    assert hour <= 25.1, (hour, finding.explanation)  # by 01:00, not at the next morning
+    assert finding.details["limit"] in ("day_rhythm", "bedtime_limit"), finding.explanation
+
+
+def test_the_bedtime_limit_fires_and_says_so_when_the_rhythm_alone_would_not() -> None:
+    detector = learned()
+    for hour in (7.0, 11.6, 12.1, 17.5):  # silent from 17:30: the evening's signs never come
+        detector.learn_one(SignOfLife("h-1", at(DAYS, hour), SignKind.WATER, "water"))
+    found = welfare(detector, DAYS, [17.5 + h / 6 for h in range(6 * 14)])
+    assert found
+    hour, finding = found[0]
+    assert hour <= 25.1, (hour, finding.explanation)
+    assert finding.details["limit"] == "bedtime_limit", finding.explanation
+    assert finding.explanation.startswith("not gone to bed as usual"), finding.explanation
+    assert "睡前" in (finding.explanation_zh or "")
+
+
+def test_a_sparse_household_whose_last_sign_is_at_its_usual_bedtime_is_not_alerted_at_dawn(
+) -> None:
+    detector = learned()
+    for hour in (7.0, 11.6, 12.1, 18.0, BED):
+        detector.learn_one(SignOfLife("h-1", at(DAYS, hour), SignKind.WATER, "water"))
+    found = welfare(detector, DAYS, [BED + h / 6 for h in range(1, 6 * 9)])  # to 06:50
+    assert not found, [(h, f.explanation) for h, f in found]
