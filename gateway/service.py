@@ -171,8 +171,10 @@ class Gateway:
         self._rejections = RejectionLog(settings.rejection_log_interval_s)
         self._traceback_at = float("-inf")
         # The same few topics (a hub's four or so sensors) come again and again: parse each once.
-        # A refused topic raises afresh each time (lru_cache keeps no exceptions).
+        # A refused topic raises afresh each time (lru_cache keeps no exceptions). Whether it is a
+        # bridge's is kept the same way.
         self._parse = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(topics.parse)
+        self._bridge_topic = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(bridge_topic)
         subscription = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
@@ -375,7 +377,7 @@ class Gateway:
             log.info("gateway.duplicates_ignored count=%d", sent - new)
 
     def _decode(self, message: Message, batch: _Batch, now: float) -> None:
-        bridged = bridge_topic(message.topic, self._prefix)
+        bridged = self._bridge_topic(message.topic, self._prefix)
         if bridged is not None:
             if self._admitted(message, bridged.hub_id, batch, now):
                 self._bridged(message, bridged, batch, now)
