@@ -140,7 +140,7 @@ def raw_rate(settings: MqttSettings, load: Load) -> float | None:
 
 
 def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: int,
-                ready: Event, stop: Event, cpu: Any) -> None:
+                ready: Event, stop: Event, cpu: Any, overrides: dict[str, str]) -> None:
     """One gateway process, as `shouwang gateway` would run it."""
     from gateway.service import Gateway
     from shouwang.clock import SystemClock
@@ -151,7 +151,7 @@ def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: 
 
     state = StateStore.open(state_url)
     readings = SqliteReadingStore(readings_path)
-    gateway = Gateway(mqtt=mqtt, settings=GatewaySettings(), readings=readings, state=state,
+    gateway = Gateway(mqtt=mqtt, settings=GatewaySettings.model_validate(overrides), readings=readings, state=state,
                       clock=SystemClock(), metrics=Metrics(), client_id=f"gateway-{index}")
     gateway.start()
     started = time.process_time()
@@ -205,7 +205,8 @@ def count(readings_path: Path) -> int:
         return int(db.execute("SELECT count(*) FROM readings").fetchone()[0])
 
 
-def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> tuple[float, int, float]:
+def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int,
+                  overrides: dict[str, str]) -> tuple[float, int, float]:
     """Messages/s from the first publish to the last reading committed, readings lost, and the
     gateways' CPU seconds."""
     expected = load.sent * load.batch
@@ -219,7 +220,8 @@ def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int) -> 
         stop = context.Event()
         cpu = context.Queue()
         readies = [context.Event() for _ in range(gateways)]
-        processes = [context.Process(target=run_gateway, args=(settings, url, readings_path, k, readies[k], stop, cpu))
+        processes = [context.Process(target=run_gateway,
+                                     args=(settings, url, readings_path, k, readies[k], stop, cpu, overrides))
                      for k in range(gateways)]
         for p in processes:
             p.start()
@@ -251,10 +253,14 @@ def main() -> None:
     parser.add_argument("--gateways", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--hubs", type=int, default=200)
     parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument("--gateway-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a gateway setting other than its default, e.g. batch_size=250 (repeatable)")
     args = parser.parse_args()
     hubs = [f"h-{i:05d}" for i in range(args.hubs)]
+    overrides = dict(setting.split("=", 1) for setting in args.gateway_setting)
     print(f"broker={args.broker} messages={args.messages:,} hubs={args.hubs} publishers={args.publishers} "
-          f"(separate processes, QoS 1); cores={os.cpu_count()}")
+          f"(separate processes, QoS 1); cores={os.cpu_count()}"
+          + "".join(f" gateway.{name}={value}" for name, value in overrides.items()))
     with broker(args.broker) as mqtt:
         for batch in args.batch:
             messages = args.messages if batch == 1 else max(args.publishers * args.hubs, args.messages // 10)
@@ -268,7 +274,7 @@ def main() -> None:
                 for gateways in args.gateways:
                     if gateways > 1 and args.broker == "embedded":
                         continue  # amqtt has no shared subscriptions
-                    rate, lost, cpu_s = shouwang_rate(mqtt, load, state, gateways)
+                    rate, lost, cpu_s = shouwang_rate(mqtt, load, state, gateways, overrides)
                     ratio = f"ratio {rate / raw:.2f}" if raw else ""
                     print(f"  shouwang  {state:<8} {gateways} gateway{'s' if gateways > 1 else ' '}     "
                           f"{rate:>9,.0f} messages/s  {rate * batch:>10,.0f} readings/s  lost {lost:,}  "

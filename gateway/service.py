@@ -8,7 +8,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
 from gateway.bridged import BridgeIntake, Heard
@@ -48,6 +48,57 @@ class _Batch:
 def no_consent_reason(household_id: str) -> str:
     return (f"household {household_id} has no recorded consent to sensing, so its readings are not "
             f"kept; record it with `shouwang households consent {household_id} --by NAME`")
+
+
+class _Inbox:
+    """The messages between paho's network thread (the one producer) and the worker: a C queue,
+    bounded by the producer waiting while `size` messages wait. `queue.Queue` takes a lock and
+    notifies a condition in Python on every put and get, which cost a busy gateway more than
+    anything else it does per message but decoding it."""
+
+    def __init__(self, size: int) -> None:
+        self._items: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._size = size
+        self._room = threading.Event()
+        self.received = 0
+        """Messages put (written by the producer only)."""
+        self.finished = 0
+        """Messages done with (written by the worker only)."""
+
+    def put(self, message: Message, stopping: threading.Event) -> bool:
+        """Queue `message`, waiting while the inbox is full; False (not queued) once `stopping`."""
+        while not stopping.is_set():
+            if self._items.qsize() < self._size:
+                break
+            self._room.clear()  # then look again: the worker sets it after taking a batch
+            if self._items.qsize() >= self._size:
+                self._room.wait(0.5)
+        else:
+            return False
+        self.received += 1
+        self._items.put(message)
+        return True
+
+    def put_stop(self) -> None:
+        self._items.put(_STOP)
+
+    def get(self, timeout: float) -> object:
+        """The next item; raises queue.Empty after `timeout`."""
+        return self._items.get(timeout=timeout)
+
+    def taken(self) -> None:
+        """The worker took a batch: a producer waiting for room may go on."""
+        self._room.set()
+
+    def done(self, messages: int) -> None:
+        self.finished += messages
+
+    def qsize(self) -> int:
+        return self._items.qsize()
+
+    @property
+    def unfinished(self) -> int:
+        return self.received - self.finished
 
 
 class HubDirectory:
@@ -110,7 +161,7 @@ class Gateway:
         self._state = state
         self._clock = clock
         self._metrics = metrics
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=settings.queue_size)
+        self._queue = _Inbox(settings.queue_size)
         self._stopping = threading.Event()
         self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
         self._bridges = BridgeIntake(state, tz=tz, refresh_s=settings.registry_refresh_s)
@@ -120,8 +171,10 @@ class Gateway:
         self._rejections = RejectionLog(settings.rejection_log_interval_s)
         self._traceback_at = float("-inf")
         # The same few topics (a hub's four or so sensors) come again and again: parse each once.
-        # A refused topic raises afresh each time (lru_cache keeps no exceptions).
+        # A refused topic raises afresh each time (lru_cache keeps no exceptions). Whether it is a
+        # bridge's is kept the same way.
         self._parse = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(topics.parse)
+        self._bridge_topic = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(bridge_topic)
         subscription = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
@@ -138,6 +191,7 @@ class Gateway:
             on_message=self._receive,
             persistent_session=True,
             manual_ack=True,
+            stamp=clock.now,
         )
         self._worker = threading.Thread(target=self._work, name="gateway", daemon=True)
         self.stored = 0
@@ -158,31 +212,25 @@ class Gateway:
         """Finish and acknowledge what was received, then disconnect; what is refused meanwhile is
         not acknowledged, so the broker keeps it for the next start."""
         self._stopping.set()
-        try:
-            self._queue.put(_STOP, timeout=30)
-        except queue.Full:
-            log.error("gateway.stop_stuck: the worker took nothing for 30 s; stopping without it")
+        self._queue.put_stop()
         self._worker.join(30)
+        if self._worker.is_alive():
+            log.error("gateway.stop_stuck: the worker did not finish within 30 s; stopping without it")
         self._client.stop()
 
     def _receive(self, message: Message) -> None:
         """On paho's network thread: queue the message, waiting while the queue is full (paho
         then reads nothing more, and the broker keeps the rest; a worker stuck for longer than
-        1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again)."""
+        1.5 × keepalive gets the connection dropped, and what was not acknowledged comes again).
+        The client stamped `received_at` with our clock."""
         self._heard_at = time.monotonic()
-        message = replace(message, received_at=self._clock.now())
-        while not self._stopping.is_set():
-            try:
-                self._queue.put(message, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+        self._queue.put(message, self._stopping)
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
         """True once every received message has been processed (for tests and shutdown)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0:
+            if self._queue.unfinished == 0:
                 return True
             time.sleep(0.01)
         return False
@@ -196,12 +244,13 @@ class Gateway:
                 self._check_quiet()
                 continue
             items = self._collect(first)
-            stopping = any(item is _STOP for item in items)
+            self._queue.taken()
+            messages = [m for m in items if m is not _STOP]
+            stopping = len(messages) < len(items)
             try:
-                self._commit([m for m in items if isinstance(m, Message)])
+                self._commit(messages)  # type: ignore[arg-type]  # all but _STOP are messages
             finally:
-                for _ in items:
-                    self._queue.task_done()
+                self._queue.done(len(messages))
             self._metrics.ingest_queue.set(self._queue.qsize())
             self._check_quiet()
 
@@ -328,7 +377,7 @@ class Gateway:
             log.info("gateway.duplicates_ignored count=%d", sent - new)
 
     def _decode(self, message: Message, batch: _Batch, now: float) -> None:
-        bridged = bridge_topic(message.topic, self._prefix)
+        bridged = self._bridge_topic(message.topic, self._prefix)
         if bridged is not None:
             if self._admitted(message, bridged.hub_id, batch, now):
                 self._bridged(message, bridged, batch, now)

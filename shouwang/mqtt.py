@@ -82,6 +82,69 @@ _CONNECTIONS = itertools.count(1)
 """Numbers each connection of every client in the process."""
 
 
+class _ReadAheadClient(paho.Client):
+    """paho reading its socket in chunks: it asks for one byte (the packet type), one byte per
+    length byte, then the rest, each a `recv` of its own, and returns to `select` after every
+    packet, so a busy gateway made four system calls per message it received. Here one `recv`
+    takes whatever the socket holds (up to `CHUNK`), the packets in it are handed out from memory
+    and `loop_read` goes on while whole ones are buffered. The bytes and their order are the
+    same; at most one `recv` per `loop_read`, so writing (our acks) is never starved."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_sock: object = None
+        self._read_buffer = b""
+        self._read_pos = 0
+        self._recvs_left = 1
+        self._filtered = False
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._sock is not self._read_sock:  # a new connection: nothing of the old one is kept
+            self._read_sock, self._read_buffer, self._read_pos = self._sock, b"", 0
+        start = self._read_pos
+        if start >= len(self._read_buffer):
+            if self._recvs_left <= 0:
+                raise BlockingIOError  # paho keeps the packet read so far; select() comes back at once
+            self._recvs_left -= 1
+            data = super()._sock_recv(self.CHUNK)
+            if len(data) <= bufsize:  # b"" (the broker closed the connection) included
+                return data
+            self._read_buffer, start = data, 0
+        self._read_pos = start + bufsize
+        return self._read_buffer[start:start + bufsize]
+
+    def _buffered(self) -> bool:
+        return self._sock is self._read_sock and self._read_pos < len(self._read_buffer)
+
+    def message_callback_add(self, sub: str, callback: Any) -> None:
+        self._filtered = True
+        super().message_callback_add(sub, callback)
+
+    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
+        """Straight to `on_message` while no per-topic callback was added (MqttClient adds none):
+        paho otherwise walks its tree of them, under a lock, for every message."""
+        on_message = self.on_message
+        if self._filtered or on_message is None:
+            super()._handle_on_message(message)
+            return
+        with self._in_callback_mutex:
+            try:
+                on_message(self, self._userdata, message)
+            except Exception as err:
+                self._easy_log(paho.MQTT_LOG_ERR, "Caught exception in on_message: %s", err)
+                if not self.suppress_exceptions:
+                    raise
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        self._recvs_left = 1
+        rc = super().loop_read(max_packets)
+        while rc is MQTTErrorCode.MQTT_ERR_SUCCESS and self._buffered():
+            rc = super().loop_read(max_packets)
+        return rc
+
+
 def _filter_of(subscription: str) -> str:
     """The topic filter inside a subscription (`$share/group/filter` → `filter`)."""
     if subscription.startswith("$share/"):
@@ -117,8 +180,11 @@ class MqttClient:
         max_inflight: int | None = None,
         quiet: bool = False,
         manual_ack: bool = False,
+        stamp: Callable[[], float] | None = None,
     ) -> None:
+        """`stamp`, when given, sets each received message's `received_at`."""
         self._settings = settings
+        self._stamp = stamp
         connection = settings.connection(role, client_id=client_id)
         self._health = health
         self._outcomes: dict[int, Any] = {}
@@ -154,7 +220,7 @@ class MqttClient:
         if not v5:
             kwargs["clean_session"] = not persistent_session
         self._persistent = persistent_session
-        client = paho.Client(**kwargs)
+        client = _ReadAheadClient(**kwargs)
         self._host, self._port = connection.host, connection.port
         self.username = connection.username
         if connection.username:
@@ -453,8 +519,8 @@ class MqttClient:
                 self._client.ack(msg.mid, msg.qos)  # nothing to commit: done with it
             return
         try:
-            self._handler(Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain),
-                                  msg.mid, self._connection))
+            self._handler(Message(topic, bytes(msg.payload), msg.qos, bool(msg.retain), msg.mid,
+                                  self._connection, None if self._stamp is None else self._stamp()))
         except Exception:  # never let a handler bug kill paho's network thread
             log.exception("mqtt.handler_failed client=%s topic=%s", self.client_id, topic)
 

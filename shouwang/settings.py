@@ -217,7 +217,8 @@ class GatewaySettings(Group):
         default=5000, ge=1, description="messages held in memory before the store; beyond it the "
         "broker keeps the backlog (they are acknowledged only once committed)")
     idle_flush_s: float = Field(
-        default=0.01, gt=0, description="a batch is written once no message has come for this long")
+        default=0.001, gt=0, description="a batch is written once no message has come for this long "
+        "(a broker stops sending while max_inflight_messages wait unacknowledged: Mosquitto's 20 by default)")
     max_payload_bytes: int = Field(default=262_144, ge=1024, description="larger messages are refused unread")
     max_nesting: int = Field(default=8, ge=2, description="deeper nested JSON is refused unread")
     max_water_m3_per_h: float = Field(default=10.0, gt=0, description="a faster rising water register is implausible")

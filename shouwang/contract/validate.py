@@ -158,17 +158,25 @@ def _repeat(reading: Reading, last: _Last | None) -> tuple[str, str] | None:
     """The same reading again (by time, or by `seq`), or another value for a time already seen."""
     if last is None:
         return None
-    for ts, value, seq in [(last.ts, last.value, None), *last.recent]:
+    if last.ts == reading.ts:  # the newest first, then the few remembered
+        if last.value == reading.value:
+            return DUPLICATE
+        return _conflict(reading, last.value)
+    for ts, value, seq in last.recent:
         if ts == reading.ts:
             if value == reading.value:
                 return DUPLICATE
-            return "conflict", (
-                f"{reading.sensor} at {reading.ts} was already {value}; now {reading.value}. "
-                "A hub sends one value per time; check its clock and firmware"
-            )
+            return _conflict(reading, value)
         if seq is not None and seq == reading.seq and value == reading.value:
             return DUPLICATE
     return None
+
+
+def _conflict(reading: Reading, value: float) -> tuple[str, str]:
+    return "conflict", (
+        f"{reading.sensor} at {reading.ts} was already {value}; now {reading.value}. "
+        "A hub sends one value per time; check its clock and firmware"
+    )
 
 
 def _describe(reading: Reading) -> str:
