@@ -383,11 +383,15 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             expect(toast).to_have_text("走访已记录")
             expect(phone.locator('#timeline li[data-kind="visit"]').first).to_contain_text(
                 "精神不错", timeout=10_000)
-            phone.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
-            box = toast.bounding_box()
-            assert box is not None and box["height"] <= 48 and box["y"] + box["height"] <= 844, box
-            last = phone.locator("#timeline li").last.bounding_box()
-            assert last is not None and last["y"] + last["height"] <= box["y"], (last, box)
+            # Scrolled and measured in one step: the live feed may redraw the timeline between two.
+            box, last = phone.evaluate("""() => {
+                window.scrollTo(0, document.documentElement.scrollHeight);
+                const rect = (n) => { const r = n.getBoundingClientRect(); return { y: r.y, height: r.height }; };
+                return [rect(document.querySelector("#toast.show")),
+                        rect([...document.querySelectorAll("#timeline li")].at(-1))];
+            }""")
+            assert box["height"] <= 48 and box["y"] + box["height"] <= 844, box
+            assert last["y"] + last["height"] <= box["y"], (last, box)
 
             # Another grid's household is "not found" for a grid member: no empty page, no form.
             phone.evaluate(f"location.hash = '#/household/{OTHER_GRID_HOME}'")

@@ -199,11 +199,14 @@ def test_the_working_webhook_is_notified_at_once_beside_dead_hanging_and_garbage
     assert [b["alert"]["kind"] for b in working.to("working")] == ["inactivity", "water_running"]
     # each delivered once, never re-sent by a later round
     assert deliveries["working"].status is DeliveryStatus.DELIVERED
-    reasons = {"refusing": "ConnectError", "garbage": "RemoteProtocolError",
-               "truncated": "RemoteProtocolError", "hanging-0": "ReadTimeout"}
-    for name, reason in reasons.items():
+    # A reply cut off mid-way reads as the server closing early or, when the close catches our
+    # request still unread on its side, as a reset: both are the receiver's fault, both named.
+    reasons = {"refusing": ("ConnectError",), "garbage": ("RemoteProtocolError",),
+               "truncated": ("RemoteProtocolError", "ReadError"), "hanging-0": ("ReadTimeout",)}
+    for name, named in reasons.items():
         assert deliveries[name].status is DeliveryStatus.PENDING, name
-        assert reason in (deliveries[name].last_error or ""), (name, deliveries[name].last_error)
+        assert any(reason in (deliveries[name].last_error or "") for reason in named), \
+            (name, deliveries[name].last_error)
     gaps = [b - a for a, b in zip(receivers["garbage"].accepted, receivers["garbage"].accepted[1:],
                                   strict=False)]
     assert gaps[0] >= 0.3 * 0.9 and gaps[1] > gaps[0] * 1.5  # backoff: 0.3 s, then 0.6 s, …
