@@ -249,7 +249,7 @@ def test_the_population_prior_is_the_households_rhythm_pooled() -> None:
     detector = learned(*homes, days=8)
     assess(detector, at(8, 12.0), *homes)
     prior = detector.population.day_prior
-    own = np.diff(detector.table.cum[0].astype(np.float64)).reshape(7, 24).mean(axis=0)
+    own = np.diff(detector.table.cum_of(0)).reshape(7, 24).mean(axis=0)
     assert detector.population.households == 4
     assert prior[10] == pytest.approx(own[10], rel=0.35)  # about 1.4 uses an hour by day
     assert prior[3] < 0.2 < prior[10]
