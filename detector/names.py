@@ -46,7 +46,8 @@ class Names:
     def __getitem__(self, row: int) -> str:
         if not -self._size <= row < self._size:
             raise IndexError(row)
-        return bytes(self._names[row % self._size]).decode()
+        name: bytes = self._names.item(row % self._size)
+        return name.decode()
 
     def __iter__(self) -> Iterator[str]:
         return (bytes(b).decode() for b in self._names[: self._size])
@@ -63,9 +64,9 @@ class Names:
         key = name.encode()
         if len(key) > self._sorted.dtype.itemsize or key.endswith(b"\0"):
             return None
-        at = int(np.searchsorted(self._sorted, key))
-        if at < self._sorted.size and self._sorted[at] == key:
-            return int(self._order[at])
+        at = int(self._sorted.searchsorted(key))
+        if at < self._sorted.size and self._sorted.item(at) == key:
+            return int(self._order.item(at))
         return None
 
     def rows(self, names: list[str]) -> Rows:

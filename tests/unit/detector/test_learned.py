@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -210,6 +211,21 @@ def test_the_model_survives_a_restart_through_its_snapshot(tmp_path: Path) -> No
     assert header is not None and header["visit_cursor"] == 7
     assert first_alert(restored, ctx, at(DAYS, 9.0), 12) == first_alert(detector, ctx,
                                                                         at(DAYS, 9.0), 12)
+
+
+def test_a_snapshot_of_another_layout_is_not_loaded_so_the_model_is_learned_again(
+        tmp_path: Path) -> None:
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    detector.row("h-1")
+    path = tmp_path / "model.npz"
+    snapshot.save(detector, path, now=at(DAYS, 9.0), visit_cursor=7)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    header = json.loads(str(arrays["header"]))
+    arrays["header"] = np.array(json.dumps(header | {"version": 1}))  # float32 columns, say
+    np.savez(path, **arrays)
+    assert snapshot.load(LearnedDetector(DetectorSettings(), TZ), path) is None
+    assert snapshot.load(detector, tmp_path / "none.npz") is None
 
 
 def test_an_alerting_silence_goes_on_alerting_until_a_sign_of_life() -> None:
