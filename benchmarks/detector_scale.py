@@ -129,8 +129,9 @@ def run(households: int, ticks: int, dense_share: float) -> None:
     print(f"  resident set grew {grown:,.0f} MB while the detector was built and filled")
     print(f"  largest columns per household: {largest_columns(detector)}")
     tick_ms, per = statistics.median(times) * 1000, size["per_household"]
+    tick = ("met" if tick_ms <= 1000 else "NOT met") if households >= 1_000_000 else "judged at a million"
     print(f"  goal (issue 11, at a million: tick <= 1 s on one core, state <= 1 GB = {GOAL_BYTES:,} B/household): "
-          f"tick {'met' if tick_ms <= 1000 else 'NOT met'} ({tick_ms:,.0f} ms), "
+          f"tick {tick} ({tick_ms:,.0f} ms), "
           f"state {'met' if per <= GOAL_BYTES else 'NOT met'} ({per:,.0f} B/household, "
           f"{per / GOAL_BYTES:.1f}x the goal)")
 
