@@ -216,6 +216,7 @@ class Outages:
         for h in np.flatnonzero(silent):
             quiet.setdefault(int(hubs.household[h]), []).append(int(h))
         findings, dark = [], []
+        dark_rows: dict[str, int] = {}
         for row, quiet_hubs in quiet.items():
             ctx = context_of.get(row)
             if ctx is None or not ctx.household.is_active:
@@ -223,6 +224,7 @@ class Outages:
             ids = [hubs.ids[h] for h in quiet_hubs]
             if blind[row]:
                 dark.append((ctx, max(float(since[h]) for h in quiet_hubs), ids))
+                dark_rows[ctx.household.id] = row
             else:
                 findings.append(hub_finding(ctx, ids, min(float(since[h]) for h in quiet_hubs),
                                             blind=False, now=now, tz=self.tz))
@@ -231,8 +233,8 @@ class Outages:
         findings += events
         hold_s = s.building_outage_window_min * 60
         for ctx, at, ids in dark:
-            i = table.find(ctx.household.id)
-            limit = float(table.hub_limit[i]) if i is not None else 0.0
+            i = dark_rows[ctx.household.id]  # its row (no lookup by name)
+            limit = float(table.hub_limit[i])
             if ctx.household.id in grouped:
                 continue
             if ctx.household.building and now - at - limit < hold_s:
