@@ -50,10 +50,10 @@ def learned_state(detector: LearnedDetector, rng: np.random.Generator) -> None:
     t.counts[:n] = rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale).astype(np.float32)
     t.exposure[:n] = 4.0
     s = detector.settings.learned
-    t.cum[:n] = cumulative(shrunk_rates(t.counts[:n], t.exposure[:n], DEFAULT_DAY_PRIOR,
-                                        day_strength=s.day_prior_days,
-                                        week_strength=s.week_prior_days,
-                                        jitter_h=s.jitter_min / 60.0))
+    t.set_cum(slice(0, n), cumulative(shrunk_rates(t.counts[:n], t.exposure[:n], DEFAULT_DAY_PRIOR,
+                                                   day_strength=s.day_prior_days,
+                                                   week_strength=s.week_prior_days,
+                                                   jitter_h=s.jitter_min / 60.0)))
     t.learned_days[:n] = 28
     t.threshold_own[:n] = rng.uniform(3, 8, size=(n, t.threshold_own.shape[1]))
     t.wake_own_h[:n] = rng.uniform(7, 9, size=n)

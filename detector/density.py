@@ -21,6 +21,10 @@ the day alerts at whichever comes first, the rhythm's threshold or the quiet lim
 began. A door followed by silence is not a silence at home: it is "probably out", judged by the
 outing limit, as before. A home that is not dense, or that has less than a week of history, has
 no quiet limit (NaN): nothing changes for it.
+
+Only a home that has shown at least `dense_motion_per_h` × MIN_WAKING_H motion signs in a day
+keeps its quiet spells (`HouseholdTable.spells`, from that day on): any other cannot be dense,
+and a city's homes are mostly without motion sensors, so they keep none of those 1.5 kB.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import numpy.typing as npt
 
 from detector import calibration as cal
 from detector import nights
-from detector.table import DAY_FEATURES, HouseholdTable
+from detector.table import DAY_FEATURES, HouseholdTable, unpack_hours
 from shouwang.settings import LearnedSettings
 
 Floats = npt.NDArray[np.float64]
@@ -65,11 +69,15 @@ def motion_per_hour(t: HouseholdTable, i: int) -> float:
 def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> None:
     """The household's quiet limits (hours, by the hour a silence starts), or NaN if it is not
     dense; `p_day` is the day silences' share of the budget (a probability per day)."""
+    j = int(t.dense_row[i])
+    if j < 0:
+        return  # it never showed enough motion to be dense: it keeps no spells
     valid = t.ring_day[i] >= 0
-    t.quiet_spell_limit_h[i] = np.nan
+    limits = t.spells.quiet_spell_limit_h[j]
+    limits[:] = np.nan
     if int(valid.sum()) < MIN_DAYS or motion_per_hour(t, i) < s.dense_motion_per_h:
         return
-    spells = np.nan_to_num(t.ring_spell_h[i][valid].astype(np.float64))
+    spells = np.nan_to_num(unpack_hours(t.spells.ring_spell_h[j][valid]))
     near = np.max([np.roll(spells, k, axis=1) for k in range(-WINDOW_H, WINDOW_H + 1)], axis=0)
     p_hour = p_day / DAYTIME_HOURS
     days = near.shape[0]
@@ -79,7 +87,7 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> No
                  if seen.size >= cal.MIN_DAYS_TO_FIT  # else too few to fit: every day's maximum
                  else cal.own_threshold(near[:, hour], p_hour, method=s.tail))
         if math.isfinite(limit):
-            t.quiet_spell_limit_h[i, hour] = max(limit, s.min_silence_min / 60.0)
+            limits[hour] = max(limit, s.min_silence_min / 60.0)
 
 
 def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) -> float:
@@ -93,7 +101,10 @@ def overdue(t: HouseholdTable, rows: Rows, start_h: Floats, now_h: Floats) -> Bo
     """Whether each silence at home has outlasted its household's quiet limit for the hour it
     began, between its usual getting-up and its night window (False where there is none)."""
     hour = np.mod(start_h, 24.0).astype(np.intp)
-    limit_h = t.quiet_spell_limit_h[rows, hour].astype(np.float64)
+    j = t.dense_row[rows]
+    dense = j >= 0
+    limit_h = np.full(rows.size, np.nan)
+    limit_h[dense] = t.spells.quiet_spell_limit_h[j[dense], hour[dense]]
     bed, wake = t.bed_h[rows], t.wake_h[rows]
     day = ~nights.in_night_window(start_h, bed, wake) & ~nights.in_night_window(now_h, bed, wake)
     with np.errstate(invalid="ignore"):

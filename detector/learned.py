@@ -87,14 +87,14 @@ class LearnedDetector:
         """Rows for many households at once; new ones start from the population prior."""
         t = self.table
         before = len(t)
-        rows = np.array([t.row(hid) for hid in household_ids], dtype=np.intp)
+        rows = t.rows(list(household_ids))
         new = np.arange(before, len(t))
         if new.size:
             s = self.settings.learned
             prior = shrunk_rates(t.counts[:1] * 0, t.exposure[:1] * 0, self.population.day_prior,
                                  day_strength=s.day_prior_days, week_strength=s.week_prior_days,
                                  jitter_h=s.jitter_min / 60.0)
-            t.cum[new] = cumulative(prior)[0]
+            t.set_cum(new, cumulative(prior))
             apply_prior(t, new, s, self.population, ceiling_s=self.ceiling_s)
         return rows
 
@@ -136,7 +136,7 @@ class LearnedDetector:
     def weekly_rates(self, household_id: str) -> list[float] | None:
         """Expected uses in each local hour of the week (Monday 00:00 first), as judged now."""
         i = self.table.find(household_id)
-        return None if i is None else np.diff(self.table.cum[i].astype(np.float64)).tolist()
+        return None if i is None else np.diff(self.table.cum_of(i)).tolist()
 
     def silence_score(self, household_id: str, now: float) -> float:
         """Λ: the uses the household would normally have shown during its current silence."""
@@ -144,7 +144,7 @@ class LearnedDetector:
         start = float(judge.silence_start(self.table, now)[i])
         t = self.table
         return float(expected_signs(t.cum[i:i + 1], np.array([local_hour(start, self.tz)]),
-                                    np.array([local_hour(now, self.tz)]))[0])
+                                    np.array([local_hour(now, self.tz)]), t.cum_scale(i))[0])
 
     # judging --------------------------------------------------------------------------
     def assess(self, now: float, homes: Mapping[str, HomeState],
@@ -280,7 +280,7 @@ class LearnedDetector:
             rates = shrunk_rates(t.counts[rows], t.exposure[rows], pop.day_prior,
                                  day_strength=s.day_prior_days, week_strength=s.week_prior_days,
                                  jitter_h=s.jitter_min / 60.0)
-            t.cum[rows] = cumulative(rates)
+            t.set_cum(rows, cumulative(rates))
         apply_prior(t, np.arange(len(t)), s, pop, ceiling_s=self.ceiling_s)
 
     def _check_days(self, now: float) -> None:

@@ -37,6 +37,7 @@ from detector.table import (
     QUIET_DAY,
     UNSEEN_DAY,
     HouseholdTable,
+    pack_hours,
 )
 from shouwang.settings import LearnedSettings
 
@@ -50,6 +51,10 @@ FIRST_SIGN_AFTER_H = 4.0
 DAYTIME_H = (7.0, 21.0)
 MIN_CALIBRATION_SILENCE_S = 600.0
 WAKE_FOLLOW_UP_H = 1.0
+MOTION_KINDS = (SignKind.MOTION, SignKind.ACTIVITY)
+MOTION_COLUMN = KIND_INDEX[SignKind.ACTIVITY]
+"""Only a home that has shown this many motion signs in a day (`dense_motion_per_h` over the
+shortest waking day density counts) may be dense: only then are its quiet spells kept."""
 DOOR_PASSAGE_S = 180.0
 """Door events closer than this are one passage (opened, then closed)."""
 
@@ -142,7 +147,6 @@ class Learner:
         if not ts - end <= self._gap_s:
             if not math.isnan(end):
                 self._silence_ended(i, end, ts, bool(t.out[i]))
-            t.episode_start[i] = ts
             t.day_counts[i, int(hours % 24)] += 1
             self._morning(i, hours - day * 24)
         t.episode_end[i] = ts
@@ -160,6 +164,9 @@ class Learner:
                 t.last_water[i] = ts
                 t.out_since_water_s[i] = 0.0
         t.day_kinds[i, KIND_INDEX[kind]] += 1
+        if kind in MOTION_KINDS and t.dense_row[i] < 0 and (
+                t.day_kinds[i, MOTION_COLUMN] >= self.s.dense_motion_per_h * density.MIN_WAKING_H):
+            t.spell_row(i)  # from now on its quiet spells are kept (`HouseholdTable.spells`)
         hour_of_day = hours - day * 24
         if math.isnan(t.day_first_h[i]) and hour_of_day >= FIRST_SIGN_AFTER_H:
             t.day_first_h[i] = hour_of_day
@@ -213,10 +220,13 @@ class Learner:
         if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
-        spell = density.spell_hours(start_h, end_h, day_start_h, float(t.bed_h[i]))
-        hour = int(start_h % 24)
-        t.day_spell_h[i, hour] = max(float(t.day_spell_h[i, hour]), spell)
-        score = expected_one(t.cum[i], start_h, end_h)
+        j = int(t.dense_row[i])
+        if j >= 0:
+            spell = density.spell_hours(start_h, end_h, day_start_h, float(t.bed_h[i]))
+            hour = int(start_h % 24)
+            day_spell = t.spells.day_spell_h
+            day_spell[j, hour] = max(float(day_spell[j, hour]), spell)
+        score = expected_one(t.cum[i], start_h, end_h, float(t.cum_scale(i)))
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
             t.day_top[i, bucket] = (start_h - BASE_HOURS, end_h - BASE_HOURS)
@@ -248,7 +258,7 @@ class Learner:
         t.day_partial[i] = t.day[i] < 0  # the first day we hear of is only part of a day
         t.day_flags[i] = 0
         t.day[i] = day
-        t.day_counts[i] = 0.0
+        t.day_counts[i] = 0
         t.day_exposure[i] = 1.0
         t.day_kinds[i] = 0
         t.day_first_h[i] = np.nan
@@ -258,7 +268,8 @@ class Learner:
         t.day_out_h[i] = 0.0
         t.day_quiet_h[i] = 0.0
         t.day_longest_h[i] = 0.0
-        t.day_spell_h[i] = 0.0
+        if t.dense_row[i] >= 0:
+            t.spells.day_spell_h[t.dense_row[i]] = 0.0
         t.day_sleep[i] = np.nan
         t.day_morning_h[i] = np.nan
 
@@ -293,14 +304,18 @@ class Learner:
         t.exposure[i, weekday * 24:(weekday + 1) * 24] += t.day_exposure[i]
         slot = int(t.learned_days[i]) % HISTORY_DAYS
         t.ring_day[i, slot] = day
-        t.ring_top[i, slot] = t.day_top[i]
-        t.ring_out_h[i, slot] = t.day_out_h[i] if t.day_out_h[i] > 0 else np.nan
-        t.ring_longest_h[i, slot] = t.day_longest_h[i] if t.day_longest_h[i] > 0 else np.nan
-        t.ring_sleep[i, slot] = t.day_sleep[i]
-        if math.isnan(t.ring_sleep[i, slot, 1]):
-            t.ring_sleep[i, slot, 1] = t.day_first_h[i]
+        t.keep_top(i, slot)
+        t.ring_out_h[i, slot] = pack_hours(t.day_out_h[i] if t.day_out_h[i] > 0 else np.nan)
+        t.ring_longest_h[i, slot] = pack_hours(
+            t.day_longest_h[i] if t.day_longest_h[i] > 0 else np.nan)
+        sleep = t.day_sleep[i].copy()
+        if math.isnan(sleep[1]):
+            sleep[1] = t.day_first_h[i]
+        t.ring_sleep[i, slot] = pack_hours(sleep)
         t.ring_features[i, slot] = features
-        t.ring_spell_h[i, slot] = t.day_spell_h[i]
+        if t.dense_row[i] >= 0:
+            j = t.dense_row[i]
+            t.spells.ring_spell_h[j, slot] = pack_hours(t.spells.day_spell_h[j])
         t.learned_days[i] += 1
         t.folded_day[i] = day
         self.refresh(i)
@@ -312,6 +327,6 @@ class Learner:
                              day_strength=self.s.day_prior_days,
                              week_strength=self.s.week_prior_days,
                              jitter_h=self.s.jitter_min / 60.0)
-        t.cum[i] = cumulative(rates)[0]
+        t.set_cum(slice(i, i + 1), cumulative(rates))
         calibrate(t, i, self.s, self.population, ceiling_s=self.ceiling_s)
         density.calibrate(t, i, self.s, budget(self.s)[0] * (len(self.s.day_parts_from_h) + 1))

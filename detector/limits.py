@@ -22,7 +22,7 @@ import numpy.typing as npt
 from detector import calibration as cal
 from detector import nights
 from detector.rhythm import DEFAULT_DAY_PRIOR, Floats, expected_one
-from detector.table import BASE_HOURS, BUCKETS, HouseholdTable
+from detector.table import BUCKETS, NO_HOURS, HouseholdTable, unpack_hours
 from shouwang.settings import LearnedSettings
 
 Rows = npt.NDArray[np.intp]
@@ -80,21 +80,22 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     """A household's own limits from its history (see the module docstring)."""
     valid = t.ring_day[i] >= 0
     days = int(valid.sum())
-    tops = t.ring_top[i][valid].astype(np.float64) + BASE_HOURS
+    tops = t.top_silences(i, valid)
     parts = len(s.day_parts_from_h) + 1
     maxima = np.zeros((days, parts))
+    cum, scale = t.cum[i], float(t.cum_scale(i))
     for d in range(days):
         for part, (start_h, end_h) in enumerate(tops[d][:parts]):
             if math.isfinite(start_h):
-                maxima[d, part] = expected_one(t.cum[i], start_h, end_h)
+                maxima[d, part] = expected_one(cum, start_h, end_h, scale)
     share = budget(s)
     for part in range(parts):
         t.threshold_own[i, part] = cal.own_threshold(maxima[:, part], share.day, method=s.tail)
-    outings = t.ring_out_h[i][valid].astype(np.float64)
+    outings = unpack_hours(t.ring_out_h[i][valid])
     outings = outings[np.isfinite(outings)]
     t.outing_own_h[i] = cal.own_threshold(outings, share.out * days / max(outings.size, 1),
                                           method=s.tail)
-    sleep = t.ring_sleep[i][valid].astype(np.float64)
+    sleep = unpack_hours(t.ring_sleep[i][valid])
     bed, wake = sleep[np.isfinite(sleep[:, 0]), 0], sleep[np.isfinite(sleep[:, 1]), 1]
     t.bed_h[i] = nights.median_clock(bed) if bed.size >= cal.MIN_DAYS_TO_FIT else np.nan
     t.wake_h[i] = nights.median_clock(wake) if wake.size >= cal.MIN_DAYS_TO_FIT else np.nan
@@ -105,7 +106,7 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     p_bed = share.evening / 2 * days / max(evening.size, 1)
     t.bed_early_own_h[i] = -cal.own_threshold(-evening, p_bed, method=s.tail)
     t.bed_late_own_h[i] = cal.own_threshold(evening, p_bed, method=s.tail)
-    longest = t.ring_longest_h[i][valid].astype(np.float64)
+    longest = unpack_hours(t.ring_longest_h[i][valid])
     longest = longest[np.isfinite(longest)]
     t.quiet_own_h[i] = cal.own_threshold(longest, share.quiet * days / max(longest.size, 1),
                                          method=s.tail)
@@ -131,11 +132,11 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
                  _or(pop.threshold, s.default_threshold), s)
     t.threshold[rows] = np.clip(theta, s.min_threshold, s.max_threshold)
     valid = t.ring_day[rows] >= 0
-    outing_days = (np.isfinite(t.ring_out_h[rows]) & valid).sum(axis=1).astype(np.float64)
+    outing_days = ((t.ring_out_h[rows] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     outing = _mix(t.outing_own_h[rows].astype(np.float64), outing_days,
                   _or(pop.outing_h, s.default_outing_h), s)
     t.outing_h[rows] = np.clip(outing, s.min_outing_h, ceiling_s / 3600.0)
-    nights_seen = (np.isfinite(t.ring_sleep[rows, :, 1]) & valid).sum(axis=1).astype(np.float64)
+    nights_seen = ((t.ring_sleep[rows, :, 1] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     wake = _or(t.wake_h[rows].astype(np.float64), float(_or(pop.wake_h, nights.DEFAULT_WAKE_H)))
     t.wake_h[rows] = wake
     t.bed_h[rows] = _or(t.bed_h[rows].astype(np.float64),
@@ -172,7 +173,7 @@ def _quiet_limit(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populat
     """The safety limit: the household's longest silences at home, the night's included
     (calibrated like its other limits, shrunk to the population's), and a margin, within the
     community's floor and ceiling."""
-    nights_seen = (np.isfinite(t.ring_longest_h[rows]) & valid).sum(axis=1).astype(np.float64)
+    nights_seen = ((t.ring_longest_h[rows] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     night = _mix(t.quiet_own_h[rows].astype(np.float64), nights_seen,
                  _or(pop.night_h, nights.DEFAULT_NIGHT_H), s)
     t.quiet_limit_h[rows] = np.clip(night + s.quiet_margin_h, s.min_quiet_h, s.max_quiet_h)

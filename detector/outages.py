@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from detector.context import Context
 from detector.explain import clock_time, duration, duration_zh, hub_words
+from detector.names import Names
 from detector.table import HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.model import Tier
@@ -34,28 +35,31 @@ Bools = npt.NDArray[np.bool_]
 class HubTable:
     """One row per hub: which household row it belongs to, its limit, when it was last heard."""
 
-    ids: list[str] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
-    household: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
-    limit_s: Floats = field(default_factory=lambda: np.zeros(0))
+    ids: Names = field(default_factory=Names)
+    household: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    limit_s: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     heard_at: Floats = field(default_factory=lambda: np.zeros(0))
     registered: Bools = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
+    @property
+    def index(self) -> Names:
+        """The row of a hub id: `index.get(hub_id)`."""
+        return self.ids
+
     def _extend(self, hub_ids: list[str]) -> None:
-        for hub_id in hub_ids:
-            self.index[hub_id] = len(self.ids)
-            self.ids.append(hub_id)
+        self.ids.extend(hub_ids)
         k = len(hub_ids)
-        self.household = np.concatenate([self.household, np.zeros(k, dtype=np.intp)])
-        self.limit_s = np.concatenate([self.limit_s, np.zeros(k)])
+        self.household = np.concatenate([self.household, np.zeros(k, dtype=np.int32)])
+        self.limit_s = np.concatenate([self.limit_s, np.zeros(k, dtype=np.float32)])
         self.heard_at = np.concatenate([self.heard_at, np.full(k, np.nan)])
         self.registered = np.concatenate([self.registered, np.zeros(k, dtype=bool)])
 
     def row(self, hub_id: str, household_row: int, limit_s: float) -> int:
         """The hub's row, added if new (a hub heard before the registry named it)."""
-        if hub_id not in self.index:
+        i = self.ids.get(hub_id)
+        if i is None:
             self._extend([hub_id])
-        i = self.index[hub_id]
+            i = len(self.ids) - 1
         self.household[i] = household_row
         self.limit_s[i] = limit_s
         return i
@@ -63,10 +67,15 @@ class HubTable:
     def register(self, rows: Iterable[tuple[str, int, float]]) -> None:
         """Mark exactly these hubs (id, household row, limit) as registered."""
         hubs = list(rows)
-        new = list(dict.fromkeys(h for h, _, _ in hubs if h not in self.index))
-        if new:
+        ids = [h for h, _, _ in hubs]
+        index = self.ids.rows(ids)
+        missing = np.flatnonzero(index < 0)
+        if missing.size:
+            new = list(dict.fromkeys(ids[k] for k in missing))
+            first = len(self.ids)
             self._extend(new)
-        index = np.array([self.index[h] for h, _, _ in hubs], dtype=np.intp)
+            added = {h: first + k for k, h in enumerate(new)}
+            index[missing] = [added[ids[k]] for k in missing]
         self.registered[:] = False
         if index.size:
             self.household[index] = [r for _, r, _ in hubs]
@@ -207,6 +216,7 @@ class Outages:
         for h in np.flatnonzero(silent):
             quiet.setdefault(int(hubs.household[h]), []).append(int(h))
         findings, dark = [], []
+        dark_rows: dict[str, int] = {}
         for row, quiet_hubs in quiet.items():
             ctx = context_of.get(row)
             if ctx is None or not ctx.household.is_active:
@@ -214,6 +224,7 @@ class Outages:
             ids = [hubs.ids[h] for h in quiet_hubs]
             if blind[row]:
                 dark.append((ctx, max(float(since[h]) for h in quiet_hubs), ids))
+                dark_rows[ctx.household.id] = row
             else:
                 findings.append(hub_finding(ctx, ids, min(float(since[h]) for h in quiet_hubs),
                                             blind=False, now=now, tz=self.tz))
@@ -222,8 +233,8 @@ class Outages:
         findings += events
         hold_s = s.building_outage_window_min * 60
         for ctx, at, ids in dark:
-            i = table.find(ctx.household.id)
-            limit = float(table.hub_limit[i]) if i is not None else 0.0
+            i = dark_rows[ctx.household.id]  # its row (no lookup by name)
+            limit = float(table.hub_limit[i])
             if ctx.household.id in grouped:
                 continue
             if ctx.household.building and now - at - limit < hold_s:

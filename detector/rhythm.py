@@ -27,13 +27,15 @@ on Λ directly (see `detector.calibration`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from detector.localtime import HOURS_PER_WEEK
 
 Floats = npt.NDArray[np.float64]
-Floats32 = npt.NDArray[np.float32]
+Counts = npt.NDArray[np.floating[Any]]
 
 # Episodes per hour for an elder living alone, before any household has history of its own: a
 # rough shape (quiet nights, a busy waking hour, steady days) replaced by the population's own
@@ -65,7 +67,7 @@ def blur(rates: Floats, sigma_h: float) -> Floats:
 
 
 def shrunk_rates(
-    counts: Floats32, exposure: Floats32, day_prior: Floats, *, day_strength: float,
+    counts: Counts, exposure: Counts, day_prior: Floats, *, day_strength: float,
     week_strength: float, jitter_h: float = 0.0,
 ) -> Floats:
     """Episodes per hour for each household (rows) and hour of the week (168 columns).
@@ -83,31 +85,33 @@ def shrunk_rates(
     return blur(rates.reshape(n, HOURS_PER_WEEK), jitter_h)
 
 
-def cumulative(rates: Floats) -> Floats32:
+def cumulative(rates: Floats) -> Floats:
     """Expected episodes from Monday 00:00 to the start of each hour of the week, (N, 169)."""
     cum = np.zeros((rates.shape[0], HOURS_PER_WEEK + 1), dtype=np.float64)
     np.cumsum(rates, axis=1, out=cum[:, 1:])
-    return cum.astype(np.float32)
+    return cum
 
 
-def _position(cum: Floats32, hours: Floats) -> Floats:
-    """Expected episodes from the epoch to `hours` (local), one value per row of `cum`."""
+def _position(cum: npt.NDArray[np.generic], hours: Floats, scale: Floats | float) -> Floats:
+    """Expected episodes from the epoch to `hours` (local), one value per row of `cum` (in units
+    of `scale` episodes: a household table keeps it as uint16, `HouseholdTable.cum`)."""
     weeks = np.floor(hours / HOURS_PER_WEEK)
     within = hours - weeks * HOURS_PER_WEEK
     hour = np.minimum(within.astype(np.int64), HOURS_PER_WEEK - 1)
     lo = np.take_along_axis(cum, hour[:, None], axis=1)[:, 0].astype(np.float64)
     hi = np.take_along_axis(cum, hour[:, None] + 1, axis=1)[:, 0].astype(np.float64)
-    position: Floats = weeks * cum[:, -1].astype(np.float64) + lo + (hi - lo) * (within - hour)
+    position: Floats = (weeks * cum[:, -1].astype(np.float64) + lo + (hi - lo) * (within - hour)) * scale
     return position
 
 
-def expected_signs(cum: Floats32, start_h: Floats, end_h: Floats) -> Floats:
+def expected_signs(cum: npt.NDArray[np.generic], start_h: Floats, end_h: Floats,
+                   scale: Floats | float = 1.0) -> Floats:
     """Λ: episodes each household would normally show between two local-hour positions.
 
-    Λ = G(end) - G(start), with G the piecewise-linear cumulative rate; non-decreasing in
-    `end_h` because every rate is non-negative.
+    Λ = G(end) - G(start), with G the piecewise-linear cumulative rate (`cum` · `scale`);
+    non-decreasing in `end_h` because every rate is non-negative.
     """
-    return np.maximum(_position(cum, end_h) - _position(cum, start_h), 0.0)
+    return np.maximum(_position(cum, end_h, scale) - _position(cum, start_h, scale), 0.0)
 
 
 def surprise(expected: Floats, dispersion: float) -> Floats:
@@ -119,8 +123,10 @@ def surprise(expected: Floats, dispersion: float) -> Floats:
     return dispersion * np.log1p(np.asarray(expected, dtype=np.float64) / dispersion)
 
 
-def expected_one(cum: Floats32, start_h: float, end_h: float) -> float:
-    """Λ for one household (one row of `cum`), without numpy's per-call overhead."""
+def expected_one(cum: npt.NDArray[np.generic], start_h: float, end_h: float,
+                 scale: float = 1.0) -> float:
+    """Λ for one household (one row of `cum`, in units of `scale`), without numpy's per-call
+    overhead."""
 
     def position(hours: float) -> float:
         weeks = hours // HOURS_PER_WEEK
@@ -129,4 +135,4 @@ def expected_one(cum: Floats32, start_h: float, end_h: float) -> float:
         lo, hi = float(cum[hour]), float(cum[hour + 1])
         return weeks * float(cum[HOURS_PER_WEEK]) + lo + (hi - lo) * (within - hour)
 
-    return max(position(end_h) - position(start_h), 0.0)
+    return max(position(end_h) - position(start_h), 0.0) * scale

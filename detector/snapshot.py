@@ -19,10 +19,13 @@ from typing import Any
 import numpy as np
 
 from detector.learned import LearnedDetector
+from detector.names import Names
 from detector.outages import HubTable
 from detector.table import HouseholdTable
 
-VERSION = 1
+VERSION = 2
+"""2: compact columns (uint16 rhythm, byte-packed hours, quiet spells of dense homes apart); a
+snapshot of another version is not loaded: the model is learned again from stored readings."""
 
 
 def save(detector: LearnedDetector, path: Path, *, now: float, visit_cursor: int) -> None:
@@ -40,7 +43,7 @@ def save(detector: LearnedDetector, path: Path, *, now: float, visit_cursor: int
     }
     arrays: dict[str, Any] = {f"t.{k}": v for k, v in detector.table.to_arrays().items()}
     hubs = detector.hubs
-    arrays |= {"h.ids": np.array(hubs.ids, dtype=np.str_), "h.household": hubs.household,
+    arrays |= {"h.ids": hubs.ids.to_array(), "h.household": hubs.household,
                "h.limit_s": hubs.limit_s, "h.heard_at": hubs.heard_at,
                "p.day_prior": pop.day_prior, "header": np.array(json.dumps(header))}
     tmp = path.with_name(path.name + ".tmp")
@@ -59,10 +62,10 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
             return None
         table = HouseholdTable.from_arrays(
             {k[2:]: data[k] for k in data.files if k.startswith("t.")})
-        hubs = HubTable(ids=[str(x) for x in data["h.ids"]], household=data["h.household"].copy(),
-                        limit_s=data["h.limit_s"].copy(), heard_at=data["h.heard_at"].copy(),
+        hubs = HubTable(ids=Names(str(x) for x in data["h.ids"]),
+                        household=data["h.household"].astype(np.int32),
+                        limit_s=data["h.limit_s"].astype(np.float32), heard_at=data["h.heard_at"].copy(),
                         registered=np.zeros(len(data["h.ids"]), dtype=bool))
-        hubs.index = {hub_id: i for i, hub_id in enumerate(hubs.ids)}
         day_prior = data["p.day_prior"].copy()
     detector.replace_state(table, hubs)
     pop = detector.population

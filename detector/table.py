@@ -1,8 +1,20 @@
 """What the learned detector keeps per household, as columns: row i is one household.
 
 Columns let a tick judge every household with a handful of numpy operations. The table grows by
-doubling, so adding a household is amortised O(1). A few kilobytes per household in all (the
-benchmark prints the figure).
+doubling, so adding a household is amortised O(1).
+
+Each row is 2,753 bytes (`python -m benchmarks.detector_scale` prints the whole state: about
+3.2 kB a household with the quiet spells of a quarter of them and the row names). The layout is
+compact where that changes no result: the rhythm's counts and exposure are float16 (decayed sums,
+about three significant digits), its cumulative form a uint16 share of the week's total
+(`cum`, `week_total`: Λ to about 0.003 of an episode), the history rings' hours uint16 in
+1.8-second steps (`pack_hours`), the quiet spells (1,488 bytes) only for the homes that have shown
+motion (`SpellTable`), the row names numpy bytes (`detector.names`). Timestamps stay float64
+(160 bytes): epoch seconds need it. The largest columns left are the day features (504 bytes),
+the days' top silences (448: four weeks × four day parts × end and length) and the rhythm
+(1,010 with its cumulative form): the goal of 1 kB a household (issue 11) needs a smaller model
+(for example hour of day × weekday/weekend rather than hour of week; fewer day parts kept),
+not a smaller encoding.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from detector.names import Names
 from shouwang.domain.alerts import AlertKind
 
 HISTORY_DAYS = 28
@@ -30,6 +43,28 @@ CHECKED_KINDS = (AlertKind.INACTIVITY, AlertKind.NO_WATER, AlertKind.HUB_OFFLINE
 QUIET_DAY, UNSEEN_DAY = 1, 2
 BASE_HOURS = 2600 * 168
 """Stored silences are local hours minus this whole number of weeks, so float32 keeps seconds."""
+HOUR_STEP = 1 / 2000
+"""The resolution of hours kept in the history rings (1.8 s; up to 32.7 h): two bytes each,
+`pack_hours`. (In 6-minute steps, one byte, ties among a few weeks' daily maxima moved the
+calibrated tails: `detector.calibration` counts the days above the median.)"""
+NO_HOURS = 65535
+"""The value that stands for "none" (NaN) among packed hours."""
+CUM_STEPS = 65535
+"""The cumulative rate is kept as a share of the week's total in this many steps (uint16)."""
+
+
+def pack_hours(hours: Any) -> Any:
+    """Hours (0 to 32.7) as uint16 in HOUR_STEP steps, to the nearest; NaN as NO_HOURS."""
+    h = np.asarray(hours, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        q = np.clip(np.rint(h / HOUR_STEP), 0, NO_HOURS - 1)
+    return np.where(np.isnan(h), NO_HOURS, q).astype(np.uint16)
+
+
+def unpack_hours(packed: Any) -> Any:
+    """The inverse of `pack_hours` (float64, NaN for NO_HOURS)."""
+    q = np.asarray(packed)
+    return np.where(q == NO_HOURS, np.nan, q.astype(np.float64) * HOUR_STEP)
 
 
 def _col(fill: float | bool, shape: tuple[int, ...] = (), dtype: Any = np.float64) -> Any:
@@ -40,22 +75,59 @@ def _col(fill: float | bool, shape: tuple[int, ...] = (), dtype: Any = np.float6
 
 
 @dataclass
+class SpellTable:
+    """The quiet spells of the homes that have shown motion (`detector.density`), row j for the
+    household whose `dense_row` is j: only such a home can be dense, and a city's homes are
+    mostly not, so the other homes keep none of it."""
+
+    size: int = 0
+    day_spell_h: Any = _col(0.0, (24,), np.float16)
+    """The day's longest quiet spell at home starting in each hour of the day, hours."""
+    ring_spell_h: Any = _col(0, (HISTORY_DAYS, 24), np.uint16)
+    """The same for the ring's days (HouseholdTable.ring_day), `pack_hours` (0: none)."""
+    quiet_spell_limit_h: Any = _col(np.nan, (24,), np.float32)
+    """A dense home's quiet limit by the hour a silence starts, hours (NaN: none)."""
+
+    def add(self) -> int:
+        j = self.size
+        if j >= self.capacity:
+            capacity = max(16, 2 * self.capacity)
+            for name, fill in _columns(SpellTable):
+                old = getattr(self, name)
+                new = np.full((capacity, *old.shape[1:]), fill, dtype=old.dtype)
+                new[:j] = old[:j]
+                setattr(self, name, new)
+        self.size = j + 1
+        return j
+
+    @property
+    def capacity(self) -> int:
+        return int(self.day_spell_h.shape[0])
+
+    def nbytes(self) -> int:
+        return sum(int(getattr(self, name).nbytes) for name, _ in _columns(SpellTable))
+
+
+def _columns(cls: Any) -> list[tuple[str, Any]]:
+    return [(f.name, f.metadata["fill"]) for f in dataclasses.fields(cls) if "fill" in f.metadata]
+
+
+@dataclass
 class HouseholdTable:
     """Columns of per-household state; `ids[i]` names row i."""
 
-    ids: list[str] = field(default_factory=list)
+    ids: Names = field(default_factory=Names)
     # the current silence
     last_sign: Any = _col(np.nan)
     last_kind: Any = _col(-1, dtype=np.int8)
     last_door: Any = _col(np.nan)
     last_water: Any = _col(np.nan)
-    episode_start: Any = _col(np.nan)
     episode_end: Any = _col(np.nan)
     out: Any = _col(False, dtype=np.bool_)
     """Probably out: the last sign was a door passage while we believed the elder inside."""
     left_at: Any = _col(np.nan)
     """When the elder last went out (the door passage that made `out` true)."""
-    out_since_water_s: Any = _col(0.0)
+    out_since_water_s: Any = _col(0.0, dtype=np.float32)
     """Time spent out since the last water: not time at home without water."""
     alert_since: Any = _col(np.nan)
     """The start of the silence the household is being alerted about (it stays alerting)."""
@@ -72,11 +144,17 @@ class HouseholdTable:
     away_until: Any = _col(np.nan)
     watching_since: Any = _col(np.nan)
     tier: Any = _col(5, dtype=np.int8)
-    hub_limit: Any = _col(2700.0)
+    hub_limit: Any = _col(2700.0, dtype=np.float32)
     # the rhythm and its limits
-    counts: Any = _col(0.0, (168,), np.float32)
-    exposure: Any = _col(0.0, (168,), np.float32)
-    cum: Any = _col(np.nan, (169,), np.float32)
+    counts: Any = _col(0.0, (168,), np.float16)
+    """Episodes seen in each hour of the week, decayed (float16: about 3 significant digits)."""
+    exposure: Any = _col(0.0, (168,), np.float16)
+    """Hours at home in each hour of the week, decayed."""
+    cum: Any = _col(0, (169,), np.uint16)
+    """The cumulative rate (`detector.rhythm.cumulative`) in CUM_STEPS of `week_total`:
+    cum_h = cum[h] · week_total / CUM_STEPS (`cum_of`, `cum_scale`)."""
+    week_total: Any = _col(np.nan, dtype=np.float32)
+    """Expected episodes in a week: the cumulative rate's last value."""
     threshold: Any = _col(np.nan, (BUCKETS,), np.float32)
     threshold_own: Any = _col(np.nan, (BUCKETS,), np.float32)
     outing_h: Any = _col(np.nan, dtype=np.float32)
@@ -103,8 +181,8 @@ class HouseholdTable:
     """The first day we hear of: only part of a day, neither learned nor judged."""
     day_flags: Any = _col(0, dtype=np.uint8)
     """QUIET_DAY: a silence ran past the ceiling; UNSEEN_DAY: away or blind for a while."""
-    day_counts: Any = _col(0.0, (24,), np.float32)
-    day_exposure: Any = _col(1.0, (24,), np.float32)
+    day_counts: Any = _col(0, (24,), np.uint16)
+    day_exposure: Any = _col(1.0, (24,), np.float16)
     day_kinds: Any = _col(0, (len(KIND_COLUMNS),), np.int16)
     day_first_h: Any = _col(np.nan, dtype=np.float32)
     day_last_h: Any = _col(np.nan, dtype=np.float32)
@@ -117,54 +195,68 @@ class HouseholdTable:
     day_quiet_h: Any = _col(0.0, dtype=np.float32)
     day_longest_h: Any = _col(0.0, dtype=np.float32)
     """The day's longest silence at home (the night's included), hours."""
-    day_spell_h: Any = _col(0.0, (24,), np.float32)
-    """The day's longest quiet spell at home starting in each hour of the day, hours
-    (`detector.density`)."""
+    dense_row: Any = _col(-1, dtype=np.int32)
+    """The household's row in `spells` (homes that have shown motion), or -1."""
     # the last HISTORY_DAYS normal days
     ring_day: Any = _col(-1, (HISTORY_DAYS,), np.int32)
-    ring_top: Any = _col(np.nan, (HISTORY_DAYS, BUCKETS, 2), np.float32)
-    ring_out_h: Any = _col(np.nan, (HISTORY_DAYS,), np.float32)
-    ring_longest_h: Any = _col(np.nan, (HISTORY_DAYS,), np.float32)
-    ring_sleep: Any = _col(np.nan, (HISTORY_DAYS, 2), np.float32)
+    ring_top: Any = _col(NO_HOURS, (HISTORY_DAYS, BUCKETS, 2), np.uint16)
+    """Each day's top silence per part of the day as `pack_hours` of (its end, from the start
+    of the ring's day; its length) (`top_silences`)."""
+    ring_out_h: Any = _col(NO_HOURS, (HISTORY_DAYS,), np.uint16)
+    """The day's longest outing, `pack_hours`."""
+    ring_longest_h: Any = _col(NO_HOURS, (HISTORY_DAYS,), np.uint16)
+    """The day's longest silence at home, `pack_hours`."""
+    ring_sleep: Any = _col(NO_HOURS, (HISTORY_DAYS, 2), np.uint16)
+    """Bedtime and wake-up (clock hours), `pack_hours`."""
     ring_features: Any = _col(np.nan, (HISTORY_DAYS, len(DAY_FEATURES)), np.float16)
-    ring_spell_h: Any = _col(np.nan, (HISTORY_DAYS, 24), np.float16)
-    quiet_spell_limit_h: Any = _col(np.nan, (24,), np.float32)
-    """A dense home's quiet limit by the hour a silence starts, hours (NaN: none;
-    `detector.density`)."""
     # water and gas runs: column 0 water, 1 gas
     run_since: Any = _col(np.nan, (2,))
     run_until: Any = _col(np.nan, (2,))
     run_normal_s: Any = _col(np.nan, (2,), np.float32)
     kinds_seen: Any = _col(0, dtype=np.uint8)
-
-    _index: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    spells: SpellTable = field(default_factory=SpellTable)
 
     def __post_init__(self) -> None:
-        self._index = {hid: i for i, hid in enumerate(self.ids)}
+        if not isinstance(self.ids, Names):
+            self.ids = Names(self.ids)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def find(self, household_id: str) -> int | None:
-        return self._index.get(household_id)
+        return self.ids.get(household_id)
 
     def row(self, household_id: str) -> int:
         """The row of a household, adding it (with every column at its fill) if new."""
-        i = self._index.get(household_id)
+        i = self.ids.get(household_id)
         if i is not None:
             return i
         i = len(self.ids)
         if i >= self.capacity:
             self._grow(max(16, 2 * self.capacity))
         self.ids.append(household_id)
-        self._index[household_id] = i
         return i
+
+    def rows(self, household_ids: list[str]) -> npt.NDArray[np.intp]:
+        """`row` for many households at once (new ones added in order of first mention)."""
+        rows = self.ids.rows(household_ids)
+        missing = np.flatnonzero(rows < 0)
+        if missing.size:
+            new = list(dict.fromkeys(household_ids[k] for k in missing))
+            first = len(self.ids)
+            if first + len(new) > self.capacity:
+                self._grow(max(16, 2 * self.capacity, first + len(new)))
+            self.ids.extend(new)
+            added = {hid: first + k for k, hid in enumerate(new)}
+            rows[missing] = [added[household_ids[k]] for k in missing]
+        return rows
 
     def reserve(self, capacity: int) -> None:
         """Room for `capacity` households at once (a city's registry known in advance): growing
         by doubling holds the old columns and the new, twice as large, at the same time."""
         if capacity > self.capacity:
             self._grow(capacity)
+        self.ids.reserve(capacity)
 
     @property
     def capacity(self) -> int:
@@ -180,8 +272,56 @@ class HouseholdTable:
 
     @classmethod
     def columns(cls) -> list[tuple[str, Any]]:
-        fields = dataclasses.fields(cls)
-        return [(f.name, f.metadata["fill"]) for f in fields if "fill" in f.metadata]
+        return _columns(cls)
+
+    # the compact columns, as the models use them -------------------------------------------
+    def set_cum(self, rows: Any, cum: npt.NDArray[Any]) -> None:
+        """Keep `cum` (rows of `detector.rhythm.cumulative`) for `rows` (see `cum`)."""
+        cum = np.asarray(cum, dtype=np.float64)
+        total = cum[:, -1]
+        safe = np.where(total > 0, total, 1.0)
+        self.cum[rows] = np.rint(np.clip(cum / safe[:, None], 0.0, 1.0) * CUM_STEPS)
+        self.week_total[rows] = total
+
+    def cum_scale(self, rows: Any) -> npt.NDArray[np.float64]:
+        """Expected episodes per step of `cum`, for `rows`."""
+        scale: npt.NDArray[np.float64] = self.week_total[rows].astype(np.float64) / CUM_STEPS
+        return scale
+
+    def cum_of(self, i: int) -> npt.NDArray[np.float64]:
+        """Row i's cumulative rate, expected episodes from Monday 00:00 (169 values)."""
+        cum: npt.NDArray[np.float64] = self.cum[i].astype(np.float64) * float(self.cum_scale(i))
+        return cum
+
+    def top_silences(self, i: int, slots: Any) -> npt.NDArray[np.float64]:
+        """Row i's top silences of the ring's `slots` as local hours (days, BUCKETS, (start,
+        end)); NaN where none."""
+        packed = self.ring_top[i, slots]
+        end = unpack_hours(packed[..., 0]) + (self.ring_day[i, slots, None] * 24.0)
+        return np.stack([end - unpack_hours(packed[..., 1]), end], axis=-1)
+
+    def keep_top(self, i: int, slot: int) -> None:
+        """The day in progress's top silences into ring slot `slot` (see `ring_top`)."""
+        top = self.day_top[i].astype(np.float64) + BASE_HOURS
+        end = top[:, 1] - self.day[i] * 24.0
+        packed = np.stack([pack_hours(end), pack_hours(top[:, 1] - top[:, 0])], axis=-1)
+        packed[~np.isfinite(top).all(axis=1) | (end < 0) | (end > 24.0)] = NO_HOURS
+        self.ring_top[i, slot] = packed
+
+    def spell_row(self, i: int) -> int:
+        """Row i's row in `spells`, added if it has none (a home that has shown motion)."""
+        j = int(self.dense_row[i])
+        if j < 0:
+            j = self.dense_row[i] = self.spells.add()
+        return j
+
+    def quiet_spell_limit_h(self, rows: Any) -> npt.NDArray[np.float64]:
+        """The quiet limits (rows, 24 hours of the day) of `rows`; NaN where none."""
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.intp))
+        j = self.dense_row[rows]
+        out = np.full((rows.size, 24), np.nan)
+        out[j >= 0] = self.spells.quiet_spell_limit_h[j[j >= 0]]
+        return out
 
     def view(self, name: str) -> npt.NDArray[Any]:
         """Column `name` trimmed to the households present."""
@@ -190,18 +330,20 @@ class HouseholdTable:
 
     def nbytes_per_household(self) -> float:
         total = sum(int(getattr(self, name).nbytes) for name, _ in self.columns())
-        return total / max(self.capacity, 1)
+        return (total + self.spells.nbytes()) / max(self.capacity, 1)
 
     def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
         """Every column, trimmed, plus the ids: what a snapshot stores."""
         arrays = {name: self.view(name) for name, _ in self.columns()}
-        arrays["ids"] = np.array(self.ids, dtype=np.str_)
+        arrays["ids"] = self.ids.to_array()
+        for name, _ in _columns(SpellTable):
+            arrays[f"spells.{name}"] = getattr(self.spells, name)[: self.spells.size]
         return arrays
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, npt.NDArray[Any]]) -> HouseholdTable:
         """The inverse of `to_arrays`; a column an older snapshot lacks starts at its fill."""
-        table = cls(ids=[str(x) for x in arrays["ids"]])
+        table = cls(ids=Names(str(x) for x in arrays["ids"]))
         n = len(table.ids)
         table_capacity = max(16, n)
         for name, fill in cls.columns():
@@ -210,4 +352,10 @@ class HouseholdTable:
             if name in arrays and arrays[name].shape[1:] == template.shape[1:]:
                 column[:n] = arrays[name]
             setattr(table, name, column)
+        size = len(arrays.get("spells.day_spell_h", ()))
+        for _ in range(size):
+            table.spells.add()
+        for name, _ in _columns(SpellTable):
+            if f"spells.{name}" in arrays:
+                getattr(table.spells, name)[:size] = arrays[f"spells.{name}"]
         return table

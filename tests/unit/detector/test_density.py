@@ -70,8 +70,8 @@ def test_a_dense_home_gets_quiet_limits_a_sparse_one_does_not() -> None:
     dense, sparse = trained(dense=True), trained(dense=False)
     assert density.motion_per_hour(dense.table, 0) > 5
     assert density.motion_per_hour(sparse.table, 0) == 0
-    assert np.isnan(sparse.table.quiet_spell_limit_h[0]).all()
-    limits = dense.table.quiet_spell_limit_h[0]
+    assert np.isnan(sparse.table.quiet_spell_limit_h(0)[0]).all()
+    limits = dense.table.quiet_spell_limit_h(0)[0]
     # the mornings' quiet spells are minutes long (the floor, an hour); 13:00-14:00 holds the nap
     # (1 h 15 m): above it, with room that the predictive quantile leaves for three weeks' history
     assert limits[9] == limits[10] == 1.0
@@ -93,7 +93,7 @@ def test_a_door_followed_by_silence_holds_as_probably_out_in_a_dense_home() -> N
     morning(dense, 9.0, motion=True)
     dense.learn_one(SignOfLife(ID, at(DAYS, 9.05), SignKind.DOOR, "door"))
     when, found = first_alert(dense, at(DAYS, 9.0), 13)
-    limit = float(dense.table.quiet_spell_limit_h[0, 0])
+    limit = float(dense.table.quiet_spell_limit_h(0)[0, 0])
     assert when - at(DAYS, 9.05) > (limit + 0.25) * 3600  # not judged as a quiet spell at home
     assert found.details["limit"] == "outing_limit"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -212,6 +213,21 @@ def test_the_model_survives_a_restart_through_its_snapshot(tmp_path: Path) -> No
                                                                         at(DAYS, 9.0), 12)
 
 
+def test_a_snapshot_of_another_layout_is_not_loaded_so_the_model_is_learned_again(
+        tmp_path: Path) -> None:
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    detector.row("h-1")
+    path = tmp_path / "model.npz"
+    snapshot.save(detector, path, now=at(DAYS, 9.0), visit_cursor=7)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    header = json.loads(str(arrays["header"]))
+    arrays["header"] = np.array(json.dumps(header | {"version": 1}))  # float32 columns, say
+    np.savez(path, **arrays)
+    assert snapshot.load(LearnedDetector(DetectorSettings(), TZ), path) is None
+    assert snapshot.load(detector, tmp_path / "none.npz") is None
+
+
 def test_an_alerting_silence_goes_on_alerting_until_a_sign_of_life() -> None:
     ctx = household()
     detector = learned(ctx, budget=1.0)  # so that the afternoon silence alerts before 21:00
@@ -249,7 +265,7 @@ def test_the_population_prior_is_the_households_rhythm_pooled() -> None:
     detector = learned(*homes, days=8)
     assess(detector, at(8, 12.0), *homes)
     prior = detector.population.day_prior
-    own = np.diff(detector.table.cum[0].astype(np.float64)).reshape(7, 24).mean(axis=0)
+    own = np.diff(detector.table.cum_of(0)).reshape(7, 24).mean(axis=0)
     assert detector.population.households == 4
     assert prior[10] == pytest.approx(own[10], rel=0.35)  # about 1.4 uses an hour by day
     assert prior[3] < 0.2 < prior[10]

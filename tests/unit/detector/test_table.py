@@ -1,10 +1,13 @@
-"""The household table's storage: rows kept across growth, new rows at each column's fill."""
+"""The household table's storage: rows kept across growth, new rows at each column's fill, and
+the compact forms (names, hours, the rhythm, the quiet spells of homes that showed motion)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from detector.table import HouseholdTable
+from detector.names import Names
+from detector.rhythm import cumulative, expected_signs
+from detector.table import CUM_STEPS, NO_HOURS, HouseholdTable, pack_hours, unpack_hours
 
 
 def test_reserving_room_keeps_every_row_and_fills_the_new_ones() -> None:
@@ -20,3 +23,48 @@ def test_reserving_room_keeps_every_row_and_fills_the_new_ones() -> None:
     assert np.isnan(table.last_sign[second]) and table.tier[second] == 5 and table.day_exposure[second, 0] == 1.0
     table.reserve(10)  # never shrinks
     assert table.capacity == 1000
+
+
+def test_names_find_their_rows_whether_sorted_yet_or_just_added() -> None:
+    names = Names(f"hh-{i:05d}" for i in range(5000))  # past MIN_RECENT: sorted
+    names.append("栋-1")  # not ASCII, longer than the rest, kept apart until the next sort
+    assert len(names) == 5001 and names[4999] == "hh-04999" and names[5000] == "栋-1"
+    assert names.get("hh-01234") == 1234 and names.get("栋-1") == 5000
+    assert names.get("hh-0123") is None and names.get("hh-012345") is None and "x" not in names
+    assert names.rows(["栋-1", "nobody", "hh-00007"]).tolist() == [5000, -1, 7]
+    assert list(Names(["b", "a"])) == ["b", "a"]
+
+
+def test_hours_are_kept_to_under_two_seconds_and_none_stays_none() -> None:
+    hours = np.array([0.0, 0.1667, 7.25, 23.999, 30.0, np.nan])
+    back = unpack_hours(pack_hours(hours))
+    assert np.isnan(back[-1]) and pack_hours(np.nan) == NO_HOURS
+    assert np.abs(back[:-1] - hours[:-1]).max() * 3600 <= 0.9
+
+
+def test_the_rhythm_is_kept_as_a_share_of_the_week() -> None:
+    table = HouseholdTable()
+    i = table.row("hh-1")
+    rates = np.random.default_rng(1).gamma(2.0, 0.5, size=(1, 168))
+    table.set_cum(slice(i, i + 1), cumulative(rates))
+    step = rates.sum() / CUM_STEPS  # an hour's rate is the difference of two, each to half a step
+    np.testing.assert_allclose(np.diff(table.cum_of(i)), rates[0], rtol=0, atol=step * 1.01)
+    start, end = np.array([30.5]), np.array([35.25])
+    exact = expected_signs(cumulative(rates), start, end)
+    kept = expected_signs(table.cum[i:i + 1], start, end, table.cum_scale(slice(i, i + 1)))
+    assert abs(kept[0] - exact[0]) < 0.01
+
+
+def test_only_a_home_that_showed_motion_keeps_quiet_spells_and_a_snapshot_keeps_them() -> None:
+    table = HouseholdTable()
+    table.row("quiet")
+    dense = table.row("moving")
+    j = table.spell_row(dense)
+    table.spells.quiet_spell_limit_h[j, 9] = 1.5
+    table.spells.ring_spell_h[j, 3, 9] = pack_hours(1.25)
+    restored = HouseholdTable.from_arrays(table.to_arrays())
+    assert restored.spells.size == 1 and restored.dense_row[0] == -1
+    limits = restored.quiet_spell_limit_h(np.array([0, 1]))
+    assert np.isnan(limits[0]).all() and limits[1, 9] == 1.5
+    assert unpack_hours(restored.spells.ring_spell_h[restored.dense_row[1], 3, 9]) == 1.25
+    assert restored.find("moving") == 1 and restored.ids[0] == "quiet"
