@@ -10,6 +10,7 @@ import asyncio
 import socket
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from tests.conftest import amqtt_leaks
 
@@ -22,25 +23,43 @@ def raised(*finalisers: Callable[[], None]) -> list[warnings.WarningMessage]:
     return caught
 
 
-async def close(*things: asyncio.StreamWriter | asyncio.Server) -> None:
-    for thing in things:
-        thing.close()
-        await thing.wait_closed()
+@dataclass
+class Connection:
+    """A stream server on its own loop with one client connected: both ends, real sockets."""
+
+    loop: asyncio.AbstractEventLoop
+    server: asyncio.Server
+    client: asyncio.StreamWriter
+    accepted: asyncio.StreamWriter
+
+    @classmethod
+    def open(cls) -> Connection:
+        loop = asyncio.new_event_loop()
+        accepted: list[asyncio.StreamWriter] = []
+
+        async def connect() -> tuple[asyncio.Server, asyncio.StreamWriter]:
+            server = await asyncio.start_server(lambda _r, w: accepted.append(w), "127.0.0.1", 0)
+            _, client = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+            while not accepted:
+                await asyncio.sleep(0.01)
+            return server, client
+
+        server, client = loop.run_until_complete(connect())
+        return cls(loop, server, client, accepted[0])
+
+    def close(self) -> None:
+        async def close() -> None:
+            for thing in (self.client, self.accepted, self.server):
+                thing.close()
+                await thing.wait_closed()
+
+        self.loop.run_until_complete(close())
+        self.loop.close()
 
 
 def test_a_socket_or_client_connection_of_our_own_is_still_reported() -> None:
-    loop = asyncio.new_event_loop()
-
-    accepted: list[asyncio.StreamWriter] = []
-
-    async def connect() -> tuple[asyncio.StreamWriter, asyncio.Server]:
-        server = await asyncio.start_server(lambda _r, w: accepted.append(w), "127.0.0.1", 0)
-        _, client = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
-        while not accepted:
-            await asyncio.sleep(0.01)
-        return client, server
-
-    client, server = loop.run_until_complete(connect())
+    both = Connection.open()
+    client = both.client
     with socket.socket() as sock:
         caught = raised(
             lambda: warnings.warn(f"unclosed {sock!r}", ResourceWarning, stacklevel=1, source=sock),
@@ -48,24 +67,13 @@ def test_a_socket_or_client_connection_of_our_own_is_still_reported() -> None:
                                   stacklevel=1, source=client.transport),
         )
     leaks = amqtt_leaks(caught)
-    loop.run_until_complete(close(client, *accepted, server))
-    loop.close()
+    both.close()
     assert len(caught) == 2 and leaks == []
 
 
 def test_a_stream_servers_accepted_connection_left_open_is_amqtts_and_let_through() -> None:
-    loop = asyncio.new_event_loop()
-    accepted: list[asyncio.StreamWriter] = []
-
-    async def accept() -> tuple[asyncio.StreamWriter, asyncio.Server]:
-        server = await asyncio.start_server(lambda _r, w: accepted.append(w), "127.0.0.1", 0)
-        _, client = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
-        while not accepted:
-            await asyncio.sleep(0.01)
-        return client, server
-
-    client, server = loop.run_until_complete(accept())
-    writer = accepted[0]
+    both = Connection.open()
+    writer = both.accepted
     sock = writer.get_extra_info("socket")._sock  # the socket.socket asyncio wraps
     caught = raised(
         lambda: warnings.warn(f"unclosed {sock!r}", ResourceWarning, stacklevel=1, source=sock),
@@ -74,6 +82,5 @@ def test_a_stream_servers_accepted_connection_left_open_is_amqtts_and_let_throug
         lambda: warnings.warn(f"unclosed {writer!r}", ResourceWarning, stacklevel=1),
     )
     leaks = amqtt_leaks(caught)  # before closing: a closed transport has let go of its server
-    loop.run_until_complete(close(writer, client, server))
-    loop.close()
+    both.close()
     assert len(caught) == 3 and sorted(map(id, leaks)) == sorted(map(id, caught))
