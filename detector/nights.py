@@ -32,6 +32,8 @@ BED_MARK_H = 1.0
 """Going to bed: the night's last evening sign is the start of the silence running at 01:00
 local, if it began after noon (a trip to the toilet after 01:00 does not move it)."""
 MIN_WAKE_LIMIT_H = 4.5
+UP_TOLERANCE_H = 1.0 / 3600.0
+"""Getting up is kept in float32: a silence's start is compared to it to the second."""
 DEFAULT_NIGHT_H = 11.0
 """A day's longest silence at home (the night's, last evening sign to first morning sign, for
 most households) before any household has history."""
@@ -89,12 +91,14 @@ def already_up(start_h: Floats | float, day: npt.ArrayLike,
 
     Such a silence is not the night's, even inside the night window: an elder up earlier than
     usual who then sits still is judged by the day's rhythm, not by when she usually gets up.
+    A silence from the getting-up sign itself is after it: `up_h` is kept in float32, so it is
+    compared to the second (`UP_TOLERANCE_H`), not to float64's last bit.
     """
     start = np.asarray(start_h, dtype=np.float64)
     day_start = np.asarray(day, dtype=np.float64) * 24.0
     within = start - day_start
     up = np.asarray(up_h, dtype=np.float64)
-    return np.asarray((within >= 0.0) & (within < 12.0) & (within >= up))
+    return np.asarray((within >= 0.0) & (within < 12.0) & (within >= up - UP_TOLERANCE_H))
 
 
 def wake_deadline(start_h: Floats, limit_h: Floats) -> Floats:

@@ -138,3 +138,14 @@ def test_a_morning_silence_after_getting_up_is_not_the_nights() -> None:
         False,  # the evening belongs to the next night
         False,  # another day
     ]
+
+
+def test_a_silence_from_the_getting_up_sign_itself_is_after_getting_up() -> None:
+    # a sparse home's morning toilet is her getting-up (kept in float32) and the start of the
+    # silence that follows (float64): "not up yet" half the time, by rounding, until compared
+    # to the second
+    day = 100
+    minutes = np.arange(4 * 60, 12 * 60) / 60.0 + 1.0 / 7200.0
+    start = day * 24 + minutes
+    up = minutes.astype(np.float32)
+    assert nights.already_up(start, np.full(minutes.size, day), up).all()
