@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -83,7 +84,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
                         mqtt={"embedded_port": free_port()},
                         api={"port": free_port()}, dispatch={"retry_initial_s": 1.0},
                         detector={"algorithm": "fixed", "no_water_h": 48.0})
-    now = time.time()
+    now = within_one_month(time.time(), ZoneInfo(settings.timezone))
     clock = FastClock(now, SPEED)
     system = build(settings, clock=clock)
     simulation = None
@@ -108,6 +109,19 @@ def running(tmp_path: Path) -> Iterator[Running]:
         if simulation is not None:
             simulation.stop()
         system.stop()
+
+
+RUN_CLOCK_DAYS = 2.0
+"""How far the fast clock may run during the test (it takes minutes; 240 times fast)."""
+
+
+def within_one_month(now: float, tz: ZoneInfo) -> float:
+    """`now`, or three days earlier when the fast clock would otherwise reach the next month
+    during the test: the 369 figures are the month's, and a new month has none yet."""
+    month = datetime.fromtimestamp(now, tz).month
+    if datetime.fromtimestamp(now + RUN_CLOCK_DAYS * 86400, tz).month != month:
+        return now - 3 * 86400
+    return now
 
 
 def last_sign_of_life(settings: Settings, at: float, *, hub_id: str = f"h-{RED_HOME}") -> None:
