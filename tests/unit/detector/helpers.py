@@ -12,7 +12,7 @@ import numpy as np
 from detector.base import Detector
 from detector.context import Context
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
-from shouwang.domain.alerts import Finding
+from shouwang.domain.alerts import AlertKind, Finding
 from shouwang.domain.model import Household, Hub, StoredReading, Tier
 from shouwang.settings import DetectorSettings
 from simulator.incidents import Incident
@@ -97,3 +97,15 @@ def routine(household_id: str, days: int, seed: int) -> Iterator[SignOfLife]:
         for hour in sorted(times):
             kind = SignKind.WATER if rng.random() < 0.6 else SignKind.ELECTRICITY
             yield SignOfLife(household_id, at(day, float(hour)), kind, kind.value)
+
+
+def welfare(detector: Detector, day: int, hours: list[float]) -> list[tuple[float, Finding]]:
+    """Household h-1 judged at each of `hours` of `day` with no new sign: the inactivity and
+    no-water findings, with the hour each was raised at."""
+    ctx = household()
+    found = []
+    for hour in hours:
+        detector.observe(HomeState("h-1"), hub_id=ctx.hubs[0].id, at=at(day, hour))
+        found += [(hour, f) for f in detector.assess(at(day, hour), {}, {"h-1": ctx})
+                  if f.kind in (AlertKind.INACTIVITY, AlertKind.NO_WATER)]
+    return found

@@ -8,10 +8,9 @@ import numpy as np
 
 from detector import nights
 from detector.learned import LearnedDetector
-from detector.signs import HomeState, SignKind, SignOfLife
-from shouwang.domain.alerts import AlertKind, Finding
+from detector.signs import SignKind, SignOfLife
 from shouwang.settings import DetectorSettings
-from tests.unit.detector.helpers import TZ, at, household
+from tests.unit.detector.helpers import TZ, at, welfare
 
 DAYS = 21  # learned; day 21 is under test
 BED = 22.0
@@ -34,15 +33,6 @@ def learned() -> LearnedDetector:
     detector.learn(sparse_days())
     return detector
 
-
-def welfare(detector: LearnedDetector, day: int, hours: list[float]) -> list[tuple[float, Finding]]:
-    ctx = household()
-    found = []
-    for hour in hours:
-        detector.observe(HomeState("h-1"), hub_id=ctx.hubs[0].id, at=at(day, hour))
-        found += [(hour, f) for f in detector.assess(at(day, hour), {}, {"h-1": ctx})
-                  if f.kind in (AlertKind.INACTIVITY, AlertKind.NO_WATER)]
-    return found
 
 
 def test_the_last_evening_sign_is_the_start_of_the_silence_running_at_one() -> None:

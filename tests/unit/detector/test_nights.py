@@ -8,10 +8,9 @@ import numpy as np
 
 from detector import nights
 from detector.learned import LearnedDetector
-from detector.signs import HomeState, SignKind, SignOfLife
-from shouwang.domain.alerts import AlertKind, Finding
+from detector.signs import SignKind, SignOfLife
 from shouwang.settings import DetectorSettings, LearnedSettings
-from tests.unit.detector.helpers import TZ, at, household
+from tests.unit.detector.helpers import TZ, at, welfare
 
 DAYS = 21  # learned; the night before day 21 and its morning are under test
 
@@ -38,27 +37,18 @@ def learned(wake: float, bed: float, settings: DetectorSettings | None = None,
     return detector
 
 
-def welfare(detector: LearnedDetector, hours: list[float]) -> list[tuple[float, Finding]]:
-    ctx = household()
-    found = []
-    for hour in hours:
-        detector.observe(HomeState("h-1"), hub_id=ctx.hubs[0].id, at=at(DAYS, hour))
-        found += [(hour, f) for f in detector.assess(at(DAYS, hour), {}, {"h-1": ctx})
-                  if f.kind in (AlertKind.INACTIVITY, AlertKind.NO_WATER)]
-    return found
-
 
 def test_a_long_sleeping_household_is_not_alerted_at_dawn() -> None:
     # to bed at 19:55, up at 08:10: every night is a silence of more than 12 hours
     detector = learned(wake=8.2, bed=19.9)
     assert detector.history_days("h-1") >= 14  # its nights are normal days to learn from
-    found = welfare(detector, [h / 6 for h in range(24, 50)])  # 04:00 to 08:10
+    found = welfare(detector, DAYS, [h / 6 for h in range(24, 50)])  # 04:00 to 08:10
     assert not found, [f.explanation for _, f in found]
 
 
 def test_a_household_up_at_six_every_day_and_silent_at_nine_is_alerted() -> None:
     detector = learned(wake=6.0, bed=21.5)
-    found = welfare(detector, [h / 6 for h in range(30, 55)])  # 05:00 to 09:00
+    found = welfare(detector, DAYS, [h / 6 for h in range(30, 55)])  # 05:00 to 09:00
     assert found
     hour, finding = found[0]
     assert hour <= 8.0
@@ -69,7 +59,7 @@ def test_a_household_up_at_six_every_day_and_silent_at_nine_is_alerted() -> None
 
 def test_a_long_sleeper_who_does_not_get_up_is_alerted_by_her_own_wake_limit() -> None:
     detector = learned(wake=8.2, bed=19.9)
-    found = welfare(detector, [h / 6 for h in range(48, 73)])  # 08:00 to 12:00
+    found = welfare(detector, DAYS, [h / 6 for h in range(48, 73)])  # 08:00 to 12:00
     assert found
     hour, finding = found[0]
     assert 8.9 <= hour <= 11.0
@@ -79,7 +69,7 @@ def test_a_long_sleeper_who_does_not_get_up_is_alerted_by_her_own_wake_limit() -
 def test_the_communitys_latest_getting_up_time_is_said_when_it_fires() -> None:
     settings = DetectorSettings(learned=LearnedSettings(latest_wake_h=9.0))
     detector = learned(wake=8.6, bed=22.5, settings=settings)
-    found = welfare(detector, [h / 6 for h in range(48, 61)])  # 08:00 to 10:00
+    found = welfare(detector, DAYS, [h / 6 for h in range(48, 61)])  # 08:00 to 10:00
     assert found
     hour, finding = found[0]
     assert hour == 9.0
