@@ -245,10 +245,10 @@ class Gateway:
                 continue
             items = self._collect(first)
             self._queue.taken()
-            messages = [m for m in items if m is not _STOP]
+            messages = [m for m in items if isinstance(m, Message)]
             stopping = len(messages) < len(items)
             try:
-                self._commit(messages)  # type: ignore[arg-type]  # all but _STOP are messages
+                self._commit(messages)
             finally:
                 self._queue.done(len(messages))
             self._metrics.ingest_queue.set(self._queue.qsize())
