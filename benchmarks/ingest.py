@@ -4,6 +4,7 @@
     python -m benchmarks.ingest --broker system                   # the machine's Mosquitto on :1883
     python -m benchmarks.ingest --state sqlite --gateways 1 --batch 1   # one scenario
     python -m benchmarks.ingest --broker embedded --state sqlite --gateways 1   # amqtt (no raw rate)
+    python -m benchmarks.ingest --state sqlite --gateways 1 --batch 1 --rounds 10   # the median of ten
 
 In one run through the same broker and the same publishers (separate processes, as hubs are,
 QoS 1), for each payload size: the raw rate (the C client `mosquitto_sub -q 1` counting what
@@ -11,6 +12,10 @@ arrives), then Shouwang's rate for each state store (SQLite, PostgreSQL) and num
 (one, or two in separate processes on one MQTT v5 shared subscription), from the first publish
 to the last reading committed to the reading store (SQLite). Each prints `ratio R` to the raw
 rate. The private Mosquitto has deploy/'s queue settings (nothing dropped).
+
+The raw rate of one run varies by a third between runs on the same quiet machine, more than
+Shouwang's own; `--rounds N` repeats every measurement N times, each Shouwang run against the
+raw rate measured just before it, and ends with each scenario's median ratio and its range.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import tempfile
 import time
@@ -139,7 +145,7 @@ def raw_rate(settings: MqttSettings, load: Load) -> float | None:
     return load.sent / (time.perf_counter() - started)
 
 
-def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: int,
+def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, client_id: str,
                 ready: Event, stop: Event, cpu: Any, overrides: dict[str, str]) -> None:
     """One gateway process, as `shouwang gateway` would run it."""
     from gateway.service import Gateway
@@ -152,7 +158,7 @@ def run_gateway(mqtt: MqttSettings, state_url: str, readings_path: Path, index: 
     state = StateStore.open(state_url)
     readings = SqliteReadingStore(readings_path)
     gateway = Gateway(mqtt=mqtt, settings=GatewaySettings.model_validate(overrides), readings=readings, state=state,
-                      clock=SystemClock(), metrics=Metrics(), client_id=f"gateway-{index}")
+                      clock=SystemClock(), metrics=Metrics(), client_id=client_id)
     gateway.start()
     started = time.process_time()
     ready.set()
@@ -221,7 +227,10 @@ def shouwang_rate(mqtt: MqttSettings, load: Load, state: str, gateways: int,
         cpu = context.Queue()
         readies = [context.Event() for _ in range(gateways)]
         processes = [context.Process(target=run_gateway,
-                                     args=(settings, url, readings_path, k, readies[k], stop, cpu, overrides))
+                                     # a client id of its own: a persistent session of an earlier
+                                     # scenario would hand this one what was published since
+                                     args=(settings, url, readings_path, f"bench-{run_id}-gateway-{k}",
+                                           readies[k], stop, cpu, overrides))
                      for k in range(gateways)]
         for p in processes:
             p.start()
@@ -255,31 +264,46 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=2)
     parser.add_argument("--gateway-setting", action="append", default=[], metavar="NAME=VALUE",
                         help="a gateway setting other than its default, e.g. batch_size=250 (repeatable)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat every measurement; the end gives each scenario's median ratio")
     args = parser.parse_args()
     hubs = [f"h-{i:05d}" for i in range(args.hubs)]
     overrides = dict(setting.split("=", 1) for setting in args.gateway_setting)
     print(f"broker={args.broker} messages={args.messages:,} hubs={args.hubs} publishers={args.publishers} "
           f"(separate processes, QoS 1); cores={os.cpu_count()}"
           + "".join(f" gateway.{name}={value}" for name, value in overrides.items()))
+    ratios: dict[str, list[float]] = {}
     with broker(args.broker) as mqtt:
-        for batch in args.batch:
-            messages = args.messages if batch == 1 else max(args.publishers * args.hubs, args.messages // 10)
-            per_hub = messages // args.publishers // args.hubs + 1
-            load = Load(hubs, messages, batch, args.publishers, time.time() - per_hub * batch - 120)
-            raw = raw_rate(mqtt, load)
-            shown = f"{raw:,.0f} messages/s" if raw else "not measured (needs mosquitto_sub and Mosquitto)"
-            print(f"\n{batch} reading(s) per message, {load.sent:,} messages")
-            print(f"  raw   mosquitto_sub -q 1              {shown}")
-            for state in args.state:
-                for gateways in args.gateways:
-                    if gateways > 1 and args.broker == "embedded":
-                        continue  # amqtt has no shared subscriptions
-                    rate, lost, cpu_s = shouwang_rate(mqtt, load, state, gateways, overrides)
-                    ratio = f"ratio {rate / raw:.2f}" if raw else ""
-                    print(f"  shouwang  {state:<8} {gateways} gateway{'s' if gateways > 1 else ' '}     "
-                          f"{rate:>9,.0f} messages/s  {rate * batch:>10,.0f} readings/s  lost {lost:,}  "
-                          f"{ratio}  (gateway CPU {cpu_s / load.sent * 1e6:.0f} µs/message)", flush=True)
-
+        for round_ in range(args.rounds):
+            if args.rounds > 1:
+                print(f"\nround {round_ + 1} of {args.rounds}")
+            for batch in args.batch:
+                messages = args.messages if batch == 1 else max(args.publishers * args.hubs, args.messages // 10)
+                per_hub = messages // args.publishers // args.hubs + 1
+                load = Load(hubs, messages, batch, args.publishers, time.time() - per_hub * batch - 120)
+                raw = raw_rate(mqtt, load)
+                shown = f"{raw:,.0f} messages/s" if raw else "not measured (needs mosquitto_sub and Mosquitto)"
+                print(f"\n{batch} reading(s) per message, {load.sent:,} messages")
+                print(f"  raw   mosquitto_sub -q 1              {shown}")
+                for state in args.state:
+                    for gateways in args.gateways:
+                        if gateways > 1 and args.broker == "embedded":
+                            continue  # amqtt has no shared subscriptions
+                        rate, lost, cpu_s = shouwang_rate(mqtt, load, state, gateways, overrides)
+                        scenario = f"{batch} reading(s), {state}, {gateways} gateway(s)"
+                        ratio = ""
+                        if raw:
+                            ratios.setdefault(scenario, []).append(rate / raw)
+                            ratio = f"ratio {rate / raw:.2f}"
+                        print(f"  shouwang  {state:<8} {gateways} gateway{'s' if gateways > 1 else ' '}     "
+                              f"{rate:>9,.0f} messages/s  {rate * batch:>10,.0f} readings/s  lost {lost:,}  "
+                              f"{ratio}  (gateway CPU {cpu_s / load.sent * 1e6:.0f} µs/message)", flush=True)
+    if args.rounds > 1 and ratios:
+        print(f"\nover {args.rounds} rounds, each against the raw rate measured just before it:")
+        for scenario, values in ratios.items():
+            print(f"  {scenario:<36} median ratio {statistics.median(values):.2f}  "
+                  f"(range {min(values):.2f}–{max(values):.2f}; "
+                  f"{sum(v >= 0.8 for v in values)} of {len(values)} at 0.8 or more)")
 
 if __name__ == "__main__":
     main()

@@ -175,7 +175,7 @@ class Gateway:
         # bridge's is kept the same way.
         self._parse = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(topics.parse)
         self._bridge_topic = functools.lru_cache(maxsize=TOPICS_REMEMBERED)(bridge_topic)
-        subscription = topics.hub_subscription(self._prefix)
+        subscription = plain = topics.hub_subscription(self._prefix)
         if mqtt.shared_group:
             subscription = f"$share/{mqtt.shared_group}/{subscription}"
         if mqtt.shared_group and mqtt.protocol != "5":
@@ -188,6 +188,7 @@ class Gateway:
             client_id=client_id,
             health=self.health,
             subscriptions=[subscription],
+            dropped_subscriptions=[plain],  # left in the session by an unshared run before
             on_message=self._receive,
             persistent_session=True,
             manual_ack=True,

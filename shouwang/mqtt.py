@@ -174,6 +174,7 @@ class MqttClient:
         role: str | None = None,
         health: Health | None = None,
         subscriptions: Sequence[str] = (),
+        dropped_subscriptions: Sequence[str] = (),
         on_message: MessageHandler | None = None,
         will: Will | None = None,
         persistent_session: bool = False,
@@ -193,6 +194,10 @@ class MqttClient:
         self.refused_subscriptions: list[str] = []
         self._level = logging.DEBUG if quiet else logging.INFO
         self._subscriptions = list(subscriptions)
+        # A persistent session keeps every subscription it ever had: one this configuration no
+        # longer wants (a gateway moved onto a shared subscription still holding its plain one
+        # would receive the whole stream besides its share) is dropped at every connect.
+        self._dropped = [topic for topic in dropped_subscriptions if topic not in self._subscriptions]
         self._filters = [_filter_of(s) for s in self._subscriptions]
         self._wanted = _matcher(self._filters)
         self._handler = on_message
@@ -454,6 +459,8 @@ class MqttClient:
             result, mid = client.subscribe(topic, qos=1)
             if result is MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
                 self._pending_subscriptions.add(mid)
+        if self._dropped and self._persistent:
+            client.unsubscribe(self._dropped)
         if not self._pending_subscriptions:
             self._subscribed.set()
         self._connected.set()

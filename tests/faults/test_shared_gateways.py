@@ -45,12 +45,12 @@ def broker(tmp_path: Path) -> Iterator[int]:
 class GatewayProcess:
     """`shouwang gateway` as a process of its own, on the shared subscription."""
 
-    def __init__(self, data_dir: Path, broker_port: int, name: str, run: int) -> None:
+    def __init__(self, data_dir: Path, broker_port: int, name: str, run: int, *, shared: bool = True) -> None:
         self.log_path = data_dir.parent / f"{name}-{run}.log"
         env = os.environ | {
             "SHOUWANG_MQTT__URL": f"mqtt://127.0.0.1:{broker_port}",
             "SHOUWANG_MQTT__PROTOCOL": "5",
-            "SHOUWANG_MQTT__SHARED_GROUP": "gateways",
+            "SHOUWANG_MQTT__SHARED_GROUP": "gateways" if shared else "",
             "SHOUWANG_MQTT__GATEWAY__CLIENT_ID": name,
             "SHOUWANG_STORAGE__DATA_DIR": str(data_dir),
             "SHOUWANG_HEALTH__PORT": "0",
@@ -79,10 +79,13 @@ class GatewayProcess:
 
     def accepted(self) -> float:
         """Readings this gateway stored, from its own health endpoint's metrics."""
+        return self.metric("shouwang_readings_accepted_total")
+
+    def metric(self, name: str) -> float:
         url = re.search(r"health (http://\S+)/health", self.log())
         assert url is not None, self.log()
         metrics = httpx.get(f"{url.group(1)}/metrics", timeout=5).text
-        found = re.search(r"^shouwang_readings_accepted_total (\S+)$", metrics, re.M)
+        found = re.search(rf"^{name} (\S+)$", metrics, re.M)
         return float(found.group(1)) if found else 0.0
 
     def duplicates_ignored(self) -> int:
@@ -142,3 +145,35 @@ def test_two_gateways_share_the_stream_and_one_killed_mid_stream_loses_and_doubl
     assert survivor_alone > at_kill, "the surviving gateway went on storing the stream: " + summary
     assert not missing and not repeated and set(rows) == expected, summary
     assert split[0] > 0 and split[1] > 0, f"both gateways took part before the kill: {split}"
+
+
+def test_a_gateway_moved_onto_the_shared_subscription_takes_only_its_share(broker: int, tmp_path: Path) -> None:
+    """Its persistent session still holds the plain subscription of its unshared runs; kept, it would
+    receive the whole stream besides its share (twice the work, every other reading a repeat)."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    register(data_dir)
+    alone = GatewayProcess(data_dir, broker, "gw-a", 0, shared=False)
+    alone.wait_ready()
+    assert alone.terminate() == 0, alone.log()[-2000:]
+    first = GatewayProcess(data_dir, broker, "gw-a", 1)
+    second = GatewayProcess(data_dir, broker, "gw-b", 0)
+    running = [first, second]
+    publisher = MqttClient(MqttSettings(url=f"mqtt://127.0.0.1:{broker}"), client_id="moved-publisher")
+    try:
+        first.wait_ready()
+        second.wait_ready()
+        publisher.start()
+        base = time.time() - 1_000
+        for i in range(1_000):
+            publisher.publish(*reading(i, base), qos=1)
+        assert publisher.drain(30), "the broker did not acknowledge every published reading"
+        wait_for(lambda: len(stored(data_dir / "readings.db")) >= 1_000, timeout_s=30, what="1,000 readings stored")
+        time.sleep(1)  # a copy through a leftover subscription would come with or just after its twin
+        taken = [p.accepted() + p.metric("shouwang_readings_duplicate_total") for p in running]
+    finally:
+        publisher.stop()
+        codes = [p.terminate() for p in running]
+    assert codes == [0, 0], [p.log()[-2000:] for p in running]
+    assert sum(taken) == 1_000, f"readings each gateway was handed (stored or repeated): {taken}"
+    assert all(n > 0 for n in taken), taken
