@@ -230,11 +230,11 @@ class Gateway:
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
         """True once every received message has been processed (for tests and shutdown)."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._queue.unfinished == 0:
-                return True
+        while self._queue.unfinished != 0:
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.01)
-        return False
+        return True
 
     def _work(self) -> None:
         stopping = False

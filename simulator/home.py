@@ -132,6 +132,18 @@ class SimulatedHome:
         day = self._build(midnight, plan_day(self.profile, local_midnight(ts, self.tz), rng))
         return day.outings, day.asleep
 
+    def last_use_and_door(self, ts: float) -> tuple[float | None, float | None]:
+        """When, on the local day of `ts` and before it, water, gas or power was last drawn and a
+        door last opened (ground truth from the routine, not from the reports)."""
+        midnight = local_midnight(ts, self.tz).timestamp()
+        rng = np.random.default_rng([self.seed, int(midnight)])
+        day = self._build(midnight, plan_day(self.profile, local_midnight(ts, self.tz), rng))
+        used = np.flatnonzero(day.water_lpm + day.gas_m3h + day.power_w > 0)
+        used = used[midnight + used * MINUTE < ts]
+        doors = [at for at, value in day.doors if value == 1.0 and at < ts]
+        return (float(midnight + used[-1] * MINUTE) if used.size else None,
+                max(doors) if doors else None)
+
     def on_trip(self, ts: float) -> bool:
         """Whether the routine has the elder away on a trip of several days at `ts`."""
         midnight = local_midnight(ts, self.tz)

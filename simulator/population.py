@@ -109,12 +109,24 @@ def demo_clock_start(now: float, tz: ZoneInfo) -> float:
 
 
 def _fall_at_home(household: SimHousehold, ts: float, tz: ZoneInfo) -> float:
-    """`ts`, or the end of the outing the elder's routine has her on at `ts`."""
+    """About `ts`, at home, with something other than the front door as the elder's last sign.
+
+    A silence that follows a door is judged as an outing, by the outing limit, and a home still
+    learning has a long one: a fall just after she came back made the demo's alert come hours
+    late on the days her morning outing covered `ts`. So when the routine has her out at `ts`,
+    she falls half an hour before she went out if she was up by then, else ten minutes after she
+    came back; and when a door is still her last sign, just before that door."""
     home = SimulatedHome(household.home_id, household.hub_id, household.profile, household.seed,
                          tz, ts)
-    for start, end in home.plan_at(ts)[0]:
+    outings, asleep = home.plan_at(ts)
+    for start, end in outings:
         if start <= ts < end:
-            return end + 600.0
+            up = max((b for _, b in asleep if b <= start), default=None)
+            ts = start - 1800 if up is not None and start - 1800 >= up + 1800 else end + 600
+            break
+    used, door = home.last_use_and_door(ts)
+    if used is not None and door is not None and door > used:
+        return (used + door) / 2
     return ts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 
 from shouwang.clock import Clock
@@ -157,6 +158,12 @@ class Simulation:
         self.published += sent
         log.info("simulator.backfilled homes=%d messages=%d", len(self.links), sent)
         return sent
+
+    def drain(self, timeout_s: float) -> bool:
+        """Wait until the broker has acknowledged everything published so far."""
+        clients = {id(c): c for c in [self._shared, *(link.client for link in self.links)] if c is not None}
+        deadline = time.monotonic() + timeout_s
+        return all(c.drain(max(deadline - time.monotonic(), 0.0)) for c in clients.values())
 
     def step(self) -> int:
         now = self._clock.now()

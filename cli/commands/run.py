@@ -105,15 +105,20 @@ def handle(args: argparse.Namespace) -> int:
         if settings.api.public_url is None:
             settings.api.public_url = f"http://{settings.api.host}:{port}"
         simulation, tokens, password = _demo(system, args) if args.demo else (None, {}, None)
-        system.start_services()
+        if simulation is None:
+            system.start_services()
+        else:  # the detector starts on the stored history, as after a restart: learned in order
+            system.start_gateway()
+            system.start_dispatch()
+            simulation.connect()
+            _store_history(system, simulation)
+            system.start_detector()
         assert system.app is not None
         api = ApiServer(system.app, settings.api.host, port,
                         trusted_proxies=settings.api.trusted_proxies)
         api.start()
         system.add_stopper(api.stop)
         if simulation is not None:
-            simulation.connect()
-            simulation.backfill(system.clock.now())
             simulation.start()
             system.add_stopper(simulation.stop)
         broker_notice = external_broker_notice(settings.mqtt)
@@ -138,6 +143,20 @@ def handle(args: argparse.Namespace) -> int:
             print("\nshouwang: stopping…", flush=True)
         system.stop()
     return 0
+
+
+def _store_history(system: System, simulation: Simulation, timeout_s: float = 120.0) -> None:
+    """Publish the demo's history and wait until the gateway has stored it. A detector judging
+    while a backlog streams in sees homes whose newest signs are days old (and alerted on them)."""
+    simulation.backfill(system.clock.now())
+    simulation.drain(timeout_s)
+    assert system.gateway is not None
+    deadline, stored = time.monotonic() + timeout_s, -1
+    while time.monotonic() < deadline and (system.gateway.stored != stored or not system.gateway.wait_idle(0)):
+        stored = system.gateway.stored
+        system.gateway.wait_idle(max(deadline - time.monotonic(), 0.0))
+        time.sleep(0.5)  # what the broker acknowledged may still be on its way to the gateway
+    log.info("run.history_stored readings=%d", system.gateway.stored)
 
 
 def _cover_gaps(system: System, tz: ZoneInfo) -> list[Gap]:
