@@ -95,6 +95,46 @@ def predictive_tail_quantile(maxima: npt.ArrayLike, p_exceed: float) -> float:
     return u + m * float(excess.mean()) * (math.pow(q, -1.0 / m) - 1.0)
 
 
+def pooled_tail_quantile(maxima: npt.ArrayLike, p_exceed: float, *, prior_excesses: float,
+                         prior_relative: float) -> float:
+    """`predictive_tail_quantile` with the tail's scale learned from other households too.
+
+    The excesses over u = median(x) are exponential with rate λ; a gamma prior on λ (the
+    conjugate prior of an exponential rate: Gelman et al., *Bayesian Data Analysis*, 3rd ed.,
+    2013, §2.6) worth `prior_excesses` excesses which, relative to their own household's median,
+    add up to `prior_relative` (so they sum to u · prior_relative hours here: the community
+    lends the tail's *shape*, each household keeps its own scale) gives, with this household's
+    m excesses summing to S, a = prior_excesses + m and b = u · prior_relative + S, the
+    predictive P(X > u + y) = ½ · (1 + y/b)^(-a), so θ = u + b · ((2p)^(-1/a) - 1). Without a
+    prior (0, 0), or with u = 0, it is `predictive_tail_quantile`. Never below the largest seen.
+    """
+    x = np.asarray(maxima, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < MIN_DAYS_TO_FIT:
+        return math.nan
+    u = float(np.median(x))
+    excess = x[x > u] - u
+    lent = u > 0 and prior_excesses > 0 and prior_relative > 0
+    a = float(excess.size) + (prior_excesses if lent else 0.0)
+    b = float(excess.sum()) + (u * prior_relative if lent else 0.0)
+    if a <= 0 or b <= 0:
+        return float(x.max())
+    q = min(max(2.0 * p_exceed, 1e-12), 1.0)
+    return max(u + b * (math.pow(q, -1.0 / a) - 1.0), float(x.max()))
+
+
+def relative_excesses(maxima: npt.ArrayLike) -> tuple[int, float]:
+    """How many of `maxima` exceed their median u, and by how much in all relative to u (a tail
+    to lend to other households); (0, 0) when too few or u = 0."""
+    x = np.asarray(maxima, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    u = float(np.median(x)) if x.size >= MIN_DAYS_TO_FIT else 0.0
+    if u <= 0:
+        return 0, 0.0
+    excess = x[x > u] - u
+    return int(excess.size), float(excess.sum() / u)
+
+
 def own_threshold(maxima: npt.ArrayLike, p_exceed: float, *, method: str = "predictive") -> float:
     """θ_own from a household's daily maxima, or NaN when there are too few days."""
     values = np.asarray(maxima, dtype=np.float64)

@@ -22,6 +22,14 @@ began. A door followed by silence is not a silence at home: it is "probably out"
 outing limit, as before. A home that is not dense, or that has less than a week of history, has
 no quiet limit (NaN): nothing changes for it.
 
+The tail is pooled over the community's dense homes (`pooled_tail`, in the population prior):
+with the predictive tail (`calibration.predictive_tail_quantile`) three weeks of a household's
+own spells extrapolate its tail's uncertain scale to limits of 4-11 hours, where its longest
+spells seen were 1-2 (Kasteren A), so the quiet limits almost never fired first. The community
+lends the shape of its tail (spells above each home's median, relative to it; at most
+`POOLED_EXCESSES` of them an hour) as a conjugate prior (`calibration.pooled_tail_quantile`);
+each household keeps its own median, hence its own scale.
+
 Only a home that has shown at least `dense_motion_per_h` × MIN_WAKING_H motion signs in a day
 keeps its quiet spells (`HouseholdTable.spells`, from that day on): any other cannot be dense,
 and a city's homes are mostly without motion sensors, so they keep none of those 1.5 kB.
@@ -53,7 +61,14 @@ DAYTIME_HOURS = 14
 """The day silences' budget is shared among this many hours a silence may start in."""
 MIN_DAYS = 7
 """Days of history before a quiet limit: its tail needs them (with four days, a limit of 1.2 h
-fired on Kasteren A's first Saturday morning)."""
+fired on Kasteren A's first Saturday morning). With the community's tail too: on exchangeable
+days a pooled tail fitted on 3 days spends twice the budget, on 7 within it
+(tests/unit/detector/test_pooled_tail.py)."""
+POOLED_EXCESSES = 28.0
+"""The community's tail weighs at most this many spells an hour (a household's own four weeks
+give up to 28): it lends a shape, and a household with its own history keeps its say."""
+POOLED_HOMES = 1000
+"""Dense households pooled at most (once a day): more would not sharpen the prior."""
 
 
 def motion_per_hour(t: HouseholdTable, i: int) -> float:
@@ -66,28 +81,72 @@ def motion_per_hour(t: HouseholdTable, i: int) -> float:
     return float(np.median(days[usable, MOTION] / waking[usable]))
 
 
-def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float) -> None:
+def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float,
+              prior: tuple[Floats, Floats] | None = None) -> None:
     """The household's quiet limits (hours, by the hour a silence starts), or NaN if it is not
-    dense; `p_day` is the day silences' share of the budget (a probability per day)."""
+    dense; `p_day` is the day silences' share of the budget (a probability per day); `prior`
+    the community's pooled tail by hour (`pooled_tail`), which the predictive tail learns its
+    scale from as well as from the household's own spells."""
     j = int(t.dense_row[i])
     if j < 0:
         return  # it never showed enough motion to be dense: it keeps no spells
-    valid = t.ring_day[i] >= 0
     limits = t.spells.quiet_spell_limit_h[j]
     limits[:] = np.nan
-    if int(valid.sum()) < MIN_DAYS or motion_per_hour(t, i) < s.dense_motion_per_h:
+    pooled = prior is not None and s.tail == "predictive" and bool(np.any(prior[0] > 0))
+    fits = _fits(t, i, s, p_day)
+    if fits is None:
         return
+    for hour, (spells, p) in enumerate(fits):
+        if pooled and prior is not None:
+            limit = cal.pooled_tail_quantile(spells, p, prior_excesses=float(prior[0][hour]),
+                                             prior_relative=float(prior[1][hour]))
+        else:
+            limit = cal.own_threshold(spells, p, method=s.tail)
+        if math.isfinite(limit):
+            limits[hour] = max(limit, s.min_silence_min / 60.0)
+
+
+def _fits(t: HouseholdTable, i: int, s: LearnedSettings,
+          p_day: float) -> list[tuple[Floats, float]] | None:
+    """For each hour of the day, the spells its limit is fitted on and their probability; None
+    when the household is not dense (or has less than a week of history)."""
+    j = int(t.dense_row[i])
+    valid = t.ring_day[i] >= 0
+    if j < 0 or int(valid.sum()) < MIN_DAYS or motion_per_hour(t, i) < s.dense_motion_per_h:
+        return None
     spells = np.nan_to_num(unpack_hours(t.spells.ring_spell_h[j][valid]))
     near = np.max([np.roll(spells, k, axis=1) for k in range(-WINDOW_H, WINDOW_H + 1)], axis=0)
     p_hour = p_day / DAYTIME_HOURS
     days = near.shape[0]
+    fits = []
     for hour in range(24):
         seen = near[:, hour][near[:, hour] > 0]  # days with a spell then: as outings are fitted
-        limit = (cal.own_threshold(seen, p_hour * days / seen.size, method=s.tail)
-                 if seen.size >= cal.MIN_DAYS_TO_FIT  # else too few to fit: every day's maximum
-                 else cal.own_threshold(near[:, hour], p_hour, method=s.tail))
-        if math.isfinite(limit):
-            limits[hour] = max(limit, s.min_silence_min / 60.0)
+        fits.append((seen, p_hour * days / seen.size) if seen.size >= cal.MIN_DAYS_TO_FIT
+                    else (near[:, hour], p_hour))  # too few to fit: every day's maximum
+    return fits
+
+
+def pooled_tail(t: HouseholdTable, rows: Rows, s: LearnedSettings,
+                p_day: float) -> tuple[Floats, Floats]:
+    """The community's tail of quiet spells by hour: over the dense households among `rows`
+    (at most `POOLED_HOMES` of them), how many of the spells each hour's limit is fitted on
+    exceeded their household's median, and by how much in all relative to it
+    (`calibration.relative_excesses`), scaled to weigh at most `POOLED_EXCESSES` spells an hour."""
+    count, relative = np.zeros(24), np.zeros(24)
+    pooled = 0
+    for i in rows[t.dense_row[rows] >= 0]:  # a city's homes are mostly without motion sensors
+        if pooled >= POOLED_HOMES:
+            break
+        fits = _fits(t, int(i), s, p_day)
+        if fits is None:
+            continue
+        pooled += 1
+        for hour, (spells, _) in enumerate(fits):
+            m, excess = cal.relative_excesses(spells)
+            count[hour] += m
+            relative[hour] += excess
+    weight = np.minimum(1.0, POOLED_EXCESSES / np.maximum(count, 1.0))
+    return count * weight, relative * weight
 
 
 def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) -> float:

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from detector import flows, judge, nights, outages
+from detector import density, flows, judge, nights, outages
 from detector.context import Context
 from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_words
 from detector.learning import KIND_CODES, Learner
-from detector.limits import Population, apply_prior
+from detector.limits import Population, apply_prior, day_share
 from detector.localtime import day_of, local_hour
 from detector.rhythm import cumulative, expected_signs, shrunk_rates, surprise
 from detector.signs import HomeState, SignKind, SignOfLife
@@ -273,8 +273,10 @@ class LearnedDetector:
             if np.isfinite(values).any():
                 setattr(pop, prior, float(np.mod(np.nanmedian(values) + 12.0, 24.0)))
         pop.wake_h = nights.median_clock(t.view("wake_h")[mature])
-        pop.households = int(mature.sum())
         s = self.settings.learned
+        pop.quiet_excesses, pop.quiet_excess_rel = density.pooled_tail(
+            t, np.flatnonzero(mature), s, day_share(s))
+        pop.households = int(mature.sum())
         for first in range(0, len(t), CHUNK):
             rows = slice(first, min(first + CHUNK, len(t)))
             rates = shrunk_rates(t.counts[rows], t.exposure[rows], pop.day_prior,

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from detector import density, nights
-from detector.limits import Population, budget, calibrate
+from detector.limits import Population, calibrate, day_share
 from detector.localtime import day_of, local_hour, weekday_of
 from detector.rhythm import cumulative, expected_one, shrunk_rates
 from detector.signs import SignKind
@@ -329,4 +329,6 @@ class Learner:
                              jitter_h=self.s.jitter_min / 60.0)
         t.set_cum(slice(i, i + 1), cumulative(rates))
         calibrate(t, i, self.s, self.population, ceiling_s=self.ceiling_s)
-        density.calibrate(t, i, self.s, budget(self.s)[0] * (len(self.s.day_parts_from_h) + 1))
+        pop = self.population
+        density.calibrate(t, i, self.s, day_share(self.s),
+                          prior=(pop.quiet_excesses, pop.quiet_excess_rel))

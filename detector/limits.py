@@ -43,6 +43,10 @@ class Population:
     bed_early_h: float = math.nan
     bed_late_h: float = math.nan
     """The median household's calibrated earliest and latest last evening sign (clock hours)."""
+    quiet_excesses: Floats = field(default_factory=lambda: np.zeros(24))
+    quiet_excess_rel: Floats = field(default_factory=lambda: np.zeros(24))
+    """The dense homes' quiet spells by the hour they start: how many exceeded their home's
+    median, and by how much in all relative to it (`density.pooled_tail`); none: zeros."""
     households: int = 0
     refreshed_day: int = -1
     history_days: int = 0
@@ -73,6 +77,11 @@ def budget(s: LearnedSettings) -> Shares:
     evening = night * s.quiet_share  # as much as the safety limit, from the wake limit's part
     return Shares((p - out - night) / (len(s.day_parts_from_h) + 1), night - quiet - evening,
                   quiet, out, evening)
+
+
+def day_share(s: LearnedSettings) -> float:
+    """The day silences' share of the budget, all parts of the day together (per day)."""
+    return budget(s).day * (len(s.day_parts_from_h) + 1)
 
 
 def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,

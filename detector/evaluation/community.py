@@ -44,6 +44,10 @@ def pooled(make: Learned, tables: Sequence[HouseholdTable], now: float) -> Popul
     if tables:
         arrays = [t.to_arrays() for t in tables]
         merged = {name: np.concatenate([a[name] for a in arrays]) for name in arrays[0]}
+        # each table's rows in `spells` follow the tables before it
+        offsets = np.cumsum([0] + [len(a["spells.day_spell_h"]) for a in arrays[:-1]])
+        merged["dense_row"] = np.concatenate([np.where(a["dense_row"] >= 0, a["dense_row"] + k, -1)
+                                              for a, k in zip(arrays, offsets, strict=True)])
         detector.replace_state(HouseholdTable.from_arrays(merged), detector.hubs)
     return detector.pool_population(now)
 
