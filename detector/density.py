@@ -73,7 +73,7 @@ POOLED_HOMES = 1000
 
 def motion_per_hour(t: HouseholdTable, i: int) -> float:
     """The household's median number of motion signs per hour of its day (0 when unknown)."""
-    days = t.ring_features[i][t.ring_day[i] >= 0].astype(np.float64)
+    days = t.features(i, t.ring_day[i] >= 0)
     waking = days[:, LAST] - days[:, FIRST]
     usable = np.isfinite(waking) & (waking >= MIN_WAKING_H)
     if not usable.any():

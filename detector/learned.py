@@ -46,7 +46,7 @@ class LearnedDetector:
         self.settings = settings
         self.tz = tz
         self.seed = settings.learned.seed if seed is None else seed
-        self.table = HouseholdTable()
+        self.table = HouseholdTable(parts=len(settings.learned.day_parts_from_h) + 1)
         self.hubs = outages.HubTable()
         self.population = Population()
         self.ceiling_s = settings.inactivity_h * 3600.0
@@ -63,6 +63,9 @@ class LearnedDetector:
 
     def replace_state(self, table: HouseholdTable, hubs: outages.HubTable) -> None:
         """Adopt a restored household table and hub table (see `detector.snapshot`)."""
+        if table.parts != self.table.parts:
+            raise ValueError(f"the table keeps {table.parts} parts of the day, the settings "
+                             f"{self.table.parts}")
         self.table = self.learner.table = table
         self.hubs = hubs
         self.notes.clear()

@@ -37,6 +37,7 @@ from detector.table import (
     QUIET_DAY,
     UNSEEN_DAY,
     HouseholdTable,
+    pack_features,
     pack_hours,
 )
 from shouwang.settings import LearnedSettings
@@ -147,7 +148,8 @@ class Learner:
         if not ts - end <= self._gap_s:
             if not math.isnan(end):
                 self._silence_ended(i, end, ts, bool(t.out[i]))
-            t.day_counts[i, int(hours % 24)] += 1
+            hour = int(hours % 24)
+            t.day_counts[i, hour] = min(int(t.day_counts[i, hour]) + 1, 255)
             self._morning(i, hours - day * 24)
         t.episode_end[i] = ts
         if kind is SignKind.DOOR:
@@ -275,8 +277,8 @@ class Learner:
 
     def _typical_uses(self, i: int) -> float:
         t = self.table
-        uses = t.ring_features[i, :, 2].astype(np.float64)
-        uses = uses[(t.ring_day[i] >= 0) & np.isfinite(uses)]
+        uses = t.features(i, t.ring_day[i] >= 0)[:, 2]
+        uses = uses[np.isfinite(uses)]
         if uses.size >= 3:
             return float(np.median(uses))
         return float(self.population.day_prior.sum()) * 0.5
@@ -312,7 +314,7 @@ class Learner:
         if math.isnan(sleep[1]):
             sleep[1] = t.day_first_h[i]
         t.ring_sleep[i, slot] = pack_hours(sleep)
-        t.ring_features[i, slot] = features
+        t.ring_features[i, slot] = pack_features(features)
         if t.dense_row[i] >= 0:
             j = t.dense_row[i]
             t.spells.ring_spell_h[j, slot] = pack_hours(t.spells.day_spell_h[j])

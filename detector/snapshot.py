@@ -23,8 +23,9 @@ from detector.names import Names
 from detector.outages import HubTable
 from detector.table import HouseholdTable
 
-VERSION = 2
-"""2: compact columns (uint16 rhythm, byte-packed hours, quiet spells of dense homes apart); a
+VERSION = 3
+"""2: compact columns (uint16 rhythm, byte-packed hours, quiet spells of dense homes apart);
+3: the day features in bytes, the top silences of the configured parts of the day only. A
 snapshot of another version is not loaded: the model is learned again from stored readings."""
 
 
@@ -67,6 +68,8 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
                         limit_s=data["h.limit_s"].astype(np.float32), heard_at=data["h.heard_at"].copy(),
                         registered=np.zeros(len(data["h.ids"]), dtype=bool))
         day_prior = data["p.day_prior"].copy()
+    if table.parts != detector.table.parts:
+        return None  # the day parts were changed: the top silences kept are others
     detector.replace_state(table, hubs)
     pop = detector.population
     saved = header["population"]

@@ -3,18 +3,20 @@
 Columns let a tick judge every household with a handful of numpy operations. The table grows by
 doubling, so adding a household is amortised O(1).
 
-Each row is 2,753 bytes (`python -m benchmarks.detector_scale` prints the whole state: about
-3.2 kB a household with the quiet spells of a quarter of them and the row names). The layout is
-compact where that changes no result: the rhythm's counts and exposure are float16 (decayed sums,
-about three significant digits), its cumulative form a uint16 share of the week's total
-(`cum`, `week_total`: Λ to about 0.003 of an episode), the history rings' hours uint16 in
-1.8-second steps (`pack_hours`), the quiet spells (1,488 bytes) only for the homes that have shown
-motion (`SpellTable`), the row names numpy bytes (`detector.names`). Timestamps stay float64
-(160 bytes): epoch seconds need it. The largest columns left are the day features (504 bytes),
-the days' top silences (448: four weeks × four day parts × end and length) and the rhythm
-(1,010 with its cumulative form): the goal of 1 kB a household (issue 11) needs a smaller model
-(for example hour of day × weekday/weekend rather than hour of week; fewer day parts kept),
-not a smaller encoding.
+Each row is 2,213 bytes with the default two parts of the day (`python -m
+benchmarks.detector_scale` prints the whole state, with the quiet spells of a quarter of the
+households, the hub table and the row names). The rhythm's counts and exposure are float16
+(decayed sums, about three significant digits), its cumulative form a uint16 share of the week's
+total (`cum`, `week_total`: Λ to about 0.003 of an episode; 1,014 bytes in all); the history
+rings' hours are uint16 in 1.8-second steps (`pack_hours`: in 6-minute bytes, ties among a few
+weeks' maxima moved calibrated limits), the top silences only for the configured parts of the
+day (`parts`: 224 bytes), the day features bytes (`pack_features`: 252), the quiet spells
+(1,488 bytes, `pack_hours`) only for the homes that have shown motion (`SpellTable`), the row
+names numpy bytes (`detector.names`). Timestamps stay float64 (160 bytes). None of this changes
+what the detector learns. The goal of 1 kB a household with the names (issue 11) is not
+met: it needs a smaller model (a rhythm by hour of weekdays and weekend days, 48 bins instead of
+168, saves 718 bytes but changed `shouwang evaluate`'s operating points: not kept), and a
+shorter history than four weeks of days (756 bytes).
 """
 
 from __future__ import annotations
@@ -65,6 +67,55 @@ def unpack_hours(packed: Any) -> Any:
     """The inverse of `pack_hours` (float64, NaN for NO_HOURS)."""
     q = np.asarray(packed)
     return np.where(q == NO_HOURS, np.nan, q.astype(np.float64) * HOUR_STEP)
+
+
+TENTH = 0.1
+"""The resolution of the day features' hours (6 minutes; one byte each: `pack_tenths`). (The
+top silences' ends and lengths in such bytes moved detection delays by ±0.1-0.2 h a home in
+`shouwang evaluate`, one incident by 3 h: they stay `pack_hours`.)"""
+NO_TENTHS = 255
+"""The value that stands for "none" (NaN) among bytes (`pack_tenths`, `pack_features`)."""
+FEATURE_HOURS = tuple(DAY_FEATURES.index(f) for f in DAY_FEATURES if f.endswith("_h"))
+EXACT_COUNTS = 128
+"""Day features that count (uses, signs of a kind) are kept exactly below this, then in steps of
+about 5% (`pack_features`)."""
+COUNT_STEPS = (NO_TENTHS - 1 - EXACT_COUNTS) / np.log(65535 / EXACT_COUNTS)
+
+
+def pack_tenths(hours: Any) -> Any:
+    """Hours (0 to 25.4) as uint8 in tenths of an hour, to the nearest; NaN as NO_TENTHS."""
+    h = np.asarray(hours, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        q = np.clip(np.rint(h / TENTH), 0, NO_TENTHS - 1)
+    return np.where(np.isnan(h), NO_TENTHS, q).astype(np.uint8)
+
+
+def unpack_tenths(packed: Any) -> Any:
+    """The inverse of `pack_tenths` (float64, NaN for NO_TENTHS)."""
+    q = np.asarray(packed)
+    return np.where(q == NO_TENTHS, np.nan, q.astype(np.float64) * TENTH)
+
+
+def pack_features(features: Any) -> Any:
+    """A day's DAY_FEATURES as bytes: hours by `pack_tenths`, counts exact below EXACT_COUNTS
+    and on a logarithmic scale above (up to 65,535); NaN as NO_TENTHS."""
+    x = np.asarray(features, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        big = EXACT_COUNTS + np.rint(np.log(np.maximum(x, 1.0) / EXACT_COUNTS) * COUNT_STEPS)
+        q = np.clip(np.where(x < EXACT_COUNTS - 0.5, np.rint(x), big), 0, NO_TENTHS - 1)
+    q = np.where(np.isnan(x), NO_TENTHS, q).astype(np.uint8)
+    q[..., list(FEATURE_HOURS)] = pack_tenths(x[..., list(FEATURE_HOURS)])
+    return q
+
+
+def unpack_features(packed: Any) -> Any:
+    """The inverse of `pack_features` (float64, NaN for NO_TENTHS)."""
+    q = np.asarray(packed)
+    x = q.astype(np.float64)
+    big = EXACT_COUNTS * np.exp((x - EXACT_COUNTS) / COUNT_STEPS)
+    x = np.where(q == NO_TENTHS, np.nan, np.where(x < EXACT_COUNTS, x, big))
+    x[..., list(FEATURE_HOURS)] = unpack_tenths(q[..., list(FEATURE_HOURS)])
+    return x
 
 
 def _col(fill: float | bool, shape: tuple[int, ...] = (), dtype: Any = np.float64) -> Any:
@@ -181,7 +232,8 @@ class HouseholdTable:
     """The first day we hear of: only part of a day, neither learned nor judged."""
     day_flags: Any = _col(0, dtype=np.uint8)
     """QUIET_DAY: a silence ran past the ceiling; UNSEEN_DAY: away or blind for a while."""
-    day_counts: Any = _col(0, (24,), np.uint16)
+    day_counts: Any = _col(0, (24,), np.uint8)
+    """Episodes in each hour of the day (at most one per `episode_gap_min`: a few)."""
     day_exposure: Any = _col(1.0, (24,), np.float16)
     day_kinds: Any = _col(0, (len(KIND_COLUMNS),), np.int16)
     day_first_h: Any = _col(np.nan, dtype=np.float32)
@@ -198,27 +250,39 @@ class HouseholdTable:
     dense_row: Any = _col(-1, dtype=np.int32)
     """The household's row in `spells` (homes that have shown motion), or -1."""
     # the last HISTORY_DAYS normal days
-    ring_day: Any = _col(-1, (HISTORY_DAYS,), np.int32)
+    ring_day: Any = _col(-1, (HISTORY_DAYS,), np.int16)
+    """The local day number (`detector.localtime.day_of`: int16 lasts until 2059), -1: none."""
     ring_top: Any = _col(NO_HOURS, (HISTORY_DAYS, BUCKETS, 2), np.uint16)
     """Each day's top silence per part of the day as `pack_hours` of (its end, from the start
-    of the ring's day; its length) (`top_silences`)."""
+    of the ring's day; its length) (`top_silences`), for the `parts` the settings use."""
     ring_out_h: Any = _col(NO_HOURS, (HISTORY_DAYS,), np.uint16)
     """The day's longest outing, `pack_hours`."""
     ring_longest_h: Any = _col(NO_HOURS, (HISTORY_DAYS,), np.uint16)
     """The day's longest silence at home, `pack_hours`."""
     ring_sleep: Any = _col(NO_HOURS, (HISTORY_DAYS, 2), np.uint16)
     """Bedtime and wake-up (clock hours), `pack_hours`."""
-    ring_features: Any = _col(np.nan, (HISTORY_DAYS, len(DAY_FEATURES)), np.float16)
+    ring_features: Any = _col(NO_TENTHS, (HISTORY_DAYS, len(DAY_FEATURES)), np.uint8)
+    """Each day's DAY_FEATURES, `pack_features` (`features`)."""
     # water and gas runs: column 0 water, 1 gas
     run_since: Any = _col(np.nan, (2,))
     run_until: Any = _col(np.nan, (2,))
     run_normal_s: Any = _col(np.nan, (2,), np.float32)
     kinds_seen: Any = _col(0, dtype=np.uint8)
     spells: SpellTable = field(default_factory=SpellTable)
+    parts: int = BUCKETS
+    """The parts of the day whose top silences the ring keeps (`ring_top`): the settings'
+    (`day_parts_from_h`: two by default), not BUCKETS, the most they allow."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.ids, Names):
             self.ids = Names(self.ids)
+        if not 1 <= self.parts <= BUCKETS:
+            raise ValueError(f"parts must be 1 to {BUCKETS}, not {self.parts}")
+        if self.ring_top.shape[2] != self.parts:
+            top = self.ring_top[:, :, :self.parts]
+            self.ring_top = np.full((top.shape[0], HISTORY_DAYS, self.parts, 2), NO_HOURS,
+                                    dtype=np.uint16)
+            self.ring_top[:, :, :top.shape[2]] = top
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -302,11 +366,16 @@ class HouseholdTable:
 
     def keep_top(self, i: int, slot: int) -> None:
         """The day in progress's top silences into ring slot `slot` (see `ring_top`)."""
-        top = self.day_top[i].astype(np.float64) + BASE_HOURS
+        top = self.day_top[i, :self.parts].astype(np.float64) + BASE_HOURS
         end = top[:, 1] - self.day[i] * 24.0
         packed = np.stack([pack_hours(end), pack_hours(top[:, 1] - top[:, 0])], axis=-1)
         packed[~np.isfinite(top).all(axis=1) | (end < 0) | (end > 24.0)] = NO_HOURS
         self.ring_top[i, slot] = packed
+
+    def features(self, i: int, slots: Any) -> npt.NDArray[np.float64]:
+        """Row i's day features of the ring's `slots` (days, DAY_FEATURES); NaN where none."""
+        features: npt.NDArray[np.float64] = unpack_features(self.ring_features[i, slots])
+        return features
 
     def spell_row(self, i: int) -> int:
         """Row i's row in `spells`, added if it has none (a home that has shown motion)."""
@@ -343,7 +412,9 @@ class HouseholdTable:
     @classmethod
     def from_arrays(cls, arrays: dict[str, npt.NDArray[Any]]) -> HouseholdTable:
         """The inverse of `to_arrays`; a column an older snapshot lacks starts at its fill."""
-        table = cls(ids=Names(str(x) for x in arrays["ids"]))
+        top = arrays.get("ring_top")
+        parts = top.shape[2] if top is not None and top.ndim == 4 else BUCKETS
+        table = cls(ids=Names(str(x) for x in arrays["ids"]), parts=parts)
         n = len(table.ids)
         table_capacity = max(16, n)
         for name, fill in cls.columns():

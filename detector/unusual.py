@@ -80,7 +80,7 @@ def check_day(t: HouseholdTable, row: int, day: int, features: tuple[float, ...]
               tz: ZoneInfo) -> Finding | None:
     """A note if `day` looked unlike the household's other recent normal days, else None."""
     others = (t.ring_day[row] >= 0) & (t.ring_day[row] != day)
-    history = t.ring_features[row][others].astype(np.float64)
+    history = t.features(row, others)
     if len(history) < 5:
         return None
     values = np.array(features, dtype=np.float64)

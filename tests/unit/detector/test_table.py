@@ -1,5 +1,6 @@
 """The household table's storage: rows kept across growth, new rows at each column's fill, and
-the compact forms (names, hours, the rhythm, the quiet spells of homes that showed motion)."""
+the compact forms (names, hours, the rhythm, the day features, the top silences of the
+configured parts of the day, the quiet spells of homes that showed motion)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import numpy as np
 
 from detector.names import Names
 from detector.rhythm import cumulative, expected_signs
-from detector.table import CUM_STEPS, NO_HOURS, HouseholdTable, pack_hours, unpack_hours
+from detector.table import (
+    CUM_STEPS,
+    NO_HOURS,
+    HouseholdTable,
+    pack_features,
+    pack_hours,
+    unpack_features,
+    unpack_hours,
+)
 
 
 def test_reserving_room_keeps_every_row_and_fills_the_new_ones() -> None:
@@ -68,3 +77,27 @@ def test_only_a_home_that_showed_motion_keeps_quiet_spells_and_a_snapshot_keeps_
     assert np.isnan(limits[0]).all() and limits[1, 9] == 1.5
     assert unpack_hours(restored.spells.ring_spell_h[restored.dense_row[1], 3, 9]) == 1.25
     assert restored.find("moving") == 1 and restored.ids[0] == "quiet"
+
+
+def test_day_features_are_kept_in_bytes_hours_to_three_minutes_counts_exact_then_to_five_percent(
+        ) -> None:
+    # first and last sign, uses, water, electricity, gas, door, activity, longest daytime silence
+    day = np.array([[6.55, 21.93, 41, 12, 0, np.nan, 7, 127, 3.33],
+                    [np.nan, 0.0, 130, 1000, 20_000, 65_535, 1, 0, 14.0]])
+    packed = pack_features(day)
+    back = unpack_features(packed)
+    assert packed.dtype == np.uint8 and np.array_equal(np.isnan(back), np.isnan(day))
+    hours, counts = [0, 1, 8], [2, 3, 4, 5, 6, 7]
+    assert np.nanmax(np.abs(back[:, hours] - day[:, hours])) <= 0.05 + 1e-9
+    assert np.array_equal(back[0, counts][:3], day[0, counts][:3]) and back[0, 7] == 127
+    big = day[1, counts][:4]
+    assert np.abs(unpack_features(pack_features(day))[1, counts][:4] / big - 1).max() < 0.03
+
+
+def test_the_ring_keeps_top_silences_of_the_configured_parts_of_the_day_only() -> None:
+    table = HouseholdTable(parts=2)
+    i = table.row("hh-1")
+    assert table.ring_top.shape[1:] == (28, 2, 2) and table.ring_top[i].nbytes == 224
+    table.ring_top[i, 5, 1] = pack_hours([15.5, 2.25])
+    restored = HouseholdTable.from_arrays(table.to_arrays())
+    assert restored.parts == 2 and (restored.ring_top[i, 5, 1] == table.ring_top[i, 5, 1]).all()
