@@ -20,9 +20,9 @@ outings, the night's hours and silences past the safety limit are not counted. A
 that began between the usual getting-up and the usual bedtime alerts at whichever comes first,
 the rhythm's threshold (in the day) or the quiet limit of the hour it began, reached before the
 usual bedtime: an evening silence too, though it began in the night window (from 1½ h before
-bedtime), where the rhythm no longer judges it. A door followed by silence is not a silence at home: it is "probably out", judged by the
-outing limit, as before. A home that is not dense, or that has less than a week of history, has
-no quiet limit (NaN): nothing changes for it.
+bedtime), where the rhythm no longer judges it. A door followed by silence is not a silence at
+home: it is "probably out", judged by the outing limit, as before. A home that is not dense,
+or that has less than a week of history, has no quiet limit (NaN): nothing changes for it.
 
 The tail is pooled over the community's dense homes (`pooled_tail`, in the population prior):
 with the predictive tail (`calibration.predictive_tail_quantile`) three weeks of a household's
