@@ -123,6 +123,74 @@ def pooled_tail_quantile(maxima: npt.ArrayLike, p_exceed: float, *, prior_excess
     return max(u + b * (math.pow(q, -1.0 / a) - 1.0), float(x.max()))
 
 
+def pooled_scale_quantile(maxima: npt.ArrayLike, p_exceed: float, *, prior_excesses: float,
+                          prior_total: float) -> float:
+    """`pooled_tail_quantile` for values whose tail's scale does not grow with their median
+    (clock hours: how far from her usual bedtime a household goes to bed early): the community
+    lends `prior_excesses` excesses over their own households' medians adding up to
+    `prior_total` (in the values' unit), so a = prior_excesses + m, b = prior_total + S and
+    θ = u + b · ((2p)^(-1/a) - 1). Without a prior (0, 0), `predictive_tail_quantile`. Never
+    below the largest seen; NaN with fewer than `MIN_DAYS_TO_FIT` values."""
+    x = np.asarray(maxima, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < MIN_DAYS_TO_FIT:
+        return math.nan
+    u = float(np.median(x))
+    excess = x[x > u] - u
+    lent = prior_excesses > 0 and prior_total > 0
+    a = float(excess.size) + (prior_excesses if lent else 0.0)
+    b = float(excess.sum()) + (prior_total if lent else 0.0)
+    if a <= 0 or b <= 0:
+        return float(x.max())
+    q = min(max(2.0 * p_exceed, 1e-12), 1.0)
+    return max(u + b * (math.pow(q, -1.0 / a) - 1.0), float(x.max()))
+
+
+def excesses(maxima: npt.ArrayLike) -> tuple[int, float]:
+    """How many of `maxima` exceed their median, and by how much in all (a tail to lend to other
+    households, `pooled_scale_quantile`); (0, 0) when too few."""
+    x = np.asarray(maxima, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size < MIN_DAYS_TO_FIT:
+        return 0, 0.0
+    excess = x[x > np.median(x)] - np.median(x)
+    return int(excess.size), float(excess.sum())
+
+
+def gamma_prior(counts: npt.ArrayLike, totals: npt.ArrayLike, *,
+                max_a: float) -> tuple[float, float]:
+    """The gamma prior (a, b) on households' exponential tail rates that best explains their
+    excesses (household h: `counts[h]` excesses adding up to `totals[h]`), by empirical Bayes:
+    the maximum of the marginal likelihood Π_h Γ(a+m_h)/Γ(a) · b^a / (b+S_h)^(a+m_h) (Carlin &
+    Louis, *Bayesian Methods for Data Analysis*, 3rd ed., 2009, ch. 5). Households whose scales
+    differ make a small (a weak prior: each keeps its own); households alike make it large,
+    held at `max_a` (b then the best for that a). On a grid of a, b profiled out."""
+    m = np.asarray(counts, dtype=np.float64)
+    total = np.asarray(totals, dtype=np.float64)
+    best_ll, best = -math.inf, (0.0, 0.0)
+    for a in np.exp(np.linspace(math.log(0.05), math.log(max_a), 97)):
+        b = _best_b(float(a), m, total)
+        ll = float(sum(math.lgamma(a + k) for k in m)) - m.size * math.lgamma(a) + float(
+            np.sum(a * math.log(b) - (a + m) * np.log(b + total)))
+        if ll > best_ll:
+            best_ll, best = ll, (float(a), b)
+    return best
+
+
+def _best_b(a: float, m: npt.NDArray[np.float64], total: npt.NDArray[np.float64]) -> float:
+    """The b maximising the marginal likelihood for this a: the root of
+    Σ_h a/b = Σ_h (a+m_h)/(b+S_h), whose left side falls faster (bisection in log b)."""
+    lo, hi = math.log(1e-6), math.log(1e6)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        b = math.exp(mid)
+        if m.size * a / b > float(np.sum((a + m) / (b + total))):
+            lo = mid
+        else:
+            hi = mid
+    return math.exp((lo + hi) / 2)
+
+
 def relative_excesses(maxima: npt.ArrayLike) -> tuple[int, float]:
     """How many of `maxima` exceed their median u, and by how much in all relative to u (a tail
     to lend to other households); (0, 0) when too few or u = 0."""

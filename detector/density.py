@@ -14,13 +14,15 @@ limit** for each hour of the day: the calibrated quantile (`detector.calibration
 tail above the median, never below the longest seen) of each day's longest quiet spell at home
 starting within an hour of it, fitted as outings are (on the days that had such a spell, the
 budget scaled by how often they did), with the day silences' share of the false-alert budget
-divided among `DAYTIME_HOURS`. Spells are counted in hours up to the household's night window
-(from 1½ h before its usual bedtime to its usual getting-up), where the quiet limit does not
-judge; outings, nights and silences past the safety limit are not counted. A silence at home in
-the day alerts at whichever comes first, the rhythm's threshold or the quiet limit of the hour it
-began. A door followed by silence is not a silence at home: it is "probably out", judged by the
-outing limit, as before. A home that is not dense, or that has less than a week of history, has
-no quiet limit (NaN): nothing changes for it.
+divided among `DAYTIME_HOURS`. Spells are counted in hours up to the household's usual bedtime
+(an early night's evening included: to bed at 20:00, usually at 22:00, is a spell of 2 hours);
+outings, the night's hours and silences past the safety limit are not counted. A silence at home
+that began between the usual getting-up and the usual bedtime alerts at whichever comes first,
+the rhythm's threshold (in the day) or the quiet limit of the hour it began, reached before the
+usual bedtime: an evening silence too, though it began in the night window (from 1½ h before
+bedtime), where the rhythm no longer judges it. A door followed by silence is not a silence at
+home: it is "probably out", judged by the outing limit, as before. A home that is not dense,
+or that has less than a week of history, has no quiet limit (NaN): nothing changes for it.
 
 The tail is pooled over the community's dense homes (`pooled_tail`, in the population prior):
 with the predictive tail (`calibration.predictive_tail_quantile`) three weeks of a household's
@@ -149,22 +151,37 @@ def pooled_tail(t: HouseholdTable, rows: Rows, s: LearnedSettings,
     return count * weight, relative * weight
 
 
-def spell_hours(start_h: float, end_h: float, day_start_h: float, bed_h: float) -> float:
-    """The hours of a quiet spell at home (local hours) before the household's night window
-    opened (the quiet limit judges no further: in its evening and night a household is quiet)."""
-    evening = day_start_h + 12.0 + float(nights.from_noon(bed_h)) - nights.EVENING_BEFORE_BED_H
-    return max(min(end_h, evening) - start_h, 0.0) if math.isfinite(evening) else end_h - start_h
+def spell_hours(start_h: float, end_h: float, bed_h: float) -> float:
+    """The hours of a quiet spell at home (local hours) before the household's usual bedtime
+    next after its start (the quiet limit judges no further: from then on a household is
+    quiet). An early night counts as a spell until then, so the limits of the evening's hours
+    are calibrated on it."""
+    if not math.isfinite(bed_h):
+        return end_h - start_h
+    evening = float(nights.wake_deadline(np.asarray(start_h), np.asarray(bed_h)))
+    return max(min(end_h, evening) - start_h, 0.0)
+
+
+def in_day(start_h: Floats | float, bed_h: Floats | float,
+           wake_h: Floats | float) -> npt.NDArray[np.bool_]:
+    """Whether a silence starting at local hours `start_h` began between the household's usual
+    getting-up and its usual bedtime: the hours its quiet limits judge (evening included)."""
+    return nights.before_bedtime(start_h, bed_h, wake_h)
 
 
 def overdue(t: HouseholdTable, rows: Rows, start_h: Floats, now_h: Floats) -> Bools:
     """Whether each silence at home has outlasted its household's quiet limit for the hour it
-    began, between its usual getting-up and its night window (False where there is none)."""
+    began, counted up to its usual bedtime, for a silence that began between its usual
+    getting-up and that bedtime (False where there is no limit). As the spells are counted
+    (`spell_hours`): an evening silence that runs into the night is judged on its part before
+    the usual bedtime, and its nights are the wake limit's."""
     hour = np.mod(start_h, 24.0).astype(np.intp)
     j = t.dense_row[rows]
     dense = j >= 0
     limit_h = np.full(rows.size, np.nan)
     limit_h[dense] = t.spells.quiet_spell_limit_h[j[dense], hour[dense]]
-    bed, wake = t.bed_h[rows], t.wake_h[rows]
-    day = ~nights.in_night_window(start_h, bed, wake) & ~nights.in_night_window(now_h, bed, wake)
+    bed, wake = t.bed_h[rows].astype(np.float64), t.wake_h[rows].astype(np.float64)
+    until = np.minimum(now_h, nights.wake_deadline(start_h, bed))  # the usual bedtime after it
     with np.errstate(invalid="ignore"):
-        return np.asarray((now_h - start_h >= limit_h) & day, dtype=np.bool_)
+        return np.asarray((until - start_h >= limit_h) & in_day(start_h, bed, wake),
+                          dtype=np.bool_)

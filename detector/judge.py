@@ -5,6 +5,9 @@ of an announced absence or of a time we could not hear the home. Then, by what i
 
 - at home in the day: alerts when the expected uses missed, Λ, reach the household's threshold
   for silences starting in that part of the day (by default: before or after 13:00);
+- at home in a dense home, starting between its usual getting-up and its usual bedtime (the
+  evening's night window included): also when its part before that bedtime outlasts the quiet
+  limit of the hour it began (`detector.density`);
 - at home, starting in the day before the household's early bedtime limit: also alerts when it
   still runs at its late bedtime limit, the evening's last sign missed (`detector.limits`);
 - through the night (started in the night window, or still running at 04:00): alerts when the
@@ -102,7 +105,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     theta = t.threshold[rows, bucket].astype(np.float64)
     gone = elapsed[rows]
     why = np.full(rows.size, -1, dtype=np.int8)
-    why[~out & ~night & ((expected >= theta) | density.overdue(t, rows, start_h, now_h))] = Why.DAY
+    # a dense home's quiet limits judge its silences up to its usual bedtime, the evening's too
+    why[~out & ((~night & (expected >= theta)) | density.overdue(t, rows, start_h, now_h))] = Why.DAY
     evening = ~out & ~night & nights.before_bedtime(start_h, t.bed_early_h[rows],
                                                      t.wake_h[rows])
     bed_deadline = nights.wake_deadline(start_h, t.bed_late_h[rows].astype(np.float64))

@@ -20,7 +20,7 @@ from detector import density, flows, judge, nights, outages
 from detector.context import Context
 from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_words
 from detector.learning import KIND_CODES, Learner
-from detector.limits import Population, apply_prior, day_share
+from detector.limits import Population, apply_prior, bed_tail, day_share
 from detector.localtime import day_of, local_hour
 from detector.rhythm import cumulative, expected_signs, shrunk_rates, surprise
 from detector.signs import HomeState, SignKind, SignOfLife
@@ -276,6 +276,7 @@ class LearnedDetector:
             if np.isfinite(values).any():
                 setattr(pop, prior, float(np.mod(np.nanmedian(values) + 12.0, 24.0)))
         pop.wake_h = nights.median_clock(t.view("wake_h")[mature])
+        pop.bed_excesses, pop.bed_excess_h = bed_tail(t, np.flatnonzero(mature))
         s = self.settings.learned
         pop.quiet_excesses, pop.quiet_excess_rel = density.pooled_tail(
             t, np.flatnonzero(mature), s, day_share(s))

@@ -219,15 +219,16 @@ class Learner:
             t.day_sleep[i, 0] = start_h % 24
         crossed = bool(nights.crosses_mark(start_h, end_h))
         up = bool(nights.already_up(start_h, t.day[i], t.day_sleep[i, 1]))
-        if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
-            return
-        bucket = day_part(start_h, self.s.day_parts_from_h)
         j = int(t.dense_row[i])
-        if j >= 0:
-            spell = density.spell_hours(start_h, end_h, day_start_h, float(t.bed_h[i]))
+        if j >= 0 and (up or bool(density.in_day(start_h, t.bed_h[i], t.wake_h[i]))):
+            # a quiet spell up to the usual bedtime, an early night's included (`density`)
+            spell = density.spell_hours(start_h, end_h, float(t.bed_h[i]))
             hour = int(start_h % 24)
             day_spell = t.spells.day_spell_h
             day_spell[j, hour] = max(float(day_spell[j, hour]), spell)
+        if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
+            return
+        bucket = day_part(start_h, self.s.day_parts_from_h)
         score = expected_one(t.cum[i], start_h, end_h, float(t.cum_scale(i)))
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score

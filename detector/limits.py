@@ -43,6 +43,11 @@ class Population:
     bed_early_h: float = math.nan
     bed_late_h: float = math.nan
     """The median household's calibrated earliest and latest last evening sign (clock hours)."""
+    bed_excesses: float = 0.0
+    bed_excess_h: float = 0.0
+    """The community's prior on how early before their usual bedtime households go to bed: a
+    gamma prior on the rate of those early excesses, worth `bed_excesses` of them adding up to
+    `bed_excess_h` hours (`bed_tail`); none: zeros."""
     quiet_excesses: Floats = field(default_factory=lambda: np.zeros(24))
     quiet_excess_rel: Floats = field(default_factory=lambda: np.zeros(24))
     """The dense homes' quiet spells by the hour they start: how many exceeded their home's
@@ -113,13 +118,50 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     # evening's share each (a false alert: to bed before the early limit, or up past the late)
     evening = np.asarray(nights.from_noon(bed), dtype=np.float64)
     p_bed = share.evening / 2 * days / max(evening.size, 1)
-    t.bed_early_own_h[i] = -cal.own_threshold(-evening, p_bed, method=s.tail)
-    t.bed_late_own_h[i] = cal.own_threshold(evening, p_bed, method=s.tail)
+    late = cal.own_threshold(evening, p_bed, method=s.tail)
+    t.bed_late_own_h[i] = late
+    # the rule fires on a normal day only if she went to bed before the early limit or had no
+    # sign between the limits though up past the late one; a late limit at 01:00 (no last
+    # evening sign comes later) cannot be passed, so its half of the share goes to the early one
+    p_early = p_bed * (2.0 if late >= nights.BED_MARK_H + 12.0 else 1.0)
+    if s.tail == "predictive" and pop.bed_excesses > 0:
+        # the community lends the early tail's scale (hours before the usual bedtime)
+        t.bed_early_own_h[i] = -cal.pooled_scale_quantile(
+            -evening, p_early, prior_excesses=pop.bed_excesses, prior_total=pop.bed_excess_h)
+    else:
+        t.bed_early_own_h[i] = -cal.own_threshold(-evening, p_early, method=s.tail)
     longest = unpack_hours(t.ring_longest_h[i][valid])
     longest = longest[np.isfinite(longest)]
     t.quiet_own_h[i] = cal.own_threshold(longest, share.quiet * days / max(longest.size, 1),
                                          method=s.tail)
     apply_prior(t, np.array([i]), s, pop, ceiling_s=ceiling_s)
+
+
+POOLED_NIGHTS = 28.0
+"""The community's early bedtimes weigh at most this many nights' excesses (a household's own
+four weeks give about 14): it lends a scale, and a household with its own history keeps its say."""
+POOLED_HOMES = 1000
+MIN_POOLED_HOMES = 3
+
+
+def bed_tail(t: HouseholdTable, rows: Rows) -> tuple[float, float]:
+    """The community's prior on how far before its usual bedtime a household goes to bed early:
+    (a, b) of a gamma prior on the rate of each household's early excesses (hours before its
+    median last evening sign; exponential, as `calibration` models every tail), fitted over
+    `rows` (at most `POOLED_HOMES`) by empirical Bayes (`calibration.gamma_prior`): where
+    households' spreads differ, a is small and each keeps its own; where they agree, a grows
+    (at most `POOLED_NIGHTS`). (0, 0): none lent (fewer than `MIN_POOLED_HOMES`)."""
+    counts, totals = [], []
+    for i in rows[:POOLED_HOMES]:
+        sleep = unpack_hours(t.ring_sleep[i][t.ring_day[i] >= 0])
+        bed = sleep[np.isfinite(sleep[:, 0]), 0]
+        m, hours = cal.excesses(-np.asarray(nights.from_noon(bed), dtype=np.float64))
+        if m > 0 and hours > 0:
+            counts.append(m)
+            totals.append(hours)
+    if len(counts) < MIN_POOLED_HOMES:
+        return 0.0, 0.0
+    return cal.gamma_prior(np.array(counts, float), np.array(totals, float), max_a=POOLED_NIGHTS)
 
 
 def _mix(own: Floats, days: Floats, prior: float | Floats, s: LearnedSettings) -> Floats:

@@ -39,7 +39,8 @@ def save(detector: LearnedDetector, path: Path, *, now: float, visit_cursor: int
         "population": {"threshold": pop.threshold.tolist(), "outing_h": pop.outing_h,
                        "wake_limit_h": pop.wake_limit_h, "bed_h": pop.bed_h,
                        "wake_h": pop.wake_h, "bed_early_h": pop.bed_early_h,
-                       "bed_late_h": pop.bed_late_h, "households": pop.households,
+                       "bed_late_h": pop.bed_late_h, "bed_excesses": pop.bed_excesses,
+                       "bed_excess_h": pop.bed_excess_h, "households": pop.households,
                        "refreshed_day": pop.refreshed_day, "history_days": pop.history_days},
     }
     arrays: dict[str, Any] = {f"t.{k}": v for k, v in detector.table.to_arrays().items()}
@@ -80,4 +81,6 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
     pop.history_days = int(saved.get("history_days", 0))
     for name in ("bed_early_h", "bed_late_h"):  # absent from older snapshots
         setattr(pop, name, float(saved.get(name, math.nan)))
+    for name in ("bed_excesses", "bed_excess_h"):  # absent from older snapshots: none lent
+        setattr(pop, name, float(saved.get(name, 0.0)))
     return header

@@ -16,13 +16,13 @@ DAYS = 21  # learned; day 21 is under test
 BED = 22.0
 
 
-def sparse_days(days: int = DAYS, seed: int = 0) -> Iterator[SignOfLife]:
+def sparse_days(days: int = DAYS, seed: int = 0, bed: float = BED) -> Iterator[SignOfLife]:
     """A sparse elder: the toilet on getting up at 07:00, lunch, lights at 18:00, two or three
     flushes at random in the day and the toilet at bedtime (22:00): nothing else."""
     rng = np.random.default_rng(seed)
     for day in range(days):
         times = [7.0 + rng.normal(0, 0.2), 11.6 + rng.normal(0, 0.2), 12.1 + rng.normal(0, 0.2),
-                 18.0 + rng.normal(0, 0.05), BED + rng.normal(0, 0.25)]
+                 18.0 + rng.normal(0, 0.05), bed + rng.normal(0, 0.25)]
         times += list(rng.uniform(8.0, 21.0, size=rng.integers(2, 4)))
         for hour in sorted(times):
             yield SignOfLife("h-1", at(day, float(hour)), SignKind.WATER, "water")
@@ -86,3 +86,34 @@ def test_a_sparse_household_whose_last_sign_is_at_its_usual_bedtime_is_not_alert
         detector.learn_one(SignOfLife("h-1", at(DAYS, hour), SignKind.WATER, "water"))
     found = welfare(detector, DAYS, [BED + h / 6 for h in range(1, 6 * 9)])  # to 06:50
     assert not found, [(h, f.explanation) for h, f in found]
+
+
+def _early_share_used(detector: LearnedDetector) -> tuple[float, float, float]:
+    """(the household's own late limit, hours from noon; its own early limit; the early
+    quantile with half the evening's share, hours from noon)."""
+    from detector import calibration as cal
+    from detector.limits import budget
+    from detector.table import unpack_hours
+
+    t, i = detector.table, detector.row("h-1")
+    valid = t.ring_day[i] >= 0
+    sleep = unpack_hours(t.ring_sleep[i][valid])
+    evening = np.asarray(nights.from_noon(sleep[np.isfinite(sleep[:, 0]), 0]), dtype=np.float64)
+    p_half = budget(detector.settings.learned).evening / 2 * int(valid.sum()) / evening.size
+    half = -cal.own_threshold(-evening, p_half)
+    return float(t.bed_late_own_h[i]), float(t.bed_early_own_h[i]), half
+
+
+def test_the_early_bedtime_limit_takes_the_late_ones_share_when_that_cannot_be_passed() -> None:
+    # to bed about 00:15: her latest evenings extrapolate past 01:00, where no last evening sign
+    # can be, so the late limit never fires on a normal day and its half of the evening's share
+    # goes to the early limit (later than with half the share)
+    late_bed = LearnedDetector(DetectorSettings(), TZ)
+    late_bed.learn(sparse_days(bed=24.25))
+    late, early, half = _early_share_used(late_bed)
+    assert late >= nights.BED_MARK_H + 12.0
+    assert early > half + 0.05
+    # to bed about 22:00: the late limit is before 01:00 and keeps its half
+    late, early, half = _early_share_used(learned())
+    assert late < nights.BED_MARK_H + 12.0
+    assert abs(early - half) < 1e-5  # float32

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from detector import density
+from detector import density, nights
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from shouwang.domain.alerts import AlertKind, Finding
@@ -98,16 +98,38 @@ def test_a_door_followed_by_silence_holds_as_probably_out_in_a_dense_home() -> N
     assert found.details["limit"] == "outing_limit"
 
 
-def test_the_quiet_limit_does_not_judge_the_evening_before_bed() -> None:
+def test_the_quiet_limit_judges_the_evening_up_to_the_usual_bedtime_not_the_night() -> None:
     dense = trained(dense=True)
     t = dense.table
-    rows = np.array([0, 0])
-    now_h = np.array([17.0, float(t.bed_h[0]) - 1.0])  # the afternoon; the evening before bed
-    assert density.overdue(t, rows, now_h - 8.0, now_h).tolist() == [True, False]
+    bed = float(t.bed_h[0])
+    rows = np.array([0, 0, 0])
+    # the afternoon; an evening silence, judged on its hours before the usual bedtime (before,
+    # the night window, opening 1½ h before bedtime, took it from the quiet limits); one that
+    # began half an hour before bedtime, whose hours after it are the night's
+    start = np.array([9.0, bed - 9.0, bed - 0.5])
+    now_h = np.array([17.0, bed - 1.0, bed + 6.0])
+    assert density.overdue(t, rows, start, now_h).tolist() == [True, True, False]
     woke_early = np.array([float(t.wake_h[0]) - 1.5])  # up at dawn, back to sleep: a night
     assert not density.overdue(t, rows[:1], woke_early, woke_early + 6.0)[0]
-    assert density.spell_hours(20.0, 23.5, 0.0, 22.0) == 0.5  # counted until 20:30
-    assert math.isclose(density.spell_hours(10.0, 11.5, 0.0, 22.0), 1.5)
+    # a quiet spell is counted until the usual bedtime after it: an early night's evening too
+    assert density.spell_hours(20.0, 23.5, 22.0) == 2.0
+    assert density.spell_hours(20.0, 30.5, 22.0) == 2.0  # to bed at 20:00, up at 06:30
+    assert math.isclose(density.spell_hours(10.0, 11.5, 22.0), 1.5)
+
+
+def test_an_evening_silence_in_a_dense_home_alerts_before_its_usual_bedtime() -> None:
+    # still from 20:00, an hour and a half before the usual bedtime, where this home's evening
+    # spells are short: before, the silence began in the night window (from 1½ h before
+    # bedtime), which the quiet limits did not judge, and waited for the ceiling
+    dense = trained(dense=True)
+    t = dense.table
+    bed = float(t.bed_h[0])
+    assert bed - nights.EVENING_BEFORE_BED_H < 20.0 < bed - 1.0
+    morning(dense, 20.0, motion=True)
+    t.spells.quiet_spell_limit_h[int(t.dense_row[0]), 20] = 1.0  # its evenings' spells: short
+    when, found = first_alert(dense, at(DAYS, 20.0), 13)
+    assert when <= at(DAYS, 21.0)
+    assert found.details["limit"] == "day_rhythm"
 
 
 def test_a_motion_sensor_reporting_movement_is_a_sign_of_life() -> None:
