@@ -125,24 +125,26 @@ class SimulatedHome:
             power[first:last] += a.power_w
         return _Day(midnight, water, gas, power, sorted(doors), outings, asleep)
 
+    def _planned(self, ts: float) -> _Day:
+        """The local day containing `ts` as its routine plans it (ground truth, not the cache)."""
+        midnight = local_midnight(ts, self.tz)
+        rng = np.random.default_rng([self.seed, int(midnight.timestamp())])
+        return self._build(midnight.timestamp(), plan_day(self.profile, midnight, rng))
+
     def plan_at(self, ts: float) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """The outings and sleep spans of the local day containing `ts` (ground truth)."""
-        midnight = local_midnight(ts, self.tz).timestamp()
-        rng = np.random.default_rng([self.seed, int(midnight)])
-        day = self._build(midnight, plan_day(self.profile, local_midnight(ts, self.tz), rng))
+        day = self._planned(ts)
         return day.outings, day.asleep
 
-    def last_use_and_door(self, ts: float) -> tuple[float | None, float | None]:
-        """When, on the local day of `ts` and before it, water, gas or power was last drawn and a
-        door last opened (ground truth from the routine, not from the reports)."""
-        midnight = local_midnight(ts, self.tz).timestamp()
-        rng = np.random.default_rng([self.seed, int(midnight)])
-        day = self._build(midnight, plan_day(self.profile, local_midnight(ts, self.tz), rng))
+    def last_use_and_next_door(self, ts: float) -> tuple[float | None, float | None]:
+        """On the local day of `ts` and before it: when water, gas or power was last drawn, and
+        when a door was first opened after that (ground truth from the routine)."""
+        day = self._planned(ts)
         used = np.flatnonzero(day.water_lpm + day.gas_m3h + day.power_w > 0)
-        used = used[midnight + used * MINUTE < ts]
-        doors = [at for at, value in day.doors if value == 1.0 and at < ts]
-        return (float(midnight + used[-1] * MINUTE) if used.size else None,
-                max(doors) if doors else None)
+        used = used[day.midnight + used * MINUTE < ts]
+        last = float(day.midnight + used[-1] * MINUTE) if used.size else None
+        doors = [at for at, value in day.doors if value == 1.0 and (last is None or at > last) and at < ts]
+        return last, min(doors) if doors else None
 
     def on_trip(self, ts: float) -> bool:
         """Whether the routine has the elder away on a trip of several days at `ts`."""

@@ -124,9 +124,9 @@ def _fall_at_home(household: SimHousehold, ts: float, tz: ZoneInfo) -> float:
             up = max((b for _, b in asleep if b <= start), default=None)
             ts = start - 1800 if up is not None and start - 1800 >= up + 1800 else end + 600
             break
-    used, door = home.last_use_and_door(ts)
-    if used is not None and door is not None and door > used:
-        return (used + door) / 2
+    used, door = home.last_use_and_next_door(ts)
+    if used is not None and door is not None:
+        return (used + door) / 2  # after her last use, before the door that followed it
     return ts
 
 

@@ -151,12 +151,16 @@ def _store_history(system: System, simulation: Simulation, timeout_s: float = 12
     simulation.backfill(system.clock.now())
     simulation.drain(timeout_s)
     assert system.gateway is not None
-    deadline, stored = time.monotonic() + timeout_s, -1
-    while time.monotonic() < deadline and (system.gateway.stored != stored or not system.gateway.wait_idle(0)):
-        stored = system.gateway.stored
-        system.gateway.wait_idle(max(deadline - time.monotonic(), 0.0))
+    gateway, deadline, stored = system.gateway, time.monotonic() + timeout_s, -1
+
+    def settled() -> bool:  # idle, and nothing more stored since the last look
+        return gateway.stored == stored and gateway.wait_idle(0)
+
+    while not settled() and time.monotonic() < deadline:
+        stored = gateway.stored
+        gateway.wait_idle(max(deadline - time.monotonic(), 0.0))
         time.sleep(0.5)  # what the broker acknowledged may still be on its way to the gateway
-    log.info("run.history_stored readings=%d", system.gateway.stored)
+    log.info("run.history_stored readings=%d", gateway.stored)
 
 
 def _cover_gaps(system: System, tz: ZoneInfo) -> list[Gap]:

@@ -1,5 +1,5 @@
 """The demo's scripted fall: at home, with something other than the front door as the red
-elder's last sign, whatever day of the week the demo starts on."""
+elder's last sign, whatever day the demo starts on (four weeks of them)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from simulator.population import DEMO_TZ, build_homes, demo_clock_start, demo_eq
 START = datetime(2026, 11, 30, 9, 0, tzinfo=DEMO_TZ)  # a Monday, when her morning outing covers 08:00
 
 
-@pytest.mark.parametrize("day", range(14))
+@pytest.mark.parametrize("day", range(28))
 def test_the_red_elder_falls_at_home_after_a_use_not_just_after_a_door(day: int) -> None:
     homes = demo_equipped(population(12, seed=7))
     now = demo_clock_start((START + timedelta(days=day)).timestamp(), DEMO_TZ)
