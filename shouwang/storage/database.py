@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import threading
 import weakref
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: stores created there are not guarded across processes
+    fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -12,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from shouwang.storage import migrate
+from shouwang.storage.sqlite_wal import enable_wal
 
 # SQLite keeps this many connections open: as many threads as read at once (the API's worker
 # threads, the event loop, dispatch, the detector). A connection opened afresh costs its pragmas
@@ -28,7 +34,7 @@ _sqlite_writers_guard = threading.Lock()
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -40,7 +46,7 @@ def connect(url: str) -> Engine:
     schema is refused with what to do (`shouwang db upgrade`; see `shouwang.storage.migrate`)."""
     engine = open_engine(url)
     try:
-        migrate.prepare(engine, lock=_sqlite_writers.get(engine))
+        migrate.prepare(engine, lock=_creating(url, engine))
     except BaseException:
         engine.dispose()
         raise
@@ -61,6 +67,25 @@ def open_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     return engine
+
+
+@contextmanager
+def _creating(url: str, engine: Engine) -> Iterator[None]:
+    """Held while a store may be created: processes started together on a fresh SQLite file
+    (roles as processes) each created its tables, and all but one failed to start ("table grids
+    already exists": pysqlite runs DDL outside a transaction). A lock file beside the database
+    orders them across processes (where the platform has `fcntl`); this process's writers queue
+    on the file's own lock. PostgreSQL takes an advisory lock instead (`migrate._create`)."""
+    with _sqlite_writers.get(engine) or nullcontext():
+        if not url.startswith("sqlite:///") or fcntl is None:
+            yield
+            return
+        with open(f"{url.removeprefix('sqlite:///')}.lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -109,8 +109,11 @@ def _status(db: Connection, location: Path = MIGRATIONS) -> SchemaStatus:
 def prepare(engine: Engine, *, lock: AbstractContextManager[Any] | None = None) -> None:
     """Create a new store at the newest schema; refuse one at any other (see `SchemaStatus.advice`)."""
     found = status(engine)
-    if found.kind == "new":
-        found = _create(engine, lock)
+    if found.kind != "current":  # perhaps another process is creating it: look again in turn
+        with lock or nullcontext():
+            found = status(engine)
+            if found.kind == "new":
+                found = _create(engine, None)
     if found.kind != "current":
         raise StoreOutOfDate(found.advice())
 

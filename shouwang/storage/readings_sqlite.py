@@ -9,6 +9,7 @@ from pathlib import Path
 
 from shouwang.domain.model import StoredReading
 from shouwang.storage.ports import ReadingStoreUnavailable
+from shouwang.storage.sqlite_wal import enable_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -40,7 +41,7 @@ class SqliteReadingStore:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
             with self._lock:
