@@ -113,14 +113,8 @@ def pooled_tail_quantile(maxima: npt.ArrayLike, p_exceed: float, *, prior_excess
     if x.size < MIN_DAYS_TO_FIT:
         return math.nan
     u = float(np.median(x))
-    excess = x[x > u] - u
-    lent = u > 0 and prior_excesses > 0 and prior_relative > 0
-    a = float(excess.size) + (prior_excesses if lent else 0.0)
-    b = float(excess.sum()) + (u * prior_relative if lent else 0.0)
-    if a <= 0 or b <= 0:
-        return float(x.max())
-    q = min(max(2.0 * p_exceed, 1e-12), 1.0)
-    return max(u + b * (math.pow(q, -1.0 / a) - 1.0), float(x.max()))
+    return pooled_scale_quantile(x, p_exceed, prior_excesses=prior_excesses,
+                                 prior_total=u * prior_relative)
 
 
 def pooled_scale_quantile(maxima: npt.ArrayLike, p_exceed: float, *, prior_excesses: float,
