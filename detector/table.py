@@ -55,18 +55,28 @@ CUM_STEPS = 65535
 """The cumulative rate is kept as a share of the week's total in this many steps (uint16)."""
 
 
-def pack_hours(hours: Any) -> Any:
-    """Hours (0 to 32.7) as uint16 in HOUR_STEP steps, to the nearest; NaN as NO_HOURS."""
+def _pack(hours: Any, step: float, none: int, dtype: Any) -> Any:
+    """Hours in `step`s, to the nearest, as `dtype` below `none`; NaN as `none`."""
     h = np.asarray(hours, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        q = np.clip(np.rint(h / HOUR_STEP), 0, NO_HOURS - 1)
-    return np.where(np.isnan(h), NO_HOURS, q).astype(np.uint16)
+        q = np.clip(np.rint(h / step), 0, none - 1)
+    return np.where(np.isnan(h), none, q).astype(dtype)
+
+
+def _unpack(packed: Any, step: float, none: int) -> Any:
+    """The inverse of `_pack` (float64, NaN for `none`)."""
+    q = np.asarray(packed)
+    return np.where(q == none, np.nan, q.astype(np.float64) * step)
+
+
+def pack_hours(hours: Any) -> Any:
+    """Hours (0 to 32.7) as uint16 in HOUR_STEP steps, to the nearest; NaN as NO_HOURS."""
+    return _pack(hours, HOUR_STEP, NO_HOURS, np.uint16)
 
 
 def unpack_hours(packed: Any) -> Any:
     """The inverse of `pack_hours` (float64, NaN for NO_HOURS)."""
-    q = np.asarray(packed)
-    return np.where(q == NO_HOURS, np.nan, q.astype(np.float64) * HOUR_STEP)
+    return _unpack(packed, HOUR_STEP, NO_HOURS)
 
 
 TENTH = 0.1
@@ -84,16 +94,12 @@ COUNT_STEPS = (NO_TENTHS - 1 - EXACT_COUNTS) / np.log(65535 / EXACT_COUNTS)
 
 def pack_tenths(hours: Any) -> Any:
     """Hours (0 to 25.4) as uint8 in tenths of an hour, to the nearest; NaN as NO_TENTHS."""
-    h = np.asarray(hours, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        q = np.clip(np.rint(h / TENTH), 0, NO_TENTHS - 1)
-    return np.where(np.isnan(h), NO_TENTHS, q).astype(np.uint8)
+    return _pack(hours, TENTH, NO_TENTHS, np.uint8)
 
 
 def unpack_tenths(packed: Any) -> Any:
     """The inverse of `pack_tenths` (float64, NaN for NO_TENTHS)."""
-    q = np.asarray(packed)
-    return np.where(q == NO_TENTHS, np.nan, q.astype(np.float64) * TENTH)
+    return _unpack(packed, TENTH, NO_TENTHS)
 
 
 def pack_features(features: Any) -> Any:
