@@ -162,13 +162,6 @@ def spell_hours(start_h: float, end_h: float, bed_h: float) -> float:
     return max(min(end_h, evening) - start_h, 0.0)
 
 
-def in_day(start_h: Floats | float, bed_h: Floats | float,
-           wake_h: Floats | float) -> npt.NDArray[np.bool_]:
-    """Whether a silence starting at local hours `start_h` began between the household's usual
-    getting-up and its usual bedtime: the hours its quiet limits judge (evening included)."""
-    return nights.before_bedtime(start_h, bed_h, wake_h)
-
-
 def overdue(t: HouseholdTable, rows: Rows, start_h: Floats, now_h: Floats) -> Bools:
     """Whether each silence at home has outlasted its household's quiet limit for the hour it
     began, counted up to its usual bedtime, for a silence that began between its usual
@@ -183,5 +176,5 @@ def overdue(t: HouseholdTable, rows: Rows, start_h: Floats, now_h: Floats) -> Bo
     bed, wake = t.bed_h[rows].astype(np.float64), t.wake_h[rows].astype(np.float64)
     until = np.minimum(now_h, nights.wake_deadline(start_h, bed))  # the usual bedtime after it
     with np.errstate(invalid="ignore"):
-        return np.asarray((until - start_h >= limit_h) & in_day(start_h, bed, wake),
+        return np.asarray((until - start_h >= limit_h) & nights.before_bedtime(start_h, bed, wake),
                           dtype=np.bool_)

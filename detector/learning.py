@@ -220,7 +220,7 @@ class Learner:
         crossed = bool(nights.crosses_mark(start_h, end_h))
         up = bool(nights.already_up(start_h, t.day[i], t.day_sleep[i, 1]))
         j = int(t.dense_row[i])
-        if j >= 0 and (up or bool(density.in_day(start_h, t.bed_h[i], t.wake_h[i]))):
+        if j >= 0 and (up or bool(nights.before_bedtime(start_h, t.bed_h[i], t.wake_h[i]))):
             # a quiet spell up to the usual bedtime, an early night's included (`density`)
             spell = density.spell_hours(start_h, end_h, float(t.bed_h[i]))
             hour = int(start_h % 24)
