@@ -215,8 +215,10 @@ class Learner:
         quiet = min(end_h, day_start_h + DAYTIME_H[1]) - max(start_h, day_start_h + DAYTIME_H[0])
         t.day_quiet_h[i] = max(float(t.day_quiet_h[i]), quiet)
         t.day_longest_h[i] = max(float(t.day_longest_h[i]), length / 3600.0)
+        evening = t.evening_quiet[i].astype(np.float64) + BASE_HOURS
         if nights.is_bedtime(start_h, end_h) and math.isnan(t.day_sleep[i, 0]):
-            t.day_sleep[i, 0] = start_h % 24
+            t.day_sleep[i, 0] = nights.bedtime_of(start_h, evening, float(t.bed_h[i])) % 24
+        t.evening_quiet[i] = nights.evening_quiet(evening, start_h, end_h) - BASE_HOURS
         crossed = bool(nights.crosses_mark(start_h, end_h))
         up = bool(nights.already_up(start_h, t.day[i], t.day_sleep[i, 1]))
         j = int(t.dense_row[i])

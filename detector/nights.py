@@ -7,7 +7,8 @@ month (see `detector.calibration`, applied to the daily wake-up times).
 
 A silence is a night silence when it starts in the household's night window (from an hour and a
 half before its usual bedtime to its usual wake-up time) or has run through 04:00. A night's
-bedtime is its last evening sign: the start of the silence still running at 01:00 (`is_bedtime`);
+bedtime is its last evening sign: the start of the silence still running at 01:00 (`is_bedtime`),
+or of a long evening silence that only a trip to the toilet broke before 01:00 (`bedtime_of`);
 the usual bedtime is their median, and their early and late quantiles are the household's
 bedtime limits (`detector.limits`). Clock hours
 are compared from noon, so that 23:00 comes before 01:00 and 06:00. A silence starting in the
@@ -31,6 +32,10 @@ DEFAULT_WAKE_H = 6.5
 BED_MARK_H = 1.0
 """Going to bed: the night's last evening sign is the start of the silence running at 01:00
 local, if it began after noon (a trip to the toilet after 01:00 does not move it)."""
+NIGHT_BREAK_H = 0.5
+"""Signs for at most this long between two silences (a trip to the toilet) do not end a night."""
+EVENING_QUIET_H = 1.0
+"""A silence at home at least this long that began after noon may have been the night's start."""
 MIN_WAKE_LIMIT_H = 4.5
 UP_TOLERANCE_H = 1.0 / 3600.0
 """Getting up is kept in float32: a silence's start is compared to it to the second."""
@@ -63,6 +68,34 @@ def is_bedtime(start_h: float, end_h: float) -> bool:
         return False
     mark = BED_MARK_H + 24.0 * math.ceil((start_h - BED_MARK_H) / 24.0)
     return mark <= end_h
+
+
+def evening_quiet(evening: Floats, start_h: float, end_h: float) -> Floats:
+    """The last long evening silence (start, end: local hours; NaN: none) after the silence
+    [start_h, end_h] at home: that silence if it is long (`EVENING_QUIET_H`) and began after
+    noon; else, if it followed the last one after a short break (`NIGHT_BREAK_H`), the last
+    one lengthened to its end; else the last one. (Not a chain of long silences: a sparse
+    afternoon's would reach back to 16:00.)"""
+    if from_noon(start_h % 24.0) < 12.0 and end_h - start_h >= EVENING_QUIET_H:
+        return np.array([start_h, end_h])
+    if start_h - evening[1] <= NIGHT_BREAK_H:
+        return np.array([evening[0], end_h])
+    return np.asarray(evening, dtype=np.float64)
+
+
+def bedtime_of(start_h: float, evening: Floats, usual_h: float) -> float:
+    """The night's bedtime (local hours) when the silence from `start_h` is the one running at
+    01:00 (`is_bedtime`): its start, unless a trip to the toilet broke the night before 01:00.
+    Then `evening` (the last long evening silence, `evening_quiet`) ended a short break before
+    `start_h` and began nearer the household's usual bedtime (`usual_h`, clock hours): the
+    night began with it. (Without this, an elder to bed at 20:20 who went to the toilet at
+    00:40 on one night in three had "bedtimes" at 00:40, and a late bedtime limit at 01:00.)"""
+    if not start_h - evening[1] <= NIGHT_BREAK_H:
+        return start_h
+    usual = float(from_noon(usual_h))
+    if abs(float(from_noon(evening[0] % 24.0)) - usual) < abs(float(from_noon(start_h % 24.0)) - usual):
+        return float(evening[0])
+    return start_h
 
 
 def in_night_window(start_h: Floats | float, bed_h: Floats | float,

@@ -249,6 +249,10 @@ class HouseholdTable:
     day_out_h: Any = _col(0.0, dtype=np.float32)
     day_sleep: Any = _col(np.nan, (2,), np.float32)
     """Bedtime and wake-up (clock hours) of the night that ended today."""
+    evening_quiet: Any = _col(np.nan, (2,), np.float32)
+    """The last long silence at home that began after noon, with those that followed it after
+    only a short break (a trip to the toilet): its start and end, local hours minus
+    BASE_HOURS (`nights.bedtime_of`). Kept across midnight."""
     day_morning_h: Any = _col(np.nan, dtype=np.float32)
     day_quiet_h: Any = _col(0.0, dtype=np.float32)
     day_longest_h: Any = _col(0.0, dtype=np.float32)

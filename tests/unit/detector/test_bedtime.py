@@ -9,6 +9,7 @@ import numpy as np
 from detector import nights
 from detector.learned import LearnedDetector
 from detector.signs import SignKind, SignOfLife
+from detector.table import unpack_hours
 from shouwang.settings import DetectorSettings
 from tests.unit.detector.helpers import TZ, at, welfare
 
@@ -117,3 +118,48 @@ def test_the_early_bedtime_limit_takes_the_late_ones_share_when_that_cannot_be_p
     late, early, half = _early_share_used(learned())
     assert late < nights.BED_MARK_H + 12.0
     assert abs(early - half) < 1e-5  # float32
+
+
+def test_a_trip_to_the_toilet_before_one_is_not_taken_for_going_to_bed() -> None:
+    # to bed about 20:30, the toilet at 00:40 one night in three: the silence running at 01:00
+    # began at 00:40, but the night began at 20:30 (her bedtimes came out at 00:40 on those
+    # nights, and her late bedtime limit at 01:00)
+    def days() -> Iterator[SignOfLife]:
+        for sign in sparse_days(bed=20.5):
+            yield sign
+            day, hour = divmod((sign.ts - at(0, 0.0)) / 3600.0, 24.0)
+            if hour >= 19.5 and day % 3 == 0:  # the bedtime toilet: a trip follows at 00:40
+                yield SignOfLife("h-1", at(int(day), 24.67), SignKind.WATER, "water")
+
+    detector = LearnedDetector(DetectorSettings(), TZ)
+    detector.learn(days())
+    t, i = detector.table, detector.row("h-1")
+    sleep = unpack_hours(t.ring_sleep[i][t.ring_day[i] >= 0])
+    bedtimes = sleep[np.isfinite(sleep[:, 0]), 0]
+    assert bedtimes.size >= DAYS - 3
+    assert np.all((bedtimes > 19.0) & (bedtimes < 22.0)), bedtimes
+    assert abs(float(t.bed_h[i]) - 20.5) < 0.3
+    assert float(nights.from_noon(float(t.bed_late_h[i]))) < nights.BED_MARK_H + 12.0 - 1.0
+
+
+def test_bedtime_of_a_night_broken_by_the_toilet() -> None:
+    evening = np.array([20.5, 24.67])  # silent from 20:30 to the toilet at 00:40
+    # the silence running at 01:00 began at 00:41: the night began at 20:30
+    assert nights.bedtime_of(24.68, evening, usual_h=20.5) == 20.5
+    # a night owl whose evening was quiet from 20:30: to bed after the toilet at 00:40, as usual
+    assert nights.bedtime_of(24.68, evening, usual_h=0.5) == 24.68
+    # after a longer break than a trip to the toilet the night began with the silence itself
+    assert nights.bedtime_of(25.5, evening, usual_h=20.5) == 25.5
+    assert nights.bedtime_of(23.0, np.array([np.nan, np.nan]), usual_h=22.0) == 23.0
+
+
+def test_the_last_long_evening_silence_is_lengthened_by_short_ones_only() -> None:
+    none = np.array([np.nan, np.nan])
+    first = nights.evening_quiet(none, 20.5, 24.67)  # long, after noon: kept
+    assert first.tolist() == [20.5, 24.67]
+    assert nights.evening_quiet(first, 24.7, 24.95).tolist() == [20.5, 24.95]  # after a break
+    assert nights.evening_quiet(first, 26.0, 26.3).tolist() == [20.5, 24.67]  # not after it
+    assert np.isnan(nights.evening_quiet(none, 9.0, 11.0)).all()  # a morning's: none
+    # a long afternoon silence does not reach over the evening's next long one
+    afternoon = nights.evening_quiet(none, 16.0, 18.0)
+    assert nights.evening_quiet(afternoon, 18.2, 21.0).tolist() == [18.2, 21.0]
