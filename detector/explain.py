@@ -160,11 +160,14 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
                   wake_h: float, wake_limit_h: float, ceiling_h: float,
                   quiet: Quiet | None = None, latest_wake_h: float = 24.0,
                   night_h: float | None = None, bed_early_h: float = math.nan,
-                  bed_late_h: float = math.nan) -> tuple[str, str]:
+                  bed_late_h: float = math.nan,
+                  lit: tuple[float, float] = (math.nan, math.nan)) -> tuple[str, str]:
     """Why a learned detector alerts on a silence, in English and in Chinese.
 
-    `why` is "day", "night", "out", "evening" or "ceiling" (see `detector.judge`); for
-    "evening", `bed_early_h` and `bed_late_h` are the household's bedtime limits; for "ceiling",
+    `why` is "day", "night", "out", "evening", "lights" or "ceiling" (see `detector.judge`); for
+    "evening", `bed_early_h` and `bed_late_h` are the household's bedtime limits; for "lights",
+    `lit` is the power since the silence began and the household's usual power at night (watts),
+    `bed_late_h` its late bedtime limit; for "ceiling",
     `ceiling_h` is the household's safety limit and `night_h` its longest silences at home
     (calibrated), if known; a
     night's wake limit at `latest_wake_h` is the community's latest getting-up time.
@@ -193,6 +196,13 @@ def silence_words(*, why: str, kinds: list[str], since: float, now: float, expec
                 f"comes after {early} and nearly always by {late}")
         zh = (f"没有像平常一样睡前活动：{said_zh}；这户晚上最后一次活动通常在{early}之后，"
               f"几乎总在{late}前")
+    elif why == "lights":
+        late, (floor, night) = _clock_hour(bed_late_h), lit
+        text = (f"lights left on: {said}; the power has stayed at {floor:.0f} W or more since "
+                f"(this home's nights: {night:.0f} W), past {late}, by when it has nearly "
+                f"always switched off for the night")
+        zh = (f"灯一直没关：{said_zh}；此后用电一直不低于{floor:.0f}瓦（这户夜里通常{night:.0f}瓦），"
+              f"已过{late}，这户几乎总在此前关灯睡觉")
     elif why == "night":
         text = (f"not up yet: {said}; this home is usually up by "
                 f"{_clock_hour(wake_h)} and nearly always by {_clock_hour(wake_limit_h)}")

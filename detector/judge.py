@@ -10,6 +10,8 @@ of an announced absence or of a time we could not hear the home. Then, by what i
   limit of the hour it began (`detector.density`);
 - at home, starting in the day before the household's early bedtime limit: also alerts when it
   still runs at its late bedtime limit, the evening's last sign missed (`detector.limits`);
+- at home, starting in the evening before its usual bedtime with the lights left on (power
+  above its night's since): also alerts at that late bedtime limit (`detector.lights`);
 - through the night (started in the night window, or still running at 04:00): alerts when the
   household is later up than its wake limit (`detector.nights`);
 - after a door with nothing since ("probably out"): alerts when it outlasts the household's
@@ -32,7 +34,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from detector import density, nights
+from detector import density, lights, nights
 from detector.localtime import local_hour, local_hours
 from detector.rhythm import expected_signs
 from detector.table import HouseholdTable
@@ -48,10 +50,12 @@ class Why(enum.IntEnum):
     OUT = 2
     CEILING = 3
     EVENING = 4
+    LIGHTS = 5
 
 
 LIMITS = {Why.DAY: "day_rhythm", Why.NIGHT: "wake_limit", Why.OUT: "outing_limit",
-          Why.CEILING: "safety_limit", Why.EVENING: "bedtime_limit"}
+          Why.CEILING: "safety_limit", Why.EVENING: "bedtime_limit",
+          Why.LIGHTS: "lights_on"}
 """Which limit fired, as `Finding.details["limit"]` says it."""
 
 
@@ -84,7 +88,8 @@ def silence_start(t: HouseholdTable, now: float) -> Floats:
 
 
 def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floor_s: float,
-             ceiling_s: float, parts_from_h: list[float], ceiling_only: Bools | None = None) -> Silences:
+             ceiling_s: float, parts_from_h: list[float], ceiling_only: Bools | None = None,
+             lit_w: float = 0.0) -> Silences:
     """Households whose silence alerts now among those `judged` (see module docstring). Those
     `ceiling_only` (some of their devices cannot be reached, so their rhythm counts signs that
     cannot come) alert only at the fixed ceiling."""
@@ -111,6 +116,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
                                                      t.wake_h[rows])
     bed_deadline = nights.wake_deadline(start_h, t.bed_late_h[rows].astype(np.float64))
     why[(why < 0) & evening & (now_h >= bed_deadline)] = Why.EVENING
+    # the evening's lights never switched off (`detector.lights`): the night window's too
+    why[(why < 0) & ~out & lights.left_on(t, rows, start_h, now_h, elapsed[rows], lit_w=lit_w)] = Why.LIGHTS
     deadline = nights.wake_deadline(start_h, t.wake_limit_h[rows].astype(np.float64))
     why[night & (now_h >= deadline)] = Why.NIGHT
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from detector import density, flows, judge, nights, outages
+from detector import density, flows, judge, lights, nights, outages
 from detector.context import Context
 from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_words
 from detector.learning import KIND_CODES, Learner
@@ -130,6 +130,7 @@ class LearnedDetector:
             h = self.hubs.row(hub_id, i, float(t.hub_limit[i]))
         self.hubs.heard_at[h] = np.fmax(self.hubs.heard_at[h], at)
         flows.sync_runs(t, i, home, self.settings)
+        lights.observe(t, i, home, at, self.tz, lit_w=self.settings.learned.lit_w)
 
     def history_days(self, household_id: str) -> int:
         """Normal days learned so far for the household (0 if unknown)."""
@@ -277,6 +278,7 @@ class LearnedDetector:
                 setattr(pop, prior, float(np.mod(np.nanmedian(values) + 12.0, 24.0)))
         pop.wake_h = nights.median_clock(t.view("wake_h")[mature])
         pop.bed_excesses, pop.bed_excess_h = bed_tail(t, np.flatnonzero(mature))
+        pop.lit_nights, pop.power_nights = lights.pooled(t, np.flatnonzero(mature))
         s = self.settings.learned
         pop.quiet_excesses, pop.quiet_excess_rel = density.pooled_tail(
             t, np.flatnonzero(mature), s, day_share(s))
@@ -310,7 +312,7 @@ class LearnedDetector:
                                floor_s=self.settings.learned.min_silence_min * 60,
                                ceiling_s=self.ceiling_s,
                                parts_from_h=self.settings.learned.day_parts_from_h,
-                               ceiling_only=ceiling_only)
+                               ceiling_only=ceiling_only, lit_w=self.settings.learned.lit_w)
         t.alert_since[: len(t)] = np.nan
         t.alert_since[found.rows] = found.start
         t.alert_why[found.rows] = found.why
@@ -335,6 +337,7 @@ class LearnedDetector:
                 quiet=quiet, latest_wake_h=self.settings.learned.latest_wake_h,
                 night_h=self._longest_night(int(row), float(found.limit_s[k])),
                 bed_early_h=float(t.bed_early_h[row]), bed_late_h=float(t.bed_late_h[row]),
+                lit=(float(t.power_floor_w[row]), float(t.night_power_w[row])),
             )
             findings.append(Finding(
                 t.ids[row], AlertKind.INACTIVITY, Severity.URGENT, start, text,

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from detector import density, nights
+from detector import density, lights, nights
 from detector.limits import Population, calibrate, day_share
 from detector.localtime import day_of, local_hour, weekday_of
 from detector.rhythm import cumulative, expected_one, shrunk_rates
@@ -98,6 +98,7 @@ class Learner:
         if not t.last_sign[i] >= ts:
             t.last_sign[i] = ts
             t.last_kind[i] = KIND_CODES[kind]
+            lights.sign(t, i)
         if arrived is None or self.s.reorder_hold_s <= 0 or kind is SignKind.VISIT:
             self._learn(i, ts, kind)  # a visit is not part of the rhythm: it counts at once
             return
@@ -130,6 +131,7 @@ class Learner:
         if not t.last_sign[i] >= ts:
             t.last_sign[i] = ts
             t.last_kind[i] = KIND_CODES[kind]
+            lights.sign(t, i)
         t.kinds_seen[i] |= np.uint8(1 << KIND_CODES[kind])
         if kind is SignKind.VISIT:
             if not t.episode_end[i] > ts:
@@ -203,7 +205,9 @@ class Learner:
         if out or elsewhere:
             self._not_at_home(i, start_h, end_h)
         length = end - start
-        if elsewhere or length >= self._longest_normal_s(i, out, start_h, end_h):
+        normal = not (elsewhere or length >= self._longest_normal_s(i, out, start_h, end_h))
+        lights.silence_ended(t, i, normal=normal and not out)
+        if not normal:
             t.day_flags[i] |= np.uint8(UNSEEN_DAY if elsewhere else QUIET_DAY)
             return  # not a day to learn from
         if length < MIN_CALIBRATION_SILENCE_S:
@@ -277,6 +281,8 @@ class Learner:
             t.spells.day_spell_h[t.dense_row[i]] = 0.0
         t.day_sleep[i] = np.nan
         t.day_morning_h[i] = np.nan
+        t.day_lit[i] = 0
+        t.day_night_w[i] = np.nan
 
     def _typical_uses(self, i: int) -> float:
         t = self.table
@@ -309,6 +315,7 @@ class Learner:
         t.exposure[i, weekday * 24:(weekday + 1) * 24] += t.day_exposure[i]
         slot = int(t.learned_days[i]) % HISTORY_DAYS
         t.ring_day[i, slot] = day
+        lights.fold(t, i, slot)
         t.keep_top(i, slot)
         t.ring_out_h[i, slot] = pack_hours(t.day_out_h[i] if t.day_out_h[i] > 0 else np.nan)
         t.ring_longest_h[i, slot] = pack_hours(

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detector import calibration as cal
-from detector import nights
+from detector import lights, nights
 from detector.rhythm import DEFAULT_DAY_PRIOR, Floats, expected_one
 from detector.table import BUCKETS, NO_HOURS, HouseholdTable, unpack_hours
 from shouwang.settings import LearnedSettings
@@ -52,6 +52,9 @@ class Population:
     quiet_excess_rel: Floats = field(default_factory=lambda: np.zeros(24))
     """The dense homes' quiet spells by the hour they start: how many exceeded their home's
     median, and by how much in all relative to it (`density.pooled_tail`); none: zeros."""
+    lit_nights: float = 0.0
+    power_nights: float = 0.0
+    """Of the nights whose power was seen at 01:00, how many were lit (`detector.lights`)."""
     households: int = 0
     refreshed_day: int = -1
     history_days: int = 0
@@ -198,6 +201,8 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
     t.wake_limit_h[rows] = np.clip(limit, floor, s.latest_wake_h)
     _bed_limits(t, rows, s, pop, valid)
     _quiet_limit(t, rows, s, pop, valid)
+    # the lights rule spends at most half the evening's share, on the nights slept lit
+    lights.calibrate(t, rows, budget(s).evening / 2, (pop.lit_nights, pop.power_nights))
 
 
 def _bed_limits(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population,

@@ -40,7 +40,8 @@ def save(detector: LearnedDetector, path: Path, *, now: float, visit_cursor: int
                        "wake_limit_h": pop.wake_limit_h, "bed_h": pop.bed_h,
                        "wake_h": pop.wake_h, "bed_early_h": pop.bed_early_h,
                        "bed_late_h": pop.bed_late_h, "bed_excesses": pop.bed_excesses,
-                       "bed_excess_h": pop.bed_excess_h, "households": pop.households,
+                       "bed_excess_h": pop.bed_excess_h, "lit_nights": pop.lit_nights,
+                       "power_nights": pop.power_nights, "households": pop.households,
                        "refreshed_day": pop.refreshed_day, "history_days": pop.history_days},
     }
     arrays: dict[str, Any] = {f"t.{k}": v for k, v in detector.table.to_arrays().items()}
@@ -81,6 +82,7 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
     pop.history_days = int(saved.get("history_days", 0))
     for name in ("bed_early_h", "bed_late_h"):  # absent from older snapshots
         setattr(pop, name, float(saved.get(name, math.nan)))
-    for name in ("bed_excesses", "bed_excess_h"):  # absent from older snapshots: none lent
+    # absent from older snapshots: none lent
+    for name in ("bed_excesses", "bed_excess_h", "lit_nights", "power_nights"):
         setattr(pop, name, float(saved.get(name, 0.0)))
     return header

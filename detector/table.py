@@ -257,6 +257,20 @@ class HouseholdTable:
     day_quiet_h: Any = _col(0.0, dtype=np.float32)
     day_longest_h: Any = _col(0.0, dtype=np.float32)
     """The day's longest silence at home (the night's included), hours."""
+    power_floor_w: Any = _col(np.nan, dtype=np.float16)
+    """The lowest total power reported since the last sign, watts (`detector.lights`)."""
+    night_power_w: Any = _col(np.nan, dtype=np.float16)
+    """The household's usual floor at night, watts (NaN: none seen)."""
+    night_floor_w: Any = _col(np.nan, dtype=np.float16)
+    """The lowest floor seen at night in the silence running now, watts."""
+    day_night_w: Any = _col(np.nan, dtype=np.float16)
+    """The same for the night that ended today, once it ended normally."""
+    night_lit: Any = _col(0, dtype=np.uint8)
+    """How the silence running now stood at night: `lights.LIT`, `lights.DARK`, 0 (not seen)."""
+    day_lit: Any = _col(0, dtype=np.uint8)
+    """The same for the night that ended today, once it ended normally."""
+    lit_ok: Any = _col(False, dtype=np.bool_)
+    """Whether the lights rule holds for the household (`lights.calibrate`)."""
     dense_row: Any = _col(-1, dtype=np.int32)
     """The household's row in `spells` (homes that have shown motion), or -1."""
     # the last HISTORY_DAYS normal days
@@ -273,6 +287,10 @@ class HouseholdTable:
     """Bedtime and wake-up (clock hours), `pack_hours`."""
     ring_features: Any = _col(NO_TENTHS, (HISTORY_DAYS, len(DAY_FEATURES)), np.uint8)
     """Each day's DAY_FEATURES, `pack_features` (`features`)."""
+    ring_lit: Any = _col(0, dtype=np.uint32)
+    """Bit k: the night of ring slot k was lit at 01:00 (`detector.lights`)."""
+    ring_dark: Any = _col(0, dtype=np.uint32)
+    """Bit k: the night of ring slot k was dark at 01:00."""
     # water and gas runs: column 0 water, 1 gas
     run_since: Any = _col(np.nan, (2,))
     run_until: Any = _col(np.nan, (2,))

@@ -314,6 +314,11 @@ class LearnedSettings(Group):
     min_quiet_h: float = Field(
         default=12.0, gt=0, description="the safety limit on any silence is never shorter"
     )
+    lit_w: float = Field(
+        default=20.0, ge=0,
+        description="an evening silence whose power stays this far above the household's night "
+        "past its late bedtime limit alerts (lights left on; 0: never)",
+    )
     max_quiet_h: float = Field(
         default=16.0, gt=0, description="the safety limit on any silence is never longer"
     )
