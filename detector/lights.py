@@ -14,14 +14,15 @@ toilet"): a fall an hour before the usual bedtime against going to bed an hour e
 is the nights a household falls asleep with the lights on: each would be a false alert. So each
 night's floor at 01:00 is kept (lit or dark, in two bit rings), the community's share of lit
 nights is the prior, and the rule holds for a household only while its estimated share of lit
-nights (its own with `PRIOR_NIGHTS` of the community's) is within the evening's share of the
-budget. A household that sleeps with a lamp on has that lamp in its night floor, and the rule
+nights (its own with `PRIOR_NIGHTS` of the community's) is within half the evening's share of
+the budget (`detector.limits`). A household that sleeps with a lamp on has that lamp in its night floor, and the rule
 says nothing about it; a home without `power_w` never has a floor.
 """
 
 from __future__ import annotations
 
 import math
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +55,7 @@ def power(home: HomeState) -> float:
     return float(sum(home.power_w.values())) if home.power_w else math.nan
 
 
-def observe(t: HouseholdTable, i: int, home: HomeState, at: float, tz: object, *,
+def observe(t: HouseholdTable, i: int, home: HomeState, at: float, tz: ZoneInfo, *,
             lit_w: float) -> None:
     """A reading arrived at `at`: lower the floor, and at night learn the night's floor."""
     watts = power(home)
@@ -62,7 +63,7 @@ def observe(t: HouseholdTable, i: int, home: HomeState, at: float, tz: object, *
         return
     t.power_floor_w[i] = np.fmin(t.power_floor_w[i], watts)
     quiet_s = at - float(t.last_sign[i])
-    hour = local_hour(at, tz) % 24.0  # type: ignore[arg-type]
+    hour = local_hour(at, tz) % 24.0
     if not (NIGHT_H[0] <= hour < NIGHT_H[1] and quiet_s >= FLOOR_AFTER_S):
         return
     floor = float(t.power_floor_w[i])
@@ -80,9 +81,9 @@ def sign(t: HouseholdTable, i: int) -> None:
 def silence_ended(t: HouseholdTable, i: int, *, normal: bool) -> None:
     """A silence at home ended: how it stood at night counts for the night that ended today if
     it was a normal one (not a fall: a silence past the household's limits, or away)."""
-    if normal and t.day_lit[i] == 0:
-        t.day_lit[i] = t.night_lit[i]
     if normal:
+        if t.day_lit[i] == 0:
+            t.day_lit[i] = t.night_lit[i]
         t.day_night_w[i] = np.fmin(t.day_night_w[i], t.night_floor_w[i])
     t.night_lit[i] = 0
     t.night_floor_w[i] = np.nan
