@@ -51,9 +51,9 @@ def learned_state(detector: LearnedDetector, rng: np.random.Generator, dense_sha
         rows = slice(first, min(first + CHUNK, len(t)))
         n = rows.stop - rows.start
         scale = rng.gamma(4.0, 0.25, size=(n, 1))
-        t.counts[rows] = rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale).astype(np.float32)
-        t.exposure[rows] = 4.0
-        t.set_cum(rows, cumulative(shrunk_rates(t.counts[rows], t.exposure[rows], DEFAULT_DAY_PRIOR,
+        t.set_rhythm(rows, rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale), np.full((n, 168), 4.0))
+        counts, exposure = t.rhythm(rows)
+        t.set_cum(rows, cumulative(shrunk_rates(counts, exposure, DEFAULT_DAY_PRIOR,
                                                 day_strength=s.day_prior_days,
                                                 week_strength=s.week_prior_days,
                                                 jitter_h=s.jitter_min / 60.0)))

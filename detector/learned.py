@@ -94,7 +94,7 @@ class LearnedDetector:
         new = np.arange(before, len(t))
         if new.size:
             s = self.settings.learned
-            prior = shrunk_rates(t.counts[:1] * 0, t.exposure[:1] * 0, self.population.day_prior,
+            prior = shrunk_rates(np.zeros((1, 168)), np.zeros((1, 168)), self.population.day_prior,
                                  day_strength=s.day_prior_days, week_strength=s.week_prior_days,
                                  jitter_h=s.jitter_min / 60.0)
             t.set_cum(new, cumulative(prior))
@@ -258,8 +258,12 @@ class LearnedDetector:
         if day == pop.refreshed_day and history <= 1.1 * pop.history_days:
             return
         pop.refreshed_day, pop.history_days = day, history
-        counts = t.view("counts")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
-        hours = t.view("exposure")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
+        counts, hours = np.zeros(24), np.zeros(24)
+        for first in range(0, len(t), CHUNK):
+            rows = first + np.flatnonzero(mature[first:first + CHUNK])
+            chunk_counts, chunk_hours = t.rhythm(rows)
+            counts += chunk_counts.reshape(-1, 7, 24).sum(axis=(0, 1))
+            hours += chunk_hours.reshape(-1, 7, 24).sum(axis=(0, 1))
         pop.day_prior = (counts + pop.day_prior) / (hours + 1.0)  # per hour of day, at home
         own = t.view("threshold_own")[mature]
         for bucket in range(own.shape[1]):
@@ -283,7 +287,8 @@ class LearnedDetector:
         pop.households = int(mature.sum())
         for first in range(0, len(t), CHUNK):
             rows = slice(first, min(first + CHUNK, len(t)))
-            rates = shrunk_rates(t.counts[rows], t.exposure[rows], pop.day_prior,
+            counts, exposure = t.rhythm(rows)
+            rates = shrunk_rates(counts, exposure, pop.day_prior,
                                  day_strength=s.day_prior_days, week_strength=s.week_prior_days,
                                  jitter_h=s.jitter_min / 60.0)
             t.set_cum(rows, cumulative(rates))

@@ -299,12 +299,11 @@ class Learner:
             return
         if t.folded_day[i] >= 0:
             decay = 0.5 ** ((day - t.folded_day[i]) / self.s.history_half_life_days)
-            t.counts[i] *= decay
-            t.exposure[i] *= decay
+            t.decay_rhythm(i, decay)
             t.run_normal_s[i] *= decay
         weekday = weekday_of(day)
-        t.counts[i, weekday * 24:(weekday + 1) * 24] += t.day_counts[i]
-        t.exposure[i, weekday * 24:(weekday + 1) * 24] += t.day_exposure[i]
+        t.add_to_rhythm(i, slice(weekday * 24, (weekday + 1) * 24), t.day_counts[i],
+                        t.day_exposure[i])
         slot = int(t.learned_days[i]) % HISTORY_DAYS
         t.ring_day[i, slot] = day
         t.keep_top(i, slot)
@@ -326,7 +325,8 @@ class Learner:
     def refresh(self, i: int) -> None:
         """Recompute a household's rates from its counts, then its own limits."""
         t = self.table
-        rates = shrunk_rates(t.counts[i:i + 1], t.exposure[i:i + 1], self.population.day_prior,
+        counts, exposure = t.rhythm(slice(i, i + 1))
+        rates = shrunk_rates(counts, exposure, self.population.day_prior,
                              day_strength=self.s.day_prior_days,
                              week_strength=self.s.week_prior_days,
                              jitter_h=self.s.jitter_min / 60.0)

@@ -22,6 +22,7 @@ shorter history than four weeks of days (756 bytes).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,8 @@ HOUR_STEP = 1 / 2000
 calibrated tails: `detector.calibration` counts the days above the median.)"""
 NO_HOURS = 65535
 """The value that stands for "none" (NaN) among packed hours."""
+RHYTHM_STEPS = 255
+"""The rhythm's counts and exposure are bytes in steps of one scale a row (`add_to_rhythm`)."""
 CUM_STEPS = 65535
 """The cumulative rate is kept as a share of the week's total in this many steps (uint16)."""
 
@@ -203,10 +206,13 @@ class HouseholdTable:
     tier: Any = _col(5, dtype=np.int8)
     hub_limit: Any = _col(2700.0, dtype=np.float32)
     # the rhythm and its limits
-    counts: Any = _col(0.0, (168,), np.float16)
-    """Episodes seen in each hour of the week, decayed (float16: about 3 significant digits)."""
-    exposure: Any = _col(0.0, (168,), np.float16)
-    """Hours at home in each hour of the week, decayed."""
+    counts_q: Any = _col(0, (168,), np.uint8)
+    """Episodes seen in each hour of the week, decayed, in steps of `counts_step` (one scale a
+    row, `rhythm`: block floating point)."""
+    counts_step: Any = _col(1.0, dtype=np.float32)
+    exposure_q: Any = _col(0, (168,), np.uint8)
+    """Hours at home in each hour of the week, decayed, in steps of `exposure_step`."""
+    exposure_step: Any = _col(1.0, dtype=np.float32)
     cum: Any = _col(0, (169,), np.uint16)
     """The cumulative rate (`detector.rhythm.cumulative`) in CUM_STEPS of `week_total`:
     cum_h = cum[h] · week_total / CUM_STEPS (`cum_of`, `cum_scale`)."""
@@ -352,6 +358,48 @@ class HouseholdTable:
         safe = np.where(total > 0, total, 1.0)
         self.cum[rows] = np.rint(np.clip(cum / safe[:, None], 0.0, 1.0) * CUM_STEPS)
         self.week_total[rows] = total
+
+    def rhythm(self, rows: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The decayed counts and exposure of `rows` (rows, 168), as the models use them."""
+        counts = self.counts_q[rows] * self.counts_step[rows, None].astype(np.float64)
+        exposure = self.exposure_q[rows] * self.exposure_step[rows, None].astype(np.float64)
+        return counts, exposure
+
+    def set_rhythm(self, rows: Any, counts: Any, exposure: Any) -> None:
+        """Keep the counts and exposure (rows, 168) of `rows`, each row to RHYTHM_STEPS of its
+        largest value (a starting state: `decay_rhythm` and `add_to_rhythm` keep it up)."""
+        for q, step, values in ((self.counts_q, self.counts_step, counts),
+                                (self.exposure_q, self.exposure_step, exposure)):
+            x = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
+            top = x.max(axis=-1, keepdims=True)
+            scale = np.where(top > 0, top / RHYTHM_STEPS, 1.0)
+            q[rows] = np.rint(x / scale)
+            step[rows] = scale[..., 0]
+
+    def decay_rhythm(self, i: int, factor: float) -> None:
+        """Row i's counts and exposure times `factor`: their steps alone, so no value rounds."""
+        self.counts_step[i] *= factor
+        self.exposure_step[i] *= factor
+
+    def add_to_rhythm(self, i: int, hours: slice, counts: Any, exposure: Any) -> None:
+        """Add a day's counts and exposure to row i's `hours` of the week. Only those hours
+        round, unless a value outgrows RHYTHM_STEPS: then the row's step doubles (as often as
+        needed) and the row rounds once; a row whose values are all below half the steps gets
+        a step halved (exactly) until they are not, so a row keeps two to three digits."""
+        for q, step, add in ((self.counts_q, self.counts_step, counts),
+                             (self.exposure_q, self.exposure_step, exposure)):
+            row = q[i].astype(np.float64)
+            scale = float(step[i]) if row.any() and step[i] > 0 else 1.0
+            row[hours] += np.asarray(add, dtype=np.float64) / scale
+            top = float(row.max())
+            if top > RHYTHM_STEPS:
+                k = math.ceil(math.log2(top / RHYTHM_STEPS))
+            elif 0 < top < RHYTHM_STEPS / 2:
+                k = -math.floor(math.log2(RHYTHM_STEPS / top))
+            else:
+                k = 0
+            q[i] = np.clip(np.rint(np.ldexp(row, -k)), 0, RHYTHM_STEPS)
+            step[i] = math.ldexp(scale, k)
 
     def cum_scale(self, rows: Any) -> npt.NDArray[np.float64]:
         """Expected episodes per step of `cum`, for `rows`."""
