@@ -34,7 +34,6 @@ import numpy.typing as npt
 
 from detector import density, nights
 from detector.localtime import local_hour, local_hours
-from detector.rhythm import expected_signs
 from detector.table import HouseholdTable
 
 Floats = npt.NDArray[np.float64]
@@ -94,8 +93,7 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     s = start[rows]
     start_h = local_hours(s, tz) if rows.size else np.zeros(0)
     now_h = np.full(rows.size, local_hour(now, tz))
-    expected = (expected_signs(t.cum[rows], start_h, now_h, t.cum_scale(rows)) if rows.size
-                else np.zeros(0))
+    expected = t.expected(rows, start_h, now_h)
     out = t.out[rows] & ~np.isnan(t.last_sign[rows])
     up = nights.already_up(start_h, t.day[rows], t.day_sleep[rows, 1])
     bedtime = ~out & nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up

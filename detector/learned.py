@@ -22,7 +22,7 @@ from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_wo
 from detector.learning import KIND_CODES, Learner
 from detector.limits import Population, apply_prior, bed_tail, day_share
 from detector.localtime import day_of, local_hour
-from detector.rhythm import cumulative, expected_signs, shrunk_rates, surprise
+from detector.rhythm import cumulative, shrunk_rates, surprise
 from detector.signs import HomeState, SignKind, SignOfLife
 from detector.table import CHECKED_KINDS, HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
@@ -146,8 +146,8 @@ class LearnedDetector:
         i = self.row(household_id)
         start = float(judge.silence_start(self.table, now)[i])
         t = self.table
-        return float(expected_signs(t.cum[i:i + 1], np.array([local_hour(start, self.tz)]),
-                                    np.array([local_hour(now, self.tz)]), t.cum_scale(i))[0])
+        return float(t.expected(np.array([i]), np.array([local_hour(start, self.tz)]),
+                                np.array([local_hour(now, self.tz)]))[0])
 
     # judging --------------------------------------------------------------------------
     def assess(self, now: float, homes: Mapping[str, HomeState],
@@ -260,8 +260,7 @@ class LearnedDetector:
         pop.refreshed_day, pop.history_days = day, history
         counts, hours = np.zeros(24), np.zeros(24)
         for first in range(0, len(t), CHUNK):
-            rows = first + np.flatnonzero(mature[first:first + CHUNK])
-            chunk_counts, chunk_hours = t.rhythm(rows)
+            chunk_counts, chunk_hours = t.rhythm(first + np.flatnonzero(mature[first:first + CHUNK]))
             counts += chunk_counts.reshape(-1, 7, 24).sum(axis=(0, 1))
             hours += chunk_hours.reshape(-1, 7, 24).sum(axis=(0, 1))
         pop.day_prior = (counts + pop.day_prior) / (hours + 1.0)  # per hour of day, at home

@@ -229,7 +229,7 @@ class Learner:
         if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
-        score = expected_one(t.cum[i], start_h, end_h, float(t.cum_scale(i)))
+        score = expected_one(t.cum_of(i), start_h, end_h)
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
             t.day_top[i, bucket] = (start_h - BASE_HOURS, end_h - BASE_HOURS)

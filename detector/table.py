@@ -54,8 +54,11 @@ NO_HOURS = 65535
 """The value that stands for "none" (NaN) among packed hours."""
 RHYTHM_STEPS = 255
 """The rhythm's counts and exposure are bytes in steps of one scale a row (`add_to_rhythm`)."""
-CUM_STEPS = 65535
-"""The cumulative rate is kept as a share of the week's total in this many steps (uint16)."""
+CHUNK = 65_536
+"""Rows judged at once by `expected` (its temporaries are a few bytes an hour of a row)."""
+CUM_STEPS = 254
+"""The busiest hour's rate in steps of the cumulative rate (`cum_q`): an hour's rounded
+difference is then at most 255, a byte."""
 
 
 def _pack(hours: Any, step: float, none: int, dtype: Any) -> Any:
@@ -213,11 +216,14 @@ class HouseholdTable:
     exposure_q: Any = _col(0, (168,), np.uint8)
     """Hours at home in each hour of the week, decayed, in steps of `exposure_step`."""
     exposure_step: Any = _col(1.0, dtype=np.float32)
-    cum: Any = _col(0, (169,), np.uint16)
-    """The cumulative rate (`detector.rhythm.cumulative`) in CUM_STEPS of `week_total`:
-    cum_h = cum[h] · week_total / CUM_STEPS (`cum_of`, `cum_scale`)."""
-    week_total: Any = _col(np.nan, dtype=np.float32)
-    """Expected episodes in a week: the cumulative rate's last value."""
+    cum_q: Any = _col(0, (168,), np.uint8)
+    """The cumulative rate (`detector.rhythm.cumulative`) hour by hour, in steps of `cum_step`:
+    the rate of each hour of the week rounded so that every running sum is the cumulative rate
+    to half a step (`set_cum`; `cum_of`, `expected`)."""
+    cum_day: Any = _col(0, (7,), np.uint16)
+    """The running sum of `cum_q` at the end of each day of the week (Sunday's: the week's)."""
+    cum_step: Any = _col(np.nan, dtype=np.float32)
+    """Expected episodes per step of `cum_q`: the row's busiest hour is CUM_STEPS of them."""
     threshold: Any = _col(np.nan, (BUCKETS,), np.float32)
     threshold_own: Any = _col(np.nan, (BUCKETS,), np.float32)
     outing_h: Any = _col(np.nan, dtype=np.float32)
@@ -352,12 +358,14 @@ class HouseholdTable:
 
     # the compact columns, as the models use them -------------------------------------------
     def set_cum(self, rows: Any, cum: npt.NDArray[Any]) -> None:
-        """Keep `cum` (rows of `detector.rhythm.cumulative`) for `rows` (see `cum`)."""
+        """Keep `cum` (rows of `detector.rhythm.cumulative`) for `rows` (see `cum_q`)."""
         cum = np.asarray(cum, dtype=np.float64)
-        total = cum[:, -1]
-        safe = np.where(total > 0, total, 1.0)
-        self.cum[rows] = np.rint(np.clip(cum / safe[:, None], 0.0, 1.0) * CUM_STEPS)
-        self.week_total[rows] = total
+        top = np.diff(cum, axis=1).max(axis=1)
+        step = np.where(top > 0, top / CUM_STEPS, 1.0)
+        running = np.rint(cum / step[:, None])
+        self.cum_q[rows] = np.diff(running, axis=1)
+        self.cum_day[rows] = running[:, 24::24]
+        self.cum_step[rows] = step
 
     def rhythm(self, rows: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
         """The decayed counts and exposure of `rows` (rows, 168), as the models use them."""
@@ -401,15 +409,42 @@ class HouseholdTable:
             q[i] = np.clip(np.rint(np.ldexp(row, -k)), 0, RHYTHM_STEPS)
             step[i] = math.ldexp(scale, k)
 
-    def cum_scale(self, rows: Any) -> npt.NDArray[np.float64]:
-        """Expected episodes per step of `cum`, for `rows`."""
-        scale: npt.NDArray[np.float64] = self.week_total[rows].astype(np.float64) / CUM_STEPS
-        return scale
-
     def cum_of(self, i: int) -> npt.NDArray[np.float64]:
         """Row i's cumulative rate, expected episodes from Monday 00:00 (169 values)."""
-        cum: npt.NDArray[np.float64] = self.cum[i].astype(np.float64) * float(self.cum_scale(i))
-        return cum
+        cum = np.zeros(169)
+        np.cumsum(self.cum_q[i], out=cum[1:])
+        scaled: npt.NDArray[np.float64] = cum * float(self.cum_step[i])
+        return scaled
+
+    def expected(self, rows: npt.NDArray[np.intp], start_h: Any, end_h: Any) -> npt.NDArray[np.float64]:
+        """Λ of `rows` between local hours `start_h` and `end_h` (`detector.rhythm.expected_signs`
+        on the kept cumulative rate), a day of `cum_q` summed at most for each position."""
+        out = np.zeros(rows.size)
+        for first in range(0, rows.size, CHUNK):
+            part = slice(first, first + CHUNK)
+            r = rows[part]
+            steps = self._position(r, np.asarray(end_h)[part]) - self._position(r, np.asarray(start_h)[part])
+            out[part] = np.maximum(steps, 0.0) * self.cum_step[r]
+        return out
+
+    def _position(self, rows: npt.NDArray[np.intp], hours: Any) -> npt.NDArray[np.float64]:
+        """The cumulative rate of `rows` at local `hours`, in steps of `cum_step`."""
+        weeks = np.floor(hours / 168.0)
+        within = hours - weeks * 168.0
+        hour = np.minimum(within.astype(np.int64), 167)
+        day, k = np.divmod(hour, 24)
+        anchors = self.cum_day[rows].astype(np.float64)
+        position = np.zeros(rows.size)
+        for d in np.unique(day):
+            sel = np.flatnonzero(day == d)
+            block = self.cum_q[rows[sel], 24 * d:24 * (d + 1)]
+            kk = k[sel]
+            done = np.where(np.arange(24) < kk[:, None], block, 0).sum(axis=1, dtype=np.float64)
+            if d > 0:
+                done += anchors[sel, d - 1]
+            inside = within[sel] - hour[sel]  # linear within the hour
+            position[sel] = weeks[sel] * anchors[sel, 6] + done + block[np.arange(sel.size), kk] * inside
+        return position
 
     def top_silences(self, i: int, slots: Any) -> npt.NDArray[np.float64]:
         """Row i's top silences of the ring's `slots` as local hours (days, BUCKETS, (start,

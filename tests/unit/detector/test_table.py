@@ -51,17 +51,19 @@ def test_hours_are_kept_to_under_two_seconds_and_none_stays_none() -> None:
     assert np.abs(back[:-1] - hours[:-1]).max() * 3600 <= 0.9
 
 
-def test_the_rhythm_is_kept_as_a_share_of_the_week() -> None:
+def test_the_rhythm_is_kept_in_steps_of_its_busiest_hour_each_running_sum_to_half_a_step() -> None:
     table = HouseholdTable()
     i = table.row("hh-1")
     rates = np.random.default_rng(1).gamma(2.0, 0.5, size=(1, 168))
     table.set_cum(slice(i, i + 1), cumulative(rates))
-    step = rates.sum() / CUM_STEPS  # an hour's rate is the difference of two, each to half a step
-    np.testing.assert_allclose(np.diff(table.cum_of(i)), rates[0], rtol=0, atol=step * 1.01)
-    start, end = np.array([30.5]), np.array([35.25])
+    step = rates.max() / CUM_STEPS
+    assert table.cum_q[i].max() <= 255
+    np.testing.assert_allclose(table.cum_of(i), cumulative(rates)[0], rtol=0, atol=step * 0.501)  # the step is a float32
+    start = np.array([30.5, 0.0, 100.25, 23.99, 160.0, 170.5])
+    end = np.array([35.25, 167.5, 100.75, 24.01, 190.0, 500.0])  # across days and weeks
     exact = expected_signs(cumulative(rates), start, end)
-    kept = expected_signs(table.cum[i:i + 1], start, end, table.cum_scale(slice(i, i + 1)))
-    assert abs(kept[0] - exact[0]) < 0.01
+    kept = table.expected(np.full(start.size, i), start, end)
+    np.testing.assert_allclose(kept, exact, rtol=0, atol=step * 1.001)
 
 
 def test_only_a_home_that_showed_motion_keeps_quiet_spells_and_a_snapshot_keeps_them() -> None:
