@@ -32,6 +32,7 @@ from detector.rhythm import cumulative, expected_one, shrunk_rates
 from detector.signs import SignKind
 from detector.table import (
     BASE_HOURS,
+    DAY_STEPS,
     HISTORY_DAYS,
     KIND_COLUMNS,
     QUIET_DAY,
@@ -251,7 +252,7 @@ class Learner:
         t = self.table
         hours = np.arange(24) + t.day[i] * 24.0
         overlap = np.clip(np.minimum(end_h, hours + 1) - np.maximum(start_h, hours), 0.0, 1.0)
-        t.day_exposure[i] = np.maximum(t.day_exposure[i] - overlap, 0.0)
+        t.day_exposure_q[i] = np.rint(np.maximum(t.day_exposure_q[i] - overlap * DAY_STEPS, 0.0))
 
     # one day --------------------------------------------------------------------------
     def _new_day(self, i: int, day: int) -> None:
@@ -262,7 +263,7 @@ class Learner:
         t.day_flags[i] = 0
         t.day[i] = day
         t.day_counts[i] = 0
-        t.day_exposure[i] = 1.0
+        t.day_exposure_q[i] = DAY_STEPS
         t.day_kinds[i] = 0
         t.day_first_h[i] = np.nan
         t.day_last_h[i] = np.nan
@@ -303,7 +304,7 @@ class Learner:
             t.run_normal_s[i] *= decay
         weekday = weekday_of(day)
         t.add_to_rhythm(i, slice(weekday * 24, (weekday + 1) * 24), t.day_counts[i],
-                        t.day_exposure[i])
+                        t.day_exposure_q[i] / DAY_STEPS)
         slot = int(t.learned_days[i]) % HISTORY_DAYS
         t.ring_day[i, slot] = day
         t.keep_top(i, slot)

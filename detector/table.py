@@ -56,6 +56,8 @@ RHYTHM_STEPS = 255
 """The rhythm's counts and exposure are bytes in steps of one scale a row (`add_to_rhythm`)."""
 CHUNK = 65_536
 """Rows judged at once by `expected` (its temporaries are a few bytes an hour of a row)."""
+DAY_STEPS = 255
+"""The day in progress's hours at home are bytes in 1/DAY_STEPS of an hour (14 s)."""
 CUM_STEPS = 254
 """The busiest hour's rate in steps of the cumulative rate (`cum_q`): an hour's rounded
 difference is then at most 255, a byte."""
@@ -148,7 +150,7 @@ class SpellTable:
     """The day's longest quiet spell at home starting in each hour of the day, hours."""
     ring_spell_h: Any = _col(0, (HISTORY_DAYS, 24), np.uint16)
     """The same for the ring's days (HouseholdTable.ring_day), `pack_hours` (0: none)."""
-    quiet_spell_limit_h: Any = _col(np.nan, (24,), np.float32)
+    quiet_spell_limit_h: Any = _col(np.nan, (24,), np.float16)
     """A dense home's quiet limit by the hour a silence starts, hours (NaN: none)."""
 
     def add(self) -> int:
@@ -242,17 +244,19 @@ class HouseholdTable:
     quiet_limit_h: Any = _col(np.nan, dtype=np.float32)
     """The safety limit: hours of silence at home longer than this household's nights."""
     quiet_own_h: Any = _col(np.nan, dtype=np.float32)
-    learned_days: Any = _col(0, dtype=np.int32)
-    folded_day: Any = _col(-1, dtype=np.int32)
+    learned_days: Any = _col(0, dtype=np.int16)
+    folded_day: Any = _col(-1, dtype=np.int16)
+    """The local day last folded into the rhythm (days as `ring_day`'s)."""
     # the local day in progress
-    day: Any = _col(-1, dtype=np.int32)
+    day: Any = _col(-1, dtype=np.int16)
     day_partial: Any = _col(True, dtype=np.bool_)
     """The first day we hear of: only part of a day, neither learned nor judged."""
     day_flags: Any = _col(0, dtype=np.uint8)
     """QUIET_DAY: a silence ran past the ceiling; UNSEEN_DAY: away or blind for a while."""
     day_counts: Any = _col(0, (24,), np.uint8)
     """Episodes in each hour of the day (at most one per `episode_gap_min`: a few)."""
-    day_exposure: Any = _col(1.0, (24,), np.float16)
+    day_exposure_q: Any = _col(DAY_STEPS, (24,), np.uint8)
+    """Hours at home in each hour of the day, in 1/DAY_STEPS of an hour."""
     day_kinds: Any = _col(0, (len(KIND_COLUMNS),), np.int16)
     day_first_h: Any = _col(np.nan, dtype=np.float32)
     day_last_h: Any = _col(np.nan, dtype=np.float32)
