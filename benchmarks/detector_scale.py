@@ -80,9 +80,9 @@ def state_bytes(detector: LearnedDetector) -> dict[str, float]:
     t, hubs = detector.table, detector.hubs
     n = len(t)
     spells = t.spells.nbytes()
-    present = sum(int(t.view(name).nbytes) for name, _ in t.columns()) + spells * t.spells.size // max(
+    present = sum(int(t.raw(name)[:n].nbytes) for name, _ in t.columns()) + spells * t.spells.size // max(
         t.spells.capacity, 1)
-    allocated = sum(int(getattr(t, name).nbytes) for name, _ in t.columns()) + spells
+    allocated = sum(int(t.raw(name).nbytes) for name, _ in t.columns()) + spells
     hub_arrays = sum(int(a.nbytes) for a in (hubs.household, hubs.limit_s, hubs.heard_at, hubs.registered))
     names = t.ids.nbytes() + hubs.ids.nbytes()
     return {"columns": present, "allocated": allocated, "hubs": hub_arrays, "names": names,
@@ -92,7 +92,7 @@ def state_bytes(detector: LearnedDetector) -> dict[str, float]:
 def largest_columns(detector: LearnedDetector, k: int = 6) -> str:
     """Per household: a column's row, and the quiet spells averaged over every household."""
     t = detector.table
-    sizes = [(float(getattr(t, name)[:1].nbytes), name) for name, _ in t.columns()]
+    sizes = [(float(t.raw(name)[:1].nbytes), name) for name, _ in t.columns()]
     sizes.append((t.spells.nbytes() / max(len(t), 1), "spells (averaged)"))
     return ", ".join(f"{name} {size:,.0f} B" for size, name in sorted(sizes, reverse=True)[:k])
 

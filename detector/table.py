@@ -132,6 +132,73 @@ def unpack_features(packed: Any) -> Any:
     return x
 
 
+EPOCH_S = 1_577_836_800
+"""Timestamps are kept as whole seconds from 2020-01-01 00:00 UTC, int32 (1952 to 2088)."""
+NO_TIME, END_OF_TIME = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+"""The values that stand for "none" (NaN) and "never" (+inf) among kept timestamps."""
+
+
+def pack_times(ts: Any) -> npt.NDArray[np.int32]:
+    """Timestamps (seconds, float) as int32 whole seconds from EPOCH_S; NaN as NO_TIME."""
+    x = np.asarray(ts, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        q = np.clip(np.rint(x - EPOCH_S), NO_TIME + 1, END_OF_TIME)
+    packed: npt.NDArray[np.int32] = np.where(np.isnan(x), NO_TIME, q).astype(np.int32)
+    return packed
+
+
+def unpack_times(packed: Any) -> npt.NDArray[np.float64]:
+    """The inverse of `pack_times` (float64 seconds; NaN for NO_TIME, +inf for END_OF_TIME)."""
+    q = np.asarray(packed)
+    ts: npt.NDArray[np.float64] = np.where(
+        q == NO_TIME, np.nan, np.where(q == END_OF_TIME, np.inf, q.astype(np.float64) + EPOCH_S))
+    return ts
+
+
+class Times:
+    """A column of timestamps kept as `pack_times` (`raw`), read and written as float seconds:
+    `column[rows]` is a float64 copy (NaN: none), `column[rows] = ts` packs. Whole seconds:
+    nothing the detector judges turns on less (its limits are minutes and hours)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: npt.NDArray[np.int32]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, key: Any) -> Any:
+        ts = unpack_times(self.raw[key])
+        return ts if ts.ndim else np.float64(ts)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.raw[key] = pack_times(value)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> npt.NDArray[Any]:
+        return unpack_times(self.raw) if dtype is None else unpack_times(self.raw).astype(dtype)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.raw.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.raw.nbytes)
+
+
+def _raw(column: Any) -> npt.NDArray[Any]:
+    """A column's stored array (a `Times` column's packed seconds)."""
+    raw: npt.NDArray[Any] = column.raw if isinstance(column, Times) else column
+    return raw
+
+
+def _times(shape: tuple[int, ...] = ()) -> Any:
+    """A column of timestamps (`Times`)."""
+    return field(default_factory=lambda: Times(np.full((0, *shape), NO_TIME, dtype=np.int32)),
+                 metadata={"fill": NO_TIME})
+
+
 def _col(fill: float | bool, shape: tuple[int, ...] = (), dtype: Any = np.float64) -> Any:
     return field(
         default_factory=lambda: np.full((0, *shape), fill, dtype=dtype),
@@ -183,31 +250,31 @@ class HouseholdTable:
 
     ids: Names = field(default_factory=Names)
     # the current silence
-    last_sign: Any = _col(np.nan)
+    last_sign: Any = _times()
     last_kind: Any = _col(-1, dtype=np.int8)
-    last_door: Any = _col(np.nan)
-    last_water: Any = _col(np.nan)
-    episode_end: Any = _col(np.nan)
+    last_door: Any = _times()
+    last_water: Any = _times()
+    episode_end: Any = _times()
     out: Any = _col(False, dtype=np.bool_)
     """Probably out: the last sign was a door passage while we believed the elder inside."""
-    left_at: Any = _col(np.nan)
+    left_at: Any = _times()
     """When the elder last went out (the door passage that made `out` true)."""
     out_since_water_s: Any = _col(0.0, dtype=np.float32)
     """Time spent out since the last water: not time at home without water."""
-    alert_since: Any = _col(np.nan)
+    alert_since: Any = _times()
     """The start of the silence the household is being alerted about (it stays alerting)."""
     alert_why: Any = _col(-1, dtype=np.int8)
-    checked: Any = _col(np.nan, (len(CHECKED_KINDS),))
+    checked: Any = _times((len(CHECKED_KINDS),))
     """When staff last closed an alert of each of CHECKED_KINDS: its condition counts from then."""
     # hearing from the hubs (clock time of arrival)
-    first_heard: Any = _col(np.nan)
-    heard_at: Any = _col(np.nan)
-    resumed_at: Any = _col(np.nan)
+    first_heard: Any = _times()
+    heard_at: Any = _times()
+    resumed_at: Any = _times()
     # what staff and the registry say
     known: Any = _col(False, dtype=np.bool_)
     active: Any = _col(False, dtype=np.bool_)
-    away_until: Any = _col(np.nan)
-    watching_since: Any = _col(np.nan)
+    away_until: Any = _times()
+    watching_since: Any = _times()
     tier: Any = _col(5, dtype=np.int8)
     hub_limit: Any = _col(2700.0, dtype=np.float32)
     # the rhythm and its limits
@@ -286,8 +353,8 @@ class HouseholdTable:
     ring_features: Any = _col(NO_TENTHS, (HISTORY_DAYS, len(DAY_FEATURES)), np.uint8)
     """Each day's DAY_FEATURES, `pack_features` (`features`)."""
     # water and gas runs: column 0 water, 1 gas
-    run_since: Any = _col(np.nan, (2,))
-    run_until: Any = _col(np.nan, (2,))
+    run_since: Any = _times((2,))
+    run_until: Any = _times((2,))
     run_normal_s: Any = _col(np.nan, (2,), np.float32)
     kinds_seen: Any = _col(0, dtype=np.uint8)
     spells: SpellTable = field(default_factory=SpellTable)
@@ -348,13 +415,20 @@ class HouseholdTable:
     def capacity(self) -> int:
         return int(self.last_sign.shape[0])
 
+    def raw(self, name: str) -> npt.NDArray[Any]:
+        """Column `name` as stored (a timestamp column's packed seconds, `Times`)."""
+        return _raw(getattr(self, name))
+
+    def _set_raw(self, name: str, column: npt.NDArray[Any]) -> None:
+        setattr(self, name, Times(column) if isinstance(getattr(self, name), Times) else column)
+
     def _grow(self, capacity: int) -> None:
         n = len(self.ids)
         for name, fill in self.columns():
-            old = getattr(self, name)
+            old = self.raw(name)
             new = np.full((capacity, *old.shape[1:]), fill, dtype=old.dtype)
             new[:n] = old[:n]
-            setattr(self, name, new)
+            self._set_raw(name, new)
 
     @classmethod
     def columns(cls) -> list[tuple[str, Any]]:
@@ -486,17 +560,17 @@ class HouseholdTable:
         return out
 
     def view(self, name: str) -> npt.NDArray[Any]:
-        """Column `name` trimmed to the households present."""
+        """Column `name` trimmed to the households present (timestamps: a float64 copy)."""
         column: npt.NDArray[Any] = getattr(self, name)[: len(self.ids)]
         return column
 
     def nbytes_per_household(self) -> float:
-        total = sum(int(getattr(self, name).nbytes) for name, _ in self.columns())
+        total = sum(int(self.raw(name).nbytes) for name, _ in self.columns())
         return (total + self.spells.nbytes()) / max(self.capacity, 1)
 
     def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
         """Every column, trimmed, plus the ids: what a snapshot stores."""
-        arrays = {name: self.view(name) for name, _ in self.columns()}
+        arrays = {name: self.raw(name)[: len(self.ids)] for name, _ in self.columns()}
         arrays["ids"] = self.ids.to_array()
         for name, _ in _columns(SpellTable):
             arrays[f"spells.{name}"] = getattr(self.spells, name)[: self.spells.size]
@@ -511,11 +585,11 @@ class HouseholdTable:
         n = len(table.ids)
         table_capacity = max(16, n)
         for name, fill in cls.columns():
-            template = getattr(table, name)
+            template = table.raw(name)
             column = np.full((table_capacity, *template.shape[1:]), fill, dtype=template.dtype)
             if name in arrays and arrays[name].shape[1:] == template.shape[1:]:
                 column[:n] = arrays[name]
-            setattr(table, name, column)
+            table._set_raw(name, column)
         size = len(arrays.get("spells.day_spell_h", ()))
         for _ in range(size):
             table.spells.add()
