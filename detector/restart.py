@@ -146,8 +146,8 @@ def resume_learned(detector: LearnedDetector, now: float, down_since: float) -> 
     went down keeps its time, and so its outage. (The fixed rules: `Context.down`.)"""
     t, hubs = detector.table, detector.hubs
     heard = t.view("heard_at")  # a copy (timestamps are kept packed: `Times`)
-    was = np.flatnonzero(heard >= down_since - t.view("hub_limit"))
-    t.heard_at[was] = np.fmax(heard[was], now)
+    rows = np.flatnonzero(heard >= down_since - t.view("hub_limit"))
+    t.heard_at[rows] = np.fmax(heard[rows], now)
     n = len(hubs.ids)
     hub_heard = hubs.heard_at[:n]
     was = hub_heard >= down_since - hubs.limit_s[:n]

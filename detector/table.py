@@ -426,6 +426,8 @@ class HouseholdTable:
     day_first_h: Any = _col(np.nan, dtype=np.float32)
     day_last_h: Any = _col(np.nan, dtype=np.float32)
     day_top: Any = _col(np.nan, (BUCKETS, 2), np.float32)
+    """The day's top silence of each of the `parts` of the day (start, end: local hours minus
+    BASE_HOURS), by `day_top_score` (Λ)."""
     day_top_score: Any = _col(-1.0, (BUCKETS,), np.float32)
     day_out_h: Any = _col(0.0, dtype=np.float32)
     day_sleep: Any = _col(np.nan, (2,), np.float32)
@@ -469,6 +471,12 @@ class HouseholdTable:
             top = self.ring_top[:, :, :self.parts]
             self.ring_top = Hours.full(top.shape[0], (HISTORY_DAYS, self.parts, 2), NO_HOURS)
             self.ring_top[:, :, :top.shape[2]] = top
+        for name, fill in (("day_top", np.nan), ("day_top_score", -1.0)):
+            column = getattr(self, name)
+            if column.shape[1] != self.parts:  # the day in progress's, likewise
+                resized = np.full((column.shape[0], self.parts, *column.shape[2:]), fill, dtype=column.dtype)
+                resized[:, :min(self.parts, column.shape[1])] = column[:, :self.parts]
+                setattr(self, name, resized)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -630,7 +638,7 @@ class HouseholdTable:
 
     def keep_top(self, i: int, slot: int) -> None:
         """The day in progress's top silences into ring slot `slot` (see `ring_top`)."""
-        top = self.day_top[i, :self.parts].astype(np.float64) + BASE_HOURS
+        top = self.day_top[i].astype(np.float64) + BASE_HOURS
         end = top[:, 1] - self.day[i] * 24.0
         packed = np.stack([pack_hours(end), pack_hours(top[:, 1] - top[:, 0])], axis=-1)
         packed[~np.isfinite(top).all(axis=1) | (end < 0) | (end > 24.0)] = NO_HOURS

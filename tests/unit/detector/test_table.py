@@ -101,6 +101,7 @@ def test_the_ring_keeps_top_silences_of_the_configured_parts_of_the_day_only() -
     table = HouseholdTable(parts=2)
     i = table.row("hh-1")
     assert table.ring_top.shape[1:] == (28, 2, 2) and table.raw("ring_top")[i].nbytes == 168
+    assert table.day_top.shape[1:] == (2, 2) and table.day_top_score.shape[1:] == (2,)
     table.ring_top[i, 5, 1] = pack_hours([15.5, 2.25])
     restored = HouseholdTable.from_arrays(table.to_arrays())
     assert restored.parts == 2 and (restored.ring_top[i, 5, 1] == table.ring_top[i, 5, 1]).all()
