@@ -3,20 +3,22 @@
 Columns let a tick judge every household with a handful of numpy operations. The table grows by
 doubling, so adding a household is amortised O(1).
 
-Each row is 2,213 bytes with the default two parts of the day (`python -m
+Each row is 1,483 bytes with the default two parts of the day (`python -m
 benchmarks.detector_scale` prints the whole state, with the quiet spells of a quarter of the
-households, the hub table and the row names). The rhythm's counts and exposure are float16
-(decayed sums, about three significant digits), its cumulative form a uint16 share of the week's
-total (`cum`, `week_total`: Λ to about 0.003 of an episode; 1,014 bytes in all); the history
-rings' hours are uint16 in 1.8-second steps (`pack_hours`: in 6-minute bytes, ties among a few
-weeks' maxima moved calibrated limits), the top silences only for the configured parts of the
-day (`parts`: 224 bytes), the day features bytes (`pack_features`: 252), the quiet spells
-(1,488 bytes, `pack_hours`) only for the homes that have shown motion (`SpellTable`), the row
-names numpy bytes (`detector.names`). Timestamps stay float64 (160 bytes). None of this changes
-what the detector learns. The goal of 1 kB a household with the names (issue 11) is not
-met: it needs a smaller model (a rhythm by hour of weekdays and weekend days, 48 bins instead of
-168, saves 718 bytes but changed `shouwang evaluate`'s operating points: not kept), and a
-shorter history than four weeks of days (756 bytes).
+households, the hub table and the row names). The rhythm is 530 bytes: its counts and exposure
+are bytes with one step a row (block floating point, `add_to_rhythm`: the decay scales the
+step, so only the hours a day adds round), its cumulative form a byte an hour in steps of the
+busiest hour with the running sum at each day's end (`cum_q`, `cum_day`: every position to half
+a step, about 0.005 of an episode). The history rings' hours are 12 bits of 30 seconds, two in
+three bytes (`Hours`; in 6-minute bytes, ties among a few weeks' maxima moved calibrated
+limits), the top silences only for the configured parts of the day (`parts`: 168 bytes), the
+day features bytes (`pack_features`: 252); four weeks of history are 644 bytes. The quiet spells
+(1,104 bytes) are kept only for the homes that have shown motion (`SpellTable`), timestamps as
+int32 whole seconds (`Times`: 80 bytes), the row names as numpy bytes (`detector.names`).
+`shouwang evaluate`'s figures stay within a few hundredths of an hour of the float64 layout's
+(docs/detector.md §7). The goal of 1 kB a household with the names (issue 11) is not met: the
+rest is the model itself (a rhythm by hour of weekdays and weekend days, 48 bins instead of 168,
+and three weeks of history instead of four both moved `shouwang evaluate`'s delays: not kept).
 """
 
 from __future__ import annotations

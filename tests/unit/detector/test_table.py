@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from detector.names import Names
-from detector.rhythm import cumulative, expected_signs
+from detector.rhythm import DEFAULT_DAY_PRIOR, cumulative, expected_signs
 from detector.table import (
     CUM_STEPS,
     NO_HOURS,
@@ -120,3 +120,30 @@ def test_history_hours_are_kept_in_twelve_bits_to_the_nearest_half_minute() -> N
     table.ring_sleep[rows[2], 7, 1] = pack_hours(5.0)  # one value: its row's others stay
     assert unpack_hours(table.ring_sleep[rows[2], 7, 1]) == 5.0
     np.testing.assert_array_equal(unpack_hours(table.ring_sleep[rows[2], 6]), back[2, 6])
+
+
+def test_the_rhythm_in_bytes_follows_the_exact_decayed_sums_and_what_stops_still_fades() -> None:
+    table = HouseholdTable()
+    i = table.row("hh-1")
+    rng = np.random.default_rng(3)
+    counts, exposure = np.zeros(168), np.zeros(168)
+    decay = 0.5 ** (1 / 28)
+    for day in range(400):
+        if day:
+            table.decay_rhythm(i, decay)
+            counts *= decay
+            exposure *= decay
+        hours = slice(day % 7 * 24, day % 7 * 24 + 24)
+        seen = rng.poisson(DEFAULT_DAY_PRIOR)
+        if day >= 300:
+            seen[:12] = 0  # the night and the morning go quiet for good
+        at_home = rng.uniform(0.5, 1.0, 24)
+        table.add_to_rhythm(i, hours, seen, at_home)
+        counts[hours] += seen
+        exposure[hours] += at_home
+    kept_counts, kept_exposure = table.rhythm(i)
+    assert table.counts_q[i].max() >= 128  # two to three digits kept
+    assert np.abs(kept_counts - counts).max() <= 0.015 * counts.max()
+    assert np.abs(kept_exposure - exposure).max() <= 0.015 * exposure.max()
+    quiet = np.concatenate([np.arange(d * 24, d * 24 + 12) for d in range(7)])
+    assert kept_counts[quiet].sum() <= counts[quiet].sum() + 0.015 * counts.max() * quiet.size ** 0.5
