@@ -75,7 +75,7 @@ def silence_start(t: HouseholdTable, now: float) -> Floats:
     fallback = np.fmax(t.view("watching_since"), t.view("first_heard"))
     start = np.where(np.isnan(last), fallback, last)
     start = np.fmax(start, t.view("resumed_at"))
-    start = np.fmax(start, t.view("checked")[:, 0])  # staff closed an alert then: they checked
+    start = np.fmax(start, t.checked[:n, 0])  # staff closed an alert then: they checked
     away = t.view("away_until")
     ended = np.where(away <= now, away, np.nan)
     start = np.fmax(start, ended)
@@ -142,7 +142,7 @@ def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float
     bedtime to its getting-up) are not counted: nobody draws water out or asleep. While the
     elder is probably out, the inactivity judgement (her outings) speaks instead."""
     last_water = t.view("last_water")
-    start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.view("checked")[:, 1])
+    start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.checked[:len(t), 1])
     away = t.view("away_until")
     start = np.fmax(start, np.where(away <= now, away, np.nan))
     last = t.view("last_sign")

@@ -161,7 +161,7 @@ class LearnedDetector:
         n = len(t)
         base = t.view("known") & t.view("active")
         silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"),
-                                            t.view("checked")[:, 2], now)
+                                            t.checked[:len(t), 2], now)
         blind = outages.blind_households(self.hubs, silent | self._hubs_down(), n)
         findings = self.outages.findings(self.hubs, self.table, self._context_of, silent=silent,
                                          since=since, blind=blind, now=now)

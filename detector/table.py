@@ -152,9 +152,14 @@ def pack_times(ts: Any) -> npt.NDArray[np.int32]:
 def unpack_times(packed: Any) -> npt.NDArray[np.float64]:
     """The inverse of `pack_times` (float64 seconds; NaN for NO_TIME, +inf for END_OF_TIME)."""
     q = np.asarray(packed)
-    ts: npt.NDArray[np.float64] = np.where(
-        q == NO_TIME, np.nan, np.where(q == END_OF_TIME, np.inf, q.astype(np.float64) + EPOCH_S))
+    ts: npt.NDArray[np.float64] = np.add(q, float(EPOCH_S), dtype=np.float64)
+    np.copyto(ts, np.nan, where=q == NO_TIME)
+    if q.max(initial=0) == END_OF_TIME:
+        ts[q == END_OF_TIME] = np.inf
     return ts
+
+
+_SCALARS = (float, int, np.floating, np.integer)
 
 
 class Times:
@@ -168,11 +173,19 @@ class Times:
         self.raw = raw
 
     def __getitem__(self, key: Any) -> Any:
-        ts = unpack_times(self.raw[key])
-        return ts if ts.ndim else np.float64(ts)
+        q = self.raw[key]
+        if isinstance(q, np.integer):  # one value: without numpy's per-call overhead
+            v = int(q)
+            return np.float64(math.nan if v == NO_TIME else math.inf if v == END_OF_TIME else v + EPOCH_S)
+        return unpack_times(q)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self.raw[key] = pack_times(value)
+        if isinstance(value, _SCALARS):
+            x = float(value) - EPOCH_S
+            self.raw[key] = (NO_TIME if math.isnan(x) else END_OF_TIME if x >= END_OF_TIME
+                             else NO_TIME + 1 if x <= NO_TIME + 1 else round(x))
+        else:
+            self.raw[key] = pack_times(value)
 
     def __len__(self) -> int:
         return len(self.raw)
@@ -618,17 +631,17 @@ class HouseholdTable:
         within = hours - weeks * 168.0
         hour = np.minimum(within.astype(np.int64), 167)
         day, k = np.divmod(hour, 24)
-        anchors = self.cum_day[rows].astype(np.float64)
-        position = np.zeros(rows.size)
+        anchors = self.cum_day[rows]
+        position: npt.NDArray[np.float64] = weeks * anchors[:, 6]
         for d in np.unique(day):
             sel = np.flatnonzero(day == d)
-            block = self.cum_q[rows[sel], 24 * d:24 * (d + 1)]
-            kk = k[sel]
-            done = np.where(np.arange(24) < kk[:, None], block, 0).sum(axis=1, dtype=np.float64)
+            through = np.cumsum(self.cum_q[rows[sel], 24 * d:24 * (d + 1)], axis=1, dtype=np.uint16)
+            at, kk = np.arange(sel.size), k[sel]
+            before = np.where(kk > 0, through[at, np.maximum(kk - 1, 0)], 0).astype(np.float64)
+            here = through[at, kk] - before  # hour kk's own steps
             if d > 0:
-                done += anchors[sel, d - 1]
-            inside = within[sel] - hour[sel]  # linear within the hour
-            position[sel] = weeks[sel] * anchors[sel, 6] + done + block[np.arange(sel.size), kk] * inside
+                before += anchors[sel, d - 1]
+            position[sel] += before + here * (within[sel] - hour[sel])  # linear within the hour
         return position
 
     def top_silences(self, i: int, slots: Any) -> npt.NDArray[np.float64]:
