@@ -47,10 +47,10 @@ def learned_state(detector: LearnedDetector, rng: np.random.Generator) -> None:
     t = detector.table
     n = len(t)
     scale = rng.gamma(4.0, 0.25, size=(n, 1))
-    t.counts[:n] = rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale).astype(np.float32)
-    t.exposure[:n] = 4.0
+    t.set_rhythm(slice(0, n), rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale), np.full((n, 168), 4.0))
+    counts, exposure = t.rhythm(slice(0, n))
     s = detector.settings.learned
-    t.set_cum(slice(0, n), cumulative(shrunk_rates(t.counts[:n], t.exposure[:n], DEFAULT_DAY_PRIOR,
+    t.set_cum(slice(0, n), cumulative(shrunk_rates(counts, exposure, DEFAULT_DAY_PRIOR,
                                                    day_strength=s.day_prior_days,
                                                    week_strength=s.week_prior_days,
                                                    jitter_h=s.jitter_min / 60.0)))

@@ -51,9 +51,9 @@ def learned_state(detector: LearnedDetector, rng: np.random.Generator, dense_sha
         rows = slice(first, min(first + CHUNK, len(t)))
         n = rows.stop - rows.start
         scale = rng.gamma(4.0, 0.25, size=(n, 1))
-        t.counts[rows] = rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale).astype(np.float32)
-        t.exposure[rows] = 4.0
-        t.set_cum(rows, cumulative(shrunk_rates(t.counts[rows], t.exposure[rows], DEFAULT_DAY_PRIOR,
+        t.set_rhythm(rows, rng.poisson(np.tile(DEFAULT_DAY_PRIOR, 7) * 4 * scale), np.full((n, 168), 4.0))
+        counts, exposure = t.rhythm(rows)
+        t.set_cum(rows, cumulative(shrunk_rates(counts, exposure, DEFAULT_DAY_PRIOR,
                                                 day_strength=s.day_prior_days,
                                                 week_strength=s.week_prior_days,
                                                 jitter_h=s.jitter_min / 60.0)))
@@ -80,9 +80,9 @@ def state_bytes(detector: LearnedDetector) -> dict[str, float]:
     t, hubs = detector.table, detector.hubs
     n = len(t)
     spells = t.spells.nbytes()
-    present = sum(int(t.view(name).nbytes) for name, _ in t.columns()) + spells * t.spells.size // max(
+    present = sum(int(t.raw(name)[:n].nbytes) for name, _ in t.columns()) + spells * t.spells.size // max(
         t.spells.capacity, 1)
-    allocated = sum(int(getattr(t, name).nbytes) for name, _ in t.columns()) + spells
+    allocated = sum(int(t.raw(name).nbytes) for name, _ in t.columns()) + spells
     hub_arrays = sum(int(a.nbytes) for a in (hubs.household, hubs.limit_s, hubs.heard_at, hubs.registered))
     names = t.ids.nbytes() + hubs.ids.nbytes()
     return {"columns": present, "allocated": allocated, "hubs": hub_arrays, "names": names,
@@ -92,7 +92,7 @@ def state_bytes(detector: LearnedDetector) -> dict[str, float]:
 def largest_columns(detector: LearnedDetector, k: int = 6) -> str:
     """Per household: a column's row, and the quiet spells averaged over every household."""
     t = detector.table
-    sizes = [(float(getattr(t, name)[:1].nbytes), name) for name, _ in t.columns()]
+    sizes = [(float(t.raw(name)[:1].nbytes), name) for name, _ in t.columns()]
     sizes.append((t.spells.nbytes() / max(len(t), 1), "spells (averaged)"))
     return ", ".join(f"{name} {size:,.0f} B" for size, name in sorted(sizes, reverse=True)[:k])
 

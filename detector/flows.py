@@ -53,8 +53,9 @@ def running(t: HouseholdTable, settings: DetectorSettings, *, judged: npt.NDArra
             now: float, tz: ZoneInfo) -> list[Finding]:
     """A finding for every run that has reached its household's limit."""
     limit, learned = limits_s(t, settings)
-    since_all = np.fmax(t.view("run_since"), t.view("checked")[:, 3:5])
-    since_all = np.where(np.isnan(t.view("run_since")), np.nan, since_all)
+    run_since = t.view("run_since")  # (a copy: timestamps are kept packed, `Times`)
+    since_all = np.fmax(run_since, t.checked[:len(t), 3:5])
+    since_all = np.where(np.isnan(run_since), np.nan, since_all)
     length = t.view("run_until") - since_all
     with np.errstate(invalid="ignore"):
         over = (length >= limit) & judged[:, None]

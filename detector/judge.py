@@ -36,7 +36,6 @@ import numpy.typing as npt
 
 from detector import density, lights, nights
 from detector.localtime import local_hour, local_hours
-from detector.rhythm import expected_signs
 from detector.table import HouseholdTable
 
 Floats = npt.NDArray[np.float64]
@@ -80,7 +79,7 @@ def silence_start(t: HouseholdTable, now: float) -> Floats:
     fallback = np.fmax(t.view("watching_since"), t.view("first_heard"))
     start = np.where(np.isnan(last), fallback, last)
     start = np.fmax(start, t.view("resumed_at"))
-    start = np.fmax(start, t.view("checked")[:, 0])  # staff closed an alert then: they checked
+    start = np.fmax(start, t.checked[:n, 0])  # staff closed an alert then: they checked
     away = t.view("away_until")
     ended = np.where(away <= now, away, np.nan)
     start = np.fmax(start, ended)
@@ -99,8 +98,7 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     s = start[rows]
     start_h = local_hours(s, tz) if rows.size else np.zeros(0)
     now_h = np.full(rows.size, local_hour(now, tz))
-    expected = (expected_signs(t.cum[rows], start_h, now_h, t.cum_scale(rows)) if rows.size
-                else np.zeros(0))
+    expected = t.expected(rows, start_h, now_h)
     out = t.out[rows] & ~np.isnan(t.last_sign[rows])
     up = nights.already_up(start_h, t.day[rows], t.day_sleep[rows, 1])
     bedtime = ~out & nights.in_night_window(start_h, t.bed_h[rows], t.wake_h[rows]) & ~up
@@ -151,7 +149,7 @@ def water_silent(t: HouseholdTable, now: float, *, judged: Bools, after_s: float
     bedtime to its getting-up) are not counted: nobody draws water out or asleep. While the
     elder is probably out, the inactivity judgement (her outings) speaks instead."""
     last_water = t.view("last_water")
-    start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.view("checked")[:, 1])
+    start = np.fmax(np.fmax(last_water, t.view("resumed_at")), t.checked[:len(t), 1])
     away = t.view("away_until")
     start = np.fmax(start, np.where(away <= now, away, np.nan))
     last = t.view("last_sign")

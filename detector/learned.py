@@ -22,7 +22,7 @@ from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_wo
 from detector.learning import KIND_CODES, Learner
 from detector.limits import Population, apply_prior, bed_tail, day_share
 from detector.localtime import day_of, local_hour
-from detector.rhythm import cumulative, expected_signs, shrunk_rates, surprise
+from detector.rhythm import cumulative, shrunk_rates, surprise
 from detector.signs import HomeState, SignKind, SignOfLife
 from detector.table import CHECKED_KINDS, HouseholdTable
 from shouwang.domain.alerts import AlertKind, Finding, Severity
@@ -94,7 +94,7 @@ class LearnedDetector:
         new = np.arange(before, len(t))
         if new.size:
             s = self.settings.learned
-            prior = shrunk_rates(t.counts[:1] * 0, t.exposure[:1] * 0, self.population.day_prior,
+            prior = shrunk_rates(np.zeros((1, 168)), np.zeros((1, 168)), self.population.day_prior,
                                  day_strength=s.day_prior_days, week_strength=s.week_prior_days,
                                  jitter_h=s.jitter_min / 60.0)
             t.set_cum(new, cumulative(prior))
@@ -147,8 +147,8 @@ class LearnedDetector:
         i = self.row(household_id)
         start = float(judge.silence_start(self.table, now)[i])
         t = self.table
-        return float(expected_signs(t.cum[i:i + 1], np.array([local_hour(start, self.tz)]),
-                                    np.array([local_hour(now, self.tz)]), t.cum_scale(i))[0])
+        return float(t.expected(np.array([i]), np.array([local_hour(start, self.tz)]),
+                                np.array([local_hour(now, self.tz)]))[0])
 
     # judging --------------------------------------------------------------------------
     def assess(self, now: float, homes: Mapping[str, HomeState],
@@ -162,7 +162,7 @@ class LearnedDetector:
         n = len(t)
         base = t.view("known") & t.view("active")
         silent, since = outages.silent_hubs(self.hubs, t.view("watching_since"),
-                                            t.view("checked")[:, 2], now)
+                                            t.checked[:len(t), 2], now)
         blind = outages.blind_households(self.hubs, silent | self._hubs_down(), n)
         findings = self.outages.findings(self.hubs, self.table, self._context_of, silent=silent,
                                          since=since, blind=blind, now=now)
@@ -259,8 +259,11 @@ class LearnedDetector:
         if day == pop.refreshed_day and history <= 1.1 * pop.history_days:
             return
         pop.refreshed_day, pop.history_days = day, history
-        counts = t.view("counts")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
-        hours = t.view("exposure")[mature].astype(np.float64).reshape(-1, 7, 24).sum(axis=(0, 1))
+        counts, hours = np.zeros(24), np.zeros(24)
+        for first in range(0, len(t), CHUNK):
+            chunk_counts, chunk_hours = t.rhythm(first + np.flatnonzero(mature[first:first + CHUNK]))
+            counts += chunk_counts.reshape(-1, 7, 24).sum(axis=(0, 1))
+            hours += chunk_hours.reshape(-1, 7, 24).sum(axis=(0, 1))
         pop.day_prior = (counts + pop.day_prior) / (hours + 1.0)  # per hour of day, at home
         own = t.view("threshold_own")[mature]
         for bucket in range(own.shape[1]):
@@ -285,7 +288,8 @@ class LearnedDetector:
         pop.households = int(mature.sum())
         for first in range(0, len(t), CHUNK):
             rows = slice(first, min(first + CHUNK, len(t)))
-            rates = shrunk_rates(t.counts[rows], t.exposure[rows], pop.day_prior,
+            counts, exposure = t.rhythm(rows)
+            rates = shrunk_rates(counts, exposure, pop.day_prior,
                                  day_strength=s.day_prior_days, week_strength=s.week_prior_days,
                                  jitter_h=s.jitter_min / 60.0)
             t.set_cum(rows, cumulative(rates))

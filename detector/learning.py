@@ -32,6 +32,7 @@ from detector.rhythm import cumulative, expected_one, shrunk_rates
 from detector.signs import SignKind
 from detector.table import (
     BASE_HOURS,
+    DAY_STEPS,
     HISTORY_DAYS,
     KIND_COLUMNS,
     QUIET_DAY,
@@ -235,7 +236,7 @@ class Learner:
         if crossed or (bool(nights.in_night_window(start_h, t.bed_h[i], t.wake_h[i])) and not up):
             return
         bucket = day_part(start_h, self.s.day_parts_from_h)
-        score = expected_one(t.cum[i], start_h, end_h, float(t.cum_scale(i)))
+        score = expected_one(t.cum_of(i), start_h, end_h)
         if score > t.day_top_score[i, bucket]:
             t.day_top_score[i, bucket] = score
             t.day_top[i, bucket] = (start_h - BASE_HOURS, end_h - BASE_HOURS)
@@ -257,7 +258,7 @@ class Learner:
         t = self.table
         hours = np.arange(24) + t.day[i] * 24.0
         overlap = np.clip(np.minimum(end_h, hours + 1) - np.maximum(start_h, hours), 0.0, 1.0)
-        t.day_exposure[i] = np.maximum(t.day_exposure[i] - overlap, 0.0)
+        t.day_exposure_q[i] = np.rint(np.maximum(t.day_exposure_q[i] - overlap * DAY_STEPS, 0.0))
 
     # one day --------------------------------------------------------------------------
     def _new_day(self, i: int, day: int) -> None:
@@ -268,7 +269,7 @@ class Learner:
         t.day_flags[i] = 0
         t.day[i] = day
         t.day_counts[i] = 0
-        t.day_exposure[i] = 1.0
+        t.day_exposure_q[i] = DAY_STEPS
         t.day_kinds[i] = 0
         t.day_first_h[i] = np.nan
         t.day_last_h[i] = np.nan
@@ -307,12 +308,11 @@ class Learner:
             return
         if t.folded_day[i] >= 0:
             decay = 0.5 ** ((day - t.folded_day[i]) / self.s.history_half_life_days)
-            t.counts[i] *= decay
-            t.exposure[i] *= decay
+            t.decay_rhythm(i, decay)
             t.run_normal_s[i] *= decay
         weekday = weekday_of(day)
-        t.counts[i, weekday * 24:(weekday + 1) * 24] += t.day_counts[i]
-        t.exposure[i, weekday * 24:(weekday + 1) * 24] += t.day_exposure[i]
+        t.add_to_rhythm(i, slice(weekday * 24, (weekday + 1) * 24), t.day_counts[i],
+                        t.day_exposure_q[i] / DAY_STEPS)
         slot = int(t.learned_days[i]) % HISTORY_DAYS
         t.ring_day[i, slot] = day
         lights.fold(t, i, slot)
@@ -335,7 +335,8 @@ class Learner:
     def refresh(self, i: int) -> None:
         """Recompute a household's rates from its counts, then its own limits."""
         t = self.table
-        rates = shrunk_rates(t.counts[i:i + 1], t.exposure[i:i + 1], self.population.day_prior,
+        counts, exposure = t.rhythm(slice(i, i + 1))
+        rates = shrunk_rates(counts, exposure, self.population.day_prior,
                              day_strength=self.s.day_prior_days,
                              week_strength=self.s.week_prior_days,
                              jitter_h=self.s.jitter_min / 60.0)

@@ -100,11 +100,11 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, pop: Population, *,
     tops = t.top_silences(i, valid)
     parts = len(s.day_parts_from_h) + 1
     maxima = np.zeros((days, parts))
-    cum, scale = t.cum[i], float(t.cum_scale(i))
+    cum = t.cum_of(i)
     for d in range(days):
         for part, (start_h, end_h) in enumerate(tops[d][:parts]):
             if math.isfinite(start_h):
-                maxima[d, part] = expected_one(cum, start_h, end_h, scale)
+                maxima[d, part] = expected_one(cum, start_h, end_h)
     share = budget(s)
     for part in range(parts):
         t.threshold_own[i, part] = cal.own_threshold(maxima[:, part], share.day, method=s.tail)

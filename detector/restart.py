@@ -145,9 +145,9 @@ def resume_learned(detector: LearnedDetector, now: float, down_since: float) -> 
     offline before it has had its usual time to report. A hub already silent when the detector
     went down keeps its time, and so its outage. (The fixed rules: `Context.down`.)"""
     t, hubs = detector.table, detector.hubs
-    heard = t.view("heard_at")
-    was = heard >= down_since - t.view("hub_limit")
-    heard[was] = np.fmax(heard[was], now)
+    heard = t.view("heard_at")  # a copy (timestamps are kept packed: `Times`)
+    rows = np.flatnonzero(heard >= down_since - t.view("hub_limit"))
+    t.heard_at[rows] = np.fmax(heard[rows], now)
     n = len(hubs.ids)
     hub_heard = hubs.heard_at[:n]
     was = hub_heard >= down_since - hubs.limit_s[:n]

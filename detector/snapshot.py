@@ -23,9 +23,10 @@ from detector.names import Names
 from detector.outages import HubTable
 from detector.table import HouseholdTable
 
-VERSION = 3
+VERSION = 4
 """2: compact columns (uint16 rhythm, byte-packed hours, quiet spells of dense homes apart);
-3: the day features in bytes, the top silences of the configured parts of the day only. A
+3: the day features in bytes, the top silences of the configured parts of the day only; 4: the
+rhythm's counts and exposure in bytes with a step a row (`HouseholdTable.add_to_rhythm`). A
 snapshot of another version is not loaded: the model is learned again from stored readings."""
 
 

@@ -59,12 +59,11 @@ def test_signs_flushed_sensor_by_sensor_teach_what_the_same_signs_in_order_do() 
     in_order = live(settings, sensor_by_sensor=False)
     flushed = live(settings, sensor_by_sensor=True)
     assert flushed.history_days("h-1") == in_order.history_days("h-1") >= DAYS - 2
-    np.testing.assert_allclose(flushed.table.counts[0], in_order.table.counts[0])
-    np.testing.assert_allclose(flushed.table.exposure[0], in_order.table.exposure[0])
+    np.testing.assert_allclose(flushed.table.rhythm(0), in_order.table.rhythm(0))
 
 
 def test_without_the_hold_the_late_sensors_signs_were_lost() -> None:
     settings = DetectorSettings(learned=LearnedSettings(reorder_hold_s=0))
     in_order = live(settings, sensor_by_sensor=False)
     flushed = live(settings, sensor_by_sensor=True)
-    assert flushed.table.counts[0].sum() < in_order.table.counts[0].sum()
+    assert flushed.table.rhythm(0)[0].sum() < in_order.table.rhythm(0)[0].sum()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from detector.names import Names
-from detector.rhythm import cumulative, expected_signs
+from detector.rhythm import DEFAULT_DAY_PRIOR, cumulative, expected_signs
 from detector.table import (
     CUM_STEPS,
     NO_HOURS,
@@ -23,13 +23,13 @@ def test_reserving_room_keeps_every_row_and_fills_the_new_ones() -> None:
     table = HouseholdTable()
     first = table.row("hh-1")
     table.last_sign[first] = 1_750_000_000.0
-    table.counts[first, 5] = 2.5
+    table.counts_q[first, 5] = 250
     table.reserve(1000)
     assert table.capacity == 1000 and len(table) == 1
-    assert table.last_sign[first] == 1_750_000_000.0 and table.counts[first, 5] == 2.5
+    assert table.last_sign[first] == 1_750_000_000.0 and table.counts_q[first, 5] == 250
     second = table.row("hh-2")
     assert second == 1 and table.capacity == 1000  # no growth while there is room
-    assert np.isnan(table.last_sign[second]) and table.tier[second] == 5 and table.day_exposure[second, 0] == 1.0
+    assert np.isnan(table.last_sign[second]) and table.tier[second] == 5 and table.day_exposure_q[second, 0] == 255
     table.reserve(10)  # never shrinks
     assert table.capacity == 1000
 
@@ -51,17 +51,20 @@ def test_hours_are_kept_to_under_two_seconds_and_none_stays_none() -> None:
     assert np.abs(back[:-1] - hours[:-1]).max() * 3600 <= 0.9
 
 
-def test_the_rhythm_is_kept_as_a_share_of_the_week() -> None:
+def test_the_rhythm_is_kept_in_steps_of_its_busiest_hour_each_running_sum_to_half_a_step() -> None:
     table = HouseholdTable()
     i = table.row("hh-1")
     rates = np.random.default_rng(1).gamma(2.0, 0.5, size=(1, 168))
     table.set_cum(slice(i, i + 1), cumulative(rates))
-    step = rates.sum() / CUM_STEPS  # an hour's rate is the difference of two, each to half a step
-    np.testing.assert_allclose(np.diff(table.cum_of(i)), rates[0], rtol=0, atol=step * 1.01)
-    start, end = np.array([30.5]), np.array([35.25])
+    step = rates.max() / CUM_STEPS
+    assert table.cum_q[i].max() <= 255
+    # to half a step (and the float32 step's rounding)
+    np.testing.assert_allclose(table.cum_of(i), cumulative(rates)[0], rtol=0, atol=step * 0.501)
+    start = np.array([30.5, 0.0, 100.25, 23.99, 160.0, 170.5])
+    end = np.array([35.25, 167.5, 100.75, 24.01, 190.0, 500.0])  # across days and weeks
     exact = expected_signs(cumulative(rates), start, end)
-    kept = expected_signs(table.cum[i:i + 1], start, end, table.cum_scale(slice(i, i + 1)))
-    assert abs(kept[0] - exact[0]) < 0.01
+    kept = table.expected(np.full(start.size, i), start, end)
+    np.testing.assert_allclose(kept, exact, rtol=0, atol=step * 1.001)
 
 
 def test_only_a_home_that_showed_motion_keeps_quiet_spells_and_a_snapshot_keeps_them() -> None:
@@ -97,7 +100,50 @@ def test_day_features_are_kept_in_bytes_hours_to_three_minutes_counts_exact_then
 def test_the_ring_keeps_top_silences_of_the_configured_parts_of_the_day_only() -> None:
     table = HouseholdTable(parts=2)
     i = table.row("hh-1")
-    assert table.ring_top.shape[1:] == (28, 2, 2) and table.ring_top[i].nbytes == 224
+    assert table.ring_top.shape[1:] == (28, 2, 2) and table.raw("ring_top")[i].nbytes == 168
+    assert table.day_top.shape[1:] == (2, 2) and table.day_top_score.shape[1:] == (2,)
     table.ring_top[i, 5, 1] = pack_hours([15.5, 2.25])
     restored = HouseholdTable.from_arrays(table.to_arrays())
     assert restored.parts == 2 and (restored.ring_top[i, 5, 1] == table.ring_top[i, 5, 1]).all()
+    assert (table.ring_top[i, 5, 0] == NO_HOURS).all() and (table.ring_top[i, 4] == NO_HOURS).all()
+
+
+def test_history_hours_are_kept_in_twelve_bits_to_the_nearest_half_minute() -> None:
+    table = HouseholdTable()
+    rows = [table.row(f"hh-{k}") for k in range(3)]
+    hours = np.random.default_rng(4).uniform(0, 32.7, size=(3, 28, 2))
+    hours[1, 3, 0] = np.nan
+    table.ring_sleep[rows] = pack_hours(hours)
+    back = unpack_hours(table.ring_sleep[rows])
+    assert np.isnan(back[1, 3, 0]) and np.isfinite(np.delete(back.ravel(), 28 * 2 + 3 * 2)).all()
+    assert np.nanmax(np.abs(back - hours)) * 3600 <= 15 + 0.9 + 0.9  # half of 30 s, and pack_hours' twice
+    table.ring_sleep[rows[2], 7, 1] = pack_hours(5.0)  # one value: its row's others stay
+    assert unpack_hours(table.ring_sleep[rows[2], 7, 1]) == 5.0
+    np.testing.assert_array_equal(unpack_hours(table.ring_sleep[rows[2], 6]), back[2, 6])
+
+
+def test_the_rhythm_in_bytes_follows_the_exact_decayed_sums_and_what_stops_still_fades() -> None:
+    table = HouseholdTable()
+    i = table.row("hh-1")
+    rng = np.random.default_rng(3)
+    counts, exposure = np.zeros(168), np.zeros(168)
+    decay = 0.5 ** (1 / 28)
+    for day in range(400):
+        if day:
+            table.decay_rhythm(i, decay)
+            counts *= decay
+            exposure *= decay
+        hours = slice(day % 7 * 24, day % 7 * 24 + 24)
+        seen = rng.poisson(DEFAULT_DAY_PRIOR)
+        if day >= 300:
+            seen[:12] = 0  # the night and the morning go quiet for good
+        at_home = rng.uniform(0.5, 1.0, 24)
+        table.add_to_rhythm(i, hours, seen, at_home)
+        counts[hours] += seen
+        exposure[hours] += at_home
+    kept_counts, kept_exposure = table.rhythm(i)
+    assert table.counts_q[i].max() >= 128  # two to three digits kept
+    assert np.abs(kept_counts - counts).max() <= 0.015 * counts.max()
+    assert np.abs(kept_exposure - exposure).max() <= 0.015 * exposure.max()
+    quiet = np.concatenate([np.arange(d * 24, d * 24 + 12) for d in range(7)])
+    assert kept_counts[quiet].sum() <= counts[quiet].sum() + 0.015 * counts.max() * quiet.size ** 0.5
