@@ -9,11 +9,12 @@ households, the hub table and the row names). The rhythm is 530 bytes: its count
 are bytes with one step a row (block floating point, `add_to_rhythm`: the decay scales the
 step, so only the hours a day adds round), its cumulative form a byte an hour in steps of the
 busiest hour with the running sum at each day's end (`cum_q`, `cum_day`: every position to half
-a step, about 0.005 of an episode). The history rings' hours are 12 bits of 30 seconds, two in
-three bytes (`Hours`; in 6-minute bytes, ties among a few weeks' maxima moved calibrated
-limits), the top silences only for the configured parts of the day (`parts`: 168 bytes), the
-day features bytes (`pack_features`: 252); four weeks of history are 644 bytes. The quiet spells
-(1,104 bytes) are kept only for the homes that have shown motion (`SpellTable`), timestamps as
+a step, about 0.005 of an episode). The history rings' hours are uint16 in 1.8-second steps
+(`pack_hours`; in 6-minute bytes, ties among a few weeks' maxima moved calibrated limits, and
+in 12 bits of 30 seconds Kasteren A's median delay went from 3.56 to 3.91 h: not kept), the
+top silences only for the configured parts of the day (`parts`: 224 bytes), the day features
+bytes (`pack_features`: 252). The quiet spells are kept only for the homes that have shown
+motion (`SpellTable`), timestamps as
 int32 whole seconds (`Times`: 80 bytes), the row names as numpy bytes (`detector.names`).
 `shouwang evaluate`'s figures stay within a few hundredths of an hour of the float64 layout's
 (docs/detector.md §7). The goal of 1 kB a household with the names (issue 11) is not met: the
@@ -202,108 +203,10 @@ class Times:
         return int(self.raw.nbytes)
 
 
-TWELVE_BITS = 4095
-"""A history hour is kept in 12 bits (`Hours`): TWELVE_BITS stands for "none"."""
-HOURS_PER_12 = 2000 / 120
-"""A 12-bit history hour is this many `pack_hours` steps: 30 s (up to 34.1 h)."""
-
-
-class Hours:
-    """A column of `pack_hours` values (uint16, NO_HOURS for none) kept in 12 bits each, two in
-    three bytes (`raw`), to the nearest 30 s: read and written as uint16 `pack_hours` values
-    (`column[i, slot] = pack_hours(h)`, `unpack_hours(column[i])`); a write rewrites its rows.
-    (In bytes of 6 minutes, ties among a few weeks' daily maxima moved calibrated limits.)"""
-
-    __slots__ = ("raw", "row_shape")
-
-    def __init__(self, raw: npt.NDArray[np.uint8], row_shape: tuple[int, ...]) -> None:
-        self.raw, self.row_shape = raw, row_shape
-
-    @classmethod
-    def full(cls, rows: int, row_shape: tuple[int, ...], fill: int) -> Hours:
-        """`rows` rows of `row_shape` values, each `fill` (NO_HOURS or 0)."""
-        size = int(np.prod(row_shape))
-        if size % 2:
-            raise ValueError("Hours keeps an even number of values a row")
-        byte = 255 if fill == NO_HOURS else 0
-        if fill not in (0, NO_HOURS):
-            raise ValueError("Hours fills with 0 or NO_HOURS")
-        return cls(np.full((rows, size * 3 // 2), byte, dtype=np.uint8), row_shape)
-
-    def _unpack(self, raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint16]:
-        b = raw.astype(np.uint16)
-        low = b[..., 0::3] | ((b[..., 1::3] & 0xF) << 8)
-        high = (b[..., 1::3] >> 4) | (b[..., 2::3] << 4)
-        q = np.stack([low, high], axis=-1).reshape(*raw.shape[:-1], *self.row_shape)
-        out: npt.NDArray[np.uint16] = np.where(q == TWELVE_BITS, NO_HOURS,
-                                               np.rint(q * HOURS_PER_12)).astype(np.uint16)
-        return out
-
-    def _pack(self, values: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
-        v = np.asarray(values)
-        v = v.reshape(*v.shape[:v.ndim - len(self.row_shape)], int(np.prod(self.row_shape)))
-        q = np.where(v == NO_HOURS, TWELVE_BITS,
-                     np.minimum(np.rint(v / HOURS_PER_12), TWELVE_BITS - 1)).astype(np.uint16)
-        low, high = q[..., 0::2], q[..., 1::2]
-        out = np.stack([low & 0xFF, (low >> 8) | ((high & 0xF) << 4), high >> 4], axis=-1)
-        packed: npt.NDArray[np.uint8] = out.reshape(*v.shape[:-1], v.shape[-1] * 3 // 2).astype(np.uint8)
-        return packed
-
-    @staticmethod
-    def _split(key: Any) -> tuple[Any, tuple[Any, ...], bool]:
-        k = key if isinstance(key, tuple) else (key,)
-        one = not isinstance(k[0], slice) and np.ndim(k[0]) == 0
-        return k[0], k[1:], one
-
-    def __getitem__(self, key: Any) -> Any:
-        rows, rest, one = self._split(key)
-        block = self._unpack(self.raw[rows])
-        if not rest:
-            return block
-        return block[rest] if one else block[(slice(None), *rest)]
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        rows, rest, one = self._split(key)
-        block = self._unpack(self.raw[rows])
-        if not rest:
-            block[...] = value
-        elif one:
-            block[rest] = value
-        else:
-            block[(slice(None), *rest)] = value
-        self.raw[rows] = self._pack(block)
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (len(self.raw), *self.row_shape)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.raw.nbytes)
-
-
 def _raw(column: Any) -> npt.NDArray[Any]:
-    """A column's stored array (a `Times` column's packed seconds, an `Hours` one's bytes)."""
-    raw: npt.NDArray[Any] = column.raw if isinstance(column, Times | Hours) else column
+    """A column's stored array (a `Times` column's packed seconds)."""
+    raw: npt.NDArray[Any] = column.raw if isinstance(column, Times) else column
     return raw
-
-
-def _rewrap(like: Any, raw: npt.NDArray[Any]) -> Any:
-    """`raw` as a column of the kind `like` is."""
-    if isinstance(like, Times):
-        return Times(raw)
-    if isinstance(like, Hours):
-        return Hours(raw, like.row_shape)
-    return raw
-
-
-def _hours(fill: int, shape: tuple[int, ...]) -> Any:
-    """A column of history hours (`Hours`)."""
-    return field(default_factory=lambda: Hours.full(0, shape, fill),
-                 metadata={"fill": 255 if fill == NO_HOURS else 0})
 
 
 def _times(shape: tuple[int, ...] = ()) -> Any:
@@ -328,7 +231,7 @@ class SpellTable:
     size: int = 0
     day_spell_h: Any = _col(0.0, (24,), np.float16)
     """The day's longest quiet spell at home starting in each hour of the day, hours."""
-    ring_spell_h: Any = _hours(0, (HISTORY_DAYS, 24))
+    ring_spell_h: Any = _col(0, (HISTORY_DAYS, 24), np.uint16)
     """The same for the ring's days (HouseholdTable.ring_day), `pack_hours` (0: none)."""
     quiet_spell_limit_h: Any = _col(np.nan, (24,), np.float16)
     """A dense home's quiet limit by the hour a silence starts, hours (NaN: none)."""
@@ -338,10 +241,10 @@ class SpellTable:
         if j >= self.capacity:
             capacity = max(16, 2 * self.capacity)
             for name, fill in _columns(SpellTable):
-                old = _raw(getattr(self, name))
+                old = getattr(self, name)
                 new = np.full((capacity, *old.shape[1:]), fill, dtype=old.dtype)
                 new[:j] = old[:j]
-                setattr(self, name, _rewrap(getattr(self, name), new))
+                setattr(self, name, new)
         self.size = j + 1
         return j
 
@@ -474,14 +377,14 @@ class HouseholdTable:
     # the last HISTORY_DAYS normal days
     ring_day: Any = _col(-1, (HISTORY_DAYS,), np.int16)
     """The local day number (`detector.localtime.day_of`: int16 lasts until 2059), -1: none."""
-    ring_top: Any = _hours(NO_HOURS, (HISTORY_DAYS, BUCKETS, 2))
+    ring_top: Any = _col(NO_HOURS, (HISTORY_DAYS, BUCKETS, 2), np.uint16)
     """Each day's top silence per part of the day as `pack_hours` of (its end, from the start
     of the ring's day; its length) (`top_silences`), for the `parts` the settings use."""
-    ring_out_h: Any = _hours(NO_HOURS, (HISTORY_DAYS,))
+    ring_out_h: Any = _col(NO_HOURS, (HISTORY_DAYS,), np.uint16)
     """The day's longest outing, `pack_hours`."""
-    ring_longest_h: Any = _hours(NO_HOURS, (HISTORY_DAYS,))
+    ring_longest_h: Any = _col(NO_HOURS, (HISTORY_DAYS,), np.uint16)
     """The day's longest silence at home, `pack_hours`."""
-    ring_sleep: Any = _hours(NO_HOURS, (HISTORY_DAYS, 2))
+    ring_sleep: Any = _col(NO_HOURS, (HISTORY_DAYS, 2), np.uint16)
     """Bedtime and wake-up (clock hours), `pack_hours`."""
     ring_features: Any = _col(NO_TENTHS, (HISTORY_DAYS, len(DAY_FEATURES)), np.uint8)
     """Each day's DAY_FEATURES, `pack_features` (`features`)."""
@@ -506,7 +409,8 @@ class HouseholdTable:
             raise ValueError(f"parts must be 1 to {BUCKETS}, not {self.parts}")
         if self.ring_top.shape[2] != self.parts:
             top = self.ring_top[:, :, :self.parts]
-            self.ring_top = Hours.full(top.shape[0], (HISTORY_DAYS, self.parts, 2), NO_HOURS)
+            self.ring_top = np.full((top.shape[0], HISTORY_DAYS, self.parts, 2), NO_HOURS,
+                                    dtype=np.uint16)
             self.ring_top[:, :, :top.shape[2]] = top
         for name, fill in (("day_top", np.nan), ("day_top_score", -1.0)):
             column = getattr(self, name)
@@ -562,7 +466,7 @@ class HouseholdTable:
         return _raw(getattr(self, name))
 
     def _set_raw(self, name: str, column: npt.NDArray[Any]) -> None:
-        setattr(self, name, _rewrap(getattr(self, name), column))
+        setattr(self, name, Times(column) if isinstance(getattr(self, name), Times) else column)
 
     def _grow(self, capacity: int) -> None:
         n = len(self.ids)
@@ -715,14 +619,14 @@ class HouseholdTable:
         arrays = {name: self.raw(name)[: len(self.ids)] for name, _ in self.columns()}
         arrays["ids"] = self.ids.to_array()
         for name, _ in _columns(SpellTable):
-            arrays[f"spells.{name}"] = _raw(getattr(self.spells, name))[: self.spells.size]
+            arrays[f"spells.{name}"] = getattr(self.spells, name)[: self.spells.size]
         return arrays
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, npt.NDArray[Any]]) -> HouseholdTable:
         """The inverse of `to_arrays`; a column an older snapshot lacks starts at its fill."""
         top = arrays.get("ring_top")
-        parts = top.shape[1] // (HISTORY_DAYS * 3) if top is not None and top.ndim == 2 else BUCKETS
+        parts = top.shape[2] if top is not None and top.ndim == 4 else BUCKETS
         table = cls(ids=Names(str(x) for x in arrays["ids"]), parts=parts)
         n = len(table.ids)
         table_capacity = max(16, n)
@@ -737,5 +641,5 @@ class HouseholdTable:
             table.spells.add()
         for name, _ in _columns(SpellTable):
             if f"spells.{name}" in arrays:
-                _raw(getattr(table.spells, name))[:size] = arrays[f"spells.{name}"]
+                getattr(table.spells, name)[:size] = arrays[f"spells.{name}"]
         return table

@@ -100,26 +100,12 @@ def test_day_features_are_kept_in_bytes_hours_to_three_minutes_counts_exact_then
 def test_the_ring_keeps_top_silences_of_the_configured_parts_of_the_day_only() -> None:
     table = HouseholdTable(parts=2)
     i = table.row("hh-1")
-    assert table.ring_top.shape[1:] == (28, 2, 2) and table.raw("ring_top")[i].nbytes == 168
+    assert table.ring_top.shape[1:] == (28, 2, 2) and table.ring_top[i].nbytes == 224
     assert table.day_top.shape[1:] == (2, 2) and table.day_top_score.shape[1:] == (2,)
     table.ring_top[i, 5, 1] = pack_hours([15.5, 2.25])
     restored = HouseholdTable.from_arrays(table.to_arrays())
     assert restored.parts == 2 and (restored.ring_top[i, 5, 1] == table.ring_top[i, 5, 1]).all()
     assert (table.ring_top[i, 5, 0] == NO_HOURS).all() and (table.ring_top[i, 4] == NO_HOURS).all()
-
-
-def test_history_hours_are_kept_in_twelve_bits_to_the_nearest_half_minute() -> None:
-    table = HouseholdTable()
-    rows = [table.row(f"hh-{k}") for k in range(3)]
-    hours = np.random.default_rng(4).uniform(0, 32.7, size=(3, 28, 2))
-    hours[1, 3, 0] = np.nan
-    table.ring_sleep[rows] = pack_hours(hours)
-    back = unpack_hours(table.ring_sleep[rows])
-    assert np.isnan(back[1, 3, 0]) and np.isfinite(np.delete(back.ravel(), 28 * 2 + 3 * 2)).all()
-    assert np.nanmax(np.abs(back - hours)) * 3600 <= 15 + 0.9 + 0.9  # half of 30 s, and pack_hours' twice
-    table.ring_sleep[rows[2], 7, 1] = pack_hours(5.0)  # one value: its row's others stay
-    assert unpack_hours(table.ring_sleep[rows[2], 7, 1]) == 5.0
-    np.testing.assert_array_equal(unpack_hours(table.ring_sleep[rows[2], 6]), back[2, 6])
 
 
 def test_the_rhythm_in_bytes_follows_the_exact_decayed_sums_and_what_stops_still_fades() -> None:
