@@ -3,7 +3,7 @@
 Columns let a tick judge every household with a handful of numpy operations. The table grows by
 doubling, so adding a household is amortised O(1).
 
-Each row is 1,483 bytes with the default two parts of the day (`python -m
+Each row is 1,622 bytes with the default two parts of the day (`python -m
 benchmarks.detector_scale` prints the whole state, with the quiet spells of a quarter of the
 households, the hub table and the row names). The rhythm is 530 bytes: its counts and exposure
 are bytes with one step a row (block floating point, `add_to_rhythm`: the decay scales the
