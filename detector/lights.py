@@ -58,13 +58,14 @@ def power(home: HomeState) -> float:
 def observe(t: HouseholdTable, i: int, home: HomeState, at: float, tz: ZoneInfo, *,
             lit_w: float) -> None:
     """A reading arrived at `at`: lower the floor, and at night learn the night's floor."""
-    watts = power(home)
-    if math.isnan(watts) or lit_w <= 0:
+    if lit_w <= 0 or not home.power_w:
         return
-    t.power_floor_w[i] = np.fmin(t.power_floor_w[i], watts)
-    quiet_s = at - float(t.last_sign[i])
-    hour = local_hour(at, tz) % 24.0
-    if not (NIGHT_H[0] <= hour < NIGHT_H[1] and quiet_s >= FLOOR_AFTER_S):
+    watts = power(home)
+    if not float(t.power_floor_w[i]) <= watts:  # (a reading per message: no numpy call when
+        t.power_floor_w[i] = watts              # the floor stands, which is most of them)
+    if not NIGHT_H[0] <= local_hour(at, tz) % 24.0 < NIGHT_H[1]:
+        return
+    if at - float(t.last_sign[i]) < FLOOR_AFTER_S:
         return
     floor = float(t.power_floor_w[i])
     t.night_floor_w[i] = np.fmin(t.night_floor_w[i], floor)
