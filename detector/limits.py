@@ -212,7 +212,7 @@ def _bed_limits(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
     runs at the late one (later than its last evening sign on all but a share) missed the
     evening's last sign. Own limits shrunk to the population's; NaN, and no such rule, while
     neither the household nor the community knows them."""
-    nights_seen = (np.isfinite(t.ring_sleep[rows, :, 0]) & valid).sum(axis=1).astype(np.float64)
+    nights_seen = ((t.ring_sleep[rows, :, 0] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     for own_col, prior, col in (("bed_early_own_h", pop.bed_early_h, "bed_early_h"),
                                 ("bed_late_own_h", pop.bed_late_h, "bed_late_h")):
         own = getattr(t, own_col)[rows].astype(np.float64)

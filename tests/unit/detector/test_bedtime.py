@@ -163,3 +163,19 @@ def test_the_last_long_evening_silence_is_lengthened_by_short_ones_only() -> Non
     # a long afternoon silence does not reach over the evening's next long one
     afternoon = nights.evening_quiet(none, 16.0, 18.0)
     assert nights.evening_quiet(afternoon, 18.2, 21.0).tolist() == [18.2, 21.0]
+
+
+def test_the_bedtime_limits_weigh_only_the_nights_whose_bedtime_was_seen() -> None:
+    # a household whose bedtimes were seen on two nights only (its hub was down at 01:00, say)
+    # has its own limits from those two: they must not weigh as much as three weeks of nights
+    from detector.limits import apply_prior
+    from detector.table import NO_HOURS
+
+    detector = learned()
+    t, i = detector.table, detector.row("h-1")
+    t.ring_sleep[i, 2:, 0] = NO_HOURS
+    pop = detector.population
+    pop.bed_early_h, pop.bed_late_h = 19.0, 23.5
+    t.bed_early_own_h[i], t.bed_late_own_h[i] = 9.5, 10.5  # 21:30 and 22:30, from noon
+    apply_prior(t, np.array([i]), detector.settings.learned, pop, ceiling_s=detector.ceiling_s)
+    assert float(t.bed_early_h[i]) == 19.0 and float(t.bed_late_h[i]) == 23.5  # the community's
