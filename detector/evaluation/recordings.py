@@ -146,21 +146,26 @@ def with_labels(recordings: list[Recording], labelled: list[dict[str, list[Span]
                                       key=lambda s: s.start)
 
 
-def write_events_csv(path: Path, recording: Recording) -> None:
-    """Write a recording's signs in the documented format (naive local times)."""
+def write_events_csv(path: Path, *recordings: Recording) -> None:
+    """Write recordings' signs in the documented format (naive local times), one file."""
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["home_id", "ts", "kind", "value"])
-        for ts, kind in zip(recording.ts, recording.kinds, strict=True):
-            local = datetime.fromtimestamp(float(ts), recording.tz).replace(tzinfo=None)
-            out.writerow([recording.home_id, local.isoformat(), kind.value, 1])
+        for recording in recordings:
+            out.writerows([recording.home_id, _local(float(ts), recording.tz), kind.value, 1]
+                          for ts, kind in zip(recording.ts, recording.kinds, strict=True))
 
 
-def write_labels_csv(path: Path, recording: Recording) -> None:
+def write_labels_csv(path: Path, *recordings: Recording) -> None:
+    """Write recordings' labelled spans in the documented format (naive local times)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["home_id", "start", "end", "label"])
-        for span in recording.labels:
-            start = datetime.fromtimestamp(span.start, recording.tz).replace(tzinfo=None)
-            end = datetime.fromtimestamp(span.end, recording.tz).replace(tzinfo=None)
-            out.writerow([recording.home_id, start.isoformat(), end.isoformat(), span.label])
+        for recording in recordings:
+            out.writerows([recording.home_id, _local(span.start, recording.tz),
+                           _local(span.end, recording.tz), span.label]
+                          for span in recording.labels)
+
+
+def _local(ts: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).replace(tzinfo=None).isoformat()

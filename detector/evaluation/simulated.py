@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from detector.base import Detector
 from detector.context import Context
 from detector.evaluation.incidents import Schedule, schedule
+from detector.evaluation.recordings import Recording, Span, build
 from detector.evaluation.replay import WELFARE, FalseAlert, HomeResult
 from detector.signs import HomeState, SignReader
 from shouwang.domain.alerts import AlertKind, Finding
@@ -256,3 +257,42 @@ def _median(values: list[float]) -> float:
         return math.nan
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def as_recordings(scenario: Scenario, settings: DetectorSettings) -> list[Recording]:
+    """The simulated population without incidents, as recordings: every sign of life the live
+    sign reader makes of the hubs' reports, with the routine's outings and trips labelled
+    `away` and its nights `sleep` (ground truth). Written as events and labels CSVs
+    (`benchmarks.events_export`), it is a set judged as `shouwang evaluate --events` judges any
+    recording: events only (no power), seven learning days, cuts injected at random moments."""
+    tz = ZoneInfo(scenario.timezone)
+    start = START.replace(tzinfo=tz).timestamp()
+    households = population(scenario.homes, seed=scenario.seed, routines=scenario.routines)
+    homes = build_homes(households, start=start, tz=tz, incidents=[])
+    reader = SignReader(standby_w=settings.standby_w, switch_step_w=settings.switch_step_w,
+                        min_flow_m3_per_h=settings.min_flow_m3_per_h, tz=tz)
+    end = start + scenario.days * 86400.0
+    recordings = []
+    for home in homes:
+        state = HomeState(home.home_id)
+        events: list[tuple[float, str]] = []
+        for report in home.advance(end):
+            if report.sensor == "status":
+                continue
+            power = report.payload.get("power_w")
+            reading = StoredReading(home.home_id, home.hub_id, report.sensor, report.ts,
+                                    float(report.payload["value"]),  # type: ignore[arg-type]
+                                    float(power) if power is not None else None,  # type: ignore[arg-type]
+                                    None)
+            events += [(sign.ts, sign.kind.value) for sign in reader.read(state, reading)]
+        recordings.append(build(home.home_id, tz, events, _truth(home, start, end), "simulated"))
+    return recordings
+
+
+def _truth(home: SimulatedHome, start: float, end: float) -> list[Span]:
+    """The routine's outings (trips included) as `away` and its nights as `sleep`."""
+    spans: set[tuple[float, float, str]] = set()
+    for day in range(int((end - start) // 86400.0) + 1):
+        outings, asleep = home.plan_at(start + (day + 0.5) * 86400.0)
+        spans |= {(a, b, "away") for a, b in outings} | {(a, b, "sleep") for a, b in asleep}
+    return [Span(a, min(b, end), label) for a, b, label in sorted(spans) if a < end]

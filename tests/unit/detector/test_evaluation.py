@@ -20,6 +20,7 @@ from detector.evaluation.recordings import (
     write_labels_csv,
 )
 from detector.evaluation.replay import HomeResult, injection_moments, replay
+from detector.evaluation.simulated import Scenario, as_recordings
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
 from shouwang.settings import DetectorSettings, LearnedSettings
@@ -147,3 +148,23 @@ def test_events_files_are_replayed_as_one_community_unless_asked_alone(
     same = ["--events", str(tmp_path / "events-0.csv")] * 2
     assert main(["evaluate", *same, *common]) == 2
     assert "the same home_id appears in two --events files" in capsys.readouterr().err
+
+
+def test_simulated_homes_become_recordings_with_their_routine_as_labels(tmp_path: Path) -> None:
+    recordings = as_recordings(Scenario(homes=4, days=4, seed=3), DetectorSettings())
+    assert [r.home_id for r in recordings] == ["sim-0001", "sim-0002", "sim-0003", "sim-0004"]
+    for r in recordings:
+        assert r.ts.size > 50 and bool(np.all(np.diff(r.ts) >= 0))
+        nights = [s for s in r.labels if s.label == "sleep"]
+        assert len(nights) >= 4  # every night slept, the first and last days' parts included
+        for span in (s for s in r.labels if s.label == "away"):
+            # out of the home, nothing is used: only the door and the power switched off as
+            # she leaves (published at the next minute)
+            used = [ts for ts, k in zip(r.ts, r.kinds, strict=True)
+                    if span.start + 120 < ts < span.end and k.value != "door"]
+            assert used == [], (r.home_id, span)
+    write_events_csv(tmp_path / "events.csv", *recordings)
+    write_labels_csv(tmp_path / "labels.csv", *recordings)
+    back = read_events_csv(tmp_path / "events.csv", tmp_path / "labels.csv", TZ)
+    assert [len(b.ts) for b in back] == [len(r.ts) for r in recordings]
+    assert [len(b.labels) for b in back] == [len(r.labels) for r in recordings]
