@@ -30,7 +30,10 @@ own spells extrapolate its tail's uncertain scale to limits of 4-11 hours, where
 spells seen were 1-2 (Kasteren A), so the quiet limits almost never fired first. The community
 lends the shape of its tail (spells above each home's median, relative to it; at most
 `POOLED_EXCESSES` of them an hour) as a conjugate prior (`calibration.pooled_tail_quantile`);
-each household keeps its own median, hence its own scale.
+each household keeps its own median, hence its own scale. A household whose community has no
+dense home with a week of history (a home alone, or the first with motion sensors) borrows a
+built-in tail instead (`BUILT_IN_EXCESSES`, `BUILT_IN_RELATIVE`): its own three weeks alone
+left a recorded home's evenings to the 12-hour ceiling.
 
 Only a home that has shown at least `dense_motion_per_h` × MIN_WAKING_H motion signs in a day
 keeps its quiet spells (`HouseholdTable.spells`, from that day on): any other cannot be dense,
@@ -71,6 +74,15 @@ POOLED_EXCESSES = 28.0
 give up to 28): it lends a shape, and a household with its own history keeps its say."""
 POOLED_HOMES = 1000
 """Dense households pooled at most (once a day): more would not sharpen the prior."""
+BUILT_IN_EXCESSES = 14.0
+"""Where the community has no dense home to lend its tail (a home alone, or the first with
+motion sensors), a built-in tail weighs this many spells an hour: half a community's."""
+BUILT_IN_RELATIVE = 0.8
+"""The built-in tail's mean excess over a home's median spell, relative to it: the recorded
+dense homes' lie between 0.62 (Ordóñez A) and 1.04 (Kasteren A), 0.81 for Ordóñez B (spells
+starting 08:00-22:00 above each hour's median). Without any, a home's own three weeks of spells
+extrapolated its limits to 4-11 hours and, alone, a dense home's evenings waited for the
+12-hour ceiling (docs/detector.md §12, "A dense home alone")."""
 
 
 def motion_per_hour(t: HouseholdTable, i: int) -> float:
@@ -88,18 +100,20 @@ def calibrate(t: HouseholdTable, i: int, s: LearnedSettings, p_day: float,
     """The household's quiet limits (hours, by the hour a silence starts), or NaN if it is not
     dense; `p_day` is the day silences' share of the budget (a probability per day); `prior`
     the community's pooled tail by hour (`pooled_tail`), which the predictive tail learns its
-    scale from as well as from the household's own spells."""
+    scale from as well as from the household's own spells (the built-in one where the community
+    has none)."""
     j = int(t.dense_row[i])
     if j < 0:
         return  # it never showed enough motion to be dense: it keeps no spells
     limits = t.spells.quiet_spell_limit_h[j]
     limits[:] = np.nan
-    pooled = prior is not None and s.tail == "predictive" and bool(np.any(prior[0] > 0))
+    if prior is None or not np.any(prior[0] > 0):  # no dense home in the community lends one
+        prior = (np.full(24, BUILT_IN_EXCESSES), np.full(24, BUILT_IN_EXCESSES * BUILT_IN_RELATIVE))
     fits = _fits(t, i, s, p_day)
     if fits is None:
         return
     for hour, (spells, p) in enumerate(fits):
-        if pooled and prior is not None:
+        if s.tail == "predictive":
             limit = cal.pooled_tail_quantile(spells, p, prior_excesses=float(prior[0][hour]),
                                              prior_relative=float(prior[1][hour]))
         else:

@@ -74,8 +74,37 @@ def test_a_dense_home_gets_quiet_limits_a_sparse_one_does_not() -> None:
     limits = dense.table.quiet_spell_limit_h(0)[0]
     # the mornings' quiet spells are minutes long (the floor, an hour); 13:00-14:00 holds the nap
     # (1 h 15 m): above it, with room that the predictive quantile leaves for three weeks' history
+    # and the built-in tail (alone, no community lends one), heavier than this nap's, every day
+    # the same
     assert limits[9] == limits[10] == 1.0
-    assert 1.25 <= limits[13] < 4.0
+    assert 1.25 <= limits[13] < 6.0
+
+
+def wandering(days: int, seed: int) -> Iterator[SignOfLife]:
+    """`moving`, but each morning a quiet spell at home of uneven length (a quarter of an hour
+    to two and more) begins between 09:00 and 11:00: a tail three weeks cannot pin down."""
+    rng = np.random.default_rng(seed + 200)
+    quiet = [(9.0 + 2.0 * float(rng.random()), float(rng.gamma(1.2, 0.45))) for _ in range(days)]
+    for sign in moving(days, seed):
+        day = int((sign.ts - at(0, 0.0)) // 86400)
+        start, length = quiet[day]
+        if sign.kind is not SignKind.MOTION or not at(day, start) < sign.ts < at(day, start + length):
+            yield sign
+
+
+def test_a_dense_home_alone_borrows_the_built_in_tail_not_its_own_few_weeks(monkeypatch) -> None:
+    def limits() -> np.ndarray:
+        detector = LearnedDetector(DetectorSettings(), TZ)
+        detector.learn(wandering(DAYS, seed=3))
+        return detector.table.quiet_spell_limit_h(0)[0]
+
+    built_in = limits()
+    monkeypatch.setattr(density, "BUILT_IN_EXCESSES", 0.0)  # its own spells' tail alone
+    own = limits()
+    mornings = slice(9, 12)
+    assert np.isfinite(built_in[mornings]).all()
+    assert (built_in[mornings] < own[mornings] - 0.5).all()
+    assert (built_in[mornings] < 5.0).all()
 
 
 def test_a_dense_homes_silence_alerts_sooner_than_the_same_silence_in_a_sparse_home() -> None:
