@@ -32,8 +32,9 @@ lends the shape of its tail (spells above each home's median, relative to it; at
 `POOLED_EXCESSES` of them an hour) as a conjugate prior (`calibration.pooled_tail_quantile`);
 each household keeps its own median, hence its own scale. A household whose community has no
 dense home with a week of history (a home alone, or the first with motion sensors) borrows a
-built-in tail instead (`BUILT_IN_EXCESSES`, `BUILT_IN_RELATIVE`): its own three weeks alone
-left a recorded home's evenings to the 12-hour ceiling.
+built-in tail instead (`BUILT_IN_EXCESSES`, `BUILT_IN_RELATIVE`), as does one whose community
+has fewer than `MIN_POOLED_HOMES` (its own spells would come back to it as the community's):
+its own three weeks alone left a recorded home's evenings to the 12-hour ceiling.
 
 Only a home that has shown at least `dense_motion_per_h` × MIN_WAKING_H motion signs in a day
 keeps its quiet spells (`HouseholdTable.spells`, from that day on): any other cannot be dense,
@@ -74,6 +75,11 @@ POOLED_EXCESSES = 28.0
 give up to 28): it lends a shape, and a household with its own history keeps its say."""
 POOLED_HOMES = 1000
 """Dense households pooled at most (once a day): more would not sharpen the prior."""
+MIN_POOLED_HOMES = 3
+"""Dense households with a week of history a community needs before it lends its tail (as the
+population prior needs three households): the pool holds each home's own spells too, and a
+community of one dense home would lend that home its own tail back, as if known for certain
+(the plug-in tail, five times the budget at a week, §4). Fewer: the built-in tail."""
 BUILT_IN_EXCESSES = 14.0
 """Where the community has no dense home to lend its tail (a home alone, or the first with
 motion sensors), a built-in tail weighs this many spells an hour: half a community's."""
@@ -147,7 +153,8 @@ def pooled_tail(t: HouseholdTable, rows: Rows, s: LearnedSettings,
     """The community's tail of quiet spells by hour: over the dense households among `rows`
     (at most `POOLED_HOMES` of them), how many of the spells each hour's limit is fitted on
     exceeded their household's median, and by how much in all relative to it
-    (`calibration.relative_excesses`), scaled to weigh at most `POOLED_EXCESSES` spells an hour."""
+    (`calibration.relative_excesses`), scaled to weigh at most `POOLED_EXCESSES` spells an hour;
+    none (zeros) from fewer than `MIN_POOLED_HOMES` dense households."""
     count, relative = np.zeros(24), np.zeros(24)
     pooled = 0
     for i in rows[t.dense_row[rows] >= 0]:  # a city's homes are mostly without motion sensors
@@ -161,6 +168,8 @@ def pooled_tail(t: HouseholdTable, rows: Rows, s: LearnedSettings,
             m, excess = cal.relative_excesses(spells)
             count[hour] += m
             relative[hour] += excess
+    if pooled < MIN_POOLED_HOMES:
+        return np.zeros(24), np.zeros(24)  # too few to lend a tail: the built-in one
     weight = np.minimum(1.0, POOLED_EXCESSES / np.maximum(count, 1.0))
     return count * weight, relative * weight
 

@@ -106,7 +106,7 @@ def test_a_home_alone_with_exponential_spells_overspends_until_its_own_tail_is_k
     assert _spent_alone(28, (1.0, 1.0)) < _spent_alone(density.MIN_DAYS, (1.0, 1.0))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _learned(days: int, seed: int, home_id: str) -> LearnedDetector:
     detector = LearnedDetector(DetectorSettings(), TZ)
     detector.learn(replace(s, household_id=home_id) for s in moving(days, seed=seed))
@@ -114,10 +114,11 @@ def _learned(days: int, seed: int, home_id: str) -> LearnedDetector:
 
 
 def _community_prior() -> Population:
-    """Two dense homes like the new one, and one without a motion sensor, pooled."""
+    """Three dense homes like the new one, and one without a motion sensor, pooled."""
     sparse = LearnedDetector(DetectorSettings(), TZ)
     sparse.learn(routine("sparse", 21, seed=9))
-    tables = [_learned(21, 2, "a").table, sparse.table, _learned(21, 3, "b").table]
+    tables = [_learned(21, 2, "a").table, sparse.table, _learned(21, 3, "b").table,
+              _learned(21, 4, "c").table]
     return community.pooled(community.learned_factory(DetectorSettings(), seed=1), tables,
                             now=float(np.max(tables[0].last_sign[:1])))
 
@@ -125,9 +126,13 @@ def _community_prior() -> Population:
 def test_the_community_pools_each_dense_homes_own_spells() -> None:
     pop = _community_prior()
     count, relative = np.zeros(24), np.zeros(24)
-    for table in (_learned(21, 2, "a").table, _learned(21, 3, "b").table):
-        m, r = density.pooled_tail(table, np.array([0]), S, P_DAY)
-        count, relative = count + m, relative + r
+    for table in (_learned(21, 2, "a").table, _learned(21, 3, "b").table,
+                  _learned(21, 4, "c").table):
+        fits = density._fits(table, 0, S, P_DAY)
+        assert fits is not None
+        for hour, (spells, _) in enumerate(fits):
+            m, r = cal.relative_excesses(spells)
+            count[hour], relative[hour] = count[hour] + m, relative[hour] + r
     weight = np.minimum(1.0, density.POOLED_EXCESSES / np.maximum(count, 1.0))
     assert pop.quiet_excesses.sum() > 0
     assert np.allclose(pop.quiet_excesses, count * weight)
@@ -163,3 +168,14 @@ def _longest(detector: LearnedDetector) -> npt.NDArray[np.float64]:
 
 def test_a_home_without_enough_history_has_no_quiet_limits_even_with_a_pooled_tail() -> None:
     assert np.isnan(_joined(5, _community_prior()).table.quiet_spell_limit_h(0)[0]).all()
+
+
+def test_fewer_than_three_dense_homes_lend_no_tail_not_even_their_own() -> None:
+    two = [_learned(21, 2, "a").table, _learned(21, 3, "b").table]
+    assert density.MIN_POOLED_HOMES == 3
+    pop = community.pooled(community.learned_factory(DetectorSettings(), seed=1), two,
+                           now=float(np.max(two[0].last_sign[:1])))
+    assert not pop.quiet_excesses.any() and not pop.quiet_excess_rel.any()
+    # a lone dense home judged with such a community borrows the built-in tail, as alone
+    alone = _joined(21, None).table.quiet_spell_limit_h(0)[0]
+    assert np.array_equal(_joined(21, pop).table.quiet_spell_limit_h(0)[0], alone, equal_nan=True)
