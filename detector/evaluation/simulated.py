@@ -24,7 +24,7 @@ from detector.signs import HomeState, SignReader
 from shouwang.domain.alerts import AlertKind, Finding
 from shouwang.domain.model import Household, Hub, StoredReading
 from shouwang.settings import DetectorSettings
-from simulator.home import SimulatedHome
+from simulator.home import Report, SimulatedHome
 from simulator.incidents import Incident, IncidentKind
 from simulator.population import SimHousehold, build_homes, population
 
@@ -137,17 +137,20 @@ def _deliver(home: SimulatedHome, now: float, reader: SignReader, state: HomeSta
     for report in home.advance(now):
         if report.sensor == "status":
             continue
-        payload = report.payload
-        power = payload.get("power_w")
-        reading = StoredReading(home.home_id, home.hub_id, report.sensor, report.ts,
-                                float(payload["value"]),  # type: ignore[arg-type]
-                                float(power) if power is not None else None,  # type: ignore[arg-type]
-                                None)
-        signs = reader.read(state, reading)
+        signs = reader.read(state, _stored(home, report))
         for watch in watches.values():
             for sign in signs:
                 watch.detector.learn_one(sign)
             watch.detector.observe(state, hub_id=home.hub_id, at=now)
+
+
+def _stored(home: SimulatedHome, report: Report) -> StoredReading:
+    """A hub's report as the gateway stores it."""
+    power = report.payload.get("power_w")
+    return StoredReading(home.home_id, home.hub_id, report.sensor, report.ts,
+                         float(report.payload["value"]),  # type: ignore[arg-type]
+                         float(power) if power is not None else None,  # type: ignore[arg-type]
+                         None)
 
 
 def _score(watch: _Watch, homes: list[SimulatedHome], plan: Schedule, first: float,
@@ -277,14 +280,9 @@ def as_recordings(scenario: Scenario, settings: DetectorSettings) -> list[Record
         state = HomeState(home.home_id)
         events: list[tuple[float, str]] = []
         for report in home.advance(end):
-            if report.sensor == "status":
-                continue
-            power = report.payload.get("power_w")
-            reading = StoredReading(home.home_id, home.hub_id, report.sensor, report.ts,
-                                    float(report.payload["value"]),  # type: ignore[arg-type]
-                                    float(power) if power is not None else None,  # type: ignore[arg-type]
-                                    None)
-            events += [(sign.ts, sign.kind.value) for sign in reader.read(state, reading)]
+            if report.sensor != "status":
+                events += [(sign.ts, sign.kind.value)
+                           for sign in reader.read(state, _stored(home, report))]
         recordings.append(build(home.home_id, tz, events, _truth(home, start, end), "simulated"))
     return recordings
 
