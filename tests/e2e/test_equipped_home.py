@@ -21,7 +21,7 @@ from cli.bootstrap import System, build
 from shouwang.broker import EmbeddedBroker
 from shouwang.clock import FastClock
 from shouwang.domain.alerts import Alert, AlertKind, Severity
-from shouwang.domain.devices import DeviceMap
+from shouwang.domain.devices import DeviceMap, DeviceSighting
 from shouwang.domain.model import Grid, Household, Hub, Tier
 from shouwang.settings import MqttSettings
 from shouwang.storage.audit import Actor
@@ -94,6 +94,12 @@ def test_a_zigbee_and_wmbus_home_gone_silent_raises_inactivity_and_its_help_butt
     # The gateway stores what the detector judged (each on its own subscription, in its own time).
     wait_for(lambda: {"water", "door", "motion", "button", "button.fine"} <= sensors(), what="every sensor stored")
     assert "electricity" not in sensors()
-    heard = {s.device: s for s in system.state.devices.sightings(["h-z"])}
+    # what a batch heard is kept just after its readings are committed: wait for it as well
+    def sightings() -> dict[str, DeviceSighting] | None:
+        seen = {s.device: s for s in system.state.devices.sightings(["h-z"])}
+        complete = "entrance" in seen and "bridge" in seen and seen["bridge"].online is not None
+        return seen if complete else None
+
+    heard = wait_for(sightings, what="the entrance's and the bridge's sightings")
     assert heard["entrance"].battery == pytest.approx(0.93) and heard["bridge"].online is True
     assert system.state.registry.presence()["h-z"].state == "online"

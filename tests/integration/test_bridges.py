@@ -131,9 +131,12 @@ def test_each_bridges_documented_messages_become_the_right_readings(
             if r.sensor == "electricity"]
     assert plug[0].ts == pytest.approx(now - 60, abs=1) and plug[0].power_w == 1850
     assert state.dead_letters.recent() == []
+    # what a batch heard is kept just after its readings are committed: wait for it as well
+    devices = {"entrance", "hall pir", "kitchen_plug", "33225544"}
+    wait_for(lambda: {s.device for s in state.devices.sightings(["h-1"])} >= devices,
+             what=f"the sightings of {devices}")
     sightings = {s.device: s for s in state.devices.sightings(["h-1"])}
     assert sightings["entrance"].battery == pytest.approx(0.87)
-    assert set(sightings) >= {"entrance", "hall pir", "kitchen_plug", "33225544"}
 
 
 def test_a_plug_that_restarts_its_register_is_a_reset_not_a_meter_running_back(
