@@ -95,6 +95,8 @@ class BridgeRenderer:
         if report.sensor == "door":
             return [self._z2m(DOOR, ts, contact=value < 0.5, voltage=3005),
                     *(self._movement(ts) if self._door_moved(value) else [])]
+        if report.sensor == "motion":  # a home with its own motion sensor: the PIR is it
+            return self._movement(ts)
         if report.sensor == "button":
             return [self._z2m(HELP, ts, action="single")]
         if report.sensor == "button.fine":

@@ -2,7 +2,8 @@
 
 The hub reports a meter at the end of every minute it moved and at least every
 `report_interval_s` when nothing happens; electricity also when power changes by 20 W or more;
-the door on every opening and closing. The help button reports a press when a `help_press`
+the door on every opening and closing; a motion sensor (a home whose profile has one) each
+movement it sees (`simulator.routine.movements`; its clearing is not reported). The help button reports a press when a `help_press`
 incident says so; a home with an "I am fine" button (`fine_press_h`) presses it every day at that
 local hour, unless the elder is out, away or cannot.
 """
@@ -16,7 +17,7 @@ import numpy as np
 
 from shouwang.domain.model import FINE_PRESS, HELP_PRESS
 from simulator.incidents import Incident, IncidentKind
-from simulator.routine import MINUTE, Profile, local_midnight, plan_day
+from simulator.routine import MINUTE, Profile, local_midnight, movements, plan_day
 
 POWER_REPORT_STEP_W = 20.0
 ROUTER_W = 8.0
@@ -43,6 +44,8 @@ class _Day:
     doors: list[tuple[float, float]]
     outings: list[tuple[float, float]]
     asleep: list[tuple[float, float]]
+    motion: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """When the motion sensor sees the elder (sorted; none without one)."""
 
 
 @dataclass
@@ -78,6 +81,7 @@ class SimulatedHome:
             "gas": _Sensor(round(float(rng.uniform(10, 200)), 3)),
             "electricity": _Sensor(round(float(rng.uniform(500, 5000)), 1)),
             "door": _Sensor(0.0),
+            "motion": _Sensor(1.0),
         }
         self._buffer: list[Report] = []
         self._frozen_power: float | None = None
@@ -100,6 +104,10 @@ class SimulatedHome:
             rng = np.random.default_rng([self.seed, int(midnight)])
             plan = plan_day(self.profile, midnight_dt, rng)
             day = self._days[midnight] = self._build(midnight, plan)
+            if "motion" in self.profile.sensors:  # its own draws: the routine's stay as they were
+                end = local_midnight(midnight + 27 * 3600, self.tz).timestamp()
+                day.motion = np.array(movements(self.profile, plan, midnight, end,
+                                                np.random.default_rng([self.seed, int(midnight), 1])))
             for old in [k for k in self._days if k < midnight - 86400]:
                 del self._days[old]
         self._today = day
@@ -200,6 +208,10 @@ class SimulatedHome:
         self._meter(t, "gas", gas / 60.0, reports)
         self._electricity(t, base + power, reports)
         self._door(t, doors, reports)
+        if day.motion.size and not (away or down):
+            seen = day.motion[np.searchsorted(day.motion, t - MINUTE, "right"):
+                              np.searchsorted(day.motion, t, "right")]
+            reports += [self._reading(float(ts), "motion", self._sensors["motion"]) for ts in seen]
         self._buttons(t, day, bool(away or down), reports)
         self._publish(t, reports, out)
 

@@ -64,6 +64,10 @@ class Profile:
     trip_days: tuple[int, int] = (2, 4)
     trip_seed: int = 0
     sensors: tuple[str, ...] = ("water", "electricity", "gas", "door")
+    motion_per_h: float = 0.0
+    """Movements an hour a motion sensor sees while the elder is up at home (a third as many
+    while she watches TV), besides one as she goes to each use: for a home whose `sensors`
+    include "motion" (`movements`)."""
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> Profile:
@@ -224,6 +228,40 @@ def _toilet_visits(per_day: float, first: float, last: float,
         hours.append(hour)
         hour += float(rng.gamma(4.0, mean / 4.0))
     return hours
+
+
+PIR_BLIND_S = 300.0
+"""A motion sensor reports movement at most this often (the blind time after each report)."""
+
+
+def movements(profile: Profile, plan: list[Activity], start: float, end: float,
+              rng: np.random.Generator) -> list[float]:
+    """When a motion sensor in the hall sees the elder, from `start` to `end` (a day's plan):
+    as she goes to each use (the toilet at night too), as she leaves and comes home, and at
+    `motion_per_h` while she is up at home with nothing to draw (a third of it during TV);
+    never while she is out or asleep otherwise. At most one report per PIR_BLIND_S."""
+    if profile.motion_per_h <= 0:
+        return []
+    idle = rng.uniform(start, end, size=rng.poisson(profile.motion_per_h * (end - start) / 3600.0))
+    seated = rng.random(idle.size) >= 1.0 / 3.0
+
+    def within(spans: list[tuple[float, float]]) -> np.ndarray:
+        return np.array([any(a <= t < b for a, b in spans) for t in idle], dtype=bool)
+
+    gone = within([(a.start, a.end) for a in plan if a.outing or a.label == "asleep"])
+    tv = within([(a.start, a.end) for a in plan if a.label == "tv"])
+    seen = idle[~gone & ~(tv & seated)].tolist()
+    for a in plan:
+        if a.outing:
+            seen += [t for t, used in ((a.start - 30.0, a.doors[0]), (a.end + 30.0, a.doors[1]))
+                     if used]
+        elif a.label not in ("asleep", "tv", "lights"):
+            seen.append(a.start)
+    out: list[float] = []
+    for t in sorted(t for t in seen if start <= t < end):
+        if not out or t - out[-1] >= PIR_BLIND_S:
+            out.append(t)
+    return out
 
 
 def local_midnight(ts: float, tz: ZoneInfo) -> datetime:

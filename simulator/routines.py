@@ -18,8 +18,7 @@ real ones would. The kinds, and what makes them hard for a detector:
 | weekend | up 1-2 h later on Saturdays and Sundays; most Sundays out all day with family |
 | irregular | getting up and going to bed vary by about an hour; outings at any hour |
 | water_only | a home with only a water meter (no power, gas or door reports) |
-
-Homes with a motion sensor are not simulated: the MQTT contract has no `motion` sensor yet.
+| motion | the classic routine, with a motion sensor in the hall as well (`routine.movements`): a dense home |
 """
 
 from __future__ import annotations
@@ -86,6 +85,11 @@ def _water_only(rng: np.random.Generator) -> dict[str, object]:
     return {"sensors": ("water",)}
 
 
+def _motion(rng: np.random.Generator) -> dict[str, object]:
+    return {"sensors": ("water", "electricity", "gas", "door", "motion"),
+            "motion_per_h": float(rng.uniform(2.0, 6.0))}
+
+
 KINDS: dict[str, Draw] = {
     "classic": lambda rng: {},
     "early_riser": _early,
@@ -99,6 +103,7 @@ KINDS: dict[str, Draw] = {
     "weekend": _weekend,
     "irregular": _irregular,
     "water_only": _water_only,
+    "motion": _motion,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,8 @@ from detector.evaluation.replay import HomeResult
 from detector.evaluation.simulated import SimOutcome, by_kind
 from simulator.home import SimulatedHome
 from simulator.population import population
-from simulator.routine import Profile, plan_day
+from simulator.incidents import Incident, IncidentKind
+from simulator.routine import PIR_BLIND_S, Profile, plan_day
 from simulator.routines import KINDS, draw_profile
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -89,3 +91,46 @@ def test_results_are_pooled_by_kind_of_routine() -> None:
     pooled = {r.home_id: r for r in by_kind(outcome)["learned"]}
     assert pooled["sparse"].household_months == 3.0 and pooled["sparse"].delays_h == [2.0, 4.0]
     assert pooled["napper"].delays_h == [1.0]
+
+
+def _motion_home(seed: int = 7, incidents: list[Incident] | None = None) -> SimulatedHome:
+    profile = draw_profile("motion", np.random.default_rng(seed))
+    return SimulatedHome("h", "hub", profile, seed, TZ, START.timestamp(), incidents=incidents or [])
+
+
+def test_a_motion_sensor_sees_the_elder_up_at_home_and_not_out_nor_asleep_but_for_the_toilet() -> None:
+    home = _motion_home()
+    got = home.advance(START.timestamp() + 7 * 86400.0)
+    moved = [r.ts for r in got if r.sensor == "motion"]
+    water = [r.ts for r in got if r.sensor == "water"]
+    assert all(r.payload["value"] == 1.0 for r in got if r.sensor == "motion")
+    assert min(np.diff(moved)) >= PIR_BLIND_S  # the PIR's blind time
+    awake_h, in_bed = 0.0, []
+    for d in range(7):
+        outings, asleep = home.plan_at(START.timestamp() + (d + 0.5) * 86400.0)
+        assert not [t for t in moved if any(a <= t < b for a, b in outings)]
+        in_bed += [t for t in moved if any(a <= t < b for a, b in asleep)]
+        awake_h += 24.0 - sum(b - a for a, b in outings + asleep) / 3600.0
+    # in bed, only on the way to the toilet: its flush is reported within the next minutes
+    assert all(any(t <= w <= t + 180.0 for w in water) for t in in_bed)
+    per_h = (len(moved) - len(in_bed)) / awake_h
+    assert 2.0 <= per_h <= 12.0, per_h  # a dense home: many signs an hour while she is up
+
+
+def test_a_motion_home_keeps_its_routine_and_other_homes_are_unchanged() -> None:
+    # the sensor's own draws: the meters report the same as the classic routine drawn alike
+    home = _motion_home()
+    plain = SimulatedHome("h", "hub", dataclasses.replace(home.profile, sensors=("water", "electricity", "gas", "door"),
+                                                          motion_per_h=0.0), 7, TZ,
+                          START.timestamp())
+    until = START.timestamp() + 3 * 86400.0
+    assert ([r for r in home.advance(until) if r.sensor != "motion"]
+            == [r for r in plain.advance(until)])
+
+
+def test_an_elder_who_cannot_move_is_seen_by_no_motion_sensor() -> None:
+    down = Incident("h", IncidentKind.INCAPACITATION, START.timestamp() + 86400.0 + 9 * 3600.0,
+                    START.timestamp() + 86400.0 + 20 * 3600.0)
+    got = _motion_home(incidents=[down]).advance(START.timestamp() + 3 * 86400.0)
+    moved = [r.ts for r in got if r.sensor == "motion"]
+    assert moved and not [t for t in moved if down.start <= t < (down.end or 0.0)]
