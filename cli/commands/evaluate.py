@@ -77,8 +77,9 @@ def add_parser(commands: Any) -> None:
                    "is measured at, comma-separated (default 0.05,0.1,0.25,0.5,1,2,4); 'none': "
                    "only the configured budget")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                   help="processes replaying recorded homes, one detector each (default: one per "
-                   "core; 1: all in this process)")
+                   help="processes replaying the homes (default: one per core; 1: all in this "
+                   "process): the recorded homes one detector a task; the simulated "
+                   "population's detectors dealt among the workers, each of which simulates it")
     p.set_defaults(handler=handle)
 
 
@@ -117,9 +118,12 @@ def handle(args: argparse.Namespace) -> int:
             pending = _events(args, factories, settings, pool)
             results["events"] = _gather(pending, "events", args, settings)
         else:
+            # the simulated parts first: they are the longest tasks
+            simulating = (None if args.no_simulated
+                          else _simulate(args, factories, settings, pool, workers))
             recorded = None if args.no_recorded else _recorded(args, factories, settings, pool)
-            if not args.no_simulated:
-                results["simulated"], extras = _simulated(args, factories, settings, by_kind)
+            if simulating is not None:
+                results["simulated"], extras = _simulated(args, simulating, settings, by_kind)
             if recorded is not None:
                 results["recorded"] = _gather(recorded, "recorded homes", args, settings)
     return _write(args, settings, results, extras, by_kind)
@@ -234,11 +238,11 @@ def _recorded(args: argparse.Namespace, factories: dict[str, Any], settings: Any
                                     tick_s=args.tick_min * 60.0, priors=_priors(args, settings, homes))
 
 
-def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: Any,
-               extra_kinds: dict[str, Any]) -> tuple[dict[str, list[Any]], dict[str, dict[str, float]]]:
-    from detector.evaluation import metrics, report
+def _simulate(args: argparse.Namespace, factories: dict[str, Any], settings: Any, pool: Any,
+              workers: int) -> tuple[list[Any], float]:
+    """The simulated population's parts submitted to `pool`, one a worker, and when."""
     from detector.evaluation import run as evaluation
-    from detector.evaluation.simulated import Scenario, by_kind
+    from detector.evaluation.simulated import Scenario
 
     if args.days < args.sim_learning_days + 7:
         _say(f"note: only {args.days - args.sim_learning_days} day(s) are judged after learning; "
@@ -249,8 +253,19 @@ def _simulated(args: argparse.Namespace, factories: dict[str, Any], settings: An
          f"{scenario.days} days, seed {scenario.seed}. The first {scenario.learning_days} days "
          "are used only for learning; then each home has two incapacitations at random at-home "
          "daytime moments, and some have a trip away, hub outages, a tap left running or gas left on.")
-    started = time.perf_counter()
-    outcome = evaluation.simulated(factories, scenario, settings.detector)
+    return (evaluation.simulated_in(pool, factories, scenario, settings.detector, parts=workers),
+            time.perf_counter())
+
+
+def _simulated(args: argparse.Namespace, simulating: tuple[list[Any], float], settings: Any,
+               extra_kinds: dict[str, Any]) -> tuple[dict[str, list[Any]], dict[str, dict[str, float]]]:
+    """The simulated population's tables, once its parts are done."""
+    from detector.evaluation import metrics, report
+    from detector.evaluation import run as evaluation
+    from detector.evaluation.simulated import by_kind
+
+    pending, started = simulating
+    outcome = evaluation.merged([future.result() for future in pending])
     summaries = metrics.by_detector(outcome.homes)
     _say(report.table({n: summaries[n] for n in SHOWN}))
     kinds = metrics.by_detector(by_kind(outcome))

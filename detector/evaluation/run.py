@@ -73,3 +73,23 @@ def _joined(detector: Detector, prior: Population | None) -> Detector:
 def simulated(factories: dict[str, Factory], scenario: Scenario,
               settings: DetectorSettings) -> SimOutcome:
     return run_simulated(scenario, dict(factories), settings)
+
+
+def simulated_in(pool: Executor, factories: dict[str, Factory], scenario: Scenario,
+                 settings: DetectorSettings, *, parts: int) -> list[Future[SimOutcome]]:
+    """`simulated` with the detectors dealt into `parts` tasks of `pool` (the factories must
+    pickle). Each task simulates the population itself: the simulator costs about what one
+    detector does, so a part should hold several detectors."""
+    names = list(factories)
+    groups = [names[k::parts] for k in range(max(1, min(parts, len(names))))]
+    return [pool.submit(simulated, {name: factories[name] for name in group}, scenario, settings)
+            for group in groups]
+
+
+def merged(outcomes: list[SimOutcome]) -> SimOutcome:
+    """The outcomes of `simulated_in`'s parts as one (each detector's from its own part)."""
+    whole = SimOutcome(kinds=outcomes[0].kinds if outcomes else {})
+    for part in outcomes:
+        whole.homes |= part.homes
+        whole.extra |= part.extra
+    return whole
