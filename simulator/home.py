@@ -3,9 +3,9 @@
 The hub reports a meter at the end of every minute it moved and at least every
 `report_interval_s` when nothing happens; electricity also when power changes by 20 W or more;
 the door on every opening and closing; a motion sensor (a home whose profile has one) each
-movement it sees (`simulator.routine.movements`; its clearing is not reported). The help button reports a press when a `help_press`
-incident says so; a home with an "I am fine" button (`fine_press_h`) presses it every day at that
-local hour, unless the elder is out, away or cannot.
+movement it sees (`simulator.routine.movements`; its clearing is not reported). The help button
+reports a press when a `help_press` incident says so; a home with an "I am fine" button
+(`fine_press_h`) presses it every day at that local hour, unless the elder is out, away or cannot.
 """
 
 from __future__ import annotations

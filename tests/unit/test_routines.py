@@ -12,8 +12,8 @@ import pytest
 from detector.evaluation.replay import HomeResult
 from detector.evaluation.simulated import SimOutcome, by_kind
 from simulator.home import SimulatedHome
-from simulator.population import population
 from simulator.incidents import Incident, IncidentKind
+from simulator.population import population
 from simulator.routine import PIR_BLIND_S, Profile, plan_day
 from simulator.routines import KINDS, draw_profile
 
