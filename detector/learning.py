@@ -87,6 +87,9 @@ class Learner:
         self.to_check: deque[DayToCheck] = deque()
         self.pending: dict[int, list[tuple[float, float, int]]] = {}
         """Per row: signs (time, arrival, kind code) waiting to be learned in time order."""
+        self.budgets: dict[int, LearnedSettings] = {}
+        """Per row: the settings of a household judged at its own alert budget
+        (`LearnedDetector.set_budget`); the others use the community's."""
         self._gap_s = settings.episode_gap_min * 60.0
 
     # one sign -------------------------------------------------------------------------
@@ -332,6 +335,10 @@ class Learner:
         t.folded_day[i] = day
         self.refresh(i)
 
+    def settings_of(self, i: int) -> LearnedSettings:
+        """The settings row `i` is calibrated with: the community's, or its own budget's."""
+        return self.budgets.get(i, self.s)
+
     def refresh(self, i: int) -> None:
         """Recompute a household's rates from its counts, then its own limits."""
         t = self.table
@@ -341,7 +348,7 @@ class Learner:
                              week_strength=self.s.week_prior_days,
                              jitter_h=self.s.jitter_min / 60.0)
         t.set_cum(slice(i, i + 1), cumulative(rates))
-        calibrate(t, i, self.s, self.population, ceiling_s=self.ceiling_s)
+        s = self.settings_of(i)
+        calibrate(t, i, s, self.population, ceiling_s=self.ceiling_s)
         pop = self.population
-        density.calibrate(t, i, self.s, day_share(self.s),
-                          prior=(pop.quiet_excesses, pop.quiet_excess_rel))
+        density.calibrate(t, i, s, day_share(s), prior=(pop.quiet_excesses, pop.quiet_excess_rel))

@@ -78,7 +78,8 @@ def add_parser(commands: Any) -> None:
                    "only the configured budget")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="processes replaying the homes (default: one per core; 1: all in this "
-                   "process): the recorded homes one detector a task; the simulated "
+                   "process): the recorded homes one detector a task (the curve's extra budgets "
+                   "one task, as copies of each home in one detector); the simulated "
                    "population's detectors dealt among the workers, each of which simulates it")
     p.set_defaults(handler=handle)
 

@@ -75,6 +75,25 @@ def factories(settings: DetectorSettings, *, seed: int,
     return made
 
 
+def budget_groups(factories: dict[str, Any]) -> list[dict[str, Any]]:
+    """`factories` in groups replayed together: the learned detector at its extra budgets (same
+    settings and seed, the daily note off) in one group, every other detector alone."""
+    together: dict[str, Any] = {}
+    groups: list[dict[str, Any]] = []
+    for name, make in factories.items():
+        first = next(iter(together.values()), make)
+        if (isinstance(make, Learned) and make.budget is not None
+                and make.settings == first.settings and make.seed == first.seed):
+            together[name] = make
+        else:
+            groups.append({name: make})
+    if len(together) == 1:
+        groups.append(together)
+    elif together:
+        groups.insert(0, together)  # the longest task first
+    return groups
+
+
 def points(summaries: dict[str, dict[str, Any]], *, configured: float,
            budgets: tuple[float, ...]) -> list[dict[str, Any]]:
     """One point per budget measured, lowest budget first (the configured one included)."""

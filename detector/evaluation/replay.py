@@ -75,38 +75,85 @@ def _local_hour_of_day(ts: float, recording: Recording) -> float:
     return moment.hour + moment.minute / 60.0
 
 
-def _context(recording: Recording) -> dict[str, Context]:
-    household = Household(recording.home_id, Tier.YELLOW, "evaluation",
-                          monitoring_since=recording.start)
-    return {recording.home_id: Context(household, (Hub(HUB, recording.home_id),), recording.start)}
+def _context(recording: Recording, household_id: str, hub_id: str) -> Context:
+    household = Household(household_id, Tier.YELLOW, "evaluation", monitoring_since=recording.start)
+    return Context(household, (Hub(hub_id, household_id),), recording.start)
 
 
 @dataclass
 class _Run:
-    detector: Detector
-    home: HomeState
-    contexts: dict[str, Context]
-    active: set[AlertKind] = field(default_factory=set)
+    """One detector judging copies of one recording: household id → its tracker and hub."""
 
-    def tick(self, now: float) -> tuple[set[AlertKind], dict[AlertKind, str]]:
-        """Assess at `now`: the welfare kinds that just rose, with their explanations."""
-        self.home.hub_seen_at[HUB] = now
-        self.detector.observe(self.home, hub_id=HUB, at=now)
-        findings = self.detector.assess(now, {self.home.household_id: self.home}, self.contexts)
-        words = {f.kind: f.explanation for f in findings if f.kind in WELFARE}
-        rose = set(words) - self.active
-        self.active = set(words)
-        return rose, words
+    detector: Detector
+    homes: dict[str, HomeState]
+    hubs: dict[str, str]
+    contexts: dict[str, Context]
+    active: dict[str, set[AlertKind]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, detector: Detector, recording: Recording, household_ids: list[str]) -> _Run:
+        hubs = {h: HUB if len(household_ids) == 1 else f"{HUB}-{k}"
+                for k, h in enumerate(household_ids)}
+        return cls(detector, {h: HomeState(h) for h in household_ids}, hubs,
+                   {h: _context(recording, h, hubs[h]) for h in household_ids},
+                   {h: set() for h in household_ids})
+
+    def tick(self, now: float) -> dict[str, tuple[set[AlertKind], dict[AlertKind, str]]]:
+        """Assess at `now`: for each copy, the welfare kinds that just rose, with their
+        explanations."""
+        for household_id, home in self.homes.items():
+            hub_id = self.hubs[household_id]
+            home.hub_seen_at[hub_id] = now
+            self.detector.observe(home, hub_id=hub_id, at=now)
+        words: dict[str, dict[AlertKind, str]] = {h: {} for h in self.homes}
+        for f in self.detector.assess(now, self.homes, self.contexts):
+            if f.kind in WELFARE:
+                words[f.household_id][f.kind] = f.explanation
+        risen = {}
+        for household_id, said in words.items():
+            risen[household_id] = (set(said) - self.active[household_id], said)
+            self.active[household_id] = set(said)
+        return risen
 
 
 def replay(make: DetectorFactory, recording: Recording, *, learning_days: float,
            injections: list[float], tick_s: float = 300.0, horizon_h: float = 24.0) -> HomeResult:
     """Replay the untouched stream for false alerts; inject a cut at each moment for delays."""
     detector = make(recording)
-    run = _Run(detector, HomeState(recording.home_id), _context(recording))
+    return _replay(detector, recording, {recording.home_id: detector.name},
+                   learning_days=learning_days, injections=injections, tick_s=tick_s,
+                   horizon_h=horizon_h)[0]
+
+
+def replay_budgets(make: DetectorFactory, recording: Recording, budgets: dict[str, float], *,
+                   learning_days: float, injections: list[float], tick_s: float = 300.0,
+                   horizon_h: float = 24.0) -> list[HomeResult]:
+    """`replay` of the learned detector at several alert budgets in one pass: one copy of the
+    home per budget (`LearnedDetector.set_budget`), each copy's result named by its key in
+    `budgets`. The copies share nothing a limit is calibrated on (`make` must give a
+    `LearnedDetector` whose population is fixed), so each result is the one `replay` gives at
+    that budget, for about the cost of one: the tick of a small table is mostly numpy's
+    overhead per call."""
+    from detector.learned import LearnedDetector
+
+    detector = make(recording)
+    if not isinstance(detector, LearnedDetector) or not detector.population_fixed:
+        raise ValueError("replay_budgets needs a LearnedDetector with a fixed population")
+    copies = {f"{recording.home_id}@{name}": name for name in budgets}
+    for household_id, name in copies.items():
+        detector.set_budget(household_id, budgets[name])
+    return _replay(detector, recording, copies, learning_days=learning_days,
+                   injections=injections, tick_s=tick_s, horizon_h=horizon_h)
+
+
+def _replay(detector: Detector, recording: Recording, copies: dict[str, str], *,
+            learning_days: float, injections: list[float], tick_s: float,
+            horizon_h: float) -> list[HomeResult]:
+    """Each copy (household id → the name of its detector) of `recording` in `detector`."""
+    run = _Run.of(detector, recording, list(copies))
     learn_until = recording.start + learning_days * 86400.0
-    result = HomeResult(recording.home_id, detector.name,
-                        max(recording.end - learn_until, 0.0) / 86400.0 / 30.44)
+    months = max(recording.end - learn_until, 0.0) / 86400.0 / 30.44
+    results = {h: HomeResult(recording.home_id, name, months) for h, name in copies.items()}
     pending = list(injections)
     k = 0
     now = math.floor(recording.start / tick_s) * tick_s
@@ -114,39 +161,44 @@ def replay(make: DetectorFactory, recording: Recording, *, learning_days: float,
         while pending and pending[0] <= now:
             moment = pending.pop(0)
             k = _feed(run, recording, k, moment)
-            _inject(run, moment, now, tick_s, horizon_h, result)
+            _inject(run, moment, now, tick_s, horizon_h, results)
         k = _feed(run, recording, k, now)
-        rose, words = run.tick(now)
+        risen = run.tick(now)
         if now >= learn_until:
             label = recording.label_at(now)
-            result.false_alerts += [FalseAlert(now, kind.value, label, words[kind])
-                                    for kind in sorted(rose)]
+            for household_id, (rose, words) in risen.items():
+                results[household_id].false_alerts += [
+                    FalseAlert(now, kind.value, label, words[kind]) for kind in sorted(rose)]
         now += tick_s
-    return result
+    return list(results.values())
 
 
 def _feed(run: _Run, recording: Recording, k: int, until: float) -> int:
-    """Give the detector every sign up to `until`; the index of the next sign."""
+    """Give the detector every sign up to `until`, each copy in turn; the index of the next."""
     while k < len(recording.ts) and recording.ts[k] <= until:
-        sign = SignOfLife(recording.home_id, float(recording.ts[k]), recording.kinds[k],
-                          recording.kinds[k].value)
-        run.home.note_sign(sign)
-        run.detector.learn_one(sign)
+        ts, kind = float(recording.ts[k]), recording.kinds[k]
+        for household_id, home in run.homes.items():
+            sign = SignOfLife(household_id, ts, kind, kind.value)
+            home.note_sign(sign)
+            run.detector.learn_one(sign)
         k += 1
     return k
 
 
 def _inject(run: _Run, moment: float, now: float, tick_s: float, horizon_h: float,
-            result: HomeResult) -> None:
-    """Cut every sign after `moment` (all signs up to it are fed) and tick on from `now`."""
+            results: dict[str, HomeResult]) -> None:
+    """Cut every sign after `moment` (all signs up to it are fed) and tick on from `now`
+    until every copy has alerted or the horizon passes."""
     cut = copy.deepcopy(run)
+    waiting = set(run.homes)
     at = now
-    while at - moment <= horizon_h * 3600.0:
-        _, words = cut.tick(at)
-        if words:
-            if at == now and run.active:
-                result.already_alerting += 1
-            result.delays_h.append((at - moment) / 3600.0)
-            return
+    while waiting and at - moment <= horizon_h * 3600.0:
+        for household_id, (_, words) in cut.tick(at).items():
+            if words and household_id in waiting:
+                if at == now and run.active[household_id]:
+                    results[household_id].already_alerting += 1
+                results[household_id].delays_h.append((at - moment) / 3600.0)
+                waiting.discard(household_id)
         at += tick_s
-    result.delays_h.append(math.inf)
+    for household_id in waiting:
+        results[household_id].delays_h.append(math.inf)
