@@ -8,6 +8,8 @@ nothing.
 
 from __future__ import annotations
 
+import math
+
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -42,7 +44,9 @@ def sync_runs(t: HouseholdTable, i: int, home: HomeState, settings: DetectorSett
     for col, kind in enumerate(RUN_KINDS):
         run = home.runs.get(kind)
         since = float(t.run_since[i, col])
-        if not np.isnan(since) and (run is None or run[0] != since):
+        if run is None and math.isnan(since):
+            continue  # no run then or now: most readings
+        if not math.isnan(since) and (run is None or run[0] != since):
             length = float(t.run_until[i, col]) - since
             if length < limits_s(t, settings, slice(i, i + 1))[0][0, col]:
                 t.run_normal_s[i, col] = np.fmax(t.run_normal_s[i, col], length)

@@ -144,15 +144,19 @@ class LearnedDetector:
         i = self.row(home.household_id)
         self._clock = max(self._clock, at)
         self.learner.release_row(i, at)
+        # a reading per message: plain floats, and no write where nothing changes
         if not t.first_heard[i] <= at:
             t.first_heard[i] = at
-        if at - t.heard_at[i] > t.hub_limit[i]:
+        heard = float(t.heard_at[i])
+        if at - heard > t.hub_limit[i]:
             t.resumed_at[i] = at  # we could not hear this home for a while
-        t.heard_at[i] = np.fmax(t.heard_at[i], at)
+        if not heard >= at:  # (NaN: never heard)
+            t.heard_at[i] = at
         h = self.hubs.index.get(hub_id)
         if h is None:
             h = self.hubs.row(hub_id, i, float(t.hub_limit[i]))
-        self.hubs.heard_at[h] = np.fmax(self.hubs.heard_at[h], at)
+        if not self.hubs.heard_at[h] >= at:
+            self.hubs.heard_at[h] = at
         flows.sync_runs(t, i, home, self.settings)
         lights.observe(t, i, home, at, self.tz, lit_w=self.settings.learned.lit_w)
 
