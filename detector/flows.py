@@ -9,7 +9,6 @@ nothing.
 from __future__ import annotations
 
 import math
-
 from zoneinfo import ZoneInfo
 
 import numpy as np

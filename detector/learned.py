@@ -69,6 +69,7 @@ class LearnedDetector:
             raise ValueError(f"the table keeps {table.parts} parts of the day, the settings "
                              f"{self.table.parts}")
         self.table = self.learner.table = table
+        self.learner.budgets.clear()  # (by row, of the table replaced: `set_budget`)
         self.hubs = hubs
         self.notes.clear()
         self._contexts = None
