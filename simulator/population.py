@@ -95,8 +95,11 @@ def demo_equipped(households: list[SimHousehold]) -> list[SimHousehold]:
 
 DEMO_NOON_H = 12.0
 """The demo's clock starts at this local hour, whenever it is run, so that it shows a day."""
-DEMO_FALL_H = 8.0
-"""The demo's red elder falls at home soon after this local hour, after her breakfast."""
+DEMO_FALL_H = 19.0
+"""The demo's red elder falls at home soon after this local hour the evening before the demo's
+clock starts. (After breakfast on the demo's own day, as it was, the alert came within the
+demo's first minute only in some weeks: a home learning from seven days may have had a morning
+whose quiet set its limit past 15:00.)"""
 
 
 def demo_clock_start(now: float, tz: ZoneInfo) -> float:
@@ -135,17 +138,17 @@ DEMO_TZ = ZoneInfo("Asia/Shanghai")
 
 def demo_incidents(households: list[SimHousehold], *, now: float,
                    tz: ZoneInfo = DEMO_TZ) -> list[Incident]:
-    """What the demo shows in its first minutes: a red elder who fell at home after breakfast
-    (by noon the learned detector knows her morning has been far too quiet; the 12-hour rule
-    would wait until the evening), a tap left running, a hub losing power, a trip away, and the
+    """What the demo shows in its first minutes: a red elder who fell at home the evening before
+    and has not been seen since (by noon her night and her morning have been far too quiet,
+    whatever her week was like), a tap left running, a hub losing power, a trip away, and the
     elder of the home equipped from a shop's shelf pressing her help button."""
     by_tier = {t: [h for h in households if h.tier is t] for t in Tier}
     script = []
     if by_tier[Tier.RED]:
         red = by_tier[Tier.RED][0]
-        morning = datetime.fromtimestamp(now, tz).replace(hour=int(DEMO_FALL_H), minute=0,
-                                                          second=0, microsecond=0)
-        fell = _fall_at_home(red, morning.timestamp(), tz)
+        evening = (datetime.fromtimestamp(now, tz) - timedelta(days=1)).replace(
+            hour=int(DEMO_FALL_H), minute=0, second=0, microsecond=0)
+        fell = _fall_at_home(red, evening.timestamp(), tz)
         script.append(Incident(red.home_id, IncidentKind.INCAPACITATION, min(fell, now - 3600)))
     if by_tier[Tier.YELLOW]:
         script.append(Incident(by_tier[Tier.YELLOW][-1].home_id, IncidentKind.TAP_RUNNING,

@@ -221,7 +221,7 @@ def _banner(system: System, settings: Settings, tokens: dict[str, str], notices:
             f"  web page  {url}/  sign in with a username above, e.g. leader or wang.fang",
             f"            demo password for every demo staff member: {password}",
             "",
-            "  Within about a minute a red household's too quiet morning raises an inactivity",
+            "  Within about a minute a red household silent since last evening raises an inactivity",
             "  alert (the learned detector says why: see `explanation`); unacknowledged, it escalates",
             "  to the grid head after 5 demo minutes and the duty leader after 15 (5 and 15 real",
             "  seconds at 60×; its history shows each step). Watch and answer it:",
