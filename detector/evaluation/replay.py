@@ -19,6 +19,7 @@ import numpy as np
 from detector.base import Detector
 from detector.context import Context
 from detector.evaluation.recordings import Recording
+from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignOfLife
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.model import Household, Hub, Tier
@@ -134,8 +135,6 @@ def replay_budgets(make: DetectorFactory, recording: Recording, budgets: dict[st
     `LearnedDetector` whose population is fixed), so each result is the one `replay` gives at
     that budget, for about the cost of one: the tick of a small table is mostly numpy's
     overhead per call."""
-    from detector.learned import LearnedDetector
-
     detector = make(recording)
     if not isinstance(detector, LearnedDetector) or not detector.population_fixed:
         raise ValueError("replay_budgets needs a LearnedDetector with a fixed population")

@@ -11,7 +11,7 @@ from shouwang.domain.model import Tier
 from simulator.incidents import IncidentKind
 from simulator.population import DEMO_TZ, build_homes, demo_clock_start, demo_equipped, demo_incidents, population
 
-START = datetime(2026, 11, 30, 9, 0, tzinfo=DEMO_TZ)  # a Monday, when her morning outing covers 08:00
+START = datetime(2026, 11, 30, 9, 0, tzinfo=DEMO_TZ)  # a Monday; 28 days on, weekdays and weekends
 
 
 @pytest.mark.parametrize("day", range(28))
