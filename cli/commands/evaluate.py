@@ -96,6 +96,7 @@ def _eval_data(args: argparse.Namespace) -> Path | None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = load_settings(args)
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from detector.evaluation import run as evaluation
@@ -114,7 +115,10 @@ def handle(args: argparse.Namespace) -> int:
     extras: dict[str, dict[str, float]] = {}
     by_kind: dict[str, Any] = {}
     workers = max(1, min(args.workers, len(factories)))
-    with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
+    # spawned, not forked: a fork copies whatever locks the caller's other threads hold (a test
+    # runner's, a client's), and a worker stuck on one leaves the evaluation waiting for ever
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn) if workers > 1 else _Inline() as pool:
         if args.events is not None:
             pending = _events(args, factories, settings, pool)
             results["events"] = _gather(pending, "events", args, settings)

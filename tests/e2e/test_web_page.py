@@ -300,16 +300,25 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             assert "通知系统" not in (page.locator("#timeline").text_content() or "")
 
             # The detector may send explanations in both languages; the page shows the right one.
+            # As if the API sent both, in its answers and in its live events (an alert event
+            # arriving meanwhile, an escalation say, must not bring the old text back).
             page.evaluate("""() => {
                 const both = { en: "EN: quiet too long", zh: "中文：太久没有动静" };
                 const real = window.fetch;
-                window.fetch = async (...args) => {  // as if the API sent both languages
+                window.fetch = async (...args) => {
                     const answer = await real(...args);
                     if (!String(args[0]).startsWith("/alerts?")) return answer;
                     const body = await answer.json();
                     for (const a of body.items) a.explanations = both;
                     return new Response(JSON.stringify(body), { status: answer.status });
                 };
+                const frame = window.handleFrame;
+                window.handleFrame = (text) => frame(text.split("\\n").map((line) => {
+                    if (!line.startsWith("data:")) return line;
+                    const body = JSON.parse(line.slice(5));
+                    if (body.alert) body.alert.explanations = both;
+                    return "data: " + JSON.stringify(body);
+                }).join("\\n"));
                 for (const a of app.alerts.values()) a.explanations = both;
                 renderAlerts();
             }""")
