@@ -161,28 +161,29 @@ def gamma_prior(counts: npt.ArrayLike, totals: npt.ArrayLike, *,
     held at `max_a` (b then the best for that a). On a grid of a, b profiled out."""
     m = np.asarray(counts, dtype=np.float64)
     total = np.asarray(totals, dtype=np.float64)
+    grid = np.exp(np.linspace(math.log(0.05), math.log(max_a), 97))
     best_ll, best = -math.inf, (0.0, 0.0)
-    for a in np.exp(np.linspace(math.log(0.05), math.log(max_a), 97)):
-        b = _best_b(float(a), m, total)
+    for a, b in zip(grid.tolist(), _best_b(grid, m, total), strict=True):
         ll = float(sum(math.lgamma(a + k) for k in m)) - m.size * math.lgamma(a) + float(
             np.sum(a * math.log(b) - (a + m) * np.log(b + total)))
         if ll > best_ll:
-            best_ll, best = ll, (float(a), b)
+            best_ll, best = ll, (a, b)
     return best
 
 
-def _best_b(a: float, m: npt.NDArray[np.float64], total: npt.NDArray[np.float64]) -> float:
-    """The b maximising the marginal likelihood for this a: the root of
-    Σ_h a/b = Σ_h (a+m_h)/(b+S_h), whose left side falls faster (bisection in log b)."""
-    lo, hi = math.log(1e-6), math.log(1e6)
+def _best_b(a: npt.NDArray[np.float64], m: npt.NDArray[np.float64],
+            total: npt.NDArray[np.float64]) -> list[float]:
+    """For each of `a`, the b maximising the marginal likelihood: the root of
+    Σ_h a/b = Σ_h (a+m_h)/(b+S_h), whose left side falls faster (bisection in log b, every a
+    at once: a refresh of the population prior fits one grid)."""
+    lo, hi = np.full(a.size, math.log(1e-6)), np.full(a.size, math.log(1e6))
     for _ in range(60):
         mid = (lo + hi) / 2
-        b = math.exp(mid)
-        if m.size * a / b > float(np.sum((a + m) / (b + total))):
-            lo = mid
-        else:
-            hi = mid
-    return math.exp((lo + hi) / 2)
+        b = np.array([math.exp(x) for x in mid.tolist()])
+        below = m.size * a / b > np.sum((a[:, None] + m) / (b[:, None] + total), axis=1)
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return [math.exp(x) for x in ((lo + hi) / 2).tolist()]
 
 
 def relative_excesses(maxima: npt.ArrayLike) -> tuple[int, float]:

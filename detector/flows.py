@@ -55,8 +55,10 @@ def sync_runs(t: HouseholdTable, i: int, home: HomeState, settings: DetectorSett
 def running(t: HouseholdTable, settings: DetectorSettings, *, judged: npt.NDArray[np.bool_],
             now: float, tz: ZoneInfo) -> list[Finding]:
     """A finding for every run that has reached its household's limit."""
-    limit, learned = limits_s(t, settings)
     run_since = t.view("run_since")  # (a copy: timestamps are kept packed, `Times`)
+    if np.isnan(run_since).all():
+        return []  # no water or gas running in any home: most ticks
+    limit, learned = limits_s(t, settings)
     since_all = np.fmax(run_since, t.checked[:len(t), 3:5])
     since_all = np.where(np.isnan(run_since), np.nan, since_all)
     length = t.view("run_until") - since_all

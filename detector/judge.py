@@ -95,8 +95,11 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     start = silence_start(t, now)
     elapsed = now - start
     rows = np.flatnonzero(judged & (elapsed >= floor_s))
+    if not rows.size:  # (the usual tick of a small community: every silence under the floor)
+        none = np.zeros(0)
+        return Silences(rows, none, none, none, none, np.zeros(0, dtype=np.int8), none)
     s = start[rows]
-    start_h = local_hours(s, tz) if rows.size else np.zeros(0)
+    start_h = local_hours(s, tz)
     now_h = np.full(rows.size, local_hour(now, tz))
     expected = t.expected(rows, start_h, now_h)
     out = t.out[rows] & ~np.isnan(t.last_sign[rows])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -44,6 +45,21 @@ def test_households_alike_lend_much_households_unlike_little() -> None:
     assert a_alike == pytest.approx(POOLED_NIGHTS)
     assert b_alike / a_alike == pytest.approx(0.475, rel=0.2)  # the excesses' mean, in hours
     assert a_unlike < 5.0
+
+
+def test_the_fitted_prior_is_the_likelihoods_best_on_its_grid_with_b_its_root_for_that_a() -> None:
+    m, total = (np.array(v, dtype=float) for v in _community(0.1, 1.5))
+
+    def loglik(a: float, b: float) -> float:
+        return float(sum(math.lgamma(a + k) for k in m) - m.size * math.lgamma(a)
+                     + np.sum(a * math.log(b) - (a + m) * np.log(b + total)))
+
+    a, b = cal.gamma_prior(m, total, max_a=POOLED_NIGHTS)
+    # b is where the likelihood's slope in b vanishes for this a: sum a/b = sum (a+m)/(b+S)
+    assert m.size * a / b == pytest.approx(float(np.sum((a + m) / (b + total))), rel=1e-9)
+    assert 0.05 < a < POOLED_NIGHTS  # households unlike: a inside the grid, so a maximum
+    for da, db in ((0.8, 0.8), (1.25, 1.25), (1.0, 1.1), (1.0, 1 / 1.1)):  # nothing near is better
+        assert loglik(a, b) > loglik(a * da, b * db)
 
 
 def _spent(days_seen: int, lo: float, hi: float, homes: int = 1500) -> float:
