@@ -10,6 +10,7 @@ reports a press when a `help_press` incident says so; a home with an "I am fine"
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,15 @@ class _Day:
     asleep: list[tuple[float, float]]
     motion: np.ndarray = field(default_factory=lambda: np.zeros(0))
     """When the motion sensor sees the elder (sorted; none without one)."""
+    per_minute: list[tuple[float, float, float]] = field(default_factory=list)
+    """(water, gas, power) of each minute as Python floats: what `_step` reads, minute by minute."""
+    door_times: list[float] = field(default_factory=list)
+    """The times of `doors`, to find a minute's events by bisection."""
+
+    def __post_init__(self) -> None:
+        self.per_minute = list(zip(self.water_lpm.tolist(), self.gas_m3h.tolist(),
+                                   self.power_w.tolist(), strict=True))
+        self.door_times = [ts for ts, _ in self.doors]
 
 
 @dataclass
@@ -88,6 +98,7 @@ class SimulatedHome:
         self._today: _Day | None = None
         self._today_end = float("-inf")
         self._by_kind = {k: [i for i in self.incidents if i.kind is k] for k in IncidentKind}
+        self._filtered = len(self.profile.sensors) < 4  # a home with fewer meters (only water, say)
 
     @property
     def now(self) -> float:
@@ -166,7 +177,10 @@ class SimulatedHome:
         return any(a <= ts < b for a, b in self.plan_at(ts)[0])
 
     def _incident(self, kind: IncidentKind, ts: float) -> Incident | None:
-        for incident in self._by_kind[kind]:
+        incidents = self._by_kind[kind]
+        if not incidents:  # (most kinds, in most homes: a minute's step asks seven times)
+            return None
+        for incident in incidents:
             if incident.covers(ts):
                 return incident
         return None
@@ -184,8 +198,9 @@ class SimulatedHome:
         i = int((t - 1 - day.midnight) // MINUTE)
         fridge_on = ((t / MINUTE + self._fridge_phase) % 35) < 12
         base = ROUTER_W + (FRIDGE_W if fridge_on else 0.0)
-        water, gas, power = day.water_lpm[i], day.gas_m3h[i], day.power_w[i]
-        doors = [(ts, v) for ts, v in day.doors if t - MINUTE < ts <= t]
+        water, gas, power = day.per_minute[i]
+        times = day.door_times
+        doors = day.doors[bisect_right(times, t - MINUTE):bisect_right(times, t)]
         away = self._incident(IncidentKind.AWAY, t)
         down = self._incident(IncidentKind.INCAPACITATION, t)
         if not down:
@@ -198,7 +213,7 @@ class SimulatedHome:
         trips = [(ts, v) for i in self._by_kind[IncidentKind.AWAY]
                  for ts, v in ((i.start, 1.0), (i.start + 15, 0.0), ((i.end or 0), 1.0),
                                ((i.end or 0) + 15, 0.0)) if t - MINUTE < ts <= t]
-        doors = trips if away else sorted(doors + trips)
+        doors = trips if away else sorted(doors + trips) if trips else doors
         if self._incident(IncidentKind.TAP_RUNNING, t):
             water += TAP_LEFT_RUNNING_LPM
         if self._incident(IncidentKind.GAS_LEFT_ON, t):
@@ -232,7 +247,8 @@ class SimulatedHome:
 
     def _meter(self, t: float, name: str, used: float, reports: list[Report]) -> None:
         sensor = self._sensors[name]
-        sensor.value = round(sensor.value + float(used), 6)
+        if used:  # (nothing used: the register, already rounded, stays as it is)
+            sensor.value = round(sensor.value + float(used), 6)
         if used > 0 or t - sensor.reported_at >= self.report_interval_s:
             reports.append(self._reading(t, name, sensor))
 
@@ -260,7 +276,7 @@ class SimulatedHome:
         return Report(ts, name, payload)
 
     def _publish(self, t: float, reports: list[Report], out: list[Report]) -> None:
-        if len(self.profile.sensors) < 4:  # a home with fewer meters (only water, say)
+        if self._filtered:
             reports = [r for r in reports if r.sensor in self.profile.sensors or r.sensor.startswith("button")]
         lost = self._incident(IncidentKind.HUB_POWER_LOSS, t)
         cut = self._incident(IncidentKind.NETWORK_OUTAGE, t)
