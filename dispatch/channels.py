@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from dispatch import posting
 from shouwang.contract.topics import staff_topic
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Staff
@@ -58,6 +59,7 @@ class WebhookSender:
                  secret: str | None = None) -> None:
         timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s or timeout_s)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout_s = timeout_s
         self._secret = secret
 
     def send(self, staff: Staff, body: dict[str, Any]) -> str:
@@ -74,7 +76,8 @@ class WebhookSender:
             headers[TIMESTAMP_HEADER] = timestamp
             headers[SIGNATURE_HEADER] = sign(self._secret, timestamp, content)
         try:
-            response = self._client.post(url, content=content, headers=headers)
+            response = posting.post(self._client, url, content=content, headers=headers,
+                                    deadline_s=self._timeout_s)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise Undeliverable(f"webhook {url}: {type(exc).__name__}: {exc}") from None
         except httpx.HTTPError as exc:

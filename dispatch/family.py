@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from dispatch import posting
 from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, Undeliverable, sign
 from dispatch.message import MAX_TEXT_CHARS, duration
 from dispatch.senders import sms_sender
@@ -49,6 +50,7 @@ class FamilyPoster:
     def __init__(self, *, settings: DispatchSettings, secret: str | None) -> None:
         timeout = httpx.Timeout(settings.webhook_timeout_s, connect=settings.webhook_connect_timeout_s)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout_s = settings.webhook_timeout_s
         self._secret = secret
         self._sms = sms_sender(settings, secret=secret)
 
@@ -71,7 +73,8 @@ class FamilyPoster:
             stamp = str(int(time.time()))
             headers |= {TIMESTAMP_HEADER: stamp, SIGNATURE_HEADER: sign(self._secret, stamp, content)}
         try:
-            response = self._client.post(url, content=content, headers=headers)
+            response = posting.post(self._client, url, content=content, headers=headers,
+                                    deadline_s=self._timeout_s)
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"webhook {url}: {type(exc).__name__}: {exc}") from None
         if not response.is_success:

@@ -32,6 +32,7 @@ from urllib.parse import quote_plus
 
 import httpx
 
+from dispatch import posting
 from dispatch.channels import DeliveryFailed, Undeliverable
 from shouwang.domain.channels import StaffChannel, find
 from shouwang.domain.delivery import Channel
@@ -80,6 +81,7 @@ class RobotSender:
                  wall: Callable[[], float] = time.time) -> None:
         timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s or timeout_s)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout_s = timeout_s
         self._wall = wall
         """Real time: the robots refuse a signature more than an hour from theirs."""
 
@@ -98,8 +100,9 @@ class RobotSender:
         shown = channel.shown_address
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         try:
-            response = self._client.post(url, content=content, headers={
-                "User-Agent": "shouwang-dispatch", "Content-Type": "application/json; charset=utf-8"})
+            response = posting.post(self._client, url, content=content, headers={
+                "User-Agent": "shouwang-dispatch", "Content-Type": "application/json; charset=utf-8"},
+                deadline_s=self._timeout_s)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise Undeliverable(f"{self.kind.value} {shown}: {type(exc).__name__}: {exc}") from None
         except httpx.HTTPError as exc:
@@ -108,7 +111,7 @@ class RobotSender:
             raise DeliveryFailed(f"{self.kind.value} {shown} answered {response.status_code}")
         return self._judge(response, shown)
 
-    def _judge(self, response: httpx.Response, shown: str) -> str:
+    def _judge(self, response: posting.Answer, shown: str) -> str:
         try:
             answer = response.json()
             code = int(answer.get(self.code_field, answer.get("StatusCode")))

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from dispatch import posting
 from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, Undeliverable, sign
 from dispatch.robots import text_of
 from shouwang.domain.channels import find
@@ -44,6 +45,7 @@ class SmsGatewaySender:
                  code_field: str | None = None, ok_value: str = "0") -> None:
         timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s or timeout_s)
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout_s = timeout_s
         self._url = url
         self._template = template
         self._secret = secret
@@ -79,14 +81,15 @@ class SmsGatewaySender:
             headers[TIMESTAMP_HEADER] = stamp
             headers[SIGNATURE_HEADER] = sign(self._secret, stamp, content)
         try:
-            response = self._client.post(url, content=content, headers=headers)
+            response = posting.post(self._client, url, content=content, headers=headers,
+                                    deadline_s=self._timeout_s)
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"sms gateway: {type(exc).__name__}: {exc}") from None
         if not response.is_success:
             raise DeliveryFailed(f"sms gateway answered {response.status_code}")
         return self._judge(response)
 
-    def _judge(self, response: httpx.Response) -> str:
+    def _judge(self, response: posting.Answer) -> str:
         if self._code_field is None:
             return f"HTTP {response.status_code}"
         try:

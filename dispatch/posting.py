@@ -1,0 +1,72 @@
+"""One POST to a receiver we do not control, bounded in time and in memory.
+
+httpx's timeouts apply to each socket operation, and `Client.post` reads the whole answer: a
+receiver that answers a byte every few seconds would hold a worker for as long as it likes, and
+one that answers with an endless body would grow the process until it runs out of memory. Every
+notification channel posts through `post` instead: the answer is read as it streams, at most
+`MAX_ANSWER_BYTES` of it, and the whole exchange must end within the deadline (give or take one
+socket read, which the client's own timeout bounds).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+MAX_ANSWER_BYTES = 64 * 1024
+"""What a receiver's answer may hold: a status and a short JSON, never more than a few kB."""
+
+
+class AnswerTooSlow(httpx.TimeoutException):
+    """The receiver's answer did not end within the deadline."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status_code: int
+    content: bytes
+    """The answer's first MAX_ANSWER_BYTES."""
+    cut: bool
+    """Whether the answer went on past them (what followed was not read)."""
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The answer as JSON; ValueError if it is not, or was cut."""
+        if self.cut:
+            raise ValueError(f"the answer was longer than {MAX_ANSWER_BYTES} bytes")
+        return json.loads(self.content)
+
+
+def post(client: httpx.Client, url: str, *, content: bytes, headers: dict[str, str],
+         deadline_s: float) -> Answer:
+    """POST `content`; the status and the answer's start. Raises httpx.HTTPError (AnswerTooSlow
+    past the deadline). The answer is asked for uncompressed: a small compressed answer could
+    unpack into a large one."""
+    deadline = time.monotonic() + deadline_s
+    with client.stream("POST", url, content=content,
+                       headers={**headers, "Accept-Encoding": "identity"}) as response:
+        body = bytearray()
+        cut = False
+        for chunk in response.iter_bytes():
+            if time.monotonic() > deadline:
+                raise AnswerTooSlow(f"the answer did not end within {deadline_s:g} s")
+            room = MAX_ANSWER_BYTES - len(body)
+            if len(chunk) > room:  # the rest is not read: closing the stream drops it
+                body += chunk[:room]
+                cut = True
+                break
+            body += chunk
+        if time.monotonic() > deadline:
+            raise AnswerTooSlow(f"the answer did not end within {deadline_s:g} s")
+        return Answer(response.status_code, bytes(body), cut)
