@@ -32,7 +32,7 @@ from gateway.bridges.route import BridgeReader, bridge_topic
 from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import decode_readings
-from shouwang.contract.validate import Limits, Validator
+from shouwang.contract.validate import Limits, Validator, recall_from
 from shouwang.domain.alerts import Alert, AlertKind, Finding
 from shouwang.domain.cover import MaintenanceWindow
 from shouwang.domain.devices import DeviceMap
@@ -98,9 +98,7 @@ class DetectorService:
             min_flow_m3_per_h=settings.min_flow_m3_per_h,
             tz=tz,
         )
-        self._validator = Validator(
-            Limits.from_settings(gateway)
-        )
+        self._validator = Validator(Limits.from_settings(gateway), recall=recall_from(readings, before_batch=True))
         self.homes: dict[str, HomeState] = {}
         self._contexts: dict[str, Context] = {}
         self._maintenance: list[MaintenanceWindow] = []

@@ -17,7 +17,7 @@ from gateway.rejection_log import RejectionLog
 from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import DecodeError, Rejection, decode_presence, decode_readings
-from shouwang.contract.validate import Limits, Validator, unknown_hub_reason
+from shouwang.contract.validate import Limits, Validator, recall_from, unknown_hub_reason
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Reading, StoredReading
 from shouwang.health import Health
@@ -166,7 +166,7 @@ class Gateway:
         self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
         self._bridges = BridgeIntake(state, tz=tz, refresh_s=settings.registry_refresh_s)
         self._limits = Limits.from_settings(settings)
-        self._validator = Validator(self._limits)
+        self._validator = Validator(self._limits, recall=recall_from(readings))
         self._caps = Caps(per_hub=settings.dead_letters_per_hub, total=settings.dead_letters_total)
         self._rejections = RejectionLog(settings.rejection_log_interval_s)
         self._traceback_at = float("-inf")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from shouwang.contract.decode import PayloadLimits, Rejection
 from shouwang.contract.plausible import Plausible
 from shouwang.domain.model import Reading, SensorKind, StoredReading
 from shouwang.settings import GatewaySettings
+from shouwang.storage.ports import ReadingStore
 
 _REGISTER_TOLERANCE = 1e-6
 RECENT = 8
@@ -16,6 +18,23 @@ RECENT = 8
 MAX_SENSORS_PER_HUB = 32
 """Sensors remembered per hub: a home has a handful, so a hub inventing names cannot grow memory."""
 DUPLICATE = ("duplicate", "the same reading again")
+Recall = Callable[[str, str, str, float, float], Sequence[StoredReading]]
+"""(household id, hub id, sensor, since, first) -> the newest stored readings of that hub sensor
+since `since`, newest first, at most RECENT (`ReadingStore.latest`); `first` is the time of the
+batch's first reading of it (`recall_from`)."""
+log = logging.getLogger(__name__)
+
+
+def recall_from(store: ReadingStore, *, before_batch: bool = False) -> Recall:
+    """`Validator`'s recall from a reading store. The gateway, which stores what it accepts,
+    recalls the newest readings (one already stored is then a duplicate); a reader of the same
+    stream beside it (the detector) only those older than the batch, or a reading the gateway
+    stored a moment before would be a duplicate to it and never seen (a door, a help button)."""
+    def recall(household_id: str, hub_id: str, sensor: str, since: float,
+               first: float) -> Sequence[StoredReading]:
+        return store.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
+                            before=first if before_batch else None, limit=RECENT)
+    return recall
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +87,18 @@ def unknown_hub_reason(hub_id: str) -> str:
 
 class Validator:
     """Remembers each hub sensor's newest readings to catch repeats, conflicts, registers running
-    back and impossible rises."""
+    back and impossible rises.
 
-    def __init__(self, limits: Limits) -> None:
+    With `recall`, a hub sensor met for the first time since the start is judged against what
+    was stored of it before: without it, after any restart a single outlier would be taken as the
+    register's value and every honest reading after it refused as running back."""
+
+    def __init__(self, limits: Limits, *, recall: Recall | None = None) -> None:
         self.limits = limits
         self._last: dict[tuple[str, str], _Last] = {}
         self._sensors: dict[str, int] = {}
+        self._recall = recall
+        self._recalled: set[tuple[str, str]] = set()
 
     def last_value(self, hub_id: str, sensor: str) -> float | None:
         """The newest value accepted for a hub sensor (a bridged register's restart is judged by it)."""
@@ -87,6 +112,8 @@ class Validator:
         accepted: list[StoredReading] = []
         rejected: list[Rejection] = []
         duplicates = 0
+        if self._recall is not None:
+            self._remember_stored(readings, hubs, now)
         for reading in sorted(readings, key=lambda r: r.ts):
             household_id = hubs.get(reading.hub_id)
             try:
@@ -108,6 +135,31 @@ class Validator:
                               reading.value, reading.power_w, reading.seq)
             )
         return Verdict(accepted, rejected, duplicates)
+
+    def _remember_stored(self, readings: Sequence[Reading], hubs: Mapping[str, str],
+                         now: float) -> None:
+        """What was stored of each hub sensor met for the first time. A store that cannot be
+        read now is asked again with the next batch (meanwhile, judged as before)."""
+        assert self._recall is not None
+        first: dict[tuple[str, str], float] = {}
+        for r in readings:
+            first[(r.hub_id, r.sensor)] = min(r.ts, first.get((r.hub_id, r.sensor), r.ts))
+        for key, first_ts in first.items():
+            household_id = hubs.get(key[0])
+            if (household_id is None or key in self._last or key in self._recalled
+                    or self._sensors.get(key[0], 0) >= MAX_SENSORS_PER_HUB):
+                continue
+            try:
+                stored = self._recall(household_id, key[0], key[1], now - self.limits.max_age_s, first_ts)
+            except Exception as exc:  # the store's own errors vary; the readings are judged all the same
+                log.warning("validate.recall_failed hub=%s sensor=%.64s error=%r", key[0], key[1], exc)
+                continue
+            self._recalled.add(key)
+            newest = sorted(stored[:RECENT], key=lambda r: r.ts)
+            if newest:
+                last = self._last[key] = _Last(newest[-1].ts, newest[-1].value)
+                last.recent = [(r.ts, r.value, r.seq) for r in newest]
+                self._sensors[key[0]] = self._sensors.get(key[0], 0) + 1
 
     def _problem(
         self, reading: Reading, household_id: str | None, now: float

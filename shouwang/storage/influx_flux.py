@@ -48,6 +48,21 @@ def readings_query(*, bucket: str, household_id: str, start: float, end: float, 
     )
 
 
+def latest_query(*, bucket: str, household_id: str, hub_id: str, sensor: str, start: float,
+                 limit: int, stop: float | None = None) -> str:
+    """One hub sensor's newest `limit` raw readings with start <= ts (< stop), newest first."""
+    stop_at = "" if stop is None else f", stop: {time_literal(stop)}"
+    return (
+        f"from(bucket: {literal(bucket)})"
+        f" |> range(start: {time_literal(start)}{stop_at})"
+        f" |> filter(fn: (r) => r._measurement == {literal(MEASUREMENT)}"
+        f" and r.household_id == {literal(household_id)} and r.hub_id == {literal(hub_id)}"
+        f" and r.sensor == {literal(sensor)})"
+        ' |> pivot(rowKey: ["_time", "hub_id", "sensor"], columnKey: ["_field"], valueColumn: "_value")'
+        f' |> group() |> sort(columns: ["_time"], desc: true) |> limit(n: {int(limit)})'
+    )
+
+
 def hourly_query(*, bucket: str, household_id: str, start: float, end: float) -> str:
     """A household's hourly signs of life with start <= hour < end, oldest first (the page's
     charts beyond the raw readings' retention)."""

@@ -27,4 +27,12 @@ class ReadingStore(Protocol):
         """A household's readings with start <= ts < end, oldest first."""
         ...
 
+    def latest(
+        self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
+        before: float | None = None,
+    ) -> list[StoredReading]:
+        """One hub sensor's newest `limit` readings with since <= ts (< before), newest first
+        (what a gateway judges a hub's next reading against after a restart)."""
+        ...
+
     def close(self) -> None: ...

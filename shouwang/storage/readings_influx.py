@@ -24,7 +24,14 @@ from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.rest import ApiException
 
 from shouwang.domain.model import StoredReading
-from shouwang.storage.influx_flux import MEASUREMENT, TASK_NAME, RetentionPlan, hourly_task, readings_query
+from shouwang.storage.influx_flux import (
+    MEASUREMENT,
+    TASK_NAME,
+    RetentionPlan,
+    hourly_task,
+    latest_query,
+    readings_query,
+)
 from shouwang.storage.ports import ReadingStoreUnavailable
 
 UNAVAILABLE_STATUS = frozenset({0, 408, 429, 500, 502, 503, 504})
@@ -77,8 +84,18 @@ class InfluxReadingStore:
     def query(
         self, *, household_id: str, start: float, end: float, sensor: str | None = None
     ) -> list[StoredReading]:
-        flux = readings_query(bucket=self._bucket, household_id=household_id, start=start, end=end,
-                              sensor=sensor)
+        return self._readings(household_id, readings_query(
+            bucket=self._bucket, household_id=household_id, start=start, end=end, sensor=sensor))
+
+    def latest(
+        self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
+        before: float | None = None,
+    ) -> list[StoredReading]:
+        return self._readings(household_id, latest_query(
+            bucket=self._bucket, household_id=household_id, hub_id=hub_id, sensor=sensor,
+            start=since, stop=before, limit=limit))
+
+    def _readings(self, household_id: str, flux: str) -> list[StoredReading]:
         found = []
         for table in self._query.query(flux, org=self._org):
             for record in table.records:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -73,6 +74,16 @@ class SqliteReadingStore:
             sql += " AND sensor = ?"
             args.append(sensor)
         rows = self._db().execute(sql + " ORDER BY ts", args).fetchall()
+        return [StoredReading(*row) for row in rows]
+
+    def latest(
+        self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
+        before: float | None = None,
+    ) -> list[StoredReading]:
+        rows = self._db().execute(
+            f"SELECT {_COLUMNS} FROM readings WHERE household_id = ? AND sensor = ? AND ts >= ?"
+            " AND ts < ? AND hub_id = ? ORDER BY ts DESC LIMIT ?",
+            (household_id, sensor, since, math.inf if before is None else before, hub_id, limit)).fetchall()
         return [StoredReading(*row) for row in rows]
 
     def count(self) -> int:

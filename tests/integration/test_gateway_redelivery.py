@@ -43,6 +43,11 @@ class HeldStore:
               sensor: str | None = None) -> list[StoredReading]:
         return self.inner.query(household_id=household_id, start=start, end=end, sensor=sensor)
 
+    def latest(self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
+               before: float | None = None) -> list[StoredReading]:
+        return self.inner.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
+                              limit=limit, before=before)
+
     def close(self) -> None:
         self.release.set()
 
@@ -165,6 +170,11 @@ class DownStore:
     def query(self, *, household_id: str, start: float, end: float,
               sensor: str | None = None) -> list[StoredReading]:
         return self.inner.query(household_id=household_id, start=start, end=end, sensor=sensor)
+
+    def latest(self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
+               before: float | None = None) -> list[StoredReading]:
+        return self.inner.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
+                              limit=limit, before=before)
 
     def close(self) -> None:
         pass

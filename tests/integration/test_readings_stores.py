@@ -57,6 +57,22 @@ def test_readings_come_back_in_time_order_for_their_household(store: ReadingStor
     assert store.query(household_id=home, start=NOW + 61, end=NOW + 3600) == []
 
 
+def test_a_hub_sensors_newest_readings_come_newest_first(store: ReadingStore) -> None:
+    """What a restarted gateway judges a hub's next reading against (`Validator(recall=...)`)."""
+    home = f"hh-{uuid.uuid4().hex[:8]}"
+    store.write([reading(home, "water", NOW + 60 * k, 1.0 + k / 1000, seq=k) for k in range(12)]
+                + [reading(home, "gas", NOW + 900, 3.0),
+                   StoredReading(home, "h-other", "water", NOW + 950, 7.0, None, None)])
+    newest = store.latest(household_id=home, hub_id=f"h-{home}", sensor="water", since=NOW - 1, limit=8)
+    assert [(r.ts, r.value, r.seq) for r in newest] == [
+        (NOW + 60 * k, 1.0 + k / 1000, k) for k in range(11, 3, -1)]
+    assert store.latest(household_id=home, hub_id=f"h-{home}", sensor="water", since=NOW + 600,
+                        limit=8)[-1].ts == NOW + 600
+    assert [r.ts for r in store.latest(household_id=home, hub_id=f"h-{home}", sensor="water",
+                                        since=NOW - 1, before=NOW + 120, limit=8)] == [NOW + 60, NOW]
+    assert store.latest(household_id=home, hub_id=f"h-{home}", sensor="door", since=NOW - 1, limit=8) == []
+
+
 def test_a_reading_written_twice_is_kept_once(store: ReadingStore) -> None:
     home = f"hh-{uuid.uuid4().hex[:8]}"
     store.write([reading(home, "gas", NOW, 3.0)])

@@ -9,6 +9,7 @@ from shouwang.storage.influx_flux import (
     RetentionPlan,
     hourly_query,
     hourly_task,
+    latest_query,
     readings_query,
 )
 
@@ -23,6 +24,19 @@ def test_a_household_query_names_its_bucket_time_range_and_household() -> None:
     assert "r.sensor" not in flux and flux.endswith('|> group() |> sort(columns: ["_time"])')
     with_sensor = readings_query(bucket="readings", household_id="hh-1", start=NOW, end=NOW + 1, sensor="water")
     assert 'r.household_id == "hh-1" and r.sensor == "water")' in with_sensor
+
+
+def test_a_hub_sensors_newest_readings_are_asked_for_newest_first_and_escaped() -> None:
+    flux = latest_query(bucket="readings", household_id="hh-1", hub_id='h-1" or true or "',
+                        sensor="water", start=NOW, limit=8)
+    assert flux.startswith('from(bucket: "readings") |> range(start: time(v: "2025-06-15T15:06:40.000000Z"))')
+    assert ('r.household_id == "hh-1" and r.hub_id == "h-1\\" or true or \\"" and r.sensor == "water")'
+            in flux)
+    assert flux.endswith('|> group() |> sort(columns: ["_time"], desc: true) |> limit(n: 8)')
+    before = latest_query(bucket="readings", household_id="hh-1", hub_id="h-1", sensor="water",
+                          start=NOW, stop=NOW + 3600, limit=8)
+    assert ('range(start: time(v: "2025-06-15T15:06:40.000000Z"), stop: time(v: "2025-06-15T16:06:40.000000Z"))'
+            in before)
 
 
 def test_no_household_id_can_change_what_a_query_means() -> None:
