@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
+from cli import mosquitto
 from detector.base import Detector
 from detector.learned import LearnedDetector
 from detector.rules import FixedRules
@@ -100,7 +101,9 @@ class System:
         port = choose_port(m.embedded_host, m.embedded_port, what="MQTT broker",
                            setting="SHOUWANG_MQTT__EMBEDDED_PORT", pick_free=pick_free_port)
         self.settings.mqtt.embedded_port = port
-        self.broker = EmbeddedBroker(m.embedded_host, port, password_file=m.embedded_password_file)
+        roles = {user: role for role, user in mosquitto.service_usernames(self.settings).items()}
+        self.broker = EmbeddedBroker(m.embedded_host, port, password_file=m.embedded_password_file,
+                                     prefix=m.topic_prefix, services=roles)
         self.broker.start()
         self._stoppers.append(self.broker.stop)
 

@@ -17,6 +17,9 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from shouwang.contract import topics
+from shouwang.settings import ROLES, Settings
+
 ITERATIONS = 101
 """mosquitto_passwd 2.0's default; a hub's login is checked at every connect."""
 SALT_BYTES = 12
@@ -24,6 +27,11 @@ PASSWD_FILE = "shouwang.passwd"
 ACL_FILE = "shouwang.acl"
 DEFAULT_USERNAMES = {"gateway": "shouwang-gateway", "detector": "shouwang-detector",
                      "dispatch": "shouwang-dispatch", "simulator": "shouwang-simulator"}
+
+
+def service_usernames(settings: Settings) -> dict[str, str]:
+    """Each role's broker username: the configured one, or shouwang-<role>."""
+    return {role: settings.mqtt.role(role).username or DEFAULT_USERNAMES[role] for role in ROLES}
 
 
 def password_hash(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
@@ -71,12 +79,9 @@ def acl_text(prefix: str, *, hubs: Iterable[str], services: Mapping[str, str]) -
     """The ACL: `services` maps a role to its username; each hub may write only under its own id."""
     lines = [f"# Made by `shouwang hubs provision --all`; {prefix} is the topic prefix.", "",
              "# Shouwang's own roles, each with only what it needs."]
-    rights = {"gateway": [f"topic read {prefix}/hubs/#"],
-              "detector": [f"topic read {prefix}/hubs/#"],
-              "dispatch": [f"topic write {prefix}/staff/+/alerts"],
-              "simulator": [f"topic write {prefix}/hubs/#"]}
+    rights = topics.role_rights(prefix)
     for role, username in services.items():
-        lines += [f"user {username}", *rights[role], ""]
+        lines += [f"user {username}", *(f"topic {access} {topic}" for access, topic in rights[role]), ""]
     lines += ["# Each hub (its username is its hub id) may publish only under its own id."]
     for hub_id in sorted(hubs):
         lines += [f"user {hub_id}", f"topic write {prefix}/hubs/{hub_id}/#"]

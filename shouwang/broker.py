@@ -1,7 +1,9 @@
 """The embedded MQTT broker (amqtt), run on its own thread and event loop.
 
 It is the one-machine default, not the scale path: amqtt speaks MQTT 3.1.1 only and has no
-shared subscriptions. Its listener is bound explicitly, never amqtt's 0.0.0.0 default.
+shared subscriptions. Its listener is bound explicitly, never amqtt's 0.0.0.0 default. With a
+password file it also keeps the rights `shouwang hubs provision` gives Mosquitto (`TopicRights`):
+a hub publishes only under its own id, each of our roles does only what it needs.
 """
 
 from __future__ import annotations
@@ -10,11 +12,17 @@ import asyncio
 import logging
 import socket
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from amqtt.broker import Broker
+from amqtt.contexts import Action
+from amqtt.plugins.base import BaseTopicPlugin
+from amqtt.session import Session
 
+from shouwang.contract import topics
 from shouwang.domain.errors import ShouwangError
 
 log = logging.getLogger(__name__)
@@ -56,13 +64,56 @@ def choose_port(host: str, wanted: int, *, what: str, setting: str, pick_free: b
     return port
 
 
+def matches(topic: str, topic_filter: str) -> bool:
+    """Whether `topic` (or a subscription's filter, level by level) falls within `topic_filter`."""
+    wanted, allowed = topic.split("/"), topic_filter.split("/")
+    for k, level in enumerate(allowed):
+        if level == "#":
+            return True
+        if k >= len(wanted) or level not in ("+", wanted[k]):
+            return False
+    return len(wanted) == len(allowed)
+
+
+class TopicRights(BaseTopicPlugin):  # type: ignore[misc]
+    """Each login's rights, as the ACL of `shouwang hubs provision` gives them to Mosquitto
+    (`topics.role_rights`, `topics.login_rights`): publishing needs a "write" right, subscribing
+    a "read" one. A refused publish is dropped (MQTT 3.1.1 has no way to say so) and logged."""
+
+    @dataclass
+    class Config:
+        prefix: str = "shouwang/v1"
+        services: dict[str, str] = field(default_factory=dict)
+        """Username → the role it logs in as (gateway, detector, dispatch, simulator)."""
+
+    async def topic_filtering(self, *, session: Session | None = None, topic: str | None = None,
+                              action: Action | None = None) -> bool | None:
+        if action is Action.RECEIVE:
+            return True  # what a login may subscribe to was judged when it subscribed
+        username = session.username if session is not None else None
+        if not topic or not username:
+            return False
+        role = self.config.services.get(username)
+        rights = (topics.role_rights(self.config.prefix)[role] if role is not None
+                  else topics.login_rights(self.config.prefix, username))
+        access = "write" if action is Action.PUBLISH else "read"
+        allowed = any(a == access and matches(topic, f) for a, f in rights)
+        if not allowed:
+            log.warning("broker.refused user=%.64s action=%s topic=%.200s", username, access, topic)
+        return allowed
+
+
 class EmbeddedBroker:
     """amqtt on 127.0.0.1 (or a chosen interface), inside this process."""
 
-    def __init__(self, host: str, port: int, *, password_file: Path | None = None) -> None:
+    def __init__(self, host: str, port: int, *, password_file: Path | None = None,
+                 prefix: str = "shouwang/v1", services: Mapping[str, str] | None = None) -> None:
+        """`services` maps each of our roles' usernames to its role (with a password file)."""
         self.host = host
         self.port = port
         self._password_file = password_file
+        self._prefix = prefix
+        self._services = dict(services or {})
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -79,6 +130,8 @@ class EmbeddedBroker:
                 "amqtt.plugins.authentication.FileAuthPlugin": {
                     "password_file": str(self._password_file)
                 },
+                f"{TopicRights.__module__}.TopicRights": {
+                    "prefix": self._prefix, "services": self._services},
             }
         return {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},

@@ -9,7 +9,7 @@ from typing import Any
 from cli import mosquitto
 from cli.commands.common import load_settings
 from shouwang.domain.errors import InvalidInput
-from shouwang.settings import ROLES, Settings
+from shouwang.settings import Settings
 from shouwang.storage.state import StateStore
 
 
@@ -40,7 +40,7 @@ def provision(args: argparse.Namespace) -> int:
         state.close()
     folder: Path = args.mosquitto_dir
     passwd = mosquitto.read_passwd(folder / mosquitto.PASSWD_FILE)
-    services = service_usernames(settings)
+    services = mosquitto.service_usernames(settings)
     issued: dict[str, str] = {}
     roles: dict[str, str] = {}
     if args.all:
@@ -62,11 +62,6 @@ def provision(args: argparse.Namespace) -> int:
     mosquitto.write_private(folder / mosquitto.ACL_FILE, acl)
     _say(issued, roles, services, folder)
     return 0
-
-
-def service_usernames(settings: Settings) -> dict[str, str]:
-    """Each role's broker username: the configured one, or shouwang-<role>."""
-    return {role: settings.mqtt.role(role).username or mosquitto.DEFAULT_USERNAMES[role] for role in ROLES}
 
 
 def _services(settings: Settings, services: dict[str, str], passwd: dict[str, str]) -> dict[str, str]:

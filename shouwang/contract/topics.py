@@ -47,6 +47,24 @@ def staff_topic(prefix: str, staff_id: int) -> str:
     return f"{prefix}/staff/{staff_id}/alerts"
 
 
+Rights = tuple[tuple[str, str], ...]
+"""("read" or "write", a topic filter): what an MQTT login may do, as Mosquitto's ACL says it."""
+
+
+def role_rights(prefix: str) -> dict[str, Rights]:
+    """What each of Shouwang's own roles may do on the broker: only what it needs."""
+    return {"gateway": (("read", hub_subscription(prefix)),),
+            "detector": (("read", hub_subscription(prefix)),),
+            "dispatch": (("write", f"{prefix}/staff/+/alerts"),),
+            "simulator": (("write", hub_subscription(prefix)),)}
+
+
+def login_rights(prefix: str, username: str) -> Rights:
+    """Any other login: a hub (its username is its hub id) publishes only under its own id; a
+    staff member's phone app (its username is the staff id) reads only its own alerts."""
+    return (("write", f"{prefix}/hubs/{username}/#"), ("read", f"{prefix}/staff/{username}/alerts"))
+
+
 def hub_id_from(topic: str, prefix: str) -> str | None:
     """The hub a topic names, if it names one, even when the rest is wrong."""
     parts = topic.split("/")
