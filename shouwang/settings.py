@@ -7,6 +7,7 @@ TOML settings file, then the defaults below. Build it once in `main()` and pass 
 from __future__ import annotations
 
 import ipaddress
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -663,6 +664,17 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     health: HealthSettings = HealthSettings()
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}; use a name like Asia/Shanghai") from None
+        return name
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -685,7 +697,10 @@ class Settings(BaseSettings):
         class FromFile(cls):  # type: ignore[valid-type,misc]
             model_config = SettingsConfigDict(toml_file=file)
 
-        return FromFile(**overrides)
+        try:
+            return FromFile(**overrides)
+        except tomllib.TOMLDecodeError as exc:
+            raise UnsafeSettings(f"settings file {file} is not valid TOML: {exc}") from None
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

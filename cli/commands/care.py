@@ -43,7 +43,7 @@ def add_household_parsers(homes: Any) -> None:
                          "红/橙/黄/蓝/绿). The audit trail keeps who decided and why; an open colour "
                          "suggestion is answered by it.")
     p.add_argument("household_id")
-    p.add_argument("colour")
+    p.add_argument("colour", type=_colour)
     p.add_argument("--reason", required=True, help="why the colour changes")
     p.add_argument("--by", required=True, metavar="USERNAME", help="the staff member who decided")
     p.set_defaults(handler=change_colour)
@@ -119,10 +119,17 @@ def overdue_visits(args: argparse.Namespace) -> int:
     return 0
 
 
+def _colour(text: str) -> Tier:
+    try:
+        return Tier.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def change_colour(args: argparse.Namespace) -> int:
     state, _, _ = _open(args)
     household = state.registry.household(args.household_id)
-    to = Tier.parse(args.colour)
+    to: Tier = args.colour
     staff = state.registry.staff_by_username(args.by)
     tier_advice.check_tier_change(household, to, args.reason)
     state.care.change_tier(household, to, reason=args.reason.strip(), actor=Actor(staff.username, staff.id),

@@ -18,6 +18,21 @@ DEFAULT_SETTINGS_FILE = Path("shouwang.toml")
 """The settings file `shouwang init` writes, read by every command run beside it without --settings."""
 
 
+def positive(kind: type[int] | type[float]) -> Any:
+    """An argparse type: a number of `kind` above 0, or a clear usage error."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be above 0")
+        return value
+    parse.__name__ = kind.__name__  # what argparse calls the type in its messages
+    return parse
+
+
 def gap_lines(gap: Gap, lead: str) -> list[str]:
     """A gap for the terminal, Chinese first (the duty leader's language) and the English beneath,
     aligned: the CLI has no language setting, and whoever reads a start-up banner must understand it."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import load_settings
+from cli.commands.common import load_settings, positive
 from shouwang.domain.errors import InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +60,8 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--chart", type=Path, help="PNG chart (default: beside the JSON)")
     p.add_argument("--learning-days", type=float, default=7.0,
                    help="first days of each recording used only for learning (default 7)")
-    p.add_argument("--homes", type=int, default=40, help="simulated homes (default 40)")
-    p.add_argument("--days", type=int, default=56, help="simulated days (default 56)")
+    p.add_argument("--homes", type=positive(int), default=40, help="simulated homes (default 40)")
+    p.add_argument("--days", type=positive(int), default=56, help="simulated days (default 56)")
     p.add_argument("--sim-learning-days", type=int, default=14)
     p.add_argument("--routines", choices=("varied", "classic"), default="varied",
                    help="simulated homes: the kinds of routine of simulator/routines.py in turn "
@@ -71,7 +71,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--eval-data", type=Path,
                    help="a folder of recorded homes (the ordonez-adl, kasteren-2008-houseA and "
                    "ampds2-water-gas datasets, as published); default: one beside the project, if any")
-    p.add_argument("--tick-min", type=float, default=5.0, help="minutes between assessments")
+    p.add_argument("--tick-min", type=positive(float), default=5.0, help="minutes between assessments")
     p.add_argument("--budgets", type=_budgets, default="0.05,0.1,0.25,0.5,1,2,4",
                    help="false alerts per household-month the learned detector's operating curve "
                    "is measured at, comma-separated (default 0.05,0.1,0.25,0.5,1,2,4); 'none': "

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.bootstrap import ApiServer, System, build
-from cli.commands.common import DEMO_DIR, gap_lines, load_settings
+from cli.commands.common import DEMO_DIR, gap_lines, load_settings, positive
 from cli.demo import STAFF as DEMO_STAFF
 from cli.demo import register
 from dispatch.gaps import Gap, channel_gaps, cover_gaps, coverage_gaps
@@ -56,8 +56,8 @@ def add_parser(commands: Any) -> None:
         "With --demo: a fresh demo community with simulated homes on a fast clock.")
     p.add_argument("--demo", action="store_true",
                    help="a fresh demo community with simulated homes on a fast clock")
-    p.add_argument("--homes", type=int, default=12, help="simulated homes in the demo (default 12)")
-    p.add_argument("--speed", type=float, default=60.0,
+    p.add_argument("--homes", type=positive(int), default=12, help="simulated homes in the demo (default 12)")
+    p.add_argument("--speed", type=positive(float), default=60.0,
                    help="demo clock speed: simulated seconds per real second (default 60)")
     p.add_argument("--history-days", type=float, default=7.0,
                    help="days of simulated history published at demo start (default 7)")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import load_settings
+from cli.commands.common import load_settings, positive
 from shouwang.clock import FastClock, SystemClock
 from shouwang.domain.errors import Conflict, InvalidInput
 from shouwang.domain.model import Grid, Household, Hub
@@ -35,9 +35,9 @@ def add_parser(commands: Any) -> None:
         "faster speeds need a system on the same fast clock (as `shouwang run --demo` does in-process). "
         "It connects to the broker the settings name, as `shouwang run` does: the embedded one on "
         "127.0.0.1:1883 (SHOUWANG_MQTT__EMBEDDED_PORT=PORT if `run` moved it) or SHOUWANG_MQTT__URL.")
-    p.add_argument("--homes", type=int, default=12, help="how many homes (default 12)")
+    p.add_argument("--homes", type=positive(int), default=12, help="how many homes (default 12)")
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same homes and days")
-    p.add_argument("--speed", type=float, default=1.0,
+    p.add_argument("--speed", type=positive(float), default=1.0,
                    help="simulated seconds per real second; the system must run on the same clock")
     p.add_argument("--history-days", type=float, default=0.0,
                    help="publish this many days of past readings first, as backlog batches")

@@ -97,6 +97,40 @@ def test_invalid_settings_are_named_without_a_traceback(
     assert code == 2 and "api.port" in err
 
 
+def test_a_misspelt_time_zone_or_a_broken_settings_file_is_one_clear_line(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a newcomer: both ended in a traceback (ZoneInfoNotFoundError, TOMLDecodeError),
+    and `shouwang settings` accepted the misspelt zone."""
+    monkeypatch.setenv("SHOUWANG_TIMEZONE", "Asia/Shangai")
+    for argv in (("households", "list"), ("settings",)):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "unknown time zone 'Asia/Shangai'; use a name like Asia/Shanghai" in err
+        assert "Traceback" not in err
+    monkeypatch.delenv("SHOUWANG_TIMEZONE")
+    broken = tmp_path / "shouwang.toml"
+    broken.write_text('community = "东园"\n[dispatch.ladders]\nred = [1, 2\n', encoding="utf-8")
+    code, _, err = run(capsys, "--settings", str(broken), "staff", "list")
+    assert code == 2 and err.startswith(f"shouwang: settings file {broken} is not valid TOML: Unclosed array")
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (("households", "colour", "hh-1", "purple", "--reason", "x", "--by", "wang"),
+     "argument colour: unknown colour 'purple'; use one of red, orange, yellow, blue, green"),
+    (("simulate", "--speed", "0"), "argument --speed: '0': must be above 0"),
+    (("simulate", "--homes", "-3"), "argument --homes: '-3': must be above 0"),
+    (("evaluate", "--homes", "0"), "argument --homes: '0': must be above 0"),
+    (("run", "--demo", "--speed", "nan"), "argument --speed: 'nan': must be above 0"),
+])
+def test_impossible_arguments_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str,
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and expected in err and "Traceback" not in err
+
+
 def test_hubs_are_listed_with_their_household_and_when_last_heard(
     data_dir: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
