@@ -9,10 +9,11 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from shouwang.domain.cover import Cover, DutySlot, Leave
 from shouwang.domain.errors import InvalidInput, NotFound
+from shouwang.domain.model import Role
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
-from shouwang.storage.schema import duty_roster, staff_leave
+from shouwang.storage.schema import duty_roster, staff, staff_leave
 
 
 def _slot(r: Any) -> DutySlot:
@@ -37,6 +38,13 @@ class CoverStore:
         if not (0 <= slot.weekday <= 6 and 0 <= slot.start_h <= 23 and 0 <= slot.end_h <= 24):
             raise InvalidInput("a duty slot is a weekday (mon–sun) and hours 0–24, e.g. mon 8-18 or mon 18-8")
         with writing(self._engine) as db:
+            member = db.execute(select(staff.c.username, staff.c.role, staff.c.active)
+                                .where(staff.c.id == slot.staff_id)).first()
+            if member is None or not member.active:
+                raise NotFound("staff member", slot.staff_id)
+            if member.role != Role.DUTY_LEADER.value:  # the roster says which duty leader is called when
+                raise InvalidInput(f"{member.username} is a {member.role}, not a duty leader: the roster "
+                                   "only says which duty leader is on duty when")
             slot_id = db.execute(insert(duty_roster).values(
                 staff_id=slot.staff_id, weekday=slot.weekday, start_h=slot.start_h, end_h=slot.end_h,
                 created_at=now)).inserted_primary_key[0]  # type: ignore[index]

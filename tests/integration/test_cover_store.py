@@ -38,6 +38,8 @@ def test_the_roster_and_leave_make_the_cover_of_the_moment(state: StateStore) ->
     night = state.cover.add_slot(DutySlot(sun.id, 0, 18, 8), actor=ADMIN, now=NOW)
     with pytest.raises(InvalidInput):
         state.cover.add_slot(DutySlot(sun.id, 7, 8, 18), actor=ADMIN, now=NOW)
+    with pytest.raises(InvalidInput, match="wang is a grid_member, not a duty leader"):
+        state.cover.add_slot(DutySlot(wang.id, 0, 8, 18), actor=ADMIN, now=NOW)  # found by a newcomer
     leave = state.cover.add_leave(Leave(wang.id, NOW, NOW + 86400, li.id, "年假"), actor=ADMIN, now=NOW)
     with pytest.raises(InvalidInput):
         state.cover.add_leave(Leave(wang.id, NOW, NOW - 1), actor=ADMIN, now=NOW)
