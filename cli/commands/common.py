@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from dispatch.gaps import Gap
 from shouwang import logs
+from shouwang.domain.webhooks import check_webhook_url
 from shouwang.settings import Settings
 
 DEMO_DIR = "shouwang-demo-data"
@@ -31,6 +33,16 @@ def positive(kind: type[int] | type[float]) -> Any:
         return value
     parse.__name__ = kind.__name__  # what argparse calls the type in its messages
     return parse
+
+
+def checked_webhook(url: str, *, allow_http: bool) -> str:
+    """A webhook address as given at the command line: refused (InvalidWebhook) unless it is one,
+    plain http only with --allow-http, and then warned about."""
+    address = check_webhook_url(url, allow_http=allow_http)
+    if address.plain_http:
+        print(f"warning: webhook {address.url} is plain http: alerts (names, addresses) cross the "
+              "network unencrypted; use https where the receiver can", file=sys.stderr)
+    return address.url
 
 
 def gap_lines(gap: Gap, lead: str) -> list[str]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import gap_lines, load_settings
+from cli.commands.common import checked_webhook, gap_lines, load_settings
 from dispatch.explain import explain
 from dispatch.gaps import cover_gaps
 from dispatch.ladders import LadderPolicy
@@ -97,8 +97,10 @@ def add_parsers(commands: Any, staff: Any) -> None:
     reached = p.add_mutually_exclusive_group(required=True)
     reached.add_argument("--sms", metavar="PHONE", help="their phone number, texted through the community's "
                          "SMS gateway (dispatch.sms_gateway_url), e.g. +8613800000000")
-    reached.add_argument("--webhook", help="a URL their messages are POSTed to (a family app, or a gateway "
-                         "of their own)")
+    reached.add_argument("--webhook", help="an https URL their messages are POSTed to (a family app, or a "
+                         "gateway of their own)")
+    p.add_argument("--allow-http", action="store_true",
+                   help="accept a plain http webhook (their messages then cross the network unencrypted)")
     p.add_argument("--consent-by", required=True, help="who agreed (usually the relative)")
     p.add_argument("--consent-date", help="when (YYYY-MM-DD; default now)")
     p.add_argument("--step", type=int, help="the ladder step they stand at (0 first); default: wherever the "
@@ -216,13 +218,23 @@ def family_add(args: argparse.Namespace) -> int:
     settings, state, tz = _open(args)
     household = state.registry.household(args.household_id)
     now = time.time()
-    channel, address = ("sms", args.sms) if args.sms is not None else ("webhook", args.webhook)
+    channel, address = (("sms", args.sms) if args.sms is not None
+                        else ("webhook", checked_webhook(args.webhook, allow_http=args.allow_http)))
+    ladders = [LadderPolicy.of(settings.dispatch).ladder(household.tier, kind) for kind in AlertKind]
+    top = max(ladder.top for ladder in ladders)
+    if args.step is not None and not 0 <= args.step <= top:
+        raise InvalidInput(f"--step {args.step}: the ladders of a {household.tier.colour} household have "
+                           f"steps 0-{top}, so this contact would never be called")
     consent_at = when(args.consent_date, tz, option="--consent-date") if args.consent_date else now
     contact = state.family.add(FamilyContact(0, household.id, args.name, args.relation, channel, address,
                                              args.consent_by, consent_at, args.step), actor=CLI, now=now)
     where = f"at step {contact.step}" if contact.step is not None else "where the ladder names family"
     print(f"family contact {contact.id}: {contact.name} ({contact.relation}) of {household.id}, "
           f"{contact.channel} {contact.address}, {where}")
+    if contact.step is None and not any("family" in step.who for ladder in ladders for step in ladder.steps):
+        print(f"note: no ladder of a {household.tier.colour} household names `family`, so "
+              f"{contact.name} is never called: give --step N (0-{top}), or add `family` to a step of "
+              f"dispatch.ladders.{household.tier.colour}", file=sys.stderr)
     if contact.channel == "sms" and not settings.dispatch.sms_gateway_url:
         print("note: no SMS gateway is configured, so their texts fail until it is: set "
               "dispatch.sms_gateway_url (SHOUWANG_DISPATCH__SMS_GATEWAY_URL)", file=sys.stderr)

@@ -11,13 +11,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.commands import care, cover, devices, notify, provision
-from cli.commands.common import DEMO_DIR, load_settings, pad
+from cli.commands.common import DEMO_DIR, checked_webhook, load_settings, pad
 from dispatch import policy
 from shouwang.domain.channels import LANGUAGES, StaffChannel
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Hub, Role, Staff
-from shouwang.domain.webhooks import check_channels, check_webhook_url, parse_channel
+from shouwang.domain.webhooks import check_channels, parse_channel
 from shouwang.registration import import_households
 from shouwang.registry_csv import OPTIONAL, REQUIRED, spreadsheet_text
 from shouwang.storage.audit import Actor
@@ -174,13 +174,7 @@ def _told_by(member: Staff) -> str:
 
 
 def _webhook(args: argparse.Namespace) -> str | None:
-    if not args.webhook:
-        return None
-    address = check_webhook_url(args.webhook, allow_http=args.allow_http)
-    if address.plain_http:
-        print(f"warning: webhook {address.url} is plain http: alerts (names, addresses) cross the "
-              "network unencrypted; use https where the receiver can", file=sys.stderr)
-    return address.url
+    return checked_webhook(args.webhook, allow_http=args.allow_http) if args.webhook else None
 
 
 def grid_add(args: argparse.Namespace) -> int:

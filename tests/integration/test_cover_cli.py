@@ -71,6 +71,17 @@ def test_family_and_maintenance_are_recorded_and_shown(
     code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
                        "--sms", "call me", "--consent-by", "x")
     assert code == 2 and "is not a phone number" in err
+    # found by a newcomer: each of these was accepted, and the contact then never called or told
+    code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
+                       "--webhook", "http://family-app.example.org/hook", "--consent-by", "x", "--step", "1")
+    assert code == 2 and "plain http" in err and "--allow-http" in err
+    code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",
+                       "--sms", "13800138001", "--consent-by", "x", "--step", "9")
+    assert code == 2 and "--step 9: the ladders of a red household have steps 0-2" in err
+    code, out, err = run(capsys, "family", "add", "hh-1", "--name", "林小红", "--relation", "女儿",
+                         "--sms", "13800138002", "--consent-by", "林小红")
+    assert code == 0 and "where the ladder names family" in out
+    assert "no ladder of a red household names `family`, so 林小红 is never called: give --step N (0-2)" in err
     code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
                        "--reason", "更换电表", "--by", "zhao")
     assert code == 0 and "hub h-1 until 2099-01-01 18:00" in out
