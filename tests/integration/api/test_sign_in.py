@@ -21,6 +21,18 @@ def test_a_password_gives_a_token_that_lasts_a_working_day(community: Community)
     assert late.status_code == 401
 
 
+def test_on_the_demos_fast_clock_a_session_still_lasts_a_working_day_of_real_time(community: Community) -> None:
+    """Found by a newcomer: on the demo's 60x clock a sign-in expired after 12 real minutes."""
+    community.give_passwords()
+    community.clock.speed = 60.0
+    body = community.client.post("/auth/login", json={"username": "member1", "password": PASSWORD}).json()
+    community.clock.t = NOW + 12 * 3600 * 59  # 11 h 48 m of real time later
+    me = community.client.get("/auth/me", headers={"Authorization": f"Bearer {body['token']}"})
+    assert me.status_code == 200, me.text
+    community.clock.t = NOW + 12 * 3600 * 60 + 1
+    assert community.client.get("/auth/me", headers={"Authorization": f"Bearer {body['token']}"}).status_code == 401
+
+
 def test_passwords_are_kept_only_as_argon2_hashes(community: Community) -> None:
     community.give_passwords()
     with community.state.engine.connect() as db:
