@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
+import os
 import shutil
 import signal
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,6 +70,22 @@ def add_parser(commands: Any) -> None:
     p.set_defaults(handler=handle)
 
 
+def hold(data_dir: Path) -> int:
+    """Lock the data folder (released when the fd is closed or the process ends, however it ends): a second
+    `shouwang run` on the same folder would store, detect and alert twice over the same files, and
+    a second demo would wipe the first's data under it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ShouwangError(
+            f"another `shouwang run` is using {data_dir.resolve()}: stop it first, or give this one "
+            "a folder of its own (SHOUWANG_STORAGE__DATA_DIR, or run it from another folder)") from None
+    return fd
+
+
 def handle(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.demo:
@@ -78,8 +97,17 @@ def handle(args: argparse.Namespace) -> int:
             "this is not set up as a community yet (its name would be the demo's, 示范社区): run "
             "`shouwang init` here first, or name it with SHOUWANG_COMMUNITY; `shouwang run --demo` "
             "tries the demo")
+    held = hold(settings.storage.data_dir)
+    try:
+        return _run(args, settings)
+    finally:
+        os.close(held)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
-        shutil.rmtree(settings.storage.data_dir, ignore_errors=True)
+        for entry in settings.storage.data_dir.iterdir():  # the folder itself holds the lock
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
     tz = ZoneInfo(settings.timezone)
     clock: Clock | None = (FastClock(demo_clock_start(time.time(), tz), args.speed)
                            if args.demo else None)

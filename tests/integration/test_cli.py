@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,25 @@ def test_dead_letters_say_how_many_were_dropped_to_stay_within_the_caps(
     assert code == 0
     assert out.splitlines()[0].startswith("10 dead letters in all")
     assert "20 older dead letters were dropped to stay within the caps" in out and "h-9 20" in out
+
+
+def test_a_second_run_on_the_same_data_folder_is_refused_and_wipes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a newcomer: a second `shouwang run --demo` in the same folder started beside the
+    first, on its files (its model loaded, its data due to be wiped)."""
+    from cli.commands.common import DEMO_DIR
+    from cli.commands.run import hold
+
+    monkeypatch.chdir(tmp_path)
+    first = hold(tmp_path / DEMO_DIR)  # as the first run holds it
+    kept = tmp_path / DEMO_DIR / "state.db"
+    kept.write_text("the first run's")
+    try:
+        code, _, err = run(capsys, "run", "--demo", "--duration", "1")
+        assert code == 2 and err.startswith(f"shouwang: another `shouwang run` is using {tmp_path / DEMO_DIR}")
+        assert kept.read_text() == "the first run's"
+    finally:
+        os.close(first)
+    held_again = hold(tmp_path / DEMO_DIR)  # released with its descriptor
+    os.close(held_again)
