@@ -30,3 +30,6 @@ class StateCollector(Collector):
         yield GaugeMetricFamily("shouwang_deliveries_failed",
                                 "notifications given up on after every retry",
                                 value=self._state.alerts.count_failed_deliveries())
+        yield GaugeMetricFamily("shouwang_deliveries_retrying",
+                                "notifications whose attempts have failed so far, being retried",
+                                value=self._state.alerts.count_retrying_deliveries())

@@ -30,6 +30,7 @@ def health(context: Context, now: Now) -> Health:
         open_alerts=sum(state.alerts.count_unresolved_by_tier().values()),
         dead_letters=state.dead_letters.count(),
         failed_deliveries=state.alerts.count_failed_deliveries(),
+        retrying_deliveries=state.alerts.count_retrying_deliveries(),
     )
 
 
@@ -55,7 +56,8 @@ async def require_metrics_token(
                        "description": "Prometheus text format: ingest counters "
                        "(shouwang_readings_accepted_total; rate() gives the ingest rate), "
                        "shouwang_dead_letters, shouwang_alerts_unresolved by colour, "
-                       "shouwang_deliveries_failed, delivery attempts by result"},
+                       "shouwang_deliveries_failed, shouwang_deliveries_retrying, delivery attempts "
+                       "by result"},
                        401: {"model": ErrorOut, "description": "no or wrong metrics token"},
                        403: {"model": ErrorOut, "description": "metrics are off (no token set)"}})
 def metrics(context: Context) -> Response:

@@ -17,10 +17,13 @@ class Health(BaseModel):
     open_alerts: int
     dead_letters: int
     failed_deliveries: int
+    """Notifications given up on after every retry."""
+    retrying_deliveries: int
+    """Notifications whose attempts have failed so far, being retried (`GET /alerts/{id}` says why)."""
 
     model_config = {"json_schema_extra": {"examples": [{
         "status": "ok", "time": "2025-11-22T10:00:00Z", "open_alerts": 2, "dead_letters": 0,
-        "failed_deliveries": 0}]}}
+        "failed_deliveries": 0, "retrying_deliveries": 0}]}}
 
 
 class AuditOut(BaseModel):

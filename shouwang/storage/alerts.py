@@ -414,7 +414,16 @@ class AlertStore:
                                       "channel": delivery.channel.value, "error": error[:300]})
 
     def count_failed_deliveries(self) -> int:
+        """Notifications given up on after every retry."""
         query = select(func.count()).where(deliveries.c.status == DeliveryStatus.FAILED.value)
+        with self._engine.connect() as db:
+            return int(db.execute(query).scalar_one())
+
+    def count_retrying_deliveries(self) -> int:
+        """Notifications whose attempts have failed so far and that are being retried: a bad
+        address or a dead receiver shows here at once, not only once it is given up on."""
+        query = select(func.count()).where(deliveries.c.status == DeliveryStatus.PENDING.value,
+                                           deliveries.c.attempts > 0)
         with self._engine.connect() as db:
             return int(db.execute(query).scalar_one())
 

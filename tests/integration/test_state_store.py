@@ -143,9 +143,10 @@ def test_deliveries_are_retried_then_given_up(state: StateStore) -> None:
     assert state.alerts.due_deliveries(NOW + 5) == []
     again = state.alerts.due_deliveries(NOW + 10)
     assert again[0].attempts == 1
+    assert (state.alerts.count_retrying_deliveries(), state.alerts.count_failed_deliveries()) == (1, 0)
     state.alerts.mark_failed(again[0], error="503", retry_at=None, now=NOW + 10)
     assert state.alerts.deliveries(alert.id)[0].status is DeliveryStatus.FAILED
-    assert state.alerts.count_failed_deliveries() == 1
+    assert (state.alerts.count_retrying_deliveries(), state.alerts.count_failed_deliveries()) == (0, 1)
 
 
 def test_tokens_identify_staff_until_they_expire(state: StateStore) -> None:
