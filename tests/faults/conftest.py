@@ -18,7 +18,7 @@ from tests.support import wait_for
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 DEPLOY_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
 QUEUE_SETTINGS = ("max_queued_messages", "max_queued_bytes", "max_inflight_messages",
-                  "persistent_client_expiration", "persistence", "autosave_interval")
+                  "persistent_client_expiration", "persistence", "autosave_interval", "max_packet_size")
 
 
 def broker_config(store: Path, port: int, auth: Path | None = None) -> str:
