@@ -51,7 +51,8 @@ def build(context: Context, state: StateDep, staff: Leader) -> CockpitOut:
         alerts=[CockpitAlert.of(a, alias.get(a.household_id)) for a in view.alerts],
         households=[CockpitHousehold.of(h) for h in view.households
                     if h.watch != "watched" or h.hub_offline or h.visit_overdue],
-        trend=[CockpitDay(day=d.day, opened=d.opened, false_alarms=d.false_alarms) for d in view.trend])
+        trend=[CockpitDay(day=d.day, opened=d.opened, false_alarms=d.false_alarms) for d in view.trend],
+        median_ack_min=None if view.median_ack_s is None else round(view.median_ack_s / 60, 1))
 
 
 def first_waits(policy: LadderPolicy) -> Callable[[Tier, AlertKind], float | None]:

@@ -91,3 +91,6 @@ class CockpitOut(BaseModel):
     households: list[CockpitHousehold] = Field(
         description="households that need something: not watched, hub offline or a visit overdue")
     trend: list[CockpitDay] = Field(description="alerts opened per day over the last 30 days")
+    median_ack_min: float | None = Field(
+        default=None, description="the median time to acknowledgement over every grid shown (the total "
+        "row's: not a median of the grids' medians)")

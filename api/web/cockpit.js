@@ -69,7 +69,7 @@ function totals(view) {
            open_alerts: sum("open_alerts"), past_limit: sum("past_limit"), hubs_offline: sum("hubs_offline"),
            unwatched: sum("unwatched"), visits_overdue: sum("visits_overdue"),
            oldest_open_min: Math.max(...view.grids.map((g) => g.oldest_open_min ?? -1)),
-           median_ack_min: null, within_limit_share: acked ? inTime / acked : null, total: true };
+           median_ack_min: view.median_ack_min, within_limit_share: acked ? inTime / acked : null, total: true };
 }
 
 function figureLink(grid, key, ids) {

@@ -104,6 +104,8 @@ class Cockpit:
     alerts: list[AlertRow]
     households: list[HouseholdRow]
     trend: list[TrendRow]
+    median_ack_s: float | None = None
+    """The median time to acknowledgement over every grid shown (not a median of the grids')."""
 
 
 def cockpit(community: Community, limits: Limits, *, now: float, tz: ZoneInfo, days: int = 30) -> Cockpit:
@@ -130,7 +132,9 @@ def cockpit(community: Community, limits: Limits, *, now: float, tz: ZoneInfo, d
     for alert in recent:
         by_grid[homes[alert.household_id].grid_id][2].append(alert)
     grids = [_grid_row(g, names.get(g, g), *by_grid[g], homes, limits) for g in grid_ids]
-    return Cockpit(grids, alert_rows, household_rows, _trend(recent, now=now, tz=tz, days=days))
+    waits = [a.acknowledged_at - a.opened_at for a in recent if a.acknowledged_at is not None]
+    return Cockpit(grids, alert_rows, household_rows, _trend(recent, now=now, tz=tz, days=days),
+                   median_ack_s=statistics.median(waits) if waits else None)
 
 
 def _limit(alert: Alert, tier: Tier, limits: Limits) -> float | None:

@@ -89,6 +89,21 @@ def test_response_times_are_measured_against_each_colours_limit() -> None:
     assert east.open_alerts == []
 
 
+def test_the_community_median_is_over_every_acknowledgement_not_a_median_of_medians() -> None:
+    """Found by a newcomer: the total row said "none" beside each grid's median."""
+    c = community(alerts=[
+        alert(1, "red", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=4 * 60),
+        alert(2, "red", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=9 * 60),
+        alert(3, "green", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=20 * 60),
+        alert(4, "west", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=30 * 60),
+        alert(5, "west", opened_ago=DAY, state=AlertState.RESOLVED, acked_after=50 * 60),
+    ])
+    view = cockpit(c, LIMITS, now=NOW, tz=TZ)
+    assert [g.median_ack_s for g in view.grids] == [9 * 60, 40 * 60]
+    assert view.median_ack_s == 20 * 60  # the grids' medians would give 24.5 min
+    assert cockpit(community(), LIMITS, now=NOW, tz=TZ).median_ack_s is None
+
+
 def test_the_trend_counts_alerts_opened_per_local_day_for_thirty_days() -> None:
     c = community(alerts=[alert(1, "red", opened_ago=HOUR, state=AlertState.RESOLVED, outcome=Outcome.FALSE_ALARM),
                           alert(2, "west", opened_ago=2 * HOUR),
