@@ -55,14 +55,17 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--timezone", help="time zone of naive times in --events (default: settings)")
     p.add_argument("--inject", type=int, default=30,
                    help="incapacitations injected per recorded home (default 30)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--json", type=Path, default=Path("shouwang-evaluation/evaluation.json"))
+    p.add_argument("--seed", type=int, default=1,
+                   help="the same seed gives the same homes, incidents and cuts (default 1)")
+    p.add_argument("--json", type=Path, default=Path("shouwang-evaluation/evaluation.json"),
+                   help="where the figures are written (default shouwang-evaluation/evaluation.json)")
     p.add_argument("--chart", type=Path, help="PNG chart (default: beside the JSON)")
     p.add_argument("--learning-days", type=float, default=7.0,
                    help="first days of each recording used only for learning (default 7)")
     p.add_argument("--homes", type=positive(int), default=40, help="simulated homes (default 40)")
     p.add_argument("--days", type=positive(int), default=56, help="simulated days (default 56)")
-    p.add_argument("--sim-learning-days", type=int, default=14)
+    p.add_argument("--sim-learning-days", type=int, default=14,
+                   help="first simulated days used only for learning (default 14)")
     p.add_argument("--routines", choices=("varied", "classic"), default="varied",
                    help="simulated homes: the kinds of routine of simulator/routines.py in turn "
                    "(default), or all of the classic routine")
@@ -71,7 +74,7 @@ def add_parser(commands: Any) -> None:
     p.add_argument("--eval-data", type=Path,
                    help="a folder of recorded homes (the ordonez-adl, kasteren-2008-houseA and "
                    "ampds2-water-gas datasets, as published); default: one beside the project, if any")
-    p.add_argument("--tick-min", type=positive(float), default=5.0, help="minutes between assessments")
+    p.add_argument("--tick-min", type=positive(float), default=5.0, help="minutes between assessments (default 5)")
     p.add_argument("--budgets", type=_budgets, default="0.05,0.1,0.25,0.5,1,2,4",
                    help="false alerts per household-month the learned detector's operating curve "
                    "is measured at, comma-separated (default 0.05,0.1,0.25,0.5,1,2,4); 'none': "
