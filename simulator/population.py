@@ -168,7 +168,11 @@ def parse_incident(text: str, *, now: float) -> Incident:
     parts = text.split(":")
     if len(parts) not in (3, 4):
         raise ValueError(f"incident {text!r} must be KIND:HOME:+START[:DURATION]")
-    kind = IncidentKind(parts[0])
+    try:
+        kind = IncidentKind(parts[0])
+    except ValueError:
+        raise ValueError(f"unknown incident kind {parts[0]!r}; use one of "
+                         f"{', '.join(k.value for k in IncidentKind)}") from None
     start = now + _offset(parts[2])
     end = start + _offset(parts[3]) if len(parts) == 4 else None
     return Incident(parts[1], kind, start, end)

@@ -33,6 +33,8 @@ def add_parser(commands: Any) -> None:
         "press), a Tasmota plug and a wmbusmeters water meter under each hub's id. "
         "Run with the default --speed 1 against `shouwang run`; "
         "faster speeds need a system on the same fast clock (as `shouwang run --demo` does in-process). "
+        "Not against a running demo: it simulates its own homes, with the same ids, on a clock 60 times "
+        "faster, so these readings would land in its homes as out of time. "
         "It connects to the broker the settings name, as `shouwang run` does: the embedded one on "
         "127.0.0.1:1883 (SHOUWANG_MQTT__EMBEDDED_PORT=PORT if `run` moved it) or SHOUWANG_MQTT__URL.")
     p.add_argument("--homes", type=positive(int), default=12, help="how many homes (default 12)")
