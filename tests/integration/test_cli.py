@@ -115,6 +115,11 @@ def test_a_misspelt_time_zone_or_a_broken_settings_file_is_one_clear_line(
     assert code == 2 and err.startswith(f"shouwang: settings file {broken} is not valid TOML: Unclosed array")
 
 
+def test_an_unknown_incident_kind_names_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "simulate", "--incident", "fainting:sim-0001:+2h")
+    assert code == 2 and "unknown incident kind 'fainting'; use one of incapacitation, away," in err
+
+
 @pytest.mark.parametrize(("argv", "expected"), [
     (("households", "colour", "hh-1", "purple", "--reason", "x", "--by", "wang"),
      "argument colour: unknown colour 'purple'; use one of red, orange, yellow, blue, green"),
@@ -123,11 +128,6 @@ def test_a_misspelt_time_zone_or_a_broken_settings_file_is_one_clear_line(
     (("evaluate", "--homes", "0"), "argument --homes: '0': must be above 0"),
     (("run", "--demo", "--speed", "nan"), "argument --speed: 'nan': must be above 0"),
 ])
-def test_an_unknown_incident_kind_names_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "simulate", "--incident", "fainting:sim-0001:+2h")
-    assert code == 2 and "unknown incident kind 'fainting'; use one of incapacitation, away," in err
-
-
 def test_impossible_arguments_are_usage_errors(
     capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str,
 ) -> None:
