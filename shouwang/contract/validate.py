@@ -29,7 +29,7 @@ def recall_from(store: ReadingStore, *, before_batch: bool = False) -> Recall:
     """`Validator`'s recall from a reading store. The gateway, which stores what it accepts,
     recalls the newest readings (one already stored is then a duplicate); a reader of the same
     stream beside it (the detector) only those older than the batch, or a reading the gateway
-    stored a moment before would be a duplicate to it and never seen (a door, a help button)."""
+    stored a moment before would be a duplicate to it and never seen."""
     def recall(household_id: str, hub_id: str, sensor: str, since: float,
                first: float) -> Sequence[StoredReading]:
         return store.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
@@ -138,12 +138,15 @@ class Validator:
 
     def _remember_stored(self, readings: Sequence[Reading], hubs: Mapping[str, str],
                          now: float) -> None:
-        """What was stored of each hub sensor met for the first time. A store that cannot be
-        read now is asked again with the next batch (meanwhile, judged as before)."""
+        """What was stored of each register (a meter's running total) met for the first time:
+        one query a register of each hub after a start. Other readings need no past to be judged
+        (a repeat of a stored one is ignored by the store). A store that cannot be read now is
+        asked again with the next batch (meanwhile, judged as before)."""
         assert self._recall is not None
         first: dict[tuple[str, str], float] = {}
         for r in readings:
-            first[(r.hub_id, r.sensor)] = min(r.ts, first.get((r.hub_id, r.sensor), r.ts))
+            if r.kind.is_register:
+                first[(r.hub_id, r.sensor)] = min(r.ts, first.get((r.hub_id, r.sensor), r.ts))
         for key, first_ts in first.items():
             household_id = hubs.get(key[0])
             if (household_id is None or key in self._last or key in self._recalled

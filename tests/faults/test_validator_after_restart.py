@@ -140,7 +140,7 @@ def gateway_duplicates_seen(readings: SqliteReadingStore, now: float) -> int:
 def test_the_detector_beside_the_gateway_still_sees_a_reading_the_gateway_just_stored(
         stores: tuple[StateStore, SqliteReadingStore, float]) -> None:
     """The detector reads the same stream: a reading the gateway stored a moment before is not a
-    duplicate to it (a door, a help button would never be seen), yet an outlier still is refused."""
+    duplicate to it (it would never be seen), yet an outlier still is refused."""
     from shouwang.contract.validate import Limits, Validator, recall_from
     from shouwang.domain.model import Reading, SensorKind
 
