@@ -10,7 +10,7 @@ from shouwang.contract.decode import PayloadLimits, Rejection
 from shouwang.contract.plausible import Plausible
 from shouwang.domain.model import Reading, SensorKind, StoredReading
 from shouwang.settings import GatewaySettings
-from shouwang.storage.ports import ReadingStore
+from shouwang.storage.ports import ReadingStore, SensorKey
 
 _REGISTER_TOLERANCE = 1e-6
 RECENT = 8
@@ -18,10 +18,10 @@ RECENT = 8
 MAX_SENSORS_PER_HUB = 32
 """Sensors remembered per hub: a home has a handful, so a hub inventing names cannot grow memory."""
 DUPLICATE = ("duplicate", "the same reading again")
-Recall = Callable[[str, str, str, float, float], Sequence[StoredReading]]
-"""(household id, hub id, sensor, since, first) -> the newest stored readings of that hub sensor
-since `since`, newest first, at most RECENT (`ReadingStore.latest`); `first` is the time of the
-batch's first reading of it (`recall_from`)."""
+Recall = Callable[[dict[SensorKey, float], float], Mapping[SensorKey, Sequence[StoredReading]]]
+"""({(household id, hub id, sensor): the time of the batch's first reading of it}, since) -> the
+newest stored readings of each since `since`, newest first, at most RECENT, in one request to the
+store (`ReadingStore.latest`, `recall_from`)."""
 log = logging.getLogger(__name__)
 
 
@@ -30,10 +30,10 @@ def recall_from(store: ReadingStore, *, before_batch: bool = False) -> Recall:
     recalls the newest readings (one already stored is then a duplicate); a reader of the same
     stream beside it (the detector) only those older than the batch, or a reading the gateway
     stored a moment before would be a duplicate to it and never seen."""
-    def recall(household_id: str, hub_id: str, sensor: str, since: float,
-               first: float) -> Sequence[StoredReading]:
-        return store.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
-                            before=first if before_batch else None, limit=RECENT)
+    def recall(first: dict[SensorKey, float], since: float) -> Mapping[SensorKey, Sequence[StoredReading]]:
+        # one request: the oldest of the batch bounds them all (for a few, an older baseline)
+        return store.latest(list(first), since=since, limit=RECENT,
+                            before=min(first.values()) if before_batch else None)
     return recall
 
 
@@ -143,26 +143,32 @@ class Validator:
         (a repeat of a stored one is ignored by the store). A store that cannot be read now is
         asked again with the next batch (meanwhile, judged as before)."""
         assert self._recall is not None
-        first: dict[tuple[str, str], float] = {}
+        first: dict[SensorKey, float] = {}
+        asking: dict[str, int] = {}  # per hub: a hub inventing sensor names asks for no more than it may keep
         for r in readings:
-            if r.kind.is_register:
-                first[(r.hub_id, r.sensor)] = min(r.ts, first.get((r.hub_id, r.sensor), r.ts))
-        for key, first_ts in first.items():
-            household_id = hubs.get(key[0])
-            if (household_id is None or key in self._last or key in self._recalled
-                    or self._sensors.get(key[0], 0) >= MAX_SENSORS_PER_HUB):
-                continue
-            try:
-                stored = self._recall(household_id, key[0], key[1], now - self.limits.max_age_s, first_ts)
-            except Exception as exc:  # the store's own errors vary; the readings are judged all the same
-                log.warning("validate.recall_failed hub=%s sensor=%.64s error=%r", key[0], key[1], exc)
-                continue
-            self._recalled.add(key)
-            newest = sorted(stored[:RECENT], key=lambda r: r.ts)
+            household_id = hubs.get(r.hub_id)
+            key, asked = (r.hub_id, r.sensor), (hubs.get(r.hub_id, ""), r.hub_id, r.sensor)
+            if asked in first:
+                first[asked] = min(r.ts, first[asked])
+            elif (r.kind.is_register and household_id is not None and key not in self._last
+                  and key not in self._recalled
+                  and self._sensors.get(r.hub_id, 0) + asking.get(r.hub_id, 0) < MAX_SENSORS_PER_HUB):
+                first[asked] = r.ts
+                asking[r.hub_id] = asking.get(r.hub_id, 0) + 1
+        if not first:
+            return
+        try:
+            stored = self._recall(first, now - self.limits.max_age_s)
+        except Exception as exc:  # the store's own errors vary; the readings are judged all the same
+            log.warning("validate.recall_failed sensors=%d error=%r", len(first), exc)
+            return
+        for household_id, hub_id, sensor in first:
+            self._recalled.add((hub_id, sensor))
+            newest = sorted(stored.get((household_id, hub_id, sensor), ())[:RECENT], key=lambda r: r.ts)
             if newest:
-                last = self._last[key] = _Last(newest[-1].ts, newest[-1].value)
+                last = self._last[(hub_id, sensor)] = _Last(newest[-1].ts, newest[-1].value)
                 last.recent = [(r.ts, r.value, r.seq) for r in newest]
-                self._sensors[key[0]] = self._sensors.get(key[0], 0) + 1
+                self._sensors[hub_id] = self._sensors.get(hub_id, 0) + 1
 
     def _problem(
         self, reading: Reading, household_id: str | None, now: float

@@ -10,6 +10,7 @@ alive) and `power_max` (the highest instantaneous power). Every string enters Fl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -48,18 +49,24 @@ def readings_query(*, bucket: str, household_id: str, start: float, end: float, 
     )
 
 
-def latest_query(*, bucket: str, household_id: str, hub_id: str, sensor: str, start: float,
-                 limit: int, stop: float | None = None) -> str:
-    """One hub sensor's newest `limit` raw readings with start <= ts (< stop), newest first."""
+def latest_query(*, bucket: str, households: Iterable[str], hubs: Iterable[str], sensors: Iterable[str],
+                 start: float, limit: int, stop: float | None = None) -> str:
+    """The newest `limit` raw readings of each series (household, hub, sensor) among those named,
+    with start <= ts (< stop), newest first within each: one request for a batch's hub sensors
+    (the caller keeps the exact combinations it asked for)."""
+    def set_of(values: Iterable[str]) -> str:
+        return "[" + ", ".join(literal(v) for v in sorted(set(values))) + "]"
+
     stop_at = "" if stop is None else f", stop: {time_literal(stop)}"
     return (
         f"from(bucket: {literal(bucket)})"
         f" |> range(start: {time_literal(start)}{stop_at})"
         f" |> filter(fn: (r) => r._measurement == {literal(MEASUREMENT)}"
-        f" and r.household_id == {literal(household_id)} and r.hub_id == {literal(hub_id)}"
-        f" and r.sensor == {literal(sensor)})"
+        f" and contains(value: r.household_id, set: {set_of(households)})"
+        f" and contains(value: r.hub_id, set: {set_of(hubs)}) and contains(value: r.sensor, set: {set_of(sensors)}))"
         ' |> pivot(rowKey: ["_time", "hub_id", "sensor"], columnKey: ["_field"], valueColumn: "_value")'
-        f' |> group() |> sort(columns: ["_time"], desc: true) |> limit(n: {int(limit)})'
+        f' |> group(columns: ["household_id", "hub_id", "sensor"]) |> sort(columns: ["_time"], desc: true)'
+        f" |> limit(n: {int(limit)})"
     )
 
 

@@ -7,6 +7,9 @@ from typing import Protocol
 
 from shouwang.domain.model import StoredReading
 
+SensorKey = tuple[str, str, str]
+"""(household id, hub id, sensor)."""
+
 
 class ReadingStoreUnavailable(Exception):
     """The reading store cannot take writes now (down, unreachable, overloaded, out of disk), as
@@ -28,11 +31,11 @@ class ReadingStore(Protocol):
         ...
 
     def latest(
-        self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
-        before: float | None = None,
-    ) -> list[StoredReading]:
-        """One hub sensor's newest `limit` readings with since <= ts (< before), newest first
-        (what a gateway judges a hub's next reading against after a restart)."""
+        self, keys: Sequence[SensorKey], *, since: float, limit: int, before: float | None = None,
+    ) -> dict[SensorKey, list[StoredReading]]:
+        """Each hub sensor's newest `limit` readings with since <= ts (< before), newest first (what
+        a gateway judges a hub's next reading against after a restart), in one request; a key
+        with none is left out."""
         ...
 
     def close(self) -> None: ...

@@ -32,7 +32,7 @@ from shouwang.storage.influx_flux import (
     latest_query,
     readings_query,
 )
-from shouwang.storage.ports import ReadingStoreUnavailable
+from shouwang.storage.ports import ReadingStoreUnavailable, SensorKey
 
 UNAVAILABLE_STATUS = frozenset({0, 408, 429, 500, 502, 503, 504})
 """HTTP answers that say the server cannot take writes now, not that the points are wrong."""
@@ -88,21 +88,27 @@ class InfluxReadingStore:
             bucket=self._bucket, household_id=household_id, start=start, end=end, sensor=sensor))
 
     def latest(
-        self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
-        before: float | None = None,
-    ) -> list[StoredReading]:
-        return self._readings(household_id, latest_query(
-            bucket=self._bucket, household_id=household_id, hub_id=hub_id, sensor=sensor,
-            start=since, stop=before, limit=limit))
+        self, keys: Sequence[SensorKey], *, since: float, limit: int, before: float | None = None,
+    ) -> dict[SensorKey, list[StoredReading]]:
+        if not keys:
+            return {}
+        flux = latest_query(bucket=self._bucket, households=[k[0] for k in keys], hubs=[k[1] for k in keys],
+                            sensors=[k[2] for k in keys], start=since, stop=before, limit=limit)
+        wanted, found = set(keys), dict[SensorKey, list[StoredReading]]()
+        for r in self._readings(None, flux):
+            key = (r.household_id, r.hub_id, r.sensor)
+            if key in wanted:  # the query's sets also name combinations nobody asked for
+                found.setdefault(key, []).append(r)
+        return {key: sorted(rows, key=lambda r: -r.ts) for key, rows in found.items()}
 
-    def _readings(self, household_id: str, flux: str) -> list[StoredReading]:
+    def _readings(self, household_id: str | None, flux: str) -> list[StoredReading]:
         found = []
         for table in self._query.query(flux, org=self._org):
             for record in table.records:
                 values = record.values
                 seq = values.get("seq")
                 found.append(StoredReading(
-                    household_id=household_id,
+                    household_id=household_id if household_id is not None else str(values["household_id"]),
                     hub_id=str(values["hub_id"]),
                     sensor=str(values["sensor"]),
                     ts=record.get_time().timestamp(),

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shouwang.domain.model import StoredReading
-from shouwang.storage.ports import ReadingStoreUnavailable
+from shouwang.storage.ports import ReadingStoreUnavailable, SensorKey
 from shouwang.storage.sqlite_wal import enable_wal
 
 _SCHEMA = """
@@ -77,14 +77,17 @@ class SqliteReadingStore:
         return [StoredReading(*row) for row in rows]
 
     def latest(
-        self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
-        before: float | None = None,
-    ) -> list[StoredReading]:
-        rows = self._db().execute(
-            f"SELECT {_COLUMNS} FROM readings WHERE household_id = ? AND sensor = ? AND ts >= ?"
-            " AND ts < ? AND hub_id = ? ORDER BY ts DESC LIMIT ?",
-            (household_id, sensor, since, math.inf if before is None else before, hub_id, limit)).fetchall()
-        return [StoredReading(*row) for row in rows]
+        self, keys: Sequence[SensorKey], *, since: float, limit: int, before: float | None = None,
+    ) -> dict[SensorKey, list[StoredReading]]:
+        db, found = self._db(), {}
+        for household_id, hub_id, sensor in keys:  # each an index range: tens of microseconds
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM readings WHERE household_id = ? AND sensor = ? AND ts >= ?"
+                " AND ts < ? AND hub_id = ? ORDER BY ts DESC LIMIT ?",
+                (household_id, sensor, since, math.inf if before is None else before, hub_id, limit)).fetchall()
+            if rows:
+                found[(household_id, hub_id, sensor)] = [StoredReading(*row) for row in rows]
+        return found
 
     def count(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM readings").fetchone()[0])

@@ -215,10 +215,9 @@ class UnreadableFor:
             raise OSError(f"disk I/O error reading {household_id}")
         return self.readings.query(household_id=household_id, start=start, end=end, sensor=sensor)
 
-    def latest(self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
-               before: float | None = None) -> list[StoredReading]:
-        return self.readings.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
-                                    limit=limit, before=before)
+    def latest(self, keys: Sequence[tuple[str, str, str]], *, since: float, limit: int,
+               before: float | None = None) -> dict[tuple[str, str, str], list[StoredReading]]:
+        return self.readings.latest(keys, since=since, limit=limit, before=before)
 
     def close(self) -> None:
         self.readings.close()

@@ -43,10 +43,9 @@ class HeldStore:
               sensor: str | None = None) -> list[StoredReading]:
         return self.inner.query(household_id=household_id, start=start, end=end, sensor=sensor)
 
-    def latest(self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
-               before: float | None = None) -> list[StoredReading]:
-        return self.inner.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
-                              limit=limit, before=before)
+    def latest(self, keys: Sequence[tuple[str, str, str]], *, since: float, limit: int,
+               before: float | None = None) -> dict[tuple[str, str, str], list[StoredReading]]:
+        return self.inner.latest(keys, since=since, limit=limit, before=before)
 
     def close(self) -> None:
         self.release.set()
@@ -171,10 +170,9 @@ class DownStore:
               sensor: str | None = None) -> list[StoredReading]:
         return self.inner.query(household_id=household_id, start=start, end=end, sensor=sensor)
 
-    def latest(self, *, household_id: str, hub_id: str, sensor: str, since: float, limit: int,
-               before: float | None = None) -> list[StoredReading]:
-        return self.inner.latest(household_id=household_id, hub_id=hub_id, sensor=sensor, since=since,
-                              limit=limit, before=before)
+    def latest(self, keys: Sequence[tuple[str, str, str]], *, since: float, limit: int,
+               before: float | None = None) -> dict[tuple[str, str, str], list[StoredReading]]:
+        return self.inner.latest(keys, since=since, limit=limit, before=before)
 
     def close(self) -> None:
         pass

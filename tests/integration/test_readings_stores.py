@@ -63,14 +63,15 @@ def test_a_hub_sensors_newest_readings_come_newest_first(store: ReadingStore) ->
     store.write([reading(home, "water", NOW + 60 * k, 1.0 + k / 1000, seq=k) for k in range(12)]
                 + [reading(home, "gas", NOW + 900, 3.0),
                    StoredReading(home, "h-other", "water", NOW + 950, 7.0, None, None)])
-    newest = store.latest(household_id=home, hub_id=f"h-{home}", sensor="water", since=NOW - 1, limit=8)
-    assert [(r.ts, r.value, r.seq) for r in newest] == [
+    water, gas = (home, f"h-{home}", "water"), (home, f"h-{home}", "gas")
+    newest = store.latest([water, gas, (home, f"h-{home}", "door")], since=NOW - 1, limit=8)
+    assert sorted(newest) == [gas, water]  # one request for them all; the door has none
+    assert [(r.ts, r.value, r.seq) for r in newest[water]] == [
         (NOW + 60 * k, 1.0 + k / 1000, k) for k in range(11, 3, -1)]
-    assert store.latest(household_id=home, hub_id=f"h-{home}", sensor="water", since=NOW + 600,
-                        limit=8)[-1].ts == NOW + 600
-    assert [r.ts for r in store.latest(household_id=home, hub_id=f"h-{home}", sensor="water",
-                                        since=NOW - 1, before=NOW + 120, limit=8)] == [NOW + 60, NOW]
-    assert store.latest(household_id=home, hub_id=f"h-{home}", sensor="door", since=NOW - 1, limit=8) == []
+    assert [(r.hub_id, r.value) for r in newest[gas]] == [(f"h-{home}", 3.0)]
+    assert store.latest([water], since=NOW + 600, limit=8)[water][-1].ts == NOW + 600
+    assert [r.ts for r in store.latest([water], since=NOW - 1, before=NOW + 120, limit=8)[water]] == [NOW + 60, NOW]
+    assert store.latest([], since=NOW - 1, limit=8) == {}
 
 
 def test_a_reading_written_twice_is_kept_once(store: ReadingStore) -> None:

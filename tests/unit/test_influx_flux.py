@@ -27,13 +27,14 @@ def test_a_household_query_names_its_bucket_time_range_and_household() -> None:
 
 
 def test_a_hub_sensors_newest_readings_are_asked_for_newest_first_and_escaped() -> None:
-    flux = latest_query(bucket="readings", household_id="hh-1", hub_id='h-1" or true or "',
-                        sensor="water", start=NOW, limit=8)
+    flux = latest_query(bucket="readings", households=["hh-1", "hh-2", "hh-1"], hubs=['h-1" or true or "'],
+                        sensors=["water", "gas"], start=NOW, limit=8)
     assert flux.startswith('from(bucket: "readings") |> range(start: time(v: "2025-06-15T15:06:40.000000Z"))')
-    assert ('r.household_id == "hh-1" and r.hub_id == "h-1\\" or true or \\"" and r.sensor == "water")'
-            in flux)
-    assert flux.endswith('|> group() |> sort(columns: ["_time"], desc: true) |> limit(n: 8)')
-    before = latest_query(bucket="readings", household_id="hh-1", hub_id="h-1", sensor="water",
+    assert ('contains(value: r.household_id, set: ["hh-1", "hh-2"]) and contains(value: r.hub_id, '
+            'set: ["h-1\\" or true or \\""]) and contains(value: r.sensor, set: ["gas", "water"]))') in flux
+    assert flux.endswith('|> group(columns: ["household_id", "hub_id", "sensor"]) '
+                         '|> sort(columns: ["_time"], desc: true) |> limit(n: 8)')
+    before = latest_query(bucket="readings", households=["hh-1"], hubs=["h-1"], sensors=["water"],
                           start=NOW, stop=NOW + 3600, limit=8)
     assert ('range(start: time(v: "2025-06-15T15:06:40.000000Z"), stop: time(v: "2025-06-15T16:06:40.000000Z"))'
             in before)

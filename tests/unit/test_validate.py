@@ -137,3 +137,39 @@ def test_a_hub_inventing_sensor_names_is_refused_beyond_what_any_home_has() -> N
     verdict = validator().judge(doors, hubs=HUBS, now=NOW)
     assert len(verdict.accepted) == MAX_SENSORS_PER_HUB
     assert [r.category for r in verdict.rejected] == ["bad_topic"] * 3
+
+
+def test_after_a_start_a_batchs_new_registers_are_recalled_in_one_request_and_once() -> None:
+    """A city's gateway restarting meets every meter again at once: one request to the store a
+    batch, not one a meter (and never again for a meter recalled)."""
+    from shouwang.domain.model import StoredReading
+
+    asked: list[dict[tuple[str, str, str], float]] = []
+
+    def recall(first: dict[tuple[str, str, str], float], since: float) -> dict[tuple[str, str, str],
+                                                                              list[StoredReading]]:
+        asked.append(dict(first))
+        return {("hh-1", "h-1", "water"): [StoredReading("hh-1", "h-1", "water", NOW - 60, 10.0)]}
+
+    hubs = {"h-1": "hh-1", "h-2": "hh-2"}
+    v = Validator(Limits(max_age_s=31 * 86400, max_future_s=300), recall=recall)
+    door = Reading("h-1", "door", SensorKind.DOOR, NOW, 1.0)
+    verdict = v.judge([water(NOW, 5000.0), water(NOW + 1, 5000.0, hub="h-2"), door,
+                       Reading("h-2", "gas", SensorKind.GAS, NOW, 3.0)], hubs=hubs, now=NOW)
+    assert asked == [{("hh-1", "h-1", "water"): NOW, ("hh-2", "h-2", "water"): NOW + 1,
+                      ("hh-2", "h-2", "gas"): NOW}]  # registers only: a door needs no past
+    assert [r.category for r in verdict.rejected] == ["implausible"]  # 5000 m3 a minute after 10
+    v.judge([water(NOW + 60, 10.01), water(NOW + 61, 5000.01, hub="h-2")], hubs=hubs, now=NOW + 60)
+    assert len(asked) == 1
+
+
+def test_a_hub_inventing_register_names_asks_for_no_more_than_it_may_keep() -> None:
+    asked: list[int] = []
+
+    def recall(first: dict[tuple[str, str, str], float], since: float) -> dict[tuple[str, str, str], list[object]]:
+        asked.append(len(first))
+        return {}
+
+    v = Validator(Limits(max_age_s=31 * 86400, max_future_s=300), recall=recall)  # type: ignore[arg-type]
+    v.judge([Reading("h-1", f"water_{k}", SensorKind.WATER, NOW, 1.0) for k in range(500)], hubs=HUBS, now=NOW)
+    assert asked == [32]
