@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shouwang.domain.delivery import Channel
+from shouwang.domain.errors import InvalidInput
 
 LANGUAGES = ("zh", "en")
 MSGTYPES = ("text", "markdown")
@@ -106,6 +107,21 @@ def with_legacy(channels: Sequence[StaffChannel], *, webhook_url: str | bool | N
         elif not notify_mqtt:
             result = [c for c in result if c.kind is not Channel.MQTT]
     return tuple(result)
+
+
+MIN_PHONE_DIGITS = 5
+"""A phone number shown to colleagues: as written (spaces, dashes, an extension), with at least
+this many digits (12345, the government's hotline, is the shortest that is called)."""
+
+
+def check_phone(text: str | None) -> str | None:
+    """A staff member's phone as given, stripped (None or empty: none); InvalidInput if it holds
+    no phone number at all."""
+    if text is None or not text.strip():
+        return None
+    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
+        raise InvalidInput(f"phone {text.strip()!r} is not a phone number, e.g. 13800000000")
+    return text.strip()
 
 
 def legacy_fields(channels: Iterable[StaffChannel]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, false, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from shouwang.domain.channels import StaffChannel, legacy_fields, with_legacy
+from shouwang.domain.channels import StaffChannel, check_phone, legacy_fields, with_legacy
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import HUB_ID, Grid, Household, Hub, HubPresence, Role, Staff, Tier
 from shouwang.storage.database import writing
@@ -102,6 +102,7 @@ class Registry(RegistryChanges):
     ) -> Staff:
         """Add a staff member; `channels`, when given, is their list (and sets the two old fields)."""
         grid_ids = frozenset(grid_ids)
+        phone = check_phone(phone)
         listed = None
         if channels is not None:
             listed = [c.as_json() for c in channels]
@@ -183,6 +184,8 @@ class Registry(RegistryChanges):
             raise InvalidInput(f"cannot change {', '.join(sorted(unknown))} of a staff member")
         if isinstance(changes.get("role"), Role):
             changes["role"] = changes["role"].value
+        if "phone" in changes:
+            changes["phone"] = check_phone(changes["phone"])
         current = self.staff(staff_id)
         _channel_changes(current, changes)
         with writing(self._engine) as db:

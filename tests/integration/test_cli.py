@@ -67,6 +67,8 @@ def test_a_community_is_registered_from_the_command_line(
       "https://example.org/a b"), "contains ' ' at position 21"),
     (("staff", "add", "x", "--name", "X", "--role", "duty_leader", "--webhook", "http://10.0.0.5/h"),
      "plain http"),
+    (("staff", "add", "x", "--name", "X", "--role", "duty_leader", "--phone", "hello"),
+     "phone 'hello' is not a phone number"),
 ])
 def test_mistakes_get_one_clear_line_and_exit_code_2(
     data_dir: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str,

@@ -93,7 +93,7 @@ CASES = [
     Case("POST", "/staff", "/staff", 403, {"username": "new.one", "name": "新人",
                                            "role": "grid_member"}),
     Case("GET", "/staff/{staff_id}", "/staff/{member2_id}", 404),
-    Case("PATCH", "/staff/{staff_id}", "/staff/{member2_id}", 404, {"phone": "1"}),
+    Case("PATCH", "/staff/{staff_id}", "/staff/{member2_id}", 404, {"phone": "13800000001"}),
     Case("POST", "/staff/{staff_id}/retire", "/staff/{member2_id}/retire", 404),
     Case("PUT", "/staff/{staff_id}/password", "/staff/{member2_id}/password", 404,
          {"new_password": "a brand new passphrase"}),

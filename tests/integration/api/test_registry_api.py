@@ -76,8 +76,11 @@ def test_staff_are_added_changed_and_cannot_retire_themselves(community: Communi
     assert made.status_code == 201, made.text
     assert made.json()["household_ids"] == ["h-east-yellow"]
     own = community.client.patch(f"/staff/{community.staff['member1'].id}",
-                                 json={"phone": "138"}, headers=community.auth("member1"))
-    assert own.status_code == 200 and own.json()["phone"] == "138"
+                                 json={"phone": "138 0000 0138"}, headers=community.auth("member1"))
+    assert own.status_code == 200 and own.json()["phone"] == "138 0000 0138"
+    nonsense = community.client.patch(f"/staff/{community.staff['member1'].id}",
+                                      json={"phone": "call me"}, headers=community.auth("member1"))
+    assert nonsense.status_code == 422 and "is not a phone number" in nonsense.text
     promote = community.client.patch(f"/staff/{community.staff['member1'].id}",
                                      json={"role": "admin"}, headers=community.auth("member1"))
     assert promote.status_code == 403
@@ -140,7 +143,7 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(community: Community
 
 
 def test_staff_import_adds_and_updates(community: Community) -> None:
-    csv = ("username,name,role,grids,phone\nnew.one,新人,grid_member,g-02,1\n"
+    csv = ("username,name,role,grids,phone\nnew.one,新人,grid_member,g-02,13800000001\n"
            "member1,改名,grid_member,g-01,\n")
     response = community.client.post("/imports/staff", content=csv,
                                       headers={**community.auth("admin"),
@@ -184,7 +187,7 @@ def test_channels_are_set_checked_and_shown_without_their_secrets(community: Com
 
 def test_staff_import_sets_channels_and_refuses_a_bad_one_by_line(community: Community) -> None:
     headers = {**community.auth("admin"), "Content-Type": "text/csv"}
-    csv = (f"username,name,role,grids,phone,channels\nnew.two,新人,duty_leader,,1,{DING}#SECx1 sms:13900000000\n"
+    csv = (f"username,name,role,grids,phone,channels\nnew.two,新人,duty_leader,,13800000002,{DING}#SECx1 sms:13900000000\n"
            .replace(DING, "dingtalk:" + DING))
     assert community.client.post("/imports/staff", content=csv, headers=headers).status_code == 200
     listed = community.state.registry.staff_by_username("new.two").reached_by
