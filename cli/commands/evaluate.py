@@ -92,6 +92,9 @@ def _say(text: str) -> None:
 
 
 def _eval_data(args: argparse.Namespace) -> Path | None:
+    if args.eval_data is not None and not args.eval_data.is_dir():
+        raise InvalidInput(f"--eval-data {args.eval_data}: no such folder (it holds the recorded homes' "
+                           "datasets: ordonez-adl, kasteren-2008-houseA, ampds2-water-gas)")
     candidates = [args.eval_data] if args.eval_data else [
         PROJECT_ROOT.parent / "shared" / "eval-data", Path.cwd().parent / "shared" / "eval-data"]
     return next((p.resolve() for p in candidates if p.is_dir()), None)
@@ -104,6 +107,8 @@ def handle(args: argparse.Namespace) -> int:
 
     from detector.evaluation import run as evaluation
 
+    if args.events is None and not args.no_recorded:
+        _eval_data(args)  # a folder that is not there: said before anything runs
     if args.events is None and not args.no_simulated and args.days <= args.sim_learning_days:
         # refused before any recorded home is replayed in the background
         raise InvalidInput(

@@ -117,6 +117,14 @@ def test_a_misspelt_time_zone_or_a_broken_settings_file_is_one_clear_line(
     assert code == 2 and err.startswith(f"shouwang: settings file {broken} is not valid TOML: Unclosed array")
 
 
+def test_a_missing_eval_data_folder_is_said_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    nowhere = tmp_path / "nowhere"
+    code, out, err = run(capsys, "evaluate", "--no-simulated", "--eval-data", str(nowhere))
+    assert code == 2 and err.startswith(f"shouwang: --eval-data {nowhere}: no such folder") and out == ""
+
+
 def test_an_unknown_incident_kind_names_the_kinds(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "simulate", "--incident", "fainting:sim-0001:+2h")
     assert code == 2 and "unknown incident kind 'fainting'; use one of incapacitation, away," in err

@@ -187,8 +187,8 @@ def test_channels_are_set_checked_and_shown_without_their_secrets(community: Com
 
 def test_staff_import_sets_channels_and_refuses_a_bad_one_by_line(community: Community) -> None:
     headers = {**community.auth("admin"), "Content-Type": "text/csv"}
-    csv = (f"username,name,role,grids,phone,channels\nnew.two,新人,duty_leader,,13800000002,{DING}#SECx1 sms:13900000000\n"
-           .replace(DING, "dingtalk:" + DING))
+    csv = ("username,name,role,grids,phone,channels\n"
+           f"new.two,新人,duty_leader,,13800000002,{DING}#SECx1 sms:13900000000\n".replace(DING, "dingtalk:" + DING))
     assert community.client.post("/imports/staff", content=csv, headers=headers).status_code == 200
     listed = community.state.registry.staff_by_username("new.two").reached_by
     assert [(c.kind.value, c.secret) for c in listed] == [("dingtalk", "SECx1"), ("sms", None)]
