@@ -71,9 +71,9 @@ def add_parser(commands: Any) -> None:
 
 
 def hold(data_dir: Path) -> int:
-    """Lock the data folder (released when the fd is closed or the process ends, however it ends): a second
-    `shouwang run` on the same folder would store, detect and alert twice over the same files, and
-    a second demo would wipe the first's data under it."""
+    """Lock the data folder until `os.close` of what it returns, or the process ends however it
+    ends: a second `shouwang run` on the same folder would store, detect and alert twice over the
+    same files, and a second demo would wipe the first's data under it."""
     data_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(data_dir, os.O_RDONLY)
     try:
@@ -107,7 +107,10 @@ def handle(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         for entry in settings.storage.data_dir.iterdir():  # the folder itself holds the lock
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     tz = ZoneInfo(settings.timezone)
     clock: Clock | None = (FastClock(demo_clock_start(time.time(), tz), args.speed)
                            if args.demo else None)
