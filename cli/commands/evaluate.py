@@ -25,6 +25,8 @@ from cli.commands.common import load_settings, positive
 from shouwang.domain.errors import InvalidInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ("ordonez-adl", "kasteren-2008-houseA", "ampds2-water-gas")
+"""The folders of --eval-data (`detector.evaluation.eval_data.load_all` reads them all)."""
 SHOWN = ("learned", "fixed-12h")
 """The detectors of the per-home tables; the others are points of the operating curve."""
 
@@ -92,9 +94,13 @@ def _say(text: str) -> None:
 
 
 def _eval_data(args: argparse.Namespace) -> Path | None:
-    if args.eval_data is not None and not args.eval_data.is_dir():
-        raise InvalidInput(f"--eval-data {args.eval_data}: no such folder (it holds the recorded homes' "
-                           "datasets: ordonez-adl, kasteren-2008-houseA, ampds2-water-gas)")
+    if args.eval_data is not None:  # asked for: a typo is said, not taken for "no recorded homes"
+        lacking = [name for name in DATASETS if not (args.eval_data / name).is_dir()]
+        if not args.eval_data.is_dir() or lacking:
+            raise InvalidInput(f"--eval-data {args.eval_data}: "
+                               + ("no such folder" if not args.eval_data.is_dir() else
+                                  f"no {', '.join(lacking)} in it")
+                               + f" (it holds the recorded homes' datasets: {', '.join(DATASETS)})")
     candidates = [args.eval_data] if args.eval_data else [
         PROJECT_ROOT.parent / "shared" / "eval-data", Path.cwd().parent / "shared" / "eval-data"]
     return next((p.resolve() for p in candidates if p.is_dir()), None)

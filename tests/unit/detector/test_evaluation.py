@@ -110,15 +110,30 @@ def test_shouwang_evaluate_reads_an_events_file_and_writes_json_and_a_chart(
 
 
 def test_without_recorded_homes_the_evaluation_says_so_and_goes_on(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import cli.commands.evaluate
+
+    monkeypatch.setattr(cli.commands.evaluate, "PROJECT_ROOT", tmp_path / "project")  # no ../shared beside it
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "sim.json"
-    code = main(["evaluate", "--homes", "2", "--days", "18", "--eval-data",
-                 str(tmp_path / "nowhere"), "--budgets", "none", "--json", str(out)])
+    code = main(["evaluate", "--homes", "2", "--days", "18", "--budgets", "none", "--json", str(out)])
     assert code == 0
     assert "Recorded homes: skipped, no ../shared/eval-data" in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert list(data["datasets"]) == ["simulated"]
     assert data["detectors"]["learned"]["incidents"] == 4
+
+
+def test_an_eval_data_folder_asked_for_but_not_there_or_empty_is_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a newcomer: a folder without the datasets ended in "No such file or directory:
+    .../ordonez-adl/OrdonezA_Sensors.txt" after the run had begun."""
+    (tmp_path / "empty" / "ordonez-adl").mkdir(parents=True)
+    for folder, said in (("nowhere", "no such folder"), ("empty", "no kasteren-2008-houseA, ampds2-water-gas in it")):
+        code = main(["evaluate", "--no-simulated", "--eval-data", str(tmp_path / folder)])
+        captured = capsys.readouterr()
+        assert code == 2 and captured.out == ""
+        assert captured.err.startswith(f"shouwang: --eval-data {tmp_path / folder}: {said}")
 
 
 def test_a_simulation_shorter_than_its_learning_days_is_refused_with_the_reason(
