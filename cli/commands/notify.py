@@ -67,7 +67,8 @@ def test_notify(args: argparse.Namespace) -> int:
         except ShouwangError as exc:
             client, senders[Channel.MQTT] = None, _Unreachable(str(exc))
     shown = {c.kind: c.shown_address for c in member.reached_by}
-    shown[Channel.MQTT] = staff_topic(settings.mqtt.topic_prefix, member.id)
+    host, port, *_ = settings.mqtt.endpoint()  # which broker: the embedded one's port is a setting
+    shown[Channel.MQTT] = f"{staff_topic(settings.mqtt.topic_prefix, member.id)} on {host}:{port}"
     if Channel.SMS in shown:
         shown[Channel.SMS] += f" via {settings.dispatch.sms_gateway_url or 'no gateway'}"
     try:

@@ -59,7 +59,8 @@ def test_it_reaches_each_channel_and_says_how(
     out = capsys.readouterr().out
     assert code == 0, out
     assert re.search(rf"^webhook  {re.escape(receiver.url('li'))}: ok in \d+ ms: HTTP 204$", out, re.M)
-    assert re.search(r"^mqtt     \S+/staff/1/alerts: ok in \d+ ms: .*acknowledged by the broker$", out, re.M)
+    assert re.search(rf"^mqtt     \S+/staff/1/alerts on 127.0.0.1:{configured.embedded_port}: ok in \d+ ms: "
+                     r".*acknowledged by the broker$", out, re.M), out
     (body,) = receiver.to("li")
     assert (body["event"], body["delivery_id"], body["to"]["staff_id"]) == ("test", None, 1)
     assert json.loads(message.payload)["event"] == "test"
@@ -77,7 +78,8 @@ def test_a_dead_receiver_and_an_unreachable_broker_are_reported_not_raised(
     out = capsys.readouterr().out
     assert code == 1
     assert re.search(r"^webhook  \S+: FAILED in \d+ ms: webhook \S+: ConnectError", out, re.M), out
-    assert re.search(r"^mqtt     \S+: FAILED in \d+ ms: cannot reach the MQTT broker", out, re.M), out
+    assert re.search(rf"^mqtt     \S+ on 127.0.0.1:{nothing}: FAILED in \d+ ms: cannot reach the MQTT broker",
+                     out, re.M), out
 
 
 def test_it_reaches_every_kind_of_channel_and_never_shows_a_secret(
