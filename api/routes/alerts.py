@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import CurrentStaff, Now, StateDep, VisibleAlert, require
 from api.schemas.alerts import (
+    AcknowledgeIn,
     AlertDetail,
     AlertOut,
     AlertPage,
@@ -24,7 +25,7 @@ from api.schemas.common import AUTHED, BY_ID, CHANGES, seconds
 from api.schemas.households import COLOUR_PATTERN
 from shouwang.domain import access
 from shouwang.domain.alerts import Alert, AlertKind, AlertState
-from shouwang.domain.errors import InvalidInput, NotFound
+from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Tier
 from shouwang.storage.alert_query import AlertQuery
 from shouwang.storage.audit import Actor
@@ -115,9 +116,16 @@ def get_alert(view: VisibleAlert, state: StateDep) -> AlertDetail:
 
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=CHANGES,
-             summary="Say you are on it; escalation stops")
-def acknowledge(view: VisibleAlert, staff: CurrentStaff, state: StateDep, now: Now) -> Response:
+             summary="Say you are on it; escalation stops (a body is optional: a note for the history)")
+def acknowledge(view: VisibleAlert, staff: CurrentStaff, state: StateDep, now: Now,
+                body: AcknowledgeIn | None = None) -> Response:
     changed = state.alerts.acknowledge(view.alert.id, staff=staff, now=now)
+    if changed.acknowledged_by is not None and changed.acknowledged_by != staff.id:
+        # someone else is on it: said, so that two do not go thinking the other will not
+        raise Conflict(f"alert {changed.id} is already acknowledged by {acknowledger(state, changed)}; "
+                       "add a comment if you are helping (POST /alerts/{id}/comments)")
+    if body is not None and body.note is not None:
+        state.alert_notes.comment(changed.id, body.note, actor=Actor(staff.username, staff.id), now=now)
     # Acknowledging leaves the assignee as it was when the alert was read for this request.
     return _json(AlertOut.of(changed, view.household, view.assigned_to,
                              acknowledged_by_name=acknowledger(state, changed)))

@@ -139,6 +139,13 @@ class ResolveIn(RequestBody):
                                                          "note": "fell asleep in the chair"}]})
 
 
+class AcknowledgeIn(RequestBody):
+    note: str | None = Field(default=None, min_length=1, max_length=2000,
+                             description="kept in the alert's history as your comment")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "on my way, there in 10 minutes"}]})
+
+
 class CommentIn(RequestBody):
     text: str = Field(min_length=1, max_length=2000)
 

@@ -52,6 +52,40 @@ def test_acknowledging_stops_escalation_and_shows_in_the_history(community: Comm
                                       "zh": "自08:00起没有用水、用电或开关门"}
 
 
+def test_a_second_acknowledgement_by_someone_else_is_told_who_is_on_it(community: Community) -> None:
+    """Found by a newcomer: it answered 200 as if they had taken it; now 409 naming who did (the
+    page then shows "已有人处理过这条警报" and the alert as it is). The same person again: 200."""
+    alert_id = community.alerts["h-east-red"].id
+    first = community.client.post(f"/alerts/{alert_id}/acknowledge", headers=community.auth("member1"))
+    again = community.client.post(f"/alerts/{alert_id}/acknowledge", headers=community.auth("member1"))
+    assert first.status_code == again.status_code == 200
+    other = community.client.post(f"/alerts/{alert_id}/acknowledge", headers=community.auth("head1"))
+    assert other.status_code == 409
+    assert other.json()["error"] == {"code": "conflict", "message": (
+        f"alert {alert_id} is already acknowledged by member1; add a comment if you are helping "
+        "(POST /alerts/{id}/comments)")}
+    detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("leader")).json()
+    assert [h["action"] for h in detail["history"]] == ["opened", "acknowledged"]
+
+
+def test_an_acknowledgement_keeps_its_note_and_a_broken_body_acknowledges_nothing(community: Community) -> None:
+    """Found by a newcomer: a body that was not JSON (or a note) was ignored and the alert acknowledged."""
+    alert_id = community.alerts["h-east-red"].id
+    json_headers = {**community.auth("member1"), "Content-Type": "application/json"}
+    broken = community.client.post(f"/alerts/{alert_id}/acknowledge", content=b'{"note": ', headers=json_headers)
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "bad_request"
+    unknown = community.client.post(f"/alerts/{alert_id}/acknowledge", json={"nite": "x"},
+                                    headers=community.auth("member1"))
+    assert unknown.status_code == 422
+    assert community.client.get(f"/alerts/{alert_id}", headers=community.auth("member1")).json()["state"] == "open"
+    noted = community.client.post(f"/alerts/{alert_id}/acknowledge", json={"note": "on my way, 10 minutes"},
+                                  headers=community.auth("member1"))
+    assert noted.status_code == 200 and noted.json()["state"] == "acknowledged"
+    detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("member1")).json()
+    assert [h["action"] for h in detail["history"]] == ["opened", "acknowledged", "commented"]
+    assert [c["text"] for c in detail["comments"]] == ["on my way, 10 minutes"]
+
+
 def test_resolving_needs_an_outcome_and_closes_once(community: Community) -> None:
     alert_id = community.alerts["h-east-red"].id
     headers = community.auth("caseworker")
