@@ -17,6 +17,20 @@ def test_a_body_that_is_not_json_is_a_bad_request(community: Community) -> None:
     assert error["code"] == "bad_request" and "not valid JSON" in error["message"]
 
 
+def test_a_broken_body_is_a_bad_request_even_where_the_route_reads_none(community: Community) -> None:
+    """Found by a newcomer: `POST /households/{id}/retire` (and acknowledge) ignored a broken body
+    and did what was asked."""
+    response = community.client.post("/households/h-east-yellow/retire", content=b"not json",
+                                     headers={**community.auth("admin"), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "bad_request", "message": "the request body is not valid JSON (Expecting value); send UTF-8 JSON"}
+    assert community.state.registry.household("h-east-yellow").is_active
+    empty = community.client.post("/households/h-east-yellow/retire",
+                                  headers={**community.auth("admin"), "Content-Type": "application/json"})
+    assert empty.status_code == 200  # no body at all is what such a route takes
+
+
 def test_json_that_does_not_fit_is_unprocessable(community: Community) -> None:
     alert_id = community.alerts["h-east-red"].id
     response = community.client.post(f"/alerts/{alert_id}/resolve", json={"outcome": "meh"},
