@@ -30,6 +30,11 @@ def _body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def not_json(why: str) -> dict[str, object]:
+    """The 400 answer to a body that is not valid JSON (`why`: the parser's words, or empty)."""
+    return _body("bad_request", f"the request body is not valid JSON{f' ({why})' if why else ''}; send UTF-8 JSON")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
@@ -77,10 +82,7 @@ def install(app: FastAPI) -> None:
         unreadable = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
         if unreadable is not None:
             # Broken JSON is a malformed request (400); JSON that parses but does not fit is 422.
-            why = (unreadable.get("ctx") or {}).get("error", "")
-            return JSONResponse(_body("bad_request", "the request body is not valid JSON"
-                                      f"{f' ({why})' if why else ''}; send UTF-8 JSON"),
-                                status_code=400)
+            return JSONResponse(not_json((unreadable.get("ctx") or {}).get("error", "")), status_code=400)
         problems = [
             {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]

@@ -10,6 +10,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import not_json
+
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -75,9 +77,8 @@ async def _json_read(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
         try:
             json.loads(body)
         except ValueError as exc:
-            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
-            answer = json.dumps({"error": {"code": "bad_request", "message": (
-                f"the request body is not valid JSON ({why}); send UTF-8 JSON")}}).encode()
+            answer = json.dumps(not_json(exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"),
+                                ensure_ascii=False).encode()
             await send({"type": "http.response.start", "status": 400, "headers": [
                 (b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
             await send({"type": "http.response.body", "body": answer})

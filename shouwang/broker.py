@@ -86,6 +86,10 @@ class TopicRights(BaseTopicPlugin):  # type: ignore[misc]
         services: dict[str, str] = field(default_factory=dict)
         """Username → the role it logs in as (gateway, detector, dispatch, simulator)."""
 
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self._roles = topics.role_rights(self.config.prefix)  # once, not on every message
+
     async def topic_filtering(self, *, session: Session | None = None, topic: str | None = None,
                               action: Action | None = None) -> bool | None:
         if action is Action.RECEIVE:
@@ -94,8 +98,7 @@ class TopicRights(BaseTopicPlugin):  # type: ignore[misc]
         if not topic or not username:
             return False
         role = self.config.services.get(username)
-        rights = (topics.role_rights(self.config.prefix)[role] if role is not None
-                  else topics.login_rights(self.config.prefix, username))
+        rights = self._roles[role] if role is not None else topics.login_rights(self.config.prefix, username)
         access = "write" if action is Action.PUBLISH else "read"
         allowed = any(a == access and matches(topic, f) for a, f in rights)
         if not allowed:

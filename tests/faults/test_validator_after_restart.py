@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gateway.service import Gateway
-from shouwang.broker import EmbeddedBroker, free_port
 from shouwang.clock import SystemClock
 from shouwang.domain.model import Grid, Household, Hub, StoredReading, Tier
 from shouwang.metrics import Metrics
@@ -41,18 +39,9 @@ pytestmark = [pytest.mark.faults, pytest.mark.broker]
 HUB, HOUSEHOLD = "h-1", "hh-1"
 
 
-@pytest.fixture(scope="module")
-def broker() -> Iterator[EmbeddedBroker]:
-    running = EmbeddedBroker("127.0.0.1", free_port())
-    running.start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture
-def mqtt(broker: EmbeddedBroker) -> MqttSettings:
-    return MqttSettings(embedded_port=broker.port, topic_prefix=f"t{uuid.uuid4().hex[:8]}/v1",
-                        client_id_prefix=f"test-{uuid.uuid4().hex[:8]}")
+def mqtt(embedded_mqtt: MqttSettings) -> MqttSettings:
+    return embedded_mqtt  # tests/conftest.py's: the session's embedded broker, a prefix of its own
 
 
 @pytest.fixture
