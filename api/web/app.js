@@ -56,6 +56,9 @@ const TEXT = {
     err_not_found: "没有找到，或者不在您负责的范围内。", err_forbidden: "您的角色不能做这件事。",
     err_conflict: "已有人处理过这条警报，页面已更新。",
     err_too_many_requests: "尝试次数太多，请稍后再试。", err_network: "连不上服务器，请检查网络后重试。",
+    err_invalid: "填写的内容不符合要求，请检查后重试。", err_invalid_request: "填写的内容不符合要求，请检查后重试。",
+    err_bad_request: "请求无法读取，请刷新页面后重试。",
+    err_internal: "服务器出了问题，已经记录下来；请稍后重试，或告诉管理员。", detail: "详情",
   },
   en: {
     title: "Shouwang", skip: "Skip to main content", logout: "Sign out", signin: "Sign in",
@@ -129,6 +132,11 @@ const TEXT = {
     err_conflict: "Someone has already acted on this alert; the page is up to date.",
     err_too_many_requests: "Too many attempts; please wait and try again.",
     err_network: "Cannot reach the server; check the connection and try again.",
+    err_invalid: "What was entered is not valid; check it and try again.",
+    err_invalid_request: "What was entered is not valid; check it and try again.",
+    err_bad_request: "The request could not be read; reload the page and try again.",
+    err_internal: "Something went wrong on the server; it has been logged. Try again, or tell the administrator.",
+    detail: "details",
   },
 };
 const KIND_COLOURS = { water: "#1e88e5", electricity: "#f9a825", gas: "#e64a19",
@@ -191,9 +199,12 @@ async function api(path, options = {}) {
 }
 
 // What went wrong, in the page's language when the page knows the error's code; otherwise the
-// server's own message (which says what to do, in English).
+// server's own message (which says what to do, in English). A refused entry also keeps the
+// server's words on what was wrong with it, which the page's language cannot guess.
 function problem(e) {
-  return (e.code && TEXT[app.lang][`err_${e.code}`]) || e.message;
+  const known = e.code && TEXT[app.lang][`err_${e.code}`];
+  if (!known) return e.message;
+  return e.code === "invalid" && e.message ? `${known}（${t("detail")}：${e.message}）` : known;
 }
 
 function toast(message, { error = false } = {}) {
