@@ -362,8 +362,8 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             expect(page.locator("#toast.show")).to_have_text("已有人处理过这条警报，页面已更新。")
             # A refused entry: the page's own words first, then the server's on what was wrong
             # (before, the server's English alone); a body the schema refuses, its words alone.
-            refused = """body => api('/households/%s/visits', { method: 'POST', body }).then(
-                () => 'accepted', problem)""" % RED_HOME
+            refused = ("body => api('/households/" + RED_HOME + "/visits', { method: 'POST', body })"
+                       ".then(() => 'accepted', problem)")
             assert page.evaluate(refused, {"at": "2099-01-01T00:00:00+08:00"}) == (
                 "填写的内容不符合要求，请检查后重试。（详情：a visit cannot be in the future）")
             assert page.evaluate(refused, {"how": "letter"}) == "填写的内容不符合要求，请检查后重试。"
