@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import load_settings, pad
+from cli.commands.common import load_settings, open_state, pad
 from shouwang import response_report
 from shouwang.domain import tier_advice
 from shouwang.domain.model import Tier
@@ -51,7 +51,7 @@ def add_household_parsers(homes: Any) -> None:
 
 def _open(args: argparse.Namespace) -> tuple[StateStore, ZoneInfo, Any]:
     settings = load_settings(args)
-    return StateStore.open(settings.storage.state_database_url()), ZoneInfo(settings.timezone), settings
+    return open_state(args, settings), ZoneInfo(settings.timezone), settings
 
 
 def responses(args: argparse.Namespace) -> int:

@@ -10,8 +10,10 @@ from typing import Any
 
 from dispatch.gaps import Gap
 from shouwang import logs
+from shouwang.domain.errors import ShouwangError
 from shouwang.domain.webhooks import check_webhook_url
 from shouwang.settings import Settings
+from shouwang.storage.state import StateStore
 
 DEMO_DIR = "shouwang-demo-data"
 """Where `shouwang run --demo` keeps its data, apart from a real community's."""
@@ -63,6 +65,29 @@ def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
     settings = Settings.load(settings_file(args), **overrides)
     logs.configure(settings.log_level, as_json=settings.log_json)
     return settings
+
+
+class NoStore(ShouwangError):
+    """A command that works on a community found no community's store where the settings point."""
+
+
+def open_state(args: argparse.Namespace, settings: Settings) -> StateStore:
+    """The community's state store, for a command that works on one. Where nothing says where the
+    community is (no settings file, no store named in the environment) and no store lies at the
+    default place, the command is refused instead of creating one: run outside the community's
+    folder, it made an empty store of its own and listed nothing, or registered into a store no
+    `shouwang run` reads."""
+    url = settings.storage.state_database_url()
+    named = settings_file(args) is not None or bool(settings.storage.model_fields_set)
+    if not named and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise NoStore(f"there is no community here: no shouwang.toml in {Path.cwd()} and no store at "
+                      f"{url.removeprefix('sqlite:///')}; run this in the community's folder (where "
+                      "`shouwang init` wrote shouwang.toml), give --settings FILE, or set a community up "
+                      "with `shouwang init`" + (
+                          f"; `shouwang run --demo` keeps its own in {DEMO_DIR}/: for it, "
+                          f"start the command with SHOUWANG_STORAGE__DATA_DIR={DEMO_DIR}"
+                          if (Path(DEMO_DIR) / "state.db").is_file() else ""))
+    return StateStore.open(url)
 
 
 def pad(text: str, width: int) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import checked_webhook, gap_lines, load_settings
+from cli.commands.common import checked_webhook, gap_lines, load_settings, open_state
 from dispatch.explain import explain
 from dispatch.gaps import cover_gaps
 from dispatch.ladders import LadderPolicy
@@ -26,7 +26,7 @@ CLI = Actor("cli")
 
 def _open(args: argparse.Namespace) -> tuple[Settings, StateStore, ZoneInfo]:
     settings = load_settings(args)
-    return settings, StateStore.open(settings.storage.state_database_url()), ZoneInfo(settings.timezone)
+    return settings, open_state(args, settings), ZoneInfo(settings.timezone)
 
 
 def when(text: str, tz: ZoneInfo, *, option: str) -> float:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import load_settings
+from cli.commands.common import load_settings, open_state
 from shouwang.domain.devices import BRIDGES, EVERY_ACTION, DeviceMap, DeviceSighting
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import SensorKind
@@ -54,7 +54,7 @@ def add_parser(hubs: Any) -> None:
 
 def _open(args: argparse.Namespace) -> tuple[StateStore, ZoneInfo]:
     settings = load_settings(args)
-    return StateStore.open(settings.storage.state_database_url()), ZoneInfo(settings.timezone)
+    return open_state(args, settings), ZoneInfo(settings.timezone)
 
 
 def devices_add(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from cli.bootstrap import ensure_secret
-from cli.commands.common import load_settings
+from cli.commands.common import load_settings, open_state
 from dispatch.channels import DeliveryFailed, MqttSender
 from dispatch.policy import channels
 from dispatch.probe import try_channels
@@ -20,7 +20,6 @@ from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Staff
 from shouwang.mqtt import MqttClient
-from shouwang.storage.state import StateStore
 
 ACK_TIMEOUT_S = 5.0
 
@@ -45,7 +44,7 @@ class _Unreachable:
 
 def test_notify(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    state = StateStore.open(settings.storage.state_database_url())
+    state = open_state(args, settings)
     try:
         member = state.registry.staff_by_username(args.username)
     finally:

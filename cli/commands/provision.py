@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from cli import mosquitto
-from cli.commands.common import load_settings
+from cli.commands.common import load_settings, open_state
 from shouwang.domain.errors import InvalidInput
 from shouwang.settings import Settings
-from shouwang.storage.state import StateStore
 
 
 def add_parser(hubs: Any) -> None:
@@ -33,7 +32,7 @@ def provision(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.hub_id):
         raise InvalidInput("name one hub (`shouwang hubs provision h-0042`) or give --all")
     settings = load_settings(args)
-    state = StateStore.open(settings.storage.state_database_url())
+    state = open_state(args, settings)
     try:
         registered = sorted(hub.id for hub in state.registry.hubs())
     finally:

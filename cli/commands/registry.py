@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.commands import care, cover, devices, notify, provision
-from cli.commands.common import DEMO_DIR, checked_webhook, load_settings, pad
+from cli.commands.common import DEMO_DIR, checked_webhook, load_settings, open_state, pad
 from dispatch import policy
 from shouwang.domain.channels import LANGUAGES, StaffChannel
 from shouwang.domain.delivery import Channel
@@ -29,12 +29,12 @@ GRID_ROLES = (Role.GRID_MEMBER, Role.GRID_HEAD)
 
 def _state(args: argparse.Namespace) -> StateStore:
     settings = load_settings(args)
-    return StateStore.open(settings.storage.state_database_url())
+    return open_state(args, settings)
 
 
 def _state_and_tz(args: argparse.Namespace) -> tuple[StateStore, ZoneInfo]:
     settings = load_settings(args)
-    return StateStore.open(settings.storage.state_database_url()), ZoneInfo(settings.timezone)
+    return open_state(args, settings), ZoneInfo(settings.timezone)
 
 
 class _Actions:
@@ -311,7 +311,7 @@ def households_consent(args: argparse.Namespace) -> int:
 
 def households_list(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    state = StateStore.open(settings.storage.state_database_url())
+    state = open_state(args, settings)
     tz = ZoneInfo(settings.timezone)
     statuses = state.status.all()
     homes = state.registry.households()

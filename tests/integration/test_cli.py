@@ -117,6 +117,30 @@ def test_a_misspelt_time_zone_or_a_broken_settings_file_is_one_clear_line(
     assert code == 2 and err.startswith(f"shouwang: settings file {broken} is not valid TOML: Unclosed array")
 
 
+def test_a_command_run_where_there_is_no_community_creates_nothing_and_says_where_to_go(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a newcomer: run outside the community's folder, a listing made an empty store of
+    its own and listed nothing, and a registration went into a store no `shouwang run` reads."""
+    monkeypatch.delenv("SHOUWANG_STORAGE__DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for argv in (("households", "list"), ("grids", "add", "g-01", "东园网格"), ("report", "responses")):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and out == ""
+        assert err.startswith(f"shouwang: there is no community here: no shouwang.toml in {tmp_path}")
+        assert "`shouwang init`" in err and "shouwang-demo-data" not in err
+    assert list(tmp_path.iterdir()) == []
+    # After the demo, the demo's folder is named.
+    (tmp_path / "shouwang-demo-data").mkdir()
+    (tmp_path / "shouwang-demo-data" / "state.db").touch()
+    code, _, err = run(capsys, "staff", "list")
+    assert code == 2 and "start the command with SHOUWANG_STORAGE__DATA_DIR=shouwang-demo-data" in err
+    # Where the settings (a file, or the environment) say where the store is, it is made there.
+    monkeypatch.setenv("SHOUWANG_STORAGE__DATA_DIR", str(tmp_path / "elsewhere"))
+    assert run(capsys, "grids", "add", "g-01", "东园网格")[0] == 0
+    assert (tmp_path / "elsewhere" / "state.db").is_file()
+
+
 def test_a_missing_eval_data_folder_is_said_before_anything_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
