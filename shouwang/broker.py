@@ -3,7 +3,9 @@
 It is the one-machine default, not the scale path: amqtt speaks MQTT 3.1.1 only and has no
 shared subscriptions. Its listener is bound explicitly, never amqtt's 0.0.0.0 default. With a
 password file it also keeps the rights `shouwang hubs provision` gives Mosquitto (`TopicRights`):
-a hub publishes only under its own id, each of our roles does only what it needs.
+a hub publishes only under its own id, each of our roles does only what it needs. Like the
+shipped Mosquitto (`max_packet_size` in deploy/mosquitto.conf) it disconnects a client that sends a
+packet over `MAX_PACKET_BYTES`, before reading it: amqtt alone held any packet whole.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
+from amqtt.errors import AMQTTError
 from amqtt.plugins.base import BaseTopicPlugin
 from amqtt.session import Session
 
@@ -26,6 +30,10 @@ from shouwang.contract import topics
 from shouwang.domain.errors import ShouwangError
 
 log = logging.getLogger(__name__)
+
+MAX_PACKET_BYTES = 1024 * 1024
+"""The largest packet a client may send: Mosquitto's `max_packet_size` in deploy/mosquitto.conf,
+four times what the gateway keeps (`gateway.max_payload_bytes`), which dead-letters the rest."""
 
 
 class PortInUse(ShouwangError):
@@ -106,6 +114,33 @@ class TopicRights(BaseTopicPlugin):  # type: ignore[misc]
         return allowed
 
 
+class PacketTooLarge(AMQTTError):  # type: ignore[misc]
+    """A client announced a packet over the limit; amqtt ends its connection."""
+
+
+class _BoundedReader(StreamReaderAdapter):  # type: ignore[misc]
+    """amqtt reads a packet's body in one `read(n)` of the length its fixed header announced."""
+
+    def __init__(self, reader: asyncio.StreamReader, peer: object) -> None:
+        super().__init__(reader)
+        self._peer = peer
+
+    async def read(self, n: int = -1) -> bytes:
+        if n > MAX_PACKET_BYTES:
+            log.warning("broker.packet_too_large peer=%s bytes=%d limit=%d: disconnected",
+                        self._peer, n, MAX_PACKET_BYTES)
+            raise PacketTooLarge(f"a packet of {n} bytes is over the broker's {MAX_PACKET_BYTES}")
+        data: bytes = await super().read(n)
+        return data
+
+
+class _Broker(Broker):  # type: ignore[misc]
+    async def stream_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                               listener_name: str) -> None:
+        await self.external_connected(_BoundedReader(reader, writer.get_extra_info("peername")),
+                                      StreamWriterAdapter(writer), listener_name)
+
+
 class EmbeddedBroker:
     """amqtt on 127.0.0.1 (or a chosen interface), inside this process."""
 
@@ -175,7 +210,7 @@ class EmbeddedBroker:
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
-        broker = Broker(self._config())
+        broker = _Broker(self._config())
         try:
             await broker.start()
         except BaseException as exc:

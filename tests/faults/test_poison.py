@@ -8,14 +8,17 @@ it leaves the dead-letter table within its cap.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import paho.mqtt.client as paho
 import pytest
 
 from gateway.service import Gateway
+from shouwang.broker import MAX_PACKET_BYTES
 from shouwang.clock import SystemClock
 from shouwang.domain.model import Grid, Household, Hub, Tier
 from shouwang.metrics import Metrics
@@ -181,3 +184,35 @@ def test_the_embedded_broker_too_delivers_topics_with_a_level_missing_or_extra(
         client.stop()
         gateway.stop()
     assert state.dead_letters.count_by_category() == {"bad_topic": 2}
+
+
+def test_the_embedded_broker_disconnects_a_sender_of_a_packet_over_its_limit_before_reading_it(
+    embedded_mqtt: MqttSettings, stores: tuple[StateStore, SqliteReadingStore],
+) -> None:
+    """Found by an attacker: amqtt held a packet of any size whole (a 200 MB publish grew the
+    process by as much), where the shipped Mosquitto disconnects past 1 MiB. Under the limit, an
+    oversized reading still reaches the gateway, which dead-letters it with its reason."""
+    state, readings = stores
+    gateway = start_gateway(embedded_mqtt, stores, flush_interval_s=0.05)
+    hubs = f"{embedded_mqtt.topic_prefix}/hubs"
+    gone = threading.Event()
+    big = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"{embedded_mqtt.client_id_prefix}-big")
+    big.on_disconnect = lambda *_: gone.set()
+    big.connect("127.0.0.1", embedded_mqtt.embedded_port)
+    big.loop_start()
+    client = MqttClient(embedded_mqtt, client_id=f"{embedded_mqtt.client_id_prefix}-anyone")
+    client.start()
+    try:
+        big.publish(f"{hubs}/{POISON_HUB}/water", b"x" * (MAX_PACKET_BYTES + 1), qos=1)
+        assert gone.wait(10), "the sender of an oversized packet was not disconnected"
+        client.publish(f"{hubs}/{POISON_HUB}/water", b"[" + b" " * 500_000 + b"]")  # over the gateway's
+        client.publish(f"{hubs}/h-1/water", json.dumps({"ts": time.time(), "value": 1.0}))
+        assert client.drain()
+        wait_for(lambda: readings.count() == 1 and state.dead_letters.count() == 1,
+                 what="the good reading stored and the half-megabyte one dead-lettered")
+    finally:
+        big.loop_stop()
+        big.disconnect()
+        client.stop()
+        gateway.stop()
+    assert state.dead_letters.count_by_category() == {"too_large": 1}
