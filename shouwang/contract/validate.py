@@ -18,6 +18,13 @@ RECENT = 8
 MAX_SENSORS_PER_HUB = 32
 """Sensors remembered per hub: a home has a handful, so a hub inventing names cannot grow memory."""
 DUPLICATE = ("duplicate", "the same reading again")
+RESTART_FRACTION = 0.01
+"""A register falling to at most this share of its value has started again from about nothing: a
+hub's pulse count after a reboot, a meter rolling over (9999.999 to 0.004) or replaced."""
+NEW_SERIES_AFTER = 3
+"""Newer readings of a register refused against its value, which agree among themselves, after
+which they are taken as its new series: a meter replaced by one further on, or a baseline that an
+outlier (or a restart near zero mistaken for one) moved."""
 Recall = Callable[[dict[SensorKey, float], float], Mapping[SensorKey, Sequence[StoredReading]]]
 """({(household id, hub id, sensor): the time of the batch's first reading of it}, since) -> the
 newest stored readings of each since `since`, newest first, at most RECENT, in one request to the
@@ -62,8 +69,12 @@ class _Last:
     value: float
     recent: list[tuple[float, float, int | None]] = field(default_factory=list)
     """(ts, value, seq) of the newest accepted readings, oldest first."""
+    refused: list[tuple[float, float]] = field(default_factory=list)
+    """(ts, value) of the newer readings refused against this one since the last accepted, while
+    they agree among themselves: a new series forming (`NEW_SERIES_AFTER`)."""
 
     def remember(self, reading: Reading) -> None:
+        self.refused.clear()
         if reading.ts > self.ts:
             self.ts, self.value = reading.ts, reading.value
         self.recent.append((reading.ts, reading.value, reading.seq))
@@ -187,6 +198,8 @@ class Validator:
             return "bad_topic", (f"hub {reading.hub_id} already reports {MAX_SENSORS_PER_HUB} sensors; "
                                  f"no home has more: check the hub's sensor names ({reading.sensor} refused)")
         problem = _repeat(reading, last) or self._against(reading, last)
+        if problem is not None and last is not None and self._starts_again(reading, last, problem):
+            problem = None
         if problem is None:
             if last is None:
                 self._last[key] = last = _Last(reading.ts, reading.value)
@@ -213,6 +226,41 @@ class Validator:
                 f"late {reading.sensor} reading {reading.value} exceeds the newer {last.value}"
             )
         return None
+
+
+    def _starts_again(self, reading: Reading, last: _Last, problem: tuple[str, str]) -> bool:
+        """Whether a register reading refused against the newest starts the register's new series.
+
+        A register does start again: a hub rebooted counts its pulses from 0, a meter rolls over
+        or is replaced, and hubs seldom say `"reset": true`. Refused for ever, every reading after
+        it was lost and the home looked silent, then its hub offline. A fall to about nothing is
+        taken at once; any other jump (backwards, or up faster than a meter passes) once
+        `NEW_SERIES_AFTER` newer readings agree among themselves. One outlier, or a reading
+        jittering back, costs only itself; a late reading is never a new series."""
+        if not reading.kind.is_register or reading.ts <= last.ts:
+            return False
+        category = problem[0]
+        if category == "implausible" and self.limits.plausible.problem(reading, None, None) is not None:
+            return False  # impossible on its own (past any meter), not only after the newest
+        if category == "register_backwards" and 0.0 <= reading.value <= RESTART_FRACTION * last.value:
+            log.info("validate.register_restarted hub=%s sensor=%s from=%s to=%s",
+                     reading.hub_id, reading.sensor, last.value, reading.value)
+            return True
+        if category not in ("register_backwards", "implausible"):
+            return False
+        series = last.refused
+        if series:
+            ts, value = series[-1]
+            apart = (reading.ts <= ts or reading.value < value - _REGISTER_TOLERANCE * max(1.0, abs(value))
+                     or self.limits.plausible.problem(reading, ts, value) is not None)
+            if apart:
+                series.clear()
+        series.append((reading.ts, reading.value))
+        if len(series) < NEW_SERIES_AFTER:
+            return False
+        log.info("validate.register_new_series hub=%s sensor=%s from=%s to=%s after=%d",
+                 reading.hub_id, reading.sensor, last.value, reading.value, len(series))
+        return True
 
 
 def _repeat(reading: Reading, last: _Last | None) -> tuple[str, str] | None:

@@ -173,3 +173,44 @@ def test_a_hub_inventing_register_names_asks_for_no_more_than_it_may_keep() -> N
     v = Validator(Limits(max_age_s=31 * 86400, max_future_s=300), recall=recall)  # type: ignore[arg-type]
     v.judge([Reading("h-1", f"water_{k}", SensorKind.WATER, NOW, 1.0) for k in range(500)], hubs=HUBS, now=NOW)
     assert asked == [32]
+
+
+def feed(v: Validator, *readings: Reading) -> list[bool]:
+    """Each reading judged alone, in turn: whether it was accepted."""
+    return [bool(v.judge([r], hubs=HUBS, now=NOW).accepted) for r in readings]
+
+
+def test_a_register_that_starts_again_from_about_nothing_is_taken_at_once() -> None:
+    """Found by a tester of real hubs: a hub rebooted counts its pulses from 0, a meter rolls
+    over (9999.999 to 0.004) or is replaced, without "reset": true; every reading after it was
+    refused as running back, for ever, and the home looked silent, then its hub offline."""
+    for before, after in ((104.48, 0.12), (9999.999, 0.004), (57.3, 0.0)):
+        v = validator()
+        assert feed(v, water(NOW - 3600, before - 0.01), water(NOW - 2700, before),
+                    water(NOW - 1800, after), water(NOW - 900, after + 0.01), water(NOW, after + 0.02)) == [True] * 5
+
+
+def test_a_register_jumping_to_a_new_series_is_taken_once_three_newer_readings_agree() -> None:
+    v = validator()
+    # A meter replaced by one further on: refused until three newer readings agree, then kept.
+    assert feed(v, water(NOW - 7200, 104.48), *(water(NOW - 3600 + 600 * i, 57.3 + i / 100) for i in range(5))) == [
+        True, False, False, True, True, True]
+    # A plausible outlier above had made the baseline: the honest readings after it win it back.
+    v = validator()
+    assert feed(v, water(NOW - 7200, 10.0), water(NOW - 5400, 14.0),
+                *(water(NOW - 3600 + 600 * i, 10.1 + i / 100) for i in range(4))) == [
+        True, True, False, False, True, True]
+
+
+def test_readings_that_do_not_agree_never_make_a_new_series() -> None:
+    """One outlier, jitter back, readings that do not rise together, or late ones cost only
+    themselves: nothing a faulty or forged hub sends that way moves the baseline."""
+    v = validator()
+    got = feed(v, water(NOW - 7200, 50.0),
+               water(NOW - 6600, 40.0), water(NOW - 6000, 30.0), water(NOW - 5400, 45.0),  # falling: apart
+               water(NOW - 4800, 49.9999), water(NOW - 4200, 50.01),  # jitter back, then on
+               water(NOW - 3600, 1e8), water(NOW - 3000, 1e8 + 1), water(NOW - 2400, 1e8 + 2))  # past any meter
+    assert got == [True, False, False, False, False, True, False, False, False]
+    late = validator()
+    assert feed(late, water(NOW, 50.0), *(water(NOW - 3000 + 600 * i, 60.0 + i) for i in range(4))) == [
+        True, False, False, False, False]
