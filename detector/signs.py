@@ -12,6 +12,8 @@ without a break.
 from __future__ import annotations
 
 import enum
+import logging
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
@@ -29,6 +31,12 @@ MACHINE_STEPS_PER_NIGHT = 1.0
 NIGHTS_TO_LEARN = 2.0
 NIGHT_MEMORY = 0.9
 MIN_STEP_W = 25.0
+CHATTER_CHANGES = 120
+CHATTER_WINDOW_S = 3600.0
+"""A door contact changing state more than CHATTER_CHANGES times within CHATTER_WINDOW_S (one
+every half minute for an hour) is a fault, not a person: a loose magnet, a bouncing reed switch.
+Its changes are not signs of life until it has been calmer for the window."""
+log = logging.getLogger(__name__)
 
 
 class SignKind(enum.StrEnum):
@@ -75,6 +83,8 @@ class HomeState:
     registers: dict[str, _Register] = field(default_factory=dict)
     power_w: dict[str, float] = field(default_factory=dict)
     doors: dict[str, float] = field(default_factory=dict)
+    door_changes: dict[str, deque[float]] = field(default_factory=dict)
+    """Per door sensor, the times of its changes within the last CHATTER_WINDOW_S."""
     night_steps: dict[int, float] = field(default_factory=dict)
     """Decayed count of power steps per 10 W bin seen at night: the home's own machines."""
     nights: float = 0.0
@@ -144,6 +154,8 @@ class SignReader:
         if previous is None and reading.value < 0.5:
             # A door first heard closed may be a heartbeat; first heard open, someone opened it
             # (a door rests closed), so a new hub's first opening counts.
+            return []
+        if _chattering(home, reading):
             return []
         return [self._sign(home, reading, SignKind.DOOR)]
 
@@ -216,3 +228,22 @@ class SignReader:
         if step >= MIN_STEP_W:
             b = round(step / STEP_BIN_W)
             home.night_steps[b] = home.night_steps.get(b, 0.0) + 1.0
+
+
+def _chattering(home: HomeState, reading: StoredReading) -> bool:
+    """Whether this change of a door contact is one of too many to be a person's (found by a
+    tester of real hubs: a contact flipping every 20 s was taken for the elder three times a
+    minute, and her collapse was never alerted on, not even at the safety limit)."""
+    changes = home.door_changes.setdefault(reading.sensor, deque())
+    changes.append(reading.ts)
+    while changes and changes[0] < reading.ts - CHATTER_WINDOW_S:
+        changes.popleft()
+    if len(changes) <= CHATTER_CHANGES:
+        return False
+    if len(changes) == CHATTER_CHANGES + 1:
+        log.warning("signs.door_chattering household=%s hub=%s sensor=%s changes=%d window_s=%.0f: "
+                    "its changes are not signs of life until it calms; have the contact checked",
+                    home.household_id, reading.hub_id, reading.sensor, len(changes), CHATTER_WINDOW_S)
+    while len(changes) > CHATTER_CHANGES + 1:  # enough to know; memory stays bounded
+        changes.popleft()
+    return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from detector.signs import HomeState, SignKind, SignReader
+from detector.signs import CHATTER_CHANGES, CHATTER_WINDOW_S, HomeState, SignKind, SignReader
 from shouwang.domain.model import SensorKind, StoredReading
 from tests.unit.detector.helpers import TZ, at
 
@@ -82,3 +82,18 @@ def test_movement_and_every_button_press_are_signs_of_life_but_motion_clearing_i
     assert event(home, r, "button", at(0, 10.0), 2.0) == [SignKind.ACTIVITY]  # "I am fine"
     assert event(home, r, "button", at(0, 11.0), 1.0) == [SignKind.ACTIVITY]  # help: alive, and asking
     assert home.last_sign_at == at(0, 11.0)
+
+
+def test_a_door_contact_chattering_is_a_fault_whose_changes_stop_counting_until_it_calms() -> None:
+    """Found by a tester of real hubs: a contact flipping every 20 s (a loose magnet) was taken
+    for the elder three times a minute, and her collapse was never alerted on."""
+    r, home = reader(), HomeState("h-1")
+    start = at(0, 8.0)
+    counted = [bool(door(home, r, start + 20 * i, float((i + 1) % 2))) for i in range(360)]  # two hours
+    assert all(counted[:CHATTER_CHANGES]) and not any(counted[CHATTER_CHANGES:])
+    assert home.last_sign_at == start + 20 * (CHATTER_CHANGES - 1)  # her silence runs from there
+    assert len(home.door_changes["door"]) <= CHATTER_CHANGES + 1  # memory stays bounded
+    # Calm for the window, the door is hers again; a person's day of doors never reaches it.
+    assert door(home, r, start + 7200 + CHATTER_WINDOW_S, 1.0) == [SignKind.DOOR]
+    busy = HomeState("h-2")
+    assert all(door(busy, r, at(0, 9.0) + 60 * i, float((i + 1) % 2)) for i in range(CHATTER_CHANGES))
