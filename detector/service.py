@@ -25,6 +25,7 @@ from detector.availability import Availability
 from detector.base import Detector
 from detector.context import Context
 from detector.help import help_finding, is_help_press, presses_to_raise
+from detector.lateness import Lateness
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
@@ -92,6 +93,7 @@ class DetectorService:
         self._availability = Availability()
         self._devices_changed = False
         """A bridge said a device went or came back since the contexts were made."""
+        self._lateness = Lateness()
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -227,7 +229,9 @@ class DetectorService:
         home = self.homes.get(reading.household_id)
         if home is None:
             home = self.homes[reading.household_id] = HomeState(reading.household_id)
-        for sign in self._signs.read(home, reading):
+        shift = self._lateness.shift(reading.hub_id, reading.ts, at)
+        dated = replace(reading, ts=reading.ts + shift) if shift else reading
+        for sign in self._signs.read(home, dated):
             if sign.ts > self._learned_until:
                 self._detector.learn_one(sign)
         self._detector.observe(home, hub_id=reading.hub_id, at=at)

@@ -41,11 +41,11 @@ def used_water(ts: float) -> bool:
     return _quarter(ts) in {int(u * 4) for u in USES}
 
 
-def fortnight(household: str, hub: str) -> list[StoredReading]:
-    """Fourteen days before START: water drawn at USES, the door out and back at DOORS, the water
-    register reported every 15 minutes; it ends near 104.5."""
+def fortnight(household: str, hub: str, *, until: float = START) -> list[StoredReading]:
+    """Fourteen days before START, up to `until`: water drawn at USES, the door out and back at
+    DOORS, the water register reported every 15 minutes; it ends near 104.5."""
     rows, register = [], 100.0
-    for k in range(14 * 96):
+    for k in range(int((until - START + 14 * DAY) / 900)):
         ts = START - 14 * DAY + k * 900
         register += 0.02 if used_water(ts) else 0.0
         rows.append(StoredReading(household, hub, "water", ts, round(register, 4)))
@@ -57,7 +57,8 @@ def fortnight(household: str, hub: str) -> list[StoredReading]:
 
 @pytest.fixture
 def community(tmp_path: Path, embedded_mqtt: MqttSettings) -> Iterator[System]:
-    """Two red households of one grid, hh-a (hub h-a) and hh-b (hub h-b), on a clock 600x fast."""
+    """Red households of one grid, hh-a (hub h-a) and hh-b (hub h-b), on a clock 600x fast; and
+    hh-c (hub h-c), whose hub's clock slipped an hour behind at 06:00 (stored until then)."""
     system = build(settings_for_test(tmp_path, embedded_mqtt, timezone="Asia/Shanghai",
                                      detector={"tick_s": 60}),
                    clock=FastClock(START, 600.0), with_api=False)
@@ -65,13 +66,13 @@ def community(tmp_path: Path, embedded_mqtt: MqttSettings) -> Iterator[System]:
     registry.add_grid(Grid("g-a", "东园网格"))
     registry.add_staff(username="member", name="王芳", role=Role.GRID_MEMBER, grid_ids=["g-a"], now=START)
     registry.add_staff(username="leader", name="周红", role=Role.DUTY_LEADER, grid_ids=[], now=START)
-    for name in ("a", "b"):
+    for name in ("a", "b", "c"):
         registry.add_household(Household(f"hh-{name}", Tier.RED, "g-a", monitoring_since=START - 30 * DAY),
                                now=START)
         registry.add_hub(Hub(f"h-{name}", f"hh-{name}"), now=START)
         system.state.consent.record(Consent(f"hh-{name}", "王秀英", "self", sensing=True, share_with_family=False,
                                             given_at=START - 30 * DAY), actor=Actor("test"), now=START)
-        system.readings.write(fortnight(f"hh-{name}", f"h-{name}"))
+        system.readings.write(fortnight(f"hh-{name}", f"h-{name}", until=START - 3600 if name == "c" else START))
     system.start_services()
     yield system
     system.stop()
@@ -104,19 +105,23 @@ def test_a_register_that_starts_again_from_zero_keeps_its_home_heard(
         community: System, embedded_mqtt: MqttSettings) -> None:
     """The hub rebooted at 07:00 and counts its pulses from 0, with no "reset": true (a meter
     rolling over or replaced alike). Every reading after it was refused as running back, for
-    ever: none of 12 stored, and a hub that reported every 15 minutes called offline at 07:45."""
+    ever: none of 13 stored, and a hub that reported every 15 minutes called offline at 07:45."""
     hub, value = FakeHubDay(community, embedded_mqtt, "h-a"), 0.0
     try:
+        hub.send("water", START - 60, value)  # rebooted, it reports at once
         for k in range(12):  # three hours, a report every 15 minutes
             ts = START + k * 900
             value += 0.02 if used_water(ts) else 0.0
             hub.at(ts).send("water", ts, round(value, 4))
+            if _quarter(ts) in {int(d * 4) for d in DOORS}:  # and her day's doors, as every day
+                hub.send("door", ts + 1, 1.0)
+                hub.send("door", ts + 30, 0.0)
         hub.at(START + 3 * 3600 + 120)
     finally:
         hub.close()
-    stored = community.readings.query(household_id="hh-a", start=START - 1, end=START + 4 * 3600)
-    assert len(stored) == 12 and community.state.dead_letters.count() == 0
-    assert [a.kind for a in community.state.alerts.list() if a.household_id == "hh-a"] == []
+    stored = community.readings.query(household_id="hh-a", start=START - 120, end=START + 4 * 3600)
+    assert len([r for r in stored if r.sensor == "water"]) == 13 and community.state.dead_letters.count() == 0
+    assert [a.explanation for a in community.state.alerts.list() if a.household_id == "hh-a"] == []
 
 
 def test_a_chattering_door_contact_does_not_hide_a_collapse(
@@ -147,3 +152,32 @@ def test_a_chattering_door_contact_does_not_hide_a_collapse(
     alerts = {a.household_id: a.kind for a in community.state.alerts.list()}
     assert alerts.get("hh-a") is AlertKind.INACTIVITY
     assert alerts.get("hh-b") is AlertKind.INACTIVITY, "a chattering door contact hid the elder's silence"
+
+
+def test_a_hub_whose_clock_runs_an_hour_behind_raises_no_flood_of_false_alerts(
+        community: System, embedded_mqtt: MqttSettings) -> None:
+    """hh-a and hh-c live the same regular day; h-c stamps every reading an hour early (its
+    clock slipped), though each arrives on time. Dated by the stamps, hh-c's elder was always an
+    hour "silent": seven urgent false alerts in ten hours, each naming a wrong last use."""
+    def day(hub_id: str, behind_s: float) -> None:
+        hub, register = FakeHubDay(community, embedded_mqtt, hub_id), 104.48
+        try:
+            for k in range(6 * 4):  # six hours, a report every 15 minutes
+                ts = START + k * 900
+                hub.at(ts)
+                register += 0.02 if used_water(ts) else 0.0
+                hub.send("water", ts - behind_s, round(register, 4))
+                if _quarter(ts) in {int(d * 4) for d in DOORS}:
+                    hub.send("door", ts + 1 - behind_s, 1.0)
+                    hub.send("door", ts + 30 - behind_s, 0.0)
+        finally:
+            hub.close()
+
+    homes = [threading.Thread(target=day, args=("h-a", 0.0)), threading.Thread(target=day, args=("h-c", 3600.0))]
+    for home in homes:
+        home.start()
+    for home in homes:
+        home.join()
+    inactivity = [a for a in community.state.alerts.list() if a.kind is AlertKind.INACTIVITY]
+    assert [a.household_id for a in inactivity if a.household_id in ("hh-a", "hh-c")] == [], [
+        a.explanation for a in inactivity]
