@@ -2,11 +2,15 @@
 
 A help alert never clears itself (the elder asked; only staff who went can close it), and a press
 already answered by an alert is not raised again when its message comes a second time (a broker's
-redelivery after a restart, a hub's backlog).
+redelivery after a restart, a hub's backlog): one is answered by a help alert of its home whose
+press came no later, while that alert was not yet resolved. A press stamped before the last help
+alert is not for that an old one (a hub whose clock is behind after a power cut), and a press that
+could not be raised (the state store away for a moment) is tried again until it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from detector.explain import clock_time
@@ -29,10 +33,13 @@ def help_finding(reading: StoredReading, tz: ZoneInfo, now: float) -> Finding:
     )
 
 
-def presses_to_raise(presses: list[StoredReading], last_raised: dict[str, float]) -> list[StoredReading]:
-    """The earliest new help press per household: newer than the last help alert's press there."""
+def presses_to_raise(presses: list[StoredReading],
+                     answered: Mapping[str, Sequence[tuple[float, float | None]]]) -> list[StoredReading]:
+    """The earliest press per household that no help alert answered; `answered` gives, per
+    household, each help alert's (press time, resolved at or None)."""
     first: dict[str, StoredReading] = {}
     for press in sorted(presses, key=lambda r: r.ts):
-        if press.ts > last_raised.get(press.household_id, float("-inf")):
+        spans = answered.get(press.household_id, ())
+        if not any(since <= press.ts <= (float("inf") if until is None else until) for since, until in spans):
             first.setdefault(press.household_id, press)
     return list(first.values())

@@ -51,6 +51,8 @@ from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FILE = "detector-model.npz"
+HELP_ALERTS_RECALLED = 50
+"""A household's newest help alerts a press is matched against (`_raise_help`)."""
 
 
 def snapshot_file(shard: Shard) -> str:
@@ -94,6 +96,8 @@ class DetectorService:
         self._devices_changed = False
         """A bridge said a device went or came back since the contexts were made."""
         self._lateness = Lateness()
+        self._presses: dict[str, list[StoredReading]] = {}
+        """Help presses no alert has answered yet, by household (`_raise_help`)."""
         self._signs = SignReader(
             standby_w=settings.standby_w,
             switch_step_w=settings.switch_step_w,
@@ -325,8 +329,10 @@ class DetectorService:
             if messages:
                 try:
                     self._handle(messages)
-                except Exception:
+                    self.health.clear("handle_failed")
+                except Exception as exc:
                     log.exception("detector.handle_failed messages=%d", len(messages))
+                    self.health.problem("handle_failed", f"readings could not be judged: {exc!r:.200}")
             # A sign of life shows on the page within seconds, not at the next tick.
             if self._dirty and time.monotonic() - self._status_saved >= self._settings.status_flush_s:
                 try:
@@ -336,8 +342,11 @@ class DetectorService:
             if self._clock.now() >= next_tick:
                 try:
                     self.tick(self._clock.now())
-                except Exception:
+                    self.health.clear("tick_failed")
+                except Exception as exc:
                     log.exception("detector.tick_failed")
+                    self.health.problem("tick_failed", f"households could not be judged: {exc!r:.200}; "
+                                        "no alert opens or clears until a tick works again")
                 next_tick = self._clock.now() + self._settings.tick_s
 
     def _take(self, *, timeout_s: float, most: int = 5000) -> list[Message]:
@@ -411,19 +420,35 @@ class DetectorService:
             self._raise_help(presses, now)
 
     def _raise_help(self, presses: list[StoredReading], now: float) -> None:
-        """Open a help alert at once for each household whose elder pressed for help."""
-        last: dict[str, float] = {}
-        for household_id in {p.household_id for p in presses}:
-            raised = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id, limit=1))
-            if raised:
-                last[household_id] = raised[0].since
-        for press in presses_to_raise(presses, last):
-            alerting.bulkhead(press.household_id,
-                              partial(self._alerting.open_now, help_finding(press, self._tz, now), now))
+        """Open a help alert at once for each household whose elder pressed for help. A press is
+        kept until an alert answers it: found by an attacker, a press that came while the state
+        store was away for three seconds was logged and lost, with no alert ever."""
+        for press in presses:
+            self._presses.setdefault(press.household_id, []).append(press)
+        for household_id, waiting in list(self._presses.items()):
+            try:
+                alerts = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id,
+                                                             limit=HELP_ALERTS_RECALLED))
+                answered = {household_id: [(a.since, a.resolved_at) for a in alerts]}
+                for press in presses_to_raise(waiting, answered):
+                    self._alerting.open_now(help_finding(press, self._tz, now), now)
+            except Exception as exc:
+                log.warning("detector.help_not_raised household=%s presses=%d error=%r", household_id,
+                            len(waiting), exc)
+                continue
+            del self._presses[household_id]
+        if self._presses:
+            self.health.problem("help_not_raised", f"help presses of {len(self._presses)} household(s) could "
+                                "not be raised as alerts yet (is the state store reachable?); tried again "
+                                "every tick")
+        else:
+            self.health.clear("help_not_raised")
 
     def tick(self, now: float) -> None:
         """Judge every household now: open new alerts, clear those whose condition ended."""
         started = time.perf_counter()
+        if self._presses:
+            self._raise_help([], now)
         unresolved = {(a.household_id, a.kind): a for a in self._state.alerts.unresolved()
                       if self._shard.owns(a.household_id)}
         # An alert gone since the last tick was closed by staff: they checked, and the silence
