@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
+from sqlalchemy.exc import OperationalError
+
 from gateway.bridged import BridgeIntake, Heard
 from gateway.bridges.route import BridgeTopic, bridge_topic
 from gateway.rejection_log import RejectionLog
@@ -33,6 +35,8 @@ _STOP = object()
 WRITE_ATTEMPTS = 6
 INTERNAL_TRACEBACK_EVERY_S = 60.0
 TOPICS_REMEMBERED = 1 << 17
+STALE_RETRY_S = 2.0
+"""How soon a registry read that failed is tried again, the directory read before kept meanwhile."""
 """Parsed topics kept (about 250 bytes each): every sensor of 30,000 hubs."""
 
 
@@ -105,8 +109,9 @@ class HubDirectory:
     """hub id → household id, and which households consented to sensing; refreshed from the
     registry now and then (and on a miss)."""
 
-    def __init__(self, state: StateStore, *, refresh_s: float) -> None:
+    def __init__(self, state: StateStore, *, refresh_s: float, health: Health | None = None) -> None:
         self._state = state
+        self._health = health
         self._refresh_s = refresh_s
         self._loaded_at = float("-inf")
         self._missed_at = float("-inf")
@@ -127,9 +132,26 @@ class HubDirectory:
         return hub_id in self.hubs
 
     def reload(self) -> None:
-        self.hubs = {hub.id: hub.household_id for hub in self._state.registry.hubs()}
-        self.consenting = self._state.consent.consenting()
+        """Read the registry again. Found by an attacker: one failed read (PostgreSQL restarting)
+        made every message of the batch an `internal` dead letter, acknowledged and never stored;
+        a directory read before is kept meanwhile (a hub registered since waits for the store).
+        Without one, the failure is the batch's, which the gateway then holds."""
+        try:
+            hubs = {hub.id: hub.household_id for hub in self._state.registry.hubs()}
+            consenting = self._state.consent.consenting()
+        except OperationalError as exc:
+            if self._loaded_at == float("-inf"):
+                raise
+            self._loaded_at = time.monotonic() - self._refresh_s + STALE_RETRY_S  # try again soon
+            log.warning("gateway.registry_unreadable error=%.300r: the hub directory read before is kept", exc)
+            if self._health is not None:
+                self._health.problem("registry_unreadable", f"the registry cannot be read ({exc!r:.200}); "
+                                     "readings are judged by the hub directory read before")
+            return
+        self.hubs, self.consenting = hubs, consenting
         self._loaded_at = time.monotonic()
+        if self._health is not None:
+            self._health.clear("registry_unreadable")
 
 
 class Gateway:
@@ -163,7 +185,6 @@ class Gateway:
         self._metrics = metrics
         self._queue = _Inbox(settings.queue_size)
         self._stopping = threading.Event()
-        self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s)
         self._bridges = BridgeIntake(state, tz=tz, refresh_s=settings.registry_refresh_s)
         self._limits = Limits.from_settings(settings)
         self._validator = Validator(self._limits, recall=recall_from(readings))
@@ -182,6 +203,7 @@ class Gateway:
             raise ShouwangError("a shared subscription (SHOUWANG_MQTT__SHARED_GROUP) needs MQTT 5: "
                                 "set SHOUWANG_MQTT__PROTOCOL=5")
         self.health = health or Health("gateway", metrics)
+        self._directory = HubDirectory(state, refresh_s=settings.registry_refresh_s, health=self.health)
         self._client = MqttClient(
             mqtt,
             role="gateway",
@@ -286,16 +308,32 @@ class Gateway:
     def _commit(self, messages: list[Message]) -> None:
         """Process a batch, then acknowledge it. A batch that fails is tried again message by
         message, so one bad message holds back no other; one that fails alone stays
-        unacknowledged (the broker delivers it again after a reconnect)."""
-        try:
-            self._process(messages)
-        except ReadingStoreUnavailable:  # only while stopping: the broker keeps them for the next start
-            log.info("gateway.stopped_unstored messages=%d: left unacknowledged", len(messages))
-            return
-        except Exception:
-            self._metrics.ingest_errors.inc()
-            log.exception("gateway.batch_failed messages=%d", len(messages))
-        else:
+        unacknowledged (the broker delivers it again after a reconnect). While the state store
+        cannot be reached, the batch is held and tried again, acknowledging nothing, as for the
+        reading store (`_write`): found by an attacker, 788 of 1,500 good readings of a 35-second
+        PostgreSQL outage became dead letters, and 232 more waited for a reconnect."""
+        pause = 0.1
+        while True:
+            try:
+                self._process(messages)
+            except ReadingStoreUnavailable:  # only while stopping: the broker keeps them for the next start
+                log.info("gateway.stopped_unstored messages=%d: left unacknowledged", len(messages))
+                return
+            except OperationalError as exc:
+                self._metrics.ingest_errors.inc()
+                self.health.problem("state_store_unavailable", f"the state store cannot be reached "
+                                    f"({exc!r:.200}); holding {len(messages)} message(s), acknowledging "
+                                    "nothing until it can")
+                if self._stopping.wait(pause):
+                    log.info("gateway.stopped_unstored messages=%d: left unacknowledged", len(messages))
+                    return
+                pause = min(5.0, pause * 2)
+                continue
+            except Exception:
+                self._metrics.ingest_errors.inc()
+                log.exception("gateway.batch_failed messages=%d", len(messages))
+                break
+            self.health.clear("state_store_unavailable")
             self._ack(messages)
             return
         for message in messages if len(messages) > 1 else []:
@@ -319,6 +357,8 @@ class Gateway:
         for message in messages:
             try:
                 self._decode(message, batch, now)
+            except OperationalError:
+                raise  # the state store, not the message: the batch is held (`_commit`)
             except Exception as exc:  # one message costs only itself, whatever went wrong with it
                 batch.letters.append(self._internal(message, exc, now))
         # Readings of households without consent were dead-lettered as they were decoded.
