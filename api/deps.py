@@ -53,6 +53,8 @@ Now = Annotated[float, Depends(get_now)]
 class Session:
     staff: Staff
     token: TokenInfo
+    secret: str
+    """The bearer token itself, for a stream that asks again who it signs in (`session_for`)."""
 
 
 async def get_session(
@@ -61,7 +63,16 @@ async def get_session(
 ) -> Session:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("send 'Authorization: Bearer <token>'; sign in at POST /auth/login")
-    token, now = credentials.credentials, context.clock.now()
+    session = await session_for(context, credentials.credentials)
+    if session is None:
+        raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+    return session
+
+
+async def session_for(context: ApiContext, token: str) -> Session | None:
+    """Who `token` signs in now, if anyone: asked by every request, and again and again by a
+    stream that outlives its request (the live feed)."""
+    now = context.clock.now()
     found = context.sessions.get(token)
     if found is not None:
         # The remembered answer saves loading the staff member; whether the token still counts
@@ -70,16 +81,16 @@ async def get_session(
         role = context.state.credentials.live_role(token, now=now)
         if role is None:
             context.sessions.forget(token)
-            raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+            return None
         if role != found[0].role.value:
             found = None
     if found is None:
         found = await anyio.to_thread.run_sync(
             lambda: context.state.credentials.authenticate(token, now=now))
         if found is None:
-            raise NotAuthenticated("the token is unknown, revoked or expired; sign in again")
+            return None
         context.sessions.put(token, found)
-    return Session(*found)
+    return Session(*found, token)
 
 
 CurrentSession = Annotated[Session, Depends(get_session)]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from api.context import ApiContext
-from api.deps import Context, CurrentStaff, require
+from api.deps import Context, CurrentSession, require, session_for
 from api.routes.alerts import acknowledger
 from api.schemas.alerts import AlertOut
 from api.schemas.common import AUTHED
@@ -60,13 +60,20 @@ def _event(context: ApiContext, staff: Staff, entry: AuditEntry) -> str | None:
     return None
 
 
-async def _frames(request: Request, context: Context, staff: Staff,
+async def _frames(request: Request, context: Context, staff: Staff, token: str,
                   after: int) -> AsyncIterator[str]:
     api = context.settings.api
     yield f"retry: 3000\nid: {after}\n\n"
     deadline = context.wall() + api.live_max_s
     last_sent = context.wall()
     while context.wall() < deadline and not await request.is_disconnected():
+        # Who is watching is asked again before every read, as a request would be: found by a
+        # tester, a stream opened before a grid member was moved to another grid, or retired,
+        # went on showing the old grid's alerts (names and all) until it ended, 5 minutes later.
+        session = await session_for(context, token)
+        if session is None or not session.staff.role.sees_readings:
+            return  # the client reconnects, and is refused
+        staff = session.staff
         entries = await anyio.to_thread.run_sync(context.state.audit.since, after)
         for entry in entries:
             after = entry.id
@@ -86,14 +93,15 @@ async def _frames(request: Request, context: Context, staff: Staff,
                        'id: 42\nevent: alert\ndata: {"action": "opened", "alert": {...}}\n\n'}},
                        "description": "a stream that ends after api.live_max_s; reconnect with "
                        "Last-Event-ID"}, **AUTHED})
-async def events(request: Request, staff: CurrentStaff, context: Context,
+async def events(request: Request, session: CurrentSession, context: Context,
                  last_event_id: Annotated[str | None, Header(max_length=20)] = None,
                  ) -> StreamingResponse:
+    staff = session.staff
     require(staff.role.sees_readings, "volunteers do not see alerts")
     if last_event_id is not None and last_event_id.isdigit():
         after = int(last_event_id)
     else:
         after = await anyio.to_thread.run_sync(context.state.audit_query.last_id)
-    return StreamingResponse(_frames(request, context, staff, after),
+    return StreamingResponse(_frames(request, context, staff, session.secret, after),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
