@@ -27,6 +27,7 @@ from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Household
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
 from shouwang.settings import DispatchSettings
+from shouwang.storage.consent import SHARE_WITH_FAMILY
 from shouwang.storage.family import FamilyDelivery
 from shouwang.storage.state import StateStore
 
@@ -35,6 +36,18 @@ log = logging.getLogger(__name__)
 WHAT = {"inactivity": "家里很久没有动静", "no_water": "很久没有用水", "hub_offline": "家里的设备离线了",
         "water_running": "水一直在流", "gas_running": "燃气一直开着", "unusual_day": "今天和平常不太一样",
         "help": "按下了求助按钮"}
+
+
+def family_to_tell(state: StateStore, household_id: str) -> list[FamilyContact]:
+    """The household's family contacts, if its elder agreed that their alerts are shared with
+    family (the consent's `share_with_family`); none otherwise. Found by a tester: the consent was
+    recorded, shown, and never asked, so relatives were texted about an elder who had said no."""
+    contacts = state.family.of(household_id)
+    if contacts and not state.consent.has_consent(household_id, SHARE_WITH_FAMILY):
+        log.info("dispatch.family_not_told household=%s contacts=%d: no consent to share with family",
+                 household_id, len(contacts))
+        return []
+    return contacts
 
 
 class Poster(Protocol):

@@ -13,7 +13,7 @@ from datetime import UTC, tzinfo
 from dispatch import policy
 from dispatch.channels import Sender
 from dispatch.delivery import Deliverer
-from dispatch.family import FamilyNotifier, FamilyPoster, Poster
+from dispatch.family import FamilyNotifier, FamilyPoster, Poster, family_to_tell
 from dispatch.ladders import Ladder, LadderPolicy, rung
 from dispatch.reminding import Reminding
 from shouwang.clock import Clock
@@ -153,7 +153,7 @@ class Dispatcher:
         household = self._state.registry.household(alert.household_id)
         ladder = self.ladder(household, alert)
         levels = range(alert.notified_level + 1, alert.escalation_level + 1)
-        contacts = self._state.family.of(household.id)
+        contacts = family_to_tell(self._state, household.id)
         plan: dict[int, list[tuple[int, Channel]]] = {}
         family: list[FamilyContact] = []
         for level in levels:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from cli.commands.common import checked_webhook, gap_lines, load_settings, open_state
 from dispatch.explain import explain
+from dispatch.family import family_to_tell
 from dispatch.gaps import cover_gaps
 from dispatch.ladders import LadderPolicy
 from shouwang.domain.alerts import AlertKind
@@ -19,6 +20,7 @@ from shouwang.domain.cover import WEEKDAYS, DutySlot, FamilyContact, Leave, hour
 from shouwang.domain.errors import InvalidInput
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
+from shouwang.storage.consent import SHARE_WITH_FAMILY
 from shouwang.storage.state import StateStore
 
 CLI = Actor("cli")
@@ -235,6 +237,10 @@ def family_add(args: argparse.Namespace) -> int:
         print(f"note: no ladder of a {household.tier.colour} household names `family`, so "
               f"{contact.name} is never called: give --step N (0-{top}), or add `family` to a step of "
               f"dispatch.ladders.{household.tier.colour}", file=sys.stderr)
+    if not state.consent.has_consent(household.id, SHARE_WITH_FAMILY):
+        print(f"note: {household.id} has not consented to sharing alerts with family, so {contact.name} is "
+              "not called until it does: record it with `shouwang households consent "
+              f"{household.id} --by NAME --relationship self --share-with-family`", file=sys.stderr)
     if contact.channel == "sms" and not settings.dispatch.sms_gateway_url:
         print("note: no SMS gateway is configured, so their texts fail until it is: set "
               "dispatch.sms_gateway_url (SHOUWANG_DISPATCH__SMS_GATEWAY_URL)", file=sys.stderr)
@@ -299,6 +305,9 @@ def dispatch_explain(args: argparse.Namespace) -> int:
     kind = AlertKind(args.kind)
     source, ladder = LadderPolicy.of(settings.dispatch).chosen(household.tier, kind)
     lines = explain(household, kind, source=source, ladder=ladder, roster=state.registry.roster(),
-                    cover=state.cover.cover(tz, now=at), contacts=state.family.of(household.id), at=at, tz=tz)
+                    cover=state.cover.cover(tz, now=at), contacts=family_to_tell(state, household.id), at=at, tz=tz)
+    if state.family.of(household.id) and not state.consent.has_consent(household.id, SHARE_WITH_FAMILY):
+        lines.append("family: none told — the household has not consented to sharing alerts with family "
+                     "(shouwang households consent ... --share-with-family)")
     print("\n".join(lines))
     return 0

@@ -56,9 +56,15 @@ def test_the_roster_and_leave_change_who_explain_says_is_called(
 
 def test_family_and_maintenance_are_recorded_and_shown(
         community: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "family", "add", "hh-1", "--name", "王小红", "--relation", "女儿",
-                       "--webhook", "https://sms.example.org/send", "--consent-by", "王小红", "--step", "1")
+    code, out, err = run(capsys, "family", "add", "hh-1", "--name", "王小红", "--relation", "女儿",
+                         "--webhook", "https://sms.example.org/send", "--consent-by", "王小红", "--step", "1")
     assert code == 0 and "at step 1" in out
+    # found by a tester: the elder's "do not share with family" was recorded and never asked
+    assert "hh-1 has not consented to sharing alerts with family, so 王小红 is not called" in err
+    explained = run(capsys, "dispatch", "explain", "hh-1")[1]
+    assert "family: 王小红" not in explained and "family: none told — the household has not consented" in explained
+    assert run(capsys, "households", "consent", "hh-1", "--by", "王秀英", "--relationship", "self",
+               "--share-with-family")[0] == 0
     assert "family: 王小红 (女儿) — by webhook https://sms.example.org/send" in run(
         capsys, "dispatch", "explain", "hh-1")[1]
     code, _, err = run(capsys, "family", "add", "hh-1", "--name", "x", "--relation", "son",

@@ -29,6 +29,7 @@ from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DispatchSettings, MqttSettings, Settings
 from shouwang.storage.audit import Actor
+from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
 from tests.support import WebhookReceiver, wait_for
@@ -66,6 +67,8 @@ def staff(state: StateStore, receiver: WebhookReceiver) -> dict[str, Staff]:
                                                      webhook_url=receiver.url(username), notify_mqtt=False,
                                                      now=START)
     state.registry.add_household(Household("hh-1", Tier.GREEN, "g-a"), now=START)
+    state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=True, given_at=START),
+                         actor=ADMIN, now=START)
     return people
 
 
@@ -306,3 +309,25 @@ def test_a_relative_texted_without_a_gateway_is_given_up_at_once_and_says_what_t
         service.stop()
         webhooks.close()
     assert failed.attempts == 1 and "dispatch.sms_gateway_url" in (failed.last_error or "")
+
+
+def test_a_relative_is_not_told_when_the_elder_did_not_agree_to_share_with_family(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    """Found by a tester: the consent's share_with_family was recorded and shown, and never asked."""
+    staff(state, receiver)
+    state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False, given_at=START),
+                         actor=ADMIN, now=START + 1)
+    state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"), "王小红", START,
+                                   step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: receiver.to("wang"), what="the staff to be told")
+        time.sleep(0.5)
+    finally:
+        service.stop()
+        webhooks.close()
+    assert receiver.to("daughter") == [] and state.family.deliveries(alert.id) == []
