@@ -33,6 +33,10 @@ from shouwang.settings import DispatchSettings
 from shouwang.storage.state import StateStore
 
 log = logging.getLogger(__name__)
+CLAIM_MIN_S = 60.0
+CLAIM_TIMEOUTS = 4
+"""A delivery taken to be sent is due again, should its process die sending it, after this many of
+the webhook timeout (every channel's exchange ends within one), and never sooner than CLAIM_MIN_S."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,11 @@ class Deliverer:
 
     def _attempt(self, delivery: Delivery, receiver: str) -> None:
         try:
+            lease_s = max(CLAIM_MIN_S, CLAIM_TIMEOUTS * self._settings.webhook_timeout_s) * self._clock.speed
+            if not self._state.alerts.claim_delivery(delivery, until=self._clock.now() + lease_s):
+                log.info("dispatch.delivery_taken delivery=%s: another dispatch process is sending it",
+                         delivery.id)
+                return
             self._record(delivery, self._send(delivery))
         except Exception as exc:  # the state store failed: it stays pending and is sent again
             log.error("dispatch.record_failed delivery=%s error=%r", delivery.id, exc)

@@ -136,9 +136,15 @@ def clears_itself(alert: Alert) -> bool:
 
 
 def escalate(alert: Alert, *, waits_s: tuple[float, ...], now: float) -> Alert:
-    """Climb one rung; the next rung is due after the ladder's next wait, if any."""
+    """Climb one rung; the next rung is due after the ladder's next wait, if any, counted from
+    when this rung was due: a rung climbed late (dispatch was down) leaves the next where the
+    ladder puts it, not a whole wait after the restart (found by an attacker: 30 minutes down, a
+    red alert's duty leader, due 20 minutes in, was called 45 minutes in). A rung climbed early
+    (every delivery of the step failed) counts from now."""
     if alert.state is not AlertState.OPEN:
         raise Conflict(f"alert {alert.id} is {alert.state}; only open alerts escalate")
     level = alert.escalation_level + 1
-    next_at = now + waits_s[level] if level < len(waits_s) else None
+    due = alert.next_escalation_at
+    since = due if due is not None and due <= now else now
+    next_at = since + waits_s[level] if level < len(waits_s) else None
     return dataclasses.replace(alert, escalation_level=level, next_escalation_at=next_at)

@@ -376,6 +376,21 @@ class AlertStore:
         with self._engine.connect() as db:
             return [_delivery(r) for r in db.execute(query)]
 
+    def claim_delivery(self, delivery: Delivery, *, until: float) -> bool:
+        """Take a due delivery to send it, until `until` (then it is due again, should this
+        process die sending it); False if another process took it first. Found by an attacker:
+        two dispatch processes (one started by mistake, or a rolling update) each read the same
+        pending deliveries and sent every notification twice; an SMS or a robot cannot tell."""
+        with writing(self._engine) as db:
+            taken = db.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery.id,
+                       deliveries.c.status == DeliveryStatus.PENDING.value,
+                       deliveries.c.next_attempt_at == delivery.next_attempt_at)
+                .values(next_attempt_at=until)
+            ).rowcount
+        return bool(taken)
+
     def deliveries(self, alert_id: int) -> Deliveries:
         query = select(deliveries).where(deliveries.c.alert_id == alert_id)
         with self._engine.connect() as db:
@@ -383,12 +398,14 @@ class AlertStore:
 
     def mark_delivered(self, delivery: Delivery, *, now: float) -> None:
         with writing(self._engine) as db:
-            db.execute(
+            done = db.execute(
                 update(deliveries)
-                .where(deliveries.c.id == delivery.id)
+                .where(deliveries.c.id == delivery.id, deliveries.c.status == DeliveryStatus.PENDING.value)
                 .values(status=DeliveryStatus.DELIVERED.value, attempts=delivery.attempts + 1,
                         delivered_at=now, last_error=None)
-            )
+            ).rowcount
+            if not done:
+                return  # recorded already (its claim had run out, and another process sent it too)
             trail.record(db, at=now, actor=DISPATCH, action="delivered", entity="alert",
                          entity_id=delivery.alert_id,
                          details={"staff_id": delivery.staff_id, "channel": delivery.channel.value,
