@@ -126,8 +126,8 @@ class System:
         """Webhooks and the staff's MQTT topics; a notification counts as delivered only once the
         receiver answered 2xx or the broker acknowledged it."""
         s = self.settings
-        self.dispatch_client = MqttClient(s.mqtt, role="dispatch",
-                                          health=health or Health("dispatch", self.metrics))
+        health = health or Health("dispatch", self.metrics)
+        self.dispatch_client = MqttClient(s.mqtt, role="dispatch", health=health)
         self.dispatch_client.start()
         self._stoppers.append(self.dispatch_client.stop)
         if not s.mqtt.embedded and s.mqtt.protocol != "5":
@@ -141,7 +141,7 @@ class System:
         self.dispatcher = Dispatcher(settings=s.dispatch, state=self.state, clock=self.clock,
                                      metrics=self.metrics, senders=senders,
                                      api_url=s.api.public_url, link_secret=self.secret,
-                                     tz=ZoneInfo(s.timezone))
+                                     tz=ZoneInfo(s.timezone), health=health)
         self.dispatcher.start()
         self._stoppers.append(self.dispatcher.stop)
         care = CareRounds(settings=s.care, dispatch=s.dispatch, state=self.state, clock=self.clock,

@@ -21,6 +21,7 @@ from shouwang.domain.alerts import Alert, Severity
 from shouwang.domain.cover import Cover, FamilyContact
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Household, Staff
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
 from shouwang.storage.state import StateStore
@@ -42,8 +43,10 @@ class Dispatcher:
         tz: tzinfo = UTC,
         ladders: LadderPolicy | None = None,
         family_poster: Poster | None = None,
+        health: Health | None = None,
     ) -> None:
         self._settings = settings
+        self._health = health or Health("dispatch", metrics)
         self._tz = tz
         self._ladders = ladders or LadderPolicy.of(settings)
         self._state = state
@@ -89,8 +92,12 @@ class Dispatcher:
             began = time.monotonic()
             try:
                 self.run_once()
-            except Exception:
+                self._health.clear("round_failed")
+            except Exception as exc:
                 log.exception("dispatch.round_failed")
+                # found by an attacker: every round failed for a minute while /health said ok
+                self._health.problem("round_failed", f"alerts cannot be routed, escalated or sent: "
+                                     f"{exc!r:.200}; tried again every round")
             self._wake.wait(self._settings.poll_s)
             self._wake.clear()
             # Every finished attempt wakes a round; back to back, rounds over a long backlog would

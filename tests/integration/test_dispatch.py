@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, MqttSender, Sender, WebhookSender, verify
 from dispatch.service import Dispatcher
@@ -17,6 +19,7 @@ from shouwang.contract.topics import staff_topic
 from shouwang.domain.alerts import AlertKind, AlertState, Finding, Severity
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DispatchSettings, MqttSettings
@@ -167,3 +170,29 @@ def test_notifications_held_for_a_busy_receiver_go_as_its_slot_frees_not_at_the_
     finally:
         service.stop()
         webhooks.close()
+
+
+def test_rounds_that_fail_are_a_health_problem_until_one_works(
+    state: StateStore, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by an attacker: with the state store away, every round failed for a minute while
+    dispatch's /health said ok."""
+    health = Health("dispatch")
+    service = Dispatcher(settings=DispatchSettings(poll_s=0.05), state=state, clock=FastClock(START, 1.0),
+                         metrics=Metrics(), senders={}, health=health)
+    real = state.alerts.due_for_escalation
+
+    def away(now: float) -> list[object]:
+        raise OperationalError("SELECT alerts", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(state.alerts, "due_for_escalation", away)
+    for name in ("dispatch.service", "shouwang.health"):  # the errors this test causes are its point
+        monkeypatch.setattr(logging.getLogger(name), "disabled", True)
+    service.start()
+    try:
+        wait_for(lambda: not health.ok, what="a health problem")
+        assert "alerts cannot be routed, escalated or sent" in json.dumps(health.report(), ensure_ascii=False)
+        monkeypatch.setattr(state.alerts, "due_for_escalation", real)
+        wait_for(lambda: health.ok, what="health to recover once a round works")
+    finally:
+        service.stop()
