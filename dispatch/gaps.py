@@ -68,10 +68,18 @@ def coverage_gaps(households: Sequence[Household], roster: Sequence[Staff]) -> l
                                 f"fix it with {fix}",
                                 f"{member.username} 的 webhook 地址无法送达（{exc}）：发往该地址的通知会立即放弃；"
                                 f"用 {fix} 改正"))
-    unclaimed = [h.id for h in households if h.tier is Tier.RED and h.caseworker_id is None]
+    if not any(s.active and s.role is Role.ADMIN for s in roster):
+        gaps.append(Gap("no admin is registered: an alert whose ladder reaches nobody has nobody left to go "
+                        "to, and nobody can manage staff over the API (add one with `shouwang staff add ... "
+                        "--role admin`)",
+                        "尚未登记管理员：阶梯上无人可通知的警报将无人接收，也无人能通过 API 管理人员"
+                        "（用 `shouwang staff add ... --role admin` 添加）"))
+    caseworkers = {s.id for s in roster if s.active and s.role is Role.CASEWORKER}
+    unclaimed = [h.id for h in households if h.tier is Tier.RED and h.caseworker_id not in caseworkers]
     if unclaimed:
-        gaps.append(Gap(f"{len(unclaimed)} red household(s) have no caseworker: {_listed(unclaimed, ', ')}",
-                        f"{len(unclaimed)} 户红色户没有社工认领：{_listed(unclaimed, '、')}"))
+        gaps.append(Gap(f"{len(unclaimed)} red household(s) have no caseworker (or a retired one): "
+                        f"{_listed(unclaimed, ', ')}",
+                        f"{len(unclaimed)} 户红色户没有社工认领（或认领的社工已离职）：{_listed(unclaimed, '、')}"))
     return gaps
 
 

@@ -174,5 +174,10 @@ class Dispatcher:
         also = None if not family else (lambda db: self._state.family.queue(db, alert.id, family, now))
         self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now, also=also)
         for level, people in plan.items():
-            log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,
-                     ",".join(f"{s}:{c.value}" for s, c in people) or "nobody")
+            if people or family:
+                log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,
+                         ",".join(f"{s}:{c.value}" for s, c in people))
+            else:  # nobody active on the ladder, no admin either: say it where it is seen
+                log.warning("dispatch.reached_nobody alert=%s household=%s level=%s: nobody active on its "
+                            "ladder and no admin; `shouwang run` names the gap at start", alert.id,
+                            alert.household_id, level)

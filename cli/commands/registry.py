@@ -11,8 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.commands import care, cover, devices, notify, provision
-from cli.commands.common import DEMO_DIR, checked_webhook, load_settings, open_state, pad
+from cli.commands.common import DEMO_DIR, checked_webhook, gap_lines, load_settings, open_state, pad
 from dispatch import policy
+from dispatch.gaps import coverage_gaps
 from shouwang.domain.channels import LANGUAGES, StaffChannel
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
@@ -234,10 +235,18 @@ def staff_update(args: argparse.Namespace) -> int:
 
 
 def staff_retire(args: argparse.Namespace) -> int:
+    """Retire someone, saying what it leaves without its proper recipient (found by a tester: the
+    last duty leader, the only admin, a red household's caseworker each went without a word, and
+    an alert was then routed to nobody)."""
     registry = _state(args).registry
     member = registry.staff_by_username(args.username)
-    registry.update_staff(member.id, active=False)
+    homes = registry.households()
+    before = {g.en for g in coverage_gaps(homes, registry.roster())}
+    registry.retire_staff(member.id, now=time.time())
     print(f"staff {member.username} retired: no more alerts, and their tokens no longer work")
+    for gap in coverage_gaps(homes, registry.roster()):
+        if gap.en not in before:
+            print("\n".join(gap_lines(gap, "note: ")), file=sys.stderr)
     return 0
 
 

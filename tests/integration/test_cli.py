@@ -233,3 +233,21 @@ def test_a_second_run_on_the_same_data_folder_is_refused_and_wipes_nothing(
         os.close(first)
     held_again = hold(tmp_path / DEMO_DIR)  # released with its descriptor
     os.close(held_again)
+
+
+def test_retiring_someone_says_what_it_leaves_without_its_proper_recipient(
+    data_dir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester: the last duty leader, the only admin and a red household's caseworker
+    were each retired without a word; an alert was then routed to nobody."""
+    for argv in (("grids", "add", "g-01", "东园网格"),
+                 ("staff", "add", "wang.fang", "--name", "王芳", "--role", "grid_member", "--grid", "g-01"),
+                 ("staff", "add", "zhou.hong", "--name", "周红", "--role", "duty_leader"),
+                 ("staff", "add", "li.admin", "--name", "李主任", "--role", "admin")):
+        assert run(capsys, *argv)[0] == 0
+    code, out, err = run(capsys, "staff", "retire", "zhou.hong")
+    assert code == 0 and "retired" in out
+    assert "尚未登记值班领导" in err and "no duty leader is registered" in err
+    code, _, err = run(capsys, "staff", "retire", "li.admin")
+    assert code == 0 and "no admin is registered" in err and "duty leader" not in err  # only what is new
+    assert run(capsys, "staff", "retire", "wang.fang")[2] == ""  # no grid has a household yet

@@ -10,7 +10,8 @@ MEMBER_B = Staff(2, "b", "B", Role.GRID_MEMBER, frozenset({"g-b"}))
 HEAD_A = Staff(3, "ha", "HA", Role.GRID_HEAD, frozenset({"g-a"}))
 CASEWORKER = Staff(4, "c", "C", Role.CASEWORKER)
 LEADER = Staff(5, "l", "L", Role.DUTY_LEADER)
-ROSTER = [MEMBER_A, MEMBER_B, HEAD_A, CASEWORKER, LEADER]
+ADMIN = Staff(7, "admin", "管理员", Role.ADMIN)
+ROSTER = [MEMBER_A, MEMBER_B, HEAD_A, CASEWORKER, LEADER, ADMIN]
 
 
 def ids(people: list[Staff]) -> list[int]:
@@ -79,8 +80,8 @@ def test_gaps_in_coverage_are_named() -> None:
     gaps = coverage_gaps(homes, [MEMBER_A, HEAD_A])
     assert any("no duty leader" in g.en and "尚未登记值班领导" in g.zh for g in gaps)
     assert any("grid g-z has no grid member" in g.en and "网格 g-z 没有网格员" in g.zh for g in gaps)
-    assert any("1 red household(s) have no caseworker: hh-1" in g.en and "1 户红色户没有社工认领：hh-1" in g.zh
-               for g in gaps)
+    assert any("1 red household(s) have no caseworker (or a retired one): hh-1" in g.en
+               and "1 户红色户没有社工认领（或认领的社工已离职）：hh-1" in g.zh for g in gaps)
     assert coverage_gaps([Household("hh", Tier.BLUE, "g-a")], ROSTER) == []
 
 
@@ -90,3 +91,14 @@ def test_a_stored_webhook_that_can_never_be_delivered_to_is_named_at_start() -> 
     assert gaps == ["webhook 'https://…' looks like a placeholder; give the receiver's real address, "
                     "e.g. https://example.org/hooks/wang: wang's webhook notifications are given up "
                     "at once; fix it with `shouwang staff update wang --webhook URL`"]
+
+
+def test_a_red_household_whose_caseworker_retired_is_unclaimed_and_no_admin_is_a_gap() -> None:
+    """Found by a tester: retiring a red household's caseworker, or the only admin, went unsaid."""
+    home = Household("hh-9", Tier.RED, "g-a", caseworker_id=CASEWORKER.id)
+    assert coverage_gaps([home], ROSTER) == []
+    retired = replace(CASEWORKER, active=False)
+    gaps = coverage_gaps([home], [s for s in ROSTER if s is not CASEWORKER] + [retired])
+    assert [g.en for g in gaps] == ["1 red household(s) have no caseworker (or a retired one): hh-9"]
+    gaps = coverage_gaps([home], [s for s in ROSTER if s is not ADMIN])
+    assert [g.en.split(":")[0] for g in gaps] == ["no admin is registered"]
