@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.model import Tier
+from shouwang.domain.model import Tier, check_id
 
 REQUIRED = ("id", "colour", "grid", "hub")
 OPTIONAL = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s",
@@ -121,6 +121,9 @@ def _row(line: int, r: dict[str, str]) -> HouseholdRow:
         raise InvalidInput(f"column consent_date: {r['consent_date']!r} is not a date like 2026-11-23") from None
     if (given or sharing in YES) and not r.get("consent_by"):
         raise InvalidInput("column consent_by: who agreed is needed to record consent")
+    check_id("column id: household id", r["id"])
+    check_id("column grid: grid id", r["grid"])
+    check_id("column hub: hub id", r["hub"])
     return HouseholdRow(
         line=line, id=r["id"], tier=tier, grid_id=r["grid"], hub_id=r["hub"],
         alias=r.get("alias") or None, address=r.get("address") or None,

@@ -58,14 +58,14 @@ def _actions(commands: Any, name: str, help_text: str) -> Any:
 def add_parsers(commands: Any) -> None:
     grids = _actions(commands, "grids", "grids (网格) of the community")
     p = grids.add_parser("add", help="add or rename a grid")
-    p.add_argument("grid_id", help="a short id, e.g. g-01")
+    p.add_argument("grid_id", type=str.strip, help="a short id, e.g. g-01")
     p.add_argument("name", help="the grid's name, e.g. 东园网格")
     p.set_defaults(handler=grid_add)
     grids.add_parser("list", help="list grids and who works in each").set_defaults(handler=grid_list)
 
     staff = _actions(commands, "staff", "staff, how they are told about alerts, and their API tokens")
     p = staff.add_parser("add", help="add a staff member and print their API token once")
-    p.add_argument("username", help="what they sign in with, e.g. wang.fang")
+    p.add_argument("username", type=str.strip, help="what they sign in with, e.g. wang.fang")
     p.add_argument("--name", required=True, help="full name, e.g. 王芳")
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     _contact_options(p)
@@ -117,7 +117,7 @@ def add_parsers(commands: Any) -> None:
 
     hubs = _actions(commands, "hubs", "sensor hubs")
     p = hubs.add_parser("add", help="register a hub for a household")
-    p.add_argument("hub_id", help="the id the hub publishes under: shouwang/v1/hubs/HUB_ID/...")
+    p.add_argument("hub_id", type=str.strip, help="the id the hub publishes under: shouwang/v1/hubs/HUB_ID/...")
     p.add_argument("--household", required=True, help="the household it watches (an id from `households list`)")
     p.add_argument("--report-interval", type=float, default=900.0,
                    help="seconds between a hub's reports when nothing happens (default 900)")

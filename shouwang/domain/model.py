@@ -7,9 +7,24 @@ import re
 from dataclasses import dataclass, field
 
 from shouwang.domain.channels import StaffChannel, legacy
+from shouwang.domain.errors import InvalidInput
 
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """A hub id as it appears in MQTT topics, and as wide as the hub id columns (64) on every database."""
+ID = HUB_ID
+"""A household's or a grid's id: the same rule, so every id fits a URL path and a topic."""
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_id(what: str, value: str, rule: re.Pattern[str] = ID) -> str:
+    """`value` if it is a valid id of `what` (household, grid, hub, username); else InvalidInput.
+    Found by a tester: the command line accepted ids the API refuses (`hh/105` has no page, no
+    visits, no consent over the API; ` ma.li ` could never sign in on the page)."""
+    if not rule.fullmatch(value):
+        longest = 100 if rule is USERNAME else 64
+        raise InvalidInput(f"{what} {value[:80]!r} is not valid: use letters, digits, _ . - (starting "
+                           f"with a letter or digit), at most {longest} characters")
+    return value
 
 
 class Tier(enum.IntEnum):

@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.channels import StaffChannel, check_phone, legacy_fields, with_legacy
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
-from shouwang.domain.model import HUB_ID, Grid, Household, Hub, HubPresence, Role, Staff, Tier
+from shouwang.domain.model import USERNAME, Grid, Household, Hub, HubPresence, Role, Staff, Tier, check_id
 from shouwang.storage.database import writing
 from shouwang.storage.registry_changes import RegistryChanges, replace_links
 from shouwang.storage.schema import (
@@ -70,8 +70,12 @@ class Registry(RegistryChanges):
 
     # grids -----------------------------------------------------------------
     def add_grid(self, grid: Grid) -> Grid:
+        if not grid.name.strip():
+            raise InvalidInput(f"grid {grid.id}: give it a name (the page and the messages say it)")
         with writing(self._engine) as db:
             exists = db.execute(select(grids.c.id).where(grids.c.id == grid.id)).first()
+            if not exists:
+                check_id("grid id", grid.id)
             if exists:
                 db.execute(update(grids).where(grids.c.id == grid.id).values(name=grid.name))
             else:
@@ -101,6 +105,7 @@ class Registry(RegistryChanges):
         now: float,
     ) -> Staff:
         """Add a staff member; `channels`, when given, is their list (and sets the two old fields)."""
+        check_id("username", username, USERNAME)
         grid_ids = frozenset(grid_ids)
         phone = check_phone(phone)
         listed = None
@@ -257,6 +262,7 @@ class Registry(RegistryChanges):
 
     # households -----------------------------------------------------------
     def add_household(self, household: Household, *, now: float) -> Household:
+        check_id("household id", household.id)
         with writing(self._engine) as db:
             self._check_household_refs(db, household)
             try:
@@ -327,9 +333,7 @@ class Registry(RegistryChanges):
 
     # hubs -------------------------------------------------------------------
     def add_hub(self, hub: Hub, *, now: float) -> Hub:
-        if not HUB_ID.fullmatch(hub.id):
-            raise InvalidInput(f"hub id {hub.id[:80]!r} is not valid: use letters, digits, _ . - "
-                               "(starting with a letter or digit), at most 64 characters")
+        check_id("hub id", hub.id)
         self.household(hub.household_id)
         with writing(self._engine) as db:
             try:

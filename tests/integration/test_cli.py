@@ -251,3 +251,19 @@ def test_retiring_someone_says_what_it_leaves_without_its_proper_recipient(
     code, _, err = run(capsys, "staff", "retire", "li.admin")
     assert code == 0 and "no admin is registered" in err and "duty leader" not in err  # only what is new
     assert run(capsys, "staff", "retire", "wang.fang")[2] == ""  # no grid has a household yet
+
+
+def test_ids_the_api_refuses_are_refused_here_too_and_a_username_is_trimmed(
+    data_dir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester: `grids add 'g 03'`, an empty grid name and `staff add ' ma.li '` were
+    accepted; the API refuses the first two, and she could never sign in on the page."""
+    code, _, err = run(capsys, "grids", "add", "g 03", "南园网格")
+    assert code == 2 and "grid id 'g 03' is not valid" in err
+    code, _, err = run(capsys, "grids", "add", "g-03", " ")
+    assert code == 2 and "give it a name" in err
+    assert run(capsys, "grids", "add", "g-03", "南园网格")[0] == 0
+    assert run(capsys, "staff", "add", " ma.li ", "--name", "马丽", "--role", "grid_member", "--grid", "g-03")[0] == 0
+    assert "ma.li" in run(capsys, "staff", "list")[1].split()
+    code, _, err = run(capsys, "staff", "add", "马丽", "--name", "马丽", "--role", "grid_member", "--grid", "g-03")
+    assert code == 2 and "username '马丽' is not valid" in err

@@ -77,3 +77,24 @@ def test_a_consent_date_without_who_agreed_is_refused(state: StateStore) -> None
     with pytest.raises(InvalidInput, match="consent_by"):
         import_households(state, "id,colour,grid,hub,consent_date\nhh-1,red,g-01,h-1,2026-11-01\n",
                           now=NOW, tz=TZ)
+
+
+def test_what_a_write_would_refuse_is_found_first_so_nothing_is_imported(state: StateStore) -> None:
+    """Found by a tester: a bad hub id stopped the import at its row, after the rows before it
+    (and that household, without its hub) were written; a re-import after a household was retired
+    moved it back to its old grid, then stopped at its retired hub."""
+    import_households(state, "id,colour,grid,hub,alias\nhh-1,red,g-01,h-1,王秀英\n", now=NOW, tz=TZ)
+    with pytest.raises(InvalidInput) as refused:
+        import_households(state, "id,colour,grid,hub\nhh-2,red,g-01,h-2\nhh-3,red,g-01,h/3\nhh 4,red,g 5,h-4\n",
+                          now=NOW, tz=TZ)
+    said = str(refused.value)
+    assert "line 3: column hub: hub id 'h/3' is not valid" in said
+    assert "line 4: column id: household id 'hh 4' is not valid" in said
+    assert [h.id for h in state.registry.households()] == ["hh-1"]
+    state.registry.retire_household("hh-1", now=NOW)
+    with pytest.raises(InvalidInput) as refused:
+        import_households(state, "id,colour,grid,hub,alias\nhh-1,red,g-01,h-1,改了\nhh-5,red,g-01,h-1,\n",
+                          now=NOW, tz=TZ)
+    said = str(refused.value)
+    assert "line 2: household hh-1 was retired" in said and "line 3: hub h-1 was retired" in said
+    assert state.registry.household("hh-1").alias == "王秀英"
