@@ -10,6 +10,7 @@ broker refuses a hub that publishes under another hub's id.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import hmac
 import os
@@ -91,9 +92,21 @@ def acl_text(prefix: str, *, hubs: Iterable[str], services: Mapping[str, str]) -
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write atomically, readable only by its owner (Mosquitto's user must own it)."""
+    """Write atomically, never readable by everyone. A file already there keeps its owner, group
+    and mode (found by a tester: rewritten as root's own 0600 file, the password file Mosquitto's
+    user had been given could no longer be read, and after a reload every login was refused,
+    our roles' included). A new file is its writer's alone (0600): Mosquitto's user must own it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    before = path.stat() if path.exists() else None
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
-    tmp.chmod(0o600)
+    tmp.chmod(0o600 if before is None else before.st_mode & 0o770)
+    if before is not None and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(tmp, before.st_uid, before.st_gid)
+        except PermissionError:
+            tmp.unlink()
+            raise PermissionError(errno.EPERM, f"{path} belongs to uid {before.st_uid}; rewritten by this "
+                                  "user, Mosquitto could no longer read it: run this as root or as its "
+                                  "owner", str(path)) from None
     os.replace(tmp, path)

@@ -1,3 +1,5 @@
+import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -42,3 +44,20 @@ def test_the_password_file_is_written_for_its_owner_only(tmp_path: Path) -> None
     mosquitto.write_private(path, mosquitto.passwd_text({"b": "$7$x", "a": "$7$y"}))
     assert path.read_text() == "a:$7$y\nb:$7$x\n"
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_rewritten_keeps_the_owner_group_and_mode_mosquitto_was_given(tmp_path: Path) -> None:
+    """Found by a tester: `hubs provision` rewrote the password file as root's own 0600 file;
+    after Mosquitto's reload every login was refused, the roles' included."""
+    fresh = tmp_path / "new.passwd"
+    mosquitto.write_private(fresh, "a:b\n")
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    given = tmp_path / "shouwang.passwd"
+    given.write_text("old\n")
+    given.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(given, 4321, 4321)  # as an operator gives it to Mosquitto's user
+    owner = (given.stat().st_uid, given.stat().st_gid)
+    mosquitto.write_private(given, "new\n")
+    assert given.read_text() == "new\n"
+    assert stat.S_IMODE(given.stat().st_mode) == 0o640 and (given.stat().st_uid, given.stat().st_gid) == owner
