@@ -700,9 +700,17 @@ class Settings(BaseSettings):
             model_config = SettingsConfigDict(toml_file=file)
 
         try:
-            return FromFile(**overrides)
+            settings: Settings = FromFile(**overrides)
         except tomllib.TOMLDecodeError as exc:
             raise UnsafeSettings(f"settings file {file} is not valid TOML: {exc}") from None
+        # The data lives in the community's folder, wherever the command is run from (found by a
+        # tester: `--settings /srv/community/shouwang.toml` from another folder made a new, empty
+        # community in the current folder, and "staff member not found").
+        folder, storage = file.resolve().parent, settings.storage
+        moved = {name: folder / path for name, path in (("data_dir", storage.data_dir),
+                                                       ("readings_path", storage.readings_path))
+                 if path is not None and not path.is_absolute()}
+        return settings.model_copy(update={"storage": storage.model_copy(update=moved)}) if moved else settings
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -15,7 +15,7 @@ from cli.bootstrap import ensure_secret
 from cli.commands.common import DEFAULT_SETTINGS_FILE
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Role
-from shouwang.settings import Settings, StorageSettings
+from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.credentials import MIN_PASSWORD
 from shouwang.storage.state import StateStore
@@ -66,7 +66,13 @@ def handle(args: argparse.Namespace) -> int:
     password = _password(args.password_stdin)
     if len(password) < MIN_PASSWORD:  # refused before anything is written
         raise InvalidInput(f"the admin's password needs at least {MIN_PASSWORD} characters")
-    settings = Settings(community=community, timezone=timezone, storage=StorageSettings(data_dir=data_dir))
+    # a dict, not StorageSettings(...): the environment's other storage settings (a PostgreSQL
+    # state_url) still count; found by a tester, the first admin went into a SQLite file instead
+    # and a relative data folder is the settings file's folder's, as every later command reads it
+    given: dict[str, Any] = {"community": community, "timezone": timezone,
+                             "storage": {"data_dir": data_dir if data_dir.is_absolute()
+                                         else args.file.resolve().parent / data_dir}}
+    settings = Settings(**given)
     ensure_secret(settings)  # generated now, kept beside the data with mode 0600
     state = StateStore.open(settings.storage.state_database_url())
     try:
@@ -77,7 +83,8 @@ def handle(args: argparse.Namespace) -> int:
     finally:
         state.close()
     args.file.write_text(_toml(community, timezone, data_dir), encoding="utf-8")
-    print(f"community {community} set up: settings in {args.file}, data in {data_dir.resolve()}")
+    where = settings.storage.state_url or settings.storage.data_dir
+    print(f"community {community} set up: settings in {args.file}, data in {where}")
     print(f"admin {admin} created; API token (shown once, keep it safe): {token}")
     print(NEXT_STEPS.format(file=args.file, admin=admin))
     return 0

@@ -104,3 +104,34 @@ def test_run_names_every_port_that_is_taken_at_once(
         assert main(["run", "--duration", "0"]) == 2
     err = capsys.readouterr().err
     assert "SHOUWANG_MQTT__EMBEDDED_PORT" in err and "SHOUWANG_API__PORT" in err
+
+
+def test_the_first_admin_goes_where_the_environment_puts_the_state_store(
+    here: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str,
+) -> None:
+    """Found by a tester: with SHOUWANG_STORAGE__STATE_URL (PostgreSQL) set, `init` said the admin
+    was created, into a SQLite file of its own; the store the roles use had no staff."""
+    monkeypatch.setenv("SHOUWANG_STORAGE__STATE_URL", sqlite_url)
+    assert init(monkeypatch, "a long enough password") == 0
+    state = StateStore.open(sqlite_url)
+    try:
+        assert state.registry.staff_by_username("li").role.value == "admin"
+    finally:
+        state.close()
+    assert not (here / "shouwang-data" / "state.db").exists()
+
+
+def test_a_settings_file_named_from_another_folder_finds_its_community(
+    here: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester: `--settings /srv/community/shouwang.toml` run elsewhere made a new, empty
+    community in the current folder ("staff member li.qiang was not found")."""
+    (here / "community").mkdir()
+    monkeypatch.chdir(here / "community")
+    assert init(monkeypatch, "a long enough password") == 0
+    (here / "elsewhere").mkdir()
+    monkeypatch.chdir(here / "elsewhere")
+    capsys.readouterr()
+    assert main(["--settings", str(here / "community" / "shouwang.toml"), "staff", "list"]) == 0
+    assert "li " in capsys.readouterr().out
+    assert list((here / "elsewhere").iterdir()) == []
