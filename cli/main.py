@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cli.commands import api, care, db, evaluate, init, registry, roles, run, settings_cmd, simulate
 from shouwang.domain.errors import ShouwangError
@@ -35,6 +36,11 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+EXTRAS = {"psycopg": ("postgres", "PostgreSQL"), "influxdb_client": ("influx", "InfluxDB"),
+          "urllib3": ("influx", "InfluxDB")}
+"""A missing module → (the extra that installs it, the store it is for)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -49,6 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as exc:
         print(f"shouwang: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # found by a tester: a traceback for a production store's driver
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(f"shouwang: the {extra[1]} driver is not installed: pip install -e '.[{extra[0]}]' in the "
+              "project's folder (or pip install 'shouwang[" + extra[0] + "]')", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:  # a store that cannot be reached: said in one line, not a traceback
+        if not exc.connection_invalidated and not isinstance(exc, OperationalError):
+            raise
+        print(f"shouwang: the store cannot be reached: {str(exc.orig).strip().splitlines()[0][:300]}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

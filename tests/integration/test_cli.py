@@ -267,3 +267,21 @@ def test_ids_the_api_refuses_are_refused_here_too_and_a_username_is_trimmed(
     assert "ma.li" in run(capsys, "staff", "list")[1].split()
     code, _, err = run(capsys, "staff", "add", "马丽", "--name", "马丽", "--role", "grid_member", "--grid", "g-03")
     assert code == 2 and "username '马丽' is not valid" in err
+
+
+def test_a_production_store_missing_its_driver_or_out_of_reach_is_one_line(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a tester: after the README's install, a PostgreSQL URL ended in a traceback
+    (`No module named 'psycopg'`), and so did a database that does not exist."""
+    monkeypatch.setenv("SHOUWANG_STORAGE__STATE_URL",
+                       "postgresql+psycopg://postgres@127.0.0.1:5432/shouwang_no_such_database")
+    code, _, err = run(capsys, "staff", "list")
+    assert code == 2 and err.startswith("shouwang: the store cannot be reached: ") and "Traceback" not in err
+
+    def missing(url: str) -> None:
+        raise ModuleNotFoundError("No module named 'psycopg'", name="psycopg")
+
+    monkeypatch.setattr("shouwang.storage.state.StateStore.open", missing)
+    code, _, err = run(capsys, "staff", "list")
+    assert code == 2 and "the PostgreSQL driver is not installed: pip install -e '.[postgres]'" in err
