@@ -271,6 +271,8 @@ def maintenance_add(args: argparse.Namespace) -> int:
     who = state.registry.staff_by_username(args.by)
     if args.hub:
         state.registry.hub(args.hub)
+    if args.grid:
+        state.registry.grid(args.grid)  # found by a tester: an unknown grid ended in a database traceback
     window = state.maintenance.add(hub_id=args.hub, grid_id=args.grid, until=when(args.until, tz, option="--until"),
                                    reason=args.reason, actor=Actor(who.username, who.id), now=time.time())
     print(f"maintenance {window.id}: {'hub ' + args.hub if args.hub else 'grid ' + args.grid} until "

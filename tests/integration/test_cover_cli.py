@@ -88,6 +88,9 @@ def test_family_and_maintenance_are_recorded_and_shown(
                          "--sms", "13800138002", "--consent-by", "林小红")
     assert code == 0 and "where the ladder names family" in out
     assert "no ladder of a red household names `family`, so 林小红 is never called: give --step N (0-2)" in err
+    code, _, err = run(capsys, "maintenance", "add", "--grid", "g-99", "--until", "2099-01-01T18:00",
+                       "--reason", "更换电表", "--by", "zhao")
+    assert code == 2 and "grid g-99" in err and "not found" in err and "Traceback" not in err
     code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
                        "--reason", "更换电表", "--by", "zhao")
     assert code == 0 and "hub h-1 until 2099-01-01 18:00" in out
