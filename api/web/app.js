@@ -17,7 +17,7 @@ const TEXT = {
     water: "用水", electricity: "用电", gas: "燃气", door: "开关门", visit: "走访",
     sign_of_life: "生活迹象", alert: "警报", silence: "外出", consent: "知情同意",
     opened: "发出", acknowledged: "已确认", escalated: "已升级", cleared: "自动解除",
-    assigned: "已指派", commented: "备注", by: "由", open: "未处理", noReadings: "志愿者不查看读数",
+    assigned: "已指派", commented: "备注", by: "由", open: "未处理", noReadings: "志愿者不查看读数", noAlertsShown: "志愿者不查看警报",
     elder_fine: "老人安好", needed_help: "需要帮助", hospitalised: "已送医", died: "已去世",
     was_away: "外出未归", device_fault: "设备故障", false_alarm: "误报", cleared_itself: "自行解除",
     inactivity: "长时间无活动", no_water: "长时间未用水", hub_offline: "设备离线",
@@ -82,7 +82,7 @@ const TEXT = {
     sign_of_life: "signs of life", alert: "alert", silence: "away", consent: "consent",
     opened: "opened", acknowledged: "acknowledged", escalated: "escalated", cleared: "cleared",
     assigned: "assigned", commented: "comment", by: "by", open: "open",
-    noReadings: "Volunteers do not see readings",
+    noReadings: "Volunteers do not see readings", noAlertsShown: "Volunteers do not see alerts",
     elder_fine: "elder fine", needed_help: "needed help", hospitalised: "hospitalised",
     died: "died", was_away: "was away", device_fault: "device fault", false_alarm: "false alarm",
     cleared_itself: "cleared itself",
@@ -293,7 +293,8 @@ function cardStatus(home, state) {
     const closed = home.closed_while_silent;
     return fill("closedSilent", { kind: t(closed.kind), outcome: t(closed.outcome || "resolved") });
   }
-  return t("fine");
+  // A volunteer is never sent alerts: "no open alert" would be a false all-clear (found by a tester).
+  return t(app.me?.role === "volunteer" ? "noAlertsShown" : "fine");
 }
 
 function card(home, asLink = true) {

@@ -33,7 +33,7 @@ from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.contract.topics import reading_topic
 from shouwang.domain.cover import Leave
-from shouwang.domain.model import Tier
+from shouwang.domain.model import Role, Tier
 from shouwang.domain.tier_advice import TierSuggestion
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
@@ -428,6 +428,21 @@ def test_a_red_card_turns_to_alert_and_changes_when_acknowledged(running: Runnin
             expect(phone.locator("#missing")).to_be_visible()
             expect(phone.locator("#visit-form")).to_be_hidden()
             expect(phone.locator("#household-alerts-empty")).to_be_hidden()
+
+            # A volunteer is never sent alerts: her card says so, not a false "no open alert".
+            registry = running.system.state.registry
+            volunteer = registry.add_staff(username="vol.liu", name="刘志愿", role=Role.VOLUNTEER,
+                                           now=time.time())
+            registry.update_staff(volunteer.id, household_ids=[RED_HOME])
+            running.system.state.credentials.set_password(volunteer.id, running.password,
+                                                           actor=Actor("test"), now=time.time())
+            helper = browser.new_page(locale="zh-CN")
+            helper.goto(running.url + "/")
+            helper.locator("#username").fill("vol.liu")
+            helper.locator("#password").fill(running.password)
+            helper.keyboard.press("Enter")
+            status = helper.locator(f'#cards [data-household="{RED_HOME}"] .status')
+            expect(status).to_have_text("志愿者不查看警报")
         finally:
             browser.close()
 
