@@ -30,6 +30,7 @@ from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import MqttClient
 from shouwang.settings import Settings
+from shouwang.storage.database import private_file
 from shouwang.storage.ports import ReadingStore
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
@@ -47,7 +48,7 @@ def ensure_secret(settings: Settings) -> str:
     path = settings.storage.data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # created 0600 (in a 0700 folder, when new) before the secret is in it
     secret = secrets.token_urlsafe(32)
     path.write_text(secret)
     path.chmod(0o600)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import weakref
 
@@ -53,11 +55,23 @@ def connect(url: str) -> Engine:
     return engine
 
 
+def private_file(path: Path) -> None:
+    """Make a new SQLite file (and its folder) readable by this user only: an elder's readings
+    show when she is home (found by a tester: `init` left state.db readable by every user of the
+    machine, 0644). SQLite gives its -wal and -shm files the database file's mode. A file or
+    folder already there keeps the mode its operator gave it."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if str(path) != ":memory:" and not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def open_engine(url: str) -> Engine:
     """An engine for `url` as the stores use it, whatever its schema (for `shouwang db`)."""
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shouwang.domain.model import StoredReading
+from shouwang.storage.database import private_file
 from shouwang.storage.ports import ReadingStoreUnavailable, SensorKey
 from shouwang.storage.sqlite_wal import enable_wal
 
@@ -31,7 +32,7 @@ class SqliteReadingStore:
     """Readings keyed by (household, sensor, ts, hub): a repeated message is stored once."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         self._path = path
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []

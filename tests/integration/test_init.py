@@ -11,6 +11,7 @@ import pytest
 
 from cli.main import main
 from shouwang.settings import Settings
+from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
 
 
@@ -135,3 +136,17 @@ def test_a_settings_file_named_from_another_folder_finds_its_community(
     assert main(["--settings", str(here / "community" / "shouwang.toml"), "staff", "list"]) == 0
     assert "li " in capsys.readouterr().out
     assert list((here / "elsewhere").iterdir()) == []
+
+
+def test_the_stores_are_readable_by_their_user_only(
+    here: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a tester: `init` left state.db readable by every user of the machine (0644);
+    an elder's readings show when she is home."""
+    assert init(monkeypatch, "a long enough password") == 0
+    settings = Settings.load(here / "shouwang.toml")
+    SqliteReadingStore(settings.storage.readings_file()).close()
+    data = here / "shouwang-data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for name in ("state.db", "readings.db"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
