@@ -49,7 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"shouwang: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+            for e in exc.errors())
         print(f"shouwang: invalid settings ({problems}); see the Settings section of README.md",
               file=sys.stderr)
         return 2

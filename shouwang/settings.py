@@ -7,6 +7,7 @@ TOML settings file, then the defaults below. Build it once in `main()` and pass 
 from __future__ import annotations
 
 import ipaddress
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -643,6 +644,17 @@ class HealthSettings(Group):
                       description="its port (0: any free one, printed at start); one per process on a host")
 
 
+NOT_SETTINGS = ("SHOUWANG_TEST_", "SHOUWANG_BENCH_", "SHOUWANG_API_SETTINGS_FILE", "SHOUWANG_SCREENSHOTS")
+"""Variables of ours that are no setting: the tests', the benchmarks', and the API's workers'."""
+
+
+def unknown_environment(fields: set[str]) -> list[str]:
+    """SHOUWANG_ variables that name no top-level setting (nested ones pydantic refuses itself)."""
+    return sorted(name for name in os.environ
+                  if name.startswith("SHOUWANG_") and not name.startswith(NOT_SETTINGS)
+                  and name.removeprefix("SHOUWANG_").split("__")[0].lower() not in fields)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SHOUWANG_", env_nested_delimiter="__", extra="forbid", toml_file=None
@@ -711,6 +723,18 @@ class Settings(BaseSettings):
                                                        ("readings_path", storage.readings_path))
                  if path is not None and not path.is_absolute()}
         return settings.model_copy(update={"storage": storage.model_copy(update=moved)}) if moved else settings
+
+    @model_validator(mode="after")
+    def _refuse_unknown_environment(self) -> Settings:
+        """A misspelt top-level variable (SHOUWANG_COMMUNTY) was silently ignored, where a nested
+        one is refused (found by a tester): each SHOUWANG_ variable must name a setting."""
+        unknown = unknown_environment(set(type(self).model_fields))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} in the environment "
+                             f"{'is not a setting' if len(unknown) == 1 else 'are not settings'}: check "
+                             "the spelling against README.md's table (nested ones take two underscores, "
+                             "SHOUWANG_API__PORT)")
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
 DOTENV = {  # what an operator puts in .env (.env.example's names)
     "SHOUWANG_COMMUNITY": "拓扑测试社区", "SHOUWANG_TIMEZONE": "Asia/Shanghai",
-    "SHOUWANG_PUBLIC_URL": "http://127.0.0.1:1", "SHOUWANG_SECRET_KEY": "topology-secret-0123456789",
+    "SHOUWANG_API__PUBLIC_URL": "http://127.0.0.1:1", "SHOUWANG_SECRET_KEY": "topology-secret-0123456789",
     "SHOUWANG_API__METRICS_TOKEN": "metrics-token-0123456789", "POSTGRES_PASSWORD": "unused-here",
     "INFLUX_ADMIN_PASSWORD": "unused-here", "INFLUX_TOKEN": "unused-here",
     "SHOUWANG_MQTT__GATEWAY__PASSWORD": "gateway-pw-0123456789",

@@ -285,3 +285,15 @@ def test_a_production_store_missing_its_driver_or_out_of_reach_is_one_line(
     monkeypatch.setattr("shouwang.storage.state.StateStore.open", missing)
     code, _, err = run(capsys, "staff", "list")
     assert code == 2 and "the PostgreSQL driver is not installed: pip install -e '.[postgres]'" in err
+
+
+def test_a_misspelt_top_level_variable_is_refused_naming_it(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a tester: SHOUWANG_COMMUNTY was silently ignored, where a nested misspelling is refused."""
+    monkeypatch.setenv("SHOUWANG_COMMUNTY", "利民社区")
+    code, _, err = run(capsys, "staff", "list")
+    assert code == 2 and "invalid settings (SHOUWANG_COMMUNTY in the environment is not a setting" in err
+    monkeypatch.delenv("SHOUWANG_COMMUNTY")
+    monkeypatch.setenv("SHOUWANG_TEST_ANYTHING", "x")  # the tests' own variables are no settings
+    assert run(capsys, "staff", "list")[0] == 0
