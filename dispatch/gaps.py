@@ -84,7 +84,10 @@ def coverage_gaps(households: Sequence[Household], roster: Sequence[Staff]) -> l
 
 
 def hour_ranges(hours: Sequence[int], lang: str = "en") -> list[str]:
-    """Hours of the week as ranges: "mon 00:00–08:00, tue 18:00–wed 08:00" ("周一 00:00–08:00")."""
+    """Hours of the week as ranges: "mon 00:00–08:00, tue 18:00–wed 08:00" ("周一 00:00–08:00");
+    every hour of the week is "all week" ("全周"), not "mon 00:00–mon 00:00"."""
+    if len(set(hours)) >= 168:
+        return ["全周" if lang == "zh" else "all week"]
     ranges: list[list[int]] = []
     for hour in sorted(hours):
         if ranges and ranges[-1][1] == hour:

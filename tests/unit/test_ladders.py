@@ -193,3 +193,5 @@ def test_open_roster_hours_are_said_as_ranges() -> None:
     assert hour_ranges([167, 0, 1]) == ["sun 23:00–mon 02:00"]
     assert hour_ranges([167, 0, 1, 30], "zh") == ["周日 23:00–周一 02:00", "周二 06:00–07:00"]
     assert hour_ranges([23]) == ["mon 23:00–tue 00:00"]
+    # found by a tester: a roster with nobody active read "nobody on duty mon 00:00–mon 00:00"
+    assert (hour_ranges(range(168)), hour_ranges(range(168), "zh")) == (["all week"], ["全周"])
