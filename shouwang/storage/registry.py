@@ -346,8 +346,23 @@ class Registry(RegistryChanges):
                     )
                 )
             except IntegrityError:
-                raise Conflict(f"hub {hub.id} is already registered") from None
+                raise Conflict(self._hub_taken(hub)) from None
         return hub
+
+    def _hub_taken(self, hub: Hub) -> str:
+        """Why `hub` cannot be added, and what to do (found by a tester: "already registered"
+        even for a retired hub, saying neither that nor how to fit it in another home)."""
+        with self._engine.connect() as db:
+            row = db.execute(select(hubs.c.household_id, hubs.c.retired_at).where(hubs.c.id == hub.id)).first()
+        if row is None:
+            return f"hub {hub.id} is already registered"
+        if row.retired_at is not None:
+            return (f"hub {hub.id} was retired with household {row.household_id} (its readings are kept "
+                    "under that id); a hub fitted in another home is registered under a new id")
+        if row.household_id == hub.household_id:
+            return f"hub {hub.id} is already registered to household {hub.household_id}"
+        return (f"hub {hub.id} belongs to household {row.household_id}; to move it, retire it there "
+                f"(POST /hubs/{hub.id}/retire) and register it here under a new id")
 
     def hubs(
         self, household_ids: Sequence[str] | None = None, *, include_retired: bool = False

@@ -166,8 +166,16 @@ def test_registry_refuses_what_does_not_fit(state: StateStore) -> None:
     with pytest.raises(Conflict, match="taken"):
         staff(state, "m", Role.GRID_HEAD, "g-a")
     home(state, "hh-1", "g-a")
-    with pytest.raises(Conflict, match="already registered"):
+    with pytest.raises(Conflict, match="already registered to household hh-1"):
         state.registry.add_hub(Hub("h-hh-1", "hh-1"), now=NOW)
+    # found by a tester: "already registered" for a hub of another home, or a retired one, with
+    # neither said, nor how to fit it elsewhere
+    home(state, "hh-2", "g-a")
+    with pytest.raises(Conflict, match=r"belongs to household hh-1; to move it, retire it there"):
+        state.registry.add_hub(Hub("h-hh-1", "hh-2"), now=NOW)
+    state.registry.retire_household("hh-1", now=NOW)
+    with pytest.raises(Conflict, match=r"was retired with household hh-1 .* registered under a new id"):
+        state.registry.add_hub(Hub("h-hh-1", "hh-2"), now=NOW)
 
 
 def test_writers_in_one_process_take_turns_on_a_sqlite_file(sqlite_url: str) -> None:
