@@ -210,6 +210,8 @@ def decode_presence(hub_id: str, payload: bytes, limits: PayloadLimits = Payload
         raise DecodeError("bad_value", 'status must be {"state": "online" | "offline", ...}')
     ts = parse_ts(document["ts"]) if document.get("ts") is not None else None
     battery = _number(document, "battery", required=False)
+    if battery is not None and 1.0 < battery <= 100.0:
+        battery /= 100.0  # a percentage, as many hubs say it (found by a tester: refused whole)
     if battery is not None and not 0.0 <= battery <= 1.0:
-        raise DecodeError("bad_value", f"battery must be between 0 and 1, got {battery}")
+        raise DecodeError("bad_value", f"battery must be a share (0-1) or a percentage (0-100), got {battery}")
     return HubPresence(hub_id, state, ts, battery)

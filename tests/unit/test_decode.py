@@ -81,6 +81,10 @@ def test_a_reading_claiming_another_hub_is_refused() -> None:
 def test_presence_reads_state_and_battery() -> None:
     presence = decode_presence("h-1", b'{"state": "online", "ts": 5, "battery": 0.9}')
     assert (presence.state, presence.ts, presence.battery) == ("online", 5.0, 0.9)
+    # found by a tester: a percentage, as many hubs send it, was refused and the state lost with it
+    assert decode_presence("h-1", b'{"state": "online", "battery": 90}').battery == 0.9
+    with pytest.raises(DecodeError, match="a share"):
+        decode_presence("h-1", b'{"state": "online", "battery": 150}')
     assert decode_presence("h-1", b'{"state": "offline"}').ts is None
     with pytest.raises(DecodeError):
         decode_presence("h-1", b'{"state": "asleep"}')
