@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.commands.common import checked_webhook, gap_lines, load_settings, open_state
+from cli.commands.common import CLI, checked_webhook, gap_lines, load_settings, open_state
 from dispatch.explain import explain
 from dispatch.family import family_to_tell
 from dispatch.gaps import cover_gaps
@@ -22,8 +22,6 @@ from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import SHARE_WITH_FAMILY
 from shouwang.storage.state import StateStore
-
-CLI = Actor("cli")
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, StateStore, ZoneInfo]:

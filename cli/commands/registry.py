@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cli.commands import care, cover, devices, notify, provision
-from cli.commands.common import DEMO_DIR, checked_webhook, gap_lines, load_settings, open_state, pad
+from cli.commands.common import DEMO_DIR, checked_webhook, gap_lines, load_settings, noted, open_state, pad
 from dispatch import policy
 from dispatch.gaps import coverage_gaps
 from shouwang.domain.channels import LANGUAGES, StaffChannel
@@ -179,8 +179,17 @@ def _webhook(args: argparse.Namespace) -> str | None:
 
 
 def grid_add(args: argparse.Namespace) -> int:
-    _state(args).registry.add_grid(Grid(args.grid_id, args.name))
-    print(f"grid {args.grid_id} ({args.name}) saved")
+    state = _state(args)
+    before = next((g for g in state.registry.grids(include_retired=True) if g.id == args.grid_id), None)
+    state.registry.add_grid(Grid(args.grid_id, args.name))
+    if before is None:
+        noted(state, "grid_added", "grid", args.grid_id, {"name": args.name})
+        print(f"grid {args.grid_id} ({args.name}) saved")
+    elif before.name != args.name:  # found by a tester: a second `grids add` renamed it without a word
+        noted(state, "grid_renamed", "grid", args.grid_id, {"from": before.name, "to": args.name})
+        print(f"grid {args.grid_id} renamed from {before.name} to {args.name}")
+    else:
+        print(f"grid {args.grid_id} ({args.name}) is already saved")
     return 0
 
 
@@ -206,6 +215,7 @@ def staff_add(args: argparse.Namespace) -> int:
         channels=_channels(args), now=now,
     )
     token = state.registry.issue_token(member.id, name="cli", now=now)
+    noted(state, "staff_added", "staff", member.id, {"username": member.username, "role": member.role.value})
     print(f"staff {member.username} added with id {member.id} ({member.role.value}), told by "
           f"{_told_by(member)}")
     print(f"API token (shown once, keep it safe): {token}")
@@ -213,7 +223,8 @@ def staff_add(args: argparse.Namespace) -> int:
 
 
 def staff_update(args: argparse.Namespace) -> int:
-    registry = _state(args).registry
+    state = _state(args)
+    registry = state.registry
     member = registry.staff_by_username(args.username)
     changes: dict[str, Any] = {}
     if args.name:
@@ -228,6 +239,8 @@ def staff_update(args: argparse.Namespace) -> int:
     if listed is not None:
         changes["channels"] = listed
     updated = registry.update_staff(member.id, grid_ids=args.grid, **changes)
+    noted(state, "staff_changed", "staff", member.id,
+          {"fields": sorted(changes) + (["grid_ids"] if args.grid is not None else [])})
     print(f"staff {updated.username} updated: grids {','.join(sorted(updated.grid_ids)) or '-'}, "
           f"webhook {updated.webhook_url or '-'}, mqtt {'on' if updated.notify_mqtt else 'off'}, "
           f"told by {_told_by(updated)}")
@@ -238,11 +251,13 @@ def staff_retire(args: argparse.Namespace) -> int:
     """Retire someone, saying what it leaves without its proper recipient (found by a tester: the
     last duty leader, the only admin, a red household's caseworker each went without a word, and
     an alert was then routed to nobody)."""
-    registry = _state(args).registry
+    state = _state(args)
+    registry = state.registry
     member = registry.staff_by_username(args.username)
     homes = registry.households()
     before = {g.en for g in coverage_gaps(homes, registry.roster())}
     registry.retire_staff(member.id, now=time.time())
+    noted(state, "staff_retired", "staff", member.id)
     print(f"staff {member.username} retired: no more alerts, and their tokens no longer work")
     for gap in coverage_gaps(homes, registry.roster()):
         if gap.en not in before:
@@ -288,6 +303,8 @@ def households_import(args: argparse.Namespace) -> int:
     state, tz = _state_and_tz(args)
     text = spreadsheet_text(args.file.read_bytes(), source=str(args.file))
     report = import_households(state, text, now=time.time(), tz=tz)
+    noted(state, "imported", "registry", "households", {"added": report.added, "updated": report.updated,
+                                                       "file": str(args.file)})
     print(f"{report.added} households added, {report.updated} updated, "
           f"{report.hubs_added} hubs added, {report.grids_added} grids added, "
           f"{report.consents_recorded} consents recorded")
@@ -341,7 +358,9 @@ def households_list(args: argparse.Namespace) -> int:
 
 
 def hub_add(args: argparse.Namespace) -> int:
-    _state(args).registry.add_hub(Hub(args.hub_id, args.household, args.report_interval), now=time.time())
+    state = _state(args)
+    state.registry.add_hub(Hub(args.hub_id, args.household, args.report_interval), now=time.time())
+    noted(state, "hub_added", "hub", args.hub_id, {"household_id": args.household})
     print(f"hub {args.hub_id} registered to household {args.household}")
     return 0
 

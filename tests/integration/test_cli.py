@@ -297,3 +297,27 @@ def test_a_misspelt_top_level_variable_is_refused_naming_it(
     monkeypatch.delenv("SHOUWANG_COMMUNTY")
     monkeypatch.setenv("SHOUWANG_TEST_ANYTHING", "x")  # the tests' own variables are no settings
     assert run(capsys, "staff", "list")[0] == 0
+
+
+def test_changes_made_on_the_command_line_are_in_the_audit_trail(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Found by a tester: staff, grids, hubs and imports changed here left no trace in the trail,
+    where the same changes through the API do; a second `grids add` renamed a grid silently."""
+    assert run(capsys, "grids", "add", "g-01", "东园网格")[0] == 0
+    code, out, _ = run(capsys, "grids", "add", "g-01", "东苑网格")
+    assert code == 0 and "renamed from 东园网格 to 东苑网格" in out
+    assert run(capsys, "staff", "add", "wang.fang", "--name", "王芳", "--role", "grid_member", "--grid", "g-01")[0] == 0
+    assert run(capsys, "staff", "update", "wang.fang", "--phone", "13800000001")[0] == 0
+    sheet = tmp_path / "homes.csv"
+    sheet.write_text("id,colour,grid,hub\nhh-1,red,g-01,h-1\n", encoding="utf-8")
+    assert run(capsys, "households", "import", str(sheet))[0] == 0
+    assert run(capsys, "hubs", "add", "h-2", "--household", "hh-1")[0] == 0
+    assert run(capsys, "staff", "retire", "wang.fang")[0] == 0
+    state = StateStore.open(f"sqlite:///{data_dir / 'state.db'}")
+    try:
+        trail = [(e.actor, e.action) for e in state.audit.since(0)]
+    finally:
+        state.close()
+    assert [a for who, a in trail if who == "cli"] == [
+        "grid_added", "grid_renamed", "staff_added", "staff_changed", "imported", "hub_added", "staff_retired"]
