@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from shouwang.domain.channels import LANGUAGES, MSGTYPES, ROBOTS, SIGNED_ROBOTS, StaffChannel
+from shouwang.domain.channels import LANGUAGES, MSGTYPES, ROBOTS, SIGNED_ROBOTS, StaffChannel, mobile_problem
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
 
@@ -152,6 +152,9 @@ def check_channel(kind: Channel, address: str = "", *, secret: str | None = None
         number = re.sub(r"[\s-]", "", address)
         if not _PHONE.match(number):
             raise InvalidWebhook(f"sms channel {address!r} is not a phone number, e.g. {example!r}")
+        short = mobile_problem(number)
+        if short is not None:
+            raise InvalidWebhook(f"sms channel {address!r}: {short}")
         address = number
     else:
         _check_robot_url(kind, check_webhook_url(address, allow_http=allow_http).url, example)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dispatch.gaps import channel_gaps
-from shouwang.domain.channels import StaffChannel, legacy, legacy_fields, with_legacy
+from shouwang.domain.channels import StaffChannel, check_phone, legacy, legacy_fields, with_legacy
 from shouwang.domain.delivery import Channel
+from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Role, Staff
 from shouwang.domain.webhooks import InvalidWebhook, check_channel, check_channels, parse_channel
 
@@ -35,6 +36,8 @@ def test_each_kind_is_read_from_its_command_line_form() -> None:
     ("webhook:https://example.org/h#s3cret", "takes no secret"),
     ("sms:call me", "is not a phone number"),
     ("sms:12", "is not a phone number"),
+    ("sms:12345", "a mobile number has 11 digits, this has 5"),  # found by a tester: taken
+    ("sms:+86 138 0000 000", "a mobile number has 11 digits, this has 10"),
     ("mqtt:somewhere", "takes no address"),
     (f"dingtalk:{DING}#secret=a&lang=fr", "language 'fr'"),
     (f"dingtalk:{DING}#a&b", "is not one of"),
@@ -100,3 +103,12 @@ def test_start_up_says_who_cannot_be_told() -> None:
     assert gaps[0].zh.startswith("wang 没有任何通知渠道")
     assert "sms channels of li fail" in gaps[1].en and "li 的短信渠道会发送失败" in gaps[1].zh
     assert channel_gaps(roster[1:], sms_gateway=True) == []
+
+
+def test_a_mobile_a_digit_short_is_refused_and_landlines_and_numbers_abroad_are_not_judged() -> None:
+    """Found by a tester: `--phone 1380000000`, a digit short, was taken."""
+    with pytest.raises(InvalidInput, match="a mobile number has 11 digits, this has 10"):
+        check_phone("1380000000")
+    assert [check_phone(p) for p in ("13800000000", "+86 138-0000-0000", "010-12345678", "+1 415 555 0100")] == [
+        "13800000000", "+86 138-0000-0000", "010-12345678", "+1 415 555 0100"]
+    assert parse_channel("sms:+8613800138000", allow_http=False).address == "+8613800138000"
