@@ -19,7 +19,7 @@ from api.schemas.care import (
 from api.schemas.common import BY_ID, CHANGES, seconds
 from api.trail import actor
 from shouwang.domain.errors import InvalidInput, NotFound
-from shouwang.domain.model import Visit
+from shouwang.domain.model import Visit, still_watched
 from shouwang.storage.consent import SHARE_WITH_FAMILY, Consent
 
 router = APIRouter(prefix="/households/{household_id}", tags=["care"])
@@ -96,6 +96,8 @@ def record_consent(household: CaredHousehold, body: ConsentIn, staff: CurrentSta
     given_at = seconds(body.given_at) if body.given_at else now
     if given_at > now + FUTURE_SLACK_S:
         raise InvalidInput("consent cannot be given in the future")
+    if body.sensing:
+        still_watched(household)
     consent = Consent(household.id, body.given_by, body.relationship, body.sensing,
                       body.share_with_family, given_at, body.note)
     return ConsentOut.of(state.consent.record(consent, actor=actor(staff), now=now))

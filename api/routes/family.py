@@ -18,6 +18,7 @@ from api.schemas.common import BY_ID, CHANGES, RequestBody, at, seconds
 from api.trail import actor
 from shouwang.domain.cover import FamilyContact
 from shouwang.domain.errors import InvalidInput, NotFound
+from shouwang.domain.model import still_watched
 
 router = APIRouter(prefix="/households/{household_id}/family", tags=["family"])
 
@@ -62,6 +63,7 @@ def list_family(household: CaredHousehold, state: StateDep) -> list[FamilyOut]:
              summary="Add a relative who agreed to be called about the household's alerts")
 def add_family(household: CaredHousehold, body: FamilyIn, staff: CurrentStaff, state: StateDep,
                now: Now) -> FamilyOut:
+    still_watched(household)
     consent_at = seconds(body.consent_at) if body.consent_at else now
     if consent_at > now + 300:
         raise InvalidInput("consent cannot be given in the future")

@@ -18,6 +18,7 @@ from dispatch.ladders import LadderPolicy
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.cover import WEEKDAYS, DutySlot, FamilyContact, Leave, hour_name
 from shouwang.domain.errors import InvalidInput
+from shouwang.domain.model import still_watched
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import SHARE_WITH_FAMILY
@@ -216,7 +217,7 @@ def leave_cancel(args: argparse.Namespace) -> int:
 
 def family_add(args: argparse.Namespace) -> int:
     settings, state, tz = _open(args)
-    household = state.registry.household(args.household_id)
+    household = still_watched(state.registry.household(args.household_id))
     now = time.time()
     channel, address = (("sms", args.sms) if args.sms is not None
                         else ("webhook", checked_webhook(args.webhook, allow_http=args.allow_http)))

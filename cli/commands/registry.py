@@ -17,7 +17,7 @@ from dispatch.gaps import coverage_gaps
 from shouwang.domain.channels import LANGUAGES, StaffChannel
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.model import Grid, Hub, Role, Staff
+from shouwang.domain.model import Grid, Hub, Role, Staff, still_watched
 from shouwang.domain.webhooks import check_channels, parse_channel
 from shouwang.registration import import_households
 from shouwang.registry_csv import OPTIONAL, REQUIRED, spreadsheet_text
@@ -323,6 +323,8 @@ def households_consent(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InvalidInput(f"--date {args.date!r} is not a date (YYYY-MM-DD): {exc}") from None
     household = state.registry.household(args.household_id)
+    if not args.withdraw:
+        still_watched(household)
     consent = Consent(household.id, args.by, args.relationship, sensing=not args.withdraw,
                       share_with_family=args.share_with_family and not args.withdraw,
                       given_at=given, note=args.note)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from shouwang.domain.channels import StaffChannel, legacy
-from shouwang.domain.errors import InvalidInput
+from shouwang.domain.errors import Conflict, InvalidInput
 
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 """A hub id as it appears in MQTT topics, and as wide as the hub id columns (64) on every database."""
@@ -209,3 +209,13 @@ class HubPresence:
     state: str
     ts: float | None
     battery: float | None = None
+
+
+def still_watched(household: Household) -> Household:
+    """`household`, unless it was retired: nothing new is fitted or agreed for a home no longer
+    watched (found by a tester: a hub, a family contact and a consent, "monitoring starts now",
+    were each taken for a retired household)."""
+    if household.retired_at is not None:
+        raise Conflict(f"household {household.id} was retired and is no longer watched; a home watched "
+                       "again is registered under a new id")
+    return household

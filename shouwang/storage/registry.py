@@ -14,7 +14,18 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shouwang.domain.channels import StaffChannel, check_phone, legacy_fields, with_legacy
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
-from shouwang.domain.model import USERNAME, Grid, Household, Hub, HubPresence, Role, Staff, Tier, check_id
+from shouwang.domain.model import (
+    USERNAME,
+    Grid,
+    Household,
+    Hub,
+    HubPresence,
+    Role,
+    Staff,
+    Tier,
+    check_id,
+    still_watched,
+)
 from shouwang.storage.database import writing
 from shouwang.storage.registry_changes import RegistryChanges, replace_links
 from shouwang.storage.schema import (
@@ -334,7 +345,7 @@ class Registry(RegistryChanges):
     # hubs -------------------------------------------------------------------
     def add_hub(self, hub: Hub, *, now: float) -> Hub:
         check_id("hub id", hub.id)
-        self.household(hub.household_id)
+        still_watched(self.household(hub.household_id))
         with writing(self._engine) as db:
             try:
                 db.execute(

@@ -3,11 +3,13 @@ administrator uses them, against a real SQLite state store."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from cli.main import main
+from shouwang.storage.state import StateStore
 
 
 @pytest.fixture
@@ -108,3 +110,20 @@ def test_a_bad_ladder_in_the_settings_file_is_named(community: Path, capsys: pyt
     code, _, err = run(capsys, "dispatch", "explain", "hh-1")
     assert code == 2
     assert "dispatch.ladders.red.steps.0.who: Value error, unknown recipient 'neighbour'" in err
+
+
+def test_nothing_new_is_fitted_or_agreed_for_a_retired_household(
+        community: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a tester: a family contact and a consent ("monitoring starts now") were each
+    taken for a retired household."""
+    state = StateStore.open(f"sqlite:///{community / 'data' / 'state.db'}")
+    try:
+        state.registry.retire_household("hh-1", now=time.time())
+    finally:
+        state.close()
+    code, _, err = run(capsys, "family", "add", "hh-1", "--name", "王小红", "--relation", "女儿",
+                       "--sms", "13800138000", "--consent-by", "王小红", "--step", "1")
+    assert code == 2 and "household hh-1 was retired" in err
+    code, _, err = run(capsys, "households", "consent", "hh-1", "--by", "王秀英")
+    assert code == 2 and "household hh-1 was retired" in err
+    assert run(capsys, "households", "consent", "hh-1", "--by", "王秀英", "--withdraw")[0] == 0

@@ -176,6 +176,8 @@ def test_registry_refuses_what_does_not_fit(state: StateStore) -> None:
     state.registry.retire_household("hh-1", now=NOW)
     with pytest.raises(Conflict, match=r"was retired with household hh-1 .* registered under a new id"):
         state.registry.add_hub(Hub("h-hh-1", "hh-2"), now=NOW)
+    with pytest.raises(Conflict, match="household hh-1 was retired and is no longer watched"):
+        state.registry.add_hub(Hub("h-new", "hh-1"), now=NOW)  # found by a tester: taken
 
 
 def test_writers_in_one_process_take_turns_on_a_sqlite_file(sqlite_url: str) -> None:
