@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from shouwang.domain.cover import FamilyContact
 from shouwang.domain.delivery import DeliveryEvent, DeliveryStatus
-from shouwang.domain.errors import InvalidInput, NotFound
+from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.webhooks import check_family_channel
 from shouwang.storage import audit as trail
 from shouwang.storage.alerts import DISPATCH
@@ -56,6 +56,12 @@ class FamilyStore:
         channel, address = check_family_channel(contact.channel, contact.address)
         contact = replace(contact, channel=channel.value, address=address)
         with writing(self._engine) as db:
+            same = db.execute(select(family_contacts.c.id, family_contacts.c.name).where(
+                family_contacts.c.household_id == contact.household_id, family_contacts.c.active.is_(True),
+                family_contacts.c.channel == contact.channel, family_contacts.c.address == contact.address)).first()
+            if same is not None:  # found by a tester: the same contact twice, texted twice each time
+                raise Conflict(f"{contact.household_id} already has family contact {same.id} ({same.name}) "
+                               f"on {contact.channel} {contact.address}")
             contact_id = db.execute(insert(family_contacts).values(
                 household_id=contact.household_id, name=contact.name, relation=contact.relation,
                 channel=contact.channel, address=contact.address, step=contact.step,

@@ -10,7 +10,7 @@ import pytest
 from shouwang.domain.alerts import AlertKind, Finding, Outcome, Severity
 from shouwang.domain.cover import DutySlot, FamilyContact, Leave
 from shouwang.domain.delivery import Channel, DeliveryEvent
-from shouwang.domain.errors import InvalidInput, NotFound
+from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
@@ -62,6 +62,9 @@ def test_family_contacts_need_consent_and_leave_the_ladder_when_removed(state: S
     daughter = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", "https://e.org/h",
                                               "王小红", NOW, step=1), actor=ADMIN, now=NOW)
     assert state.family.of("hh-1") == [daughter] and daughter.step == 1 and daughter.active
+    with pytest.raises(Conflict, match=f"already has family contact {daughter.id}"):  # texted twice
+        state.family.add(FamilyContact(0, "hh-1", "小红", "女儿", "webhook", "https://e.org/h", "王小红", NOW),
+                         actor=ADMIN, now=NOW)
     state.family.remove(daughter.id, actor=ADMIN, now=NOW)
     assert state.family.of("hh-1") == []
     actions = [e.action for e in state.audit.for_entity("household", "hh-1")]
