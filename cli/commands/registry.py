@@ -207,6 +207,11 @@ def staff_add(args: argparse.Namespace) -> int:
     role = Role(args.role)
     if role in GRID_ROLES and not args.grid:
         raise InvalidInput(f"a {role.value} works in a grid; give it with --grid GRID_ID")
+    if role not in GRID_ROLES and args.grid:  # found by a tester: shown under the grid, seeing none of it
+        raise InvalidInput(f"a {role.value} takes no grid (only grid members and grid heads do): "
+                           + ("a caseworker sees the red households she claims (the caseworker column "
+                              "of the import, or PATCH /households/ID)" if role is Role.CASEWORKER
+                              else "leave out --grid"))
     state = _state(args)
     now = time.time()
     member = state.registry.add_staff(

@@ -267,6 +267,8 @@ def test_ids_the_api_refuses_are_refused_here_too_and_a_username_is_trimmed(
     assert "ma.li" in run(capsys, "staff", "list")[1].split()
     code, _, err = run(capsys, "staff", "add", "马丽", "--name", "马丽", "--role", "grid_member", "--grid", "g-03")
     assert code == 2 and "username '马丽' is not valid" in err
+    code, _, err = run(capsys, "staff", "add", "chen.jing", "--name", "陈静", "--role", "caseworker", "--grid", "g-03")
+    assert code == 2 and "a caseworker takes no grid" in err  # shown under the grid, seeing none of it
 
 
 def test_a_production_store_missing_its_driver_or_out_of_reach_is_one_line(
