@@ -145,7 +145,7 @@ def comment(view: VisibleAlert, body: CommentIn, staff: CurrentStaff, state: Sta
             now: Now) -> CommentOut:
     made = state.alert_notes.comment(view.alert.id, body.text,
                                      actor=Actor(staff.username, staff.id), now=now)
-    return CommentOut.of(made)
+    return CommentOut.of(made, {staff.id: staff.name})  # the writer's name, as the alert's history gives it
 
 
 @router.post("/{alert_id}/assign", response_model=AlertOut, responses=CHANGES,

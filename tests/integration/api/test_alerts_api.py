@@ -132,8 +132,10 @@ def test_comments_join_the_alert_history(community: Community) -> None:
                                  json={"text": "phoned her daughter"},
                                  headers=community.auth("member1"))
     assert made.status_code == 201
+    assert made.json()["staff_name"] == community.staff["member1"].name  # found by a tester: null
     detail = community.client.get(f"/alerts/{alert_id}", headers=community.auth("head1")).json()
     assert [c["text"] for c in detail["comments"]] == ["phoned her daughter"]
+    assert detail["comments"][0]["staff_name"] == made.json()["staff_name"]
     assert "commented" in [h["action"] for h in detail["history"]]
 
 
