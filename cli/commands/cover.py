@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,12 +30,16 @@ def _open(args: argparse.Namespace) -> tuple[Settings, StateStore, ZoneInfo]:
     return settings, open_state(args, settings), ZoneInfo(settings.timezone)
 
 
-def when(text: str, tz: ZoneInfo, *, option: str) -> float:
-    """A date or a date and time in the community's zone (2026-12-01, 2026-12-01T08:00)."""
+def when(text: str, tz: ZoneInfo, *, option: str, through: bool = False) -> float:
+    """A date or a date and time in the community's zone (2026-12-01, 2026-12-01T08:00). With
+    `through`, a bare date is the end of that day: `--to 2026-12-05` is read as through the 5th
+    (found by a tester: it ended at 00:00 on the 5th, a day early as an operator reads it)."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{option} {text!r} is not a date or time (2026-12-01 or 2026-12-01T08:00)") from None
+    if through and len(text.strip()) == 10:  # a date alone
+        moment += timedelta(days=1)
     return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).timestamp()
 
 
@@ -79,7 +83,8 @@ def add_parsers(commands: Any, staff: Any) -> None:
     p = staff.add_parser("leave", help="someone is off from–to; their deputy receives what they would")
     p.add_argument("username", help="who is off (see `staff list`)")
     p.add_argument("--from", dest="starts", required=True, help="2026-12-01 or 2026-12-01T08:00, local time")
-    p.add_argument("--to", dest="ends", required=True, help="when they are back (local time)")
+    p.add_argument("--to", dest="ends", required=True,
+                   help="their last day (2026-12-05: through that day) or when they are back (2026-12-05T08:00)")
     p.add_argument("--deputy", help="who stands in (without one: the duty leader on duty, reported as a gap)")
     p.add_argument("--reason", help="e.g. 年假 (annual leave)")
     p.set_defaults(handler=leave_add)
@@ -186,7 +191,7 @@ def leave_add(args: argparse.Namespace) -> int:
     member = state.registry.staff_by_username(args.username)
     deputy = state.registry.staff_by_username(args.deputy) if args.deputy else None
     leave = state.cover.add_leave(Leave(member.id, when(args.starts, tz, option="--from"),
-                                        when(args.ends, tz, option="--to"),
+                                        when(args.ends, tz, option="--to", through=True),
                                         deputy.id if deputy else None, args.reason), actor=CLI, now=time.time())
     stand_in = f"{deputy.username} receives what they would" if deputy else (
         "NO deputy: the duty leader on duty receives what they would")

@@ -46,6 +46,10 @@ def test_the_roster_and_leave_change_who_explain_says_is_called(
     code, out, _ = run(capsys, "staff", "leave", "wang", "--from", "2026-12-01", "--to", "2026-12-03",
                        "--deputy", "li", "--reason", "年假")
     assert code == 0 and "li receives what they would" in out
+    # found by a tester: a bare --to date ended at 00:00 that day, a day early as an operator reads it
+    assert "off 2026-12-01 00:00 to 2026-12-04 00:00" in out
+    night = run(capsys, "dispatch", "explain", "hh-1", "--at", "2026-12-03T15:00")[1]
+    assert "li li — deputy for wang (on leave)" in night  # the 3rd is still hers off
     night = run(capsys, "dispatch", "explain", "hh-1", "--at", "2026-12-02T03:00")[1]
     assert "li li — deputy for wang (on leave); by mqtt" in night
     assert "zhou zhou — duty leader on duty (roster)" in night and "sun sun" not in night
