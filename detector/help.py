@@ -2,10 +2,9 @@
 
 A help alert never clears itself (the elder asked; only staff who went can close it), and a press
 already answered by an alert is not raised again when its message comes a second time (a broker's
-redelivery after a restart, a hub's backlog): one is answered by a help alert of its home whose
-press came no later, while that alert was not yet resolved. A press stamped before the last help
-alert is not for that an old one (a hub whose clock is behind after a power cut), and a press that
-could not be raised (the state store away for a moment) is tried again until it is.
+redelivery after a restart, a hub's backlog). A press stamped before the last help alert is not
+for that an old one (a hub whose clock is behind after a power cut), and a press that could not be
+raised (the state store away for a moment) is tried again until it is.
 """
 
 from __future__ import annotations
@@ -34,12 +33,15 @@ def help_finding(reading: StoredReading, tz: ZoneInfo, now: float) -> Finding:
 
 
 def presses_to_raise(presses: list[StoredReading],
-                     answered: Mapping[str, Sequence[tuple[float, float | None]]]) -> list[StoredReading]:
-    """The earliest press per household that no help alert answered; `answered` gives, per
-    household, each help alert's (press time, resolved at or None)."""
+                     raised: Mapping[str, Sequence[float]]) -> list[StoredReading]:
+    """The earliest press per household that raised no help alert yet; `raised` gives, per
+    household, the press time (`since`) of each of its help alerts. A press met again (a broker's
+    redelivery, a hub's resend) has its own time; one that came while an alert was open is merged
+    into it when the alert opens (`Alerting.open_now`). Stamps are compared with stamps only: a
+    hub's clock behind (found by an attacker) made a new press look older than the resolution
+    before it, and it was dropped."""
     first: dict[str, StoredReading] = {}
     for press in sorted(presses, key=lambda r: r.ts):
-        spans = answered.get(press.household_id, ())
-        if not any(since <= press.ts <= (float("inf") if until is None else until) for since, until in spans):
+        if press.ts not in raised.get(press.household_id, ()):
             first.setdefault(press.household_id, press)
     return list(first.values())

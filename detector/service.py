@@ -429,8 +429,7 @@ class DetectorService:
             try:
                 alerts = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id,
                                                              limit=HELP_ALERTS_RECALLED))
-                answered = {household_id: [(a.since, a.resolved_at) for a in alerts]}
-                for press in presses_to_raise(waiting, answered):
+                for press in presses_to_raise(waiting, {household_id: [a.since for a in alerts]}):
                     self._alerting.open_now(help_finding(press, self._tz, now), now)
             except Exception as exc:
                 log.warning("detector.help_not_raised household=%s presses=%d error=%r", household_id,

@@ -141,3 +141,33 @@ def test_a_help_press_from_a_hub_whose_clock_is_behind_is_raised(
         state.close()
     assert again, ("the elder pressed help again (published and delivered to the detector) but no alert was "
                    f"raised: the press's ts is older than the last help alert's; {len(stored)} button readings stored")
+
+
+def test_a_second_press_from_a_hub_whose_clock_is_steadily_behind_is_raised(
+        tmp_path: Path, embedded_mqtt: MqttSettings, sqlite_url: str) -> None:
+    """A hub whose clock is 15 minutes behind (steadily, as detector/lateness.py expects): the
+    elder presses help, staff go and resolve it, and she presses again 30 s later. The second
+    press's stamp lies between the first alert's `since` (the first press's stamp) and its
+    resolution (clock time): it was taken as answered, and no alert came (found by an attacker)."""
+    state = StateStore.open(sqlite_url)
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    behind = 900.0
+    now = time.time()
+    register(state, now)
+    svc = detector(tmp_path, embedded_mqtt, state, readings, Health("detector"))
+    svc.start()
+    try:
+        press(embedded_mqtt, time.time() - behind)
+        first = wait_for(lambda: help_alerts(state), what="the first help alert")[0]
+        staff = state.registry.all_staff()[0]
+        state.alerts.acknowledge(first.id, staff=staff, now=time.time())
+        state.alerts.resolve(first.id, staff=staff, outcome=Outcome.ELDER_FINE, note=None, now=time.time())
+        time.sleep(1)
+        press(embedded_mqtt, time.time() - behind)  # she presses again, after the resolution
+        time.sleep(3)
+        again = help_alerts(state)
+    finally:
+        svc.stop()
+        readings.close()
+        state.close()
+    assert again, "the elder pressed help again after the first alert was resolved: no alert was raised"
