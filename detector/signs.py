@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+from shouwang.contract.plausible import SHORTEST_INTERVAL_S, Plausible
 from shouwang.domain.model import SensorKind, StoredReading
 
 _EPS = 1e-9
@@ -37,6 +38,9 @@ CHATTER_WINDOW_S = 3600.0
 every half minute for an hour) is a fault, not a person: a loose magnet, a bouncing reed switch.
 Its changes are not signs of life until it has been calmer for the window."""
 log = logging.getLogger(__name__)
+PLAUSIBLE = Plausible()
+"""The most a household meter passes (the gateway's defaults: a community's own limits only lower
+what reaches the detector)."""
 
 
 class SignKind(enum.StrEnum):
@@ -173,6 +177,9 @@ class SignReader:
             return []
         drawn = reading.value - previous.value
         hours = max(reading.ts - previous.ts, 1.0) / 3600.0
+        if _new_baseline(drawn, reading.ts - previous.ts, kind):
+            home.runs.pop(kind, None)
+            return []
         if drawn > _EPS and drawn / hours >= self.min_flow_m3_per_h:
             close = reading.ts - previous.ts <= RUN_GAP_S
             run = home.runs.get(kind)
@@ -195,7 +202,8 @@ class SignReader:
             if self._by_hand(home, reading.ts, before, reading.power_w):
                 return [self._sign(home, reading, SignKind.ELECTRICITY)]
             return []
-        if previous is None:
+        if previous is None or _new_baseline(reading.value - previous.value, reading.ts - previous.ts,
+                                             SensorKind.ELECTRICITY):
             return []
         hours = (reading.ts - previous.ts) / 3600.0
         average_w = (reading.value - previous.value) * 1000.0 / hours if hours > 0 else 0.0
@@ -247,3 +255,12 @@ def _chattering(home: HomeState, reading: StoredReading) -> bool:
     while len(changes) > CHATTER_CHANGES + 1:  # enough to know; memory stays bounded
         changes.popleft()
     return True
+
+
+def _new_baseline(rise: float, seconds: float, kind: SensorKind) -> bool:
+    """Whether a register's rise is more than any household meter passes in the time: a register
+    taken on a new series (`shouwang.contract.validate`), not a use. Found by an attacker: a meter
+    whose reads failed as 0 now and then made each true value after one a jump read as water
+    drawn, a sign of life that hid a collapse."""
+    rate = PLAUSIBLE.max_rate_per_h.get(kind)
+    return rate is not None and rise > rate * max(seconds, SHORTEST_INTERVAL_S) / 3600.0

@@ -21,6 +21,11 @@ DUPLICATE = ("duplicate", "the same reading again")
 RESTART_FRACTION = 0.01
 """A register falling to at most this share of its value has started again from about nothing: a
 hub's pulse count after a reboot, a meter rolling over (9999.999 to 0.004) or replaced."""
+RESTART_AFTER = 2
+"""Readings of a register fallen to about nothing, agreeing, after which it has started again: one
+alone may be a failed read passed on as 0, which a tester found accepted at once, the true value
+then taken as a new series, and the step between read as water drawn, a sign of life hiding a
+collapse."""
 NEW_SERIES_AFTER = 3
 """Newer readings of a register refused against its value, which agree among themselves, after
 which they are taken as its new series: a meter replaced by one further on, or a baseline that an
@@ -234,20 +239,17 @@ class Validator:
         A register does start again: a hub rebooted counts its pulses from 0, a meter rolls over
         or is replaced, and hubs seldom say `"reset": true`. Refused for ever, every reading after
         it was lost and the home looked silent, then its hub offline. A fall to about nothing is
-        taken at once; any other jump (backwards, or up faster than a meter passes) once
-        `NEW_SERIES_AFTER` newer readings agree among themselves. One outlier, or a reading
-        jittering back, costs only itself; a late reading is never a new series."""
+        taken once `RESTART_AFTER` readings agree; any other jump (backwards, or up faster than a
+        meter passes) once `NEW_SERIES_AFTER` do. One outlier (a failed read given as 0 too), or a
+        reading jittering back, costs only itself; a late reading is never a new series."""
         if not reading.kind.is_register or reading.ts <= last.ts:
             return False
         category = problem[0]
         if category == "implausible" and self.limits.plausible.problem(reading, None, None) is not None:
             return False  # impossible on its own (past any meter), not only after the newest
-        if category == "register_backwards" and 0.0 <= reading.value <= RESTART_FRACTION * last.value:
-            log.info("validate.register_restarted hub=%s sensor=%s from=%s to=%s",
-                     reading.hub_id, reading.sensor, last.value, reading.value)
-            return True
         if category not in ("register_backwards", "implausible"):
             return False
+        restart = category == "register_backwards" and 0.0 <= reading.value <= RESTART_FRACTION * last.value
         series = last.refused
         if series:
             ts, value = series[-1]
@@ -256,10 +258,10 @@ class Validator:
             if apart:
                 series.clear()
         series.append((reading.ts, reading.value))
-        if len(series) < NEW_SERIES_AFTER:
+        if len(series) < (RESTART_AFTER if restart else NEW_SERIES_AFTER):
             return False
-        log.info("validate.register_new_series hub=%s sensor=%s from=%s to=%s after=%d",
-                 reading.hub_id, reading.sensor, last.value, reading.value, len(series))
+        log.info("validate.register_new_series hub=%s sensor=%s from=%s to=%s after=%d restart=%s",
+                 reading.hub_id, reading.sensor, last.value, reading.value, len(series), restart)
         return True
 
 

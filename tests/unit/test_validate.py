@@ -180,14 +180,24 @@ def feed(v: Validator, *readings: Reading) -> list[bool]:
     return [bool(v.judge([r], hubs=HUBS, now=NOW).accepted) for r in readings]
 
 
-def test_a_register_that_starts_again_from_about_nothing_is_taken_at_once() -> None:
+def test_a_register_that_starts_again_from_about_nothing_is_taken_once_a_reading_confirms_it() -> None:
     """Found by a tester of real hubs: a hub rebooted counts its pulses from 0, a meter rolls
     over (9999.999 to 0.004) or is replaced, without "reset": true; every reading after it was
-    refused as running back, for ever, and the home looked silent, then its hub offline."""
+    refused as running back, for ever, and the home looked silent, then its hub offline. The
+    first reading near nothing waits for a second (a failed read given as 0 is not a restart)."""
     for before, after in ((104.48, 0.12), (9999.999, 0.004), (57.3, 0.0)):
         v = validator()
         assert feed(v, water(NOW - 3600, before - 0.01), water(NOW - 2700, before),
-                    water(NOW - 1800, after), water(NOW - 900, after + 0.01), water(NOW, after + 0.02)) == [True] * 5
+                    water(NOW - 1800, after), water(NOW - 900, after + 0.01), water(NOW, after + 0.02)) == [
+            True, True, False, True, True]
+
+
+def test_a_read_failing_as_zero_now_and_then_costs_only_itself() -> None:
+    """Found by an attacker: taken at once as a restart, each 0 made the true value after it a
+    new series, and the step between them was read as water drawn."""
+    v = validator()
+    got = feed(v, *(water(NOW - 3600 + 300 * i, 0.0 if i % 4 == 3 else 104.5) for i in range(12)))
+    assert got == [True, True, True, False] * 3
 
 
 def test_a_register_jumping_to_a_new_series_is_taken_once_three_newer_readings_agree() -> None:

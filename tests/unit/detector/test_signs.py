@@ -97,3 +97,14 @@ def test_a_door_contact_chattering_is_a_fault_whose_changes_stop_counting_until_
     assert door(home, r, start + 7200 + CHATTER_WINDOW_S, 1.0) == [SignKind.DOOR]
     busy = HomeState("h-2")
     assert all(door(busy, r, at(0, 9.0) + 60 * i, float((i + 1) % 2)) for i in range(CHATTER_CHANGES))
+
+
+def test_a_register_taken_on_a_new_series_is_a_new_baseline_not_water_drawn() -> None:
+    """Found by an attacker: after a read failing as 0, the true value came back as a new series,
+    and the jump of 104.5 m³ in five minutes was read as water drawn, a sign of life."""
+    r, home = reader(), HomeState("h-1")
+    def water(ts: float, value: float) -> list[SignKind]:
+        return [s.kind for s in r.read(home, StoredReading("h-1", "hub", "water", ts, value))]
+    assert water(at(0, 8.0), 0.0) == []
+    assert water(at(0, 8.0) + 300, 104.5) == [] and SensorKind.WATER not in home.runs
+    assert water(at(0, 8.0) + 600, 104.52) == [SignKind.WATER]  # a use after it is one
