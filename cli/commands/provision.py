@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from cli import mosquitto
-from cli.commands.common import load_settings, open_state
+from cli.commands.common import NoStore, load_settings, open_state
 from shouwang.domain.errors import InvalidInput
 from shouwang.settings import Settings
 
@@ -32,13 +33,26 @@ def provision(args: argparse.Namespace) -> int:
     if bool(args.all) == bool(args.hub_id):
         raise InvalidInput("name one hub (`shouwang hubs provision h-0042`) or give --all")
     settings = load_settings(args)
-    state = open_state(args, settings)
-    try:
-        registered = sorted(hub.id for hub in state.registry.hubs())
-    finally:
-        state.close()
     folder: Path = args.mosquitto_dir
     passwd = mosquitto.read_passwd(folder / mosquitto.PASSWD_FILE)
+    try:
+        state = open_state(args, settings)
+    except NoStore:
+        # docker compose's first step runs this on the host, before any store exists (found by an
+        # attacker: refused, and no role could log in): the roles' logins only, hubs' kept as they are
+        if not args.all:
+            raise
+        registered = sorted(name for name in passwd if name not in set(mosquitto.service_usernames(settings).values()))
+        print("note: no community store here, so no hub is registered to judge: the roles' logins are "
+              "written and the hubs' kept as they were; issue hubs' logins where the store is (with docker "
+              "compose: docker compose run --rm -v ./mosquitto:/out api hubs provision --all --mosquitto-dir /out, "
+              "then docker compose kill -s HUP mosquitto)",
+              file=sys.stderr)
+    else:
+        try:
+            registered = sorted(hub.id for hub in state.registry.hubs())
+        finally:
+            state.close()
     services = mosquitto.service_usernames(settings)
     issued: dict[str, str] = {}
     roles: dict[str, str] = {}

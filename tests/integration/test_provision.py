@@ -52,3 +52,25 @@ def test_an_unregistered_hub_is_refused_with_how_to_register_it(
     assert main(["hubs", "provision", "h-9", "--mosquitto-dir", str(community)]) == 2
     assert "shouwang hubs add h-9 --household" in capsys.readouterr().err
     assert not (community / mosquitto.PASSWD_FILE).exists()
+
+
+def test_the_compose_first_step_writes_the_roles_logins_without_a_store_and_keeps_the_hubs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/deploy.md's first step runs on the host, `.env` loaded, before any store exists. Found
+    by an attacker: refused ("no community here"), no file written, and no role could log in."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SHOUWANG_STORAGE__DATA_DIR", raising=False)
+    for role in ("GATEWAY", "DETECTOR", "DISPATCH"):
+        monkeypatch.setenv(f"SHOUWANG_MQTT__{role}__PASSWORD", f"{role.lower()}-password-1234")
+    folder = tmp_path / "mosquitto"
+    folder.mkdir()
+    (folder / mosquitto.PASSWD_FILE).write_text("h-7:" + mosquitto.password_hash("hub seven") + "\n")
+    assert main(["hubs", "provision", "--all", "--mosquitto-dir", "mosquitto"]) == 0
+    assert "the roles' logins are written and the hubs' kept as they were" in capsys.readouterr().err
+    logins = mosquitto.read_passwd(folder / mosquitto.PASSWD_FILE)
+    assert {"shouwang-gateway", "shouwang-detector", "shouwang-dispatch", "h-7"} <= set(logins)
+    assert mosquitto.verify("gateway-password-1234", logins["shouwang-gateway"])
+    assert "topic write shouwang/v1/hubs/h-7/#" in (folder / mosquitto.ACL_FILE).read_text()
+    assert not (tmp_path / "shouwang-data").exists()
+    # one hub by name still needs the store that registers it
+    assert main(["hubs", "provision", "h-8", "--mosquitto-dir", "mosquitto"]) == 2
