@@ -66,3 +66,7 @@ class Lateness:
                         "stamps, steadily; its signs are dated as heard. Check the hub's clock (or the "
                         "bridge's delay)", hub_id, streak.low, streak.low / 60)
         return streak.low  # the least lateness heard: what delivery added to the clock's error
+
+    def late(self) -> dict[str, float]:
+        """The hubs whose signs are dated as heard now, and by how many seconds (for /health)."""
+        return {hub: streak.low for hub, streak in self._late.items() if streak.told}

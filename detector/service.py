@@ -460,6 +460,7 @@ class DetectorService:
             self._contexts = {h: self._with_devices(ctx) for h, ctx in self._contexts.items()}
             self._devices_changed = False
         self._read_visits()
+        self._report_late_hubs()
         findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
         self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged,
                              silenced=lambda finding: self._under_maintenance(finding, now))
@@ -470,6 +471,19 @@ class DetectorService:
         self.ticks += 1
         log.debug("detector.tick households=%d findings=%d ms=%.1f", len(self._contexts),
                   len(findings), 1000 * (time.perf_counter() - started))
+
+    def _report_late_hubs(self) -> None:
+        """Hubs heard steadily late are a problem to fix, not only a way of dating: a clock behind,
+        or a bridge delivering late, delays their households' alerts by as much (found by an
+        attacker: only a log line said so)."""
+        late = self._lateness.late()
+        if late:
+            listed = ", ".join(f"{hub} {seconds / 60:.0f} min" for hub, seconds in sorted(late.items())[:10])
+            self.health.problem("hubs_late", f"{len(late)} hub(s) heard steadily late, their signs dated as "
+                                f"heard: {listed}; check each hub's clock (or its bridge's delay)",
+                                level=logging.WARNING)
+        else:
+            self.health.clear("hubs_late")
 
     def _save_rhythms(self, households: set[str], now: float) -> None:
         """What is usual for each home, for the page, when it has changed (the learned detector's)."""

@@ -183,6 +183,8 @@ def test_a_hub_whose_clock_runs_an_hour_behind_raises_no_flood_of_false_alerts(
     inactivity = [a for a in community.state.alerts.list() if a.kind is AlertKind.INACTIVITY]
     assert [a.household_id for a in inactivity if a.household_id in ("hh-a", "hh-c")] == [], [
         a.explanation for a in inactivity]
+    said = json.dumps(community.detector.health.report(), ensure_ascii=False)
+    assert "hubs_late" in said and "h-c 60 min" in said  # the clock is a fault to fix, not only a way of dating
 
 
 def test_a_meter_whose_reads_fail_as_zero_now_and_then_does_not_hide_a_collapse(

@@ -21,8 +21,10 @@ def test_a_clock_an_hour_behind_is_believed_after_half_an_hour_then_dated_as_hea
     settled = int(SETTLE_S // 900)  # readings every 15 minutes
     assert got[:settled] == [0.0] * settled
     assert got[settled:] == [3601.0] * (6 - settled)  # the least lateness heard
+    assert late.late() == {"h-1": 3601.0}  # for /health
     # The clock is put right: the next reading on time is dated by its stamp again.
     assert late.shift("h-1", T0 + 9000.0, T0 + 9000.0) == 0.0
+    assert late.late() == {}
     assert late.shift("h-1", T0 + 9900.0 - 3600.0, T0 + 9900.0) == 0.0  # and must settle anew
 
 
