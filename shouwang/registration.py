@@ -41,7 +41,7 @@ def import_households(state: StateStore, text: str, *, now: float,
     known_grids = {g.id for g in registry.grids()}
     new_grids = {r.grid_id for r in rows if r.grid_name} - known_grids
     for row in rows:
-        owner = hub_owner.get(row.hub_id)
+        owner = hub_owner.get(row.hub_id) if row.hub_id else None
         if row.id in retired_homes:
             problems.append((row.line, f"household {row.id} was retired (its history is kept); a home "
                              "watched again takes a new id"))
@@ -71,7 +71,7 @@ def import_households(state: StateStore, text: str, *, now: float,
             registry.add_household(Household(row.id, row.tier, row.grid_id, caseworker_id,
                                              row.alias, row.address, row.building), now=now)
             added += 1
-        if row.hub_id not in hub_owner:
+        if row.hub_id is not None and row.hub_id not in hub_owner:
             registry.add_hub(Hub(row.hub_id, row.id, row.report_interval_s), now=now)
             hubs_added += 1
         consents += _record_consent(state, row, now=now, tz=tz)

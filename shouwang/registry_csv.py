@@ -1,6 +1,7 @@
 """Households from the spreadsheets communities already keep, validated row by row.
 
-Columns (header row required; order free): id, colour, grid, hub — required;
+Columns (header row required; order free): id, colour, grid, hub — required (hub may be empty:
+a household whose hub is not fitted yet);
 alias, address, building, grid_name, caseworker (a username), report_interval_s — optional;
 consent_by (who agreed to sensing: the elder or a relative), consent_relationship (default
 self), consent_date (YYYY-MM-DD, default the day of import) and share_with_family (yes/no) record
@@ -18,10 +19,29 @@ from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Tier, check_id
 
 REQUIRED = ("id", "colour", "grid", "hub")
-OPTIONAL = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s",
-            "consent_by", "consent_relationship", "consent_date", "share_with_family")
+REGISTRY = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s")
+"""The optional columns an export carries (consent is kept with its history, not in the sheet)."""
+OPTIONAL = (*REGISTRY, "consent_by", "consent_relationship", "consent_date", "share_with_family")
 YES = frozenset({"yes", "y", "true", "1", "是", "同意"})
 NO = frozenset({"", "no", "n", "false", "0", "否", "不同意"})
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet run a cell as a formula (OWASP's list, the tab and carriage return too)."""
+
+
+def cell(value: object) -> str:
+    """A value for a CSV cell a spreadsheet opens: one that would start a formula is kept text
+    with a leading apostrophe (found by a tester: the cockpit's CSVs wrote an alias of
+    `=HYPERLINK(...)` as it was, and the exports let a tab or a carriage return before `=` by)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def uncell(text: str) -> str:
+    """A cell as `cell` wrote it, read back: an export imports as it was (found by a tester: the
+    apostrophe became part of names, phones and addresses)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 def spreadsheet_text(raw: bytes, *, source: str) -> str:
@@ -42,7 +62,8 @@ class HouseholdRow:
     id: str
     tier: Tier
     grid_id: str
-    hub_id: str
+    hub_id: str | None
+    """None: no hub fitted yet (a household registered before its hub, as the API allows)."""
     alias: str | None = None
     address: str | None = None
     building: str | None = None
@@ -83,7 +104,7 @@ def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
     problems: list[tuple[int, str]] = []
     seen: dict[tuple[str, str], int] = {}
     for line, raw in enumerate(reader, start=2):
-        record = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        record = {(k or "").strip().lower(): uncell((v or "").strip()) for k, v in raw.items()}
         for key, column in (("household", "id"), ("hub", "hub")):
             value = record.get(column)
             if value and (key, value) in seen:
@@ -99,8 +120,8 @@ def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
 
 def _row(line: int, r: dict[str, str]) -> HouseholdRow:
     for column in REQUIRED:
-        if not r.get(column):
-            raise InvalidInput(f"column {column}: empty")
+        if not r.get(column) and column != "hub":  # found by a tester: a household exported without
+            raise InvalidInput(f"column {column}: empty")  # a hub (the API allows it) did not re-import
     try:
         interval = float(r["report_interval_s"]) if r.get("report_interval_s") else 900.0
     except ValueError:
@@ -123,9 +144,10 @@ def _row(line: int, r: dict[str, str]) -> HouseholdRow:
         raise InvalidInput("column consent_by: who agreed is needed to record consent")
     check_id("column id: household id", r["id"])
     check_id("column grid: grid id", r["grid"])
-    check_id("column hub: hub id", r["hub"])
+    if r["hub"]:
+        check_id("column hub: hub id", r["hub"])
     return HouseholdRow(
-        line=line, id=r["id"], tier=tier, grid_id=r["grid"], hub_id=r["hub"],
+        line=line, id=r["id"], tier=tier, grid_id=r["grid"], hub_id=r["hub"] or None,
         alias=r.get("alias") or None, address=r.get("address") or None,
         building=r.get("building") or None,
         grid_name=r.get("grid_name") or None, caseworker=r.get("caseworker") or None,

@@ -17,6 +17,7 @@ from shouwang.domain import responses
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Household
 from shouwang.domain.responses import AlertTimes, ResponseLimits, ResponseRow
+from shouwang.registry_csv import cell
 from shouwang.settings import CareSettings
 from shouwang.storage.state import StateStore
 
@@ -69,5 +70,6 @@ def csv_text(found: ResponseReport) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["month", *responses.CSV_FIELDS], lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows({"month": found.month, **row} for row in responses.csv_rows(found.rows))
+    writer.writerows({key: cell(value) for key, value in {"month": found.month, **row}.items()}
+                     for row in responses.csv_rows(found.rows))
     return out.getvalue()

@@ -18,6 +18,7 @@ from dispatch.ladders import LadderPolicy
 from shouwang.domain import cockpit as figures
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.model import Staff, Tier
+from shouwang.registry_csv import cell
 
 router = APIRouter(prefix="/cockpit", tags=["cockpit"])
 WINDOW_DAYS = 30
@@ -86,7 +87,7 @@ def cockpit_csv(table: Annotated[Table, Path()], view: CockpitNow) -> Response:
     fields = list(rows[0]) if rows else list(_FIELDS[table].model_fields)
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: cell(value) for key, value in row.items()} for row in rows)
     day = view.at.date().isoformat()
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="cockpit-{table}-{day}.csv"'})

@@ -19,6 +19,7 @@ from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import Role
 from shouwang.domain.webhooks import check_channels, parse_channel
 from shouwang.registration import import_households
+from shouwang.registry_csv import cell, uncell
 from shouwang.storage.state import StateStore
 
 router = APIRouter(tags=["import and export"])
@@ -33,17 +34,11 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _safe(value: object) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; keep them text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([_safe(v) for v in row] for row in rows)
+    writer.writerows([cell(v) for v in row] for row in rows)
     return out.getvalue()
 
 
@@ -70,7 +65,8 @@ def _tables(state: StateStore, table: Table) -> tuple[Sequence[str], list[list[o
                          h.address, h.building, names.get(h.grid_id),
                          usernames.get(h.caseworker_id) if h.caseworker_id else "",
                          hub.report_interval_s if hub else ""])
-    return registry_csv.REQUIRED + registry_csv.OPTIONAL, rows
+    # found by a tester: the header listed the consent columns too, the rows stopped before them
+    return registry_csv.REQUIRED + registry_csv.REGISTRY, rows
 
 
 @router.get("/exports/{table}.csv", response_class=Response, responses=CSV_RESPONSE,
@@ -107,7 +103,7 @@ def import_staff_csv(body: CSV_BODY, admin: Admin, state: StateDep, now: Now) ->
                            f"go on {','.join(STAFF_COLUMNS[3:])},channels")
     parsed = []
     for line, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        row = {(k or "").strip().lower(): uncell((v or "").strip()) for k, v in raw.items()}
         try:
             role = Role(row.get("role", ""))
         except ValueError:

@@ -140,6 +140,18 @@ def test_csv_cells_that_look_like_formulas_are_kept_as_text(community: Community
     text = community.client.get("/exports/households.csv",
                                 headers=community.auth("leader")).text
     assert "'=HYPERLINK(1)" in text
+    # found by a tester: the cockpit's CSVs wrote it as it was, and a tab before "=" passed
+    community.client.patch("/households/h-east-red", json={"alias": "\t=1+1", "address": "+1+1"},
+                           headers=community.auth("leader"))
+    for path in ("/cockpit/households.csv", "/exports/households.csv"):
+        text = community.client.get(path, headers=community.auth("leader")).text
+        assert "'=HYPERLINK(1)" in text and "'\t=1+1" in text and ",=" not in text, path
+    # ...and an export imports as it was: the apostrophe is the spreadsheet's, not the data's
+    imported = community.client.post("/imports/households", content=text,
+                                     headers={**community.auth("leader"), "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    home = community.state.registry.household("h-east-red")
+    assert (home.alias, home.address) == ("\t=1+1", "+1+1")
 
 
 def test_staff_import_adds_and_updates(community: Community) -> None:
@@ -195,3 +207,20 @@ def test_staff_import_sets_channels_and_refuses_a_bad_one_by_line(community: Com
     bad = "username,name,role,grids,phone,channels\nnew.three,新,duty_leader,,,fax:123\n"
     refused = community.client.post("/imports/staff", content=bad, headers=headers)
     assert refused.status_code == 422 and "line 2" in refused.json()["error"]["message"]
+
+
+def test_a_household_without_a_hub_exports_and_imports_again_as_it_was(community: Community) -> None:
+    """Found by a tester: `POST /households` makes a household without a hub, the export gives it
+    an empty hub cell, and re-importing the export was refused ("column hub: empty"); the header
+    also listed consent columns the rows did not carry."""
+    made = community.client.post("/households", json={"id": "h-new", "colour": "blue", "grid_id": "g-01",
+                                                       "alias": "新住户"}, headers=community.auth("leader"))
+    assert made.status_code == 201, made.text
+    text = community.client.get("/exports/households.csv", headers=community.auth("leader")).text
+    header, *rows = text.lstrip("\ufeff").splitlines()
+    assert all(len(row.split(",")) == len(header.split(",")) for row in rows if "," in row and '"' not in row)
+    assert "consent_by" not in header
+    imported = community.client.post("/imports/households", content=text,
+                                     headers={**community.auth("leader"), "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert community.state.registry.hubs(["h-new"]) == []
