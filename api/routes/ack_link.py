@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from api.context import ApiContext
 from api.deps import Context
+from api.routes.alerts import acknowledger
 from shouwang.domain import access, ack_links
 from shouwang.domain.ack_links import AckLink, InvalidLink
 from shouwang.domain.alerts import Alert, AlertState, Outcome
@@ -117,6 +118,11 @@ def acknowledge(token: str, context: Context) -> HTMLResponse:
         link, alert, household, recipient = _open(context, token)
         if alert.state is AlertState.RESOLVED:
             raise Refused(409, "这条警报已经结案，不需要再确认。")
+        if alert.acknowledged_by is not None and alert.acknowledged_by != recipient.id:
+            # found by a tester: the link said "acknowledged" to a second person, and was spent,
+            # while the alert stayed another's; two went thinking they had it (the API says 409)
+            raise Refused(409, f"这条警报已由{acknowledger(context.state, alert) or '其他人'}确认处理。"
+                          "如果您也在帮忙，请登录页面留下备注。")
         if not context.state.ack_links.use(link, action="acknowledge", now=context.clock.now()):
             raise Refused(409, "这个链接已经用过了。请登录页面查看这条警报。")
         changed = context.state.alerts.acknowledge(alert.id, staff=recipient, now=context.clock.now())

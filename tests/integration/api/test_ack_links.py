@@ -88,3 +88,17 @@ def test_resolving_needs_an_outcome(linked: tuple[Community, TestClient]) -> Non
 def test_without_a_secret_the_links_are_off(community: Community) -> None:
     token = ack_links.make(SECRET, alert_id=1, staff_id=1, now=NOW, ttl_s=60)
     assert community.client.get(f"/ack/{token}").status_code == 404
+
+
+def test_a_link_used_after_someone_else_acknowledged_says_who_and_stays_unused(
+        linked: tuple[Community, TestClient]) -> None:
+    """Found by a tester: the link answered "acknowledged" to a second person and was spent, while
+    the alert stayed the first one's; the API answers such a second acknowledgement 409."""
+    community, client = linked
+    alert_id = community.alerts["h-east-red"].id
+    community.state.alerts.acknowledge(alert_id, staff=community.staff["head1"], now=NOW)
+    token = link_for(community, "member1")
+    refused = client.post(f"/ack/{token}", headers=FORM)
+    assert refused.status_code == 409 and f"已由{community.staff['head1'].name}确认处理" in refused.text
+    assert community.state.alerts.get(alert_id).acknowledged_by == community.staff["head1"].id
+    assert client.get(f"/ack/{token}").status_code == 200  # not spent: it still shows the alert
