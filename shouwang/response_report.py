@@ -43,6 +43,8 @@ def month_bounds(month: str, tz: ZoneInfo) -> tuple[float, float]:
     if found is None or not 1 <= int(found[2]) <= 12:
         raise InvalidInput(f"month {month!r} is not a month; write it as YYYY-MM, e.g. 2026-11")
     year, number = int(found[1]), int(found[2])
+    if not 2000 <= year <= 2999:  # found by a tester: 9999-12 and 0000-01 were a 500
+        raise InvalidInput(f"month {month!r} is not a month this report can cover (2000-01 to 2999-12)")
     start = datetime(year, number, 1, tzinfo=tz)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
     return start.timestamp(), end.timestamp()

@@ -98,10 +98,13 @@ async def events(request: Request, session: CurrentSession, context: Context,
                  ) -> StreamingResponse:
     staff = session.staff
     require(staff.role.sees_readings, "volunteers do not see alerts")
-    if last_event_id is not None and last_event_id.isdigit():
-        after = int(last_event_id)
+    newest = await anyio.to_thread.run_sync(context.state.audit_query.last_id)
+    # ASCII digits only, at most the newest event: found by a tester, "²" (a digit to isdigit) was
+    # a 500, and twenty nines overflowed SQLite's integer once the stream had begun
+    if last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
+        after = min(int(last_event_id), newest)
     else:
-        after = await anyio.to_thread.run_sync(context.state.audit_query.last_id)
+        after = newest
     return StreamingResponse(_frames(request, context, staff, session.secret, after),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -27,12 +27,16 @@ def community(tmp_path: Path) -> Iterator[Community]:
     built.state.close()
 
 
-def watch(community: Community, username: str, meanwhile: Callable[[], None]) -> tuple[list[dict], float]:
+def watch(community: Community, username: str, meanwhile: Callable[[], None],
+          last_event_id: bytes | None = None) -> tuple[list[dict], float]:
     """The alert frames `username`'s stream gets while `meanwhile` runs beside it, and how long
     the stream lasted."""
     side = threading.Thread(target=lambda: (time.sleep(0.5), meanwhile()))
     started = time.monotonic()
-    with community.client.stream("GET", "/events", headers=community.auth(username)) as stream:
+    headers: dict[str, str | bytes] = {**community.auth(username)}
+    if last_event_id is not None:
+        headers["Last-Event-ID"] = last_event_id
+    with community.client.stream("GET", "/events", headers=headers) as stream:
         side.start()
         text = "".join(stream.iter_text())
     side.join()
@@ -75,3 +79,18 @@ def test_a_stream_ends_when_its_viewer_is_retired(community: Community) -> None:
 def test_the_grid_member_still_sees_her_own_grid_live(community: Community) -> None:
     frames, _ = watch(community, "member1", lambda: open_east_alert(community))
     assert [(f["action"], f["alert"]["household_id"]) for f in frames] == [("opened", "h-east-yellow")]
+
+
+@pytest.mark.parametrize("last", [b"\xb2", b"99999999999999999999"])
+def test_a_last_event_id_that_is_no_event_starts_from_now(community: Community, last: bytes) -> None:
+    """Found by a tester: "²" (a digit to isdigit) answered 500, and twenty nines began a stream
+    that died on SQLite's integer; an EventSource reconnects with the same id for ever."""
+    frames, _ = watch(community, "member1", lambda: open_east_alert(community), last_event_id=last)
+    assert [f["alert"]["household_id"] for f in frames] == ["h-east-yellow"]
+
+
+def test_a_month_the_report_cannot_cover_is_refused_not_a_500(community: Community) -> None:
+    for month in ("9999-12", "0000-01"):
+        for path in ("/cockpit/responses", "/cockpit/responses.csv"):
+            answer = community.client.get(f"{path}?month={month}", headers=community.auth("admin"))
+            assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid", (path, answer.text)
