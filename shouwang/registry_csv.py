@@ -91,6 +91,8 @@ def nothing_imported(problems: list[tuple[int, str]]) -> str:
 
 def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
     """The rows that parse, and (line, problem) for each that does not."""
+    if "\x00" in text:  # PostgreSQL refuses it in text: said here, not a 500 at the store
+        raise InvalidInput("the file holds a NUL character (\\u0000); save it again as CSV UTF-8")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]

@@ -96,6 +96,8 @@ def import_households_csv(body: CSV_BODY, staff: RegistryManager, state: StateDe
              description="grids apart by ';'; channels apart by spaces, each KIND:ADDRESS[#OPTIONS] as "
              "`shouwang staff add --channel` takes it (https only); an empty channels cell keeps theirs.")
 def import_staff_csv(body: CSV_BODY, admin: Admin, state: StateDep, now: Now) -> ImportReportOut:
+    if "\x00" in body:  # PostgreSQL refuses it in text: said here, not a 500 at the store
+        raise InvalidInput("the file holds a NUL character (\\u0000); save it again as CSV UTF-8")
     reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff")))
     header = [(h or "").strip().lower() for h in reader.fieldnames or []]
     if header[:3] != list(STAFF_COLUMNS[:3]):

@@ -224,3 +224,16 @@ def test_a_household_without_a_hub_exports_and_imports_again_as_it_was(community
                                      headers={**community.auth("leader"), "Content-Type": "text/csv"})
     assert imported.status_code == 200, imported.text
     assert community.state.registry.hubs(["h-new"]) == []
+
+
+def test_text_with_a_nul_character_is_refused_on_every_store(community: Community) -> None:
+    """Found by a tester: stored and echoed back on SQLite, where PostgreSQL refuses it: a 500
+    waited on the production store."""
+    alert_id = community.alerts["h-east-red"].id
+    said = community.client.post(f"/alerts/{alert_id}/comments", json={"text": "on my way\u0000"},
+                                 headers=community.auth("member1"))
+    assert said.status_code == 422 and "NUL" in said.text
+    for path in ("/imports/households", "/imports/staff"):
+        said = community.client.post(path, content="id,colour,grid,hub\nh-x,red,g-01,h\u0000x\n",
+                                     headers={**community.auth("admin"), "Content-Type": "text/csv"})
+        assert said.status_code == 422 and "NUL" in said.text, path
