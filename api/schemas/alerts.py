@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.common import Page, RequestBody, at, when
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Outcome, Severity
@@ -148,6 +148,13 @@ class AcknowledgeIn(RequestBody):
 
 class CommentIn(RequestBody):
     text: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("text")
+    @classmethod
+    def _said_something(cls, text: str) -> str:
+        if not text.strip():  # found by a tester: a comment of spaces was kept in the history
+            raise ValueError("a comment says something: it is empty or only spaces")
+        return text
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"text": "phoned her daughter, on the way"}]})

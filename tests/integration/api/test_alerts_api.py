@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shouwang.domain.alerts import AlertKind, Finding, Severity
+from shouwang.domain.alerts import AlertKind, Finding, Outcome, Severity
 from shouwang.domain.delivery import Channel
 from tests.integration.api.conftest import NOW, Community
 
@@ -161,3 +161,17 @@ def test_a_grid_head_assigns_and_a_member_may_only_take_it(community: Community)
     acknowledged = community.client.post(f"/alerts/{alert_id}/acknowledge",
                                          headers=community.auth("member1"))
     assert acknowledged.json()["assigned_to"] == member1
+
+
+def test_a_blank_comment_and_handing_over_a_resolved_alert_are_refused(community: Community) -> None:
+    """Found by a tester: a comment of spaces was kept, and assigning a resolved alert answered
+    200 where acknowledging or resolving it answers 409."""
+    alert_id = community.alerts["h-east-red"].id
+    blank = community.client.post(f"/alerts/{alert_id}/comments", json={"text": "   "},
+                                  headers=community.auth("member1"))
+    assert blank.status_code == 422 and "only spaces" in blank.text
+    community.state.alerts.resolve(alert_id, staff=community.staff["leader"], outcome=Outcome.ELDER_FINE,
+                                   note=None, now=NOW)
+    handed = community.client.post(f"/alerts/{alert_id}/assign", json={"staff_id": community.staff["member1"].id},
+                                   headers=community.auth("head1"))
+    assert handed.status_code == 409 and "resolved" in handed.json()["error"]["message"]
