@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from shouwang.broker import free_port
-from tests.conftest import reachable
+from tests.conftest import POSTGRES_URL, reachable
 from tests.support import wait_for
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
@@ -55,3 +55,17 @@ def private_mosquitto(folder: Path, auth: Path | None = None) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def allow_connections(url: str, allow: bool) -> None:
+    """PostgreSQL's database at `url` refuses new connections and drops its own (a restart, a
+    fail-over), or takes them again."""
+    import psycopg  # present wherever `postgres_url` gave a database
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    admin = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as db:
+        db.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allow else "false"}')
+        if not allow:
+            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from gateway.service import Gateway
@@ -27,7 +26,7 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
-from tests.faults.conftest import private_mosquitto
+from tests.faults.conftest import allow_connections, private_mosquitto
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.mosquitto, pytest.mark.postgres]
@@ -106,17 +105,6 @@ def test_one_failed_registry_read_does_not_turn_good_readings_into_dead_letters(
         f"dead letters {letters}, health {health.report()['status']}")
 
 
-def set_connections(url: str, allow: bool) -> None:
-    import psycopg  # present wherever `postgres_url` gave a database
-
-    name = make_url(url).database
-    admin = make_url(url).set(drivername="postgresql", database="test").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allow else "false"}')
-        if not allow:
-            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-
-
 def test_a_reading_left_unacknowledged_during_a_state_store_outage_is_stored_once_it_is_back(
         setup: tuple[StateStore, SqliteReadingStore, MqttSettings], postgres_url: str) -> None:
     state, readings, mqtt = setup
@@ -127,7 +115,7 @@ def test_a_reading_left_unacknowledged_during_a_state_store_outage_is_stored_onc
         t0 = time.time()
         publish(mqtt, [(t0, 1.0)])
         wait_for(lambda: stored(readings, t0 - 1) == 1, what="the first reading stored")
-        set_connections(postgres_url, allow=False)
+        allow_connections(postgres_url, allow=False)
         try:
             time.sleep(0.5)
             # two good readings, and one that must be dead-lettered (in the state store)
@@ -135,7 +123,7 @@ def test_a_reading_left_unacknowledged_during_a_state_store_outage_is_stored_onc
             time.sleep(2)
             during = health.report()["status"]
         finally:
-            set_connections(postgres_url, allow=True)
+            allow_connections(postgres_url, allow=True)
         time.sleep(10)  # the store is back; the hub sent nothing new
         count = stored(readings, t0 - 1)
         letters = state.dead_letters.count_by_category()

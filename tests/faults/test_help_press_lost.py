@@ -18,7 +18,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from cli.bootstrap import make_detector
 from detector.service import DetectorService
@@ -33,6 +32,7 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+from tests.faults.conftest import allow_connections
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.broker, pytest.mark.postgres]
@@ -77,17 +77,6 @@ def help_alerts(state: StateStore) -> list[Alert]:
     return [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP]
 
 
-def set_connections(url: str, allow: bool) -> None:
-    import psycopg  # present wherever `postgres_url` gave a database
-
-    name = make_url(url).database
-    admin = make_url(url).set(drivername="postgresql", database="test").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allow else "false"}')
-        if not allow:
-            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-
-
 def test_a_help_press_during_a_short_state_store_outage_is_raised_once_the_store_is_back(
         tmp_path: Path, embedded_mqtt: MqttSettings, postgres_url: str) -> None:
     state = StateStore.open(postgres_url)
@@ -97,13 +86,13 @@ def test_a_help_press_during_a_short_state_store_outage_is_raised_once_the_store
     svc = detector(tmp_path, embedded_mqtt, state, readings, health)
     svc.start()
     try:
-        set_connections(postgres_url, allow=False)  # PostgreSQL restarting: a few seconds
+        allow_connections(postgres_url, allow=False)  # PostgreSQL restarting: a few seconds
         try:
             press(embedded_mqtt, time.time())
             time.sleep(3)
             outage_health = health.report()
         finally:
-            set_connections(postgres_url, allow=True)
+            allow_connections(postgres_url, allow=True)
         time.sleep(5)  # ten ticks with the store back
         raised = help_alerts(state)
     finally:

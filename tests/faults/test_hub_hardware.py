@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -101,6 +101,15 @@ class FakeHubDay:
         self.client.disconnect()
 
 
+def side_by_side(day: Callable[..., None], *homes: tuple[object, ...]) -> None:
+    """Each home's day on a thread of its own, all at once, until every one has ended."""
+    threads = [threading.Thread(target=day, args=home) for home in homes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_a_register_that_starts_again_from_zero_keeps_its_home_heard(
         community: System, embedded_mqtt: MqttSettings) -> None:
     """The hub rebooted at 07:00 and counts its pulses from 0, with no "reset": true (a meter
@@ -146,11 +155,7 @@ def test_a_chattering_door_contact_does_not_hide_a_collapse(
         finally:
             hub.close()
 
-    homes = [threading.Thread(target=day, args=("h-a", False)), threading.Thread(target=day, args=("h-b", True))]
-    for home in homes:
-        home.start()
-    for home in homes:
-        home.join()
+    side_by_side(day, ("h-a", False), ("h-b", True))
     alerts = {a.household_id: a.kind for a in community.state.alerts.list()}
     assert alerts.get("hh-a") is AlertKind.INACTIVITY
     assert alerts.get("hh-b") is AlertKind.INACTIVITY, "a chattering door contact hid the elder's silence"
@@ -175,11 +180,7 @@ def test_a_hub_whose_clock_runs_an_hour_behind_raises_no_flood_of_false_alerts(
         finally:
             hub.close()
 
-    homes = [threading.Thread(target=day, args=("h-a", 0.0)), threading.Thread(target=day, args=("h-c", 3600.0))]
-    for home in homes:
-        home.start()
-    for home in homes:
-        home.join()
+    side_by_side(day, ("h-a", 0.0), ("h-c", 3600.0))
     inactivity = [a for a in community.state.alerts.list() if a.kind is AlertKind.INACTIVITY]
     assert [a.household_id for a in inactivity if a.household_id in ("hh-a", "hh-c")] == [], [
         a.explanation for a in inactivity]
@@ -204,10 +205,6 @@ def test_a_meter_whose_reads_fail_as_zero_now_and_then_does_not_hide_a_collapse(
         finally:
             hub.close()
 
-    homes = [threading.Thread(target=day, args=("h-a", False)), threading.Thread(target=day, args=("h-b", True))]
-    for home in homes:
-        home.start()
-    for home in homes:
-        home.join()
+    side_by_side(day, ("h-a", False), ("h-b", True))
     alerts = {a.household_id: a.kind for a in community.state.alerts.list() if a.household_id in ("hh-a", "hh-b")}
     assert alerts == {"hh-a": AlertKind.INACTIVITY, "hh-b": AlertKind.INACTIVITY}
