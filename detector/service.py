@@ -96,6 +96,7 @@ class DetectorService:
         self._devices_changed = False
         """A bridge said a device went or came back since the contexts were made."""
         self._lateness = Lateness()
+        self._late_said: dict[str, float] = {}
         self._presses: dict[str, list[StoredReading]] = {}
         """Help presses no alert has answered yet, by household (`_raise_help`)."""
         self._signs = SignReader(
@@ -477,6 +478,9 @@ class DetectorService:
         or a bridge delivering late, delays their households' alerts by as much (found by an
         attacker: only a log line said so)."""
         late = self._lateness.late()
+        if late == self._late_said:
+            return  # said once while it holds, not counted again every tick
+        self._late_said = late
         if late:
             listed = ", ".join(f"{hub} {seconds / 60:.0f} min" for hub, seconds in sorted(late.items())[:10])
             self.health.problem("hubs_late", f"{len(late)} hub(s) heard steadily late, their signs dated as "
