@@ -237,3 +237,18 @@ def test_text_with_a_nul_character_is_refused_on_every_store(community: Communit
         said = community.client.post(path, content="id,colour,grid,hub\nh-x,red,g-01,h\u0000x\n",
                                      headers={**community.auth("admin"), "Content-Type": "text/csv"})
         assert said.status_code == 422 and "NUL" in said.text, path
+
+
+def test_a_csv_saved_by_excel_on_a_chinese_windows_imports(community: Community) -> None:
+    """Found by an integrator: Excel's "CSV (逗号分隔)" is GBK, which the CLI imports and the API
+    answered with a bare "unable to parse raw data as a unicode string"."""
+    sheet = "id,colour,grid,hub,alias\nh-gbk,红,g-01,h-gbk,李桂兰\n".encode("gbk")
+    imported = community.client.post("/imports/households", content=sheet,
+                                     headers={**community.auth("leader"), "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert community.state.registry.household("h-gbk").alias == "李桂兰"
+    staff = "username,name,role,grids\nzhang.li,张丽,grid_member,g-01\n".encode("gbk")
+    imported = community.client.post("/imports/staff", content=staff,
+                                     headers={**community.auth("admin"), "Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert community.state.registry.staff_by_username("zhang.li").name == "张丽"
