@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shouwang.domain.errors import InvalidInput
+
 
 def when(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
@@ -17,9 +19,12 @@ def at(ts: float) -> datetime:
 
 
 def seconds(moment: datetime) -> float:
-    """A request's datetime as UNIX seconds; a time without a zone is taken as UTC."""
+    """A request's datetime as UNIX seconds. A time without a zone is refused: it was taken as
+    UTC, eight hours from what a community in China means by it (found by an integrator), and
+    guessing the other way would be as silent."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        raise InvalidInput(f"the time {moment.isoformat()} has no zone: give it with one, e.g. "
+                           f"{moment.strftime('%Y-%m-%dT%H:%M')}+08:00 (or Z for UTC)")
     return moment.timestamp()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.integration.api.conftest import Community
+from datetime import datetime, timedelta, timezone
+
+from tests.integration.api.conftest import NOW, Community
 
 
 def test_a_leader_registers_a_household_that_waits_for_consent(community: Community) -> None:
@@ -252,3 +254,16 @@ def test_a_csv_saved_by_excel_on_a_chinese_windows_imports(community: Community)
                                      headers={**community.auth("admin"), "Content-Type": "text/csv"})
     assert imported.status_code == 200, imported.text
     assert community.state.registry.staff_by_username("zhang.li").name == "张丽"
+
+
+def test_a_time_without_its_zone_is_refused_not_read_as_utc(community: Community) -> None:
+    """Found by an integrator: `start=2026-12-01T08:00` was read as UTC, eight hours from what a
+    community in China means by it, without a word."""
+    who = community.auth("member1")
+    naive = community.client.get("/households/h-east-red/readings?start=2026-12-01T08:00", headers=who)
+    assert naive.status_code == 422 and "has no zone" in naive.json()["error"]["message"]
+    start = datetime.fromtimestamp(NOW - 86400, timezone(timedelta(hours=8))).isoformat()
+    zoned = community.client.get("/households/h-east-red/readings", params={"start": start}, headers=who)
+    assert zoned.status_code == 200, zoned.text
+    visit = community.client.post("/households/h-east-red/visits", json={"at": "2026-12-01T08:00:00"}, headers=who)
+    assert visit.status_code == 422 and "+08:00" in visit.json()["error"]["message"]
