@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
-from sqlalchemy.exc import OperationalError
-
 from gateway.bridged import BridgeIntake, Heard
 from gateway.bridges.route import BridgeTopic, bridge_topic
 from gateway.rejection_log import RejectionLog
@@ -26,6 +24,7 @@ from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import GatewaySettings, MqttSettings
+from shouwang.storage.database import StateStoreUnavailable
 from shouwang.storage.dead_letters import Caps, DeadLetter
 from shouwang.storage.ports import ReadingStore, ReadingStoreUnavailable
 from shouwang.storage.state import StateStore
@@ -139,7 +138,7 @@ class HubDirectory:
         try:
             hubs = {hub.id: hub.household_id for hub in self._state.registry.hubs()}
             consenting = self._state.consent.consenting()
-        except OperationalError as exc:
+        except StateStoreUnavailable as exc:
             if self._loaded_at == float("-inf"):
                 raise
             self._loaded_at = time.monotonic() - self._refresh_s + STALE_RETRY_S  # try again soon
@@ -319,7 +318,7 @@ class Gateway:
             except ReadingStoreUnavailable:  # only while stopping: the broker keeps them for the next start
                 log.info("gateway.stopped_unstored messages=%d: left unacknowledged", len(messages))
                 return
-            except OperationalError as exc:
+            except StateStoreUnavailable as exc:
                 self._metrics.ingest_errors.inc()
                 self.health.problem("state_store_unavailable", f"the state store cannot be reached "
                                     f"({exc!r:.200}); holding {len(messages)} message(s), acknowledging "
@@ -357,7 +356,7 @@ class Gateway:
         for message in messages:
             try:
                 self._decode(message, batch, now)
-            except OperationalError:
+            except StateStoreUnavailable:
                 raise  # the state store, not the message: the batch is held (`_commit`)
             except Exception as exc:  # one message costs only itself, whatever went wrong with it
                 batch.letters.append(self._internal(message, exc, now))

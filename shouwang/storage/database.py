@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 from shouwang.storage import migrate
 from shouwang.storage.sqlite_wal import enable_wal
@@ -24,6 +25,9 @@ from shouwang.storage.sqlite_wal import enable_wal
 # SQLite keeps this many connections open: as many threads as read at once (the API's worker
 # threads, the event loop, dispatch, the detector). A connection opened afresh costs its pragmas
 # and a cold page cache, and one closed as overflow is opened again by the next request.
+StateStoreUnavailable = OperationalError
+"""What the state store raises when it cannot be reached (a dropped connection, a database refusing
+them, SQLite busy): the roles hold their work and retry on it, without importing SQLAlchemy."""
 SQLITE_POOL_SIZE = 20
 SQLITE_POOL_OVERFLOW = 40
 

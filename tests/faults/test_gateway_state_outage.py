@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,20 @@ def setup(tmp_path: Path, postgres_url: str) -> Iterator[tuple[StateStore, Sqlit
     state.close()
 
 
-def gateway(mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore, health: Health) -> Gateway:
-    return Gateway(mqtt=mqtt, settings=GatewaySettings(flush_interval_s=0.05, registry_refresh_s=0.2),
-                   readings=readings, state=state, clock=SystemClock(), metrics=Metrics(), health=health)
+@contextmanager
+def running(mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore) -> Iterator[tuple[Health, float]]:
+    """A gateway that has stored the hub's first reading (at the time given), stopped at the end."""
+    health = Health("gateway")
+    gw = Gateway(mqtt=mqtt, settings=GatewaySettings(flush_interval_s=0.05, registry_refresh_s=0.2),
+                 readings=readings, state=state, clock=SystemClock(), metrics=Metrics(), health=health)
+    gw.start()
+    try:
+        t0 = time.time()
+        publish(mqtt, [(t0, 1.0)])
+        wait_for(lambda: stored(readings, t0 - 1) == 1, what="the first reading stored")
+        yield health, t0
+    finally:
+        gw.stop()
 
 
 def publish(mqtt: MqttSettings, values: list[tuple[float, float]]) -> None:
@@ -76,13 +88,7 @@ def stored(readings: SqliteReadingStore, since: float) -> int:
 def test_one_failed_registry_read_does_not_turn_good_readings_into_dead_letters(
         setup: tuple[StateStore, SqliteReadingStore, MqttSettings], monkeypatch: pytest.MonkeyPatch) -> None:
     state, readings, mqtt = setup
-    health = Health("gateway")
-    gw = gateway(mqtt, state, readings, health)
-    gw.start()
-    try:
-        t0 = time.time()
-        publish(mqtt, [(t0, 1.0)])
-        wait_for(lambda: stored(readings, t0 - 1) == 1, what="the first reading stored")
+    with running(mqtt, state, readings) as (health, t0):
         time.sleep(0.5)  # the hub directory is due for its refresh
         real = state.registry.hubs
         failed = []
@@ -98,8 +104,6 @@ def test_one_failed_registry_read_does_not_turn_good_readings_into_dead_letters(
         time.sleep(2)
         letters = state.dead_letters.count_by_category()
         count = stored(readings, t0 - 1)
-    finally:
-        gw.stop()
     assert count == 2 and not letters, (
         f"a good reading of a registered hub was dead-lettered and acknowledged: stored {count} of 2, "
         f"dead letters {letters}, health {health.report()['status']}")
@@ -108,13 +112,7 @@ def test_one_failed_registry_read_does_not_turn_good_readings_into_dead_letters(
 def test_a_reading_left_unacknowledged_during_a_state_store_outage_is_stored_once_it_is_back(
         setup: tuple[StateStore, SqliteReadingStore, MqttSettings], postgres_url: str) -> None:
     state, readings, mqtt = setup
-    health = Health("gateway")
-    gw = gateway(mqtt, state, readings, health)
-    gw.start()
-    try:
-        t0 = time.time()
-        publish(mqtt, [(t0, 1.0)])
-        wait_for(lambda: stored(readings, t0 - 1) == 1, what="the first reading stored")
+    with running(mqtt, state, readings) as (health, t0):
         allow_connections(postgres_url, allow=False)
         try:
             time.sleep(0.5)
@@ -127,8 +125,6 @@ def test_a_reading_left_unacknowledged_during_a_state_store_outage_is_stored_onc
         time.sleep(10)  # the store is back; the hub sent nothing new
         count = stored(readings, t0 - 1)
         letters = state.dead_letters.count_by_category()
-    finally:
-        gw.stop()
     assert count == 3 and letters == {"register_backwards": 1}, (
         f"10 s after the state store came back: {count} of 3 readings stored (dead letters {letters})")
     assert during != "ok", "the gateway's health said ok while it could not read its registry"
