@@ -76,8 +76,10 @@ def passwd_text(entries: Mapping[str, str]) -> str:
     return "".join(f"{username}:{hashed}\n" for username, hashed in sorted(entries.items()))
 
 
-def acl_text(prefix: str, *, hubs: Iterable[str], services: Mapping[str, str]) -> str:
-    """The ACL: `services` maps a role to its username; each hub may write only under its own id."""
+def acl_text(prefix: str, *, hubs: Iterable[str], services: Mapping[str, str],
+             staff: Iterable[int] = ()) -> str:
+    """The ACL: `services` maps a role to its username; each hub may write only under its own id;
+    each of `staff` (staff ids whose phone app has a login) may read only its own alerts."""
     lines = [f"# Made by `shouwang hubs provision --all`; {prefix} is the topic prefix.", "",
              "# Shouwang's own roles, each with only what it needs."]
     rights = topics.role_rights(prefix)
@@ -86,8 +88,10 @@ def acl_text(prefix: str, *, hubs: Iterable[str], services: Mapping[str, str]) -
     lines += ["# Each hub (its username is its hub id) may publish only under its own id."]
     for hub_id in sorted(hubs):
         lines += [f"user {hub_id}", f"topic write {prefix}/hubs/{hub_id}/#"]
-    lines += ["", "# Each staff member's phone app (its username is the staff id) reads only its own alerts.",
-              f"pattern read {prefix}/staff/%u/alerts", ""]
+    lines += ["", "# Each staff member's phone app (username staff-<staff id>) reads only its own alerts."]
+    for staff_id in sorted(staff):
+        lines += [f"user {topics.staff_login(staff_id)}", f"topic read {topics.staff_topic(prefix, staff_id)}"]
+    lines += [""]
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.model import Tier, check_id
+from shouwang.domain.model import Tier, check_hub_id, check_id
 
 REQUIRED = ("id", "colour", "grid", "hub")
 REGISTRY = ("alias", "address", "building", "grid_name", "caseworker", "report_interval_s")
@@ -147,7 +147,10 @@ def _row(line: int, r: dict[str, str]) -> HouseholdRow:
     check_id("column id: household id", r["id"])
     check_id("column grid: grid id", r["grid"])
     if r["hub"]:
-        check_id("column hub: hub id", r["hub"])
+        try:
+            check_hub_id(r["hub"])
+        except InvalidInput as e:
+            raise InvalidInput(f"column hub: {e}") from None
     return HouseholdRow(
         line=line, id=r["id"], tier=tier, grid_id=r["grid"], hub_id=r["hub"] or None,
         alias=r.get("alias") or None, address=r.get("address") or None,

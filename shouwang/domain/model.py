@@ -27,6 +27,16 @@ def check_id(what: str, value: str, rule: re.Pattern[str] = ID) -> str:
     return value
 
 
+def check_hub_id(value: str) -> str:
+    """A valid hub id that is not a staff member's MQTT login (`staff-<id>`, `contract.topics`:
+    the two share the broker's usernames); else InvalidInput."""
+    check_id("hub id", value, HUB_ID)
+    if value.lower().startswith("staff-"):
+        raise InvalidInput(f"hub id {value[:80]!r} is not valid: ids beginning with staff- are "
+                           "the MQTT logins of staff members' phone apps")
+    return value
+
+
 class Tier(enum.IntEnum):
     """The five risk colours; the hotter the colour, the lower the number."""
 

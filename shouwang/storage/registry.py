@@ -23,6 +23,7 @@ from shouwang.domain.model import (
     Role,
     Staff,
     Tier,
+    check_hub_id,
     check_id,
     still_watched,
 )
@@ -344,7 +345,7 @@ class Registry(RegistryChanges):
 
     # hubs -------------------------------------------------------------------
     def add_hub(self, hub: Hub, *, now: float) -> Hub:
-        check_id("hub id", hub.id)
+        check_hub_id(hub.id)
         still_watched(self.household(hub.household_id))
         with writing(self._engine) as db:
             try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from cli import mosquitto
 from cli.main import main
 from dispatch.channels import MqttSender
 from dispatch.service import Dispatcher
@@ -29,6 +30,7 @@ from shouwang.clock import SystemClock
 from shouwang.contract.topics import reading_topic
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.delivery import Channel, DeliveryStatus
+from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Grid, Household, Hub, Role, Tier
 from shouwang.health import Health
 from shouwang.metrics import Metrics
@@ -275,3 +277,67 @@ def test_a_gateway_whose_subscription_the_broker_refuses_reports_it(tmp_path: Pa
         broker.wait(10)
     assert problem["problem"] == "subscribe_refused"
     assert "Not authorized" in problem["message"] and "user shouwang-gateway" in problem["message"]
+
+
+def test_a_hub_whose_id_is_a_staff_id_cannot_read_that_staff_members_alerts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a privacy tester: a staff member's phone app logged in as the bare staff id, and the
+    ACL's `pattern read shouwang/v1/staff/%u/alerts` held for every login, hubs included. Hub `2`,
+    a device in a home of another grid, read every alert sent to staff member 2: the elders' names,
+    addresses and acknowledgement links. Phone apps now log in as `staff-<id>`, which no hub id may
+    be, and each has its own ACL lines."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    state = register(data_dir)
+    now = time.time()
+    state.registry.add_grid(Grid("g-2", "二网格"))
+    state.registry.add_household(Household("hh-3", Tier.GREEN, "g-2"), now=now)
+    state.registry.add_hub(Hub("2", "hh-3"), now=now)
+    with pytest.raises(InvalidInput, match="staff- are the MQTT logins"):
+        state.registry.add_hub(Hub("staff-1", "hh-3"), now=now)
+    members = [state.registry.add_staff(username=f"m{n}", name=f"m{n}", role=Role.GRID_MEMBER,
+                                        grid_ids=["g-1"], now=now) for n in (1, 2)]
+    assert [m.id for m in members] == [1, 2]
+    monkeypatch.setenv("SHOUWANG_STORAGE__DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SHOUWANG_MQTT__DISPATCH__PASSWORD", ROLE_PASSWORDS["dispatch"])
+    auth = tmp_path / "auth"
+    assert main(["hubs", "provision", "--all", "--mosquitto-dir", str(auth)]) == 0
+    hub_password = dict(line.split(",") for line in capsys.readouterr().out.splitlines()
+                        if line.count(",") == 1)["2"]
+    assert main(["hubs", "provision", "--staff", "m2", "--mosquitto-dir", str(auth)]) == 0
+    app_password = capsys.readouterr().out.split("MQTT username staff-2, password ")[1].split(";")[0]
+    acl = (auth / mosquitto.ACL_FILE).read_text()
+    assert "%u" not in acl and "user staff-2\ntopic read shouwang/v1/staff/2/alerts" in acl
+    assert "staff-1" not in acl, "only a staff member with an app login is in the ACL"
+
+    heard: dict[str, list[str]] = {"hub": [], "app": [], "app-other": []}
+
+    def listener(name: str, user: str, password: str, topic: str) -> MqttClient:
+        settings = MqttSettings(url=f"mqtt://{user}:{password}@127.0.0.1:{port}", protocol="5")  # type: ignore[arg-type]
+        return MqttClient(settings, client_id=f"listen-{name}", subscriptions=[topic],
+                          on_message=lambda message: heard[name].append(message.payload.decode()))
+
+    with private_mosquitto(tmp_path / "mosquitto", auth=auth) as port:
+        clients = [listener("hub", "2", hub_password, f"{PREFIX}/staff/2/alerts"),
+                   listener("app", "staff-2", app_password, f"{PREFIX}/staff/2/alerts"),
+                   listener("app-other", "staff-2", app_password, f"{PREFIX}/staff/1/alerts")]
+        for client in clients:
+            client.start()
+        dispatch = MqttClient(MqttSettings(url=f"mqtt://127.0.0.1:{port}", protocol="5",  # type: ignore[arg-type]
+                                           dispatch={"username": "shouwang-dispatch",
+                                                     "password": ROLE_PASSWORDS["dispatch"]}),
+                              role="dispatch")
+        dispatch.start()
+        try:
+            for staff_id in (1, 2):
+                dispatch.publish_confirmed(f"{PREFIX}/staff/{staff_id}/alerts",
+                                           json.dumps({"to": staff_id, "household": "王秀英"}))
+            wait_for(lambda: heard["app"], what="staff member 2's app to get their alert")
+            time.sleep(0.5)
+        finally:
+            dispatch.stop()
+            for client in clients:
+                client.stop()
+    assert [json.loads(p)["to"] for p in heard["app"]] == [2]
+    assert heard["hub"] == [] and heard["app-other"] == []
+    state.close()

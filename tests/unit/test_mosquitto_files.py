@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from cli import mosquitto
+from shouwang.contract import topics
 
 MOSQUITTO_PASSWD = Path("/usr/bin/mosquitto_passwd")
 
@@ -36,7 +37,17 @@ def test_the_acl_lets_each_hub_write_only_under_its_own_id_and_each_role_only_it
     assert "\nuser dp\ntopic write shouwang/v1/staff/+/alerts\n\n" in acl
     assert acl.index("user h-1\ntopic write shouwang/v1/hubs/h-1/#") < acl.index("user h-2")
     assert "topic write shouwang/v1/hubs/#" not in acl  # no simulator asked for: nobody writes all
-    assert acl.rstrip().endswith("pattern read shouwang/v1/staff/%u/alerts")
+    assert "%u" not in acl and "user staff-" not in acl, "no app login asked for"
+    with_apps = mosquitto.acl_text("shouwang/v1", hubs=["2"], services={}, staff=[2])
+    assert with_apps.rstrip().endswith("user staff-2\ntopic read shouwang/v1/staff/2/alerts")
+    assert "user 2\ntopic write shouwang/v1/hubs/2/#\n\n" in with_apps
+
+
+def test_the_embedded_broker_gives_a_hub_no_read_and_a_staff_app_only_its_own_alerts() -> None:
+    """The embedded broker's rights for any login that is not a role (`TopicRights`)."""
+    assert topics.login_rights("p", "2") == (("write", "p/hubs/2/#"),)
+    assert topics.login_rights("p", "staff-2") == (("read", "p/staff/2/alerts"),)
+    assert topics.login_rights("p", "staff-x") == (("write", "p/hubs/staff-x/#"),)
 
 
 def test_the_password_file_is_written_for_its_owner_only(tmp_path: Path) -> None:
