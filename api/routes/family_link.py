@@ -23,6 +23,7 @@ from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Household
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
+from shouwang.storage.consent import SHARE_WITH_FAMILY
 from shouwang.storage.database import writing
 
 router = APIRouter(prefix="/family", include_in_schema=False)
@@ -49,6 +50,13 @@ def _open(context: Context, token: str) -> tuple[AckLink, Alert, Household, Fami
         raise Refused(404, "找不到这条提醒。") from None
     if not contact.active or contact.household_id != household.id:
         raise Refused(403, "这个链接的联系人已不在这户的紧急联系人中，链接不能再用。")
+    # Found by a privacy tester: after the elder withdrew sharing with family, a link sent before
+    # still showed her name, address and the alert's explanation, and could close the alert.
+    if not household.is_active:
+        raise Refused(403, "这户已不再由社区守望，链接不能再用。")
+    consent = context.state.consent
+    if not (consent.has_consent(household.id) and consent.has_consent(household.id, SHARE_WITH_FAMILY)):
+        raise Refused(403, "老人已不同意把提醒告诉家人，这个链接不能再用；有事请联系社区。")
     return link, alert, household, contact
 
 

@@ -253,6 +253,48 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
     assert [d.status.value for d in state.family.deliveries(alert.id)] == ["delivered"]
 
 
+def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_no_longer_watched(
+        state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
+    """Found by a privacy tester: after the elder said "share with family: no", dispatch told the
+    family nothing more, but a link sent before still showed her name, address and the alert's
+    explanation, and closed the alert as "elder fine", ending the escalation."""
+    staff(state, receiver)
+    state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
+                                   "王小红", START, step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        told = wait_for(lambda: receiver.to("daughter"), what="the daughter's message")[0]
+    finally:
+        service.stop()
+        webhooks.close()
+    path = told["answer_link"].removeprefix("http://shouwang.test")
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
+                                              metrics=Metrics(), secret=SECRET)))
+    try:
+        assert client.get(path).status_code == 200
+        state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False,
+                                     given_at=START + 60), actor=ADMIN, now=START + 60)
+        shown = client.get(path)
+        assert shown.status_code == 403 and "老人已不同意把提醒告诉家人" in shown.text
+        assert "王秀英" not in shown.text and alert.explanations["zh"] not in shown.text
+        assert client.post(f"{path}/fine", headers=FORM).status_code == 403
+        assert state.alerts.get(alert.id).state is AlertState.OPEN
+        state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=True,
+                                     given_at=START + 120), actor=ADMIN, now=START + 120)
+        assert client.get(path).status_code == 200, "agreed again: the link works again"
+        state.registry.retire_household("hh-1", now=START + 180)
+        retired = client.get(path)
+        assert retired.status_code == 403 and "不再由社区守望" in retired.text
+    finally:
+        client.close()
+        readings.close()
+
+
 def test_a_relative_reached_by_sms_is_texted_through_the_gateway_and_answers_through_their_link(
         state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
     staff(state, receiver)
