@@ -63,6 +63,13 @@ def list_tokens(staff: CurrentStaff, state: StateDep) -> list[TokenOut]:
     return [TokenOut.of(t) for t in state.credentials.tokens(staff.id, kind=API)]
 
 
+@router.get("/sessions", response_model=list[TokenOut], responses=AUTHED,
+            summary="Your sign-in sessions still live (revoke one with POST /auth/tokens/{id}/revoke)")
+def list_sessions(staff: CurrentStaff, state: StateDep, now: Now) -> list[TokenOut]:
+    return [TokenOut.of(t) for t in state.credentials.tokens(staff.id, kind=SESSION)
+            if t.revoked_at is None and (t.expires_at is None or t.expires_at > now)]
+
+
 @router.post("/tokens", response_model=NewTokenOut, status_code=201, responses=AUTHED,
              summary="Create a long-lived API token for an integration; shown once")
 def create_token(body: TokenIn, staff: CurrentStaff, state: StateDep, now: Now) -> NewTokenOut:

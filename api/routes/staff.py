@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from api.deps import Admin, CurrentStaff, ForgetsSessions, Now, StateDep, require
+from api.deps import Admin, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep, require
 from api.schemas.common import AUTHED, BY_ID, CHANGES
 from api.schemas.staff import ChannelIn, PasswordIn, StaffIn, StaffOut, StaffPatch
 from api.trail import actor, note
@@ -131,12 +131,15 @@ def retire_staff(other: VisibleStaff, admin: Admin, state: StateDep, now: Now) -
 
 @router.put("/{staff_id}/password", status_code=204, responses=CHANGES,
             summary="Set a password: your own (give the current one) or, for admins, anyone's")
-def set_password(other: VisibleStaff, body: PasswordIn, staff: CurrentStaff,
+def set_password(other: VisibleStaff, body: PasswordIn, session: CurrentSession,
                  state: StateDep, now: Now) -> None:
+    staff = session.staff
     if other.id == staff.id:
         has_one = state.credentials.check_password(staff.id, body.current_password or "")
         require(has_one or access.manages_staff(staff),
                 "give your current password to change it")
     else:
         require(access.manages_staff(staff), "only admins set other staff's passwords")
-    state.credentials.set_password(other.id, body.new_password, actor=actor(staff), now=now)
+    # their other sign-in sessions end (yours, changing your own, goes on)
+    state.credentials.set_password(other.id, body.new_password, actor=actor(staff), now=now,
+                                   keep_session=session.token.id if other.id == staff.id else None)

@@ -44,6 +44,7 @@ CASES = [
     Case("POST", "/auth/logout", "/auth/logout", 204),
     Case("GET", "/auth/me", "/auth/me", 200),
     Case("GET", "/auth/tokens", "/auth/tokens", 200),
+    Case("GET", "/auth/sessions", "/auth/sessions", 200),
     Case("POST", "/auth/tokens", "/auth/tokens", 201, {"name": "mine"}),
     Case("POST", "/auth/tokens/{token_id}/revoke", "/auth/tokens/{member2_token}/revoke", 404),
     Case("GET", "/alerts", "/alerts", 200),

@@ -113,3 +113,37 @@ def test_changing_your_own_password_needs_the_current_one(community: Community) 
     assert done.status_code == 204
     assert community.client.post("/auth/login", json={"username": "member1",
                                  "password": "another long one"}).status_code == 200
+
+
+def test_a_password_change_or_reset_ends_the_other_sessions_and_they_can_be_listed(
+        community: Community) -> None:
+    """Found by a privacy tester: after the owner changed her password, and after an admin reset
+    it, a session signed in before still worked for the rest of its day, and the owner could not
+    even see it (only API tokens were listed)."""
+    community.give_passwords()
+    me = community.staff["member1"].id
+
+    def sign_in(password: str) -> dict[str, str]:
+        answer = community.client.post("/auth/login", json={"username": "member1", "password": password})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    stolen, mine = sign_in(PASSWORD), sign_in(PASSWORD)
+    listed = community.client.get("/auth/sessions", headers=mine)
+    assert listed.status_code == 200 and [s["kind"] for s in listed.json()] == ["session", "session"]
+    api_token = community.client.post("/auth/tokens", json={"name": "my platform"}, headers=mine).json()
+    done = community.client.put(f"/staff/{me}/password", headers=mine,
+                                json={"new_password": "another long one", "current_password": PASSWORD})
+    assert done.status_code == 204
+    assert community.client.get("/auth/me", headers=stolen).status_code == 401
+    assert community.client.get("/auth/me", headers=mine).status_code == 200, "the one changing it goes on"
+    assert len(community.client.get("/auth/sessions", headers=mine).json()) == 1
+    integration = {"Authorization": f"Bearer {api_token['token']}"}
+    assert community.client.get("/auth/me", headers=integration).status_code == 200, "API tokens stay"
+
+    reset = community.client.put(f"/staff/{me}/password", headers=community.auth("admin"),
+                                 json={"new_password": "an admin's reset one"})
+    assert reset.status_code == 204
+    assert community.client.get("/auth/me", headers=mine).status_code == 401, "a reset ends them all"
+    entry = [e for e in community.state.audit.for_entity("staff", me) if e.action == "password_set"][-1]
+    assert entry.details == {"sessions_ended": 1}
