@@ -26,7 +26,7 @@ from api.schemas.households import COLOUR_PATTERN
 from shouwang.domain import access
 from shouwang.domain.alerts import Alert, AlertKind, AlertState
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
-from shouwang.domain.model import Tier
+from shouwang.domain.model import Staff, Tier
 from shouwang.storage.alert_query import AlertQuery
 from shouwang.storage.audit import Actor
 from shouwang.storage.state import StateStore
@@ -154,15 +154,19 @@ def assign(view: VisibleAlert, body: AssignIn, staff: CurrentStaff, state: State
            now: Now) -> AlertOut:
     if view.alert.state is AlertState.RESOLVED:  # found by a tester: 200, where ack and resolve say 409
         raise Conflict(f"alert {view.alert.id} is resolved; there is nothing left to hand over")
+    handing = "only grid heads, duty leaders and admins hand alerts to others; you may take it"
     try:
-        assignee = state.registry.staff(body.staff_id)
+        assignee: Staff | None = state.registry.staff(body.staff_id)
     except NotFound:
-        raise InvalidInput(f"staff {body.staff_id} does not exist") from None
+        assignee = None
+    if assignee is None or not access.can_see_staff(staff, assignee):
+        # found by a privacy tester: the refusal named the username behind any staff id
+        require(body.staff_id == staff.id or access.hands_out_alerts(staff), handing)
+        raise InvalidInput(f"staff {body.staff_id} does not exist among the staff you can see")
     if not access.can_act_on_alerts(assignee, view.household):
         raise InvalidInput(f"{assignee.username} does not look after household "
                            f"{view.household.id}; choose one of its grid's staff")
-    require(access.can_assign_alerts(staff, view.household, assignee),
-            "only grid heads, duty leaders and admins hand alerts to others; you may take it")
+    require(access.can_assign_alerts(staff, view.household, assignee), handing)
     state.alert_notes.assign(view.alert.id, assignee.id, actor=Actor(staff.username, staff.id),
                              now=now)
     return _out(state, view.alert.id)

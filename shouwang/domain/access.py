@@ -48,7 +48,12 @@ def can_assign_alerts(staff: Staff, household: Household, assignee: Staff) -> bo
     """Grid heads, leaders and admins hand alerts out; anyone who acts on alerts may take one."""
     if not can_act_on_alerts(staff, household) or not can_act_on_alerts(assignee, household):
         return False
-    return assignee.id == staff.id or staff.role in LEADERS | {Role.GRID_HEAD}
+    return assignee.id == staff.id or hands_out_alerts(staff)
+
+
+def hands_out_alerts(staff: Staff) -> bool:
+    """Grid heads, leaders and admins may hand an alert to someone else."""
+    return staff.role in LEADERS | {Role.GRID_HEAD}
 
 
 def forbidden_changes(staff: Staff, fields: Iterable[str]) -> list[str]:

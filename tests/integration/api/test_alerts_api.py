@@ -155,6 +155,16 @@ def test_a_grid_head_assigns_and_a_member_may_only_take_it(community: Community)
                                      json={"staff_id": community.staff["member2"].id},
                                      headers=community.auth("head1"))
     assert stranger.status_code == 422
+    # Found by a privacy tester: the refusal named the username behind any staff id, which a grid
+    # member could not otherwise see (GET /staff/N: 404).
+    for someone in (community.staff["member2"].id, community.staff["admin"].id, 99_999):
+        hidden = community.client.post(f"/alerts/{alert_id}/assign", json={"staff_id": someone},
+                                       headers=community.auth("member1"))
+        assert hidden.status_code == 403, hidden.text
+        assert "you may take it" in hidden.text and "does not look after" not in hidden.text
+    unseen = community.client.post(f"/alerts/{alert_id}/assign", json={"staff_id": 99_999},
+                                   headers=community.auth("head1"))
+    assert unseen.status_code == 422 and "does not exist among the staff you can see" in unseen.text
     mine = community.client.get(f"/alerts?assigned_to={member1}",
                                 headers=community.auth("head1")).json()
     assert [a["id"] for a in mine["items"]] == [alert_id]
