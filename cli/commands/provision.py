@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from cli import mosquitto
-from shouwang.contract import topics
 from cli.commands.common import NoStore, load_settings, open_state
+from shouwang.contract import topics
 from shouwang.domain.errors import InvalidInput
 from shouwang.settings import Settings
 
