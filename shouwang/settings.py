@@ -102,7 +102,8 @@ class MqttSettings(Group):
     embedded_password_file: Path | None = Field(
         default=None, description="amqtt password file; without it the embedded broker is anonymous. With "
         "it, the broker also keeps the rights `shouwang hubs provision` writes for Mosquitto: a hub (its "
-        "username is its hub id) publishes only under its own id, each role only what it needs"
+        "username is its hub id) publishes only under its own id, a staff member's app (staff-<staff id>) "
+        "reads only their alerts, each role only what it needs"
     )
     topic_prefix: str = Field(default="shouwang/v1", description="what hubs publish under")
     client_id_prefix: str = Field(
