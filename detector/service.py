@@ -263,8 +263,12 @@ class DetectorService:
             return None
         try:
             header = snapshot.load(self._detector, self._snapshot)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("detector.snapshot_unreadable path=%s error=%r", self._snapshot, exc)
+        except Exception as exc:  # whatever is wrong with it, the stored readings are the truth
+            # Found by a tester: a torn or damaged file (numpy raises BadZipFile, EOFError, ...)
+            # stopped every role of `shouwang run` from starting, at every restart, until someone
+            # deleted it by hand. The model is relearned from the stored readings instead.
+            log.warning("detector.snapshot_unreadable path=%s error=%r: relearning from the stored "
+                        "readings", self._snapshot, exc)
             return None
         if header is None:
             return None

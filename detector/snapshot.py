@@ -60,7 +60,7 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
     """Restore the model from `path`; its header, or None if absent or not for this detector."""
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as data:
+    with path.open("rb") as f, np.load(f, allow_pickle=False) as data:  # closed even when damaged
         header: dict[str, Any] = json.loads(str(data["header"]))
         if header.get("version") != VERSION or header.get("timezone") != detector.tz.key:
             return None
@@ -73,13 +73,16 @@ def load(detector: LearnedDetector, path: Path) -> dict[str, Any] | None:
         day_prior = data["p.day_prior"].copy()
     if table.parts != detector.table.parts:
         return None  # the day parts were changed: the top silences kept are others
+    saved = header["population"]
+    threshold = np.array(saved["threshold"], dtype=np.float64)
+    kept = {name: saved[name] for name in ("outing_h", "wake_limit_h", "bed_h", "wake_h", "households",
+                                           "refreshed_day")}  # all read before anything is replaced
     detector.replace_state(table, hubs)
     pop = detector.population
-    saved = header["population"]
     pop.day_prior = day_prior
-    pop.threshold = np.array(saved["threshold"], dtype=np.float64)
-    for name in ("outing_h", "wake_limit_h", "bed_h", "wake_h", "households", "refreshed_day"):
-        setattr(pop, name, saved[name])
+    pop.threshold = threshold
+    for name, value in kept.items():
+        setattr(pop, name, value)
     pop.history_days = int(saved.get("history_days", 0))
     for name in ("bed_early_h", "bed_late_h"):  # absent from older snapshots
         setattr(pop, name, float(saved.get(name, math.nan)))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cli.bootstrap import make_detector
@@ -158,6 +160,41 @@ def test_after_a_restart_the_model_comes_back_from_its_snapshot(
     second.warm_up()
     assert second.history_days_of(HOUSEHOLD) == learned
     assert (tmp_path / "detector-model.npz").is_file()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "flipped", "no population"])
+def test_a_damaged_snapshot_is_relearned_from_the_readings_not_a_start_that_fails(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore], damage: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a tester: a torn or damaged detector-model.npz (a disk fault, a power cut mid-write
+    on a file system that does not order it) made numpy raise BadZipFile or EOFError, which the
+    detector did not catch, and `shouwang run` failed to start at every restart."""
+    monkeypatch.setattr(logging.getLogger("detector.service"), "disabled", True)
+    state, readings = stores
+    clock = StillClock(at(15, 8.0))
+    first = service(tmp_path, state, readings, clock)
+    first.warm_up()
+    first.save_model(clock.t)
+    learned = first.history_days_of(HOUSEHOLD)
+    path = tmp_path / "detector-model.npz"
+    whole = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(whole[: len(whole) // 2])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "flipped":
+        path.write_bytes(whole[:200] + bytes([whole[200] ^ 0xFF]) + whole[201:])
+    else:
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+        header = json.loads(str(arrays["header"]))
+        del header["population"]["outing_h"]
+        arrays["header"] = np.array(json.dumps(header))
+        with path.open("wb") as f:
+            np.savez(f, **arrays)
+    second = service(tmp_path, state, readings, clock)
+    second.warm_up()
+    assert second.history_days_of(HOUSEHOLD) == learned, "relearned from the stored readings"
 
 
 def test_a_household_whose_consent_was_withdrawn_is_not_judged(
