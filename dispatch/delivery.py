@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from dispatch.channels import DeliveryFailed, Sender, Undeliverable
 from dispatch.message import ASKS_FOR_SOMEONE, notification
 from shouwang.clock import Clock
-from shouwang.domain import ack_links
+from shouwang.domain import access, ack_links
+from shouwang.domain.alerts import AlertState
 from shouwang.domain.channels import find
 from shouwang.domain.delivery import Channel, Delivery, backoff_s
 from shouwang.domain.errors import NotFound
@@ -182,6 +183,17 @@ class Deliverer:
             alert = self._state.alerts.get(delivery.alert_id)
             staff = self._state.registry.staff(delivery.staff_id)
             household = self._state.registry.household(alert.household_id)
+            now = self._clock.now()
+            if not access.looks_after(staff, household, leaves=self._state.cover.leaves(ending_after=now),
+                                      staff_of=self._state.registry.staff, now=now):
+                # Found by a tester: a member retired ("no more alerts") or moved to another grid
+                # went on receiving the household's alerts, names and addresses, for a day of retries.
+                why = "was retired" if not staff.active else f"no longer looks after household {household.id}"
+                return Attempt(f"{staff.username} {why}; not told", permanent=True)
+            if alert.state is AlertState.RESOLVED and delivery.event in ASKS_FOR_SOMEONE:
+                # found by a tester: a retry after the alert was resolved still said "urgent, please look"
+                return Attempt(f"alert {alert.id} was resolved before this got through; not sent",
+                               permanent=True)
             sender = self._senders.get(delivery.channel)
             if sender is None:
                 return Attempt(f"no sender for channel {delivery.channel.value}")

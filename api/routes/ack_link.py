@@ -61,21 +61,11 @@ def _open(context: Context, token: str) -> tuple[AckLink, Alert, Household, Staf
         recipient = context.state.registry.staff(link.staff_id)
     except ShouwangError:
         raise Refused(404, "找不到这条警报。请登录页面查看。") from None
-    if not recipient.active or not (access.can_act_on_alerts(recipient, household)
-                                    or _stands_in(context, recipient, household)):
+    now = context.clock.now()
+    if not access.looks_after(recipient, household, leaves=context.state.cover.leaves(ending_after=now),
+                              staff_of=context.state.registry.staff, now=now):
         raise Refused(403, "这个链接的收件人已不再负责这户住户，链接不能再用。")
     return link, alert, household, recipient
-
-
-def _stands_in(context: Context, deputy: Staff, household: Household) -> bool:
-    """A deputy acts on the alerts of the household they receive for someone now on leave."""
-    now = context.clock.now()
-    for leave in context.state.cover.leaves(ending_after=now):
-        if leave.deputy_id == deputy.id and leave.covers(now):
-            absent = context.state.registry.staff(leave.staff_id)
-            if access.can_act_on_alerts(absent, household):
-                return True
-    return False
 
 
 def _about(alert: Alert, household: Household) -> str:

@@ -8,8 +8,9 @@ colour, its grid or its caseworker's claim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from shouwang.domain.cover import Leave
 from shouwang.domain.model import Household, Role, Staff
 
 LEADERS = frozenset({Role.ADMIN, Role.DUTY_LEADER})
@@ -42,6 +43,18 @@ def can_see_readings(staff: Staff, household: Household) -> bool:
 def can_act_on_alerts(staff: Staff, household: Household) -> bool:
     """Acknowledge, resolve, comment: whoever may see the household's alerts."""
     return can_see_readings(staff, household)
+
+
+def looks_after(staff: Staff, household: Household, *, leaves: Iterable[Leave],
+                staff_of: Callable[[int], Staff], now: float) -> bool:
+    """Whether `staff` may still be told of `household`'s alerts and act on them: active, and
+    seeing its alerts, or standing in (`leaves`) for someone on leave who does."""
+    if not staff.active:
+        return False
+    if can_act_on_alerts(staff, household):
+        return True
+    return any(leave.deputy_id == staff.id and leave.covers(now)
+               and can_act_on_alerts(staff_of(leave.staff_id), household) for leave in leaves)
 
 
 def can_assign_alerts(staff: Staff, household: Household, assignee: Staff) -> bool:

@@ -19,11 +19,12 @@ from api.app import create_app
 from api.context import ApiContext
 from dispatch.channels import MqttSender, Sender, WebhookSender, verify
 from dispatch.service import Dispatcher
+from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.contract.topics import staff_topic
-from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Severity
+from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Outcome, Severity
 from shouwang.domain.cover import DutySlot, FamilyContact, Leave
-from shouwang.domain.delivery import Channel
+from shouwang.domain.delivery import Channel, DeliveryStatus
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
@@ -212,6 +213,62 @@ def test_a_help_press_reaches_the_member_and_the_grid_head_within_seconds_and_re
     # The duty leader only after two unanswered minutes.
     escalated = [e.at for e in state.audit.for_entity("alert", alert.id) if e.action == "escalated"]
     assert all(at >= alert.opened_at + 120 for at in escalated)
+
+
+def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolved(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    """Found by a channels tester: a member retired ("no more alerts") or moved to another grid
+    while their notification was being retried still received it, names and address included, for
+    up to a day; and a retry after the alert was resolved still said "urgent, please look"."""
+    people = staff(state, receiver)
+    state.registry.add_grid(Grid("g-b", "B"))
+    people["qian"] = state.registry.add_staff(username="qian", name="qian", role=Role.GRID_MEMBER,
+                                              grid_ids=["g-a"], notify_mqtt=False, now=START)
+    dead = f"http://127.0.0.1:{free_port()}/nobody"  # nothing listens: every attempt fails
+    for who in ("wang", "qian"):
+        state.registry.update_staff(people[who].id, webhook_url=dead)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=0.3, retry_max_s=0.3)
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: all(d.attempts >= 1 for d in state.alerts.deliveries(alert.id)
+                             if d.staff_id in (people["wang"].id, people["qian"].id)),
+                 what="both notifications failed once")
+        state.registry.retire_staff(people["wang"].id, now=clock.now())
+        state.registry.update_staff(people["qian"].id, grid_ids=["g-b"])
+        for who in ("wang", "qian"):  # their receivers are back: a retry would now get through
+            state.registry.update_staff(people[who].id, webhook_url=receiver.url(who))
+        wait_for(lambda: all(d.status is DeliveryStatus.FAILED for d in state.alerts.deliveries(alert.id)
+                             if d.staff_id in (people["wang"].id, people["qian"].id)),
+                 what="both given up")
+    finally:
+        service.stop()
+    assert receiver.to("wang") == [] and receiver.to("qian") == []
+    errors = {d.staff_id: d.last_error for d in state.alerts.deliveries(alert.id)}
+    assert errors[people["wang"].id] == "wang was retired; not told"
+    assert errors[people["qian"].id] == "qian no longer looks after household hh-1; not told"
+
+    # a second alert, resolved while its notification is being retried
+    state.registry.update_staff(people["qian"].id, grid_ids=["g-a"], webhook_url=dead)
+    later = open_alert(state, clock, AlertKind.NO_WATER)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=0.3, retry_max_s=0.3)
+    service.start()
+    try:
+        wait_for(lambda: any(d.attempts >= 1 for d in state.alerts.deliveries(later.id)
+                             if d.staff_id == people["qian"].id), what="qian's notification failed once")
+        state.alerts.resolve(later.id, staff=people["sun"], outcome=Outcome.ELDER_FINE, note=None, now=clock.now())
+        state.registry.update_staff(people["qian"].id, webhook_url=receiver.url("qian"))
+        wait_for(lambda: [d.status for d in state.alerts.deliveries(later.id)
+                          if d.staff_id == people["qian"].id and d.event.value == "opened"]
+                 == [DeliveryStatus.FAILED], what="the opened notification given up")
+    finally:
+        service.stop()
+        webhooks.close()
+    assert "opened" not in events(receiver, "qian")
+    assert [d.last_error for d in state.alerts.deliveries(later.id) if d.staff_id == people["qian"].id
+            and d.event.value == "opened"] == [f"alert {later.id} was resolved before this got through; not sent"]
 
 
 def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_the_alert(
