@@ -178,6 +178,14 @@ class FamilyNotifier:
             household = self._state.registry.household(alert.household_id)
             if alert.is_resolved:
                 return "the alert was resolved before the family could be told", True
+            # Found by a tester: checked only when the message was queued, so a retry still told a
+            # relative removed from the ladder, or whose elder had since withdrawn sharing.
+            if not contact.active or contact.household_id != household.id:
+                return f"{contact.name} is no longer a family contact of {household.id}; not told", True
+            if not household.is_active or not (self._state.consent.has_consent(household.id)
+                                               and self._state.consent.has_consent(household.id,
+                                                                                   SHARE_WITH_FAMILY)):
+                return "the elder no longer agrees that alerts are shared with family; not told", True
             link = None
             if self._secret is not None and self._api_url:
                 token = ack_links.make(self._secret, alert_id=alert.id, staff_id=contact.id,

@@ -310,6 +310,38 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
     assert [d.status.value for d in state.family.deliveries(alert.id)] == ["delivered"]
 
 
+@pytest.mark.parametrize("change", ["sharing withdrawn", "contact removed"])
+def test_a_retry_tells_no_relative_once_sharing_is_withdrawn_or_they_are_removed(
+        state: StateStore, receiver: WebhookReceiver, change: str) -> None:
+    """Found by a channels tester: consent and the contact were checked only when the message was
+    queued; a retry after the elder withdrew sharing, or after the relative was removed, still
+    delivered her name, address and what happened."""
+    staff(state, receiver)
+    family_app = WebhookReceiver(fail_first=1)  # down at first: the message waits for a retry
+    daughter = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", family_app.url("d"),
+                                              "王小红", START, step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=1.0, retry_max_s=1.0)
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: family_app.attempts >= 1, what="the first attempt, refused")
+        if change == "sharing withdrawn":
+            state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False,
+                                         given_at=clock.now()), actor=ADMIN, now=clock.now())
+        else:
+            state.family.remove(daughter.id, actor=ADMIN, now=clock.now())
+        [delivery] = wait_for(lambda: [d for d in state.family.deliveries(alert.id)
+                                       if d.status is DeliveryStatus.FAILED], what="the message given up")
+    finally:
+        service.stop()
+        webhooks.close()
+        family_app.close()
+    assert family_app.to("d") == [] and family_app.attempts == 1
+    assert "not told" in (delivery.last_error or "")
+
+
 def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_no_longer_watched(
         state: StateStore, receiver: WebhookReceiver, tmp_path: Path) -> None:
     """Found by a privacy tester: after the elder said "share with family: no", dispatch told the
