@@ -43,17 +43,22 @@ class SqliteReadingStore:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self._path, timeout=30, check_same_thread=False)
-            enable_wal(db)
-            db.execute("PRAGMA synchronous=NORMAL")
+            try:
+                enable_wal(db)
+                db.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.Error:
+                db.close()
+                raise
             self._local.db = db
             with self._lock:
                 self._connections.append(db)
         return db
 
     def write(self, readings: Sequence[StoredReading]) -> int:
-        db = self._db()
-        before = db.total_changes
         try:
+            db = self._db()  # found by a tester: a file that could not be opened (no descriptor
+            # left) was taken for readings refused, and 3,000 good ones became dead letters
+            before = db.total_changes
             with db:
                 db.executemany(
                     f"INSERT OR IGNORE INTO readings ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -63,6 +68,11 @@ class SqliteReadingStore:
                     ],
                 )
         except sqlite3.OperationalError as exc:  # locked, disk full, I/O error: not the readings' fault
+            raise ReadingStoreUnavailable(f"SQLite reading store {self._path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            # "file is not a database", "disk image is malformed": the file, not the readings
             raise ReadingStoreUnavailable(f"SQLite reading store {self._path}: {exc}") from exc
         return db.total_changes - before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -178,8 +179,14 @@ class DownStore:
         pass
 
 
+@pytest.fixture
+def health_logged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outage is a health problem, logged as an error as it must be; the tests check it."""
+    monkeypatch.setattr(logging.getLogger("shouwang.health"), "disabled", True)
+
+
 def test_while_the_reading_store_is_down_nothing_is_acknowledged_dead_lettered_or_lost(
-    mosquitto_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+    mosquitto_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore, health_logged: None,
 ) -> None:
     now = time.time()
     down = DownStore(readings)
@@ -206,7 +213,7 @@ def test_while_the_reading_store_is_down_nothing_is_acknowledged_dead_lettered_o
 
 
 def test_a_store_that_comes_back_gets_the_held_batch(
-    any_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore,
+    any_mqtt: MqttSettings, state: StateStore, readings: SqliteReadingStore, health_logged: None,
 ) -> None:
     now = time.time()
     down = DownStore(readings)
@@ -214,9 +221,12 @@ def test_a_store_that_comes_back_gets_the_held_batch(
     service.start()
     try:
         publish(any_mqtt, *({"ts": now - 100 + i, "value": i / 1000} for i in range(20)))
-        wait_for(lambda: down.refused >= 2, what="the gateway to try the store")
+        wait_for(lambda: down.refused >= 3, what="the gateway to try the store")
+        # found by a tester: /health said ok through a full disk while 19,442 readings waited
+        [problem] = service.health.report()["problems"]
+        assert problem["problem"] == "reading_store_unavailable" and "holding " in problem["message"]
         down.down.clear()
         wait_for(lambda: readings.count() == 20, timeout_s=10, what="the held readings")
     finally:
         service.stop()
-    assert state.dead_letters.count() == 0
+    assert state.dead_letters.count() == 0 and service.health.ok

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +90,35 @@ def test_sqlite_says_how_many_readings_were_new(tmp_path: Path) -> None:
         assert sqlite.write([reading("hh", "gas", NOW, 3.0), reading("hh", "gas", NOW + 1, 3.0)]) == 1
     finally:
         sqlite.close()
+
+
+@pytest.mark.parametrize("fault", ["cannot be opened", "not a database"])
+def test_a_sqlite_file_that_cannot_be_used_is_unavailable_not_a_refusal(tmp_path: Path, fault: str) -> None:
+    """Found by a tester: a reading file that could not be opened (no file descriptor left) was
+    taken for readings the store refused, and the gateway dead-lettered 3,000 good ones."""
+    from shouwang.storage.ports import ReadingStoreUnavailable
+
+    folder = tmp_path / "data"
+    store = SqliteReadingStore(folder / "readings.db")
+    if fault == "cannot be opened":
+        shutil.rmtree(folder)
+    else:
+        (folder / "readings.db").write_bytes(b"this is no SQLite file" * 100)
+        for extra in folder.glob("readings.db-*"):
+            extra.unlink()
+    raised: list[BaseException] = []
+
+    def write() -> None:  # a new thread opens its own connection
+        try:
+            store.write([StoredReading("hh-1", "h-1", "water", 1.0, 0.5)])
+        except BaseException as exc:  # recorded for the assertion
+            raised.append(exc)
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    worker.join()
+    store.close()
+    assert len(raised) == 1 and isinstance(raised[0], ReadingStoreUnavailable), raised
 
 
 def test_an_influx_server_nobody_answers_for_is_unavailable_not_a_refusal() -> None:
