@@ -11,6 +11,7 @@ watched) is kept in the state store (`detector.restart`).
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -189,14 +190,18 @@ class DetectorService:
             window = max(window, HISTORY_DAYS * 86400.0)
         start = restart.catch_up_start(now, window, last_saved_at)
         count = 0
+        presses: list[StoredReading] = []
         for household_id in self._contexts:
             try:  # one household's bad history must not keep the detector from starting
                 for reading in self._readings.query(household_id=household_id, start=start,
                                                     end=now + 1):
                     self.observe(reading, reading.ts)
                     count += 1
+                    if is_help_press(reading):
+                        presses.append(reading)
             except Exception as exc:
                 log.warning("detector.household_failed household=%s error=%r", household_id, exc)
+        self._raise_stored_presses(presses, now)
         self._learned_until = float("-inf")
         self._read_visits()
         self._remember_stored(statuses)
@@ -204,6 +209,27 @@ class DetectorService:
             restart.resume_learned(self._detector, now, last_saved_at)
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
                  len(self._contexts), count, saved_at is not None, start)
+
+    def _raise_stored_presses(self, presses: list[StoredReading], now: float) -> None:
+        """Help presses the gateway stored that no help alert answered: found by a tester, a
+        press that came while the state store was full was held in memory only, its message
+        already acknowledged, and a restart lost it for good (the detector then read it back as
+        a mere sign of life). A press older than the household's last help alert's resolution is
+        taken as answered by it (it came while that alert was open, and was merged into it)."""
+        if not presses:
+            return
+        waiting = []
+        for household_id in {p.household_id for p in presses}:
+            try:
+                alerts = self._state.alerts.list(AlertFilter(kind=AlertKind.HELP, household_id=household_id,
+                                                             limit=HELP_ALERTS_RECALLED))
+            except Exception as exc:  # not raised blind: an answered press would alert again
+                log.warning("detector.help_not_checked household=%s error=%r", household_id, exc)
+                continue
+            answered_until = max((a.resolved_at for a in alerts if a.resolved_at is not None), default=-math.inf)
+            waiting += [p for p in presses if p.household_id == household_id and p.ts > answered_until]
+        if waiting:
+            self._raise_help(waiting, now)
 
     def _remember_availability(self) -> None:
         """What the gateway stored of each device's availability: a device that went while the

@@ -21,6 +21,7 @@ from shouwang.domain.usual import expected_uses
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import MqttSettings, Settings
+from shouwang.storage.alerts import AlertFilter
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
@@ -260,3 +261,33 @@ def test_a_help_press_opens_an_urgent_alert_at_once_which_only_staff_close(
     svc2.warm_up()
     svc2._handle([message])
     assert [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP] == []
+
+
+def test_a_help_press_stored_but_never_raised_is_raised_at_the_next_start_and_only_that_one(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    """Found by a storage tester: a press that came while the state store was full was kept in
+    the detector's memory only, its message already acknowledged; a restart (as an operator
+    freeing the disk would make) lost it for good, and the detector read the stored press back as
+    a mere sign of life. A start now raises the stored presses no help alert answered."""
+    state, readings = stores
+    clock = StillClock(at(15, 8.0))
+    staff = state.registry.add_staff(username="w", name="W", role=Role.GRID_MEMBER, grid_ids=["g-01"],
+                                     now=clock.t)
+    first = service(tmp_path, state, readings, clock)
+    first.warm_up()
+    answered, merged, lost = clock.t - 7200, clock.t - 7000, clock.t - 600
+    for pressed in (answered, merged):  # the first raised an alert; the second came while it was open
+        first._handle([Message(reading_topic("shouwang/v1", HUB, "button"),
+                               json.dumps({"ts": pressed, "value": 1}).encode(), 1, False)])
+    [alert] = [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP]
+    assert alert.since == answered
+    state.alerts.resolve(alert.id, staff=staff, outcome=Outcome.NEEDED_HELP, note=None, now=clock.t - 3600)
+    # what the gateway stored: all three presses (the last one never raised: the store was full)
+    readings.write([StoredReading(HOUSEHOLD, HUB, "button", ts, 1.0) for ts in (answered, merged, lost)])
+    second = service(tmp_path, state, readings, clock)
+    second.warm_up()
+    [raised] = [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP]
+    assert raised.since == lost and raised.severity.value == "urgent"
+    third = service(tmp_path, state, readings, clock)  # started again: nothing raised twice
+    third.warm_up()
+    assert [a.id for a in state.alerts.list(AlertFilter(kind=AlertKind.HELP))] == [raised.id, alert.id]
