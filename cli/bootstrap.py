@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import make_url
+
 from cli import mosquitto
 from detector.base import Detector
 from detector.learned import LearnedDetector
@@ -209,9 +211,34 @@ def build(settings: Settings, *, clock: Clock | None = None, with_api: bool = Tr
     metrics = Metrics()
     state = StateStore.open(settings.storage.state_database_url())
     readings = open_readings(settings)
+    try:
+        refuse_a_lost_community(settings, state, readings)
+    except ShouwangError:
+        readings.close()
+        state.close()
+        raise
     app = _api(settings, state, readings, clock, metrics, secret) if with_api else None
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
                   readings=readings, app=app, secret=secret)
+
+
+def refuse_a_lost_community(settings: Settings, state: StateStore, readings: ReadingStore) -> None:
+    """Refuse to start on an empty state store beside the traces of a community: found by a
+    tester, a state.db deleted, or left empty by a disk fault or a failed restore, was made afresh
+    in silence; every open alert, household, consent and staff member was gone, the system said it
+    was running, and every hub's readings from then on became `unknown_hub` dead letters."""
+    if state.registry.households(include_retired=True) or state.registry.all_staff():
+        return
+    folder = settings.storage.data_dir
+    traces = [str(p) for p in folder.glob("detector-model*.npz")]
+    if isinstance(readings, SqliteReadingStore) and readings.count():
+        traces.append(f"{settings.storage.readings_file()} (readings)")
+    if traces:
+        raise ShouwangError(
+            f"the state store ({make_url(settings.storage.state_database_url()).render_as_string()}) is empty, but "
+            f"this community's data is here: {', '.join(traces)}. Restore the state store from its "
+            f"backup (for SQLite, {folder}/state.db), or point SHOUWANG_STORAGE__STATE_URL at it; to "
+            f"start afresh on purpose, move {folder} away first")
 
 
 def _api(settings: Settings, state: StateStore, readings: ReadingStore, clock: Clock, metrics: Metrics,
