@@ -48,6 +48,14 @@ class Answer:
         return json.loads(self.content)
 
 
+def described(answer: Answer) -> str:
+    """An answer that is not what was expected, by its size only: found by a tester, its first
+    200 characters went into the delivery's error, which the staff member who set the address
+    reads back, so an address pointed at an internal service read that service's answers."""
+    size = f"more than {MAX_ANSWER_BYTES:,}" if answer.cut else f"{len(answer.content):,}"
+    return f"an answer of {size} bytes that is not its JSON"
+
+
 def post(client: httpx.Client, url: str, *, content: bytes, headers: dict[str, str],
          deadline_s: float) -> Answer:
     """POST `content`; the status and the answer's start. Raises httpx.HTTPError (AnswerTooSlow

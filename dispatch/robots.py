@@ -117,7 +117,7 @@ class RobotSender:
             code = int(answer.get(self.code_field, answer.get("StatusCode")))
         except (ValueError, TypeError, AttributeError):
             raise DeliveryFailed(f"{self.kind.value} {shown} answered HTTP {response.status_code} "
-                                 f"without a {self.code_field}: {response.text[:200]!r}") from None
+                                 f"without a {self.code_field} ({posting.described(response)})") from None
         if code == 0:
             return f"HTTP {response.status_code}, {self.code_field} 0"
         message = answer.get("errmsg") or answer.get("msg") or answer.get("StatusMessage") or ""

@@ -96,7 +96,7 @@ class SmsGatewaySender:
             code = response.json()[self._code_field]
         except (ValueError, KeyError, TypeError):
             raise DeliveryFailed(f"sms gateway answered {response.status_code} without "
-                                 f"{self._code_field}: {response.text[:200]!r}") from None
+                                 f"{self._code_field} ({posting.described(response)})") from None
         if str(code) != self._ok_value:
             raise DeliveryFailed(f"sms gateway refused it: {self._code_field} {str(code)[:100]}")
         return f"HTTP {response.status_code}, {self._code_field} {code}"

@@ -86,14 +86,57 @@ def _check_host(url: str, parts: SplitResult) -> None:
         raise InvalidWebhook(f"webhook {url!r} names no host, e.g. {EXAMPLE}")
     if parts.netloc.startswith("["):
         try:
-            ipaddress.IPv6Address(host)
+            literal: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv6Address(host)
         except ValueError:
             raise InvalidWebhook(f"webhook {url!r}: [{host}] is not an IPv6 address") from None
+        _check_literal(url, literal)
+        return
+    if _NUMERIC_HOST.match(host):
+        try:
+            literal = ipaddress.IPv4Address(host)
+        except ValueError:  # 2130706433, 127.1, 0x7f.1: what a resolver reads as an address
+            raise InvalidWebhook(f"webhook {url!r}: {host!r} is not an address written as four numbers "
+                                 "(e.g. 10.0.0.5) nor a host name") from None
+        _check_literal(url, literal)
         return
     labels = host.removesuffix(".").split(".")
     if not all(_host_label(label, idna=not host.isascii()) for label in labels):
         raise InvalidWebhook(f"webhook {url!r}: {host!r} is not a host name; give the receiver's "
                              f"real address, e.g. {EXAMPLE}")
+
+
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]*))*\.?$", re.IGNORECASE)
+"""A host a resolver would read as an IPv4 address, in any of inet_aton's forms."""
+
+
+def _check_literal(url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
+    """Refuse an address that is never a receiver. Found by a tester: any staff member could set
+    their channel to 169.254.169.254 (a cloud's metadata service) and read its answer back in the
+    delivery's error."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    address = mapped or address
+    if not address.is_loopback and (address.is_link_local or address.is_unspecified or address.is_multicast
+                                    or address.is_reserved):
+        raise InvalidWebhook(f"webhook {url!r}: {address} is a link-local, unspecified, multicast or "
+                             "reserved address, never a receiver")
+
+
+def internal_host(url: str) -> str | None:
+    """Why `url` points inside the machine or its network (a loopback or private address, or
+    localhost), if it does: such an address is for an administrator to set, not a staff member's
+    own channel (a way to make dispatch reach internal services). Host names are not resolved."""
+    host = (urlsplit(url).hostname or "").removesuffix(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is this machine"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback or address.is_private:
+        return f"{address} is a loopback or private address"
+    return None
 
 
 def _host_label(label: str, *, idna: bool) -> bool:

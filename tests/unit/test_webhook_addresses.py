@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url, receiver_of
+from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url, internal_host, receiver_of
 
 
 @pytest.mark.parametrize("url", [
@@ -42,6 +42,15 @@ def test_real_https_addresses_are_accepted(url: str) -> None:
     ("https://[not-v6]/", "IPv6"),
     ("https://[::1/", "IPv6"),
     ("https://example.org/" + "a" * 1000, "at most 1000"),
+    # found by a tester: what a resolver reads as an address, and addresses that are no receiver
+    ("http://2130706433/", "four numbers"),
+    ("http://127.1/", "four numbers"),
+    ("http://0x7f.0.0.1/", "four numbers"),
+    ("http://169.254.169.254/latest/meta-data/", "never a receiver"),
+    ("http://0.0.0.0:8080/", "never a receiver"),
+    ("http://[fe80::1]/h", "never a receiver"),
+    ("http://[::ffff:169.254.169.254]/h", "never a receiver"),
+    ("http://224.0.0.1/h", "never a receiver"),
 ])
 def test_addresses_that_can_never_be_delivered_to_are_refused_with_the_reason(
     url: str, says: str,
@@ -74,3 +83,12 @@ def test_whatever_is_accepted_is_an_address_the_http_client_can_send_to(tail: st
             continue
         request = httpx.Request("POST", address.url)
         assert request.url.scheme in ("http", "https") and request.url.host
+
+
+@pytest.mark.parametrize(("url", "inside"), [
+    ("http://127.0.0.1:8080/h", True), ("http://10.0.0.5/h", True), ("http://192.168.1.9/h", True),
+    ("http://localhost:9000/h", True), ("http://[::1]/h", True), ("http://[::ffff:10.1.2.3]/h", True),
+    ("https://example.org/h", False), ("https://1.2.3.4/h", False), ("https://receiver/h", False),
+])
+def test_an_address_inside_the_machine_or_its_network_is_named(url: str, inside: bool) -> None:
+    assert (internal_host(url) is not None) is inside

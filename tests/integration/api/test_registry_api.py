@@ -104,9 +104,23 @@ def test_webhook_addresses_are_checked_where_staff_are_added_and_changed(communi
         assert own.status_code == 422 and says in own.json()["error"]["message"], own.text
     assert community.state.registry.staff(member).webhook_url is None
     plain = community.client.patch(f"/staff/{member}", headers=community.auth("member1"),
-                                   json={"webhook_url": "http://10.0.0.5/h", "allow_http": True})
-    assert plain.status_code == 200 and plain.json()["webhook_url"] == "http://10.0.0.5/h"
+                                   json={"webhook_url": "http://hooks.example.org/h", "allow_http": True})
+    assert plain.status_code == 200 and plain.json()["webhook_url"] == "http://hooks.example.org/h"
     assert "plain http" in plain.json()["warnings"][0]
+    # Found by a tester: a grid member set their own channel to an internal service (or a cloud's
+    # metadata address) and read its answers back in the delivery's error. Inside the community's
+    # network, only an admin sets a receiver; a link-local address, nobody.
+    for url in ("http://10.0.0.5/h", "http://127.0.0.1:8080/admin", "http://localhost/x", "http://[::1]/h"):
+        for body in ({"webhook_url": url, "allow_http": True},
+                     {"channels": [{"kind": "wecom", "address": url + "?key=k"}], "allow_http": True}):
+            own = community.client.patch(f"/staff/{member}", headers=community.auth("member1"), json=body)
+            assert own.status_code == 403 and "only an admin" in own.text, own.text
+    by_admin = community.client.patch(f"/staff/{member}", headers=admin,
+                                      json={"webhook_url": "http://10.0.0.5/h", "allow_http": True})
+    assert by_admin.status_code == 200
+    metadata = community.client.patch(f"/staff/{member}", headers=admin,
+                                      json={"webhook_url": "http://169.254.169.254/latest", "allow_http": True})
+    assert metadata.status_code == 422 and "never a receiver" in metadata.text
     fine = community.client.patch(f"/staff/{member}", headers=community.auth("member1"),
                                   json={"webhook_url": "https://example.org/hooks/m1"})
     assert (fine.status_code, fine.json()["warnings"]) == (200, [])
