@@ -138,7 +138,8 @@ def test_a_robot_whose_answer_is_endless_fails_with_a_reason(flood: EvilReceiver
                    channels=(StaffChannel(Channel.WECOM, flood.url),))
     tracemalloc.start()
     try:
-        with pytest.raises(DeliveryFailed, match=r"without a errcode \(an answer of more than 65,536 bytes that is not its JSON\)"):
+        with pytest.raises(DeliveryFailed,
+                           match=r"without a errcode \(an answer of more than 65,536 bytes that is not its JSON\)"):
             sender.send(member, {"event": "test", "text": "测试"})
         _, peak = tracemalloc.get_traced_memory()
     finally:
