@@ -24,7 +24,7 @@ from dispatch.message import ASKS_FOR_SOMEONE, notification
 from shouwang.clock import Clock
 from shouwang.domain import access, ack_links
 from shouwang.domain.alerts import AlertState
-from shouwang.domain.channels import find
+from shouwang.domain.channels import ROBOTS, find
 from shouwang.domain.delivery import Channel, Delivery, backoff_s
 from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Staff
@@ -201,11 +201,12 @@ class Deliverer:
                 self._link_secret, alert_id=alert.id, staff_id=staff.id, now=self._clock.now(),
                 ttl_s=self._settings.ack_link_ttl_h * 3600)
             channel = find(staff.reached_by, delivery.channel)
+            group = delivery.channel in ROBOTS  # a group chat: no link that acts as the recipient
             sender.send(staff, notification(delivery, alert, household, staff,
-                                            api_url=self._api_url, ack_token=token,
+                                            api_url=self._api_url, ack_token=None if group else token,
                                             told=self._others_told(delivery),
                                             lang=channel.lang if channel else "zh",
-                                            now=self._clock.now()))
+                                            now=self._clock.now(), group=group))
         except (Undeliverable, NotFound) as exc:
             return Attempt(str(exc), permanent=True)
         except DeliveryFailed as exc:

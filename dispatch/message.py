@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from shouwang.domain.alerts import Alert, Severity
 from shouwang.domain.delivery import Delivery, DeliveryEvent
@@ -19,10 +20,13 @@ def iso(ts: float | None) -> str | None:
 def notification(
     delivery: Delivery, alert: Alert, household: Household, staff: Staff, *, api_url: str | None,
     ack_token: str | None = None, told: Sequence[str] = (), lang: str = "zh", now: float | None = None,
+    group: bool = False,
 ) -> dict[str, Any]:
     """The JSON every channel sends; with `ack_token`, a one-time link that acknowledges the alert
     as this recipient without signing in (`ack_link`). `text` is what a phone shows, in `lang`,
-    naming the others `told`."""
+    naming the others `told`. A `group` (a WeCom, DingTalk or Feishu group's robot) is read by
+    everyone in the chat: it gets no one-time link, which would let any of them act as the
+    recipient (found by a tester), but the page's link to the household, where staff sign in."""
     body: dict[str, Any] = {
         "event": delivery.event.value,
         "delivery_id": delivery.id,
@@ -50,10 +54,14 @@ def notification(
     }
     if api_url:
         body["acknowledge"] = f"{api_url.rstrip('/')}/alerts/{alert.id}/acknowledge"
-        if ack_token and delivery.event in ASKS_FOR_SOMEONE:
+        if group and delivery.event in ASKS_FOR_SOMEONE:
+            body["page_link"] = f"{api_url.rstrip('/')}/#/household/{quote(household.id)}"
+        elif ack_token and delivery.event in ASKS_FOR_SOMEONE:
             body["ack_link"] = f"{api_url.rstrip('/')}/ack/{ack_token}"
     body["text"] = phone_text(delivery.event, alert, household, told=told, lang=lang,
-                              now=alert.opened_at if now is None else now, link=body.get("ack_link"))
+                              now=alert.opened_at if now is None else now,
+                              link=body.get("ack_link") or body.get("page_link"),
+                              sign_in="page_link" in body)
     return body
 
 
@@ -79,13 +87,13 @@ _WORDS = {
     "zh": {"opened": "请查看", "escalated": "无人确认，请处理", "reminder": "提醒：仍无人确认，请处理",
            "acknowledged": "已有人确认", "resolved": "已处理完毕", "cleared": "已自行解除", "urgent": "紧急",
            "for": "持续",
-           "told": "已通知", "and": "、", "more": "等{n}人", "ack": "点此确认：", "sep": "；",
+           "told": "已通知", "and": "、", "more": "等{n}人", "ack": "点此确认：", "sign_in": "登录处理：", "sep": "；",
            "brand": "【守望】"},
     "en": {"opened": "please check", "escalated": "nobody has taken it, please act",
            "reminder": "reminder: still nobody has taken it",
            "acknowledged": "someone is on it", "resolved": "resolved", "cleared": "cleared itself",
            "urgent": "URGENT", "for": "for", "told": "also told", "and": ", ", "more": "+{n} more",
-           "ack": "Acknowledge: ", "sep": "; ", "brand": "[Shouwang] "},
+           "ack": "Acknowledge: ", "sign_in": "Sign in to act: ", "sep": "; ", "brand": "[Shouwang] "},
 }
 
 
@@ -107,7 +115,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def phone_text(event: DeliveryEvent, alert: Alert, household: Household, *, told: Sequence[str],
-               lang: str, now: float, link: str | None) -> str:
+               lang: str, now: float, link: str | None, sign_in: bool = False) -> str:
     """What a phone shows: who (household), what happened, for how long, who else was told, and
     the one-time link on the last line. The words before the link stay within MAX_TEXT_CHARS:
     the explanation gives way first, then the address, then the names of the others told."""
@@ -144,5 +152,5 @@ def phone_text(event: DeliveryEvent, alert: Alert, household: Household, *, told
         text = compose("", None, others[:keep])
     text = _cut(text, MAX_TEXT_CHARS)
     if link and event in ASKS_FOR_SOMEONE:
-        return f"{text}\n{w['ack']}{link}"
+        return f"{text}\n{w['sign_in' if sign_in else 'ack']}{link}"
     return text

@@ -62,7 +62,7 @@ def text_of(body: dict[str, Any]) -> str:
 
 def split_link(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     """(the text without its link line, the link's label, the link) for markdown and rich text."""
-    text, link = text_of(body), body.get("ack_link")
+    text, link = text_of(body), body.get("ack_link") or body.get("page_link")
     if not link or not text.endswith(link):
         return text, None, None
     head, _, last = text.rpartition("\n")

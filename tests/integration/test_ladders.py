@@ -229,20 +229,20 @@ def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolv
         state.registry.update_staff(people[who].id, webhook_url=dead)
     clock = FastClock(START, 1.0)
     webhooks = WebhookSender(timeout_s=2)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=0.3, retry_max_s=0.3)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=1.0, retry_max_s=1.0)
     alert = open_alert(state, clock)
     service.start()
     try:
         wait_for(lambda: all(d.attempts >= 1 for d in state.alerts.deliveries(alert.id)
                              if d.staff_id in (people["wang"].id, people["qian"].id)),
-                 what="both notifications failed once")
+                 timeout_s=20, what="both notifications failed once")
         state.registry.retire_staff(people["wang"].id, now=clock.now())
         state.registry.update_staff(people["qian"].id, grid_ids=["g-b"])
         for who in ("wang", "qian"):  # their receivers are back: a retry would now get through
             state.registry.update_staff(people[who].id, webhook_url=receiver.url(who))
         wait_for(lambda: all(d.status is DeliveryStatus.FAILED for d in state.alerts.deliveries(alert.id)
                              if d.staff_id in (people["wang"].id, people["qian"].id)),
-                 what="both given up")
+                 timeout_s=20, what="both given up")
     finally:
         service.stop()
     assert receiver.to("wang") == [] and receiver.to("qian") == []
@@ -253,16 +253,17 @@ def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolv
     # a second alert, resolved while its notification is being retried
     state.registry.update_staff(people["qian"].id, grid_ids=["g-a"], webhook_url=dead)
     later = open_alert(state, clock, AlertKind.NO_WATER)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=0.3, retry_max_s=0.3)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=1.0, retry_max_s=1.0)
     service.start()
     try:
         wait_for(lambda: any(d.attempts >= 1 for d in state.alerts.deliveries(later.id)
-                             if d.staff_id == people["qian"].id), what="qian's notification failed once")
+                             if d.staff_id == people["qian"].id), timeout_s=20,
+                 what="qian's notification failed once")
         state.alerts.resolve(later.id, staff=people["sun"], outcome=Outcome.ELDER_FINE, note=None, now=clock.now())
         state.registry.update_staff(people["qian"].id, webhook_url=receiver.url("qian"))
         wait_for(lambda: [d.status for d in state.alerts.deliveries(later.id)
                           if d.staff_id == people["qian"].id and d.event.value == "opened"]
-                 == [DeliveryStatus.FAILED], what="the opened notification given up")
+                 == [DeliveryStatus.FAILED], timeout_s=20, what="the opened notification given up")
     finally:
         service.stop()
         webhooks.close()
@@ -322,18 +323,19 @@ def test_a_retry_tells_no_relative_once_sharing_is_withdrawn_or_they_are_removed
                                               "王小红", START, step=0), actor=ADMIN, now=START)
     clock = FastClock(START, 1.0)
     webhooks = WebhookSender(timeout_s=2)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=1.0, retry_max_s=1.0)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=3.0, retry_max_s=3.0)
     alert = open_alert(state, clock)
     service.start()
     try:
-        wait_for(lambda: family_app.attempts >= 1, what="the first attempt, refused")
+        wait_for(lambda: family_app.attempts >= 1, timeout_s=20, what="the first attempt, refused")
         if change == "sharing withdrawn":
             state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False,
                                          given_at=clock.now()), actor=ADMIN, now=clock.now())
         else:
             state.family.remove(daughter.id, actor=ADMIN, now=clock.now())
         [delivery] = wait_for(lambda: [d for d in state.family.deliveries(alert.id)
-                                       if d.status is DeliveryStatus.FAILED], what="the message given up")
+                                       if d.status is DeliveryStatus.FAILED], timeout_s=20,
+                             what="the message given up")
     finally:
         service.stop()
         webhooks.close()
