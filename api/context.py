@@ -11,6 +11,7 @@ from api.ratelimit import LoginLimiter
 from api.sessions import SessionCache
 from shouwang.clock import Clock
 from shouwang.domain.model import Staff
+from shouwang.health import Health
 from shouwang.metrics import Metrics
 from shouwang.settings import Settings
 from shouwang.storage.credentials import TokenInfo
@@ -31,6 +32,8 @@ class ApiContext:
     wall: Callable[[], float] = time.time
     secret: str | None = None
     """The community's secret, which signs one-time acknowledgement links (None: links are off)."""
+    roles: list[Health] = field(default_factory=list)
+    """The roles running in this process (`shouwang run`), whose problems `GET /health` reports."""
     limiter: LoginLimiter = field(init=False)
     sessions: SessionCache[tuple[Staff, TokenInfo]] = field(init=False)
 

@@ -119,6 +119,8 @@ class System:
     secret: str | None = None
     """The community's secret: signs webhook notifications (see dispatch.channels.sign)."""
     _stoppers: list = field(default_factory=list)  # type: ignore[type-arg]
+    roles: list[Health] = field(default_factory=list)
+    """The health of each role started here, which the API's `GET /health` reports."""
 
     def start_broker(self, *, pick_free_port: bool = False) -> None:
         m = self.settings.mqtt
@@ -146,6 +148,7 @@ class System:
                                tz=ZoneInfo(s.timezone))
         self.gateway.start()
         self._stoppers.append(self.gateway.stop)
+        self.roles.append(self.gateway.health)
         return self.gateway
 
     def start_dispatch(self, health: Health | None = None) -> Dispatcher:
@@ -153,6 +156,7 @@ class System:
         receiver answered 2xx or the broker acknowledged it."""
         s = self.settings
         health = health or Health("dispatch", self.metrics)
+        self.roles.append(health)
         self.dispatch_client = MqttClient(s.mqtt, role="dispatch", health=health)
         self.dispatch_client.start()
         self._stoppers.append(self.dispatch_client.stop)
@@ -186,6 +190,7 @@ class System:
         )
         self.detector.start()
         self._stoppers.append(self.detector.stop)
+        self.roles.append(self.detector.health)
         return self.detector
 
     def add_stopper(self, stop: object) -> None:
@@ -217,9 +222,10 @@ def build(settings: Settings, *, clock: Clock | None = None, with_api: bool = Tr
         readings.close()
         state.close()
         raise
-    app = _api(settings, state, readings, clock, metrics, secret) if with_api else None
+    roles: list[Health] = []
+    app = _api(settings, state, readings, clock, metrics, secret, roles) if with_api else None
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
-                  readings=readings, app=app, secret=secret)
+                  readings=readings, app=app, secret=secret, roles=roles)
 
 
 def refuse_a_lost_community(settings: Settings, state: StateStore, readings: ReadingStore) -> None:
@@ -242,12 +248,12 @@ def refuse_a_lost_community(settings: Settings, state: StateStore, readings: Rea
 
 
 def _api(settings: Settings, state: StateStore, readings: ReadingStore, clock: Clock, metrics: Metrics,
-         secret: str) -> FastAPI:
+         secret: str, roles: list[Health] | None = None) -> FastAPI:
     from api.app import create_app
     from api.context import ApiContext
 
     return create_app(ApiContext(settings=settings, state=state, readings=readings, clock=clock,
-                                 metrics=metrics, secret=secret))
+                                 metrics=metrics, secret=secret, roles=roles if roles is not None else []))
 
 
 def build_api(settings: Settings) -> FastAPI:

@@ -127,6 +127,9 @@ def test_an_incapacitated_elder_is_found_escalated_acknowledged_and_resolved(
     incapacitated: Community,
 ) -> None:
     c = incapacitated
+    health = c.api.get("/health").json()  # the roles of this process are the API's to report
+    assert (health["status"], health["problems"]) == ("ok", [])
+    assert sorted(r.role for r in c.system.roles) == ["detector", "dispatch", "gateway"]
     alert = wait_for(c.inactivity_alert, what="an inactivity alert to be stored")
     wait_for(lambda: events(c.hooks, "member", alert.id), what="the grid member's webhook")
     wait_for(lambda: events(c.hooks, "caseworker", alert.id), what="the caseworker's webhook")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from api.routes.family_link import family_actor
 from shouwang.domain.alerts import Outcome
 from shouwang.domain.cover import FamilyContact
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Tier
+from shouwang.health import Health
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
@@ -253,6 +257,26 @@ def test_the_live_feed_streams_alert_changes_the_viewer_may_see(community: Commu
     alerts = [json.loads(f.split("data: ", 1)[1]) for f in frames]
     assert {a["alert"]["id"] for a in alerts} == {east}
     assert [a["action"] for a in alerts] == ["opened", "acknowledged"]
+
+
+def test_health_is_failing_while_a_role_of_the_process_reports_a_problem(
+        community: Community, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a storage tester: `shouwang run`'s /health said ok through a full disk, a
+    read-only file system, failing ticks and a help press not raised; the roles' problems were
+    only on their own health endpoints, which `run` does not open."""
+    monkeypatch.setattr(logging.getLogger("shouwang.health"), "disabled", True)
+    gateway = Health("gateway")
+    community.client.app.state.context.roles.append(gateway)  # type: ignore[attr-defined]
+    assert community.client.get("/health").status_code == 200
+    gateway.problem("reading_store_unavailable", "the reading store cannot take readings (disk full)")
+    failing = community.client.get("/health")
+    assert failing.status_code == 503
+    body = failing.json()
+    assert body["status"] == "failing" and body["open_alerts"] == 2
+    assert [(p["role"], p["problem"]) for p in body["problems"]] == [("gateway", "reading_store_unavailable")]
+    assert "disk full" in body["problems"][0]["message"]
+    gateway.clear("reading_store_unavailable")
+    assert community.client.get("/health").json()["status"] == "ok"
 
 
 def test_the_page_is_served_with_a_strict_content_policy(community: Community) -> None:
