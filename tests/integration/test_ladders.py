@@ -3,8 +3,11 @@ MQTT through a real broker, the state store a SQLite file, time on a fast clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -342,6 +345,62 @@ def test_a_retry_tells_no_relative_once_sharing_is_withdrawn_or_they_are_removed
         family_app.close()
     assert family_app.to("d") == [] and family_app.attempts == 1
     assert "not told" in (delivery.last_error or "")
+
+
+class Silent:
+    """A receiver that takes every connection and never answers."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self._held.append(self._server.accept()[0])
+
+    def close(self) -> None:
+        self._server.close()
+        for held in self._held:
+            held.close()
+
+
+def test_a_hanging_family_app_holds_back_no_other_familys_message(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    """Found by a channels tester: twenty relatives on one family app that never answered held
+    another family's SMS back 50 seconds (two workers, no limit per receiver)."""
+    staff(state, receiver)
+    silent = Silent()
+    for n in range(2, 12):  # ten more homes, each with a relative on the silent app
+        state.registry.add_household(Household(f"hh-{n}", Tier.GREEN, "g-a"), now=START)
+        state.consent.record(Consent(f"hh-{n}", "老人", "self", sensing=True, share_with_family=True,
+                                     given_at=START), actor=ADMIN, now=START)
+        state.family.add(FamilyContact(0, f"hh-{n}", f"亲属{n}", "儿子", "webhook",
+                                       f"http://127.0.0.1:{silent.port}/app/{n}", "亲属", START, step=0),
+                         actor=ADMIN, now=START)
+    state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
+                                   "王小红", START, step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, webhook_timeout_s=5.0)
+    for n in range(2, 12):
+        state.alerts.open(Finding(f"hh-{n}", AlertKind.INACTIVITY, Severity.URGENT, clock.now() - 3600,
+                                  "quiet"), now=clock.now())
+    service.start()
+    try:
+        time.sleep(0.5)  # the silent app's messages are on their way first
+        open_alert(state, clock)
+        began = time.monotonic()
+        wait_for(lambda: receiver.to("daughter"), timeout_s=30, what="the daughter's message")
+        waited_s = time.monotonic() - began
+    finally:
+        service.stop()
+        webhooks.close()
+        silent.close()
+    assert waited_s < 3.0, f"the daughter waited {waited_s:.1f} s behind the silent app"
 
 
 def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_no_longer_watched(
