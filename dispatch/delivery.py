@@ -40,6 +40,19 @@ CLAIM_TIMEOUTS = 4
 the webhook timeout (every channel's exchange ends within one), and never sooner than CLAIM_MIN_S."""
 
 
+def receiver_key(channel: Channel, staff: Staff | None, senders: dict[Channel, Sender]) -> str:
+    """The unit one hanging receiver blocks: host:port for HTTP channels, the SMS gateway, the
+    MQTT broker."""
+    if channel is Channel.MQTT:
+        return channel.value
+    if channel is Channel.SMS:
+        url = getattr(senders.get(channel), "url", None) or ""
+    else:
+        found = None if staff is None else find(staff.reached_by, channel)
+        url = found.address if found else ""
+    return f"{channel.value} {receiver_of(url)}"
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
     error: str | None = None
@@ -151,14 +164,7 @@ class Deliverer:
         return {d.id: self._receiver(d.channel, people.get(d.staff_id)) for d in due}
 
     def _receiver(self, channel: Channel, staff: Staff | None) -> str:
-        if channel is Channel.MQTT:
-            return channel.value
-        if channel is Channel.SMS:
-            url = getattr(self._senders.get(channel), "url", None) or ""
-        else:
-            found = None if staff is None else find(staff.reached_by, channel)
-            url = found.address if found else ""
-        return f"{channel.value} {receiver_of(url)}"
+        return receiver_key(channel, staff, self._senders)
 
     def _attempt(self, delivery: Delivery, receiver: str) -> None:
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -148,3 +150,24 @@ class ServiceReceiver:
         self._released.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+class Silent:
+    """A receiver that takes every connection and never answers."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                self._held.append(self._server.accept()[0])
+
+    def close(self) -> None:
+        self._server.close()
+        for held in self._held:
+            held.close()

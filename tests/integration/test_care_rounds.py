@@ -3,6 +3,7 @@ them, once per overdue period; genuine alerts piling up suggest a hotter colour 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from shouwang.domain.tier_advice import TierSuggestion
 from shouwang.settings import CareSettings, DispatchSettings
 from shouwang.storage.audit import Actor
 from shouwang.storage.state import StateStore
-from tests.support import WebhookReceiver, wait_for
+from tests.support import Silent, WebhookReceiver, wait_for
 
 START = 1_790_000_000.0
 HOUR, DAY = 3600.0, 86400.0
@@ -196,3 +197,37 @@ def test_a_suggestion_overtaken_by_a_leaders_edit_is_closed_so_the_next_can_be_m
         sender.close()
     assert state.care.suggestion(suggestion.id).state == "accepted"
     assert state.care.open_suggestions() == {}
+
+
+def test_a_hanging_receiver_holds_back_nobody_elses_reminders(
+    state: StateStore, receiver: WebhookReceiver,
+) -> None:
+    """Found by a channels tester: reminders went one after another, so one receiver that never
+    answered spaced everyone else's by its timeout (37 reminders over three minutes)."""
+    receiver.fail_first = 0
+    silent = Silent()
+    away = state.registry.add_staff(username="away", name="away", role=Role.CASEWORKER, grid_ids=[],
+                                    webhook_url=f"http://127.0.0.1:{silent.port}/h", notify_mqtt=False,
+                                    now=START - 30 * DAY)
+    caseworker = state.registry.staff_by_username("caseworker")
+    for n in range(8):  # interleaved: the silent receiver's homes first in every pair
+        for who, prefix in ((away, "a"), (caseworker, "c")):
+            home = f"red-{prefix}{n}"
+            state.registry.add_household(Household(home, Tier.RED, "g-a", caseworker_id=who.id,
+                                                   monitoring_since=START - 30 * DAY), now=START - 30 * DAY)
+            state.visits.add(Visit(home, START - 26 * HOUR, who.id), actor=Actor("x"), now=START)
+    clock = FastClock(START, 1.0)
+    sender = WebhookSender(timeout_s=2)
+    care = rounds(state, clock, sender)
+    try:
+        assert care.look(START) == 17
+        began = time.monotonic()
+        sent = care.send_due()
+        took_s = time.monotonic() - began
+    finally:
+        sender.close()
+        silent.close()
+    assert sent == 9 and len(receiver.to("caseworker")) == 9
+    assert took_s < 5.0, f"{took_s:.1f} s: the working receiver waited behind the silent one"
+    failed = [n for n in state.care.notices() if n.staff_id == away.id and n.attempts]
+    assert len(failed) == 1, "the silent receiver's other reminders wait for the next round"

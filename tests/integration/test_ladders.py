@@ -3,11 +3,8 @@ MQTT through a real broker, the state store a SQLite file, time on a fast clock.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -36,7 +33,7 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
-from tests.support import WebhookReceiver, wait_for
+from tests.support import Silent, WebhookReceiver, wait_for
 
 pytestmark = pytest.mark.broker
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -345,27 +342,6 @@ def test_a_retry_tells_no_relative_once_sharing_is_withdrawn_or_they_are_removed
         family_app.close()
     assert family_app.to("d") == [] and family_app.attempts == 1
     assert "not told" in (delivery.last_error or "")
-
-
-class Silent:
-    """A receiver that takes every connection and never answers."""
-
-    def __init__(self) -> None:
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.port = self._server.getsockname()[1]
-        self._held: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                self._held.append(self._server.accept()[0])
-
-    def close(self) -> None:
-        self._server.close()
-        for held in self._held:
-            held.close()
 
 
 def test_a_hanging_family_app_holds_back_no_other_familys_message(
