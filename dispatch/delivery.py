@@ -200,6 +200,12 @@ class Deliverer:
                 # found by a tester: a retry after the alert was resolved still said "urgent, please look"
                 return Attempt(f"alert {alert.id} was resolved before this got through; not sent",
                                permanent=True)
+            if find(staff.reached_by, delivery.channel) is None:
+                now_on = [c.kind for c in staff.reached_by if c.kind in self._senders]
+                if now_on:
+                    self._state.alerts.move_delivery(delivery, now_on, now=now)
+                    return Attempt(f"{staff.username} is no longer reached by {delivery.channel.value}; "
+                                   f"sent on {', '.join(c.value for c in now_on)} instead", permanent=True)
             sender = self._senders.get(delivery.channel)
             if sender is None:
                 return Attempt(f"no sender for channel {delivery.channel.value}")

@@ -327,6 +327,22 @@ class AlertStore:
             if also is not None:
                 also(db)
 
+    def move_delivery(self, delivery: Delivery, channels: Sequence[Channel], *, now: float) -> None:
+        """Queue `delivery` again on `channels` (the recipient's channels now), at its rung, once
+        per channel: the recipient changed theirs while it waited (found by a tester: given up
+        as "has no webhook url", and she never heard of the alert)."""
+        with writing(self._engine) as db:
+            level = db.execute(select(deliveries.c.level).where(deliveries.c.id == delivery.id)).scalar()
+            queued = set(db.execute(
+                select(deliveries.c.channel).where(
+                    deliveries.c.alert_id == delivery.alert_id, deliveries.c.staff_id == delivery.staff_id,
+                    deliveries.c.event == delivery.event.value, deliveries.c.level.is_(None) if level is None
+                    else deliveries.c.level == level)).scalars())
+            for channel in channels:
+                if channel.value not in queued:
+                    queue_delivery(db, delivery.alert_id, delivery.staff_id, channel, delivery.event, now,
+                                   level=level)
+
     def _save(self, db: Connection, before: Alert, after: Alert) -> None:
         values = {
             name: getattr(after, name)

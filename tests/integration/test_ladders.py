@@ -23,6 +23,7 @@ from shouwang.broker import free_port
 from shouwang.clock import FastClock
 from shouwang.contract.topics import staff_topic
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Outcome, Severity
+from shouwang.domain.channels import StaffChannel
 from shouwang.domain.cover import DutySlot, FamilyContact, Leave
 from shouwang.domain.delivery import Channel, DeliveryStatus
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier
@@ -270,6 +271,39 @@ def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolv
     assert "opened" not in events(receiver, "qian")
     assert [d.last_error for d in state.alerts.deliveries(later.id) if d.staff_id == people["qian"].id
             and d.event.value == "opened"] == [f"alert {later.id} was resolved before this got through; not sent"]
+
+
+def test_a_notification_waiting_when_its_recipient_changes_channel_goes_on_the_new_one(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    """Found by a channels tester: a member whose webhook failed moved to another kind of channel
+    while the notification waited; it was given up ("has no webhook url") and she never heard."""
+    people = staff(state, receiver)
+    dead = f"http://127.0.0.1:{free_port()}/nobody"
+    state.registry.update_staff(people["wang"].id, webhook_url=dead)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    inbox: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
+
+    class Phone:  # an MQTT sender of our own: this test is about the delivery, not the broker
+        def send(self, staff: Staff, body: dict[str, Any]) -> str:
+            inbox.put((staff.id, body))
+            return "ok"
+
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks, Channel.MQTT: Phone()},
+                         retry_initial_s=1.0, retry_max_s=1.0)
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: any(d.attempts >= 1 for d in state.alerts.deliveries(alert.id)),
+                 timeout_s=20, what="the webhook failed once")
+        state.registry.update_staff(people["wang"].id, channels=[StaffChannel(Channel.MQTT, "")])
+        staff_id, body = inbox.get(timeout=20)
+    finally:
+        service.stop()
+        webhooks.close()
+    assert (staff_id, body["event"], body["alert"]["id"]) == (people["wang"].id, "opened", alert.id)
+    moved = [d for d in state.alerts.deliveries(alert.id) if d.channel is Channel.WEBHOOK]
+    assert [d.last_error for d in moved] == ["wang is no longer reached by webhook; sent on mqtt instead"]
 
 
 def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_the_alert(
