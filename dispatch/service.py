@@ -19,7 +19,7 @@ from dispatch.reminding import Reminding
 from shouwang.clock import Clock
 from shouwang.domain.alerts import Alert, Severity
 from shouwang.domain.cover import Cover, FamilyContact
-from shouwang.domain.delivery import Channel
+from shouwang.domain.delivery import Channel, DeliveryEvent
 from shouwang.domain.model import Household, Staff
 from shouwang.health import Health
 from shouwang.metrics import Metrics
@@ -163,9 +163,16 @@ class Dispatcher:
         contacts = family_to_tell(self._state, household.id)
         plan: dict[int, list[tuple[int, Channel]]] = {}
         family: list[FamilyContact] = []
+        # Someone already asked to go on this alert is not asked again by a later rung: found by a
+        # tester, a family step with nobody on it fell through to the duty leader, who was then
+        # told again at the next rung, two messages and two links for every alert.
+        asked = {(d.staff_id, d.channel) for d in self._state.alerts.deliveries(alert.id)
+                 if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)} if alert.notified_level >= 0 else set()
         for level in levels:
             reached = rung(level, ladder, household, roster, cover=cover, at=now, contacts=contacts)
-            plan[level] = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)]
+            plan[level] = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)
+                           if (c.staff.id, channel) not in asked]
+            asked.update(plan[level])
             family += [c for c in reached.family if c not in family]
         waits = ladder.waits_s
         # A note is for the next visit: it is told to the grid, never climbs the ladder.

@@ -273,6 +273,30 @@ def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolv
             and d.event.value == "opened"] == [f"alert {later.id} was resolved before this got through; not sent"]
 
 
+def test_a_rung_with_nobody_on_it_falls_through_without_asking_anyone_twice(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    """Found by a channels tester: a family step with nobody on it fell through to the duty
+    leader, who was then told again at the next rung: two messages and two links an alert."""
+    staff(state, receiver)
+    ladders = {"green": {"steps": [{"who": ["grid_member"]}, {"after_min": 1, "who": ["family"]},
+                                   {"after_min": 1, "who": ["duty_leader"]}]}}
+    clock = FastClock(START, 120.0)  # a minute in half a second
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, ladders=ladders)
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: state.alerts.get(alert.id).escalation_level == 2, what="the last rung")
+        assert service.wait_idle(10)
+        time.sleep(0.5)
+        assert service.wait_idle(10)
+    finally:
+        service.stop()
+        webhooks.close()
+    for leader in ("sun", "zhou"):
+        assert events(receiver, leader) == ["escalated"], leader
+
+
 def test_a_notification_waiting_when_its_recipient_changes_channel_goes_on_the_new_one(
         state: StateStore, receiver: WebhookReceiver) -> None:
     """Found by a channels tester: a member whose webhook failed moved to another kind of channel
