@@ -19,7 +19,10 @@ from shouwang.mqtt import MqttClient
 
 
 class DeliveryFailed(ShouwangError):
-    """This attempt failed; a later one may get through."""
+    """This attempt failed; a later one may get through (no sooner than `retry_after_s`, when the
+    receiver said when)."""
+
+    retry_after_s: float | None = None
 
 
 class Undeliverable(DeliveryFailed):
@@ -83,7 +86,7 @@ class WebhookSender:
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"webhook {url}: {type(exc).__name__}: {exc}") from None
         if not response.is_success:
-            raise DeliveryFailed(f"webhook {url} answered {response.status_code}")
+            raise posting.refusal(response, f"webhook {url}")
         return f"HTTP {response.status_code}"
 
     def close(self) -> None:

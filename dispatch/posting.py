@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -32,6 +33,10 @@ class Answer:
     """The answer's first MAX_ANSWER_BYTES."""
     cut: bool
     """Whether the answer went on past them (what followed was not read)."""
+    retry_after: str | None = None
+    """The Retry-After header, as sent (seconds, or an HTTP date)."""
+    location: str | None = None
+    """Where a redirect points (never followed)."""
 
     @property
     def is_success(self) -> bool:
@@ -77,4 +82,46 @@ def post(client: httpx.Client, url: str, *, content: bytes, headers: dict[str, s
             body += chunk
         if time.monotonic() > deadline:
             raise AnswerTooSlow(f"the answer did not end within {deadline_s:g} s")
-        return Answer(response.status_code, bytes(body), cut)
+        return Answer(response.status_code, bytes(body), cut, response.headers.get("retry-after"),
+                      response.headers.get("location"))
+
+
+TRANSIENT = frozenset({408, 425, 429})
+"""4xx answers that say "later", not "never"."""
+MAX_RETRY_AFTER_S = 3600.0
+
+
+def retry_after_s(answer: Answer, *, now: float | None = None) -> float | None:
+    """The wait a Retry-After header asks for, in seconds (at most an hour), if it says one."""
+    text = (answer.retry_after or "").strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER_S)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    wait = when.timestamp() - (time.time() if now is None else now)
+    return min(max(wait, 0.0), MAX_RETRY_AFTER_S)
+
+
+def refusal(answer: Answer, who: str) -> Exception:
+    """What a non-2xx answer means for the delivery. A redirect is never followed (it could lead
+    anywhere) and will not change by itself, nor will a 4xx other than "later": found by a tester,
+    both were retried for a day as if a receiver's hiccup, the redirect's target unsaid. 5xx and
+    "later" are tried again, no sooner than a Retry-After asks."""
+    from dispatch.channels import DeliveryFailed, Undeliverable
+
+    code = answer.status_code
+    if 300 <= code < 400:
+        where = f" to {answer.location[:200]!r}" if answer.location else ""
+        return Undeliverable(f"{who} answered {code}, moving{where}: redirects are not followed; "
+                             "give the receiver's address as it is now")
+    if 400 <= code < 500 and code not in TRANSIENT:
+        return Undeliverable(f"{who} refused it: HTTP {code}; check the address (and its token)")
+    failed = DeliveryFailed(f"{who} answered {code}")
+    failed.retry_after_s = retry_after_s(answer)
+    return failed

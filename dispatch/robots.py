@@ -108,7 +108,7 @@ class RobotSender:
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{self.kind.value} {shown}: {type(exc).__name__}: {exc}") from None
         if not response.is_success:
-            raise DeliveryFailed(f"{self.kind.value} {shown} answered {response.status_code}")
+            raise posting.refusal(response, f"{self.kind.value} {shown}")
         return self._judge(response, shown)
 
     def _judge(self, response: posting.Answer, shown: str) -> str:

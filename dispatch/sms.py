@@ -86,7 +86,7 @@ class SmsGatewaySender:
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"sms gateway: {type(exc).__name__}: {exc}") from None
         if not response.is_success:
-            raise DeliveryFailed(f"sms gateway answered {response.status_code}")
+            raise posting.refusal(response, "sms gateway")
         return self._judge(response)
 
     def _judge(self, response: posting.Answer) -> str:

@@ -99,7 +99,8 @@ class ServiceReceiver:
 
     def __init__(self, *, hang: bool = False) -> None:
         self.requests: list[tuple[str, dict[str, list[str]], dict[str, str], bytes]] = []
-        self.script: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.script: dict[str, list[tuple[int, dict[str, Any]] | tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        """path → answers in turn: (status, JSON) or (status, JSON, headers)"""
         self.hang = threading.Event()
         if hang:
             self.hang.set()
@@ -117,9 +118,11 @@ class ServiceReceiver:
                     receiver._released.wait(30)
                     return
                 steps = receiver.script.get(path) or []
-                status, answer = steps.pop(0) if steps else (200, receiver.success(path))
+                status, answer, *extra = steps.pop(0) if steps else (200, receiver.success(path))
                 content = json.dumps(answer).encode()
                 self.send_response(status)
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(content)))
                 self.end_headers()

@@ -9,12 +9,14 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, Sender, verify
+from dispatch.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER, DeliveryFailed, Sender, WebhookSender, verify
 from dispatch.senders import close, http_senders
 from dispatch.service import Dispatcher
 from shouwang.clock import FastClock
@@ -235,3 +237,48 @@ def test_robots_in_markdown_carry_the_link_as_a_link(robots: ServiceReceiver) ->
     ((_, _, feishu),) = robots.to("wang/feishu/open-apis/bot/v2/hook/fs-1")
     assert feishu["msg_type"] == "post"
     assert feishu["content"]["post"]["en_us"]["content"][1] == [{"tag": "a", "text": "点此确认", "href": link}]
+
+
+def test_what_a_receiver_answers_decides_when_or_whether_it_is_tried_again(robots: ServiceReceiver) -> None:
+    """Found by a channels tester: a Retry-After was ignored (asked again after 2 and 4 seconds),
+    and redirects and 4xx answers were retried for a day, where the redirect pointed unsaid."""
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    robots.script["/hook"] = [(429, {}, {"Retry-After": "7"}), (503, {}, {"Retry-After": soon}), (500, {}),
+                              (302, {}, {"Location": "http://169.254.169.254/latest"}), (404, {}), (410, {}),
+                              (408, {})]
+    sender = WebhookSender(timeout_s=2)
+    member = Staff(1, "wang", "王芳", Role.GRID_MEMBER, webhook_url=robots.url("hook"))
+    outcomes = []
+    try:
+        for _ in range(7):
+            with pytest.raises(DeliveryFailed) as failed:
+                sender.send(member, {"event": "test"})
+            outcomes.append((type(failed.value).__name__, failed.value.retry_after_s, str(failed.value)))
+    finally:
+        sender.close()
+    assert outcomes[0][:2] == ("DeliveryFailed", 7.0)
+    assert outcomes[1][0] == "DeliveryFailed" and 25 < (outcomes[1][1] or 0) <= 30
+    assert outcomes[2][:2] == ("DeliveryFailed", None)
+    assert outcomes[3][0] == "Undeliverable" and "moving to 'http://169.254.169.254/latest'" in outcomes[3][2]
+    assert [o[0] for o in outcomes[4:6]] == ["Undeliverable", "Undeliverable"] and "HTTP 404" in outcomes[4][2]
+    assert outcomes[6][0] == "DeliveryFailed", "408: later, not never"
+
+
+def test_a_throttled_receiver_is_asked_again_no_sooner_than_it_said(
+        state: StateStore, robots: ServiceReceiver) -> None:
+    robots.script["/wang"] = [(429, {}, {"Retry-After": "3"})]
+    state.registry.add_staff(username="wang", name="王芳", role=Role.GRID_MEMBER, grid_ids=["g-a"],
+                             webhook_url=robots.url("wang"), notify_mqtt=False, now=START)
+    clock = FastClock(START, 1.0)
+    service, senders = start(state, robots, clock)
+    try:
+        open_alert(state, clock)
+        wait_for(lambda: [r for r in robots.requests if r[0] == "/wang"], what="the first attempt")
+        first = time.monotonic()
+        wait_for(lambda: len([r for r in robots.requests if r[0] == "/wang"]) == 2, timeout_s=20,
+                 what="the second attempt")
+        waited_s = time.monotonic() - first
+    finally:
+        service.stop()
+        close(senders)
+    assert waited_s >= 2.5, f"asked again after {waited_s:.1f} s where it said 3"
