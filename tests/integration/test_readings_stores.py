@@ -121,6 +121,25 @@ def test_a_sqlite_file_that_cannot_be_used_is_unavailable_not_a_refusal(tmp_path
     assert len(raised) == 1 and isinstance(raised[0], ReadingStoreUnavailable), raised
 
 
+@pytest.mark.parametrize("fault", ["deleted", "replaced"])
+def test_a_reading_file_deleted_or_replaced_while_open_stores_nothing_more_and_says_so(
+        tmp_path: Path, fault: str) -> None:
+    """Found by a tester: readings.db deleted while running took every reading after it,
+    acknowledged, into a file nobody could open again; nothing was logged or reported."""
+    from shouwang.storage.ports import ReadingStoreUnavailable
+
+    store = SqliteReadingStore(tmp_path / "readings.db")
+    store.write([StoredReading("hh-1", "h-1", "water", 1.0, 0.5)])
+    for path in tmp_path.glob("readings.db*"):
+        path.unlink()
+    if fault == "replaced":
+        other = SqliteReadingStore(tmp_path / "readings.db")
+        other.close()
+    with pytest.raises(ReadingStoreUnavailable, match="deleted or replaced while open"):
+        store.write([StoredReading("hh-1", "h-1", "water", 2.0, 0.5)])
+    store.close()
+
+
 def test_an_influx_server_nobody_answers_for_is_unavailable_not_a_refusal() -> None:
     """What makes the gateway hold its batch (back-pressure) instead of dead-lettering it."""
     from shouwang.broker import free_port
