@@ -41,6 +41,7 @@ from shouwang.domain.devices import DeviceMap
 from shouwang.domain.model import Household, Reading, StoredReading
 from shouwang.domain.shards import Shard
 from shouwang.health import Health
+from shouwang.logs import RepeatedFailure
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
 from shouwang.settings import DetectorSettings, GatewaySettings, MqttSettings
@@ -98,6 +99,9 @@ class DetectorService:
         """A bridge said a device went or came back since the contexts were made."""
         self._lateness = Lateness()
         self._late_said: dict[str, float] = {}
+        self._handle_failures = RepeatedFailure(log, "detector.handle_failed")
+        self._status_failures = RepeatedFailure(log, "detector.status_save_failed")
+        self._tick_failures = RepeatedFailure(log, "detector.tick_failed")
         self._presses: dict[str, list[StoredReading]] = {}
         """Help presses no alert has answered yet, by household (`_raise_help`)."""
         self._signs = SignReader(
@@ -361,21 +365,24 @@ class DetectorService:
                 try:
                     self._handle(messages)
                     self.health.clear("handle_failed")
+                    self._handle_failures.succeeded()
                 except Exception as exc:
-                    log.exception("detector.handle_failed messages=%d", len(messages))
+                    self._handle_failures.failed(exc, f"messages={len(messages)}")
                     self.health.problem("handle_failed", f"readings could not be judged: {exc!r:.200}")
             # A sign of life shows on the page within seconds, not at the next tick.
             if self._dirty and time.monotonic() - self._status_saved >= self._settings.status_flush_s:
                 try:
                     self._save_status(self._clock.now())
-                except Exception:
-                    log.exception("detector.status_save_failed households=%d", len(self._dirty))
+                    self._status_failures.succeeded()
+                except Exception as exc:
+                    self._status_failures.failed(exc, f"households={len(self._dirty)}")
             if self._clock.now() >= next_tick:
                 try:
                     self.tick(self._clock.now())
                     self.health.clear("tick_failed")
+                    self._tick_failures.succeeded()
                 except Exception as exc:
-                    log.exception("detector.tick_failed")
+                    self._tick_failures.failed(exc)
                     self.health.problem("tick_failed", f"households could not be judged: {exc!r:.200}; "
                                         "no alert opens or clears until a tick works again")
                 next_tick = self._clock.now() + self._settings.tick_s

@@ -26,6 +26,7 @@ from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Household, Staff, Tier
 from shouwang.domain.notices import NewNotice, Notice, NoticeKind
 from shouwang.domain.visits_due import VisitDue, visits_due
+from shouwang.logs import RepeatedFailure
 from shouwang.settings import CareSettings, DispatchSettings
 from shouwang.storage.state import StateStore
 
@@ -44,6 +45,7 @@ class CareRounds:
         self._tz = tz
         self._api_url = api_url
         self._stop = threading.Event()
+        self._failures = RepeatedFailure(log, "dispatch.care_round_failed")
         self._thread = threading.Thread(target=self._work, name="dispatch-care", daemon=True)
 
     def start(self) -> None:
@@ -62,8 +64,9 @@ class CareRounds:
                     self.look(self._clock.now())
                     next_look = self._clock.now() + self._settings.check_every_s * self._clock.speed
                 self.send_due()
-            except Exception:
-                log.exception("dispatch.care_round_failed")
+                self._failures.succeeded()
+            except Exception as exc:
+                self._failures.failed(exc)
             self._stop.wait(max(self._dispatch.poll_s, 0.2))
 
     # owing ------------------------------------------------------------------

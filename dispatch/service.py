@@ -22,6 +22,7 @@ from shouwang.domain.cover import Cover, FamilyContact
 from shouwang.domain.delivery import Channel, DeliveryEvent
 from shouwang.domain.model import Household, Staff
 from shouwang.health import Health
+from shouwang.logs import RepeatedFailure
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
 from shouwang.storage.state import StateStore
@@ -54,6 +55,7 @@ class Dispatcher:
         self._metrics = metrics
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._round_failures = RepeatedFailure(log, "dispatch.round_failed")
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
@@ -93,8 +95,9 @@ class Dispatcher:
             try:
                 self.run_once()
                 self._health.clear("round_failed")
+                self._round_failures.succeeded()
             except Exception as exc:
-                log.exception("dispatch.round_failed")
+                self._round_failures.failed(exc)
                 # found by an attacker: every round failed for a minute while /health said ok
                 self._health.problem("round_failed", f"alerts cannot be routed, escalated or sent: "
                                      f"{exc!r:.200}; tried again every round")
