@@ -132,11 +132,16 @@ def mobile_problem(number: str) -> str | None:
     +86) has 11 digits. Found by a tester: 1380000000, a digit short, was taken, and every text
     to it would have failed (a landline, 010-…, or a number abroad is not judged)."""
     digits = "".join(c for c in number if c.isdigit())
-    if number.strip().startswith("+") and not digits.startswith("86"):
-        return None  # abroad
+    abroad = number.strip().startswith("+") and not digits.startswith("86")
     national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
-    if national.startswith("1") and len(national) != 11:
+    if not abroad and national.startswith("1") and len(national) != 11:
         return f"a mobile number has 11 digits, this has {len(national)}"
+    # found by a tester: 00000 was taken; no telephone number anywhere is that short, and no
+    # country code begins with 0
+    if len(digits) < 7 or set(digits) == {"0"}:
+        return f"a telephone number has at least 7 digits, not only zeros; this has {len(digits)}"
+    if abroad and digits.startswith("0"):
+        return "no country code begins with 0: give +86 and the number, or the number alone"
     return None
 
 

@@ -37,6 +37,9 @@ def test_each_kind_is_read_from_its_command_line_form() -> None:
     ("sms:call me", "is not a phone number"),
     ("sms:12", "is not a phone number"),
     ("sms:12345", "a mobile number has 11 digits, this has 5"),  # found by a tester: taken
+    ("sms:00000", "at least 7 digits, not only zeros"),  # found by a channels tester: taken
+    ("sms:0000000", "at least 7 digits, not only zeros"),
+    ("sms:+0 123 4567 890", "no country code begins with 0"),
     ("sms:+86 138 0000 000", "a mobile number has 11 digits, this has 10"),
     ("mqtt:somewhere", "takes no address"),
     (f"dingtalk:{DING}#secret=a&lang=fr", "language 'fr'"),
