@@ -6,6 +6,7 @@ Everything it does starts from stored state, so after a crash or restart it simp
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import UTC, tzinfo
@@ -28,6 +29,10 @@ from shouwang.settings import DispatchSettings
 from shouwang.storage.state import StateStore
 
 log = logging.getLogger(__name__)
+FAILING_AFTER_S = 600.0
+"""A notification still failing after this long (real time) is a health problem of dispatch."""
+FAILING_CHECK_S = 30.0
+FAILING_SHOWN = 100
 
 
 class Dispatcher:
@@ -56,6 +61,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._round_failures = RepeatedFailure(log, "dispatch.round_failed")
+        self._failing_checked = -math.inf
         self._deliverer = Deliverer(settings=settings, state=state, clock=clock, metrics=metrics,
                                     senders=senders, api_url=api_url, on_done=self._wake.set,
                                     link_secret=link_secret)
@@ -130,9 +136,29 @@ class Dispatcher:
                 except Exception as exc:
                     log.error("dispatch.route_failed alert=%s error=%r", alert.id, exc)
         self._reminding.run(now)
+        self._report_failing(now)
         self._deliverer.begin_round()
         self._deliverer.submit(alerts.due_deliveries(now, limit=200 + self._deliverer.held))
         self._family.submit(now)
+
+    @property
+    def health(self) -> Health:
+        return self._health
+
+    def _report_failing(self, now: float) -> None:
+        """A health problem while notifications have been failing for a while (found by a tester:
+        /health said ok with 21 being retried; only each alert's detail and the log said who)."""
+        if time.monotonic() < self._failing_checked + FAILING_CHECK_S:
+            return
+        self._failing_checked = time.monotonic()
+        stuck = [d for d in self._state.alerts.retrying(limit=FAILING_SHOWN)
+                 if (now - d.created_at) / self._clock.speed >= FAILING_AFTER_S]
+        if stuck:
+            self._health.problem("deliveries_failing", f"{len(stuck)}{'+' if len(stuck) == FAILING_SHOWN else ''} "
+                                 "notification(s) failing for over 10 minutes, still tried; `shouwang dispatch "
+                                 "failing` says to whom and why", level=logging.WARNING)
+        else:
+            self._health.clear("deliveries_failing")
 
     def ladder(self, household: Household, alert: Alert) -> Ladder:
         return self._ladders.ladder(household.tier, alert.kind)

@@ -17,7 +17,7 @@ from dispatch.gaps import cover_gaps
 from dispatch.ladders import LadderPolicy
 from shouwang.domain.alerts import AlertKind
 from shouwang.domain.cover import WEEKDAYS, DutySlot, FamilyContact, Leave, hour_name
-from shouwang.domain.errors import InvalidInput
+from shouwang.domain.errors import InvalidInput, NotFound
 from shouwang.domain.model import still_watched
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
@@ -145,6 +145,8 @@ def add_parsers(commands: Any, staff: Any) -> None:
                    help="the alert kind (default inactivity)")
     p.add_argument("--at", help="when the alert opens (local time, default now), e.g. 2026-12-01T03:00")
     p.set_defaults(handler=dispatch_explain)
+    p = dispatch.add_parser("failing", help="the receivers whose notifications keep failing: to whom, how, why")
+    p.set_defaults(handler=dispatch_failing)
 
 
 def roster_list(args: argparse.Namespace) -> int:
@@ -316,4 +318,32 @@ def dispatch_explain(args: argparse.Namespace) -> int:
         lines.append("family: none told — the household has not consented to sharing alerts with family "
                      "(shouwang households consent ... --share-with-family)")
     print("\n".join(lines))
+    return 0
+
+
+def dispatch_failing(args: argparse.Namespace) -> int:
+    """Every receiver whose notifications are failing and still tried, staff's and relatives':
+    found by a tester, only each alert's detail and the log named them."""
+    _, state, tz = _open(args)
+    staff = {s.id: s.username for s in state.registry.all_staff()}
+    rows: dict[tuple[str, str], list[tuple[float, int, str]]] = {}
+    for d in state.alerts.retrying():
+        rows.setdefault((staff.get(d.staff_id, f"staff {d.staff_id}"), d.channel.value), []).append(
+            (d.created_at, d.attempts, d.last_error or ""))
+    for f in state.family.retrying():
+        try:
+            contact = state.family.get(f.contact_id)
+            who, how = f"family {contact.name} ({contact.household_id})", contact.channel
+        except NotFound:
+            who, how = f"family contact {f.contact_id}", "?"
+        rows.setdefault((who, how), []).append((f.created_at, f.attempts, f.last_error or ""))
+    if not rows:
+        print("no notification is failing")
+        return 0
+    for (who, how), failing in sorted(rows.items(), key=lambda item: min(r[0] for r in item[1])):
+        since = min(r[0] for r in failing)
+        newest = max(failing)
+        print(f"{who} by {how}: {len(failing)} notification(s) failing since "
+              f"{datetime.fromtimestamp(since, tz):%Y-%m-%d %H:%M}, {sum(r[1] for r in failing)} attempt(s); "
+              f"last: {newest[2][:200]}")
     return 0

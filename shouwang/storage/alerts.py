@@ -452,6 +452,14 @@ class AlertStore:
         with self._engine.connect() as db:
             return int(db.execute(query).scalar_one())
 
+    def retrying(self, *, limit: int = 500) -> Deliveries:
+        """Notifications whose attempts have failed so far and that are still tried, oldest first."""
+        query = (select(deliveries).where(deliveries.c.status == DeliveryStatus.PENDING.value,
+                                          deliveries.c.attempts > 0)
+                 .order_by(deliveries.c.created_at, deliveries.c.id).limit(limit))
+        with self._engine.connect() as db:
+            return [_delivery(r) for r in db.execute(query)]
+
     def count_retrying_deliveries(self) -> int:
         """Notifications whose attempts have failed so far and that are being retried: a bad
         address or a dead receiver shows here at once, not only once it is given up on."""

@@ -120,6 +120,15 @@ class FamilyStore:
         with self._engine.connect() as db:
             return [_delivery(r) for r in db.execute(query)]
 
+    def retrying(self, *, limit: int = 500) -> list[FamilyDelivery]:
+        """Messages to relatives whose attempts have failed so far and that are still tried."""
+        query = (select(family_deliveries)
+                 .where(family_deliveries.c.status == DeliveryStatus.PENDING.value,
+                        family_deliveries.c.attempts > 0)
+                 .order_by(family_deliveries.c.created_at, family_deliveries.c.id).limit(limit))
+        with self._engine.connect() as db:
+            return [_delivery(r) for r in db.execute(query)]
+
     def deliveries(self, alert_id: int) -> list[FamilyDelivery]:
         query = select(family_deliveries).where(family_deliveries.c.alert_id == alert_id)
         with self._engine.connect() as db:

@@ -131,3 +131,31 @@ def test_nothing_new_is_fitted_or_agreed_for_a_retired_household(
     code, _, err = run(capsys, "households", "consent", "hh-1", "--by", "王秀英")
     assert code == 2 and "household hh-1 was retired" in err
     assert run(capsys, "households", "consent", "hh-1", "--by", "王秀英", "--withdraw")[0] == 0
+
+
+def test_dispatch_failing_names_each_receiver_whose_notifications_keep_failing_and_why(
+        community: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a channels tester: only each alert's detail and the log named a failing receiver."""
+    from shouwang.domain.alerts import AlertKind, Finding, Severity
+    from shouwang.domain.delivery import Channel, DeliveryEvent
+    from shouwang.storage.alerts import queue_delivery
+    from shouwang.storage.database import writing
+
+    assert run(capsys, "dispatch", "failing")[1] == "no notification is failing\n"
+    state = StateStore.open(f"sqlite:///{community / 'data' / 'state.db'}")
+    try:
+        now = time.time()
+        alert = state.alerts.open(Finding("hh-1", AlertKind.INACTIVITY, Severity.URGENT, now - 3600, "quiet"),
+                                  now=now)
+        assert alert is not None
+        wang = state.registry.staff_by_username("wang")
+        with writing(state.engine) as db:
+            queue_delivery(db, alert.id, wang.id, Channel.WEBHOOK, DeliveryEvent.OPENED, now, level=0)
+        [delivery] = state.alerts.deliveries(alert.id)
+        state.alerts.mark_failed(delivery, error="webhook https://hooks.example.org/w answered 503",
+                                 retry_at=now + 60, now=now)
+    finally:
+        state.close()
+    out = run(capsys, "dispatch", "failing")[1]
+    assert out.startswith("wang by webhook: 1 notification(s) failing since ")
+    assert out.rstrip().endswith("1 attempt(s); last: webhook https://hooks.example.org/w answered 503")

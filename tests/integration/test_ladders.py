@@ -273,6 +273,29 @@ def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolv
             and d.event.value == "opened"] == [f"alert {later.id} was resolved before this got through; not sent"]
 
 
+def test_notifications_failing_for_a_while_are_a_health_problem_of_dispatch(
+        state: StateStore, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a channels tester: /health said ok with 21 notifications being retried."""
+    import dispatch.service
+
+    monkeypatch.setattr(dispatch.service, "FAILING_AFTER_S", 1.0)
+    monkeypatch.setattr(dispatch.service, "FAILING_CHECK_S", 0.0)
+    people = staff(state, receiver)
+    state.registry.update_staff(people["wang"].id, webhook_url=f"http://127.0.0.1:{free_port()}/nobody")
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=0.2, retry_max_s=0.2)
+    open_alert(state, clock)
+    service.start()
+    try:
+        wait_for(lambda: not service.health.ok, timeout_s=20, what="dispatch to report")
+        [problem] = service.health.report()["problems"]
+    finally:
+        service.stop()
+        webhooks.close()
+    assert problem["problem"] == "deliveries_failing" and "shouwang dispatch failing" in problem["message"]
+
+
 def test_a_rung_with_nobody_on_it_falls_through_without_asking_anyone_twice(
         state: StateStore, receiver: WebhookReceiver) -> None:
     """Found by a channels tester: a family step with nobody on it fell through to the duty
