@@ -147,14 +147,19 @@ def test_an_alert_staff_just_resolved_is_not_raised_again_on_the_next_tick(
     assert [a.id for a in state.alerts.list()] == [alert.id]
 
 
+def learned_and_saved(tmp_path: Path, state: StateStore, readings: SqliteReadingStore, clock: Clock) -> int:
+    """A detector warmed up on the stored history and its model saved: the days it learned."""
+    first = service(tmp_path, state, readings, clock)
+    first.warm_up()
+    first.save_model(clock.now())
+    return first.history_days_of(HOUSEHOLD)
+
+
 def test_after_a_restart_the_model_comes_back_from_its_snapshot(
         tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
     state, readings = stores
     clock = StillClock(at(15, 8.0))
-    first = service(tmp_path, state, readings, clock)
-    first.warm_up()
-    first.save_model(clock.t)
-    learned = first.history_days_of(HOUSEHOLD)
+    learned = learned_and_saved(tmp_path, state, readings, clock)
     assert learned >= 10
     readings.write([StoredReading(HOUSEHOLD, HUB, "door", at(15, 8.5), 0.0)])
     second = service(tmp_path, state, readings, clock)
@@ -173,10 +178,7 @@ def test_a_damaged_snapshot_is_relearned_from_the_readings_not_a_start_that_fail
     monkeypatch.setattr(logging.getLogger("detector.service"), "disabled", True)
     state, readings = stores
     clock = StillClock(at(15, 8.0))
-    first = service(tmp_path, state, readings, clock)
-    first.warm_up()
-    first.save_model(clock.t)
-    learned = first.history_days_of(HOUSEHOLD)
+    learned = learned_and_saved(tmp_path, state, readings, clock)
     path = tmp_path / "detector-model.npz"
     whole = path.read_bytes()
     if damage == "truncated":

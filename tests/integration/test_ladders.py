@@ -3,6 +3,7 @@ MQTT through a real broker, the state store a SQLite file, time on a fast clock.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import time
@@ -89,6 +90,34 @@ def open_alert(state: StateStore, clock: FastClock, kind: AlertKind = AlertKind.
     return alert
 
 
+@contextlib.contextmanager
+def links_page(state: StateStore, clock: FastClock, tmp_path: Path) -> Iterator[TestClient]:
+    """The API that one-time links open, over the same store."""
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
+                                              metrics=Metrics(), secret=SECRET)))
+    try:
+        yield client
+    finally:
+        client.close()
+        readings.close()
+
+
+def daughter_told(state: StateStore, receiver: WebhookReceiver) -> tuple[Alert, dict[str, Any], FastClock]:
+    """The daughter on the ladder's first step, told of a new alert: the alert, her message, the clock."""
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    alert = open_alert(state, clock)
+    service.start()
+    try:
+        told = wait_for(lambda: receiver.to("daughter"), what="the daughter's message")[0]
+    finally:
+        service.stop()
+        webhooks.close()
+    return alert, told, clock
+
+
 def events(receiver: WebhookReceiver, who: str) -> list[str]:
     return [r["event"] for r in receiver.to(who)]
 
@@ -119,15 +148,9 @@ def test_the_deputy_and_the_rostered_duty_leader_receive_what_the_absent_person_
     assert (events(receiver, "wang"), events(receiver, "zhao")) == ([], [])  # the absent are left alone
     assert events(receiver, "li") == ["opened"]
     # The deputy, of no grid of this household, acknowledges through the link they were sent.
-    readings = SqliteReadingStore(tmp_path / "readings.db")
-    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
-                                              metrics=Metrics(), secret=SECRET)))
-    try:
+    with links_page(state, clock, tmp_path) as client:
         link = receiver.to("li")[0]["ack_link"].removeprefix("http://shouwang.test")
         assert client.post(link, headers=FORM).status_code == 200
-    finally:
-        client.close()
-        readings.close()
     assert state.alerts.get(alert.id).acknowledged_by == people["li"].id
     assert events(receiver, "sun")[0] == "escalated"
     assert events(receiver, "zhou") == []  # on duty only from 18:00
@@ -358,21 +381,9 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
     staff(state, receiver)
     daughter = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
                                               "王小红", START, step=0), actor=ADMIN, now=START)
-    clock = FastClock(START, 1.0)
-    webhooks = WebhookSender(timeout_s=2)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
-    alert = open_alert(state, clock)
-    service.start()
-    try:
-        told = wait_for(lambda: receiver.to("daughter"), what="the daughter's message")[0]
-    finally:
-        service.stop()
-        webhooks.close()
+    alert, told, clock = daughter_told(state, receiver)
     assert "王小红您好" in told["text"] and told["answer_link"] in told["text"]
-    readings = SqliteReadingStore(tmp_path / "readings.db")
-    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
-                                              metrics=Metrics(), secret=SECRET)))
-    try:
+    with links_page(state, clock, tmp_path) as client:
         path = told["answer_link"].removeprefix("http://shouwang.test")
         shown = client.get(path)
         assert shown.status_code == 200 and "联系上了" in shown.text
@@ -381,9 +392,6 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
         assert client.post(staff_link, headers=FORM).status_code == 403  # a family link is no staff link
         assert client.post(f"{path}/fine", headers=FORM).status_code == 200
         assert client.post(f"{path}/fine", headers=FORM).status_code == 409  # once
-    finally:
-        client.close()
-        readings.close()
     resolved = state.alerts.get(alert.id)
     assert (resolved.state, resolved.outcome.value if resolved.outcome else None) == (AlertState.RESOLVED,
                                                                                       "elder_fine")
@@ -468,21 +476,9 @@ def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_n
     staff(state, receiver)
     state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
                                    "王小红", START, step=0), actor=ADMIN, now=START)
-    clock = FastClock(START, 1.0)
-    webhooks = WebhookSender(timeout_s=2)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
-    alert = open_alert(state, clock)
-    service.start()
-    try:
-        told = wait_for(lambda: receiver.to("daughter"), what="the daughter's message")[0]
-    finally:
-        service.stop()
-        webhooks.close()
+    alert, told, clock = daughter_told(state, receiver)
     path = told["answer_link"].removeprefix("http://shouwang.test")
-    readings = SqliteReadingStore(tmp_path / "readings.db")
-    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
-                                              metrics=Metrics(), secret=SECRET)))
-    try:
+    with links_page(state, clock, tmp_path) as client:
         assert client.get(path).status_code == 200
         state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=False,
                                      given_at=START + 60), actor=ADMIN, now=START + 60)
@@ -497,9 +493,6 @@ def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_n
         state.registry.retire_household("hh-1", now=START + 180)
         retired = client.get(path)
         assert retired.status_code == 403 and "不再由社区守望" in retired.text
-    finally:
-        client.close()
-        readings.close()
 
 
 def test_a_relative_reached_by_sms_is_texted_through_the_gateway_and_answers_through_their_link(
@@ -526,14 +519,8 @@ def test_a_relative_reached_by_sms_is_texted_through_the_gateway_and_answers_thr
     headers, body = next(raw for raw in receiver.raw if json.loads(raw[1]).get("mobile"))
     assert verify(SECRET, headers["X-Shouwang-Timestamp"], body, headers["X-Shouwang-Signature"],
                   now=time.time())
-    readings = SqliteReadingStore(tmp_path / "readings.db")
-    client = TestClient(create_app(ApiContext(settings=Settings(), state=state, readings=readings, clock=clock,
-                                              metrics=Metrics(), secret=SECRET)))
-    try:
+    with links_page(state, clock, tmp_path) as client:
         assert client.post(f"{link.removeprefix('http://shouwang.test')}/fine", headers=FORM).status_code == 200
-    finally:
-        client.close()
-        readings.close()
     assert state.alerts.get(alert.id).state is AlertState.RESOLVED
     entry = next(e for e in state.audit.for_entity("alert", alert.id) if e.action == "resolved")
     assert entry.actor == "family: 王小明 (儿子)"
