@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 
 from api.deps import Context, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep
-from api.errors import NotAuthenticated, TooManyAttempts
+from api.errors import Forbidden, NotAuthenticated, TooManyAttempts
 from api.schemas.common import AUTHED, BAD_BODY, BY_ID, INVALID, ErrorOut, when
 from api.schemas.staff import LoginIn, NewTokenOut, SessionOut, StaffOut, TokenIn, TokenOut
 from api.trail import actor, note
@@ -72,7 +72,13 @@ def list_sessions(staff: CurrentStaff, state: StateDep, now: Now) -> list[TokenO
 
 @router.post("/tokens", response_model=NewTokenOut, status_code=201, responses=AUTHED,
              summary="Create a long-lived API token for an integration; shown once")
-def create_token(body: TokenIn, staff: CurrentStaff, state: StateDep, now: Now) -> NewTokenOut:
+def create_token(body: TokenIn, session: CurrentSession, state: StateDep, now: Now) -> NewTokenOut:
+    staff = session.staff
+    # Found by a tester: a stolen sign-in session made itself a token that never expires and
+    # outlived the owner's password change and an admin's reset. Signed in with a password, you
+    # give it again to make one (an integration's own API token makes others without).
+    if session.token.kind == SESSION and not state.credentials.check_password(staff.id, body.password or ""):
+        raise Forbidden("give your password to create a long-lived token")
     ttl_s = body.expires_in_days * 86400.0 if body.expires_in_days else None
     token = state.registry.issue_token(staff.id, name=body.name, now=now, ttl_s=ttl_s, kind=API)
     info = state.credentials.tokens(staff.id, kind=API)[-1]

@@ -154,6 +154,8 @@ def set_password(other: VisibleStaff, body: PasswordIn, session: CurrentSession,
                 "give your current password to change it")
     else:
         require(access.manages_staff(staff), "only admins set other staff's passwords")
-    # their other sign-in sessions end (yours, changing your own, goes on)
+    # their other sign-in sessions end (yours, changing your own, goes on); an admin's reset of
+    # someone else's ends their API tokens too
+    own = other.id == staff.id
     state.credentials.set_password(other.id, body.new_password, actor=actor(staff), now=now,
-                                   keep_session=session.token.id if other.id == staff.id else None)
+                                   keep_session=session.token.id if own else None, with_api_tokens=not own)

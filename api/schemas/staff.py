@@ -137,6 +137,8 @@ class SessionOut(BaseModel):
 class TokenIn(RequestBody):
     name: str = Field(min_length=1, max_length=200, description="what uses it")
     expires_in_days: float | None = Field(default=None, gt=0, le=3650)
+    password: str | None = Field(default=None, max_length=200,
+                                 description="your password: needed when you are signed in with one")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "district platform",
                                                          "expires_in_days": 365}]})

@@ -63,25 +63,29 @@ class Credentials:
         return self._decoy_hash
 
     def set_password(self, staff_id: int, password: str, *, actor: Actor, now: float,
-                     keep_session: int | None = None) -> int:
+                     keep_session: int | None = None, with_api_tokens: bool = False) -> int:
         """Set the password and end every sign-in session of theirs but `keep_session` (the one
-        changing it); return how many ended. Found by a privacy tester: a session signed in
-        before a change or an admin's reset went on working for the rest of its day, so a stolen
-        one outlived the very step taken against it. API tokens are integrations the owner
-        created and can list and revoke (`GET /auth/tokens`); they stay."""
+        changing it), and `with_api_tokens` their API tokens too (an admin's reset: the account
+        may have been taken); return how many ended. Found by a privacy tester: a session signed
+        in before a change or an admin's reset went on working for the rest of its day, so a
+        stolen one outlived the very step taken against it. On their own change, the API tokens
+        the owner made stay (listed and revocable at `GET /auth/tokens`; a session makes one only
+        with the password)."""
         if len(password) < MIN_PASSWORD:
             raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
         self._registry.staff(staff_id)
         with writing(self._engine) as db:
             db.execute(update(staff).where(staff.c.id == staff_id)
                        .values(password_hash=self._hasher.hash(password)))
-            live = [api_tokens.c.staff_id == staff_id, api_tokens.c.kind == SESSION,
-                    api_tokens.c.revoked_at.is_(None)]
+            live = [api_tokens.c.staff_id == staff_id, api_tokens.c.revoked_at.is_(None)]
+            if not with_api_tokens:
+                live.append(api_tokens.c.kind == SESSION)
             if keep_session is not None:
                 live.append(api_tokens.c.id != keep_session)
             ended = db.execute(update(api_tokens).where(*live).values(revoked_at=now)).rowcount
             trail.record(db, at=now, actor=actor, action="password_set", entity="staff",
-                         entity_id=staff_id, details={"sessions_ended": ended} if ended else None)
+                         entity_id=staff_id, details=None if not ended else
+                         {"sessions_and_tokens_ended" if with_api_tokens else "sessions_ended": ended})
         return int(ended)
 
     def check_password(self, staff_id: int, password: str) -> bool:

@@ -131,7 +131,12 @@ def test_a_password_change_or_reset_ends_the_other_sessions_and_they_can_be_list
     stolen, mine = sign_in(PASSWORD), sign_in(PASSWORD)
     listed = community.client.get("/auth/sessions", headers=mine)
     assert listed.status_code == 200 and [s["kind"] for s in listed.json()] == ["session", "session"]
-    api_token = community.client.post("/auth/tokens", json={"name": "my platform"}, headers=mine).json()
+    # Found by a regression tester: a stolen session made itself a token that outlived every change.
+    assert community.client.post("/auth/tokens", json={"name": "thief"}, headers=stolen).status_code == 403
+    assert community.client.post("/auth/tokens", json={"name": "thief", "password": "wrong one!"},
+                                 headers=stolen).status_code == 403
+    api_token = community.client.post("/auth/tokens", json={"name": "my platform", "password": PASSWORD},
+                                      headers=mine).json()
     done = community.client.put(f"/staff/{me}/password", headers=mine,
                                 json={"new_password": "another long one", "current_password": PASSWORD})
     assert done.status_code == 204
@@ -145,5 +150,6 @@ def test_a_password_change_or_reset_ends_the_other_sessions_and_they_can_be_list
                                  json={"new_password": "an admin's reset one"})
     assert reset.status_code == 204
     assert community.client.get("/auth/me", headers=mine).status_code == 401, "a reset ends them all"
+    assert community.client.get("/auth/me", headers=integration).status_code == 401, "its tokens too"
     entry = [e for e in community.state.audit.for_entity("staff", me) if e.action == "password_set"][-1]
-    assert entry.details == {"sessions_ended": 1}
+    assert entry.details == {"sessions_and_tokens_ended": 3}  # the template gave member1 a token too
