@@ -68,6 +68,10 @@ def provision(args: argparse.Namespace) -> int:
         finally:
             state.close()
         staff_logins = {topics.staff_login(member.id) for member in roster}
+    reserved = [hub_id for hub_id in registered if hub_id.lower().startswith("staff-")]
+    if reserved:  # registered before the rule (found by a tester: it read staff member 2's alerts)
+        raise InvalidInput(f"hub {reserved[0]} has an id that is now a staff member's app login; retire it "
+                           "(POST /hubs/ID/retire) and register the device under another id before provisioning")
     taken = sorted(set(registered) & service_names)
     if taken:
         raise InvalidInput(f"hub {taken[0]} has the MQTT username of one of Shouwang's roles; register the "

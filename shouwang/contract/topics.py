@@ -59,7 +59,7 @@ def role_rights(prefix: str) -> dict[str, Rights]:
             "simulator": (("write", hub_subscription(prefix)),)}
 
 
-STAFF_LOGIN = re.compile(r"staff-([0-9]{1,18})")
+STAFF_LOGIN = re.compile(r"staff-([1-9][0-9]{0,17})")
 """A staff member's phone app logs in as `staff-<staff id>`. Found by a tester: the app's login
 was the bare staff id, which is also a valid hub id, so hub `2` (a device in an elder's home)
 read every alert sent to staff member 2, names, addresses and acknowledgement links included.
@@ -76,6 +76,10 @@ def login_rights(prefix: str, username: str) -> Rights:
     staff = STAFF_LOGIN.fullmatch(username)
     if staff is not None:
         return (("read", staff_topic(prefix, int(staff.group(1)))),)
+    if not HUB_ID.fullmatch(username) or username.lower().startswith("staff-"):
+        # found by a tester: a login `+` or `#` became a wildcard and wrote under every hub (a faked
+        # help press opened an urgent alert), and `staff-02` read staff member 2's alerts
+        return ()
     return (("write", f"{prefix}/hubs/{username}/#"),)
 
 

@@ -74,3 +74,22 @@ def test_the_compose_first_step_writes_the_roles_logins_without_a_store_and_keep
     assert not (tmp_path / "shouwang-data").exists()
     # one hub by name still needs the store that registers it
     assert main(["hubs", "provision", "h-8", "--mosquitto-dir", "mosquitto"]) == 2
+
+
+def test_a_hub_registered_before_staff_logins_were_reserved_is_refused_at_provision(
+        community: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Found by a regression tester: a hub named staff-2 from before the rule passed `provision
+    --all`, and the ACL let it read staff member 2's alerts."""
+    from sqlalchemy import insert
+
+    from shouwang.storage.database import writing
+    from shouwang.storage.schema import hubs
+
+    state = StateStore.open(f"sqlite:///{tmp_path / 'data' / 'state.db'}")
+    with writing(state.engine) as db:  # as an older version let it in
+        db.execute(insert(hubs).values(id="staff-2", household_id="hh-1", report_interval_s=900.0,
+                                       created_at=time.time()))
+    state.close()
+    assert main(["hubs", "provision", "--all", "--mosquitto-dir", str(community)]) == 2
+    assert "hub staff-2 has an id that is now a staff member's app login" in capsys.readouterr().err
+    assert not (community / mosquitto.ACL_FILE).exists()

@@ -47,7 +47,10 @@ def test_the_embedded_broker_gives_a_hub_no_read_and_a_staff_app_only_its_own_al
     """The embedded broker's rights for any login that is not a role (`TopicRights`)."""
     assert topics.login_rights("p", "2") == (("write", "p/hubs/2/#"),)
     assert topics.login_rights("p", "staff-2") == (("read", "p/staff/2/alerts"),)
-    assert topics.login_rights("p", "staff-x") == (("write", "p/hubs/staff-x/#"),)
+    # found by a regression tester: a wildcard login wrote under every hub; a leading zero read staff 2's
+    assert topics.login_rights("p", "staff-x") == ()
+    assert topics.login_rights("p", "staff-02") == ()
+    assert topics.login_rights("p", "+") == topics.login_rights("p", "#") == topics.login_rights("p", "a/b") == ()
 
 
 def test_the_password_file_is_written_for_its_owner_only(tmp_path: Path) -> None:
