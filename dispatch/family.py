@@ -91,8 +91,8 @@ class FamilyPoster:
                                     deadline_s=self._timeout_s)
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"webhook {url}: {type(exc).__name__}: {exc}") from None
-        if not response.is_success:
-            raise DeliveryFailed(f"webhook {url} answered {response.status_code}")
+        if not response.is_success:  # as for staff: a redirect or a 4xx is not tried for a day
+            raise posting.refusal(response, f"webhook {url}")
 
     def close(self) -> None:
         self._client.close()
@@ -181,10 +181,11 @@ class FamilyNotifier:
 
     def _attempt(self, delivery: FamilyDelivery) -> None:
         try:
-            error, permanent = self._send(delivery)
+            error, permanent, retry_after_s = self._send(delivery)
             now = self._clock.now()
-            retry_at = None if error is None or permanent else now + self._clock.speed * backoff_s(
-                delivery.attempts + 1, initial_s=self._settings.retry_initial_s, max_s=self._settings.retry_max_s)
+            wait_s = max(backoff_s(delivery.attempts + 1, initial_s=self._settings.retry_initial_s,
+                                   max_s=self._settings.retry_max_s), retry_after_s or 0.0)
+            retry_at = None if error is None or permanent else now + self._clock.speed * wait_s
             self._state.family.mark(delivery, error=error, retry_at=retry_at, now=now)
         except Exception as exc:  # the state store failed: it stays pending and is sent again
             log.error("dispatch.family_record_failed delivery=%s error=%r", delivery.id, exc)
@@ -192,21 +193,21 @@ class FamilyNotifier:
             with self._lock:
                 self._in_flight.pop(delivery.id, None)
 
-    def _send(self, delivery: FamilyDelivery) -> tuple[str | None, bool]:
+    def _send(self, delivery: FamilyDelivery) -> tuple[str | None, bool, float | None]:
         try:
             contact = self._state.family.get(delivery.contact_id)
             alert = self._state.alerts.get(delivery.alert_id)
             household = self._state.registry.household(alert.household_id)
             if alert.is_resolved:
-                return "the alert was resolved before the family could be told", True
+                return "the alert was resolved before the family could be told", True, None
             # Found by a tester: checked only when the message was queued, so a retry still told a
             # relative removed from the ladder, or whose elder had since withdrawn sharing.
             if not contact.active or contact.household_id != household.id:
-                return f"{contact.name} is no longer a family contact of {household.id}; not told", True
+                return f"{contact.name} is no longer a family contact of {household.id}; not told", True, None
             if not household.is_active or not (self._state.consent.has_consent(household.id)
                                                and self._state.consent.has_consent(household.id,
                                                                                    SHARE_WITH_FAMILY)):
-                return "the elder no longer agrees that alerts are shared with family; not told", True
+                return "the elder no longer agrees that alerts are shared with family; not told", True, None
             link = None
             if self._secret is not None and self._api_url:
                 token = ack_links.make(self._secret, alert_id=alert.id, staff_id=contact.id,
@@ -216,9 +217,9 @@ class FamilyNotifier:
             message = family_message(alert, household, contact, now=self._clock.now(), link=link)
             self._poster.post(contact.channel, contact.address, message)
         except (Undeliverable, NotFound) as exc:
-            return str(exc), True
+            return str(exc), True, None
         except DeliveryFailed as exc:
-            return str(exc), False
+            return str(exc), False, exc.retry_after_s
         except Exception as exc:  # one surprise fails this delivery, nobody else's
-            return f"{type(exc).__name__}: {exc}", False
-        return None, False
+            return f"{type(exc).__name__}: {exc}", False, None
+        return None, False, None

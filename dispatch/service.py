@@ -151,8 +151,9 @@ class Dispatcher:
         if time.monotonic() < self._failing_checked + FAILING_CHECK_S:
             return
         self._failing_checked = time.monotonic()
-        stuck = [d for d in self._state.alerts.retrying(limit=FAILING_SHOWN)
-                 if (now - d.created_at) / self._clock.speed >= FAILING_AFTER_S]
+        since = [d.created_at for d in self._state.alerts.retrying(limit=FAILING_SHOWN)]
+        since += [f.created_at for f in self._state.family.retrying(limit=FAILING_SHOWN)]  # relatives' too
+        stuck = [at for at in since if (now - at) / self._clock.speed >= FAILING_AFTER_S][:FAILING_SHOWN]
         if stuck:
             self._health.problem("deliveries_failing", f"{len(stuck)}{'+' if len(stuck) == FAILING_SHOWN else ''} "
                                  "notification(s) failing for over 10 minutes, still tried; `shouwang dispatch "

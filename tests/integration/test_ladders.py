@@ -35,7 +35,7 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
-from tests.support import Silent, WebhookReceiver, wait_for
+from tests.support import ServiceReceiver, Silent, WebhookReceiver, wait_for
 
 pytestmark = pytest.mark.broker
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -431,6 +431,41 @@ def test_a_retry_tells_no_relative_once_sharing_is_withdrawn_or_they_are_removed
         family_app.close()
     assert family_app.to("d") == [] and family_app.attempts == 1
     assert "not told" in (delivery.last_error or "")
+
+
+def test_a_family_app_that_refuses_or_asks_for_time_is_not_hammered(
+        state: StateStore, receiver: WebhookReceiver) -> None:
+    """Found by a regression tester: family webhooks answering 404, a redirect, or 503 with a
+    Retry-After of an hour were POSTed to 7-8 times in 30 s, and would have been for a day."""
+    staff(state, receiver)
+    app = ServiceReceiver()
+    app.script["/gone"] = [(404, {})]
+    app.script["/busy"] = [(503, {}, {"Retry-After": "3600"})]
+    for n, path in ((1, "gone"), (2, "busy")):
+        if n == 2:
+            state.registry.add_household(Household("hh-2", Tier.GREEN, "g-a"), now=START)
+            state.consent.record(Consent("hh-2", "老人", "self", sensing=True, share_with_family=True,
+                                         given_at=START), actor=ADMIN, now=START)
+        state.family.add(FamilyContact(0, f"hh-{n}", f"亲属{n}", "儿子", "webhook", app.url(path), "亲属",
+                                       START, step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    webhooks = WebhookSender(timeout_s=2)
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=0.2, retry_max_s=0.2)
+    alerts = [state.alerts.open(Finding(f"hh-{n}", AlertKind.INACTIVITY, Severity.URGENT, clock.now() - 3600,
+                                        "quiet"), now=clock.now()) for n in (1, 2)]
+    service.start()
+    try:
+        wait_for(lambda: {r[0] for r in app.requests} == {"/gone", "/busy"}, what="both tried once")
+        time.sleep(2.0)  # ten retry intervals
+    finally:
+        service.stop()
+        webhooks.close()
+        app.close()
+    assert sorted(r[0] for r in app.requests) == ["/busy", "/gone"], "each asked once"
+    gone = state.family.deliveries(alerts[0].id)[0]  # type: ignore[union-attr]
+    assert gone.status is DeliveryStatus.FAILED and "refused it: HTTP 404" in (gone.last_error or "")
+    busy = state.family.deliveries(alerts[1].id)[0]  # type: ignore[union-attr]
+    assert busy.status is DeliveryStatus.PENDING and busy.next_attempt_at >= START + 3500
 
 
 def test_a_hanging_family_app_holds_back_no_other_familys_message(
