@@ -6,9 +6,11 @@ import contextlib
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -214,37 +216,52 @@ def build(settings: Settings, *, clock: Clock | None = None, with_api: bool = Tr
     secret = ensure_secret(settings)
     clock = clock or SystemClock()
     metrics = Metrics()
-    state = StateStore.open(settings.storage.state_database_url())
+    state = open_community_state(settings)
     readings = open_readings(settings)
-    try:
-        refuse_a_lost_community(settings, state, readings)
-    except ShouwangError:
-        readings.close()
-        state.close()
-        raise
     roles: list[Health] = []
     app = _api(settings, state, readings, clock, metrics, secret, roles) if with_api else None
     return System(settings=settings, clock=clock, metrics=metrics, state=state,
                   readings=readings, app=app, secret=secret, roles=roles)
 
 
-def refuse_a_lost_community(settings: Settings, state: StateStore, readings: ReadingStore) -> None:
-    """Refuse to start on an empty state store beside the traces of a community: found by a
-    tester, a state.db deleted, or left empty by a disk fault or a failed restore, was made afresh
-    in silence; every open alert, household, consent and staff member was gone, the system said it
-    was running, and every hub's readings from then on became `unknown_hub` dead letters."""
-    if state.registry.households(include_retired=True) or state.registry.all_staff():
-        return
+def open_community_state(settings: Settings) -> StateStore:
+    """The state store, refused when it is empty (or missing) beside the traces of a community:
+    found by a tester, a state.db deleted, or left empty by a disk fault or a failed restore, was
+    made afresh in silence; every open alert, household, consent and staff member was gone, the
+    system said it was running, and every hub's readings from then on became `unknown_hub` dead
+    letters. A SQLite store is judged before it is opened, so a refusal leaves no empty file."""
+    url = settings.storage.state_database_url()
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file() or path.stat().st_size == 0:
+            _refuse_beside_traces(settings)
+    state = StateStore.open(url)
+    if not (state.registry.households(include_retired=True) or state.registry.all_staff()):
+        try:
+            _refuse_beside_traces(settings)
+        except ShouwangError:
+            state.close()
+            raise
+    return state
+
+
+def _refuse_beside_traces(settings: Settings) -> None:
     folder = settings.storage.data_dir
-    traces = [str(p) for p in folder.glob("detector-model*.npz")]
-    if isinstance(readings, SqliteReadingStore) and readings.count():
-        traces.append(f"{settings.storage.readings_file()} (readings)")
+    traces = [str(p) for p in sorted(folder.glob("detector-model*.npz"))]
+    readings = settings.storage.readings_file()
+    if settings.storage.readings == "sqlite" and readings.is_file() and readings.stat().st_size:
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{readings}?mode=ro", uri=True, timeout=5)) as db:
+                if db.execute("SELECT 1 FROM readings LIMIT 1").fetchone():
+                    traces.append(f"{readings} (readings)")
+        except sqlite3.Error:
+            traces.append(f"{readings}")
     if traces:
         raise ShouwangError(
-            f"the state store ({make_url(settings.storage.state_database_url()).render_as_string()}) is empty, but "
-            f"this community's data is here: {', '.join(traces)}. Restore the state store from its "
-            f"backup (for SQLite, {folder}/state.db), or point SHOUWANG_STORAGE__STATE_URL at it; to "
-            f"start afresh on purpose, move {folder} away first")
+            f"the state store ({make_url(settings.storage.state_database_url()).render_as_string()}) is "
+            f"empty, but this community's data is here: {', '.join(traces)}. Restore the state store "
+            f"from its backup (for SQLite, {folder}/state.db), or point SHOUWANG_STORAGE__STATE_URL at "
+            f"it; to start afresh on purpose, move {folder} away first")
 
 
 def _api(settings: Settings, state: StateStore, readings: ReadingStore, clock: Clock, metrics: Metrics,
@@ -258,7 +275,7 @@ def _api(settings: Settings, state: StateStore, readings: ReadingStore, clock: C
 
 def build_api(settings: Settings) -> FastAPI:
     """The API alone over the configured stores, on the system clock (`shouwang api`)."""
-    return _api(settings, StateStore.open(settings.storage.state_database_url()), open_readings(settings),
+    return _api(settings, open_community_state(settings), open_readings(settings),
                 SystemClock(), Metrics(), ensure_secret(settings))
 
 

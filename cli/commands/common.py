@@ -91,7 +91,9 @@ def open_state(args: argparse.Namespace, settings: Settings) -> StateStore:
                           f"; `shouwang run --demo` keeps its own in {DEMO_DIR}/: for it, "
                           f"start the command with SHOUWANG_STORAGE__DATA_DIR={DEMO_DIR}"
                           if (Path(DEMO_DIR) / "state.db").is_file() else ""))
-    return StateStore.open(url)
+    from cli.bootstrap import open_community_state  # the roles' composition, only when needed
+
+    return open_community_state(settings)
 
 
 CLI = Actor("cli")

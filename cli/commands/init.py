@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cli.bootstrap import ensure_secret
+from cli.bootstrap import ensure_secret, open_community_state
 from cli.commands.common import DEFAULT_SETTINGS_FILE
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.model import Role
 from shouwang.settings import Settings
 from shouwang.storage.audit import Actor
 from shouwang.storage.credentials import MIN_PASSWORD
-from shouwang.storage.state import StateStore
 
 NEXT_STEPS = """
 Next steps (from this folder, so `shouwang` finds {file}):
@@ -73,8 +72,8 @@ def handle(args: argparse.Namespace) -> int:
                              "storage": {"data_dir": data_dir if data_dir.is_absolute()
                                          else args.file.resolve().parent / data_dir}}
     settings = Settings(**given)
+    state = open_community_state(settings)  # not over a community whose state store was lost
     ensure_secret(settings)  # generated now, kept beside the data with mode 0600
-    state = StateStore.open(settings.storage.state_database_url())
     try:
         now = time.time()
         member = state.registry.add_staff(username=admin, name=admin_name, role=Role.ADMIN, now=now)

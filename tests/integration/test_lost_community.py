@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
 import pytest
 
 from cli.bootstrap import build
+from cli.main import main
 from shouwang.domain.errors import ShouwangError
 from shouwang.domain.model import Grid, Household, StoredReading, Tier
 from shouwang.settings import Settings
@@ -43,6 +45,27 @@ def test_a_state_store_lost_beside_the_communitys_readings_is_refused_with_what_
     with pytest.raises(ShouwangError, match=r"state store .* is empty, but this community's data is here: "
                                             r".*readings\.db \(readings\)\. Restore the state store"):
         build(settings(folder), with_api=False)
+    if how == "deleted":
+        assert not (folder / "state.db").exists(), "a refused start leaves no empty store behind"
+
+
+def test_no_command_fills_an_empty_state_store_beside_a_community_either(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a regression tester: `init --force` or a `staff add` on the folder filled the empty
+    store enough that `run` then started the community afresh beside its readings."""
+    folder = tmp_path / "data"
+    readings = SqliteReadingStore(folder / "readings.db")
+    readings.write([StoredReading("hh-1", "h-1", "water", time.time(), 1.0)])
+    readings.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SHOUWANG_STORAGE__DATA_DIR", str(folder))
+    assert main(["staff", "add", "wang", "--name", "王芳", "--role", "duty_leader"]) == 2
+    assert "this community's data is here" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert main(["init", "--community", "利民社区", "--admin", "li", "--admin-name", "李主任",
+                 "--data-dir", str(folder), "--password-stdin", "--force"]) == 2
+    assert "this community's data is here" in capsys.readouterr().err
+    assert not (folder / "state.db").exists() and not (tmp_path / "shouwang.toml").exists()
 
 
 def test_a_fresh_folder_starts(tmp_path: Path) -> None:
