@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import secrets
@@ -48,38 +49,41 @@ log = logging.getLogger(__name__)
 
 
 def ensure_secret(settings: Settings) -> str:
-    """The configured secret, or one generated once and kept beside the data (mode 0600)."""
+    """The configured secret, or one generated once and kept beside the data (mode 0600). Roles
+    started together on a fresh folder agree on one: the first to hold the folder's lock makes it
+    (found by a tester: with an empty file, two roles could each make and use a different one)."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
     path = settings.storage.data_dir / "secret_key"
-    kept = path.read_text().strip() if path.exists() else ""
-    if kept:
-        if len(kept) < 16:
-            raise ShouwangError(f"{path} holds a secret shorter than 16 characters; put a long random one "
-                                "there (python -c 'import secrets; print(secrets.token_urlsafe(32))')")
-        return kept
-    if path.exists():
-        # Found by a tester: a disk full at the first start left the file created and empty, and
-        # the next start signed every acknowledgement link and webhook with the empty key (anyone
-        # could then resolve any alert). It is written whole now; an empty one is made again.
-        log.warning("secret_key.empty path=%s: a new secret is made (links sent before no longer work)", path)
-    tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
-    private_file(tmp)  # 0600, in a 0700 folder when new
-    fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC)
-    try:
-        os.write(fd, secrets.token_urlsafe(32).encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
+    private_file(path.with_name(".secret_key.lock"))  # 0600, in a 0700 folder when new
+    with open(path.with_name(".secret_key.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        kept = path.read_text().strip() if path.exists() else ""
+        if kept:
+            if len(kept) < 16:
+                raise ShouwangError(f"{path} holds a secret shorter than 16 characters; put a long random "
+                                    "one there (python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+            return kept
         if path.exists():
+            # Found by a tester: a disk full at the first start left the file created and empty,
+            # and the next start signed every acknowledgement link and webhook with the empty key
+            # (anyone could then resolve any alert). It is written whole now; an empty one is made
+            # again.
+            log.warning("secret_key.empty path=%s: a new secret is made (links sent before no longer work)",
+                        path)
+        tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+        private_file(tmp)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_TRUNC)
+            try:
+                os.write(fd, secrets.token_urlsafe(32).encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
-        else:
-            with contextlib.suppress(FileExistsError):  # roles started together: the first one's is kept
-                os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_text().strip()
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_text().strip()
 
 
 def open_readings(settings: Settings) -> ReadingStore:

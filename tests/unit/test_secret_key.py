@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import stat
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def test_a_secret_is_made_once_whole_and_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert ensure_secret(settings(tmp_path / "data")) == first
-    assert [p.name for p in path.parent.iterdir()] == ["secret_key"], "no temporary file left"
+    left = sorted(p.name for p in path.parent.iterdir())
+    assert left == [".secret_key.lock", "secret_key"], "no temporary file left"
 
 
 def test_an_empty_secret_file_left_by_a_full_disk_is_made_again_never_used(
@@ -43,3 +45,19 @@ def test_a_short_secret_written_by_hand_is_refused(tmp_path: Path) -> None:
     (tmp_path / "secret_key").write_text("changeme\n")
     with pytest.raises(ShouwangError, match="shorter than 16 characters"):
         ensure_secret(settings(tmp_path))
+
+
+def _secret_of(folder: str) -> str:
+    return ensure_secret(settings(Path(folder)))
+
+
+@pytest.mark.parametrize("start", ["no file", "an empty file"])
+def test_roles_started_together_agree_on_one_secret(tmp_path: Path, start: str) -> None:
+    """Found by a regression tester: with an empty file, roles started together could each make
+    and use a different secret (2 starts in 30), so one role's links failed in another."""
+    if start == "an empty file":
+        (tmp_path / "secret_key").write_text("")
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(6) as pool:
+        made = pool.map(_secret_of, [str(tmp_path)] * 12)
+    assert len(set(made)) == 1 and made[0] == (tmp_path / "secret_key").read_text()
