@@ -131,17 +131,26 @@ def mobile_problem(number: str) -> str | None:
     """Why `number` cannot be a mainland mobile it looks like, if so: one starting with 1 (after
     +86) has 11 digits. Found by a tester: 1380000000, a digit short, was taken, and every text
     to it would have failed (a landline, 010-…, or a number abroad is not judged)."""
-    digits = "".join(c for c in number if c.isdigit())
-    abroad = number.strip().startswith("+") and not digits.startswith("86")
-    national = digits[2:] if digits.startswith("86") and len(digits) > 11 else digits
-    if not abroad and national.startswith("1") and len(national) != 11:
-        return f"a mobile number has 11 digits, this has {len(national)}"
-    # found by a tester: 00000 was taken; no telephone number anywhere is that short, and no
-    # country code begins with 0
-    if len(digits) < 7 or set(digits) == {"0"}:
-        return f"a telephone number has at least 7 digits, not only zeros; this has {len(digits)}"
-    if abroad and digits.startswith("0"):
+    text = number.strip()
+    digits = "".join(c for c in text if c.isdigit())
+    prefixed = text.startswith("00") and not text.startswith("000")  # 0086…: the international prefix
+    international = text.startswith("+") or prefixed
+    if prefixed:
+        digits = digits[2:]
+    if international and digits.startswith("0"):
         return "no country code begins with 0: give +86 and the number, or the number alone"
+    # found by testers: +86 00000, 0086 0000000 and +1 0000000 were taken past the country code
+    china = not international or digits.startswith("86")
+    national = digits if not international else digits[2:] if china else digits[1:]
+    if china and national.startswith("10") and international and len(national) != 10:
+        return f"a Beijing number has 10 digits after +86, this has {len(national)}"
+    if china and national.startswith("1") and not (international and national.startswith("10")) \
+            and len(national) != 11:
+        return f"a mobile number has 11 digits, this has {len(national)}"
+    if set(national) <= {"0"}:
+        return "a telephone number is not only zeros"
+    if len(national) < (6 if international else 7):
+        return f"a telephone number has at least 7 digits, this has {len(national)}"
     return None
 
 

@@ -37,9 +37,17 @@ def test_each_kind_is_read_from_its_command_line_form() -> None:
     ("sms:call me", "is not a phone number"),
     ("sms:12", "is not a phone number"),
     ("sms:12345", "a mobile number has 11 digits, this has 5"),  # found by a tester: taken
-    ("sms:00000", "at least 7 digits, not only zeros"),  # found by a channels tester: taken
-    ("sms:0000000", "at least 7 digits, not only zeros"),
+    ("sms:00000", "not only zeros"),  # found by a channels tester: taken
+    ("sms:0000000", "not only zeros"),
+    ("sms:123456", "a mobile number has 11 digits, this has 6"),
+    ("sms:654321", "at least 7 digits, this has 6"),
     ("sms:+0 123 4567 890", "no country code begins with 0"),
+    # found by a regression tester: past a country code, anything was taken
+    ("sms:+86 00000", "not only zeros"),
+    ("sms:0086 0000000", "not only zeros"),
+    ("sms:+1 0000000", "not only zeros"),
+    ("sms:+86 1000000", "a Beijing number has 10 digits after .86, this has 7"),
+    ("sms:+86 138000000", "a mobile number has 11 digits, this has 9"),
     ("sms:+86 138 0000 000", "a mobile number has 11 digits, this has 10"),
     ("mqtt:somewhere", "takes no address"),
     (f"dingtalk:{DING}#secret=a&lang=fr", "language 'fr'"),
