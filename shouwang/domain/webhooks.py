@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -121,22 +122,37 @@ def _check_literal(url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Addr
                              "reserved address, never a receiver")
 
 
-def internal_host(url: str) -> str | None:
-    """Why `url` points inside the machine or its network (a loopback or private address, or
-    localhost), if it does: such an address is for an administrator to set, not a staff member's
-    own channel (a way to make dispatch reach internal services). Host names are not resolved."""
+def internal_host(url: str, *, resolve: bool = True) -> str | None:
+    """Why `url` points inside the machine or its network (a loopback, private, shared or
+    link-local address, localhost, or a name this machine resolves to one), if it does: such an
+    address is for an administrator to set, not a staff member's own channel (a way to make
+    dispatch reach internal services). Found by a regression tester: names (`vm`, from
+    /etc/hosts; `127.0.0.1.nip.io`) were not resolved. A name that does not resolve here is let
+    through (it can reach nothing); one whose answer changes later is not caught."""
     host = (urlsplit(url).hostname or "").removesuffix(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is this machine"
     try:
-        address = ipaddress.ip_address(host)
+        addresses = [ipaddress.ip_address(host)]
     except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback or address.is_private:
-        return f"{address} is a loopback or private address"
+        if not resolve:
+            return None
+        try:
+            found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+    for address in addresses:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if address.is_loopback or address.is_private or address.is_link_local or address.is_reserved \
+                or address in _SHARED:
+            return f"{host} is {address}, a loopback, private or shared address"
     return None
+
+
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+"""Carrier-grade NAT: inside a provider's network, not a public receiver."""
 
 
 def _host_label(label: str, *, idna: bool) -> bool:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url, internal_host, receiver_of
+from tests.support import loopback_name
 
 
 @pytest.mark.parametrize("url", [
@@ -92,3 +93,12 @@ def test_whatever_is_accepted_is_an_address_the_http_client_can_send_to(tail: st
 ])
 def test_an_address_inside_the_machine_or_its_network_is_named(url: str, inside: bool) -> None:
     assert (internal_host(url) is not None) is inside
+
+
+def test_a_name_this_machine_resolves_to_itself_is_inside_it() -> None:
+    """Found by a regression tester: names were not resolved, so a name for 127.0.0.1 was taken."""
+    name = loopback_name()
+    if name is None:
+        pytest.skip("this machine's /etc/hosts names no loopback address but localhost")
+    assert internal_host(f"http://{name}:9000/x") is not None
+    assert internal_host(f"http://{name}:9000/x", resolve=False) is None

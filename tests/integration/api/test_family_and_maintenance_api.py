@@ -4,6 +4,7 @@ own staff manage its relatives (with their consent); grid heads their grids' mai
 from __future__ import annotations
 
 from tests.integration.api.conftest import Community
+from tests.support import loopback_name
 
 SON = {"name": "王小明", "relation": "儿子", "channel": "sms", "address": "138-0013-8000", "consent_by": "王小明",
        "step": 1}
@@ -22,6 +23,12 @@ def test_the_households_own_staff_add_list_and_remove_a_relative_with_their_cons
     assert wrong.status_code == 422 and "not a phone number" in wrong.text
     robot = client.post("/households/h-east-red/family", json={**SON, "channel": "wecom"}, headers=member)
     assert robot.status_code == 422
+    # Found by a regression tester: a relative's webhook inside the machine made dispatch reach it.
+    named = [f"http://{name}:9000/"] if (name := loopback_name()) else []  # this machine, by name
+    for url in ("http://127.0.0.1:8080/admin", "http://10.1.2.3/h", *named):
+        inside = client.post("/households/h-east-red/family", headers=member,
+                             json={**SON, "channel": "webhook", "address": url})
+        assert inside.status_code == 403 and "only an admin" in inside.text, inside.text
     # A volunteer visits this home but does not see its relatives' numbers.
     assert client.get("/households/h-east-red/family", headers=community.auth("volunteer")).status_code == 403
     # A contact is removed only through its own household.

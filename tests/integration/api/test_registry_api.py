@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from tests.integration.api.conftest import NOW, Community
+from tests.support import loopback_name
 
 
 def test_a_leader_registers_a_household_that_waits_for_consent(community: Community) -> None:
@@ -110,7 +111,9 @@ def test_webhook_addresses_are_checked_where_staff_are_added_and_changed(communi
     # Found by a tester: a grid member set their own channel to an internal service (or a cloud's
     # metadata address) and read its answers back in the delivery's error. Inside the community's
     # network, only an admin sets a receiver; a link-local address, nobody.
-    for url in ("http://10.0.0.5/h", "http://127.0.0.1:8080/admin", "http://localhost/x", "http://[::1]/h"):
+    named = [f"http://{name}:9000/x"] if (name := loopback_name()) else []  # this machine, by name
+    for url in ("http://10.0.0.5/h", "http://127.0.0.1:8080/admin", "http://localhost/x", "http://[::1]/h",
+                "http://100.64.0.1/h", *named):
         for body in ({"webhook_url": url, "allow_http": True},
                      {"channels": [{"kind": "wecom", "address": url + "?key=k"}], "allow_http": True}):
             own = community.client.patch(f"/staff/{member}", headers=community.auth("member1"), json=body)
