@@ -1,29 +1,25 @@
 """Mosquitto's password file and ACL for a community: every hub and every Shouwang role its own login.
 
-The password file holds `username:$7$<iterations>$<salt>$<hash>` lines, PBKDF2-HMAC-SHA512 with a
-12-byte salt and a 64-byte key, both base64 with padding: what `mosquitto_passwd` 2.0 writes and
-Mosquitto 2.0 checks (a test connects to a real Mosquitto with a password made here). The ACL
+The password file holds `username:$7$<iterations>$<salt>$<hash>` lines
+(`shouwang.contract.passwords`): what `mosquitto_passwd` 2.0 writes and Mosquitto 2.0 checks (a test
+connects to a real Mosquitto with a password made here), and the embedded broker reads too. The ACL
 gives each hub write access to its own topics only and each role exactly what it needs, so the
 broker refuses a hub that publishes under another hub's id.
 """
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
-import hmac
 import os
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from shouwang.contract import topics
+from shouwang.contract.passwords import password_hash as password_hash  # the hashes, kept in the kernel
+from shouwang.contract.passwords import verify as verify
 from shouwang.settings import ROLES, Settings
 
-ITERATIONS = 101
-"""mosquitto_passwd 2.0's default; a hub's login is checked at every connect."""
-SALT_BYTES = 12
 PASSWD_FILE = "shouwang.passwd"
 ACL_FILE = "shouwang.acl"
 DEFAULT_USERNAMES = {"gateway": "shouwang-gateway", "detector": "shouwang-detector",
@@ -33,26 +29,6 @@ DEFAULT_USERNAMES = {"gateway": "shouwang-gateway", "detector": "shouwang-detect
 def service_usernames(settings: Settings) -> dict[str, str]:
     """Each role's broker username: the configured one, or shouwang-<role>."""
     return {role: settings.mqtt.role(role).username or DEFAULT_USERNAMES[role] for role in ROLES}
-
-
-def password_hash(password: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
-    """`$7$...`: Mosquitto's PBKDF2-SHA512 password hash."""
-    salt = salt if salt is not None else os.urandom(SALT_BYTES)
-    key = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
-    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(key).decode()}"
-
-
-def verify(password: str, hashed: str) -> bool:
-    """Whether `password` matches a `$7$` hash (as Mosquitto would decide)."""
-    try:
-        _, kind, iterations, salt, key = hashed.split("$")
-        if kind != "7":
-            return False
-        expected = base64.b64decode(key)
-        got = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), base64.b64decode(salt), int(iterations))
-    except ValueError:
-        return False
-    return hmac.compare_digest(got, expected)
 
 
 def new_password() -> str:

@@ -23,10 +23,14 @@ from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 from amqtt.errors import AMQTTError
+from amqtt.plugins.authentication import DeprecatedSHA512CryptHasher, FileAuthPlugin
 from amqtt.plugins.base import BaseTopicPlugin
 from amqtt.session import Session
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from shouwang.contract import topics
+from shouwang.contract.passwords import MosquittoHasher
 from shouwang.domain.errors import ShouwangError
 
 log = logging.getLogger(__name__)
@@ -114,6 +118,16 @@ class TopicRights(BaseTopicPlugin):  # type: ignore[misc]
         return allowed
 
 
+class PasswordFile(FileAuthPlugin):  # type: ignore[misc]
+    """amqtt's password file, which also takes Mosquitto's `$7$` hashes: found by a tester, the
+    file `shouwang hubs provision` writes was refused by the embedded broker (every connection
+    logged a traceback), and no command wrote one it accepts."""
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.pwd_hasher = PasswordHash((MosquittoHasher(), Argon2Hasher(), DeprecatedSHA512CryptHasher()))
+
+
 class PacketTooLarge(AMQTTError):  # type: ignore[misc]
     """A client announced a packet over the limit; amqtt ends its connection."""
 
@@ -165,9 +179,7 @@ class EmbeddedBroker:
         else:
             auth = {
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False},
-                "amqtt.plugins.authentication.FileAuthPlugin": {
-                    "password_file": str(self._password_file)
-                },
+                f"{PasswordFile.__module__}.PasswordFile": {"password_file": str(self._password_file)},
                 f"{TopicRights.__module__}.TopicRights": {
                     "prefix": self._prefix, "services": self._services},
             }

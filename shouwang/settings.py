@@ -100,7 +100,8 @@ class MqttSettings(Group):
     )
     embedded_port: int = Field(default=1883, ge=0, le=65535, description="the embedded broker's port")
     embedded_password_file: Path | None = Field(
-        default=None, description="amqtt password file; without it the embedded broker is anonymous. With "
+        default=None, description="password file (the one `shouwang hubs provision` writes, or amqtt's "
+        "argon2 format); without it the embedded broker is anonymous. With "
         "it, the broker also keeps the rights `shouwang hubs provision` writes for Mosquitto: a hub (its "
         "username is its hub id) publishes only under its own id, a staff member's app (staff-<staff id>) "
         "reads only their alerts, each role only what it needs"

@@ -97,3 +97,28 @@ def test_a_topic_is_within_a_filter_level_by_level(topic: str, topic_filter: str
     from shouwang.broker import matches
 
     assert matches(topic, topic_filter) is within
+
+
+def test_the_embedded_broker_takes_the_password_file_provision_writes(tmp_path: Path) -> None:
+    """Found by a regression tester: the file `shouwang hubs provision` writes (Mosquitto's `$7$`
+    hashes) was refused by the embedded broker, a traceback at every connection, and no command
+    wrote one it accepts. Both formats are read now."""
+    from cli import mosquitto
+    from shouwang.mqtt import BrokerUnavailable
+
+    passwords = tmp_path / "shouwang.passwd"
+    passwords.write_text(f"h-1:{mosquitto.password_hash('hub-one-password')}\n"
+                         f"h-2:{PasswordHasher().hash('hub-two-password')}\n")
+    broker = EmbeddedBroker("127.0.0.1", free_port(), password_file=passwords)
+    broker.start()
+    try:
+        for hub, password in (("h-1", "hub-one-password"), ("h-2", "hub-two-password")):
+            client = MqttClient(MqttSettings(url=f"mqtt://{hub}:{password}@127.0.0.1:{broker.port}"),
+                                client_id=f"hub-{hub}")
+            client.start(timeout_s=5)
+            client.stop()
+        wrong = MqttClient(MqttSettings(url=f"mqtt://h-1:not-it@127.0.0.1:{broker.port}"), client_id="hub-x")
+        with pytest.raises(BrokerUnavailable):
+            wrong.start(timeout_s=3)
+    finally:
+        broker.stop()
