@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -178,7 +178,11 @@ class MqttSettings(Group):
         parts = urlsplit(self.url)
         tls = parts.scheme == "mqtts"
         port = parts.port or (8883 if tls else 1883)
-        return parts.hostname or "127.0.0.1", port, parts.username, parts.password, tls
+        # percent-decoded, as a URL carries a password with @, : or / in it (found by a tester:
+        # %20 went to the broker as it was written, and the login was refused)
+        username = unquote(parts.username) if parts.username is not None else None
+        password = unquote(parts.password) if parts.password is not None else None
+        return parts.hostname or "127.0.0.1", port, username, password, tls
 
 
 class StorageSettings(Group):
