@@ -240,7 +240,7 @@ def open_community_state(settings: Settings) -> StateStore:
         if not path.is_file() or path.stat().st_size == 0:
             _refuse_beside_traces(settings)
     state = StateStore.open(url)
-    if not (state.registry.households(include_retired=True) or state.registry.all_staff()):
+    if state.registry.is_empty():
         try:
             _refuse_beside_traces(settings)
         except ShouwangError:

@@ -234,6 +234,12 @@ class Registry(RegistryChanges):
             raise NotFound("staff member", username)
         return found[0]
 
+    def is_empty(self) -> bool:
+        """No household and no staff member, retired ones included: a store nobody set up."""
+        with self._engine.connect() as db:
+            return (db.execute(select(households.c.id).limit(1)).first() is None
+                    and db.execute(select(staff.c.id).limit(1)).first() is None)
+
     def roster(self) -> list[Staff]:
         """Every active staff member, for routing alerts."""
         return self._staff_rows(staff.c.active.is_(True))
