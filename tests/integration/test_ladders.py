@@ -103,15 +103,17 @@ def links_page(state: StateStore, clock: FastClock, tmp_path: Path) -> Iterator[
         readings.close()
 
 
-def daughter_told(state: StateStore, receiver: WebhookReceiver) -> tuple[Alert, dict[str, Any], FastClock]:
-    """The daughter on the ladder's first step, told of a new alert: the alert, her message, the clock."""
+def first_told(state: StateStore, receiver: WebhookReceiver, path: str = "daughter",
+               **settings: Any) -> tuple[Alert, dict[str, Any], FastClock]:
+    """A new alert and the first message it sends to `path` (by default the daughter, on the
+    ladder's first step): the alert, the message, the clock."""
     clock = FastClock(START, 1.0)
     webhooks = WebhookSender(timeout_s=2)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks})
+    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, **settings)
     alert = open_alert(state, clock)
     service.start()
     try:
-        told = wait_for(lambda: receiver.to("daughter"), what="the daughter's message")[0]
+        told = wait_for(lambda: receiver.to(path), what=f"the message to {path}")[0]
     finally:
         service.stop()
         webhooks.close()
@@ -381,7 +383,7 @@ def test_a_family_member_on_the_ladder_answers_through_their_link_and_resolves_t
     staff(state, receiver)
     daughter = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
                                               "王小红", START, step=0), actor=ADMIN, now=START)
-    alert, told, clock = daughter_told(state, receiver)
+    alert, told, clock = first_told(state, receiver)
     assert "王小红您好" in told["text"] and told["answer_link"] in told["text"]
     with links_page(state, clock, tmp_path) as client:
         path = told["answer_link"].removeprefix("http://shouwang.test")
@@ -511,7 +513,7 @@ def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_n
     staff(state, receiver)
     state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", receiver.url("daughter"),
                                    "王小红", START, step=0), actor=ADMIN, now=START)
-    alert, told, clock = daughter_told(state, receiver)
+    alert, told, clock = first_told(state, receiver)
     path = told["answer_link"].removeprefix("http://shouwang.test")
     with links_page(state, clock, tmp_path) as client:
         assert client.get(path).status_code == 200
@@ -536,17 +538,8 @@ def test_a_relative_reached_by_sms_is_texted_through_the_gateway_and_answers_thr
     son = state.family.add(FamilyContact(0, "hh-1", "王小明", "儿子", "sms", "138-0013-8000", "王小明", START,
                                          step=0), actor=ADMIN, now=START)
     assert (son.channel, son.address) == ("sms", "13800138000")
-    clock = FastClock(START, 1.0)
-    webhooks = WebhookSender(timeout_s=2)
-    service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, sms_gateway_url=receiver.url("sms"),
-                         sms_template={"mobile": "{phone}", "content": "{text}", "sign": "守望"})
-    alert = open_alert(state, clock)
-    service.start()
-    try:
-        texted = wait_for(lambda: receiver.to("sms"), what="the gateway to be asked to text the son")[0]
-    finally:
-        service.stop()
-        webhooks.close()
+    alert, texted, clock = first_told(state, receiver, "sms", sms_gateway_url=receiver.url("sms"),
+                                      sms_template={"mobile": "{phone}", "content": "{text}", "sign": "守望"})
     assert (texted["mobile"], texted["sign"]) == ("13800138000", "守望")
     words, link = texted["content"].split("\n")
     assert words.startswith("【守望】王小明您好：hh-1家里很久没有动静，已1小时")
