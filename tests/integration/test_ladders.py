@@ -26,7 +26,7 @@ from shouwang.contract.topics import staff_topic
 from shouwang.domain.alerts import Alert, AlertKind, AlertState, Finding, Outcome, Severity
 from shouwang.domain.channels import StaffChannel
 from shouwang.domain.cover import DutySlot, FamilyContact, Leave
-from shouwang.domain.delivery import Channel, DeliveryStatus
+from shouwang.domain.delivery import Channel, Delivery, DeliveryStatus
 from shouwang.domain.model import Grid, Household, Role, Staff, Tier
 from shouwang.metrics import Metrics
 from shouwang.mqtt import Message, MqttClient
@@ -257,17 +257,20 @@ def test_a_retry_reaches_nobody_retired_moved_away_or_after_the_alert_was_resolv
     webhooks = WebhookSender(timeout_s=2)
     service = dispatcher(state, clock, {Channel.WEBHOOK: webhooks}, retry_initial_s=1.0, retry_max_s=1.0)
     alert = open_alert(state, clock)
+    theirs = (people["wang"].id, people["qian"].id)
+
+    def their_deliveries() -> list[Delivery]:
+        return [d for d in state.alerts.deliveries(alert.id) if d.staff_id in theirs]
+
     service.start()
     try:
-        wait_for(lambda: all(d.attempts >= 1 for d in state.alerts.deliveries(alert.id)
-                             if d.staff_id in (people["wang"].id, people["qian"].id)),
+        wait_for(lambda: len(found := their_deliveries()) == 2 and all(d.attempts >= 1 for d in found),
                  timeout_s=20, what="both notifications failed once")
         state.registry.retire_staff(people["wang"].id, now=clock.now())
         state.registry.update_staff(people["qian"].id, grid_ids=["g-b"])
         for who in ("wang", "qian"):  # their receivers are back: a retry would now get through
             state.registry.update_staff(people[who].id, webhook_url=receiver.url(who))
-        wait_for(lambda: all(d.status is DeliveryStatus.FAILED for d in state.alerts.deliveries(alert.id)
-                             if d.staff_id in (people["wang"].id, people["qian"].id)),
+        wait_for(lambda: all(d.status is DeliveryStatus.FAILED for d in their_deliveries()),
                  timeout_s=20, what="both given up")
     finally:
         service.stop()
