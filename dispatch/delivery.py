@@ -192,7 +192,7 @@ class Deliverer:
             staff = self._state.registry.staff(delivery.staff_id)
             household = self._state.registry.household(alert.household_id)
             now = self._clock.now()
-            if not access.looks_after(staff, household, leaves=self._state.cover.leaves(ending_after=now),
+            if not access.looks_after(staff, household, leaves=lambda: self._state.cover.leaves(ending_after=now),
                                       staff_of=self._state.registry.staff, now=now):
                 # Found by a tester: a member retired ("no more alerts") or moved to another grid
                 # went on receiving the household's alerts, names and addresses, for a day of retries.

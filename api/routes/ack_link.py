@@ -62,7 +62,7 @@ def _open(context: Context, token: str) -> tuple[AckLink, Alert, Household, Staf
     except ShouwangError:
         raise Refused(404, "找不到这条警报。请登录页面查看。") from None
     now = context.clock.now()
-    if not access.looks_after(recipient, household, leaves=context.state.cover.leaves(ending_after=now),
+    if not access.looks_after(recipient, household, leaves=lambda: context.state.cover.leaves(ending_after=now),
                               staff_of=context.state.registry.staff, now=now):
         raise Refused(403, "这个链接的收件人已不再负责这户住户，链接不能再用。")
     return link, alert, household, recipient

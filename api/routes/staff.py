@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from api.deps import Admin, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep, require
-from api.errors import Forbidden
+from api.receivers import refuse_internal
 from api.schemas.common import AUTHED, BY_ID, CHANGES
 from api.schemas.staff import ChannelIn, PasswordIn, StaffIn, StaffOut, StaffPatch
 from api.trail import actor, note
@@ -15,7 +15,7 @@ from shouwang.domain import access
 from shouwang.domain.channels import StaffChannel
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Staff
-from shouwang.domain.webhooks import check_channel, check_channels, check_webhook_url, internal_host
+from shouwang.domain.webhooks import check_channel, check_channels, check_webhook_url
 
 router = APIRouter(prefix="/staff", tags=["staff"], dependencies=[ForgetsSessions])
 SELF_FIELDS = frozenset({"name", "phone", "webhook_url", "notify_mqtt", "channels"})
@@ -56,17 +56,6 @@ def _channels(given: list[ChannelIn] | None, *, allow_http: bool, current: Staff
     return listed, [f"{c.kind.value} {c.shown_address} is plain http: alerts (names, addresses) cross "
                     "the network unencrypted; use https where the receiver can"
                     for c in listed if c.address.startswith("http://")]
-
-
-def _refuse_internal(urls: list[str], channels: tuple[StaffChannel, ...] | None) -> None:
-    """A staff member's own channel may not point inside the community's machine or network: found
-    by a tester, a grid member set theirs to an internal service and read its answer back in the
-    delivery's error. An admin sets such an address for them (an SMS bridge on the LAN)."""
-    kept = (c.address for c in channels or () if c.address.startswith(("http://", "https://")))
-    for url in [*urls, *kept]:
-        why = internal_host(url)
-        if why is not None:
-            raise Forbidden(f"{why}: only an admin sets a receiver inside the community's own network")
 
 
 @router.get("", response_model=list[StaffOut], responses=AUTHED,
@@ -123,8 +112,8 @@ def update_staff(other: VisibleStaff, body: StaffPatch, staff: CurrentStaff, sta
             body.channels, allow_http=allow_http, current=other,
             old_fields=bool({"webhook_url", "notify_mqtt"} & set(changes)))
         warnings += more
-    if not access.manages_staff(staff):
-        _refuse_internal([changes["webhook_url"]] if changes.get("webhook_url") else [], changes.get("channels"))
+    kept = [c.address for c in changes.get("channels") or () if c.address.startswith(("http://", "https://"))]
+    refuse_internal(staff, [*([changes["webhook_url"]] if changes.get("webhook_url") else []), *kept])
     changed = state.registry.update_staff(other.id, **changes)
     details = {k: v for k, v in changes.items() if k not in ("phone", "channels")}
     if "channels" in changes:  # what kinds, never a secret or a robot's token

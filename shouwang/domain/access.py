@@ -45,16 +45,16 @@ def can_act_on_alerts(staff: Staff, household: Household) -> bool:
     return can_see_readings(staff, household)
 
 
-def looks_after(staff: Staff, household: Household, *, leaves: Iterable[Leave],
+def looks_after(staff: Staff, household: Household, *, leaves: Callable[[], Iterable[Leave]],
                 staff_of: Callable[[int], Staff], now: float) -> bool:
     """Whether `staff` may still be told of `household`'s alerts and act on them: active, and
-    seeing its alerts, or standing in (`leaves`) for someone on leave who does."""
+    seeing its alerts, or standing in (`leaves()`, read only then) for someone on leave who does."""
     if not staff.active:
         return False
     if can_act_on_alerts(staff, household):
         return True
     return any(leave.deputy_id == staff.id and leave.covers(now)
-               and can_act_on_alerts(staff_of(leave.staff_id), household) for leave in leaves)
+               and can_act_on_alerts(staff_of(leave.staff_id), household) for leave in leaves())
 
 
 def can_assign_alerts(staff: Staff, household: Household, assignee: Staff) -> bool:

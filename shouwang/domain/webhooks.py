@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
@@ -122,26 +121,23 @@ def _check_literal(url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Addr
                              "reserved address, never a receiver")
 
 
-def internal_host(url: str, *, resolve: bool = True) -> str | None:
+def internal_host(url: str, *, addresses_of: Callable[[str], Sequence[str]] | None = None) -> str | None:
     """Why `url` points inside the machine or its network (a loopback, private, shared or
-    link-local address, localhost, or a name this machine resolves to one), if it does: such an
+    link-local address, localhost, or a name `addresses_of` resolves to one), if it does: such an
     address is for an administrator to set, not a staff member's own channel (a way to make
     dispatch reach internal services). Found by a regression tester: names (`vm`, from
-    /etc/hosts; `127.0.0.1.nip.io`) were not resolved. A name that does not resolve here is let
-    through (it can reach nothing); one whose answer changes later is not caught."""
+    /etc/hosts; `127.0.0.1.nip.io`) were not resolved; the API resolves them
+    (`api.receivers`). A name that resolves to nothing is let through (it can reach nothing); one
+    whose answer changes later is not caught."""
     host = (urlsplit(url).hostname or "").removesuffix(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is this machine"
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
-        if not resolve:
+        if addresses_of is None:
             return None
-        try:
-            found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except (OSError, UnicodeError):
-            return None
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in addresses_of(host)]
     for address in addresses:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.receivers import addresses_of
 from shouwang.domain.errors import InvalidInput
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url, internal_host, receiver_of
 from tests.support import loopback_name
@@ -92,7 +93,7 @@ def test_whatever_is_accepted_is_an_address_the_http_client_can_send_to(tail: st
     ("https://example.org/h", False), ("https://1.2.3.4/h", False), ("https://receiver/h", False),
 ])
 def test_an_address_inside_the_machine_or_its_network_is_named(url: str, inside: bool) -> None:
-    assert (internal_host(url) is not None) is inside
+    assert (internal_host(url, addresses_of=addresses_of) is not None) is inside
 
 
 def test_a_name_this_machine_resolves_to_itself_is_inside_it() -> None:
@@ -100,5 +101,5 @@ def test_a_name_this_machine_resolves_to_itself_is_inside_it() -> None:
     name = loopback_name()
     if name is None:
         pytest.skip("this machine's /etc/hosts names no loopback address but localhost")
-    assert internal_host(f"http://{name}:9000/x") is not None
-    assert internal_host(f"http://{name}:9000/x", resolve=False) is None
+    assert internal_host(f"http://{name}:9000/x", addresses_of=addresses_of) is not None
+    assert internal_host(f"http://{name}:9000/x") is None
