@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from detector.explain import clock_time
 from shouwang.domain.alerts import AlertKind, Finding, Severity
-from shouwang.domain.model import HELP_PRESS, SensorKind, StoredReading
+from shouwang.domain.model import HELP_PRESS, Reading, SensorKind, StoredReading
 
 
-def is_help_press(reading: StoredReading) -> bool:
+def is_help_press(reading: Reading | StoredReading) -> bool:
     return reading.kind is SensorKind.BUTTON and reading.value == HELP_PRESS
 
 

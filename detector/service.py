@@ -115,6 +115,9 @@ class DetectorService:
         self._contexts: dict[str, Context] = {}
         self._maintenance: list[MaintenanceWindow] = []
         self._hubs: dict[str, str] = {}
+        self._help_only: dict[str, str] = {}
+        """hub id → household id for households without consent to sensing: only their help
+        presses are read (`_unwatched_presses`)."""
         self._dirty: set[str] = set()
         self._status_saved = float("-inf")  # wall time of the last status save
         self._rhythm_saved: dict[str, tuple[float, ...]] = {}
@@ -320,11 +323,19 @@ class DetectorService:
     def _refresh_contexts(self) -> None:
         registry = self._state.registry
         consenting = self._state.consent.consenting()  # monitoring starts only with consent
+        households = registry.households()
+        active = {h.id for h in households}
         hubs_by_home: dict[str, list] = {}  # type: ignore[type-arg]
+        help_only: dict[str, str] = {}
         for hub in registry.hubs():
-            if hub.household_id in consenting and self._shard.owns(hub.household_id):
+            if not self._shard.owns(hub.household_id):
+                continue
+            if hub.household_id in consenting:
                 hubs_by_home.setdefault(hub.household_id, []).append(hub)
+            elif hub.household_id in active:
+                help_only[hub.id] = hub.household_id
         self._hubs = {hub.id: hub.household_id for hubs in hubs_by_home.values() for hub in hubs}
+        self._help_only = help_only
         self._reload_maps()
         checked: dict[str, dict[AlertKind, float]] = {}
         for (household_id, kind), at in self._state.alerts.last_closed_by_staff().items():
@@ -333,7 +344,7 @@ class DetectorService:
         self._contexts = {
             h.id: self._with_devices(Context(h, tuple(hubs_by_home.get(h.id, ())),
                                              self._watching_since(h.id, h), checked.get(h.id, {}), self._down))
-            for h in registry.households()
+            for h in households
             if hubs_by_home.get(h.id)
         }
         self._devices_changed = False
@@ -411,9 +422,13 @@ class DetectorService:
         topic = bridge_topic(message.topic, self._prefix)
         if topic is None:
             return None
-        if topic.hub_id not in self._hubs:
-            return []
         at = message.received_at if message.received_at is not None else self._clock.now()
+        if topic.hub_id not in self._hubs:
+            if topic.hub_id not in self._help_only:
+                return []
+            # Only a help press is read from a home without consent; nothing else is noted.
+            readings, _ = self._bridges.read(topic, message.payload, now=at, last_value=lambda *_: None)
+            return [r for r in readings if is_help_press(r)]
 
         def last_value(hub_id: str, sensor: str) -> float | None:
             newest = registers.get((hub_id, sensor))
@@ -453,9 +468,20 @@ class DetectorService:
         verdict = self._validator.judge(decoded, hubs=self._hubs, now=now)
         for reading in verdict.accepted:
             self.observe(reading, now)
-        presses = [r for r in verdict.accepted if is_help_press(r)]
+        presses = [r for r in verdict.accepted if is_help_press(r)] + self._unwatched_presses(decoded, now)
         if presses:
             self._raise_help(presses, now)
+
+    def _unwatched_presses(self, decoded: list[Reading], now: float) -> list[StoredReading]:
+        """Help presses from homes whose household gave no consent to sensing, or withdrew it:
+        found by a tester, the gateway dead-letters every reading of such a home and the elder's
+        press for help was dropped with them. Consent governs the watching; a press is the elder
+        asking, and is raised as any press is. Nothing else of the home is read, kept or learned
+        (the gateway still keeps none of its readings, this press included)."""
+        asked = [r for r in decoded if r.hub_id in self._help_only and is_help_press(r)]
+        if not asked:
+            return []
+        return self._validator.judge(asked, hubs=self._help_only, now=now).accepted
 
     def _raise_help(self, presses: list[StoredReading], now: float) -> None:
         """Open a help alert at once for each household whose elder pressed for help. A press is

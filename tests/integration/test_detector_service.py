@@ -214,6 +214,46 @@ def test_a_household_whose_consent_was_withdrawn_is_not_judged(
     assert state.alerts.unresolved() == []
 
 
+
+def test_a_help_press_from_a_household_without_consent_still_opens_a_help_alert_and_nothing_else_is_read(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    """Found by a tester: every reading of a home without consent was dropped, the elder's press
+    for help among them. The press is raised; the home's other readings are still not read."""
+    state, readings = stores
+    state.consent.record(Consent(HOUSEHOLD, "elder", "self", sensing=False, share_with_family=False,
+                                 given_at=at(15, 7.0)), actor=Actor("test"), now=at(15, 7.0))
+    clock = StillClock(at(15, 8.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    svc.tick(clock.t)
+    pressed = clock.t + 30
+    clock.t += 60
+
+    def message(sensor: str, ts: float, value: float) -> Message:
+        return Message(reading_topic("shouwang/v1", HUB, sensor), json.dumps({"ts": ts, "value": value}).encode(),
+                       1, False)
+
+    svc._handle([message("door", pressed - 10, 1.0), message("button", pressed, 1.0)])
+    help_alerts = [a for a in state.alerts.unresolved() if a.kind is AlertKind.HELP]
+    assert len(help_alerts) == 1 and help_alerts[0].since == pressed
+    assert help_alerts[0].household_id == HOUSEHOLD and help_alerts[0].severity.value == "urgent"
+    assert HOUSEHOLD not in svc.homes, "the door and the press are not read as signs of the home"
+    svc._handle([message("button", pressed, 1.0)])  # the broker's redelivery
+    assert len([a for a in state.alerts.list(AlertFilter(kind=AlertKind.HELP))]) == 1
+    svc._handle([message("button", pressed + 5, 0.0)])  # "I am fine" is a sign, not a call: not read
+    assert HOUSEHOLD not in svc.homes
+
+
+def test_a_help_press_from_an_unregistered_hub_raises_nothing(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    clock = StillClock(at(15, 8.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    svc._handle([Message(reading_topic("shouwang/v1", "h-stranger", "button"),
+                         json.dumps({"ts": clock.t - 5, "value": 1}).encode(), 1, False)])
+    assert state.alerts.unresolved() == []
+
 @pytest.mark.broker
 def test_a_sign_of_life_is_saved_within_seconds_not_at_the_next_tick(
     tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore], embedded_mqtt: MqttSettings,
