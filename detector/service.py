@@ -28,7 +28,7 @@ from detector.context import Context
 from detector.help import help_finding, is_help_press, presses_to_raise
 from detector.lateness import Lateness
 from detector.learned import LearnedDetector
-from detector.signs import HomeState, SignKind, SignOfLife, SignReader
+from detector.signs import REST_S, RESTLESS_S, HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
 from gateway.bridges.route import BridgeReader, bridge_topic
 from shouwang.clock import Clock
@@ -188,7 +188,8 @@ class DetectorService:
         self._remember_availability()
         self._refresh_contexts()
         self._contexts_at = now
-        window = max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600
+        window = max(max(s.inactivity_h, s.no_water_h) * 3600 + max(s.gas_run_max_min, 60) * 60 + 3600,
+                     RESTLESS_S + REST_S)  # a sensor that never rests is known as such again
         saved_at = self._load_model()
         if saved_at is not None:
             self._learned_until = saved_at

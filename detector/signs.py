@@ -37,6 +37,14 @@ CHATTER_WINDOW_S = 3600.0
 """A door contact changing state more than CHATTER_CHANGES times within CHATTER_WINDOW_S (one
 every half minute for an hour) is a fault, not a person: a loose magnet, a bouncing reed switch.
 Its changes are not signs of life until it has been calmer for the window."""
+REST_S = 3600.0
+RESTLESS_S = 20 * 3600.0
+"""A sensor whose signs have come for RESTLESS_S with never REST_S between two of them is a
+machine or a fault, not an elder living alone, who sleeps: a motion sensor facing a curtain in a
+draught or stuck reporting movement, a heater on a meter that reports only kWh (each minute above
+the standby level is a sign). Its signs are not signs of life until it has rested for REST_S. In
+the recorded homes one person's sensors rest within 8.2 h; the longest run is a family's whole-
+house water meter, 18.1 h (AMPds2)."""
 log = logging.getLogger(__name__)
 PLAUSIBLE = Plausible()
 """The most a household meter passes (the gateway's defaults: a community's own limits only lower
@@ -89,6 +97,8 @@ class HomeState:
     doors: dict[str, float] = field(default_factory=dict)
     door_changes: dict[str, deque[float]] = field(default_factory=dict)
     """Per door sensor, the times of its changes within the last CHATTER_WINDOW_S."""
+    busy: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    """Per hub sensor giving signs: since when without a rest of REST_S, and its newest sign."""
     night_steps: dict[int, float] = field(default_factory=dict)
     """Decayed count of power steps per 10 W bin seen at night: the home's own machines."""
     nights: float = 0.0
@@ -137,6 +147,8 @@ class SignReader:
             signs = self._electricity(home, reading)
         else:
             signs = self._flow(home, reading, kind)
+        if signs and kind is not SensorKind.BUTTON and _restless(home, reading):
+            return []
         for sign in signs:
             home.note_sign(sign)
         return signs
@@ -254,6 +266,25 @@ def _chattering(home: HomeState, reading: StoredReading) -> bool:
                     home.household_id, reading.hub_id, reading.sensor, len(changes), CHATTER_WINDOW_S)
     while len(changes) > CHATTER_CHANGES + 1:  # enough to know; memory stays bounded
         changes.popleft()
+    return True
+
+
+def _restless(home: HomeState, reading: StoredReading) -> bool:
+    """Whether this sign comes from a sensor that has not rested for RESTLESS_S (found by a tester:
+    a motion sensor stuck reporting movement, or a heater on a kWh-only meter, gave a sign every
+    minute, and the elder's silence was never alerted on, not even at the safety limit)."""
+    key = (reading.hub_id, reading.sensor)
+    since, newest = home.busy.get(key, (reading.ts, reading.ts))
+    if reading.ts - newest > REST_S:
+        since = reading.ts
+    home.busy[key] = (since, max(newest, reading.ts))
+    if reading.ts - since <= RESTLESS_S:
+        return False
+    if newest - since <= RESTLESS_S:
+        log.warning("signs.sensor_restless household=%s hub=%s sensor=%s busy_h=%.1f: it has given signs "
+                    "without an hour's rest since %.0f; they are not signs of life until it rests; have it "
+                    "checked (a stuck motion sensor, a machine on a meter)", home.household_id,
+                    reading.hub_id, reading.sensor, (reading.ts - since) / 3600.0, since)
     return True
 
 

@@ -200,6 +200,29 @@ def test_a_damaged_snapshot_is_relearned_from_the_readings_not_a_start_that_fail
     assert second.history_days_of(HOUSEHOLD) == learned, "relearned from the stored readings"
 
 
+def test_a_motion_sensor_stuck_for_a_day_does_not_hide_a_silent_morning_even_after_a_restart(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    """Found by a tester: a motion sensor stuck reporting movement gave a sign every two minutes,
+    and the elder's silence from 08:00 was never alerted on. Stuck since the day before, its
+    reports are no signs of life; the detector, started at 08:00, knows it from the stored ones."""
+    state, readings = stores
+    stuck = [StoredReading(HOUSEHOLD, HUB, "motion", t, 1.0) for t in np.arange(at(14, 8.0), at(15, 8.0), 120.0)]
+    readings.write(stuck)
+    clock = StillClock(at(15, 8.0))
+    svc = service(tmp_path, state, readings, clock)
+    svc.warm_up()
+    for minutes in range(0, 12 * 60, 2):
+        clock.t = at(15, 8.0) + minutes * 60
+        svc.observe(StoredReading(HOUSEHOLD, HUB, "motion", clock.t, 1.0), clock.t)
+        if minutes % 15 == 0:
+            heartbeat(svc, clock.t)
+            svc.tick(clock.t)
+            if state.alerts.unresolved():
+                break
+    assert [a.kind for a in state.alerts.unresolved()] == [AlertKind.INACTIVITY], "the stuck sensor hid her"
+    # Later than without it (under 8 h): its first 20 hours counted, and were learned, as hers.
+    assert clock.t < at(15, 8.0) + 12 * 3600
+
 def test_a_household_whose_consent_was_withdrawn_is_not_judged(
         tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
     state, readings = stores

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from detector.signs import CHATTER_CHANGES, CHATTER_WINDOW_S, HomeState, SignKind, SignReader
+import pytest
+
+from detector.signs import CHATTER_CHANGES, CHATTER_WINDOW_S, REST_S, RESTLESS_S, HomeState, SignKind, SignReader
 from shouwang.domain.model import SensorKind, StoredReading
 from tests.unit.detector.helpers import TZ, at
 
@@ -108,3 +110,41 @@ def test_a_register_taken_on_a_new_series_is_a_new_baseline_not_water_drawn() ->
     assert water(at(0, 8.0), 0.0) == []
     assert water(at(0, 8.0) + 300, 104.5) == [] and SensorKind.WATER not in home.runs
     assert water(at(0, 8.0) + 600, 104.52) == [SignKind.WATER]  # a use after it is one
+
+
+def kwh(home: HomeState, r: SignReader, ts: float, total: float) -> list[SignKind]:
+    return [s.kind for s in r.read(home, StoredReading(home.household_id, "hub", "electricity", ts, total))]
+
+
+def test_a_sensor_that_never_rests_is_a_machine_whose_signs_stop_counting_until_it_rests() -> None:
+    """Found by a tester: a heater on a meter that reports only kWh (every minute above the
+    standby level is a sign) and a motion sensor stuck reporting movement each gave a sign a
+    minute, and the elder's silence was never alerted on, not even at the safety limit."""
+    r, home = reader(), HomeState("h-1")
+    start, total = at(0, 8.0), 1000.0
+    counted = []
+    for minute in range(int((RESTLESS_S + 6 * 3600) / 60)):  # 1.5 kW without a break, 26 hours
+        total += 1.5 / 60
+        counted.append(bool(kwh(home, r, start + 60 * minute, round(total, 3))))
+    first_dropped = counted.index(False, 1)
+    assert all(counted[1:first_dropped]) and not any(counted[first_dropped:])
+    assert first_dropped * 60 == pytest.approx(RESTLESS_S, abs=120)
+    assert home.last_sign_at == pytest.approx(start + RESTLESS_S, abs=120)  # her silence runs from there
+    # Other sensors still count; the heater, rested for an hour, counts again.
+    assert event(home, r, "motion", start + RESTLESS_S + 3 * 3600, 1.0) == [SignKind.MOTION]
+    rested = start + 26 * 3600 + REST_S + 60
+    assert kwh(home, r, rested, round(total, 3)) == []  # nothing used: the meter stood still
+    assert kwh(home, r, rested + 60, round(total + 0.025, 3)) == [SignKind.ELECTRICITY]
+    # A person's busiest day (signs every few minutes from 06:00 to 23:30, then sleep) never reaches it.
+    busy = HomeState("h-2")
+    for day in range(3):
+        assert all(event(busy, r, "motion", at(day, 6.0) + 300 * i, 1.0) for i in range(210))
+
+
+def test_a_motion_sensor_stuck_reporting_movement_is_not_the_elder(caplog: pytest.LogCaptureFixture) -> None:
+    r, home = reader(), HomeState("h-1")
+    start = at(0, 22.0)
+    seen = [bool(event(home, r, "motion", start + 90 * i, 1.0)) for i in range(int(30 * 3600 / 90))]
+    assert sum(seen) == int(RESTLESS_S / 90) + 1
+    warnings = [rec for rec in caplog.records if "signs.sensor_restless" in rec.getMessage()]
+    assert len(warnings) == 1 and "sensor=motion" in warnings[0].getMessage()  # said once, not each minute
