@@ -148,3 +148,56 @@ def test_a_motion_sensor_stuck_reporting_movement_is_not_the_elder(caplog: pytes
     assert sum(seen) == int(RESTLESS_S / 90) + 1
     warnings = [rec for rec in caplog.records if "signs.sensor_restless" in rec.getMessage()]
     assert len(warnings) == 1 and "sensor=motion" in warnings[0].getMessage()  # said once, not each minute
+
+
+class KwhMeter:
+    """A meter reporting only its kWh register, to the Wh, every minute it moves: a base load
+    and whatever else draws at that minute."""
+
+    def __init__(self, home: HomeState, r: SignReader, base_w: float = 60.0) -> None:
+        self.home, self.r, self.base_w, self.wh, self.at = home, r, base_w, 1_000_000.0, None
+
+    def minute(self, ts: float, extra_w: float = 0.0) -> list[SignKind]:
+        self.wh += (self.base_w + extra_w) / 60.0
+        return kwh(self.home, self.r, ts, round(self.wh) / 1000.0)
+
+
+def heater_w(ts: float, start: float) -> float:
+    """A 2 kW storage water heater reheating itself for ten minutes every two hours."""
+    return 2000.0 if (ts - start) % 7200 < 600 else 0.0
+
+
+def test_a_water_heater_reheating_day_and_night_on_a_kwh_only_meter_is_learned_as_a_machine() -> None:
+    """Found by a tester: its reheats, every two hours, were each a sign of life; a collapsed
+    elder's alert was cleared four times ("life resumed at 10:00 (power)")."""
+    r, home = reader(), HomeState("h-1")
+    meter, start = KwhMeter(home, r), at(0, 0.0)
+    for minute in range(3 * 24 * 60):  # three days and nights of the heater alone
+        meter.minute(start + 60 * minute, heater_w(start + 60 * minute, start))
+    day = start + 3 * 86400
+    reheats = [meter.minute(day + 8 * 3600 + 60 * m, heater_w(day + 8 * 3600 + 60 * m, start)) for m in range(240)]
+    assert not any(reheats), "the heater's reheats by day are not her"
+    assert meter.minute(day + 12 * 3600, 2000.0 + 2200.0) == [SignKind.ELECTRICITY]  # her kettle, during a reheat
+
+
+def test_a_kwh_only_meter_without_a_night_machine_keeps_reading_uses_above_standby() -> None:
+    r, home = reader(), HomeState("h-1")
+    meter, start = KwhMeter(home, r), at(0, 0.0)
+    tv = []
+    for day in range(5):  # nothing above standby at night; the TV (150 W) in the evenings
+        for minute in range(24 * 60):
+            ts = start + day * 86400 + 60 * minute
+            tv.append(bool(meter.minute(ts, 150.0 if 19 * 60 <= minute < 21 * 60 else 0.0)))
+    assert all(tv[4 * 1440 + 19 * 60:4 * 1440 + 21 * 60]) and not any(tv[4 * 1440:4 * 1440 + 19 * 60])
+    # A meter that reports only when it moves (a minute's report while something draws 1.2 kW),
+    # and once at 03:00 for a kettle: its days still count.
+    rare, home2 = reader(), HomeState("h-2")
+    total, kinds = 500.0, []
+    for day in range(6):
+        for hour in (3.0, 8.0, 12.0) if day == 2 else (8.0, 12.0):
+            for minute in range(5):
+                total += 0.02
+                kinds = [s.kind for s in rare.read(home2, StoredReading(
+                    "h-2", "hub", "electricity", at(day, hour) + 60 * minute, round(total, 3)))]
+    assert kinds == [SignKind.ELECTRICITY], "one night's use is no machine"
+    assert home2.night_draw["electricity"].nights >= 4
