@@ -11,6 +11,10 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import not_json
+from shouwang.contract.decode import nests_deeper
+
+MAX_DEPTH = 32
+"""The deepest a request body may nest arrays and objects (ours nest three)."""
 
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -74,11 +78,16 @@ async def _json_read(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
         more = message.get("more_body", False)
     body = b"".join(chunks)
     if body.strip():
-        try:
-            json.loads(body)
-        except ValueError as exc:
-            answer = json.dumps(not_json(exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"),
-                                ensure_ascii=False).encode()
+        why = None
+        if nests_deeper(body, MAX_DEPTH):  # the parser recurses: found by an attacker, a 500 each
+            why = f"nested more than {MAX_DEPTH} levels deep"
+        else:
+            try:
+                json.loads(body)
+            except ValueError as exc:
+                why = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+        if why is not None:
+            answer = json.dumps(not_json(why), ensure_ascii=False).encode()
             await send({"type": "http.response.start", "status": 400, "headers": [
                 (b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]})
             await send({"type": "http.response.body", "body": answer})

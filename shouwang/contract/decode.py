@@ -132,7 +132,7 @@ def decode_item(topic: ReadingTopic, item: Any) -> Reading:
     return Reading(topic.hub_id, topic.sensor, topic.kind, ts, value, power, seq, reset)
 
 
-def _nests_deeper(payload: bytes, limit: int) -> bool:
+def nests_deeper(payload: bytes, limit: int) -> bool:
     """Whether a JSON text nests arrays and objects deeper than `limit`, counted before parsing
     (the parser itself recurses). Escaped backslashes and quotes go first, so every quote left
     opens or closes a string, and what lies between them (brackets in text) is left out."""
@@ -168,7 +168,7 @@ def load_json(payload: bytes, limits: PayloadLimits, what: str = "payload") -> A
     """The JSON document in `payload`, refused before parsing when too big or too deeply nested."""
     if len(payload) > limits.max_bytes:
         raise DecodeError("too_large", f"{what} is {len(payload)} bytes; at most {limits.max_bytes}")
-    if payload.count(b"[") + payload.count(b"{") > limits.max_depth and _nests_deeper(payload, limits.max_depth):
+    if payload.count(b"[") + payload.count(b"{") > limits.max_depth and nests_deeper(payload, limits.max_depth):
         raise DecodeError("too_deep", f"{what} nests deeper than {limits.max_depth} levels")
     try:
         return _DECODER.decode(_text(payload))

@@ -141,6 +141,16 @@ def test_a_body_within_the_limit_still_reaches_the_route(served: Served) -> None
     assert served.seen == [512 * 1024]
 
 
+@pytest.mark.parametrize("body", [b"[" * 50_000, b'{"a":' * 30_000, b'{"username": ' + b"[" * 40 + b"]" * 40 + b"}"])
+def test_a_deeply_nested_body_is_a_bad_request_not_a_500(served: Served, body: bytes) -> None:
+    """Found by an attacker: 50 KB of "[" (well under the size limit) made the JSON parser recurse
+    past Python's limit, and every JSON route answered 500 with a long traceback, signed in or not."""
+    with served.client() as client:
+        answer = client.post("/auth/login", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text[:300]
+    error = answer.json()["error"]
+    assert error["code"] == "bad_request" and "nested more than 32 levels" in error["message"]
+
 def test_four_huge_anonymous_bodies_leave_the_servers_memory_alone(served: Served) -> None:
     restart_peak()
     before, results = memory_mib("VmRSS"), []

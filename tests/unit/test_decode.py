@@ -169,10 +169,10 @@ _documents = st.recursive(
 
 @given(_documents, st.integers(1, 6), st.booleans())
 def test_nesting_is_counted_as_the_parser_would_see_it(document: object, limit: int, ascii_only: bool) -> None:
-    from shouwang.contract.decode import _nests_deeper
+    from shouwang.contract.decode import nests_deeper
 
     payload = json.dumps(document, ensure_ascii=ascii_only).encode()
-    assert _nests_deeper(payload, limit) == (_depth(document) > limit)
+    assert nests_deeper(payload, limit) == (_depth(document) > limit)
 
 
 MOTION = ReadingTopic("h-1", "motion", SensorKind.MOTION)

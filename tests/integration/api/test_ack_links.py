@@ -78,6 +78,19 @@ def test_expired_forged_and_other_peoples_links_are_refused(linked: tuple[Commun
     assert community.state.alerts.get(community.alerts["h-east-red"].id).state.value == "open"
 
 
+def test_a_link_whose_signature_is_not_ascii_gets_the_refusal_page_not_a_500(
+        linked: tuple[Community, TestClient]) -> None:
+    """Found by an attacker: compare_digest refused the str and every such link answered 500,
+    each with a traceback in the log, before anyone signed in."""
+    community, client = linked
+    token = link_for(community, "member1")
+    damaged = token[:token.rindex(".") + 1] + "%C3%A9"
+    for answer in (client.get(f"/ack/{damaged}"), client.post(f"/ack/{damaged}", headers=FORM),
+                   client.post(f"/ack/{damaged}/resolve", content="outcome=elder_fine", headers=FORM),
+                   client.get(f"/family/{damaged}"), client.post(f"/family/{damaged}/fine", headers=FORM)):
+        assert answer.status_code in (403, 404) and "<html" in answer.text.lower(), answer.text[:200]
+    assert community.state.alerts.get(community.alerts["h-east-red"].id).state.value == "open"
+
 def test_resolving_needs_an_outcome(linked: tuple[Community, TestClient]) -> None:
     community, client = linked
     token = link_for(community, "caseworker")
