@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from shouwang.domain.errors import InvalidInput
@@ -74,6 +74,10 @@ class HouseholdRow:
     consent_relationship: str = "self"
     consent_date: date | None = None
     share_with_family: bool = False
+    columns: frozenset[str] = frozenset(REQUIRED)
+    """The file's columns: a re-import leaves a household's fields the file has no column for
+    as they are (found by a tester: an installer's sheet of hubs emptied a red household's
+    caseworker, alias and address)."""
 
 
 def parse(text: str) -> list[HouseholdRow]:
@@ -106,7 +110,13 @@ def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
     problems: list[tuple[int, str]] = []
     seen: dict[tuple[str, str], int] = {}
     for line, raw in enumerate(reader, start=2):
+        if None in raw:  # more cells than the header: found by a tester, a traceback (and a 500)
+            problems.append((line, f"{len(header) + len(raw[None])} cells but the header has "
+                             f"{len(header)} columns (a comma inside a cell must be quoted)"))
+            continue
         record = {(k or "").strip().lower(): uncell((v or "").strip()) for k, v in raw.items()}
+        if not any(record.values()):
+            continue  # a spreadsheet's empty row saved as ",,,"
         for key, column in (("household", "id"), ("hub", "hub")):
             value = record.get(column)
             if value and (key, value) in seen:
@@ -114,7 +124,7 @@ def check(text: str) -> tuple[list[HouseholdRow], list[tuple[int, str]]]:
             elif value:
                 seen[(key, value)] = line
         try:
-            rows.append(_row(line, record))
+            rows.append(replace(_row(line, record), columns=frozenset(header)))
         except (InvalidInput, ValueError) as exc:
             problems.append((line, str(exc)))
     return rows, problems

@@ -88,10 +88,10 @@ def import_households_csv(body: CSV_BODY, staff: RegistryManager, state: StateDe
     report = import_households(state, registry_csv.spreadsheet_text(body, source="the CSV sent"),
                                now=now, tz=context.tz)
     note(state, staff, "imported", "registry", "households", now=now,
-         details={"added": report.added, "updated": report.updated})
+         details={"added": report.added, "updated": report.updated, "changed": list(report.changed)})
     return ImportReportOut(added=report.added, updated=report.updated,
                            hubs_added=report.hubs_added, grids_added=report.grids_added,
-                           consents_recorded=report.consents_recorded)
+                           consents_recorded=report.consents_recorded, changed=list(report.changed))
 
 
 @router.post("/imports/staff", response_model=ImportReportOut, responses=AUTHED,

@@ -208,3 +208,5 @@ class ImportReportOut(BaseModel):
     hubs_added: int = 0
     grids_added: int = 0
     consents_recorded: int = 0
+    changed: list[str] = Field(default_factory=list, description="what it changed of households already "
+                               "registered, one line each (\"hh-001: grid g-01 → g-02\")")

@@ -309,10 +309,12 @@ def households_import(args: argparse.Namespace) -> int:
     text = spreadsheet_text(args.file.read_bytes(), source=str(args.file))
     report = import_households(state, text, now=time.time(), tz=tz)
     noted(state, "imported", "registry", "households", {"added": report.added, "updated": report.updated,
-                                                       "file": str(args.file)})
+                                                       "changed": list(report.changed), "file": str(args.file)})
     print(f"{report.added} households added, {report.updated} updated, "
           f"{report.hubs_added} hubs added, {report.grids_added} grids added, "
           f"{report.consents_recorded} consents recorded")
+    for line in report.changed:
+        print(f"  changed {line}")
     unmonitored = len(state.registry.households()) - len(state.consent.consenting())
     if unmonitored > 0:
         print(f"{unmonitored} household(s) have no consent to sensing and are not monitored; record it "

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.model import Grid, Role, Tier
+from shouwang.domain.model import Grid, Role
 from shouwang.registration import import_households
 from shouwang.storage.state import StateStore
 
@@ -31,10 +31,43 @@ def test_households_and_hubs_are_added_then_updated_never_duplicated(state: Stat
     first = import_households(state, "id,colour,grid,hub,alias,caseworker\nhh-1,红色,g-01,h-1,王秀英,chen\n"
                               "hh-2,yellow,g-01,h-2,李桂英,\n", now=NOW, tz=TZ)
     assert (first.added, first.updated, first.hubs_added) == (2, 0, 2)
-    again = import_households(state, "id,colour,grid,hub\nhh-1,orange,g-01,h-1\n", now=NOW, tz=TZ)
+    again = import_households(state, "id,colour,grid,hub,alias\nhh-1,red,g-01,h-1,王秀英（东园3号）\n", now=NOW, tz=TZ)
     assert (again.added, again.updated, again.hubs_added) == (0, 1, 0)
-    assert state.registry.household("hh-1").tier is Tier.ORANGE
+    assert state.registry.household("hh-1").alias == "王秀英（东园3号）"
+    assert again.changed == ("hh-1: alias 王秀英 → 王秀英（东园3号）",)
     assert [h.id for h in state.registry.hubs()] == ["h-1", "h-2"]
+
+
+def test_a_reimport_leaves_what_its_file_has_no_column_for_and_changes_no_colour(state: StateStore) -> None:
+    """Found by a tester: an installer's sheet of hubs (id,colour,grid,hub only) emptied a red
+    household's caseworker, alias and address; last month's sheet turned it green; the audit said
+    only "1 updated"."""
+    state.registry.add_grid(Grid("g-02", "西园网格"))
+    import_households(state, "id,colour,grid,hub,alias,address,caseworker\n"
+                      "hh-1,red,g-01,h-1,王秀英,东园3-2-101,chen\n", now=NOW, tz=TZ)
+    hubs_only = import_households(state, "id,colour,grid,hub\nhh-1,red,g-01,h-1\n", now=NOW, tz=TZ)
+    home = state.registry.household("hh-1")
+    assert (home.caseworker_id, home.alias, home.address) == (state.registry.staff_by_username("chen").id,
+                                                              "王秀英", "东园3-2-101")
+    assert hubs_only.changed == ()
+    with pytest.raises(InvalidInput) as refused:
+        import_households(state, "id,colour,grid,hub\nhh-1,green,g-02,h-1\n", now=NOW, tz=TZ)
+    assert "line 2: household hh-1 is red and this file makes it green" in str(refused.value)
+    assert "shouwang households colour hh-1 green --reason" in str(refused.value)
+    assert state.registry.household("hh-1").grid_id == "g-01", "nothing imported"
+    moved = import_households(state, "id,colour,grid,hub,caseworker\nhh-1,red,g-02,h-1,\n", now=NOW, tz=TZ)
+    assert moved.changed == ("hh-1: grid g-01 → g-02; caseworker chen → (none)",)
+
+
+def test_a_row_with_more_cells_than_the_header_is_a_problem_of_its_line_and_empty_rows_are_skipped(
+        state: StateStore) -> None:
+    """Found by a tester: an address typed with an unquoted comma gave a traceback (a 500 through
+    the API); Excel's empty rows saved as ",,," refused the whole file."""
+    with pytest.raises(InvalidInput) as refused:
+        import_households(state, "id,colour,grid,hub,address\nhh-1,red,g-01,h-1,东园3,2,101\n", now=NOW, tz=TZ)
+    assert "line 2: 7 cells but the header has 5 columns (a comma inside a cell must be quoted)" in str(refused.value)
+    report = import_households(state, "id,colour,grid,hub\nhh-1,red,g-01,h-1\n,,,\n,,,\n", now=NOW, tz=TZ)
+    assert report.added == 1
 
 
 def test_every_problem_in_the_file_is_reported_at_once_and_nothing_is_imported(state: StateStore) -> None:

@@ -180,7 +180,7 @@ def test_staff_import_adds_and_updates(community: Community) -> None:
                                       headers={**community.auth("admin"),
                                                "Content-Type": "text/csv"})
     assert response.json() == {"added": 1, "updated": 1, "hubs_added": 0, "grids_added": 0,
-                               "consents_recorded": 0}
+                               "consents_recorded": 0, "changed": []}
     assert community.state.registry.staff_by_username("member1").name == "改名"
 
 
