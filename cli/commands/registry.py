@@ -17,15 +17,13 @@ from dispatch.gaps import coverage_gaps
 from shouwang.domain.channels import LANGUAGES, StaffChannel
 from shouwang.domain.delivery import Channel
 from shouwang.domain.errors import InvalidInput
-from shouwang.domain.model import Grid, Hub, Role, Staff, still_watched
+from shouwang.domain.model import GRID_ROLES, Grid, Hub, Role, Staff, grids_problem, still_watched
 from shouwang.domain.webhooks import check_channels, parse_channel
 from shouwang.registration import import_households
 from shouwang.registry_csv import OPTIONAL, REQUIRED, spreadsheet_text
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
-
-GRID_ROLES = (Role.GRID_MEMBER, Role.GRID_HEAD)
 
 
 def _state(args: argparse.Namespace) -> StateStore:
@@ -205,13 +203,10 @@ def grid_list(args: argparse.Namespace) -> int:
 
 def staff_add(args: argparse.Namespace) -> int:
     role = Role(args.role)
-    if role in GRID_ROLES and not args.grid:
-        raise InvalidInput(f"a {role.value} works in a grid; give it with --grid GRID_ID")
-    if role not in GRID_ROLES and args.grid:  # found by a tester: shown under the grid, seeing none of it
-        raise InvalidInput(f"a {role.value} takes no grid (only grid members and grid heads do): "
-                           + ("a caseworker sees the red households she claims (the caseworker column "
-                              "of the import, or PATCH /households/ID)" if role is Role.CASEWORKER
-                              else "leave out --grid"))
+    problem = grids_problem(role, args.grid or [])
+    if problem is not None:
+        raise InvalidInput(f"{problem}; " + ("give it with --grid GRID_ID" if role in GRID_ROLES
+                                              else "leave out --grid"))
     state = _state(args)
     now = time.time()
     member = state.registry.add_staff(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from shouwang.domain.channels import StaffChannel, legacy
@@ -109,6 +110,22 @@ class Role(enum.StrEnum):
     def sees_readings(self) -> bool:
         """Volunteers visit and keep company; how a home uses water and power is not theirs."""
         return self is not Role.VOLUNTEER
+
+
+GRID_ROLES = (Role.GRID_MEMBER, Role.GRID_HEAD)
+"""The roles that work in grids; every other role takes none."""
+
+
+def grids_problem(role: Role, grid_ids: Collection[str]) -> str | None:
+    """Why `role` may not have these grids, or None (found by a tester: a grid member imported
+    with no grid was told of nothing; a caseworker with one was shown under it, seeing none of it)."""
+    if role in GRID_ROLES and not grid_ids:
+        return f"a {role.value} works in a grid"
+    if role not in GRID_ROLES and grid_ids:
+        return (f"a {role.value} takes no grid (only grid members and grid heads do)"
+                + ("; a caseworker sees the red households she claims (the caseworker column of the "
+                   "household import, or PATCH /households/ID)" if role is Role.CASEWORKER else ""))
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -184,6 +184,23 @@ def test_staff_import_adds_and_updates(community: Community) -> None:
     assert community.state.registry.staff_by_username("member1").name == "改名"
 
 
+
+def test_a_staff_import_checks_every_row_before_writing_any(community: Community) -> None:
+    """Found by a tester: a bad phone on line 3 answered 422 after line 2's new member had been
+    added, and a grid member with no grid, or a duty leader with one, was accepted."""
+    headers = {**community.auth("admin"), "Content-Type": "text/csv"}
+    for bad, said in ((("new.one,新人,grid_member,g-02,13800000001\nnew.two,新人二,grid_member,g-02,1380000000\n"),
+                       "line 3: phone"),
+                      ("new.one,新人,grid_member,,13800000001\n", "line 2: a grid_member works in a grid"),
+                      ("new.one,新人,duty_leader,g-01,\n", "line 2: a duty_leader takes no grid"),
+                      ("new.one,新人,caseworker,g-01,\n", "line 2: a caseworker takes no grid"),
+                      ("new.one,新人,grid_member,g-01,138,0000\n", "line 2: more cells than the header")):
+        refused = community.client.post("/imports/staff", content="username,name,role,grids,phone\n" + bad,
+                                        headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert said in refused.json()["error"]["message"] and "nothing imported" in refused.json()["error"]["message"]
+    assert [m for m in community.state.registry.roster() if m.username.startswith("new.")] == []
+
 DING = "https://oapi.dingtalk.com/robot/send?access_token=dt0123456789"
 
 
