@@ -19,6 +19,11 @@ def _window(r: Any) -> MaintenanceWindow:
                              r.cancelled_at)
 
 
+MAX_WINDOW_S = 7 * 86400.0
+"""The longest a maintenance window may silence a hub's or a grid's offline alerts: while it lasts
+a home whose hubs are all silent is judged on nothing."""
+
+
 class MaintenanceStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -29,6 +34,10 @@ class MaintenanceStore:
             raise InvalidInput("a maintenance window covers one hub (--hub) or one grid (--grid)")
         if until <= now:
             raise InvalidInput("'until' must be in the future")
+        if until - now > MAX_WINDOW_S:  # found by a tester: a year typed for the month silenced a red home
+            raise InvalidInput(f"a maintenance window lasts at most {MAX_WINDOW_S / 86400:.0f} days (this one "
+                               f"{(until - now) / 86400:.0f}: is the date right?); a hub out for longer is "
+                               "retired, or its household marked away")
         if not reason.strip():
             raise InvalidInput("say why (--reason): the trail and the page show it")
         with writing(self._engine) as db:

@@ -352,6 +352,10 @@ class Registry(RegistryChanges):
     # hubs -------------------------------------------------------------------
     def add_hub(self, hub: Hub, *, now: float) -> Hub:
         check_hub_id(hub.id)
+        # Found by a tester: `hubs add --report-interval 99999999` was kept, and the hub (three
+        # intervals before it is missed) was never called offline, its home never judged blind.
+        if not 10 <= hub.report_interval_s <= 3600:
+            raise InvalidInput(f"a hub's report interval is 10-3600 seconds, not {hub.report_interval_s:g}")
         still_watched(self.household(hub.household_id))
         with writing(self._engine) as db:
             try:

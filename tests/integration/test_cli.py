@@ -184,6 +184,11 @@ def test_hubs_are_listed_with_their_household_and_when_last_heard(
     header, row = out.splitlines()
     assert header.split()[:2] == ["hub", "household"]
     assert row.split()[:2] == ["h-1", "hh-1"] and row.endswith("never")
+    # Found by a tester: any interval was kept, and one of 99999999 s hid a dead hub for ever.
+    for interval in ("99999999", "0", "-5"):
+        code, _, err = run(capsys, "hubs", "add", "h-2", "--household", "hh-1", "--report-interval", interval)
+        assert code == 2 and "report interval is 10-3600 seconds" in err
+    assert [h.split()[0] for h in run(capsys, "hubs", "list")[1].splitlines()[1:]] == ["h-1"]
 
 
 def test_a_piped_password_is_read_without_a_warning(

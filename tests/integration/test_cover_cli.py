@@ -97,9 +97,13 @@ def test_family_and_maintenance_are_recorded_and_shown(
     code, _, err = run(capsys, "maintenance", "add", "--grid", "g-99", "--until", "2099-01-01T18:00",
                        "--reason", "更换电表", "--by", "zhao")
     assert code == 2 and "grid g-99" in err and "not found" in err and "Traceback" not in err
-    code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
+    code, _, err = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", "2099-01-01T18:00",
                        "--reason", "更换电表", "--by", "zhao")
-    assert code == 0 and "hub h-1 until 2099-01-01 18:00" in out
+    assert code == 2 and "a maintenance window lasts at most 7 days" in err
+    soon = time.strftime("%Y-%m-%d", time.localtime(time.time() + 2 * 86400))
+    code, out, _ = run(capsys, "maintenance", "add", "--hub", "h-1", "--until", f"{soon}T18:00",
+                       "--reason", "更换电表", "--by", "zhao")
+    assert code == 0 and f"hub h-1 until {soon} 18:00" in out
     assert "by zhao: 更换电表" in run(capsys, "maintenance", "list")[1]
     assert run(capsys, "maintenance", "end", "1", "--by", "zhao")[0] == 0
     assert run(capsys, "maintenance", "list")[1].strip() == "no maintenance in force"

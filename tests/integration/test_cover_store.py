@@ -80,6 +80,12 @@ def test_maintenance_windows_are_live_until_they_end(state: StateStore) -> None:
     assert state.maintenance.live(NOW + 120) == []
     with pytest.raises(InvalidInput):
         state.maintenance.add(hub_id="h", grid_id="g-a", until=NOW + 60, reason="x", actor=ADMIN, now=NOW)
+    # Found by a tester: 2027 typed for 2026 silenced a red home's only hub for a year, unsaid.
+    with pytest.raises(InvalidInput, match=r"at most 7 days \(this one 365: is the date right\?\)"):
+        state.maintenance.add(hub_id=None, grid_id="g-a", until=NOW + 365 * 86400, reason="更换电表",
+                              actor=ADMIN, now=NOW)
+    assert state.maintenance.add(hub_id=None, grid_id="g-a", until=NOW + 7 * 86400, reason="楼栋改造",
+                                 actor=ADMIN, now=NOW).until == NOW + 7 * 86400
 
 
 def test_a_reminder_is_sent_once_however_many_dispatchers_try(state: StateStore) -> None:
