@@ -19,9 +19,9 @@ class Forbidden(ShouwangError):
 
 
 class TooManyAttempts(ShouwangError):
-    def __init__(self, retry_after_s: float) -> None:
+    def __init__(self, retry_after_s: float, message: str | None = None) -> None:
         self.retry_after_s = max(1, int(retry_after_s + 0.999))
-        super().__init__(f"too many failed sign-ins from this address; wait {self.retry_after_s} s "
+        super().__init__(message or f"too many failed sign-ins from this address; wait {self.retry_after_s} s "
                          "and try again (each further failure doubles the wait), or ask an "
                          "admin to reset your password")
 

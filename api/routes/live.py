@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from api.context import ApiContext
 from api.deps import Context, CurrentSession, require, session_for
+from api.errors import TooManyAttempts
 from api.routes.alerts import acknowledger
 from api.schemas.alerts import AlertOut
 from api.schemas.common import AUTHED
@@ -33,6 +34,21 @@ HOUSEHOLD_ACTIONS = frozenset({"visit_recorded", "silenced", "silence_cancelled"
                                "household_added", "anonymised", "tier_changed", "tier_suggested",
                                "tier_suggestion_declined"})
 KEEPALIVE_S = 15.0
+STREAMS_PER_STAFF = 4
+"""Live feeds one member of staff may hold open at once (a page needs one; a few tabs, a phone):
+found by an attacker, 300 streams of one token, each polling the store every second, made every
+other user's requests forty times slower."""
+REPLAY_MOST = 1000
+"""The furthest back (in audit entries) a reconnecting feed is replayed; older, the page reloads
+its lists. Found by an attacker: Last-Event-ID 0 replayed the whole trail, to every stream."""
+
+
+def _open_streams(request: Request) -> dict[int, int]:
+    """Live feeds open per member of staff, in this process."""
+    streams: dict[int, int] | None = getattr(request.app.state, "live_streams", None)
+    if streams is None:
+        streams = request.app.state.live_streams = {}
+    return streams
 
 
 def _event(context: ApiContext, staff: Staff, entry: AuditEntry) -> str | None:
@@ -62,6 +78,18 @@ def _event(context: ApiContext, staff: Staff, entry: AuditEntry) -> str | None:
 
 async def _frames(request: Request, context: Context, staff: Staff, token: str,
                   after: int) -> AsyncIterator[str]:
+    streams = _open_streams(request)
+    streams[staff.id] = streams.get(staff.id, 0) + 1
+    try:
+        async for frame in _follow(request, context, token, after):
+            yield frame
+    finally:
+        streams[staff.id] -= 1
+        if streams[staff.id] <= 0:
+            del streams[staff.id]
+
+
+async def _follow(request: Request, context: Context, token: str, after: int) -> AsyncIterator[str]:
     api = context.settings.api
     yield f"retry: 3000\nid: {after}\n\n"
     deadline = context.wall() + api.live_max_s
@@ -98,11 +126,14 @@ async def events(request: Request, session: CurrentSession, context: Context,
                  ) -> StreamingResponse:
     staff = session.staff
     require(staff.role.sees_readings, "volunteers do not see alerts")
+    if _open_streams(request).get(staff.id, 0) >= STREAMS_PER_STAFF:
+        raise TooManyAttempts(context.settings.api.live_max_s, f"you already have {STREAMS_PER_STAFF} live "
+                              "feeds open (close a page or tab, or wait for one to end)")
     newest = await anyio.to_thread.run_sync(context.state.audit_query.last_id)
     # ASCII digits only, at most the newest event: found by a tester, "²" (a digit to isdigit) was
     # a 500, and twenty nines overflowed SQLite's integer once the stream had begun
     if last_event_id is not None and last_event_id.isascii() and last_event_id.isdigit():
-        after = min(int(last_event_id), newest)
+        after = max(min(int(last_event_id), newest), newest - REPLAY_MOST)
     else:
         after = newest
     return StreamingResponse(_frames(request, context, staff, session.secret, after),

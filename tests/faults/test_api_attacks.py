@@ -344,3 +344,46 @@ def test_simultaneous_guesses_through_two_processes_get_only_the_free_tries(
     for store in stores:
         store.close()
     assert len(admitted) == 5
+
+
+def test_one_member_of_staff_holds_at_most_four_live_feeds_and_replays_a_bounded_past(
+        tmp_path: Path) -> None:
+    """Found by an attacker: one token held 300 live feeds, each polling the store every second,
+    and every other user's requests got forty times slower; "Last-Event-ID: 0" replayed the
+    whole audit trail to each."""
+    from contextlib import ExitStack
+
+    from api.routes.live import REPLAY_MOST, STREAMS_PER_STAFF
+    from tests.support import wait_for
+
+    served = serve(tmp_path, live_poll_s=0.05, live_max_s=60.0)
+    try:
+        leader = served.community.auth("leader")
+        newest = served.community.state.audit_query.last_id()
+        with httpx.Client(base_url=served.server.url, timeout=10) as client, ExitStack() as open_feeds:
+            first_ids, reading = [], []  # each feed's reader kept: a reader let go closes its feed
+            for _ in range(STREAMS_PER_STAFF):
+                feed = open_feeds.enter_context(client.stream("GET", "/events",
+                                                              headers={**leader, "Last-Event-ID": "0"}))
+                assert feed.status_code == 200
+                reading.append(feed.iter_text())
+                first_ids.append(int(next(reading[-1]).split("id: ", 1)[1].split()[0]))
+            assert first_ids == [max(0, newest - REPLAY_MOST)] * STREAMS_PER_STAFF
+            refused = client.get("/events", headers=leader)
+            assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+            assert "live feeds open" in refused.json()["error"]["message"]
+            other = client.stream("GET", "/events", headers=served.community.auth("member1"))
+            with other as feed:  # someone else is not refused
+                assert feed.status_code == 200
+            reading.clear()
+            open_feeds.close()  # pages closed: the feeds end, and a new one opens
+
+            def opens() -> bool:
+                with client.stream("GET", "/events", headers=leader) as feed:
+                    return feed.status_code == 200
+            wait_for(opens, timeout_s=10, what="a feed opened again once the others closed")
+    finally:
+        served.server.stop()
+        served.community.client.close()
+        served.community.readings.close()
+        served.community.state.close()
