@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import CaredHousehold, CurrentStaff, Now, StateDep, VisibleHousehold
+from api.deps import CaredHousehold, CurrentStaff, Now, ReadableHousehold, StateDep, VisibleHousehold
 from api.schemas.care import (
     ConsentIn,
     ConsentOut,
@@ -49,7 +49,7 @@ def record_visit(household: VisibleHousehold, body: VisitIn, staff: CurrentStaff
 
 @router.get("/silences", response_model=list[SilenceOut], responses=BY_ID,
             summary="'Away until' silences of the household")
-def list_silences(household: VisibleHousehold, state: StateDep) -> list[SilenceOut]:
+def list_silences(household: ReadableHousehold, state: StateDep) -> list[SilenceOut]:
     return [SilenceOut.of(s) for s in state.silences.for_household(household.id)]
 
 
@@ -77,7 +77,7 @@ def cancel_silence(household: CaredHousehold,
 
 @router.get("/consent", response_model=ConsentState, responses=BY_ID,
             summary="What the household agreed to, and every statement before")
-def get_consent(household: VisibleHousehold, state: StateDep) -> ConsentState:
+def get_consent(household: ReadableHousehold, state: StateDep) -> ConsentState:
     history = state.consent.history(household.id)
     current = history[-1] if history else None
     return ConsentState(

@@ -200,6 +200,9 @@ def test_a_leader_reaches_what_the_grid_member_may_not(community: Community, cas
 @pytest.mark.parametrize("path", ["/households/h-east-red/readings",
                                   "/households/h-east-red/activity",
                                   "/households/h-east-red/timeline", "/households/h-east-red/devices",
+                                  # found by an attacker: why and until when the home is empty
+                                  # ("in hospital, heart failure"), and who consented, with notes
+                                  "/households/h-east-red/silences", "/households/h-east-red/consent",
                                   "/alerts",
                                   "/alerts/{east_alert}", "/events"])
 def test_a_volunteer_cannot_see_readings_or_alerts(community: Community, path: str) -> None:
