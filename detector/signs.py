@@ -326,7 +326,7 @@ def _restless(home: HomeState, reading: StoredReading) -> bool:
     minute, and the elder's silence was never alerted on, not even at the safety limit)."""
     key = (reading.hub_id, reading.sensor)
     since, newest = home.busy.get(key, (reading.ts, reading.ts))
-    if reading.ts - newest > REST_S:
+    if reading.ts - newest >= REST_S:
         since = reading.ts
     home.busy[key] = (since, max(newest, reading.ts))
     if reading.ts - since <= RESTLESS_S:

@@ -91,10 +91,13 @@ STAFF = (
 
 
 def readings_for(household_id: str, hub_id: str, start: float, hours: int) -> list[StoredReading]:
-    """A home drawing water twice an hour and opening the door every third hour."""
+    """A home drawing water twice an hour and opening the door every third hour, but for six hours
+    of sleep a day (a meter that never rests is a machine's, not a person's: `detector.signs`)."""
     rows = []
     for h in range(hours):
         ts = start + h * 3600
+        if h % 24 >= 18:
+            continue
         rows.append(StoredReading(household_id, hub_id, "water", ts + 600, 10 + 0.01 * h))
         rows.append(StoredReading(household_id, hub_id, "water", ts + 1800, 10 + 0.01 * h + 0.005))
         rows.append(StoredReading(household_id, hub_id, "door", ts + 900, float(h % 3 == 0)))
