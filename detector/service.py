@@ -273,7 +273,7 @@ class DetectorService:
         for sign in self._signs.read(home, dated):
             if sign.ts > self._learned_until:
                 self._detector.learn_one(sign)
-        self._detector.observe(home, hub_id=reading.hub_id, at=at)
+        self._detector.observe(home, hub_id=reading.hub_id, at=at, ts=dated.ts)
         self._dirty.add(reading.household_id)
 
     def history_days_of(self, household_id: str) -> int:
