@@ -78,6 +78,22 @@ class CoverStore:
         if leave.deputy_id == leave.staff_id:
             raise InvalidInput("a deputy stands in for someone else: choose another staff member")
         with writing(self._engine) as db:
+            # Found by a tester: a volunteer made deputy was then the only one told of a help
+            # press, and could not open the alert; a second leave over the same days was ignored.
+            if leave.deputy_id is not None:
+                deputy = db.execute(select(staff.c.username, staff.c.role, staff.c.active)
+                                    .where(staff.c.id == leave.deputy_id)).first()
+                if deputy is None or not deputy.active:
+                    raise InvalidInput("the deputy is not an active member of staff")
+                if not Role(deputy.role).sees_readings:
+                    raise InvalidInput(f"{deputy.username} is a {deputy.role}, who sees no alerts and "
+                                       "cannot act on them: choose a deputy who can")
+            overlapping = db.execute(select(staff_leave.c.id).where(
+                staff_leave.c.staff_id == leave.staff_id, staff_leave.c.cancelled_at.is_(None),
+                staff_leave.c.starts_at < leave.ends_at, staff_leave.c.ends_at > leave.starts_at)).first()
+            if overlapping is not None:
+                raise InvalidInput(f"this leave overlaps leave {overlapping.id} already recorded; cancel "
+                                   "that one first (only one deputy stands in at a time)")
             leave_id = db.execute(insert(staff_leave).values(
                 staff_id=leave.staff_id, starts_at=leave.starts_at, ends_at=leave.ends_at,
                 deputy_id=leave.deputy_id, reason=leave.reason, created_by=actor.staff_id,

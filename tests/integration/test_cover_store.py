@@ -55,6 +55,18 @@ def test_the_roster_and_leave_make_the_cover_of_the_moment(state: StateStore) ->
         state.cover.cancel_leave(leave.id or 0, actor=ADMIN, now=NOW)
 
 
+def test_a_deputy_can_act_on_alerts_and_one_leave_at_a_time_stands(state: StateStore) -> None:
+    """Found by a tester: a volunteer made deputy was the only one told of a help press and could
+    not open the alert; a second leave over the same days was accepted and ignored."""
+    wang, li, vol = person(state, "wang"), person(state, "li"), person(state, "vol", Role.VOLUNTEER)
+    with pytest.raises(InvalidInput, match="vol is a volunteer, who sees no alerts"):
+        state.cover.add_leave(Leave(wang.id, NOW, NOW + 86400, vol.id), actor=ADMIN, now=NOW)
+    state.cover.add_leave(Leave(wang.id, NOW, NOW + 4 * 86400, li.id), actor=ADMIN, now=NOW)
+    with pytest.raises(InvalidInput, match="overlaps leave"):
+        state.cover.add_leave(Leave(wang.id, NOW + 86400, NOW + 2 * 86400), actor=ADMIN, now=NOW)
+    assert state.cover.add_leave(Leave(wang.id, NOW + 4 * 86400, NOW + 5 * 86400), actor=ADMIN, now=NOW).id
+
+
 def test_family_contacts_need_consent_and_leave_the_ladder_when_removed(state: StateStore) -> None:
     with pytest.raises(InvalidInput):
         state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", "https://e.org/h", " ", NOW),
