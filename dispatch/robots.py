@@ -34,7 +34,7 @@ import httpx
 
 from dispatch import posting
 from dispatch.channels import DeliveryFailed, Undeliverable
-from shouwang.domain.channels import StaffChannel, find
+from shouwang.domain.channels import StaffChannel, find, mention_number
 from shouwang.domain.delivery import Channel
 from shouwang.domain.model import Staff
 from shouwang.domain.webhooks import InvalidWebhook, check_webhook_url
@@ -141,7 +141,7 @@ class WeComSender(RobotSender):
             return channel.address, {"msgtype": "markdown", "markdown": {"content": content}}
         text: dict[str, Any] = {"content": text_of(body)}
         if staff.phone:
-            text["mentioned_mobile_list"] = [staff.phone]  # rings their phone, not only the group
+            text["mentioned_mobile_list"] = [mention_number(staff.phone)]  # rings their phone too
         return channel.address, {"msgtype": "text", "text": text}
 
 
@@ -154,14 +154,14 @@ class DingTalkSender(RobotSender):
         if channel.secret:
             stamp = str(int(self._wall() * 1000))
             url += f"&timestamp={stamp}&sign={dingtalk_sign(channel.secret, stamp)}"
-        at = {"atMobiles": [staff.phone] if staff.phone else [], "isAtAll": False}
+        at = {"atMobiles": [mention_number(staff.phone)] if staff.phone else [], "isAtAll": False}
         if channel.msgtype == "markdown":
             head, label, link = split_link(body)
             text = head + (f"\n\n[{label}]({link})" if link else "")
             title = head.split("\n", 1)[0][:30]
             return url, {"msgtype": "markdown", "markdown": {"title": title, "text": text}, "at": at}
         # DingTalk @-mentions someone only when their number also appears in the text.
-        content = text_of(body) + (f"\n@{staff.phone}" if staff.phone else "")
+        content = text_of(body) + (f"\n@{mention_number(staff.phone)}" if staff.phone else "")
         return url, {"msgtype": "text", "text": {"content": content}, "at": at}
 
 
