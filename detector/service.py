@@ -547,9 +547,14 @@ class DetectorService:
         self._late_said = late
         if late:
             listed = ", ".join(f"{hub} {seconds / 60:.0f} min" for hub, seconds in sorted(late.items())[:10])
+            lates = sorted(late.values())
+            # Many hubs late by the same is this server's clock ahead (found by a tester: an hour
+            # ahead, every hub was named, and every home first called offline)
+            fix = ("they are all late by about the same: this server's clock is probably ahead; set it "
+                   "right (NTP)" if len(lates) >= 3 and lates[-1] - lates[0] <= 600 else
+                   "check each hub's clock (or its bridge's delay)")
             self.health.problem("hubs_late", f"{len(late)} hub(s) heard steadily late, their signs dated as "
-                                f"heard: {listed}; check each hub's clock (or its bridge's delay)",
-                                level=logging.WARNING)
+                                f"heard: {listed}; {fix}", level=logging.WARNING)
         else:
             self.health.clear("hubs_late")
 

@@ -37,6 +37,11 @@ TOPICS_REMEMBERED = 1 << 17
 """Parsed topics kept (about 250 bytes each): every sensor of 30,000 hubs."""
 STALE_RETRY_S = 2.0
 """How soon a registry read that failed is tried again, the directory read before kept meanwhile."""
+CLOCK_HUBS = 3
+CLOCK_AGREE_S = 600.0
+CLOCK_WINDOW_S = 600.0
+"""Hubs (at least CLOCK_HUBS, within CLOCK_WINDOW_S) stamping readings ahead of this server by
+amounts within CLOCK_AGREE_S of each other say that this server's clock is behind."""
 
 
 @dataclass
@@ -189,6 +194,8 @@ class Gateway:
         self._validator = Validator(self._limits, recall=recall_from(readings))
         self._caps = Caps(per_hub=settings.dead_letters_per_hub, total=settings.dead_letters_total)
         self._rejections = RejectionLog(settings.rejection_log_interval_s)
+        self._ahead: dict[str, tuple[float, float]] = {}
+        """Per hub whose readings came stamped in the future: by how much, and when (monotonic)."""
         self._traceback_at = float("-inf")
         # The same few topics (a hub's four or so sensors) come again and again: parse each once.
         # A refused topic raises afresh each time (lru_cache keeps no exceptions). Whether it is a
@@ -288,6 +295,26 @@ class Gateway:
                                 "registered: check that the broker lets this gateway's user read it "
                                 "(Mosquitto grants a subscription its ACL denies, then delivers nothing)")
 
+    def _check_clock(self, readings: list[Reading], now: float) -> None:
+        """Found by a tester: with this server's clock an hour behind, every hub's readings were
+        refused as "in the future; check the hub's clock", hub by hub, and every home was called
+        offline. Hubs that all run ahead by about the same are this clock, not theirs: said as
+        one problem (health and log), naming the fix."""
+        limit = self._validator.limits.max_future_s
+        for reading in readings:
+            if reading.ts > now + limit and reading.hub_id in self._directory.hubs:
+                self._ahead[reading.hub_id] = (reading.ts - now, time.monotonic())
+        recent = time.monotonic() - CLOCK_WINDOW_S
+        self._ahead = {hub: seen for hub, seen in self._ahead.items() if seen[1] >= recent}
+        offsets = sorted(offset for offset, _ in self._ahead.values())
+        if len(offsets) >= CLOCK_HUBS and offsets[-1] - offsets[0] <= CLOCK_AGREE_S:
+            self.health.problem("clock_behind", f"the readings of {len(offsets)} hubs are all stamped about "
+                                f"{offsets[len(offsets) // 2] / 60:.0f} min ahead of this server's clock, and "
+                                "are refused as from the future: this server's clock is probably behind; "
+                                "set it right (NTP)")
+        else:
+            self.health.clear("clock_behind")
+
     def _collect(self, first: object) -> list[object]:
         """A batch: up to batch_size messages, what came within flush_interval_s, or what came
         before a pause of idle_flush_s. Messages are acknowledged only after their batch, and a
@@ -362,6 +389,7 @@ class Gateway:
                 batch.letters.append(self._internal(message, exc, now))
         # Readings of households without consent were dead-lettered as they were decoded.
         verdict = self._validator.judge(batch.readings, hubs=self._directory.hubs, now=now)
+        self._check_clock(batch.readings, now)
         if verdict.accepted:
             self._write(verdict.accepted, batch, now)
         self._bridges.commit(batch.heard)

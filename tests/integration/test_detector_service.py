@@ -375,3 +375,17 @@ def test_a_help_press_stored_but_never_raised_is_raised_at_the_next_start_and_on
     third = service(tmp_path, state, readings, clock)  # started again: nothing raised twice
     third.warm_up()
     assert [a.id for a in state.alerts.list(AlertFilter(kind=AlertKind.HELP))] == [raised.id, alert.id]
+
+
+def test_many_hubs_late_by_the_same_name_this_servers_clock(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a tester: this server's clock an hour ahead, each hub was named late, "check each
+    hub's clock"; the hubs were right and the server was not."""
+    state, readings = stores
+    svc = service(tmp_path, state, readings, StillClock(at(15, 8.0)))
+    for late, said in (({"h-1": 3600.0, "h-2": 3590.0, "h-3": 3610.0}, "this server's clock is probably ahead"),
+                       ({"h-1": 3600.0, "h-2": 600.0, "h-3": 3610.0}, "check each hub's clock")):
+        monkeypatch.setattr(svc._lateness, "late", lambda late=late: late)
+        svc._report_late_hubs()
+        [problem] = [p for p in svc.health.report()["problems"] if p["problem"] == "hubs_late"]
+        assert said in problem["message"]

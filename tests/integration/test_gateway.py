@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,3 +154,31 @@ def test_presence_comes_from_the_retained_status_and_the_last_will(
     assert (online.state, online.battery) == ("online", 0.8)
     hub.abort()  # power lost: no DISCONNECT, so the broker publishes the Last Will
     wait_for(lambda: state.registry.presence()["h-1"].state == "offline", what="the Last Will")
+
+
+def test_hubs_all_ahead_by_the_same_say_this_servers_clock_is_behind(
+    gateway: Gateway, hub: MqttClient, any_mqtt: MqttSettings,
+    stores: tuple[StateStore, SqliteReadingStore], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by a tester: this server's clock an hour behind, every hub's readings were refused as
+    "in the future; check the hub's clock", hub by hub, and every home was called offline."""
+    monkeypatch.setattr(logging.getLogger("shouwang.health"), "disabled", True)  # the problem is logged
+    state, _ = stores
+    now = time.time()
+    for name in ("3", "4"):
+        state.registry.add_household(Household(f"hh-{name}", Tier.GREEN, "g-1"), now=now)
+        state.registry.add_hub(Hub(f"h-{name}", f"hh-{name}"), now=now)
+        state.consent.record(Consent(f"hh-{name}", "老人", "self", sensing=True, share_with_family=False,
+                                     given_at=now), actor=Actor("test"), now=now)
+    gateway._directory.reload()
+    hub.publish(topic(any_mqtt, "water"), json.dumps({"ts": now + 3600, "value": 1.0}))
+    hub.publish(topic(any_mqtt, "water", "h-4"), json.dumps({"ts": now + 3590, "value": 1.0}))
+    assert hub.drain() and gateway.wait_idle()
+    def problem() -> str | None:
+        return next((p["message"] for p in gateway.health.report()["problems"] if p["problem"] == "clock_behind"),
+                    None)
+    assert problem() is None, "two hubs may be two hubs' clocks"
+    hub.publish(topic(any_mqtt, "water", "h-3"), json.dumps({"ts": now + 3610, "value": 1.0}))
+    said = wait_for(problem, what="the clock named")
+    assert "3 hubs are all stamped about 60 min ahead of this server's clock" in said
+    assert "this server's clock is probably behind" in said
