@@ -7,7 +7,9 @@ person still looks after the household, and until it expires.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import TypeVar
 from urllib.parse import parse_qs
 
 import anyio
@@ -20,10 +22,11 @@ from api.routes.alerts import acknowledger
 from shouwang.domain import access, ack_links
 from shouwang.domain.ack_links import AckLink, InvalidLink
 from shouwang.domain.alerts import Alert, AlertState, Outcome
-from shouwang.domain.errors import ShouwangError
+from shouwang.domain.errors import Conflict, ShouwangError
 from shouwang.domain.model import Household, Staff
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
+T = TypeVar("T")
 KINDS = {"inactivity": "长时间无活动", "no_water": "长时间未用水", "hub_offline": "设备离线",
          "water_running": "水长流", "gas_running": "燃气长开", "unusual_day": "异常的一天",
          "help": "求助"}
@@ -85,6 +88,25 @@ def _resolve_form(token: str) -> str:
             "<button type='submit' class='primary'>结案</button></form>")
 
 
+def spend(context: ApiContext, link: AckLink, action: str, act: Callable[[], T], *,
+          used: str = "这个链接已经用过了。请登录页面查看这条警报。") -> T:
+    """`act` for a link not yet used for `action`, the use kept only if `act` succeeded (found by
+    an attacker: a link was spent first, and when what followed failed, dispatch escalating at
+    that moment or a colleague resolving, it was used up with nothing done)."""
+    if not context.state.ack_links.use(link, action=action, now=context.clock.now()):
+        raise Refused(409, used)
+    try:
+        return act()
+    except ShouwangError as exc:
+        context.state.ack_links.release(link, action=action)
+        raise Refused(409, "这条警报刚刚有了变化，这次没有成功（链接还可以再用）：请重新打开链接查看。"
+                      + (f"（{exc}）" if isinstance(exc, Taken) else "")) from None
+
+
+class Taken(Conflict):
+    """Someone else acknowledged the alert while this link was being used."""
+
+
 @router.get("/{token}", response_class=HTMLResponse)
 def show(token: str, context: Context) -> HTMLResponse:
     try:
@@ -113,9 +135,13 @@ def acknowledge(token: str, context: Context) -> HTMLResponse:
             # while the alert stayed another's; two went thinking they had it (the API says 409)
             raise Refused(409, f"这条警报已由{acknowledger(context.state, alert) or '其他人'}确认处理。"
                           "如果您也在帮忙，请登录页面留下备注。")
-        if not context.state.ack_links.use(link, action="acknowledge", now=context.clock.now()):
-            raise Refused(409, "这个链接已经用过了。请登录页面查看这条警报。")
-        changed = context.state.alerts.acknowledge(alert.id, staff=recipient, now=context.clock.now())
+
+        def take() -> Alert:
+            changed = context.state.alerts.acknowledge(alert.id, staff=recipient, now=context.clock.now())
+            if changed.acknowledged_by != recipient.id:  # a colleague, a moment before
+                raise Taken(f"已由{acknowledger(context.state, changed) or '其他人'}确认处理")
+            return changed
+        changed = spend(context, link, "acknowledge", take)
     except Refused as refused:
         return _page("无法使用这个链接", f"<p>{escape(refused.message)}</p>", status=refused.status)
     return _page("已确认，升级已停止", _about(changed, household), "<h2>看过之后，在这里结案</h2>",
@@ -137,10 +163,8 @@ def _resolve(token: str, context: ApiContext, chosen: str, note: str) -> HTMLRes
             raise Refused(422, "请选择一个结果再结案。")
         if alert.state is AlertState.RESOLVED:
             raise Refused(409, "这条警报已经结案。")
-        if not context.state.ack_links.use(link, action="resolve", now=context.clock.now()):
-            raise Refused(409, "这个链接已经用过了。请登录页面查看这条警报。")
-        changed = context.state.alerts.resolve(alert.id, staff=recipient, outcome=outcome, note=note or None,
-                                               now=context.clock.now())
+        changed = spend(context, link, "resolve", lambda: context.state.alerts.resolve(
+            alert.id, staff=recipient, outcome=outcome, note=note or None, now=context.clock.now()))
     except Refused as refused:
         return _page("无法结案", f"<p>{escape(refused.message)}</p>", status=refused.status)
     return _page("已结案", _about(changed, household), f"<p>结果：{OUTCOMES[outcome]}</p>")

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import Context
-from api.routes.ack_link import KINDS, Refused, _page
+from api.routes.ack_link import KINDS, Refused, _page, spend
 from shouwang.domain import ack_links
 from shouwang.domain.ack_links import AckLink, InvalidLink
 from shouwang.domain.alerts import Alert, AlertState, Outcome
@@ -89,11 +89,10 @@ def fine(token: str, context: Context) -> HTMLResponse:
         link, alert, household, contact = _open(context, token)
         if alert.state is AlertState.RESOLVED:
             raise Refused(409, "这件事已经处理好了，谢谢您。")
-        if not context.state.ack_links.use(link, action="family", now=context.clock.now()):
-            raise Refused(409, "这个链接已经用过了。")
-        changed = context.state.alerts.resolve_by_family(
+        changed = spend(context, link, "family", lambda: context.state.alerts.resolve_by_family(
             alert.id, actor=family_actor(contact), contact_id=contact.id, outcome=Outcome.ELDER_FINE,
-            note=f"{contact.name}（{contact.relation}）联系上了，老人没事", now=context.clock.now())
+            note=f"{contact.name}（{contact.relation}）联系上了，老人没事", now=context.clock.now()),
+            used="这个链接已经用过了。")
     except Refused as refused:
         return _page("无法使用这个链接", f"<p>{escape(refused.message)}</p>", status=refused.status)
     return _page("谢谢您", _about(changed, household), "<p>已告诉社区工作人员：老人没事。</p>")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from shouwang.domain.ack_links import AckLink
@@ -23,3 +23,9 @@ class AckLinkStore:
         except IntegrityError:
             return False
         return True
+
+    def release(self, link: AckLink, *, action: str) -> None:
+        """The link is usable for `action` again: what it was spent on did not happen."""
+        with writing(self._engine) as db:
+            db.execute(delete(ack_links_used).where(ack_links_used.c.nonce == link.nonce,
+                                                    ack_links_used.c.action == action))

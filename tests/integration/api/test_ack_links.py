@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.context import ApiContext
 from shouwang.domain import ack_links
+from shouwang.domain.errors import Conflict
 from shouwang.metrics import Metrics
 from tests.integration.api.conftest import NOW, Community, build_community
 
@@ -90,6 +91,27 @@ def test_a_link_whose_signature_is_not_ascii_gets_the_refusal_page_not_a_500(
                    client.get(f"/family/{damaged}"), client.post(f"/family/{damaged}/fine", headers=FORM)):
         assert answer.status_code in (403, 404) and "<html" in answer.text.lower(), answer.text[:200]
     assert community.state.alerts.get(community.alerts["h-east-red"].id).state.value == "open"
+
+def test_a_link_whose_action_fails_is_not_used_up(linked: tuple[Community, TestClient],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an attacker: the link was spent before its action ran, and when the action failed
+    (dispatch escalating the alert at that moment), it was used up with nothing done."""
+    community, client = linked
+    token = link_for(community, "member1")
+    alert_id = community.alerts["h-east-red"].id
+    assert client.post(f"/ack/{token}", headers=FORM).status_code == 200
+    store = community.state.alerts
+    real = store.resolve
+
+    def escalated_meanwhile(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(store, "resolve", real)
+        raise Conflict(f"alert {alert_id} changed meanwhile; reload it and try again")
+    monkeypatch.setattr(store, "resolve", escalated_meanwhile)
+    failed = client.post(f"/ack/{token}/resolve", content="outcome=elder_fine", headers=FORM)
+    assert failed.status_code == 409 and "链接还可以再用" in failed.text
+    assert community.state.alerts.get(alert_id).state.value == "acknowledged"
+    done = client.post(f"/ack/{token}/resolve", content="outcome=elder_fine", headers=FORM)
+    assert done.status_code == 200 and community.state.alerts.get(alert_id).state.value == "resolved"
 
 def test_resolving_needs_an_outcome(linked: tuple[Community, TestClient]) -> None:
     community, client = linked
