@@ -302,7 +302,12 @@ def staff_list(args: argparse.Namespace) -> int:
 def households_import(args: argparse.Namespace) -> int:
     state, tz = _state_and_tz(args)
     text = spreadsheet_text(args.file.read_bytes(), source=str(args.file))
-    report = import_households(state, text, now=time.time(), tz=tz)
+    try:
+        report = import_households(state, text, now=time.time(), tz=tz)
+    except KeyboardInterrupt:  # found by a tester: Ctrl-C left part of a file in, and said nothing
+        print("shouwang: interrupted: part of the file may have been imported; run the same import "
+              "again (it adds what is missing and changes nothing twice)", file=sys.stderr)
+        return 130
     noted(state, "imported", "registry", "households", {"added": report.added, "updated": report.updated,
                                                        "changed": list(report.changed), "file": str(args.file)})
     print(f"{report.added} households added, {report.updated} updated, "

@@ -66,7 +66,7 @@ class Tier(enum.IntEnum):
             return cls[name]
         except KeyError:
             colours = ", ".join(t.colour for t in cls)
-            raise ValueError(f"unknown colour {text!r}; use one of {colours}") from None
+            raise ValueError(f"unknown colour {text!r}; use one of {colours} (or 1-5, or 红 橙 黄 蓝 绿)") from None
 
 
 _CHINESE_COLOURS = {"红": "RED", "橙": "ORANGE", "黄": "YELLOW", "蓝": "BLUE", "绿": "GREEN"}
