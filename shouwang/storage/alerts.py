@@ -27,6 +27,10 @@ from shouwang.storage.registry import visible_households
 from shouwang.storage.schema import alerts, deliveries, households
 
 log = logging.getLogger(__name__)
+SAVE_ATTEMPTS = 3
+"""A staff member's acknowledgement or resolution that met a change made a moment before (dispatch
+escalating the alert) is judged again on the alert as it is now, this many times in all (found by
+an attacker: it answered 409 "changed meanwhile", and the worker had to press again)."""
 
 Alerts = list[Alert]
 Deliveries = list[Delivery]
@@ -163,31 +167,45 @@ class AlertStore:
         return self.get(int(alert_id))
 
     def acknowledge(self, alert_id: int, *, staff: Staff, now: float) -> Alert:
-        current = self.get(alert_id)
-        changed = lifecycle.acknowledge(current, staff_id=staff.id, now=now)
-        if changed is current:
-            return current
-        actor = Actor(staff.username, staff.id)
-        with writing(self._engine) as db:
-            self._save(db, current, changed)
-            trail.record(db, at=now, actor=actor, action="acknowledged", entity="alert",
-                         entity_id=alert_id)
-            self._tell_recipients(db, changed, DeliveryEvent.ACKNOWLEDGED, now, skip=staff.id)
-        log.info("alert.acknowledged id=%s household=%s by=%s", changed.id, changed.household_id,
-                 staff.username)
-        return changed
+        for attempt in range(SAVE_ATTEMPTS):
+            current = self.get(alert_id)
+            changed = lifecycle.acknowledge(current, staff_id=staff.id, now=now)
+            if changed is current:
+                return current
+            actor = Actor(staff.username, staff.id)
+            try:
+                with writing(self._engine) as db:
+                    self._save(db, current, changed)
+                    trail.record(db, at=now, actor=actor, action="acknowledged", entity="alert",
+                                 entity_id=alert_id)
+                    self._tell_recipients(db, changed, DeliveryEvent.ACKNOWLEDGED, now, skip=staff.id)
+            except Conflict:
+                if attempt + 1 == SAVE_ATTEMPTS:
+                    raise
+                continue  # escalated a moment before: judged again as it is now
+            log.info("alert.acknowledged id=%s household=%s by=%s", changed.id, changed.household_id,
+                     staff.username)
+            return changed
+        raise AssertionError("unreachable")
 
     def resolve(
         self, alert_id: int, *, staff: Staff, outcome: Outcome, note: str | None, now: float
     ) -> Alert:
-        current = self.get(alert_id)
-        changed = lifecycle.resolve(current, staff_id=staff.id, outcome=outcome, note=note, now=now)
-        with writing(self._engine) as db:
-            self._save(db, current, changed)
-            trail.record(db, at=now, actor=Actor(staff.username, staff.id), action="resolved",
-                         entity="alert", entity_id=alert_id,
-                         details={"outcome": outcome.value, "note": note})
-            self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now, skip=staff.id)
+        for attempt in range(SAVE_ATTEMPTS):
+            current = self.get(alert_id)
+            changed = lifecycle.resolve(current, staff_id=staff.id, outcome=outcome, note=note, now=now)
+            try:
+                with writing(self._engine) as db:
+                    self._save(db, current, changed)
+                    trail.record(db, at=now, actor=Actor(staff.username, staff.id), action="resolved",
+                                 entity="alert", entity_id=alert_id,
+                                 details={"outcome": outcome.value, "note": note})
+                    self._tell_recipients(db, changed, DeliveryEvent.RESOLVED, now, skip=staff.id)
+            except Conflict:
+                if attempt + 1 == SAVE_ATTEMPTS:
+                    raise
+                continue  # escalated a moment before: judged again as it is now
+            break
         log.info("alert.resolved id=%s household=%s by=%s outcome=%s", changed.id,
                  changed.household_id, staff.username, outcome.value)
         return changed

@@ -112,6 +112,27 @@ def test_a_stale_write_is_refused_rather_than_lost(state: StateStore) -> None:
     assert state.alerts.escalate(alert, waits_s=(300.0,), now=NOW + 2) is None
 
 
+def test_an_acknowledgement_that_meets_an_escalation_a_moment_before_still_takes(
+        state: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an attacker: dispatch climbing a rung between the worker's read and write made
+    her acknowledgement a 409 "changed meanwhile", and she had to press again."""
+    home(state, "hh-1", "g-a")
+    member = staff(state, "m", Role.GRID_MEMBER, "g-a")
+    alert = state.alerts.open(finding("hh-1"), now=NOW)
+    assert alert is not None
+    store, read = state.alerts, state.alerts.get
+    escalated: list[object] = []
+
+    def read_then_dispatch_climbs(alert_id: int) -> object:
+        seen = read(alert_id)
+        if not escalated:  # dispatch's write lands between this read and the worker's write
+            escalated.append(store.escalate(seen, waits_s=(300.0, 300.0), now=NOW + 1))
+        return seen
+    monkeypatch.setattr(store, "get", read_then_dispatch_climbs)
+    taken = store.acknowledge(alert.id, staff=member, now=NOW + 2)
+    assert escalated[0] is not None and taken.acknowledged_by == member.id
+    assert read(alert.id).state is AlertState.ACKNOWLEDGED and read(alert.id).escalation_level == 1
+
 def test_workers_see_only_their_grids_caseworkers_their_claims_leaders_all(
     state: StateStore,
 ) -> None:
