@@ -242,19 +242,25 @@ def test_a_backlog_covering_a_hub_outage_shows_the_silence_at_once(
     svc.tick(clock.t)
     assert AlertKind.INACTIVITY in [a.kind for a in state.alerts.unresolved()], "the backlog's silence waited"
 
-def test_a_household_whose_consent_was_withdrawn_is_not_judged(
-        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
-    state, readings = stores
+
+def withdrawn(tmp_path: Path, state: StateStore, readings: SqliteReadingStore) -> tuple[DetectorService, StillClock]:
+    """The household's consent to sensing withdrawn at 07:00; a detector warmed up at 08:00."""
     state.consent.record(Consent(HOUSEHOLD, "elder", "self", sensing=False, share_with_family=False,
                                  given_at=at(15, 7.0)), actor=Actor("test"), now=at(15, 7.0))
     clock = StillClock(at(15, 8.0))
     svc = service(tmp_path, state, readings, clock)
     svc.warm_up()
+    return svc, clock
+
+
+def test_a_household_whose_consent_was_withdrawn_is_not_judged(
+        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
+    state, readings = stores
+    svc, clock = withdrawn(tmp_path, state, readings)
     for minutes in range(0, 13 * 60, 30):
         clock.t = at(15, 8.0) + minutes * 60
         svc.tick(clock.t)
     assert state.alerts.unresolved() == []
-
 
 
 def test_a_help_press_from_a_household_without_consent_still_opens_a_help_alert_and_nothing_else_is_read(
@@ -262,11 +268,7 @@ def test_a_help_press_from_a_household_without_consent_still_opens_a_help_alert_
     """Found by a tester: every reading of a home without consent was dropped, the elder's press
     for help among them. The press is raised; the home's other readings are still not read."""
     state, readings = stores
-    state.consent.record(Consent(HOUSEHOLD, "elder", "self", sensing=False, share_with_family=False,
-                                 given_at=at(15, 7.0)), actor=Actor("test"), now=at(15, 7.0))
-    clock = StillClock(at(15, 8.0))
-    svc = service(tmp_path, state, readings, clock)
-    svc.warm_up()
+    svc, clock = withdrawn(tmp_path, state, readings)
     svc.tick(clock.t)
     pressed = clock.t + 30
     clock.t += 60
