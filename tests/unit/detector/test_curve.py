@@ -84,7 +84,7 @@ def test_on_every_kind_of_routine_the_learned_curve_passes_below_the_rules_point
     # a home of each kind of simulator/routines.py, three weeks judged after two of learning
     settings = DetectorSettings()
     scenario = Scenario(homes=len(KINDS), days=35, learning_days=14, seed=11)
-    budgets = (0.05, 0.1, 0.25, 0.5)
+    budgets = (0.25,)  # with the configured 0.5: the curve's low end; each budget more costs ~25 s
     outcome = run(scenario, dict(curve.factories(settings, seed=11, budgets=budgets)), settings)
     made = curve.of(by_detector(outcome.homes), configured=0.5, budgets=budgets)
     assert made is not None
