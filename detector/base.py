@@ -25,9 +25,8 @@ class Detector(Protocol):
         """Learn from many signs, oldest first, without changing them."""
         ...
 
-    def observe(self, home: HomeState, *, hub_id: str, at: float, ts: float | None = None) -> None:
-        """A reading from `hub_id`, stamped `ts` (None: as it arrived), arrived at clock time `at`;
-        `home` is the tracker after it."""
+    def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
+        """A reading from `hub_id` arrived at clock time `at`; `home` is the tracker after it."""
         ...
 
     def history_days(self, household_id: str) -> int:

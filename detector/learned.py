@@ -139,9 +139,8 @@ class LearnedDetector:
         for sign in signs:
             self.learner.learn(self.row(sign.household_id), sign.ts, sign.kind)
 
-    def observe(self, home: HomeState, *, hub_id: str, at: float, ts: float | None = None) -> None:
-        """A reading from `hub_id`, stamped `ts` (None: as it arrived), arrived at clock time
-        `at`; `home` is the tracker after it."""
+    def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
+        """A reading from `hub_id` arrived at clock time `at`; `home` is the tracker after it."""
         t = self.table
         i = self.row(home.household_id)
         self._clock = max(self._clock, at)
@@ -151,10 +150,12 @@ class LearnedDetector:
             t.first_heard[i] = at
         heard = float(t.heard_at[i])
         if at - heard > t.hub_limit[i]:
-            # We could not hear this home for a while: from the reading's own stamp on we can, a
-            # backlog covering the outage included (found by a tester: a silence the backlog
-            # showed 45 hours long was counted from the reconnection, and alerted an hour late).
-            t.resumed_at[i] = at if ts is None else min(at, ts)
+            # We could not hear this home for a while: from its return on we can. Not from the
+            # first reading's stamp (tried: a backlog covering the outage then showed its silence at
+            # once, but a hub whose clock restarted stale after a power cut, stamping hours behind,
+            # opened a false alert at once; telling them apart needs the backlog's stamps to cover
+            # the outage without a hole, not yet kept).
+            t.resumed_at[i] = at
         if not heard >= at:  # (NaN: never heard)
             t.heard_at[i] = at
         h = self.hubs.index.get(hub_id)

@@ -105,7 +105,7 @@ class FixedRules:
     def learn(self, signs: Iterable[SignOfLife]) -> None:
         return None
 
-    def observe(self, home: HomeState, *, hub_id: str, at: float, ts: float | None = None) -> None:
+    def observe(self, home: HomeState, *, hub_id: str, at: float) -> None:
         return None
 
     def history_days(self, household_id: str) -> int:

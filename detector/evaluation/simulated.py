@@ -141,7 +141,7 @@ def _deliver(home: SimulatedHome, now: float, reader: SignReader, state: HomeSta
         for watch in watches.values():
             for sign in signs:
                 watch.detector.learn_one(sign)
-            watch.detector.observe(state, hub_id=home.hub_id, at=now, ts=report.ts)
+            watch.detector.observe(state, hub_id=home.hub_id, at=now)
 
 
 def _stored(home: SimulatedHome, report: Report) -> StoredReading:
