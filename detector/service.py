@@ -199,16 +199,20 @@ class DetectorService:
         start = restart.catch_up_start(now, window, last_saved_at)
         count = 0
         presses: list[StoredReading] = []
-        for household_id in self._contexts:
-            try:  # one household's bad history must not keep the detector from starting
-                for reading in self._readings.query(household_id=household_id, start=start,
-                                                    end=now + 1):
-                    self.observe(reading, reading.ts)
-                    count += 1
-                    if is_help_press(reading):
-                        presses.append(reading)
-            except Exception as exc:
-                log.warning("detector.household_failed household=%s error=%r", household_id, exc)
+        self._signs.replay_from = start  # a sensor busy at the window's start may have been for long
+        try:
+            for household_id in self._contexts:
+                try:  # one household's bad history must not keep the detector from starting
+                    for reading in self._readings.query(household_id=household_id, start=start,
+                                                        end=now + 1):
+                        self.observe(reading, reading.ts)
+                        count += 1
+                        if is_help_press(reading):
+                            presses.append(reading)
+                except Exception as exc:
+                    log.warning("detector.household_failed household=%s error=%r", household_id, exc)
+        finally:
+            self._signs.replay_from = None
         self._raise_stored_presses(presses, now)
         self._learned_until = float("-inf")
         self._read_visits()
@@ -273,7 +277,7 @@ class DetectorService:
         for sign in self._signs.read(home, dated):
             if sign.ts > self._learned_until:
                 self._detector.learn_one(sign)
-        self._detector.observe(home, hub_id=reading.hub_id, at=at, ts=dated.ts)
+        self._detector.observe(home, hub_id=reading.hub_id, at=at)
         self._dirty.add(reading.household_id)
 
     def history_days_of(self, household_id: str) -> int:

@@ -39,6 +39,10 @@ every half minute for an hour) is a fault, not a person: a loose magnet, a bounc
 Its changes are not signs of life until it has been calmer for the window."""
 REST_S = 3600.0
 RESTLESS_S = 20 * 3600.0
+RESTLESS_KINDS = frozenset({SensorKind.MOTION, SensorKind.ELECTRICITY, SensorKind.DOOR})
+"""The sensors judged so: those whose fault is a signal that never stops. Water and gas are not (a
+dripping tap under the running threshold would make every use of the elder's only water meter no
+sign: found by a tester, false "no water" alerts)."""
 """A sensor whose signs have come for RESTLESS_S with never REST_S between two of them is a
 machine or a fault, not an elder living alone, who sleeps: a motion sensor facing a curtain in a
 draught or stuck reporting movement, a heater on a meter that reports only kWh (each minute above
@@ -88,6 +92,8 @@ class _NightDraw:
 
     night: int = -1
     tonight_w: float = 0.0
+    tonight_hours: int = 0
+    """Bits of the night's hours (01:00-05:00) that drew above the standby level."""
     nights: float = 0.0
     above: float = 0.0
     """Nights (decayed as `nights`) that drew more than the standby level."""
@@ -102,14 +108,17 @@ class _NightDraw:
         if night > self.night:
             if self.night >= 0:
                 self._close(standby_w, quiet_nights=min(night - self.night - 1, 60))
-            self.night, self.tonight_w = night, 0.0
-        if in_window and night == self.night:
+            self.night, self.tonight_w, self.tonight_hours = night, 0.0, 0
+        if in_window and night == self.night and average_w > standby_w:
             self.tonight_w = max(self.tonight_w, average_w)
+            self.tonight_hours |= 1 << (moment.hour - NIGHT_H[0])
 
     def _close(self, standby_w: float, *, quiet_nights: int) -> None:
         self.nights = self.nights * NIGHT_MEMORY + 1.0
         self.above *= NIGHT_MEMORY
-        if self.tonight_w > standby_w:
+        if self.tonight_w > standby_w and self.tonight_hours.bit_count() >= 2:
+            # in two hours of the night or more: a machine's cycle, not her kettle at 02:30
+            # (found by a tester: an insomniac's night kettle made her every use by day no sign)
             self.above += 1.0
             self.peak_w = max(self.tonight_w, self.peak_w * NIGHT_MEMORY)
         for _ in range(quiet_nights):  # nights it did not report: it drew nothing
@@ -176,6 +185,8 @@ class SignReader:
         self.switch_step_w = switch_step_w
         self.min_flow_m3_per_h = min_flow_m3_per_h
         self.tz = tz
+        self.replay_from: float | None = None
+        """Set while stored readings from this moment are replayed (`_restless`)."""
 
     def read(self, home: HomeState, reading: StoredReading) -> list[SignOfLife]:
         seen = home.hub_seen_at.get(reading.hub_id)
@@ -194,7 +205,7 @@ class SignReader:
             signs = self._electricity(home, reading)
         else:
             signs = self._flow(home, reading, kind)
-        if signs and kind is not SensorKind.BUTTON and _restless(home, reading):
+        if signs and kind in RESTLESS_KINDS and _restless(home, reading, self.replay_from):
             return []
         for sign in signs:
             home.note_sign(sign)
@@ -320,12 +331,19 @@ def _chattering(home: HomeState, reading: StoredReading) -> bool:
     return True
 
 
-def _restless(home: HomeState, reading: StoredReading) -> bool:
+def _restless(home: HomeState, reading: StoredReading, replay_from: float | None) -> bool:
     """Whether this sign comes from a sensor that has not rested for RESTLESS_S (found by a tester:
     a motion sensor stuck reporting movement, or a heater on a kWh-only meter, gave a sign every
-    minute, and the elder's silence was never alerted on, not even at the safety limit)."""
+    minute, and the elder's silence was never alerted on, not even at the safety limit).
+
+    In a replay from `replay_from` (a detector's warm-up), a sensor first heard within REST_S of its
+    start may have been busy long before it: it is presumed restless until it rests (found by a
+    tester: after a restart, a sensor stuck for days counted again for 20 hours, and the open
+    alert of an elder silent since the morning was cleared as "life resumed")."""
     key = (reading.hub_id, reading.sensor)
-    since, newest = home.busy.get(key, (reading.ts, reading.ts))
+    presumed = replay_from is not None and reading.ts - replay_from < REST_S
+    since, newest = home.busy.get(key, (reading.ts - RESTLESS_S - REST_S if presumed else reading.ts,
+                                        reading.ts))
     if reading.ts - newest >= REST_S:
         since = reading.ts
     home.busy[key] = (since, max(newest, reading.ts))

@@ -222,26 +222,20 @@ def test_a_motion_sensor_stuck_for_a_day_does_not_hide_a_silent_morning_even_aft
     assert [a.kind for a in state.alerts.unresolved()] == [AlertKind.INACTIVITY], "the stuck sensor hid her"
     # Later than without it (under 8 h): its first 20 hours counted, and were learned, as hers.
     assert clock.t < at(15, 8.0) + 12 * 3600
-
-def test_a_backlog_covering_a_hub_outage_shows_the_silence_at_once(
-        tmp_path: Path, stores: tuple[StateStore, SqliteReadingStore]) -> None:
-    """Found by a tester: after two days offline a hub flushed its backlog, which showed nobody had
-    used anything since before the outage; the silence was counted from the reconnection, and
-    for an hour nothing was open for a red elder the backlog showed silent for 45 hours."""
-    state, readings = stores
-    clock = StillClock(at(15, 8.0))
-    svc = service(tmp_path, state, readings, clock)
-    svc.warm_up()
-    heartbeat(svc, clock.t)
-    svc.tick(clock.t)
-    assert state.alerts.unresolved() == []
-    clock.t = at(17, 9.0)  # the network is back; the hub sends the two days it kept, then goes on
-    for ts in np.arange(at(15, 8.25), at(17, 9.0), 900.0):
-        svc.observe(StoredReading(HOUSEHOLD, HUB, "door", float(ts), 0.0), clock.t)
-    heartbeat(svc, clock.t)
-    svc.tick(clock.t)
-    assert AlertKind.INACTIVITY in [a.kind for a in state.alerts.unresolved()], "the backlog's silence waited"
-
+    # Found by a tester: restarted (its snapshot saved), the detector replayed 21 hours, the stuck
+    # sensor's first 20 of them counted again, and the open alert was cleared, "life resumed".
+    svc.save_model(clock.t)
+    readings.write([StoredReading(HOUSEHOLD, HUB, "motion", t, 1.0)  # it went on while the detector was down
+                    for t in np.arange(at(15, 8.0), clock.t + 3600, 120.0)])
+    clock.t += 3600
+    again = service(tmp_path, state, readings, clock)
+    again.warm_up()
+    for _ in range(4):
+        clock.t += 900
+        again.observe(StoredReading(HOUSEHOLD, HUB, "motion", clock.t, 1.0), clock.t)
+        heartbeat(again, clock.t)
+        again.tick(clock.t)
+    assert [a.kind for a in state.alerts.unresolved()] == [AlertKind.INACTIVITY], "a restart cleared it"
 
 def withdrawn(tmp_path: Path, state: StateStore, readings: SqliteReadingStore) -> tuple[DetectorService, StillClock]:
     """The household's consent to sensing withdrawn at 07:00; a detector warmed up at 08:00."""

@@ -201,3 +201,18 @@ def test_a_kwh_only_meter_without_a_night_machine_keeps_reading_uses_above_stand
                     "h-2", "hub", "electricity", at(day, hour) + 60 * minute, round(total, 3)))]
     assert kinds == [SignKind.ELECTRICITY], "one night's use is no machine"
     assert home2.night_draw["electricity"].nights >= 4
+
+
+def test_an_elders_own_kettle_at_night_is_no_machine_and_her_days_still_count() -> None:
+    """Found by a tester: her kettle at 02:30 most nights (insomnia) set the bar for a person at
+    2,140 W, and from the third day nothing she did on that meter was a sign."""
+    r, home = reader(), HomeState("h-1")
+    meter, start, day_signs = KwhMeter(home, r, base_w=40.0), at(0, 0.0), []
+    for minute in range(6 * 24 * 60):
+        ts, of_day = start + 60 * minute, minute % 1440
+        kettle = 2000.0 if 150 <= of_day < 153 or 420 <= of_day < 423 else 0.0  # 02:30 and 07:00
+        rice = 700.0 if 690 <= of_day < 720 else 0.0
+        signs = meter.minute(ts, kettle + rice)
+        if not 60 <= of_day < 300 and signs:
+            day_signs.append(minute // 1440)
+    assert sorted(set(day_signs)) == [0, 1, 2, 3, 4, 5], "every day's uses still count"
