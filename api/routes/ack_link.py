@@ -7,6 +7,7 @@ person still looks after the household, and until it expires.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from html import escape
 from typing import TypeVar
@@ -27,6 +28,7 @@ from shouwang.domain.model import Household, Staff
 
 router = APIRouter(prefix="/ack", include_in_schema=False)
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 KINDS = {"inactivity": "长时间无活动", "no_water": "长时间未用水", "hub_offline": "设备离线",
          "water_running": "水长流", "gas_running": "燃气长开", "unusual_day": "异常的一天",
          "help": "求助"}
@@ -97,8 +99,13 @@ def spend(context: ApiContext, link: AckLink, action: str, act: Callable[[], T],
         raise Refused(409, used)
     try:
         return act()
-    except ShouwangError as exc:
-        context.state.ack_links.release(link, action=action)
+    except Exception as exc:  # a store's error too (found by a tester: "database is locked" spent it)
+        try:
+            context.state.ack_links.release(link, action=action)
+        except Exception:  # the store away: the page says to try again all the same
+            log.warning("ack_link.not_released alert=%s action=%s", link.alert_id, action, exc_info=True)
+        if not isinstance(exc, ShouwangError):
+            raise Refused(503, "暂时无法处理，请稍后再按一次（链接还可以再用）。") from None
         raise Refused(409, "这条警报刚刚有了变化，这次没有成功（链接还可以再用）：请重新打开链接查看。"
                       + (f"（{exc}）" if isinstance(exc, Taken) else "")) from None
 

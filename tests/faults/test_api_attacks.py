@@ -369,6 +369,27 @@ def test_one_member_of_staff_holds_at_most_four_live_feeds_and_replays_a_bounded
                 reading.append(feed.iter_text())
                 first_ids.append(int(next(reading[-1]).split("id: ", 1)[1].split()[0]))
             assert first_ids == [max(0, newest - REPLAY_MOST)] * STREAMS_PER_STAFF
+            reading.clear()
+            open_feeds.close()
+            # A burst at once gets no more (found by a tester: counted once each began, 11 of 12 did)
+            wait_for(lambda: not any(served.community.client.app.state.live_streams.values()),
+                     what="the feeds closed")
+            with ExitStack() as burst_feeds:
+                def one() -> int:
+                    feed = burst_feeds.enter_context(client.stream("GET", "/events", headers=leader))
+                    return feed.status_code
+                threads = [threading.Thread(target=lambda: statuses.append(one())) for _ in range(12)]
+                statuses: list[int] = []
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                assert sorted(statuses) == [200] * STREAMS_PER_STAFF + [429] * (12 - STREAMS_PER_STAFF)
+            for _ in range(STREAMS_PER_STAFF):
+                feed = open_feeds.enter_context(client.stream("GET", "/events",
+                                                              headers={**leader, "Last-Event-ID": "0"}))
+                reading.append(feed.iter_text())
+                next(reading[-1])
             refused = client.get("/events", headers=leader)
             assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
             assert "live feeds open" in refused.json()["error"]["message"]

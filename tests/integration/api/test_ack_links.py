@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from api.app import create_app
 from api.context import ApiContext
@@ -112,6 +113,24 @@ def test_a_link_whose_action_fails_is_not_used_up(linked: tuple[Community, TestC
     assert community.state.alerts.get(alert_id).state.value == "acknowledged"
     done = client.post(f"/ack/{token}/resolve", content="outcome=elder_fine", headers=FORM)
     assert done.status_code == 200 and community.state.alerts.get(alert_id).state.value == "resolved"
+
+
+def test_a_link_whose_action_meets_a_store_error_is_not_used_up(linked: tuple[Community, TestClient],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a tester: "database is locked" (SQLite's busy timeout, a PostgreSQL failover) gave
+    a 500 in JSON, and the retry it asked for was told the link had been used."""
+    community, client = linked
+    token = link_for(community, "member1")
+    store = community.state.alerts
+    real = store.acknowledge
+
+    def locked(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(store, "acknowledge", real)
+        raise OperationalError("UPDATE alerts", {}, Exception("database is locked"))
+    monkeypatch.setattr(store, "acknowledge", locked)
+    failed = client.post(f"/ack/{token}", headers=FORM)
+    assert failed.status_code == 503 and "链接还可以再用" in failed.text and "<html" in failed.text.lower()
+    assert client.post(f"/ack/{token}", headers=FORM).status_code == 200
 
 def test_resolving_needs_an_outcome(linked: tuple[Community, TestClient]) -> None:
     community, client = linked
