@@ -39,16 +39,16 @@ every half minute for an hour) is a fault, not a person: a loose magnet, a bounc
 Its changes are not signs of life until it has been calmer for the window."""
 REST_S = 3600.0
 RESTLESS_S = 20 * 3600.0
-RESTLESS_KINDS = frozenset({SensorKind.MOTION, SensorKind.ELECTRICITY, SensorKind.DOOR})
-"""The sensors judged so: those whose fault is a signal that never stops. Water and gas are not (a
-dripping tap under the running threshold would make every use of the elder's only water meter no
-sign: found by a tester, false "no water" alerts)."""
 """A sensor whose signs have come for RESTLESS_S with never REST_S between two of them is a
 machine or a fault, not an elder living alone, who sleeps: a motion sensor facing a curtain in a
 draught or stuck reporting movement, a heater on a meter that reports only kWh (each minute above
 the standby level is a sign). Its signs are not signs of life until it has rested for REST_S. In
 the recorded homes one person's sensors rest within 8.2 h; the longest run is a family's whole-
 house water meter, 18.1 h (AMPds2)."""
+RESTLESS_KINDS = frozenset({SensorKind.MOTION, SensorKind.ELECTRICITY, SensorKind.DOOR})
+"""The sensors judged so: those whose fault is a signal that never stops. Water and gas are not (a
+dripping tap under the running threshold would make every use of the elder's only water meter no
+sign: found by a tester, false "no water" alerts)."""
 log = logging.getLogger(__name__)
 PLAUSIBLE = Plausible()
 """The most a household meter passes (the gateway's defaults: a community's own limits only lower
