@@ -33,6 +33,7 @@ from shouwang.storage.family import FamilyDelivery
 from shouwang.storage.state import StateStore
 
 log = logging.getLogger(__name__)
+ATTEMPTED_KEPT = 10_000
 
 WHAT = {"inactivity": "家里很久没有动静", "no_water": "很久没有用水", "hub_offline": "家里的设备离线了",
         "water_running": "水一直在流", "gas_running": "燃气一直开着", "unusual_day": "今天和平常不太一样",
@@ -148,6 +149,10 @@ class FamilyNotifier:
         self._lock = threading.Lock()
         self._in_flight: dict[int, str] = {}
         """delivery id → the receiver it is being sent to"""
+        self._attempted: dict[int, int] = {}
+        """delivery id → its attempts once this sender's last one was recorded: a round that read
+        the store before that record is stale for it (found by CI: a 503 with an hour's
+        Retry-After was asked again at once, its delivery read as due just before it was marked)."""
 
     def submit(self, now: float) -> None:
         due = self._state.family.due(now)
@@ -157,6 +162,9 @@ class FamilyNotifier:
         for delivery in due:
             receiver = receivers[delivery.id]
             with self._lock:
+                if self._attempted.get(delivery.id, -1) > delivery.attempts:
+                    continue  # read before its last attempt was recorded
+                self._attempted.pop(delivery.id, None)
                 busy = Counter(self._in_flight.values())
                 if (delivery.id in self._in_flight or len(self._in_flight) >= self._workers
                         or busy[receiver] >= self._settings.in_flight_per_receiver):
@@ -180,6 +188,7 @@ class FamilyNotifier:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _attempt(self, delivery: FamilyDelivery) -> None:
+        recorded = False
         try:
             error, permanent, retry_after_s = self._send(delivery)
             now = self._clock.now()
@@ -187,11 +196,16 @@ class FamilyNotifier:
                                    max_s=self._settings.retry_max_s), retry_after_s or 0.0)
             retry_at = None if error is None or permanent else now + self._clock.speed * wait_s
             self._state.family.mark(delivery, error=error, retry_at=retry_at, now=now)
+            recorded = True
         except Exception as exc:  # the state store failed: it stays pending and is sent again
             log.error("dispatch.family_record_failed delivery=%s error=%r", delivery.id, exc)
         finally:
             with self._lock:
                 self._in_flight.pop(delivery.id, None)
+                if recorded:
+                    if len(self._attempted) >= ATTEMPTED_KEPT:
+                        self._attempted.clear()  # bounded; at worst a stale round sends one again
+                    self._attempted[delivery.id] = delivery.attempts + 1
 
     def _send(self, delivery: FamilyDelivery) -> tuple[str | None, bool, float | None]:
         try:

@@ -598,3 +598,44 @@ def test_a_relative_is_not_told_when_the_elder_did_not_agree_to_share_with_famil
         service.stop()
         webhooks.close()
     assert receiver.to("daughter") == [] and state.family.deliveries(alert.id) == []
+
+
+def test_a_round_that_read_the_store_before_an_attempt_was_recorded_does_not_send_it_again(
+        state: StateStore, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by CI: a family app answering 503 with an hour's Retry-After was asked again at once:
+    the next round had read the delivery as due just before the attempt was recorded, and found
+    it no longer in flight."""
+    from dispatch.channels import DeliveryFailed
+    from dispatch.family import FamilyNotifier
+    from shouwang.storage.database import writing
+
+    staff(state, receiver)
+    contact = state.family.add(FamilyContact(0, "hh-1", "王小红", "女儿", "webhook", "https://family.example.org/d",
+                                             "王小红", START, step=0), actor=ADMIN, now=START)
+    clock = FastClock(START, 1.0)
+    alert = open_alert(state, clock)
+    with writing(state.engine) as db:
+        state.family.queue(db, alert.id, [contact], START)
+    stale = state.family.due(START + 1)  # what a round read a moment before the attempt was recorded
+    posts: list[str] = []
+
+    class Busy:  # the family app: busy, come back in an hour
+        def post(self, channel: str, address: str, body: dict[str, Any]) -> None:
+            posts.append(address)
+            failed = DeliveryFailed("HTTP 503")
+            failed.retry_after_s = 3600.0
+            raise failed
+
+    notifier = FamilyNotifier(settings=DispatchSettings(), state=state, clock=clock, poster=Busy(),
+                              api_url=None, link_secret=None)
+    try:
+        notifier.submit(START + 1)
+        wait_for(lambda: posts and notifier.idle(), what="the first attempt recorded")
+        monkeypatch.setattr(state.family, "due", lambda now, **_: stale)
+        notifier.submit(START + 2)
+        wait_for(notifier.idle, what="the round done")
+    finally:
+        notifier.close()
+    assert posts == ["https://family.example.org/d"], "asked again at once"
+    [delivery] = state.family.deliveries(alert.id)
+    assert delivery.next_attempt_at >= START + 3500
