@@ -116,7 +116,7 @@ def test_without_recorded_homes_the_evaluation_says_so_and_goes_on(
     monkeypatch.setattr(cli.commands.evaluate, "PROJECT_ROOT", tmp_path / "project")  # no ../shared beside it
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "sim.json"
-    code = main(["evaluate", "--homes", "2", "--days", "18", "--budgets", "none", "--json", str(out)])
+    code = main(["evaluate", "--homes", "2", "--days", "18", "--budgets", "none", "--workers", "1", "--json", str(out)])
     assert code == 0
     assert "Recorded homes: skipped, no ../shared/eval-data" in capsys.readouterr().out
     data = json.loads(out.read_text())
