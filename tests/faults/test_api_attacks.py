@@ -385,9 +385,12 @@ def test_one_member_of_staff_holds_at_most_four_live_feeds_and_replays_a_bounded
                 for thread in threads:
                     thread.join()
                 assert sorted(statuses) == [200] * STREAMS_PER_STAFF + [429] * (12 - STREAMS_PER_STAFF)
+            wait_for(lambda: not any(served.community.client.app.state.live_streams.values()),
+                     what="the burst's feeds closed")
             for _ in range(STREAMS_PER_STAFF):
                 feed = open_feeds.enter_context(client.stream("GET", "/events",
                                                               headers={**leader, "Last-Event-ID": "0"}))
+                assert feed.status_code == 200
                 reading.append(feed.iter_text())
                 next(reading[-1])
             refused = client.get("/events", headers=leader)
