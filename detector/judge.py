@@ -15,11 +15,13 @@ of an announced absence or of a time we could not hear the home. Then, by what i
 - through the night (started in the night window, or still running at 04:00): alerts when the
   household is later up than its wake limit (`detector.nights`);
 - after a door with nothing since ("probably out"): alerts when it outlasts the household's
-  usual outings;
+  usual outings (`detector.limits.outing_ceiling_s`: up to a day where motion sensors would see
+  the elder come back in, the fixed ceiling elsewhere);
 
 never before the absolute floor, and always at the safety limit: for a silence that began in
 the household's night window, its own (longer than its longest silences at home by a margin,
-within the community's bounds; `detector.limits`), for any other the fixed ceiling (12 hours). A silence
+within the community's bounds; `detector.limits`), for an outing its own limit, for any other the
+fixed ceiling (12 hours). A silence
 that has alerted goes on alerting until it ends, whatever its kind becomes (a day silence that
 runs into the night). Homes marked away, blind (every hub silent or its devices
 unreachable) or retired are not judged; those with some devices unreachable, only at the ceiling.
@@ -34,7 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from detector import density, lights, nights
+from detector import density, lights, limits, nights
 from detector.localtime import local_hour, local_hours
 from detector.table import HouseholdTable
 
@@ -88,7 +90,7 @@ def silence_start(t: HouseholdTable, now: float) -> Floats:
 
 def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floor_s: float,
              ceiling_s: float, parts_from_h: list[float], ceiling_only: Bools | None = None,
-             lit_w: float = 0.0) -> Silences:
+             lit_w: float = 0.0, max_outing_s: float = 0.0) -> Silences:
     """Households whose silence alerts now among those `judged` (see module docstring). Those
     `ceiling_only` (some of their devices cannot be reached, so their rhythm counts signs that
     cannot come) alert only at the fixed ceiling."""
@@ -124,11 +126,13 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT
     # a silence that began at the household's bedtime is held to its own nights; one that began
     # in its day (an evening fall, say), however long it runs, to the community's ceiling
-    limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s), ceiling_s)
+    limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s),
+                     np.where(out, limits.outing_ceiling_s(t, rows, max_outing_s=max_outing_s,
+                                                           ceiling_s=ceiling_s), ceiling_s))
     if ceiling_only is not None:
         limit = np.where(ceiling_only[rows], ceiling_s, limit)
         why[ceiling_only[rows]] = -1
-    why[gone >= limit] = Why.CEILING
+    why[(gone >= limit) & (why != Why.OUT)] = Why.CEILING  # an outing's limit is never past its ceiling
     held = (t.alert_since[rows] == s) & (why < 0)
     why[held] = t.alert_why[rows][held]
     alert = why >= 0

@@ -358,7 +358,8 @@ class LearnedDetector:
                                floor_s=self.settings.learned.min_silence_min * 60,
                                ceiling_s=self.ceiling_s,
                                parts_from_h=self.settings.learned.day_parts_from_h,
-                               ceiling_only=ceiling_only, lit_w=self.settings.learned.lit_w)
+                               ceiling_only=ceiling_only, lit_w=self.settings.learned.lit_w,
+                               max_outing_s=self.settings.learned.max_outing_h * 3600.0)
         t.alert_since[: len(t)] = np.nan
         t.alert_since[found.rows] = found.start
         t.alert_why[found.rows] = found.why

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from detector import density, lights, nights
+from detector import density, lights, limits, nights
 from detector.limits import Population, calibrate, day_share
 from detector.localtime import day_of, local_hour, weekday_of
 from detector.rhythm import cumulative, expected_one, shrunk_rates
@@ -250,7 +250,8 @@ class Learner:
         own safety limit for another silence at home. (A long sleeper's nights are normal
         days: with the fixed ceiling such a household would never learn its nights.)"""
         if out:
-            return self.ceiling_s
+            return float(limits.outing_ceiling_s(self.table, np.array([i]), ceiling_s=self.ceiling_s,
+                                                 max_outing_s=self.s.max_outing_h * 3600.0)[0])
         if bool(nights.crosses_mark(start_h, end_h)):
             return max(self.s.max_quiet_h * 3600.0, self.ceiling_s)
         limit = float(self.table.quiet_limit_h[i]) * 3600.0

@@ -178,6 +178,14 @@ def _or(value: float | Floats, default: float) -> Floats:
     return np.where(np.isfinite(value), value, default)
 
 
+def outing_ceiling_s(t: HouseholdTable, rows: Rows, *, max_outing_s: float, ceiling_s: float) -> Floats:
+    """The longest an outing may last before it alerts, seconds: `max_outing_h` in a home whose
+    motion sensors see the elder come back in, so that "out" is not a fall at the door; the
+    fixed ceiling elsewhere."""
+    motion = t.dense_row[rows] >= 0
+    return np.where(motion, max(max_outing_s, ceiling_s), ceiling_s)
+
+
 def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population, *,
                 ceiling_s: float) -> None:
     """Limits from own estimates shrunk to the population's (vectorised over `rows`)."""
@@ -189,7 +197,8 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
     outing_days = ((t.ring_out_h[rows] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     outing = _mix(t.outing_own_h[rows].astype(np.float64), outing_days,
                   _or(pop.outing_h, s.default_outing_h), s)
-    t.outing_h[rows] = np.clip(outing, s.min_outing_h, ceiling_s / 3600.0)
+    t.outing_h[rows] = np.clip(outing, s.min_outing_h, outing_ceiling_s(
+        t, rows, max_outing_s=s.max_outing_h * 3600.0, ceiling_s=ceiling_s) / 3600.0)
     nights_seen = ((t.ring_sleep[rows, :, 1] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     wake = _or(t.wake_h[rows].astype(np.float64), float(_or(pop.wake_h, nights.DEFAULT_WAKE_H)))
     t.wake_h[rows] = wake

@@ -338,6 +338,11 @@ class LearnedSettings(Group):
         "household's habits (its own wake limit is never later)",
     )
     min_outing_h: float = Field(default=1.5, gt=0)
+    max_outing_h: float = Field(
+        default=24.0, gt=0,
+        description="in a home whose motion sensors see the elder come back in: after a door "
+        "and silence, the outing limit is never longer (elsewhere the inactivity ceiling is)",
+    )
     dispersion: float = Field(default=2.0, gt=0, description="burstiness k of the surprise score")
     run_margin: float = Field(
         default=1.5, ge=1,

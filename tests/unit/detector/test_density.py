@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from detector import density, nights
+from detector import density, limits, nights
 from detector.learned import LearnedDetector
 from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from shouwang.domain.alerts import AlertKind, Finding
@@ -170,3 +170,28 @@ def test_a_motion_sensor_reporting_movement_is_a_sign_of_life() -> None:
     cleared = reader.read(home, StoredReading(ID, "hub-1", "motion.hall", at(0, 9.1), 0.0))
     assert [s.kind for s in moved] == [SignKind.MOTION] and cleared == []
     assert home.last_sign_at == at(0, 9.0)
+
+
+def test_a_home_whose_motion_sensor_sees_the_return_may_stay_out_longer_than_the_ceiling() -> None:
+    # Kasteren A's resident was away 13-48 h a few times a month; every such day ended at the
+    # 12-hour ceiling in a false alert, although his motion sensors would have seen him come back
+    # in. Where they do, an outing is held to its own limit, up to `max_outing_h` (a day); a
+    # home without them keeps the ceiling: its "out" may be a fall at the door.
+    dense, sparse = trained(dense=True), trained(dense=False)
+    for detector in (dense, sparse):
+        morning(detector, 9.0, motion=detector is dense)
+        detector.learn_one(SignOfLife(ID, at(DAYS, 9.05), SignKind.DOOR, "door"))
+        detector.table.outing_h[0] = 14.0  # its outings, learned
+    when, found = first_alert(dense, at(DAYS, 9.0), 14.5)
+    assert when >= at(DAYS, 9.05 + 14.0)
+    assert found.details["limit"] == "outing_limit"
+    assert "probably went out" in found.explanation
+    when, found = first_alert(sparse, at(DAYS, 9.0), 14.5)
+    assert when < at(DAYS, 9.05 + 12.25)
+    assert found.details["limit"] == "safety_limit"
+    # the limits themselves: the day's ceiling for a home with motion, the fixed one without
+    s = dense.settings.learned
+    for detector, most in ((dense, s.max_outing_h), (sparse, dense.settings.inactivity_h)):
+        ceiling = limits.outing_ceiling_s(detector.table, np.array([0]), ceiling_s=detector.ceiling_s,
+                                          max_outing_s=s.max_outing_h * 3600.0)
+        assert float(ceiling[0]) == most * 3600.0
