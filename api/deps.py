@@ -6,6 +6,7 @@ The object-level checks live here too: `VisibleHousehold` is a household the cal
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -96,8 +97,18 @@ async def session_for(context: ApiContext, token: str) -> Session | None:
 CurrentSession = Annotated[Session, Depends(get_session)]
 
 
-async def get_current_staff(session: CurrentSession) -> Staff:
-    return session.staff
+async def get_current_staff(session: CurrentSession, context: Context) -> Staff:
+    """Who is asking, with the colleagues on leave they stand in for now (`Staff.covering`)."""
+    staff = session.staff
+    if not staff.active or staff.role.sees_everything:
+        return staff
+    now = context.clock.now()
+    covered = [leave.staff_id for leave in context.state.cover.leaves(ending_after=now)
+               if leave.deputy_id == staff.id and leave.covers(now)]
+    if not covered:
+        return staff
+    people = [context.state.registry.staff(i) for i in covered]
+    return dataclasses.replace(staff, covering=tuple(p for p in people if p.active))
 
 
 CurrentStaff = Annotated[Staff, Depends(get_current_staff)]

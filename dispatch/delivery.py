@@ -198,6 +198,13 @@ class Deliverer:
                 # went on receiving the household's alerts, names and addresses, for a day of retries.
                 why = "was retired" if not staff.active else f"no longer looks after household {household.id}"
                 return Attempt(f"{staff.username} {why}; not told", permanent=True)
+            if delivery.event in ASKS_FOR_SOMEONE and any(
+                    leave.staff_id == staff.id and leave.covers(now)
+                    for leave in self._state.cover.leaves(ending_after=now)):
+                # Found by a tester: a notification still being retried when her sick leave was
+                # recorded reached her at home; her deputy is asked instead (`Dispatcher._reroute`).
+                return Attempt(f"{staff.username} is on leave; whoever stands in is asked instead",
+                               permanent=True)
             if alert.state is AlertState.RESOLVED and delivery.event in ASKS_FOR_SOMEONE:
                 # found by a tester: a retry after the alert was resolved still said "urgent, please look"
                 return Attempt(f"alert {alert.id} was resolved before this got through; not sent",

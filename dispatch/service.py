@@ -18,10 +18,10 @@ from dispatch.family import FamilyNotifier, FamilyPoster, Poster, family_to_tell
 from dispatch.ladders import Ladder, LadderPolicy, rung
 from dispatch.reminding import Reminding
 from shouwang.clock import Clock
-from shouwang.domain.alerts import Alert, Severity
+from shouwang.domain.alerts import Alert, AlertState, Severity
 from shouwang.domain.cover import Cover, FamilyContact
 from shouwang.domain.delivery import Channel, DeliveryEvent
-from shouwang.domain.model import Household, Staff
+from shouwang.domain.model import Household, Role, Staff
 from shouwang.health import Health
 from shouwang.logs import RepeatedFailure
 from shouwang.metrics import Metrics
@@ -33,6 +33,8 @@ FAILING_AFTER_S = 600.0
 """A notification still failing after this long (real time) is a health problem of dispatch."""
 FAILING_CHECK_S = 30.0
 FAILING_SHOWN = 100
+REROUTE_S = 30.0
+"""How often (clock seconds) open alerts' current rungs are compared with who is on them now."""
 
 
 class Dispatcher:
@@ -73,6 +75,7 @@ class Dispatcher:
         self._reminding = Reminding(state=state, tz=tz, ladder=self.ladder)
         self._thread = threading.Thread(target=self._work, name="dispatch", daemon=True)
         self._failures_seen = -1
+        self._rerouted_at = -math.inf
 
     def start(self) -> None:
         self._thread.start()
@@ -120,7 +123,10 @@ class Dispatcher:
         failures = self._deliverer.failures
         if failures != self._failures_seen:  # at the first round too, for failures stored before it
             self._failures_seen = failures
+            self._reroute(now)  # a stand-in for someone now on leave is asked before the rung climbs
             self._move_on_from_unreachable(now)
+        elif now - self._rerouted_at >= REROUTE_S:
+            self._reroute(now)
         for alert in alerts.due_for_escalation(now):
             try:
                 self._escalate(alert, now)
@@ -172,10 +178,15 @@ class Dispatcher:
             log.info("dispatch.escalated alert=%s level=%s", alert.id, escalated.escalation_level)
 
     def _move_on_from_unreachable(self, now: float) -> None:
-        """A rung nobody on it can be reached on is climbed at once, not after its whole wait."""
+        """A rung nobody on it can be reached on is climbed at once, not after its whole wait; from
+        the top rung, the admins are asked (found by a tester: with every phone on the ladder
+        broken, the alert stopped at the duty leader and nobody was ever told)."""
         for alert, reason in self._state.alerts.unreachable_rungs(
                 attempts=self._settings.move_on_after_attempts):
             try:
+                if alert.next_escalation_at is None:
+                    self._ask_admins(alert, reason, now)
+                    continue
                 household = self._state.registry.household(alert.household_id)
                 escalated = self._state.alerts.escalate(
                     alert, waits_s=self.ladder(household, alert).waits_s, now=now, reason=reason)
@@ -185,6 +196,65 @@ class Dispatcher:
             if escalated:
                 log.warning("dispatch.moved_on alert=%s level=%s reason=%r", alert.id,
                             escalated.escalation_level, reason[:300])
+
+    def _ask_admins(self, alert: Alert, reason: str, now: float) -> None:
+        """The active admins not yet asked on `alert`, asked at its rung."""
+        asked = {(d.staff_id, d.channel) for d in self._state.alerts.deliveries(alert.id)
+                 if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)}
+        admins = [(s.id, channel) for s in self._state.registry.roster() if s.active and s.role is Role.ADMIN
+                  for channel in policy.channels(s) if (s.id, channel) not in asked]
+        if not admins:
+            log.warning("dispatch.nobody_left alert=%s household=%s: %s; every admin was asked already "
+                        "(or there is none)", alert.id, alert.household_id, reason[:300])
+            return
+        self._state.alerts.add_recipients(alert, recipients=admins, now=now,
+                                          reason=f"{reason}; the admins are asked")
+        log.warning("dispatch.admins_asked alert=%s household=%s reason=%r", alert.id, alert.household_id,
+                    reason[:300])
+
+    def _reroute(self, now: float) -> None:
+        """Open alerts are told to whoever is on their current rung now: found by a tester, a
+        household moved to another grid, given a new caseworker or raised to red while its alert
+        was open went on calling the people of before (the new grid member never heard of it),
+        and a rung kept its old colour's wait. The same tells a stand-in for someone whose leave
+        began after the rung was routed. The rung's wait is shortened to the household's ladder
+        now, never lengthened."""
+        self._rerouted_at = now
+        open_alerts = [a for a in self._state.alerts.unresolved() if a.state is AlertState.OPEN
+                       and 0 <= a.notified_level == a.escalation_level]
+        if not open_alerts:
+            return
+        roster = self._state.registry.roster()
+        cover = self._state.cover.cover(self._tz, now=now)
+        for alert in open_alerts:
+            try:
+                self._top_up(alert, roster, cover, now)
+            except Exception as exc:  # one alert's fault must not stop the others'
+                log.error("dispatch.reroute_failed alert=%s error=%r", alert.id, exc)
+
+    def _top_up(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> None:
+        household = self._state.registry.household(alert.household_id)
+        if household.retired_at is not None:
+            return
+        ladder = self.ladder(household, alert)
+        reached = rung(alert.escalation_level, ladder, household, roster, cover=cover, at=now,
+                       contacts=family_to_tell(self._state, household.id))
+        asked = {(d.staff_id, d.channel) for d in self._state.alerts.deliveries(alert.id)
+                 if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)}
+        new = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)
+               if (c.staff.id, channel) not in asked]
+        if new:
+            names = ", ".join(f"{c.staff.username} ({c.why})" for c in reached.staff
+                              if any(s == c.staff.id for s, _ in new))
+            self._state.alerts.add_recipients(alert, recipients=new, now=now,
+                                              reason=f"now on rung {alert.escalation_level}: {names}")
+            log.info("dispatch.rerouted alert=%s level=%s to=%s", alert.id, alert.escalation_level, names)
+        waits = ladder.waits_s
+        if alert.escalation_level == 0 and waits and alert.next_escalation_at is not None \
+                and alert.severity is not Severity.NOTE:
+            due = max(now, alert.opened_at + waits[0])  # (a later rung keeps the wait it was given)
+            if due < alert.next_escalation_at and self._state.alerts.hasten(alert, at=due):
+                log.info("dispatch.hastened alert=%s next_at=%.0f", alert.id, due)
 
     def _route(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> None:
         household = self._state.registry.household(alert.household_id)
@@ -198,18 +268,41 @@ class Dispatcher:
         # told again at the next rung, two messages and two links for every alert.
         asked = {(d.staff_id, d.channel) for d in self._state.alerts.deliveries(alert.id)
                  if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)} if alert.notified_level >= 0 else set()
+        taken = alert.state is not AlertState.OPEN
+        silent: list[str] = []
         for level in levels:
+            if taken:
+                # Found by a tester: a rung climbed a moment before someone acknowledged (or
+                # before dispatch was killed) sent the grid head running to an alert already taken.
+                plan[level] = []
+                continue
             reached = rung(level, ladder, household, roster, cover=cover, at=now, contacts=contacts)
             plan[level] = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)
                            if (c.staff.id, channel) not in asked]
             asked.update(plan[level])
             family += [c for c in reached.family if c not in family]
+            silent = [c.staff.username for c in reached.staff if not policy.channels(c.staff)]
+            if plan[level] or reached.family:
+                silent = []
         waits = ladder.waits_s
         # A note is for the next visit: it is told to the grid, never climbs the ladder.
         note = alert.severity is Severity.NOTE
         first = alert.opened_at + waits[0] if waits and not note else None
         also = None if not family else (lambda db: self._state.family.queue(db, alert.id, family, now))
         self._state.alerts.route(alert, recipients=plan, first_escalation_at=first, now=now, also=also)
+        if taken:
+            log.info("dispatch.not_asked alert=%s levels=%s: already acknowledged", alert.id, list(levels))
+            return
+        if silent:  # people on the rung, none with a channel: nobody was told, so it climbs now
+            reason = f"nobody on rung {alert.escalation_level} can be told: {', '.join(silent)} " \
+                     "has no channel"
+            if alert.escalation_level < len(waits) and not note:
+                escalated = self._state.alerts.escalate(alert, waits_s=waits, now=now, reason=reason)
+                log.warning("dispatch.moved_on alert=%s level=%s reason=%r", alert.id,
+                            escalated.escalation_level if escalated else None, reason)
+            else:
+                self._ask_admins(alert, reason, now)
+            return
         for level, people in plan.items():
             if people or family:
                 log.info("dispatch.routed alert=%s level=%s recipients=%s", alert.id, level,

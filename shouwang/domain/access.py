@@ -23,7 +23,15 @@ CONTACT_FIELDS = frozenset({"alias", "address", "building"})
 
 def can_see(staff: Staff, household: Household) -> bool:
     """Leaders and admins see all; caseworkers their claimed homes; volunteers the homes they
-    visit; grid staff their grids."""
+    visit; grid staff their grids; a deputy also what the colleague on leave they stand in for
+    sees (found by a tester: a deputy from the next grid was told of the alert and could neither
+    open nor acknowledge it)."""
+    if not staff.active:
+        return False
+    return _sees(staff, household) or any(_sees(other, household) for other in staff.covering)
+
+
+def _sees(staff: Staff, household: Household) -> bool:
     if not staff.active:
         return False
     if staff.role.sees_everything:

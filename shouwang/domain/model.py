@@ -174,6 +174,9 @@ class Staff:
     """For a volunteer: the households they visit."""
     channels: tuple[StaffChannel, ...] | None = None
     """Their channels in order; None: registered before channel lists, see `reached_by`."""
+    covering: tuple[Staff, ...] = ()
+    """The colleagues on leave they stand in for now (their deputy): they see what those see
+    (`access.can_see`). Set per request by the API; never stored."""
 
     @property
     def reached_by(self) -> tuple[StaffChannel, ...]:

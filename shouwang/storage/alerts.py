@@ -273,8 +273,9 @@ class AlertStore:
         return changed
 
     def unreachable_rungs(self, *, attempts: int) -> Unreachable:
-        """Open alerts with a rung still above them whose current rung nobody can be reached on:
-        each of its deliveries given up, or failed at least `attempts` times; with the reason."""
+        """Open alerts whose current rung nobody can be reached on (each of its deliveries given up,
+        or failed at least `attempts` times), with the reason; the top rung's too (`next_escalation_at`
+        None: dispatch then tells the admins)."""
         asks = [DeliveryEvent.OPENED.value, DeliveryEvent.ESCALATED.value]
         on_rung = (deliveries.c.alert_id == alerts.c.id) & (
             deliveries.c.level == alerts.c.escalation_level) & deliveries.c.event.in_(asks)
@@ -283,7 +284,7 @@ class AlertStore:
         stalled = (
             select(alerts.c.id)
             .join(deliveries, on_rung)
-            .where(alerts.c.state == AlertState.OPEN.value, alerts.c.next_escalation_at.is_not(None),
+            .where(alerts.c.state == AlertState.OPEN.value,
                    alerts.c.notified_level == alerts.c.escalation_level)
             .group_by(alerts.c.id)  # by the key alone: PostgreSQL cannot group a JSON column
             .having(func.count() == func.sum(case((stuck, 1), else_=0)))
@@ -344,6 +345,32 @@ class AlertStore:
                                       "recipients": [[s, c.value] for s, c in recipients[level]]})
             if also is not None:
                 also(db)
+
+    def add_recipients(self, alert: Alert, *, recipients: Sequence[tuple[int, Channel]], reason: str,
+                       now: float) -> None:
+        """Ask more people to act on `alert` at its current rung (people newly on it, or the admins
+        when nobody on the top rung could be reached), with why in the trail."""
+        level = alert.escalation_level
+        event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
+        with writing(self._engine) as db:
+            for staff_id, channel in recipients:
+                queue_delivery(db, alert.id, staff_id, channel, event, now, level=level)
+            trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert", entity_id=alert.id,
+                         details={"level": level, "reason": reason[:1000],
+                                  "recipients": [[s, c.value] for s, c in recipients]})
+
+    def hasten(self, alert: Alert, *, at: float) -> bool:
+        """Bring the next rung forward to `at` (its ladder became a hotter colour's); False if the
+        alert changed meanwhile."""
+        with writing(self._engine) as db:
+            result = db.execute(update(alerts).where(
+                alerts.c.id == alert.id, alerts.c.state == AlertState.OPEN.value,
+                alerts.c.escalation_level == alert.escalation_level,
+                alerts.c.next_escalation_at > at).values(next_escalation_at=at))
+            if result.rowcount:
+                trail.record(db, at=at, actor=DISPATCH, action="rescheduled", entity="alert",
+                             entity_id=alert.id, details={"next_escalation_at": at})
+        return bool(result.rowcount)
 
     def move_delivery(self, delivery: Delivery, channels: Sequence[Channel], *, now: float) -> None:
         """Queue `delivery` again on `channels` (the recipient's channels now), at its rung, once

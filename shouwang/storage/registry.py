@@ -65,6 +65,14 @@ def visible_households(viewer: Staff) -> ColumnElement[bool]:
     """The SQL twin of `access.can_see`, so lists are filtered in the database."""
     if not viewer.active:
         return false()
+    if viewer.covering:
+        return or_(_own_households(viewer), *(_own_households(other) for other in viewer.covering))
+    return _own_households(viewer)
+
+
+def _own_households(viewer: Staff) -> ColumnElement[bool]:
+    if not viewer.active:
+        return false()
     if viewer.role.sees_everything:
         return households.c.id.is_not(None)
     if viewer.role is Role.CASEWORKER:

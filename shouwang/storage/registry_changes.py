@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from shouwang.domain.alerts import AlertState
 from shouwang.domain.errors import Conflict, InvalidInput, NotFound
 from shouwang.domain.model import Grid, Household, Hub, Staff
 from shouwang.storage.database import writing
 from shouwang.storage.schema import (
+    alerts,
     api_tokens,
     grids,
     households,
@@ -70,9 +72,16 @@ class RegistryChanges:
         return self._staff_rows()
 
     def retire_staff(self, staff_id: int, *, now: float) -> Staff:
-        """They stop receiving alerts and every token of theirs stops working at once."""
-        self.staff(staff_id)
+        """They stop receiving alerts and every token of theirs stops working at once. Refused
+        while they hold an acknowledged alert: found by a tester, such an alert stayed "someone is
+        on it" for ever, with nobody told and nobody able to see it."""
+        person = self.staff(staff_id)
         with writing(self._engine) as db:
+            held = _unresolved(db, alerts.c.acknowledged_by == staff_id)
+            if held:
+                raise Conflict(f"{person.username} holds {_named_alerts(held)}, acknowledged and not "
+                               f"resolved: {_them(held)} must be resolved first (by them, or by a grid head "
+                               "or duty leader once someone has checked on the household), then retire them")
             db.execute(update(staff).where(staff.c.id == staff_id).values(active=False))
             db.execute(update(api_tokens)
                        .where(api_tokens.c.staff_id == staff_id, api_tokens.c.revoked_at.is_(None))
@@ -80,9 +89,16 @@ class RegistryChanges:
         return self.staff(staff_id)
 
     def retire_household(self, household_id: str, *, now: float) -> Household:
-        """Stop watching a household; it and its history are kept (never hard-deleted)."""
+        """Stop watching a household; it and its history are kept (never hard-deleted). Refused
+        while an alert of it is unresolved: found by a tester, such an alert went on climbing to
+        the grid head and the duty leader for a home nobody watched any more, and never cleared."""
         self.household(household_id)
         with writing(self._engine) as db:
+            open_alerts = _unresolved(db, alerts.c.household_id == household_id)
+            if open_alerts:
+                raise Conflict(f"household {household_id} has {_named_alerts(open_alerts)} not yet "
+                               f"resolved: resolve {_them(open_alerts)} first (what happened belongs in "
+                               "its record), then retire it")
             db.execute(update(households)
                        .where(households.c.id == household_id, households.c.retired_at.is_(None))
                        .values(retired_at=now))
@@ -113,6 +129,22 @@ class RegistryChanges:
                        .values(retired_at=now))
         return hub
 
+
+
+def _unresolved(db: Any, where: Any) -> list[tuple[int, str]]:
+    """The ids and kinds of the unresolved alerts `where` selects."""
+    query = (select(alerts.c.id, alerts.c.kind)
+             .where(where, alerts.c.state != AlertState.RESOLVED.value).order_by(alerts.c.id))
+    return [(int(i), str(k)) for i, k in db.execute(query)]
+
+
+def _them(found: list[tuple[int, str]]) -> str:
+    return "them" if len(found) > 1 else "it"
+
+
+def _named_alerts(found: list[tuple[int, str]]) -> str:
+    shown = ", ".join(f"#{i} ({kind})" for i, kind in found[:10])
+    return f"alert{'s' if len(found) > 1 else ''} {shown}{' …' if len(found) > 10 else ''}"
 
 
 def replace_links(db: Any, table: Any, column: Any, target: Any, what: str, staff_id: int,

@@ -530,7 +530,8 @@ def test_a_relatives_link_stops_working_once_the_elder_withdraws_sharing_or_is_n
         state.consent.record(Consent("hh-1", "王秀英", "self", sensing=True, share_with_family=True,
                                      given_at=START + 120), actor=ADMIN, now=START + 120)
         assert client.get(path).status_code == 200, "agreed again: the link works again"
-        state.registry.retire_household("hh-1", now=START + 180)
+        state.alerts.clear("hh-1", alert.kind, reason="life resumed", now=START + 170)
+        state.registry.retire_household("hh-1", now=START + 180)  # (refused while the alert was open)
         retired = client.get(path)
         assert retired.status_code == 403 and "不再由社区守望" in retired.text
 

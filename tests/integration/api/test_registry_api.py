@@ -39,6 +39,11 @@ def test_withdrawing_consent_stops_monitoring_and_keeps_the_record(community: Co
 
 
 def test_retiring_a_household_keeps_it_and_its_history(community: Community) -> None:
+    alert = community.alerts["h-east-red"]
+    refused = community.client.post("/households/h-east-red/retire", headers=community.auth("admin"))
+    assert refused.status_code == 409
+    assert f"has alert #{alert.id} (inactivity) not yet resolved" in refused.json()["error"]["message"]
+    community.state.alerts.clear("h-east-red", alert.kind, reason="life resumed", now=NOW + 60)
     retired = community.client.post("/households/h-east-red/retire",
                                     headers=community.auth("admin"))
     assert retired.status_code == 200 and retired.json()["retired_at"] is not None
