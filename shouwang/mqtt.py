@@ -34,7 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from shouwang.domain.errors import ShouwangError
+from shouwang.domain.errors import InvalidInput, ShouwangError
 from shouwang.health import Health
 from shouwang.settings import MqttSettings
 
@@ -231,8 +231,14 @@ class MqttClient:
         if connection.username:
             client.username_pw_set(connection.username, connection.password)
         if connection.tls:
-            client.tls_set(ca_certs=_path(connection.ca_file), certfile=_path(connection.cert_file),
-                           keyfile=_path(connection.key_file), cert_reqs=ssl.CERT_REQUIRED)
+            try:
+                client.tls_set(ca_certs=_path(connection.ca_file), certfile=_path(connection.cert_file),
+                               keyfile=_path(connection.key_file), cert_reqs=ssl.CERT_REQUIRED)
+            except (OSError, ssl.SSLError) as exc:  # found by a tester: "No such file or directory", no more
+                raise InvalidInput(
+                    f"the {role or 'MQTT'} client's TLS files cannot be used (mqtt.tls_ca_file "
+                    f"{connection.ca_file or 'unset'}, certificate {connection.cert_file or 'unset'}, key "
+                    f"{connection.key_file or 'unset'}): {exc}") from exc
         if will is not None:
             client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         client.max_inflight_messages_set(max_inflight or settings.max_inflight)
