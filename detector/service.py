@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import queue
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -39,7 +42,7 @@ from shouwang.domain.alerts import Alert, AlertKind, Finding
 from shouwang.domain.cover import MaintenanceWindow
 from shouwang.domain.devices import DeviceMap
 from shouwang.domain.model import Household, Reading, StoredReading
-from shouwang.domain.shards import Shard
+from shouwang.domain.shards import Shard, coverage_gap
 from shouwang.health import Health
 from shouwang.logs import RepeatedFailure
 from shouwang.metrics import Metrics
@@ -53,6 +56,8 @@ from shouwang.storage.status import HouseholdStatus
 
 log = logging.getLogger(__name__)
 SNAPSHOT_FILE = "detector-model.npz"
+SHARD_ALIVE = 3.5
+"""A detector not heard of for this many `shard_check_s` is taken for stopped."""
 HELP_ALERTS_RECALLED = 50
 """A household's newest help alerts a press is matched against (`_raise_help`)."""
 
@@ -148,6 +153,10 @@ class DetectorService:
         )
         self._thread = threading.Thread(target=self._work, name="detector", daemon=True)
         self.ticks = 0
+        self._instance = f"{socket.gethostname()} pid {os.getpid()} #{uuid.uuid4().hex[:6]}"
+        self._started_wall = time.time()
+        self._shard_beat_at = -math.inf
+        self._shard_gap: str | None = None
 
     @property
     def client_id(self) -> str:
@@ -169,6 +178,10 @@ class DetectorService:
         self._stop.set()
         self._thread.join(30)
         self.save_model(self._clock.now())
+        try:
+            self._state.shards.leave(self._instance)
+        except Exception as exc:  # it is forgotten anyway once it is not heard of for a while
+            log.warning("detector.shard_leave_failed error=%r", exc)
 
     def warm_up(self) -> None:
         """Rebuild each home's state after a (re)start: the saved model, then stored readings.
@@ -530,6 +543,7 @@ class DetectorService:
             self._devices_changed = False
         self._read_visits()
         self._report_late_hubs()
+        self._report_shards()
         findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
         self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged,
                              silenced=lambda finding: self._under_maintenance(finding, now))
@@ -540,6 +554,32 @@ class DetectorService:
         self.ticks += 1
         log.debug("detector.tick households=%d findings=%d ms=%.1f", len(self._contexts),
                   len(findings), 1000 * (time.perf_counter() - started))
+
+    def _report_shards(self) -> None:
+        """Say this detector runs its shard, and whether the detectors running now watch every
+        household once (found by a tester: `--shard 1/2` beside `--shard 1/3`, a typo for 2/2, left
+        15 of 40 homes unwatched while both said ok). On the wall clock, every `shard_check_s`: the
+        detectors of a community may run on several machines. Judged once every detector has had
+        time to say so since this one started (detectors started together are not "missing");
+        one not heard of since another of its shard started was replaced (`ShardStore.running`)."""
+        wall, every = time.time(), self._settings.shard_check_s
+        if wall - self._shard_beat_at < every:
+            return
+        self._shard_beat_at = wall
+        try:
+            self._state.shards.beat(self._instance, self._shard, started_at=self._started_wall, now=wall)
+            running = self._state.shards.running(seen_since=wall - SHARD_ALIVE * every)
+        except Exception as exc:  # the state store's health is reported by what needs it most
+            log.warning("detector.shards_unknown error=%r", exc)
+            return
+        if wall - self._started_wall < SHARD_ALIVE * every:
+            return
+        gap = coverage_gap(running)
+        if gap is None:
+            self.health.clear("shards")
+        elif gap != self._shard_gap:
+            self.health.problem("shards", gap)
+        self._shard_gap = gap
 
     def _report_late_hubs(self) -> None:
         """Hubs heard steadily late are a problem to fix, not only a way of dating: a clock behind,

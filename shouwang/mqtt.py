@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import ssl
 import struct
 import threading
@@ -79,6 +80,10 @@ class Will:
 MessageHandler = Callable[[Message], None]
 _PUBACK = struct.Struct("!BBH")  # fixed header, remaining length 2, packet id: as paho packs it
 _CONNECTIONS = itertools.count(1)
+CLASH_WINDOW_S = 10.0
+"""A drop this soon after connecting, three times within six such windows, is a client id clash."""
+CLASH_CLEAR_S = 120.0
+"""The clash is taken for over when no such drop came for this long."""
 """Numbers each connection of every client in the process."""
 
 
@@ -202,6 +207,9 @@ class MqttClient:
         self._wanted = _matcher(self._filters)
         self._handler = on_message
         self._connected = threading.Event()
+        self._connected_at = -math.inf
+        self._quick_drops: deque[float] = deque(maxlen=3)
+        self._clash_timer: threading.Timer | None = None
         self._subscribed = threading.Event()
         self._pending_subscriptions: set[int] = set()
         self._first_result: str | None = None
@@ -369,6 +377,8 @@ class MqttClient:
     def stop(self) -> None:
         if self._manual_ack:
             self._flush_outgoing(2.0)
+        if self._clash_timer is not None:
+            self._clash_timer.cancel()
         self._client.disconnect()
         self._client.loop_stop()
         self._connected.clear()
@@ -459,6 +469,7 @@ class MqttClient:
                          f"{self.client_id}: {reason}{self._whom(credentials=True)}", logging.WARNING)
             return
         self._recovered("connect_refused", "disconnected")
+        self._connected_at = time.monotonic()
         self._subscribed.clear()
         self._pending_subscriptions.clear()
         for topic in self._subscriptions:
@@ -501,7 +512,33 @@ class MqttClient:
                 self._health.problem("disconnected", f"{self.client_id} lost the MQTT broker "
                                      f"{self._host}:{self._port} ({reason}); reconnecting",
                                      level=logging.WARNING)
+                self._note_drop()
         self._connected.clear()
+
+    def _note_drop(self) -> None:
+        """Dropped again and again soon after connecting: most likely another process connects with
+        the same client id, each taking the session from the other (found by a tester: two
+        detectors on one shard flapped once a second for ever, each hearing part of the stream, and
+        /health named only "Unspecified error")."""
+        now = time.monotonic()
+        if now - self._connected_at > CLASH_WINDOW_S:
+            return
+        self._quick_drops.append(now)
+        if len(self._quick_drops) == self._quick_drops.maxlen and now - self._quick_drops[0] <= 6 * CLASH_WINDOW_S:
+            self._report("client_id_clash", f"the MQTT broker dropped {self.client_id} "
+                         f"{len(self._quick_drops)} times within seconds of connecting: most likely another "
+                         f"process connects with the same client id {self.client_id!r}, each taking the "
+                         "session from the other; give every process its own (mqtt.ROLE.client_id; "
+                         "detectors: a --shard each)")
+            if self._clash_timer is not None:
+                self._clash_timer.cancel()
+            self._clash_timer = threading.Timer(CLASH_CLEAR_S, self._clash_over, args=(now,))
+            self._clash_timer.daemon = True
+            self._clash_timer.start()
+
+    def _clash_over(self, since: float) -> None:
+        if self._quick_drops and self._quick_drops[-1] <= since:
+            self._recovered("client_id_clash")
 
     def _on_publish(self, _client: paho.Client, _userdata: Any, mid: int, reason: Any, _props: Any) -> None:
         """Runs before paho marks the message published, so a waiter reads the outcome after."""

@@ -394,6 +394,12 @@ class DetectorSettings(Group):
         description="clock seconds between re-reading households and hubs (away, tier, hubs); "
         "raise it for very large registries (each re-read costs ~20 ms per 1,000 households)",
     )
+    shard_check_s: float = Field(
+        default=30.0, gt=0,
+        description="wall seconds between a detector saying it runs its shard and checking that the "
+        "detectors running now watch every household once (judged once every one had 3.5 times this "
+        "to say so)",
+    )
     inactivity_h: float = Field(
         default=12.0, gt=0, description="the fixed rule; also the ceiling no silence runs past"
     )

@@ -45,3 +45,31 @@ class Shard:
     @property
     def label(self) -> str:
         return f"{self.index}-of-{self.count}"
+
+
+def coverage_gap(running: list[tuple[str, Shard]]) -> str | None:
+    """What is wrong with the detectors `running` (instance, shard) together, if anything:
+    households that no detector watches, or that two watch (`None`: each household exactly once)."""
+    if not running:
+        return None
+    ordered = sorted(running, key=lambda r: (r[1].count, r[1].index))
+    named = ", ".join(f"{s.index}/{s.count} ({who})" for who, s in ordered)
+    counts = sorted({s.count for _, s in running})
+    if len(counts) > 1:
+        return (f"the detectors disagree on how many shards there are: {named}; some households are "
+                "watched by none of them and some by two: give every detector the same n")
+    count = counts[0]
+    seen: dict[int, list[str]] = {}
+    for who, s in running:
+        seen.setdefault(s.index, []).append(who)
+    missing = [k for k in range(1, count + 1) if k not in seen]
+    twice = {k: who for k, who in seen.items() if len(who) > 1}
+    if missing:
+        return (f"no detector runs shard{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(f'{k}/{count}' for k in missing)}: its households are watched by nobody "
+                f"(running: {named}); start `shouwang detector --shard k/{count}` for each")
+    if twice:
+        return (f"shard{'s' if len(twice) > 1 else ''} {', '.join(f'{k}/{count}' for k in twice)} "
+                f"{'run' if len(twice) > 1 else 'runs'} in more than one detector (running: {named}): "
+                "their households' alerts are judged twice from part of their readings; stop the extra ones")
+    return None

@@ -488,3 +488,17 @@ device_sightings = Table(
     Column("online", Boolean),
     Column("online_at", Float),
 )
+
+# The detectors running now, each shard's (`shouwang detector --shard k/n`): each says it is alive
+# every half minute, so any of them can tell households that no detector watches (found by a
+# tester: `--shard 1/2` beside `--shard 1/3`, a typo for 2/2, left 15 of 40 homes unwatched while
+# both detectors said ok).
+detector_shards = Table(
+    "detector_shards",
+    metadata,
+    Column("instance", String(200), primary_key=True),
+    Column("shard_index", Integer, nullable=False),
+    Column("shard_count", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("seen_at", Float, nullable=False),
+)

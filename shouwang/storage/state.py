@@ -24,6 +24,7 @@ from shouwang.storage.memory import MemoryStore
 from shouwang.storage.registry import Registry
 from shouwang.storage.reminders import ReminderStore
 from shouwang.storage.rhythm import RhythmStore
+from shouwang.storage.shards import ShardStore
 from shouwang.storage.sign_ins import SignInAttempts
 from shouwang.storage.silences import SilenceStore
 from shouwang.storage.status import StatusStore
@@ -38,6 +39,7 @@ class StateStore:
         self.audit = AuditTrail(engine)
         self.dead_letters = DeadLetterStore(engine)
         self.status = StatusStore(engine)
+        self.shards = ShardStore(engine)
         self.memory = MemoryStore(engine)
         self.rhythm = RhythmStore(engine)
         self.ack_links = AckLinkStore(engine)
