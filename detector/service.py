@@ -159,6 +159,11 @@ class DetectorService:
         self._shard_gap: str | None = None
 
     @property
+    def down(self) -> tuple[float, float] | None:
+        """From this detector's last save to its restart, if it had saved before (see `Context.down`)."""
+        return self._down
+
+    @property
     def client_id(self) -> str:
         return self._client.client_id
 
@@ -196,7 +201,9 @@ class DetectorService:
         now = self._clock.now()
         self._memory = self._state.memory.all()
         statuses = self._state.status.all()
-        last_saved_at = max((st.updated_at for st in statuses.values()), default=None)
+        # this shard's own saves: another shard still running saves its households all along, and
+        # would make a shard down for a day look down for a minute (found by a tester)
+        last_saved_at = max((st.updated_at for h, st in statuses.items() if self._shard.owns(h)), default=None)
         self._down = None if last_saved_at is None else (last_saved_at, now)
         self._remember_availability()
         self._refresh_contexts()

@@ -21,6 +21,7 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+from shouwang.storage.status import HouseholdStatus
 from tests.integration.test_detector_service import StillClock
 from tests.support import wait_for
 from tests.unit.detector.helpers import TZ, at
@@ -88,3 +89,30 @@ def test_two_shards_split_the_households_and_each_alerts_only_for_its_own(
         readings.close()
         state.close()
     assert snapshot_file(Shard(1, 2)) != snapshot_file(Shard(2, 2))
+
+
+def test_a_shard_down_for_a_day_counts_its_outage_from_its_own_last_save(
+    tmp_path: Path, sqlite_url: str, embedded_mqtt: MqttSettings,
+) -> None:
+    """Found by a tester: the outage was counted from the newest save of any shard, so a shard down
+    for a day beside another still running looked down for a minute."""
+    homes = households_one_per_shard()
+    t0 = at(15, 8.0)
+    state = StateStore.open(sqlite_url)
+    readings = SqliteReadingStore(tmp_path / "readings.db")
+    state.registry.add_grid(Grid("g-01", "east"))
+    for household_id in homes.values():
+        state.registry.add_household(Household(household_id, Tier.RED, "g-01"), now=t0 - 3 * 86400)
+    saved = {1: t0 - 86400, 2: t0 - 60}  # shard 1 stopped a day ago; shard 2 saved a minute ago
+    state.status.save([HouseholdStatus(homes[k], None, None, None, None, saved[k]) for k in homes])
+    settings = Settings(storage={"data_dir": tmp_path}, detector={"algorithm": "fixed"})
+    service = DetectorService(mqtt=embedded_mqtt, settings=settings.detector, gateway=settings.gateway,
+                              detector=make_detector(settings), readings=readings, state=state,
+                              clock=StillClock(t0), metrics=Metrics(), tz=TZ, snapshot_dir=tmp_path,
+                              shard=Shard(1, 2))
+    try:
+        service.warm_up()
+        assert service.down == (t0 - 86400, t0)
+    finally:
+        readings.close()
+        state.close()
