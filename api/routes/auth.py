@@ -75,9 +75,10 @@ def list_sessions(staff: CurrentStaff, state: StateDep, now: Now) -> list[TokenO
 def create_token(body: TokenIn, session: CurrentSession, state: StateDep, now: Now) -> NewTokenOut:
     staff = session.staff
     # Found by a tester: a stolen sign-in session made itself a token that never expires and
-    # outlived the owner's password change and an admin's reset. Signed in with a password, you
-    # give it again to make one (an integration's own API token makes others without).
-    if session.token.kind == SESSION and not state.credentials.check_password(staff.id, body.password or ""):
+    # outlived the owner's password change and an admin's reset. The password is asked of an API
+    # token too: a leaked integration token could otherwise mint others, which outlive its own
+    # revocation.
+    if not state.credentials.check_password(staff.id, body.password or ""):
         raise Forbidden("give your password to create a long-lived token")
     ttl_s = body.expires_in_days * 86400.0 if body.expires_in_days else None
     token = state.registry.issue_token(staff.id, name=body.name, now=now, ttl_s=ttl_s, kind=API)

@@ -244,7 +244,7 @@ def test_a_retired_staff_members_token_is_refused_at_once_by_another_process(
 def test_a_revoked_api_token_is_refused_at_once_by_another_process(
         two_instances: tuple[Community, TestClient]) -> None:
     community, other = two_instances
-    created = community.client.post("/auth/tokens", json={"name": "platform"},
+    created = community.client.post("/auth/tokens", json={"name": "platform", "password": PASSWORD},
                                     headers=community.auth("leader")).json()
     theirs = {"Authorization": f"Bearer {created['token']}"}
     assert other.get("/alerts", headers=theirs).status_code == 200

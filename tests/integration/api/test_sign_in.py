@@ -83,8 +83,9 @@ def test_signing_out_revokes_the_token(community: Community) -> None:
 
 
 def test_api_tokens_are_shown_once_listed_and_revocable(community: Community) -> None:
+    community.give_passwords()
     created = community.client.post("/auth/tokens", json={"name": "district platform",
-                                                          "expires_in_days": 30},
+                                                          "expires_in_days": 30, "password": PASSWORD},
                                     headers=community.auth("leader"))
     assert created.status_code == 201
     token = created.json()["token"]
@@ -145,6 +146,8 @@ def test_a_password_change_or_reset_ends_the_other_sessions_and_they_can_be_list
     assert len(community.client.get("/auth/sessions", headers=mine).json()) == 1
     integration = {"Authorization": f"Bearer {api_token['token']}"}
     assert community.client.get("/auth/me", headers=integration).status_code == 200, "API tokens stay"
+    # and a leaked one cannot mint others that would outlive its own revocation
+    assert community.client.post("/auth/tokens", json={"name": "spare"}, headers=integration).status_code == 403
 
     reset = community.client.put(f"/staff/{me}/password", headers=community.auth("admin"),
                                  json={"new_password": "an admin's reset one"})
