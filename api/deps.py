@@ -19,6 +19,7 @@ from api.context import ApiContext
 from api.errors import Forbidden, NotAuthenticated
 from shouwang.domain import access
 from shouwang.domain.alerts import Alert
+from shouwang.domain.cover import stood_in_for
 from shouwang.domain.errors import NotFound
 from shouwang.domain.model import Household, Staff
 from shouwang.storage.credentials import TokenInfo
@@ -99,12 +100,16 @@ CurrentSession = Annotated[Session, Depends(get_session)]
 
 async def get_current_staff(session: CurrentSession, context: Context) -> Staff:
     """Who is asking, with the colleagues on leave they stand in for now (`Staff.covering`)."""
-    staff = session.staff
+    return with_covering(context, session.staff)
+
+
+def with_covering(context: ApiContext, staff: Staff) -> Staff:
+    """`staff` with the colleagues on leave they stand in for now (`Staff.covering`), read afresh:
+    a leave that ends or is cancelled takes effect at the next request."""
     if not staff.active or staff.role.sees_everything:
         return staff
     now = context.clock.now()
-    covered = [leave.staff_id for leave in context.state.cover.leaves(ending_after=now)
-               if leave.deputy_id == staff.id and leave.covers(now)]
+    covered = stood_in_for(staff.id, context.state.cover.leaves(ending_after=now), now)
     if not covered:
         return staff
     people = [context.state.registry.staff(i) for i in covered]

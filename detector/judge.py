@@ -30,6 +30,7 @@ unreachable) or retired are not judged; those with some devices unreachable, onl
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -90,7 +91,7 @@ def silence_start(t: HouseholdTable, now: float) -> Floats:
 
 def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floor_s: float,
              ceiling_s: float, parts_from_h: list[float], ceiling_only: Bools | None = None,
-             lit_w: float = 0.0, max_outing_s: float = 0.0) -> Silences:
+             lit_w: float = 0.0, max_outing_s: float = 0.0, min_motion: float = math.inf) -> Silences:
     """Households whose silence alerts now among those `judged` (see module docstring). Those
     `ceiling_only` (some of their devices cannot be reached, so their rhythm counts signs that
     cannot come) alert only at the fixed ceiling."""
@@ -128,7 +129,8 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     # in its day (an evening fall, say), however long it runs, to the community's ceiling
     limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s),
                      np.where(out, limits.outing_ceiling_s(t, rows, max_outing_s=max_outing_s,
-                                                           ceiling_s=ceiling_s), ceiling_s))
+                                                           ceiling_s=ceiling_s, min_motion=min_motion),
+                              ceiling_s))
     if ceiling_only is not None:
         limit = np.where(ceiling_only[rows], ceiling_s, limit)
         why[ceiling_only[rows]] = -1

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from detector import density, flows, judge, lights, nights, outages
+from detector import density, flows, judge, lights, limits, nights, outages
 from detector.context import Context
 from detector.explain import KIND_ORDER, no_water_words, quiet_since, silence_words
 from detector.learning import KIND_CODES, Learner
@@ -359,7 +359,8 @@ class LearnedDetector:
                                ceiling_s=self.ceiling_s,
                                parts_from_h=self.settings.learned.day_parts_from_h,
                                ceiling_only=ceiling_only, lit_w=self.settings.learned.lit_w,
-                               max_outing_s=self.settings.learned.max_outing_h * 3600.0)
+                               max_outing_s=self.settings.learned.max_outing_h * 3600.0,
+                               min_motion=limits.min_motion(self.settings.learned))
         t.alert_since[: len(t)] = np.nan
         t.alert_since[found.rows] = found.start
         t.alert_why[found.rows] = found.why

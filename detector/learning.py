@@ -251,7 +251,8 @@ class Learner:
         days: with the fixed ceiling such a household would never learn its nights.)"""
         if out:
             return float(limits.outing_ceiling_s(self.table, np.array([i]), ceiling_s=self.ceiling_s,
-                                                 max_outing_s=self.s.max_outing_h * 3600.0)[0])
+                                                 max_outing_s=self.s.max_outing_h * 3600.0,
+                                                 min_motion=limits.min_motion(self.s))[0])
         if bool(nights.crosses_mark(start_h, end_h)):
             return max(self.s.max_quiet_h * 3600.0, self.ceiling_s)
         limit = float(self.table.quiet_limit_h[i]) * 3600.0

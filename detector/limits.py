@@ -20,12 +20,20 @@ import numpy as np
 import numpy.typing as npt
 
 from detector import calibration as cal
-from detector import lights, nights
+from detector import density, lights, nights
 from detector.rhythm import DEFAULT_DAY_PRIOR, Floats, expected_one
-from detector.table import BUCKETS, NO_HOURS, HouseholdTable, unpack_hours
+from detector.table import (
+    BUCKETS,
+    KIND_COLUMNS,
+    NO_HOURS,
+    NO_TENTHS,
+    HouseholdTable,
+    unpack_hours,
+)
 from shouwang.settings import LearnedSettings
 
 Rows = npt.NDArray[np.intp]
+ACTIVITY_COLUMN = KIND_COLUMNS.index("activity")
 
 
 @dataclass
@@ -178,12 +186,34 @@ def _or(value: float | Floats, default: float) -> Floats:
     return np.where(np.isfinite(value), value, default)
 
 
-def outing_ceiling_s(t: HouseholdTable, rows: Rows, *, max_outing_s: float, ceiling_s: float) -> Floats:
-    """The longest an outing may last before it alerts, seconds: `max_outing_h` in a home whose
-    motion sensors see the elder come back in, so that "out" is not a fall at the door; the
-    fixed ceiling elsewhere."""
-    motion = t.dense_row[rows] >= 0
-    return np.where(motion, max(max_outing_s, ceiling_s), ceiling_s)
+def min_motion(s: LearnedSettings) -> float:
+    """Motion signs in a day that show a home's motion sensors at work (as `density` asks)."""
+    return s.dense_motion_per_h * density.MIN_WAKING_H
+
+
+RECENT_MOTION_DAYS = 7
+"""A home's motion sensors are taken to see the elder come back in while one of its last this
+many days (today's included) showed motion."""
+
+
+def outing_ceiling_s(t: HouseholdTable, rows: Rows, *, max_outing_s: float, ceiling_s: float,
+                     min_motion: float) -> Floats:
+    """The longest an outing may last before it alerts, seconds: `max_outing_s` in a home whose
+    motion sensors see the elder come back in (at least `min_motion` motion signs on one of its
+    last RECENT_MOTION_DAYS days), so that "out" is not a fall at the door; the fixed ceiling
+    elsewhere, and in a home whose motion sensor has gone quiet for a week (found by a tester:
+    a sensor removed, or dead, left the day's limit on)."""
+    rows = np.atleast_1d(np.asarray(rows, dtype=np.intp))
+    out = np.full(rows.size, float(ceiling_s))
+    maybe = np.flatnonzero(t.dense_row[rows] >= 0)  # (a city's homes are mostly without motion)
+    if maybe.size:
+        m = rows[maybe]
+        recent = t.ring_day[m] >= (t.day[m, None] - RECENT_MOTION_DAYS)
+        counts = t.ring_features[m][:, :, density.MOTION]  # below 128 kept exactly; NO_TENTHS: none
+        moved = (recent & (counts >= min_motion) & (counts != NO_TENTHS)).any(axis=1)
+        moved |= t.day_kinds[m, ACTIVITY_COLUMN] >= min_motion
+        out[maybe[moved]] = max(max_outing_s, ceiling_s)
+    return out
 
 
 def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Population, *,
@@ -198,7 +228,8 @@ def apply_prior(t: HouseholdTable, rows: Rows, s: LearnedSettings, pop: Populati
     outing = _mix(t.outing_own_h[rows].astype(np.float64), outing_days,
                   _or(pop.outing_h, s.default_outing_h), s)
     t.outing_h[rows] = np.clip(outing, s.min_outing_h, outing_ceiling_s(
-        t, rows, max_outing_s=s.max_outing_h * 3600.0, ceiling_s=ceiling_s) / 3600.0)
+        t, rows, max_outing_s=s.max_outing_h * 3600.0, ceiling_s=ceiling_s,
+        min_motion=min_motion(s)) / 3600.0)
     nights_seen = ((t.ring_sleep[rows, :, 1] != NO_HOURS) & valid).sum(axis=1).astype(np.float64)
     wake = _or(t.wake_h[rows].astype(np.float64), float(_or(pop.wake_h, nights.DEFAULT_WAKE_H)))
     t.wake_h[rows] = wake

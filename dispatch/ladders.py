@@ -14,12 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shouwang.domain.alerts import AlertKind
-from shouwang.domain.cover import NO_COVER, Cover, FamilyContact
+from shouwang.domain.cover import MAX_DEPUTY_HOPS, NO_COVER, Cover, FamilyContact
 from shouwang.domain.model import Household, Role, Staff, Tier
 from shouwang.settings import DispatchSettings, LadderSettings, ladder_key
-
-MAX_DEPUTY_HOPS = 5
-"""A deputy on leave hands on to their own deputy, this many times at most (a loop stops here)."""
 
 NAMES = {"grid_member": "grid member", "caseworker": "caseworker", "grid_head": "grid head",
          "duty_leader": "duty leader", "family": "family"}

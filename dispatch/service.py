@@ -123,9 +123,8 @@ class Dispatcher:
         failures = self._deliverer.failures
         if failures != self._failures_seen:  # at the first round too, for failures stored before it
             self._failures_seen = failures
-            self._reroute(now)  # a stand-in for someone now on leave is asked before the rung climbs
             self._move_on_from_unreachable(now)
-        elif now - self._rerouted_at >= REROUTE_S:
+        if now - self._rerouted_at >= REROUTE_S:
             self._reroute(now)
         for alert in alerts.due_for_escalation(now):
             try:
@@ -181,9 +180,17 @@ class Dispatcher:
         """A rung nobody on it can be reached on is climbed at once, not after its whole wait; from
         the top rung, the admins are asked (found by a tester: with every phone on the ladder
         broken, the alert stopped at the duty leader and nobody was ever told)."""
-        for alert, reason in self._state.alerts.unreachable_rungs(
-                attempts=self._settings.move_on_after_attempts):
+        stalled = self._state.alerts.unreachable_rungs(attempts=self._settings.move_on_after_attempts)
+        if not stalled:
+            return
+        roster = self._state.registry.roster()
+        cover = self._state.cover.cover(self._tz, now=now)
+        for alert, reason in stalled:
             try:
+                if alert.severity is Severity.NOTE:
+                    continue  # a note is for the next visit: it climbs to nobody
+                if self._top_up(alert, roster, cover, now):
+                    continue  # someone now on the rung (a stand-in for a member gone on leave) is asked first
                 if alert.next_escalation_at is None:
                     self._ask_admins(alert, reason, now)
                     continue
@@ -203,12 +210,11 @@ class Dispatcher:
                  if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)}
         admins = [(s.id, channel) for s in self._state.registry.roster() if s.active and s.role is Role.ADMIN
                   for channel in policy.channels(s) if (s.id, channel) not in asked]
-        if not admins:
+        if not admins or not self._state.alerts.add_recipients(alert, recipients=admins, now=now,
+                                                                reason=f"{reason}; the admins are asked"):
             log.warning("dispatch.nobody_left alert=%s household=%s: %s; every admin was asked already "
                         "(or there is none)", alert.id, alert.household_id, reason[:300])
             return
-        self._state.alerts.add_recipients(alert, recipients=admins, now=now,
-                                          reason=f"{reason}; the admins are asked")
         log.warning("dispatch.admins_asked alert=%s household=%s reason=%r", alert.id, alert.household_id,
                     reason[:300])
 
@@ -232,29 +238,34 @@ class Dispatcher:
             except Exception as exc:  # one alert's fault must not stop the others'
                 log.error("dispatch.reroute_failed alert=%s error=%r", alert.id, exc)
 
-    def _top_up(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> None:
+    def _top_up(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> bool:
+        """Ask whoever is on `alert`'s rung now and was not asked yet (on any channel: a channel
+        added meanwhile does not ask again); whether anyone was."""
         household = self._state.registry.household(alert.household_id)
         if household.retired_at is not None:
-            return
+            return False
         ladder = self.ladder(household, alert)
         reached = rung(alert.escalation_level, ladder, household, roster, cover=cover, at=now,
                        contacts=family_to_tell(self._state, household.id))
-        asked = {(d.staff_id, d.channel) for d in self._state.alerts.deliveries(alert.id)
+        asked = {d.staff_id for d in self._state.alerts.deliveries(alert.id)
                  if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)}
-        new = [(c.staff.id, channel) for c in reached.staff for channel in policy.channels(c.staff)
-               if (c.staff.id, channel) not in asked]
+        new = [(c.staff.id, channel) for c in reached.staff if c.staff.id not in asked
+               for channel in policy.channels(c.staff)]
+        told = False
         if new:
             names = ", ".join(f"{c.staff.username} ({c.why})" for c in reached.staff
                               if any(s == c.staff.id for s, _ in new))
-            self._state.alerts.add_recipients(alert, recipients=new, now=now,
-                                              reason=f"now on rung {alert.escalation_level}: {names}")
-            log.info("dispatch.rerouted alert=%s level=%s to=%s", alert.id, alert.escalation_level, names)
+            told = self._state.alerts.add_recipients(alert, recipients=new, now=now,
+                                                     reason=f"now on rung {alert.escalation_level}: {names}")
+            if told:
+                log.info("dispatch.rerouted alert=%s level=%s to=%s", alert.id, alert.escalation_level, names)
         waits = ladder.waits_s
         if alert.escalation_level == 0 and waits and alert.next_escalation_at is not None \
                 and alert.severity is not Severity.NOTE:
             due = max(now, alert.opened_at + waits[0])  # (a later rung keeps the wait it was given)
             if due < alert.next_escalation_at and self._state.alerts.hasten(alert, at=due):
                 log.info("dispatch.hastened alert=%s next_at=%.0f", alert.id, due)
+        return told
 
     def _route(self, alert: Alert, roster: list[Staff], cover: Cover, now: float) -> None:
         household = self._state.registry.household(alert.household_id)
@@ -296,7 +307,9 @@ class Dispatcher:
         if silent:  # people on the rung, none with a channel: nobody was told, so it climbs now
             reason = f"nobody on rung {alert.escalation_level} can be told: {', '.join(silent)} " \
                      "has no channel"
-            if alert.escalation_level < len(waits) and not note:
+            if note:  # a note climbs to nobody: it waits for the next visit
+                log.warning("dispatch.note_untold alert=%s household=%s: %s", alert.id, alert.household_id, reason)
+            elif alert.escalation_level < len(waits):
                 escalated = self._state.alerts.escalate(alert, waits_s=waits, now=now, reason=reason)
                 log.warning("dispatch.moved_on alert=%s level=%s reason=%r", alert.id,
                             escalated.escalation_level if escalated else None, reason)

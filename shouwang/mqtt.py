@@ -243,10 +243,12 @@ class MqttClient:
                 client.tls_set(ca_certs=_path(connection.ca_file), certfile=_path(connection.cert_file),
                                keyfile=_path(connection.key_file), cert_reqs=ssl.CERT_REQUIRED)
             except (OSError, ssl.SSLError) as exc:  # found by a tester: "No such file or directory", no more
+                own = role is not None and settings.role(role).tls_cert_file is not None
+                cert = f"mqtt.{role}.tls_cert_file" if own else "mqtt.tls_cert_file"
                 raise InvalidInput(
                     f"the {role or 'MQTT'} client's TLS files cannot be used (mqtt.tls_ca_file "
-                    f"{connection.ca_file or 'unset'}, certificate {connection.cert_file or 'unset'}, key "
-                    f"{connection.key_file or 'unset'}): {exc}") from exc
+                    f"{connection.ca_file or 'unset'}; {cert} {connection.cert_file or 'unset'} and its "
+                    f"key {connection.key_file or 'unset'}): {exc}") from exc
         if will is not None:
             client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         client.max_inflight_messages_set(max_inflight or settings.max_inflight)

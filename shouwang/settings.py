@@ -149,12 +149,13 @@ class MqttSettings(Group):
             raise ValueError("a client certificate needs both mqtt.tls_cert_file and mqtt.tls_key_file")
         files = [name for name in ("tls_ca_file", "tls_cert_file", "tls_key_file") if getattr(self, name)]
         files += [f"{role}.tls_cert_file" for role in ROLES if getattr(self, role).tls_cert_file]
-        if files and self.url is not None and urlsplit(self.url).scheme != "mqtts":
+        if files and (self.url is None or urlsplit(self.url).scheme != "mqtts"):
             # found by a tester: the files were dropped and every role spoke in plain text,
             # passwords included, to whatever listened on 8883
+            plain = ("mqtt.url is unset: the embedded broker speaks plain MQTT" if self.url is None else
+                     f"the url {urlsplit(self.url).scheme}://… is plain MQTT")
             raise ValueError(f"mqtt.{', mqtt.'.join(files)} {'is' if len(files) == 1 else 'are'} set but "
-                             f"the url {urlsplit(self.url).scheme}://… is plain MQTT: write "
-                             "mqtts://host:8883 to use TLS (or unset the files)")
+                             f"{plain}: write mqtts://host:8883 to use TLS (or unset the files)")
         return self
 
     def role(self, name: str) -> MqttRole:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from shouwang.domain.cover import Leave
+from shouwang.domain.cover import Leave, stood_in_for
 from shouwang.domain.model import Household, Role, Staff
 
 LEADERS = frozenset({Role.ADMIN, Role.DUTY_LEADER})
@@ -56,13 +56,13 @@ def can_act_on_alerts(staff: Staff, household: Household) -> bool:
 def looks_after(staff: Staff, household: Household, *, leaves: Callable[[], Iterable[Leave]],
                 staff_of: Callable[[int], Staff], now: float) -> bool:
     """Whether `staff` may still be told of `household`'s alerts and act on them: active, and
-    seeing its alerts, or standing in (`leaves()`, read only then) for someone on leave who does."""
+    seeing its alerts, or standing in (`leaves()`, read only then) for someone on leave who does,
+    directly or down a chain of deputies on leave (`cover.stood_in_for`)."""
     if not staff.active:
         return False
     if can_act_on_alerts(staff, household):
         return True
-    return any(leave.deputy_id == staff.id and leave.covers(now)
-               and can_act_on_alerts(staff_of(leave.staff_id), household) for leave in leaves())
+    return any(can_act_on_alerts(staff_of(other), household) for other in stood_in_for(staff.id, leaves(), now))
 
 
 def can_assign_alerts(staff: Staff, household: Household, assignee: Staff) -> bool:

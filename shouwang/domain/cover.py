@@ -5,6 +5,7 @@ Pure values; `dispatch.ladders` reads them to decide who is really called.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
@@ -41,6 +42,26 @@ class Leave:
 
     def covers(self, at: float) -> bool:
         return self.starts_at <= at < self.ends_at
+
+
+MAX_DEPUTY_HOPS = 5
+"""A deputy on leave hands on to their own deputy, this many times at most (a loop stops here)."""
+
+
+def stood_in_for(staff_id: int, leaves: Iterable[Leave], at: float) -> list[int]:
+    """The colleagues on leave at `at` for whom `staff_id` stands in: those whose deputy they are,
+    and, through a deputy on leave too, theirs, as far as dispatch follows a chain (found by a
+    tester: the end of a chain was called and could neither be told nor open the alert)."""
+    live = [leave for leave in leaves if leave.covers(at) and leave.deputy_id is not None]
+    found: list[int] = []
+    frontier = {staff_id}
+    for _ in range(MAX_DEPUTY_HOPS):
+        nearer = {leave.staff_id for leave in live if leave.deputy_id in frontier} - set(found) - {staff_id}
+        if not nearer:
+            break
+        found += sorted(nearer)
+        frontier = nearer
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -347,17 +347,28 @@ class AlertStore:
                 also(db)
 
     def add_recipients(self, alert: Alert, *, recipients: Sequence[tuple[int, Channel]], reason: str,
-                       now: float) -> None:
+                       now: float) -> bool:
         """Ask more people to act on `alert` at its current rung (people newly on it, or the admins
-        when nobody on the top rung could be reached), with why in the trail."""
+        when nobody on the top rung could be reached), with why in the trail; nobody already asked
+        on it, on whatever channel. Whether anyone was."""
         level = alert.escalation_level
         event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
         with writing(self._engine) as db:
+            # Read in the writing transaction (the alert's row locked on PostgreSQL): found by a
+            # tester, two dispatch processes both asked the new grid member.
+            db.execute(select(alerts.c.id).where(alerts.c.id == alert.id).with_for_update())
+            asked = set(db.execute(select(deliveries.c.staff_id).where(
+                deliveries.c.alert_id == alert.id,
+                deliveries.c.event.in_([DeliveryEvent.OPENED.value, DeliveryEvent.ESCALATED.value]))).scalars())
+            recipients = [(staff_id, channel) for staff_id, channel in recipients if staff_id not in asked]
+            if not recipients:
+                return False
             for staff_id, channel in recipients:
                 queue_delivery(db, alert.id, staff_id, channel, event, now, level=level)
             trail.record(db, at=now, actor=DISPATCH, action="routed", entity="alert", entity_id=alert.id,
                          details={"level": level, "reason": reason[:1000],
                                   "recipients": [[s, c.value] for s, c in recipients]})
+        return True
 
     def hasten(self, alert: Alert, *, at: float) -> bool:
         """Bring the next rung forward to `at` (its ladder became a hotter colour's); False if the

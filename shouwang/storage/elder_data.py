@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, select, update
 from shouwang.storage import audit as trail
 from shouwang.storage.audit import Actor
 from shouwang.storage.database import writing
+from shouwang.storage.registry_changes import refuse_open_alerts
 from shouwang.storage.schema import (
     alert_comments,
     alerts,
@@ -60,8 +61,11 @@ class ElderData:
             }
 
     def anonymise(self, household_id: str, *, actor: Actor, now: float) -> None:
-        """Remove name, address and free text; retire the household; keep anonymous history."""
+        """Remove name, address and free text; retire the household; keep anonymous history.
+        Refused, as retiring is, while an alert of it is unresolved (found by a tester: it retired
+        the household around that refusal)."""
         with writing(self._engine) as db:
+            refuse_open_alerts(db, household_id, "anonymise")
             db.execute(update(households).where(households.c.id == household_id).values(
                 alias=None, address=None, building=None,
                 retired_at=_coalesce(db, household_id, now)))

@@ -94,11 +94,7 @@ class RegistryChanges:
         the grid head and the duty leader for a home nobody watched any more, and never cleared."""
         self.household(household_id)
         with writing(self._engine) as db:
-            open_alerts = _unresolved(db, alerts.c.household_id == household_id)
-            if open_alerts:
-                raise Conflict(f"household {household_id} has {_named_alerts(open_alerts)} not yet "
-                               f"resolved: resolve {_them(open_alerts)} first (what happened belongs in "
-                               "its record), then retire it")
+            refuse_open_alerts(db, household_id, "retire")
             db.execute(update(households)
                        .where(households.c.id == household_id, households.c.retired_at.is_(None))
                        .values(retired_at=now))
@@ -129,6 +125,16 @@ class RegistryChanges:
                        .values(retired_at=now))
         return hub
 
+
+
+def refuse_open_alerts(db: Any, household_id: str, verb: str) -> None:
+    """Conflict if an alert of the household is unresolved: it would go on climbing for a home
+    nobody watches any more, and never clear."""
+    open_alerts = _unresolved(db, alerts.c.household_id == household_id)
+    if open_alerts:
+        raise Conflict(f"household {household_id} has {_named_alerts(open_alerts)} not yet "
+                       f"resolved: resolve {_them(open_alerts)} first (what happened belongs in "
+                       f"its record), then {verb} it")
 
 
 def _unresolved(db: Any, where: Any) -> list[tuple[int, str]]:

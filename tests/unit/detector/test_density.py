@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Iterator
 from functools import lru_cache
@@ -15,7 +16,7 @@ from detector.signs import HomeState, SignKind, SignOfLife, SignReader
 from shouwang.domain.alerts import AlertKind, Finding
 from shouwang.domain.model import StoredReading
 from shouwang.settings import DetectorSettings
-from tests.unit.detector.helpers import TZ, at, household, routine
+from tests.unit.detector.helpers import DAY, TZ, at, household, routine
 
 DAYS = 21
 ID = "h-1"
@@ -193,5 +194,31 @@ def test_a_home_whose_motion_sensor_sees_the_return_may_stay_out_longer_than_the
     s = dense.settings.learned
     for detector, most in ((dense, s.max_outing_h), (sparse, dense.settings.inactivity_h)):
         ceiling = limits.outing_ceiling_s(detector.table, np.array([0]), ceiling_s=detector.ceiling_s,
-                                          max_outing_s=s.max_outing_h * 3600.0)
+                                          max_outing_s=s.max_outing_h * 3600.0, min_motion=limits.min_motion(s))
         assert float(ceiling[0]) == most * 3600.0
+
+
+WITHOUT = 28  # four weeks after the motion sensor was taken away (or its battery died)
+
+
+def test_a_home_whose_motion_sensor_is_gone_for_weeks_is_held_to_the_ceiling_again() -> None:
+    # found by a regression tester: `dense_row` says the home showed motion once, and is never cleared
+    detector = trained(dense=True)                          # three weeks with a motion sensor
+    later = [dataclasses.replace(s, ts=s.ts + DAYS * DAY)
+             for s in routine(ID, WITHOUT, seed=7)]         # then four weeks of water and power only
+    detector.learn(iter(later))
+    day = DAYS + WITHOUT
+    for hour in (6.5, 6.6, 6.8, 7.5, 8.2, 9.0):
+        detector.learn_one(SignOfLife(ID, at(day, hour), SignKind.WATER, "water"))
+    detector.learn_one(SignOfLife(ID, at(day, 9.05), SignKind.DOOR, "door"))   # a door, then nothing
+    detector.table.outing_h[0] = 14.0                       # its outings, learned (as in test_density)
+    s = detector.settings.learned
+    ceiling = float(limits.outing_ceiling_s(detector.table, np.array([0]), ceiling_s=detector.ceiling_s,
+                                            max_outing_s=s.max_outing_h * 3600.0,
+                                            min_motion=limits.min_motion(s))[0])
+    when, found = first_alert(detector, at(day, 9.0), 14.5)
+    # before, the outing limit stayed at a day and the first alert came after the learned 14 h
+    # outing, not at the 12 h ceiling: nothing could "see her come back in"
+    assert ceiling == detector.ceiling_s and when < at(day, 9.05 + 12.25), (
+        f"outing ceiling {ceiling / 3600:.0f} h; first alert {(when - at(day, 9.05)) / 3600:.1f} h after the door "
+        f"({found.details.get('limit')})")
