@@ -20,6 +20,10 @@ BRIDGE_ITSELF = {"z2m": "bridge"}
 """The device name under which a bridge reports its own availability (its devices go with it)."""
 MOST_REMEMBERED = 100_000
 """States remembered in all; beyond this the memory starts again (as after a restart)."""
+BACK_AFTER_S = 1800.0
+"""A device back after at least this long away restarts its household's silence (its signs could
+not come meanwhile); one back after less does not (found by a tester: a plug whose Wi-Fi dropped
+for 45 s every hour restarted an elder's silence every hour, and it was never alerted on)."""
 Key = tuple[str, str, str]
 
 
@@ -83,7 +87,8 @@ class Availability:
             return not online
         if at < state.since or state.online == online:
             return False
-        state.back_at = at if online else state.back_at
+        if online and at - state.since >= BACK_AFTER_S:
+            state.back_at = at
         state.online, state.since = online, at
         return True
 

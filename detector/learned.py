@@ -226,7 +226,8 @@ class LearnedDetector:
         for row in self._devices_down:
             ctx = self._context_of[row]
             if ctx.household.is_active and ctx.household.id not in reported:
-                finding = outages.device_finding(ctx, blind=bool(blind[row]), now=now, tz=self.tz)
+                finding = outages.device_finding(ctx, blind=bool(blind[row]), now=now, tz=self.tz,
+                                                 after_s=self.settings.hub_offline_after_s)
                 if finding is not None:
                     findings.append(finding)
         return findings

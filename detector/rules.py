@@ -123,7 +123,8 @@ class FixedRules:
     def assess_one(self, now: float, home: HomeState | None, ctx: Context) -> list[Finding]:
         s, tz = self._s, self._tz
         findings, heard = hub_offline(home, ctx, now, after_s=s.hub_offline_after_s, tz=tz)
-        device = device_finding(ctx, blind=not heard, now=now, tz=tz) if not findings else None
+        device = (device_finding(ctx, blind=not heard, now=now, tz=tz, after_s=s.hub_offline_after_s)
+                  if not findings else None)
         findings += [device] if device is not None else []
         findings += running(home, ctx, now, kind=SensorKind.WATER,
                             limit_s=s.water_run_max_min * 60, tz=tz)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from detector.availability import Availability, DeviceDown, HomeDevices
+from detector.availability import BACK_AFTER_S, Availability, DeviceDown, HomeDevices
 from detector.context import Context
 from detector.rules import FixedRules
 from detector.signs import HomeState
@@ -48,10 +48,21 @@ def test_a_device_back_online_says_when_and_a_repeated_online_does_not_move_it()
     seen = Availability()
     assert not seen.note(HUB, "tasmota", "plug", online=True, at=50.0)  # nothing was down
     assert seen.note(HUB, "tasmota", "plug", online=False, at=100.0)
-    assert seen.note(HUB, "tasmota", "plug", online=True, at=200.0)
-    assert not seen.note(HUB, "tasmota", "plug", online=True, at=300.0)
+    back = 100.0 + BACK_AFTER_S + 100.0
+    assert seen.note(HUB, "tasmota", "plug", online=True, at=back)
+    assert not seen.note(HUB, "tasmota", "plug", online=True, at=back + 100.0)
     home = seen.home([HUB], {HUB: [DeviceMap("plug", SensorKind.ELECTRICITY)]})
-    assert home.down == () and home.back_at == 200.0
+    assert home.down == () and home.back_at == back
+
+
+def test_a_device_away_for_a_minute_does_not_restart_the_silence() -> None:
+    # found by a tester: a plug whose Wi-Fi dropped for 45 s every hour restarted the elder's
+    # silence every hour, and her collapse was never alerted on, not even at the ceiling
+    seen = Availability()
+    for hour in range(12):
+        assert seen.note(HUB, "tasmota", "plug", online=False, at=hour * 3600.0)
+        assert seen.note(HUB, "tasmota", "plug", online=True, at=hour * 3600.0 + 45.0)
+    assert seen.home([HUB], {HUB: [DeviceMap("plug", SensorKind.ELECTRICITY)]}).back_at is None
 
 
 def with_devices(ctx: Context, *devices: str, hub_down: bool = False,
