@@ -449,7 +449,7 @@ class DetectorService:
             return None
         at = message.received_at if message.received_at is not None else self._clock.now()
         if topic.hub_id not in self._hubs:
-            if topic.hub_id not in self._help_only:
+            if topic.hub_id not in self._help_only or message.retain:
                 return []
             # Only a help press is read from a home without consent; nothing else is noted.
             readings, _ = self._bridges.read(topic, message.payload, now=at, last_value=lambda *_: None)
@@ -465,6 +465,8 @@ class DetectorService:
         for p in translation.presence:
             self._devices_changed |= self._availability.note(p.hub_id, p.bridge, p.device,
                                                              online=p.online, at=p.ts)
+        if message.retain:
+            return []  # a retained state comes again at every subscription: not new (as the gateway)
         if translation.unmapped is not None and time.monotonic() - self._maps_at > 2.0:
             self._reload_maps()  # a device mapped a moment ago
             readings, _ = self._bridges.read(topic, message.payload, now=at, last_value=last_value)

@@ -21,26 +21,17 @@ from shouwang.domain.shards import shard_of
 from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.state import StateStore
-from tests.conftest import reachable
+from tests.faults.conftest import private_mosquitto
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
-PORT = 18712
 HOUSEHOLDS = 40
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[int]:
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(f"listener {PORT} 127.0.0.1\nallow_anonymous true\n")
-    process = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: reachable("127.0.0.1", PORT), timeout_s=10, what="mosquitto")
-        yield PORT
-    finally:
-        process.terminate()
-        process.wait(10)
+    with private_mosquitto(tmp_path / "mosquitto") as port:
+        yield port
 
 
 @pytest.fixture
