@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from api.deps import Context, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep
+from api.deps import Context, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep, password_checked
 from api.errors import Forbidden, NotAuthenticated, TooManyAttempts
 from api.schemas.common import AUTHED, BAD_BODY, BY_ID, INVALID, ErrorOut, when
 from api.schemas.staff import LoginIn, NewTokenOut, SessionOut, StaffOut, TokenIn, TokenOut
@@ -72,13 +72,14 @@ def list_sessions(staff: CurrentStaff, state: StateDep, now: Now) -> list[TokenO
 
 @router.post("/tokens", response_model=NewTokenOut, status_code=201, responses=AUTHED,
              summary="Create a long-lived API token for an integration; shown once")
-def create_token(body: TokenIn, session: CurrentSession, state: StateDep, now: Now) -> NewTokenOut:
+def create_token(body: TokenIn, session: CurrentSession, request: Request, context: Context, state: StateDep,
+                 now: Now) -> NewTokenOut:
     staff = session.staff
     # Found by a tester: a stolen sign-in session made itself a token that never expires and
     # outlived the owner's password change and an admin's reset. The password is asked of an API
     # token too: a leaked integration token could otherwise mint others, which outlive its own
-    # revocation.
-    if not state.credentials.check_password(staff.id, body.password or ""):
+    # revocation. Each wrong password counts as a failed sign-in.
+    if not password_checked(request, context, staff, body.password):
         raise Forbidden("give your password to create a long-lived token")
     ttl_s = body.expires_in_days * 86400.0 if body.expires_in_days else None
     token = state.registry.issue_token(staff.id, name=body.name, now=now, ttl_s=ttl_s, kind=API)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 
-from api.deps import Admin, CurrentSession, CurrentStaff, ForgetsSessions, Now, StateDep, require
+from api.deps import (
+    Admin,
+    Context,
+    CurrentSession,
+    CurrentStaff,
+    ForgetsSessions,
+    Now,
+    StateDep,
+    password_checked,
+    require,
+)
 from api.receivers import refuse_internal
 from api.schemas.common import AUTHED, BY_ID, CHANGES
 from api.schemas.staff import ChannelIn, PasswordIn, StaffIn, StaffOut, StaffPatch
@@ -134,11 +144,12 @@ def retire_staff(other: VisibleStaff, admin: Admin, state: StateDep, now: Now) -
 
 @router.put("/{staff_id}/password", status_code=204, responses=CHANGES,
             summary="Set a password: your own (give the current one) or, for admins, anyone's")
-def set_password(other: VisibleStaff, body: PasswordIn, session: CurrentSession,
-                 state: StateDep, now: Now) -> None:
+def set_password(other: VisibleStaff, body: PasswordIn, session: CurrentSession, request: Request,
+                 context: Context, state: StateDep, now: Now) -> None:
     staff = session.staff
     if other.id == staff.id:
-        has_one = state.credentials.check_password(staff.id, body.current_password or "")
+        # counted as a sign-in: a stolen session may not guess the password it would change
+        has_one = access.manages_staff(staff) or password_checked(request, context, staff, body.current_password)
         require(has_one or access.manages_staff(staff),
                 "give your current password to change it")
     else:
