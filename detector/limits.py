@@ -208,7 +208,7 @@ def outing_ceiling_s(t: HouseholdTable, rows: Rows, *, max_outing_s: float, ceil
     maybe = np.flatnonzero(t.dense_row[rows] >= 0)  # (a city's homes are mostly without motion)
     if maybe.size:
         m = rows[maybe]
-        recent = t.ring_day[m] >= (t.day[m, None] - RECENT_MOTION_DAYS)
+        recent = t.ring_day[m] > (t.day[m, None] - RECENT_MOTION_DAYS)  # and today: a week
         counts = t.ring_features[m][:, :, density.MOTION]  # below 128 kept exactly; NO_TENTHS: none
         moved = (recent & (counts >= min_motion) & (counts != NO_TENTHS)).any(axis=1)
         moved |= t.day_kinds[m, ACTIVITY_COLUMN] >= min_motion

@@ -201,9 +201,10 @@ class DetectorService:
         now = self._clock.now()
         self._memory = self._state.memory.all()
         statuses = self._state.status.all()
-        # this shard's own saves: another shard still running saves its households all along, and
-        # would make a shard down for a day look down for a minute (found by a tester)
-        last_saved_at = max((st.updated_at for h, st in statuses.items() if self._shard.owns(h)), default=None)
+        # when this shard last ran: found by testers, the newest status save of any shard made a
+        # shard down for a day, beside another still running, look down for a minute; and its own
+        # households' saves, which come only with signs of life, took a hub's silence for downtime
+        last_saved_at = self._last_alive(statuses)
         self._down = None if last_saved_at is None else (last_saved_at, now)
         self._remember_availability()
         self._refresh_contexts()
@@ -241,6 +242,17 @@ class DetectorService:
             restart.resume_learned(self._detector, now, last_saved_at)
         log.info("detector.warmed_up households=%d readings=%d snapshot=%s from=%.0f",
                  len(self._contexts), count, saved_at is not None, start)
+
+    def _last_alive(self, statuses: dict[str, HouseholdStatus]) -> float | None:
+        """When a detector of this shard last said it ran (its own clock); before the shards were
+        recorded, its households' newest status save."""
+        try:
+            alive = self._state.shards.last_alive(self._shard)
+        except Exception as exc:  # the saves still tell, less well
+            log.warning("detector.shards_unknown error=%r", exc)
+            alive = None
+        saved = max((st.updated_at for h, st in statuses.items() if self._shard.owns(h)), default=None)
+        return alive if alive is not None else saved
 
     def _raise_stored_presses(self, presses: list[StoredReading], now: float) -> None:
         """Help presses the gateway stored that no help alert answered: found by a tester, a
@@ -422,6 +434,7 @@ class DetectorService:
                     self.health.problem("tick_failed", f"households could not be judged: {exc!r:.200}; "
                                         "no alert opens or clears until a tick works again")
                 next_tick = self._clock.now() + self._settings.tick_s
+            self._report_shards()  # between ticks too: a tick may be slower than the others wait
 
     def _take(self, *, timeout_s: float, most: int = 5000) -> list[Message]:
         try:
@@ -552,7 +565,6 @@ class DetectorService:
             self._devices_changed = False
         self._read_visits()
         self._report_late_hubs()
-        self._report_shards()
         findings, unjudged = alerting.assess(self._detector, now, self.homes, self._contexts)
         self._alerting.apply(findings, unresolved, self.homes, self._contexts, now, unjudged,
                              silenced=lambda finding: self._under_maintenance(finding, now))
@@ -576,8 +588,8 @@ class DetectorService:
             return
         self._shard_beat_at = wall
         try:
-            self._state.shards.beat(self._instance, self._shard, started_at=self._started_wall, now=wall)
-            running = self._state.shards.running(seen_since=wall - SHARD_ALIVE * every)
+            self._state.shards.beat(self._instance, self._shard, clock_at=self._clock.now())
+            running = self._state.shards.running(within_s=SHARD_ALIVE * every)
         except Exception as exc:  # the state store's health is reported by what needs it most
             log.warning("detector.shards_unknown error=%r", exc)
             return

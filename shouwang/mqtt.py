@@ -80,11 +80,11 @@ class Will:
 MessageHandler = Callable[[Message], None]
 _PUBACK = struct.Struct("!BBH")  # fixed header, remaining length 2, packet id: as paho packs it
 _CONNECTIONS = itertools.count(1)
+"""Numbers each connection of every client in the process."""
 CLASH_WINDOW_S = 10.0
 """A drop this soon after connecting, three times within six such windows, is a client id clash."""
 CLASH_CLEAR_S = 120.0
 """The clash is taken for over when no such drop came for this long."""
-"""Numbers each connection of every client in the process."""
 
 
 class _ReadAheadClient(paho.Client):

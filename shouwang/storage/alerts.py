@@ -354,9 +354,10 @@ class AlertStore:
         level = alert.escalation_level
         event = DeliveryEvent.OPENED if level == 0 else DeliveryEvent.ESCALATED
         with writing(self._engine) as db:
-            # Read in the writing transaction (the alert's row locked on PostgreSQL): found by a
-            # tester, two dispatch processes both asked the new grid member.
-            db.execute(select(alerts.c.id).where(alerts.c.id == alert.id).with_for_update())
+            # Read after taking the write lock (a write to the alert's row: SQLite's whole file,
+            # PostgreSQL's row): found by testers, two dispatch processes both asked the new grid
+            # member (a SELECT ... FOR UPDATE locks nothing on SQLite, which begins at the first write).
+            db.execute(update(alerts).where(alerts.c.id == alert.id).values(id=alerts.c.id))
             asked = set(db.execute(select(deliveries.c.staff_id).where(
                 deliveries.c.alert_id == alert.id,
                 deliveries.c.event.in_([DeliveryEvent.OPENED.value, DeliveryEvent.ESCALATED.value]))).scalars())

@@ -501,4 +501,6 @@ detector_shards = Table(
     Column("shard_count", Integer, nullable=False),
     Column("started_at", Float, nullable=False),
     Column("seen_at", Float, nullable=False),
+    Column("clock_at", Float, nullable=False),
+    Column("stopped_at", Float),
 )

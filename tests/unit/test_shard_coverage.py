@@ -3,6 +3,7 @@ of them are running (`ShardStore.running`: one replaced by a restart of its shar
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from shouwang.domain.shards import Shard, coverage_gap
@@ -24,15 +25,21 @@ def test_a_detector_replaced_by_a_restart_of_its_shard_is_not_running_twice(tmp_
     state = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
     try:
         shards = state.shards
-        shards.beat("killed", Shard(1, 2), started_at=0.0, now=100.0)  # kill -9 at 100
-        shards.beat("other", Shard(2, 2), started_at=0.0, now=100.0)
-        shards.beat("restarted", Shard(1, 2), started_at=110.0, now=110.0)
-        shards.beat("other", Shard(2, 2), started_at=0.0, now=125.0)
-        assert sorted(shards.running(seen_since=20.0)) == [("other", Shard(2, 2)), ("restarted", Shard(1, 2))]
+
+        def running() -> list[str]:
+            return sorted(who for who, _ in shards.running(within_s=60.0))
+
+        shards.beat("killed", Shard(1, 2), clock_at=100.0)  # then kill -9
+        shards.beat("other", Shard(2, 2), clock_at=100.0)
+        time.sleep(0.01)
+        shards.beat("restarted", Shard(1, 2), clock_at=110.0)
+        shards.beat("other", Shard(2, 2), clock_at=125.0)
+        assert running() == ["other", "restarted"]
+        assert shards.last_alive(Shard(1, 2)) == 110.0 and shards.last_alive(Shard(1, 3)) is None
         # two detectors of one shard, both saying so after the second started: both running
-        shards.beat("killed", Shard(1, 2), started_at=0.0, now=130.0)
-        assert [who for who, _ in shards.running(seen_since=20.0)].count("killed") == 1
-        shards.leave("restarted")
-        assert "restarted" not in [who for who, _ in shards.running(seen_since=20.0)]
+        shards.beat("killed", Shard(1, 2), clock_at=130.0)
+        assert running() == ["killed", "other", "restarted"]
+        shards.leave("restarted")  # stopped: not running, but when it last ran is kept
+        assert running() == ["killed", "other"] and shards.last_alive(Shard(1, 2)) == 130.0
     finally:
         state.close()
