@@ -50,6 +50,12 @@ class BridgeReader:
                 by_bridge[(hub_id, bridge)] = device_map(e for e in entries if e.bridge in (None, bridge))
         self._maps = by_bridge
 
+    def set_hub_map(self, hub_id: str, entries: Iterable[DeviceMap]) -> None:
+        """One hub's map entries, the others' as they were (a device mapped a moment ago)."""
+        entries = list(entries)
+        for bridge in TRANSLATORS:
+            self._maps[(hub_id, bridge)] = device_map(e for e in entries if e.bridge in (None, bridge))
+
     def devices(self, hub_id: str, bridge: str) -> Mapping[str, DeviceMap]:
         return self._maps.get((hub_id, bridge), {})
 
