@@ -154,6 +154,22 @@ class _Broker(Broker):  # type: ignore[misc]
         await self.external_connected(_BoundedReader(reader, writer.get_extra_info("peername")),
                                       StreamWriterAdapter(writer), listener_name)
 
+    async def _publish_session_retained_messages(self, session: Session) -> None:
+        """The messages queued for a persistent session while it was away, sent with the retain
+        flag off, as MQTT 3.1.1 §3.3.1.3 asks of a message sent because of an existing
+        subscription (amqtt 0.12 sets it): found by a tester, a help press queued for the gateway
+        while it restarted was taken for a bridge's retained state and dropped."""
+        handler = self._get_handler(session)
+        if handler is None:
+            return
+        sending = []
+        while not session.retained_messages.empty():
+            queued = await session.retained_messages.get()
+            sending.append(asyncio.ensure_future(
+                handler.mqtt_publish(queued.topic, queued.data, queued.qos, retain=False)))
+        if sending:
+            await asyncio.wait(sending)
+
 
 class EmbeddedBroker:
     """amqtt on 127.0.0.1 (or a chosen interface), inside this process."""
