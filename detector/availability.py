@@ -20,10 +20,14 @@ BRIDGE_ITSELF = {"z2m": "bridge"}
 """The device name under which a bridge reports its own availability (its devices go with it)."""
 MOST_REMEMBERED = 100_000
 """States remembered in all; beyond this the memory starts again (as after a restart)."""
-BACK_AFTER_S = 1800.0
+BACK_AFTER_S = 2700.0
 """A device back after at least this long away restarts its household's silence (its signs could
 not come meanwhile); one back after less does not (found by a tester: a plug whose Wi-Fi dropped
-for 45 s every hour restarted an elder's silence every hour, and it was never alerted on)."""
+for 45 s every hour restarted an elder's silence every hour, and it was never alerted on). The
+detector passes its `hub_offline_after_s`, after which a device away is an alert: an absence is
+either reported and restarts the silence, or neither (found by a regression tester: with 30
+minutes here and 45 there, a plug away 35 minutes of every 45 did both and neither, and a red
+home was never alerted on)."""
 Key = tuple[str, str, str]
 
 
@@ -63,7 +67,8 @@ class _State:
 class Availability:
     """Each bridged device's last availability, and the bridge each device speaks through."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, back_after_s: float = BACK_AFTER_S) -> None:
+        self._back_after_s = back_after_s
         self._states: dict[Key, _State] = {}
         self._bridge_of: dict[tuple[str, str], str] = {}
 
@@ -87,7 +92,7 @@ class Availability:
             return not online
         if at < state.since or state.online == online:
             return False
-        if online and at - state.since >= BACK_AFTER_S:
+        if online and at - state.since >= self._back_after_s:
             state.back_at = at
         state.online, state.since = online, at
         return True

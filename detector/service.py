@@ -99,7 +99,7 @@ class DetectorService:
         self._bridges = BridgeReader(tz)
         self._missed_at: dict[str, float] = {}
         self._maps: dict[str, list[DeviceMap]] = {}
-        self._availability = Availability()
+        self._availability = Availability(back_after_s=settings.hub_offline_after_s)
         self._devices_changed = False
         """A bridge said a device went or came back since the contexts were made."""
         self._lateness = Lateness()
