@@ -501,6 +501,6 @@ detector_shards = Table(
     Column("shard_count", Integer, nullable=False),
     Column("started_at", Float, nullable=False),
     Column("seen_at", Float, nullable=False),
-    Column("clock_at", Float, nullable=False),
+    Column("clock_at", Float, nullable=False, server_default="0"),
     Column("stopped_at", Float),
 )

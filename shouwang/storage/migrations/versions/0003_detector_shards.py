@@ -23,8 +23,6 @@ def upgrade() -> None:
     sa.Column('shard_count', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.Float(), nullable=False),
     sa.Column('seen_at', sa.Float(), nullable=False),
-    sa.Column('clock_at', sa.Float(), nullable=False),
-    sa.Column('stopped_at', sa.Float(), nullable=True),
     sa.PrimaryKeyConstraint('instance')
     )
 
