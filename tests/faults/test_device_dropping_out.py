@@ -23,24 +23,11 @@ from shouwang.storage.audit import Actor
 from shouwang.storage.consent import Consent
 from shouwang.storage.readings_sqlite import SqliteReadingStore
 from shouwang.storage.state import StateStore
+from tests.integration.test_detector_service import StillClock
 from tests.unit.detector.helpers import START, TZ, at, simulated
 
 HOUSEHOLD, HUB = "sim-0001", "h-sim-0001"
 PREFIX = "shouwang/v1"
-
-
-class StillClock:
-    speed = 1.0
-
-    def __init__(self, now: float) -> None:
-        self.t = now
-
-    def now(self) -> float:
-        return self.t
-
-    def wait(self, seconds: float, stop: object = None) -> bool:
-        self.t += seconds
-        return False
 
 
 @pytest.fixture

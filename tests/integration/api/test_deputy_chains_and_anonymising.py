@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,11 +11,11 @@ from dispatch.service import Dispatcher
 from shouwang.domain.alerts import AlertKind, Finding, Severity
 from shouwang.domain.cover import Leave
 from shouwang.domain.delivery import Channel
-from shouwang.domain.model import Staff
 from shouwang.metrics import Metrics
 from shouwang.settings import DispatchSettings
 from shouwang.storage.audit import Actor
 from tests.integration.api.conftest import NOW, Community, build_community
+from tests.integration.api.test_deputy_sees import Recorder
 from tests.integration.api.test_live_revocation import LIVE_MAX_S, open_east_alert, watch
 
 
@@ -27,15 +26,6 @@ def community(tmp_path: Path) -> Iterator[Community]:
     built.client.close()
     built.readings.close()
     built.state.close()
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, int]] = []
-
-    def send(self, staff: Staff, body: dict[str, Any]) -> str:
-        self.sent.append((staff.username, body["event"], body["alert"]["id"]))
-        return "ok"
 
 
 def test_a_deputy_at_the_end_of_a_chain_told_of_an_alert_can_open_it(community: Community) -> None:
