@@ -24,8 +24,8 @@ BACK_AFTER_S = 2700.0
 """A device back after at least this long away restarts its household's silence (its signs could
 not come meanwhile); one back after less does not (found by a tester: a plug whose Wi-Fi dropped
 for 45 s every hour restarted an elder's silence every hour, and it was never alerted on). The
-detector passes its `hub_offline_after_s`, after which a device away is an alert: an absence is
-either reported and restarts the silence, or neither (found by a regression tester: with 30
+detector passes its `hub_offline_after_s`, after which a device away is an alert, plus a tick: an
+absence is either reported and restarts the silence, or neither (found by a regression tester: with 30
 minutes here and 45 there, a plug away 35 minutes of every 45 did both and neither, and a red
 home was never alerted on)."""
 Key = tuple[str, str, str]

@@ -99,7 +99,10 @@ class DetectorService:
         self._bridges = BridgeReader(tz)
         self._missed_at: dict[str, float] = {}
         self._maps: dict[str, list[DeviceMap]] = {}
-        self._availability = Availability(back_after_s=settings.hub_offline_after_s)
+        # an absence restarts a silence only once a tick has reported it (found by a regression
+        # tester: one that passed the limit between two ticks and ended before the next did neither)
+        self._availability = Availability(
+            back_after_s=settings.hub_offline_after_s + min(settings.tick_s, settings.hub_offline_after_s))
         self._devices_changed = False
         """A bridge said a device went or came back since the contexts were made."""
         self._lateness = Lateness()

@@ -60,7 +60,7 @@ class ShardStore:
         with self._engine.connect() as db:
             found = db.execute(select(func.max(detector_shards.c.clock_at)).where(
                 detector_shards.c.shard_index == shard.index,
-                detector_shards.c.shard_count == shard.count)).scalar()
+                detector_shards.c.shard_count == shard.count, detector_shards.c.clock_at > 0)).scalar()
         return None if found is None else float(found)
 
     def leave(self, instance: str) -> None:
