@@ -33,7 +33,7 @@ from detector.lateness import Lateness
 from detector.learned import LearnedDetector
 from detector.signs import REST_S, RESTLESS_S, HomeState, SignKind, SignOfLife, SignReader
 from detector.table import HISTORY_DAYS
-from gateway.bridges.route import BridgeReader, bridge_topic
+from gateway.bridges.route import BridgeReader, MapLooks, bridge_topic
 from shouwang.clock import Clock
 from shouwang.contract import topics
 from shouwang.contract.decode import decode_readings
@@ -97,7 +97,7 @@ class DetectorService:
         self._alerting = alerting.Alerting(state.alerts, metrics, tz, on_alert)
         self._tz = tz
         self._bridges = BridgeReader(tz)
-        self._missed_at: dict[str, float] = {}
+        self._looks = MapLooks()
         self._maps: dict[str, list[DeviceMap]] = {}
         # an absence restarts a silence only once a tick has reported it (found by a regression
         # tester: one that passed the limit between two ticks and ended before the next did neither)
@@ -451,16 +451,6 @@ class DetectorService:
                 break
         return messages
 
-    def _may_look_again(self, hub_id: str) -> bool:
-        """Whether a hub's map may be read again for a device it lacks (at most every 2 s)."""
-        now = time.monotonic()
-        if now - self._missed_at.get(hub_id, float("-inf")) <= 2.0:
-            return False
-        if len(self._missed_at) >= 100_000:
-            self._missed_at.clear()
-        self._missed_at[hub_id] = now
-        return True
-
     def _reload_maps(self) -> None:
         self._maps = self._state.devices.maps()
         self._bridges.set_maps(self._maps)
@@ -492,7 +482,7 @@ class DetectorService:
                                                              online=p.online, at=p.ts)
         if message.retain:
             return []  # a retained state comes again at every subscription: not new (as the gateway)
-        if translation.unmapped is not None and self._may_look_again(topic.hub_id):
+        if translation.unmapped is not None and self._looks.allow(topic.hub_id):
             # a device mapped a moment ago: this hub's map only (every hub's, at every batch, is
             # what stalled a gateway of 20,000 hubs, found by a tester)
             entries = [m.entry for m in self._state.devices.map(topic.hub_id)]

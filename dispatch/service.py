@@ -205,11 +205,10 @@ class Dispatcher:
                             escalated.escalation_level, reason[:300])
 
     def _ask_admins(self, alert: Alert, reason: str, now: float) -> None:
-        """The active admins not yet asked on `alert`, asked at its rung."""
-        asked = {(d.staff_id, d.channel) for d in self._state.alerts.deliveries(alert.id)
-                 if d.event in (DeliveryEvent.OPENED, DeliveryEvent.ESCALATED)}
+        """The active admins not yet asked on `alert` (`AlertStore.add_recipients` drops those
+        who were), asked at its rung."""
         admins = [(s.id, channel) for s in self._state.registry.roster() if s.active and s.role is Role.ADMIN
-                  for channel in policy.channels(s) if (s.id, channel) not in asked]
+                  for channel in policy.channels(s)]
         if not admins or not self._state.alerts.add_recipients(alert, recipients=admins, now=now,
                                                                 reason=f"{reason}; the admins are asked"):
             log.warning("dispatch.nobody_left alert=%s household=%s: %s; every admin was asked already "

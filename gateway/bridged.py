@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from gateway.bridges.devices import DevicePresence, Translation
-from gateway.bridges.route import BridgeReader, BridgeTopic
+from gateway.bridges.route import BridgeReader, BridgeTopic, MapLooks
 from shouwang.contract.decode import Rejection
 from shouwang.domain.devices import MAX_DEVICE_NAME, DeviceSighting
 from shouwang.domain.model import HubPresence, Reading
@@ -52,7 +52,7 @@ class BridgeIntake:
         self._state = state
         self._refresh_s = refresh_s
         self._loaded_at = float("-inf")
-        self._missed_at: dict[str, float] = {}
+        self._looks = MapLooks(MISS_RELOAD_S, MOST_REMEMBERED)
         self._lettered: set[Key] = set()
         self._online: dict[str, dict[tuple[str, str], bool]] = {}
 
@@ -72,7 +72,7 @@ class BridgeIntake:
         if time.monotonic() - self._loaded_at > self._refresh_s:
             self.reload()
         readings, translation = self.reader.read(topic, payload, now=at, last_value=last_value)
-        if translation.unmapped is not None and self._may_look_again(topic.hub_id):
+        if translation.unmapped is not None and self._looks.allow(topic.hub_id):
             # only this hub's map (found by a tester: one unmapped thermometer anywhere re-read
             # every hub's map and sighting at every batch, and 20,000 hubs' ingest fell to 15/s)
             self.reader.set_hub_map(topic.hub_id, [m.entry for m in self._state.devices.map(topic.hub_id)])
@@ -87,16 +87,6 @@ class BridgeIntake:
                     self._lettered.clear()
                 self._lettered.add(key)
         return readings, translation, rejections
-
-    def _may_look_again(self, hub_id: str) -> bool:
-        """Whether a hub's map may be read again for a device it lacks (at most every MISS_RELOAD_S)."""
-        now = time.monotonic()
-        if now - self._missed_at.get(hub_id, float("-inf")) <= MISS_RELOAD_S:
-            return False
-        if len(self._missed_at) >= MOST_REMEMBERED:
-            self._missed_at.clear()
-        self._missed_at[hub_id] = now
-        return True
 
     def commit(self, heard: Heard) -> None:
         """Keep what the batch heard, and each bridged hub's presence: online while any of its

@@ -4,6 +4,7 @@ reads), so both see a bridged home the same way. Pure: the caller supplies maps,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -71,3 +72,23 @@ class BridgeReader:
             if value is not None:
                 last[(reading.hub_id, reading.sensor)] = value
         return [r.to_reading() for r in flag_resets(translation.readings, last)], translation
+
+
+class MapLooks:
+    """When a hub's map may be read again for a device it lacks: at most every `every_s` per hub
+    (found by a tester: every hub's map re-read for one unmapped thermometer stalled a district's
+    gateway). Shared by the gateway and the detector."""
+
+    def __init__(self, every_s: float = 2.0, most: int = 100_000) -> None:
+        self._every_s = every_s
+        self._most = most
+        self._last: dict[str, float] = {}
+
+    def allow(self, hub_id: str) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(hub_id, float("-inf")) <= self._every_s:
+            return False
+        if len(self._last) >= self._most:
+            self._last.clear()
+        self._last[hub_id] = now
+        return True
