@@ -127,10 +127,11 @@ def inactive(t: HouseholdTable, now: float, *, judged: Bools, tz: ZoneInfo, floo
     why[out & (gone >= t.outing_h[rows].astype(np.float64) * 3600.0)] = Why.OUT
     # a silence that began at the household's bedtime is held to its own nights; one that began
     # in its day (an evening fall, say), however long it runs, to the community's ceiling
-    limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s),
-                     np.where(out, limits.outing_ceiling_s(t, rows, max_outing_s=max_outing_s,
-                                                           ceiling_s=ceiling_s, min_motion=min_motion),
-                              ceiling_s))
+    limit = np.where(bedtime, safety_limit_s(t, rows, ceiling_s), ceiling_s)
+    outings = np.flatnonzero(out)  # (few: the outing's own ceiling reads a week of the ring's days)
+    if outings.size:
+        limit[outings] = limits.outing_ceiling_s(t, rows[outings], max_outing_s=max_outing_s,
+                                                 ceiling_s=ceiling_s, min_motion=min_motion)
     if ceiling_only is not None:
         limit = np.where(ceiling_only[rows], ceiling_s, limit)
         why[ceiling_only[rows]] = -1
